@@ -1,0 +1,1 @@
+"""A Python desktop app shell, and its demo app (``app.demo``)."""

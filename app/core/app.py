@@ -1,0 +1,179 @@
+"""``App``: what a user of the shell writes against."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from .acl.origin import Caller
+from .acl.scope import Scope
+from .commands import Command, Registry
+from .config import Config, load_config
+from .events import Event, EventBus
+from .runtime import Core
+
+__all__ = ["App", "Window"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+class Window:
+    """The window a command was called from (inject with a ``window: Window`` parameter)."""
+
+    def __init__(self, app: App, label: str) -> None:
+        self.app = app
+        self.label = label
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        """Send an event to this window's listeners only."""
+        self.app.emit_to(self.label, event, payload)
+
+    def __repr__(self) -> str:
+        return f"Window({self.label!r})"
+
+
+class App:
+    """A desktop app: its configuration, its commands, its events and its windows.
+
+    >>> app = App.from_config("app.conf.json")
+    >>> @app.command
+    ... def greet(name: str) -> str:
+    ...     return f"Hello, {name}!"
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.registry = Registry()
+        self.events = EventBus()
+        self._state: dict[type, Any] = {}
+        self._on_start: list[Callable[[App], Any]] = []
+        self.core: Core | None = None
+        injectors = self.registry.injectors
+        injectors[App] = lambda request: self
+        injectors[Window] = lambda request: Window(self, request.caller.window)
+        injectors[Caller] = lambda request: request.caller
+        injectors[Scope] = lambda request: (request.scope or Scope()).with_variables(
+            self.scope_variables()
+        )
+
+    @classmethod
+    def from_config(cls, path: str | Path = "app.conf.json") -> App:
+        """Load ``app.conf.json`` (raises ``ConfigError`` listing every problem)."""
+        return cls(load_config(path))
+
+    # Commands ------------------------------------------------------------------------------
+
+    @overload
+    def command(self, func: F) -> F: ...
+    @overload
+    def command(self, *, name: str | None = None) -> Callable[[F], F]: ...
+
+    def command(self, func: F | None = None, *, name: str | None = None) -> Any:
+        """Register a function as a command (``@app.command`` or ``@app.command(name=...)``)."""
+
+        def register(f: F) -> F:
+            self.registry.add(Command.from_function(f, name))
+            return f
+
+        return register(func) if func is not None else register
+
+    def manage(self, obj: Any) -> None:
+        """Make ``obj`` injectable into commands by a parameter annotated with its type."""
+        kind = type(obj)
+        if kind in self.registry.injectors and kind not in self._state:
+            raise TypeError(f"{kind.__name__} is injected by the core and cannot be managed")
+        self._state[kind] = obj
+        self.registry.injectors[kind] = lambda request: obj
+
+    def state(self, kind: type[T]) -> T:
+        """The managed object of type ``kind``."""
+        try:
+            return self._state[kind]  # type: ignore[no-any-return]
+        except KeyError:
+            raise LookupError(f"no managed state of type {kind.__name__}; call app.manage()") from None
+
+    def scope_variables(self) -> dict[str, str]:
+        from .paths import app_dirs
+
+        return app_dirs(self.config)
+
+    def on_start(self, func: Callable[[App], Any]) -> Callable[[App], Any]:
+        """Run ``func(app)`` on the core's loop once it serves (a coroutine runs as a task)."""
+        self._on_start.append(func)
+        return func
+
+    # Events --------------------------------------------------------------------------------
+
+    def listen(self, event: str, handler: Callable[[Event], Any]) -> Callable[[], None]:
+        """Call ``handler(Event)`` for each ``event`` emitted (by any window or by Python)."""
+        return self.events.listen(event, handler)
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        """Send ``event`` to every window that listens and to Python listeners (thread-safe)."""
+        self._publish(event, payload, None)
+
+    def emit_to(self, label: str, event: str, payload: Any = None) -> None:
+        """Send ``event`` to the listeners of window ``label`` only (thread-safe)."""
+        self._publish(event, payload, label)
+
+    def _publish(self, event: str, payload: Any, target: str | None) -> None:
+        core = self.core
+        if core is None or core.loop is None:
+            raise RuntimeError("the app is not running; emit once it has started (see on_start)")
+        publish = lambda: self.events.publish(event, payload, target=target)  # noqa: E731
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is core.loop:
+            publish()
+        else:
+            core.loop.call_soon_threadsafe(publish)
+
+    # Running -------------------------------------------------------------------------------
+
+    async def start(self, ports: dict[str, int] | None = None) -> Core:
+        """Start the core on the running loop (no native window); ``stop()`` ends it."""
+        if self.core is not None:
+            raise RuntimeError("the app is already running")
+        core = Core(self)
+        await core.start(ports)
+        self.core = core
+        for func in self._on_start:
+            result = func(self)
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                core.background.add(task)
+        return core
+
+    async def stop(self) -> None:
+        core, self.core = self.core, None
+        if core is not None:
+            for task in core.background:
+                task.cancel()
+            await core.stop()
+
+    def launch_url(self, label: str) -> str:
+        """A one-time URL that opens window ``label`` with its credentials."""
+        if self.core is None:
+            raise RuntimeError("the app is not running")
+        return self.core.server.launch_url(label)
+
+    def run(self, *, debug: bool = False) -> None:
+        """Open the configured windows and block until the last one closes (or Ctrl-C)."""
+        from .native import run_native
+
+        run_native(self, debug=debug)
+
+    def serve(self, port: int | None = None, *, on_ready: Callable[[dict[str, str]], Any]
+              | None = None, stop: threading.Event | None = None) -> None:
+        """Run the core without a native window until SIGINT/SIGTERM (or ``stop`` is set)."""
+        from .serve import serve
+
+        serve(self, port=port, on_ready=on_ready, stop=stop)
+

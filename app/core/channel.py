@@ -1,0 +1,69 @@
+"""``Channel``: a stream from a running command to the page, passed as an argument from JS.
+
+JS: ``invoke("download", { progress: new Channel((v) => ...) })``. Python: a parameter annotated
+``Channel``; ``channel.send(value)`` may be called many times, from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+if TYPE_CHECKING:
+    from .transport.session import Session
+
+__all__ = ["Channel"]
+
+CHANNEL_KEY = "$__ch"
+
+
+class Channel:
+    def __init__(self, channel_id: int) -> None:
+        self.id = channel_id
+        self._session: Session | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def attach(self, session: Session | None, loop: asyncio.AbstractEventLoop) -> None:
+        self._session, self._loop = session, loop
+
+    def send(self, value: Any) -> None:
+        """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes)."""
+        session, loop = self._session, self._loop
+        if session is None or loop is None:
+            return
+        message = {"kind": "channel", "channel": self.id, "value": value}
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            session.deliver(message)
+        else:
+            loop.call_soon_threadsafe(session.deliver, message)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Channel:
+            if isinstance(value, Channel):
+                return value
+            if (
+                isinstance(value, dict)
+                and isinstance(value.get(CHANNEL_KEY), int)
+                and len(value) == 1
+            ):
+                return cls(value[CHANNEL_KEY])
+            raise ValueError("expected a Channel created in JS with new Channel()")
+
+        return core_schema.no_info_plain_validator_function(validate)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"type": "object", "description": "a Channel created in JS with new Channel()"}
+
+    def __repr__(self) -> str:
+        return f"Channel({self.id})"

@@ -1,0 +1,69 @@
+"""The command line: ``python -m app [run|serve|check|schema|permissions] [--config PATH]``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .app import App
+from .errors import ConfigError
+
+__all__ = ["main"]
+
+Factory = Callable[[str | Path], App]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default="app.conf.json", help="path of app.conf.json")
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", parents=[common], help="open the configured windows (default)")
+    run.add_argument("--debug", action="store_true", help="enable the web inspector")
+    serve = sub.add_parser(
+        "serve", parents=[common], help="run the core without a native window; print launch URLs"
+    )
+    serve.add_argument("--port", type=int, default=None, help="port of the first window")
+    sub.add_parser("check", parents=[common], help="validate config and capabilities")
+    schema = sub.add_parser("schema", parents=[common], help="write the JSON schemas")
+    schema.add_argument("--out", default="schemas", help="folder to write them to")
+    sub.add_parser("permissions", parents=[common], help="who may call each command, and why")
+    parser.set_defaults(command="run", config="app.conf.json", verbose=False, debug=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> int:
+    """Entry point. ``factory(config_path)`` builds the ``App`` (default: the demo app)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if factory is None:
+        factory = importlib.import_module(os.environ.get("APP_MODULE", "app.demo")).create_app
+    try:
+        app = factory(args.config)
+    except ConfigError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr, flush=True)
+        return 2
+    if args.command == "run":
+        app.run(debug=args.debug)
+        return 0
+    if args.command == "serve":
+        def ready(urls: dict[str, str]) -> None:
+            for label, url in urls.items():
+                print(f"window {label} {url}", flush=True)
+
+        app.serve(port=args.port, on_ready=ready)
+        return 0
+    from . import tools
+
+    return tools.run(args.command, app, args)

@@ -1,0 +1,191 @@
+"""The command registry: functions become ``Command`` objects that bind and validate arguments.
+
+A parameter is either an *argument*, sent by the frontend by name and validated with pydantic
+from its type hint (camelCase keys are accepted for snake_case names), or an *injection*,
+filled by the core from its annotation: the calling window, the app, managed state, the
+permission scope, a channel.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
+from pydantic.alias_generators import to_camel
+
+from .errors import InvalidArgs
+
+__all__ = ["Command", "Injector", "Registry", "permission_name"]
+
+COMMAND_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+
+Injector = Callable[[Any], Any]
+"""Given the call's context, produce the value of an injected parameter."""
+
+
+def permission_name(command: str) -> str:
+    """``read_file`` -> ``read-file``; permissions are ``allow-read-file`` / ``deny-read-file``."""
+    return command.replace("_", "-")
+
+
+class _ArgsBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
+
+
+@dataclass
+class Command:
+    """A registered command: its function, its arguments model and its injected parameters."""
+
+    name: str
+    func: Callable[..., Any]
+    is_async: bool
+    hints: dict[str, Any]
+    signature: inspect.Signature
+    doc: str = ""
+    _model: type[BaseModel] | None = field(default=None, repr=False)
+    _injected: dict[str, type] = field(default_factory=dict, repr=False)
+    _inject_types: frozenset[type] = field(default=frozenset(), repr=False)
+
+    @classmethod
+    def from_function(cls, func: Callable[..., Any], name: str | None = None) -> Command:
+        name = name or func.__name__
+        if not COMMAND_NAME.match(name):
+            raise ValueError(f"command name {name!r} must be an identifier (letters, digits, _)")
+        signature = inspect.signature(func)
+        for param in signature.parameters.values():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+                raise TypeError(
+                    f"command {name!r}: parameter {param.name!r} must be a named parameter "
+                    "(no *args, **kwargs or positional-only parameters)"
+                )
+        try:
+            hints = typing.get_type_hints(func, include_extras=True)
+        except Exception as exc:
+            raise TypeError(f"command {name!r}: cannot resolve its type hints: {exc}") from exc
+        hints.pop("return", None)
+        return cls(
+            name=name,
+            func=func,
+            is_async=inspect.iscoroutinefunction(func),
+            hints=hints,
+            signature=signature,
+            doc=inspect.getdoc(func) or "",
+        )
+
+    def prepare(self, inject_types: frozenset[type]) -> None:
+        """(Re)build the arguments model once the injectable types are known."""
+        if self._model is not None and inject_types == self._inject_types:
+            return
+        fields: dict[str, Any] = {}
+        injected: dict[str, type] = {}
+        for pname, param in self.signature.parameters.items():
+            annotation = self.hints.get(pname, Any)
+            origin = typing.get_origin(annotation) or annotation
+            if isinstance(origin, type) and origin in inject_types:
+                injected[pname] = origin
+                continue
+            default = ... if param.default is param.empty else param.default
+            fields[pname] = (annotation, default)
+        alias = {n: to_camel(n) for n in fields if to_camel(n) != n}
+        model = create_model(  # type: ignore[call-overload]
+            f"{self.name}_args",
+            __base__=_ArgsBase,
+            **{
+                n: (t, _field_info(d, alias.get(n))) for n, (t, d) in fields.items()
+            },
+        )
+        self._model, self._injected, self._inject_types = model, injected, inject_types
+
+    @property
+    def model(self) -> type[BaseModel]:
+        assert self._model is not None, "Registry.prepare() was not called"
+        return self._model
+
+    @property
+    def injected(self) -> Mapping[str, type]:
+        return self._injected
+
+    @property
+    def permission(self) -> str:
+        return permission_name(self.name)
+
+    def bind(self, args: Any, context: Any, injectors: Mapping[type, Injector]) -> dict[str, Any]:
+        """Validate the frontend's ``args`` and add the injected values; raise ``InvalidArgs``."""
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            raise InvalidArgs(
+                f"The arguments of '{self.name}' must be an object of named values, "
+                f"not {type(args).__name__}.",
+                [{"field": None, "message": "expected an object"}],
+            )
+        try:
+            validated = self.model.model_validate(args)
+        except ValidationError as exc:
+            problems = [
+                {"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]}
+                for e in exc.errors(include_url=False)
+            ]
+            summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+            raise InvalidArgs(f"Invalid arguments for '{self.name}': {summary}.", problems) from None
+        bound = {name: getattr(validated, name) for name in type(validated).model_fields}
+        for pname, ptype in self._injected.items():
+            bound[pname] = injectors[ptype](context)
+        return bound
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description: name, permission, arguments schema, docstring."""
+        schema = self.model.model_json_schema(by_alias=True)
+        return {
+            "name": self.name,
+            "permission": self.permission,
+            "async": self.is_async,
+            "doc": self.doc,
+            "args": schema,
+            "injected": {k: v.__name__ for k, v in self._injected.items()},
+            "signature": f"{self.name}{self.signature}",
+        }
+
+
+def _field_info(default: Any, alias: str | None) -> Any:
+    if isinstance(default, FieldInfo):  # def f(x: int = Field(ge=0)): keep its constraints
+        return FieldInfo.merge_field_infos(default, validation_alias=alias) if alias else default
+    return Field(default, validation_alias=alias) if alias else Field(default)
+
+
+class Registry:
+    """Commands by name, plus the injectors that fill non-argument parameters."""
+
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self.injectors: dict[type, Injector] = {}
+
+    def add(self, command: Command) -> Command:
+        if command.name in self._commands:
+            raise ValueError(f"a command named {command.name!r} is already registered")
+        self._commands[command.name] = command
+        return command
+
+    def get(self, name: str) -> Command | None:
+        command = self._commands.get(name)
+        if command is not None:
+            command.prepare(frozenset(self.injectors))
+        return command
+
+    def __iter__(self) -> typing.Iterator[Command]:
+        for name in sorted(self._commands):
+            command = self._commands[name]
+            command.prepare(frozenset(self.injectors))
+            yield command
+
+    def __len__(self) -> int:
+        return len(self._commands)
+
+    def names(self) -> list[str]:
+        return sorted(self._commands)

@@ -1,0 +1,281 @@
+"""``app.conf.json``: pydantic models, loading, and problems reported as JSON paths.
+
+Paths inside the file are relative to the folder that holds it. Capabilities are either inline
+objects or names of files ``capabilities/<identifier>.json`` beside the config; with no
+``capabilities`` key at all, every file in ``capabilities/`` is used.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+
+from .acl.model import Capability
+from .errors import ConfigError
+from .models import ConfigModel
+
+__all__ = [
+    "AppConfig",
+    "CapabilitySource",
+    "Config",
+    "IsolationOptions",
+    "WindowConfig",
+    "load_config",
+]
+
+LABEL_PATTERN = r"^[A-Za-z0-9_\-/:]+$"
+
+
+class WindowConfig(ConfigModel):
+    label: str = Field(default="main", pattern=LABEL_PATTERN)
+    title: str = ""
+    url: str = "index.html"
+    width: int = Field(default=800, ge=100, le=16384)
+    height: int = Field(default=600, ge=100, le=16384)
+    resizable: bool = True
+    fullscreen: bool = False
+
+
+class BuildConfig(ConfigModel):
+    frontend_dist: str = "frontend"
+    dev_url: str | None = None
+
+
+class BrownfieldPattern(ConfigModel):
+    use: Literal["brownfield"] = "brownfield"
+
+
+class IsolationOptions(ConfigModel):
+    dir: str = Field(min_length=1)
+    hook_timeout_ms: int = Field(default=5000, ge=1, le=600_000)
+
+
+class IsolationPattern(ConfigModel):
+    use: Literal["isolation"]
+    options: IsolationOptions
+
+
+Pattern = Annotated[BrownfieldPattern | IsolationPattern, Field(discriminator="use")]
+
+
+class PermissionSet(ConfigModel):
+    """A named list of permissions a capability can grant by its identifier."""
+
+    identifier: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*:[a-z0-9][a-z0-9\-]*$")
+    description: str = ""
+    permissions: list[str] = Field(min_length=1)
+
+
+class SecurityConfig(ConfigModel):
+    pattern: Pattern = Field(default_factory=BrownfieldPattern)
+    csp: str | dict[str, str | list[str]] | None = None
+    capabilities: list[str | Capability] | None = None
+    permission_sets: list[PermissionSet] = Field(default_factory=list)
+
+
+class IpcConfig(ConfigModel):
+    max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    command_timeout_ms: int = Field(default=30_000, ge=1)
+    threads: int = Field(default=8, ge=1, le=256)
+
+
+class AppSection(ConfigModel):
+    windows: list[WindowConfig] = Field(default_factory=lambda: [WindowConfig()])
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    ipc: IpcConfig = Field(default_factory=IpcConfig)
+
+    @field_validator("windows")
+    @classmethod
+    def _unique_labels(cls, windows: list[WindowConfig]) -> list[WindowConfig]:
+        seen: set[str] = set()
+        for window in windows:
+            if window.label in seen:
+                raise ValueError(f"window labels must be unique; {window.label!r} repeats")
+            seen.add(window.label)
+        return windows
+
+
+class AppConfig(ConfigModel):
+    schema_: str | None = Field(default=None, alias="$schema")
+    product_name: str = "App"
+    identifier: str = Field(
+        default="com.example.app", pattern=r"^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$"
+    )
+    version: str = "0.1.0"
+    build: BuildConfig = Field(default_factory=BuildConfig)
+    app: AppSection = Field(default_factory=AppSection)
+
+
+@dataclass(frozen=True)
+class CapabilitySource:
+    """A capability and where it was written (for messages that point at the right file)."""
+
+    capability: Capability
+    file: Path
+    json_path: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, validated configuration with its paths resolved."""
+
+    model: AppConfig
+    path: Path
+    capabilities: list[CapabilitySource] = field(default_factory=list)
+    unused_capability_files: list[Path] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def frontend_dir(self) -> Path:
+        return (self.root / self.model.build.frontend_dist).resolve()
+
+    @property
+    def isolation(self) -> IsolationOptions | None:
+        pattern = self.model.app.security.pattern
+        return pattern.options if isinstance(pattern, IsolationPattern) else None
+
+    @property
+    def isolation_dir(self) -> Path | None:
+        options = self.isolation
+        return (self.root / options.dir).resolve() if options else None
+
+    @property
+    def capabilities_dir(self) -> Path:
+        return self.root / "capabilities"
+
+    def window(self, label: str) -> WindowConfig | None:
+        return next((w for w in self.model.app.windows if w.label == label), None)
+
+
+def json_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    """Render a pydantic ``loc`` as a JSON path: ``$.app.windows[0].width``."""
+    out = "$"
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", part):
+            out += f".{part}"
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
+
+
+def _problems(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[tuple[str, str]]:
+    problems = []
+    for item in error.errors(include_url=False):
+        # Tagged unions add the tag and class names to loc; they mean nothing to a user.
+        loc = [p for p in item["loc"] if not (isinstance(p, str) and p[:1].isupper())]
+        loc = [p for p in loc if p not in ("brownfield", "isolation", "str")]
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key; remove it or check its spelling"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        problems.append((json_path((*prefix, *loc)), message))
+    return problems
+
+
+def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [("$", f"file not found: {path}")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [("$", f"cannot read the file: {exc}")]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        return None, [("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+
+
+def _load_capabilities(
+    config: AppConfig, root: Path, source: Path
+) -> tuple[list[CapabilitySource], list[Path], list[tuple[str, str]]]:
+    cap_dir = root / "capabilities"
+    files = sorted(cap_dir.glob("*.json")) if cap_dir.is_dir() else []
+    declared = config.app.security.capabilities
+    loaded: list[CapabilitySource] = []
+    problems: list[tuple[str, str]] = []
+    used: set[Path] = set()
+    if declared is None:
+        refs: list[str | Capability] = [f.stem for f in files]
+    else:
+        refs = list(declared)
+    for index, ref in enumerate(refs):
+        where = json_path(("app", "security", "capabilities", index))
+        if isinstance(ref, Capability):
+            loaded.append(CapabilitySource(ref, source, where))
+            continue
+        file = cap_dir / f"{ref}.json"
+        data, read_problems = _read_json(file)
+        if read_problems:
+            problems += [(where, f"capability {ref!r}: {what}") for _, what in read_problems]
+            continue
+        used.add(file)
+        try:
+            capability = Capability.model_validate(data)
+        except ValidationError as exc:
+            problems += [(f"{file.name}: {p}", w) for p, w in _problems(exc)]
+            continue
+        if capability.identifier != ref:
+            problems.append(
+                (
+                    f"{file.name}: $.identifier",
+                    f"must be {ref!r}, the name the file is referenced by",
+                )
+            )
+            continue
+        loaded.append(CapabilitySource(capability, file, "$"))
+    seen: set[str] = set()
+    for item in loaded:
+        if item.capability.identifier in seen:
+            problems.append(
+                (item.json_path, f"capability {item.capability.identifier!r} is defined twice")
+            )
+        seen.add(item.capability.identifier)
+    unused = [f for f in files if f not in used] if declared is not None else []
+    return loaded, unused, problems
+
+
+def _check_paths(config: AppConfig, root: Path) -> list[tuple[str, str]]:
+    problems = []
+    frontend = root / config.build.frontend_dist
+    if config.build.dev_url is None and not frontend.is_dir():
+        problems.append(("$.build.frontendDist", f"a folder of the frontend; {frontend} is none"))
+    pattern = config.app.security.pattern
+    if isinstance(pattern, IsolationPattern):
+        index = root / pattern.options.dir / "index.html"
+        if not index.is_file():
+            problems.append(
+                (
+                    "$.app.security.pattern.options.dir",
+                    f"a folder with the isolation app's index.html; {index} does not exist",
+                )
+            )
+    return problems
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate ``app.conf.json`` with its capability files; raise ``ConfigError``."""
+    path = Path(path).resolve()
+    data, problems = _read_json(path)
+    if problems:
+        raise ConfigError(str(path), problems)
+    try:
+        model = AppConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(str(path), _problems(exc)) from None
+    problems = _check_paths(model, path.parent)
+    capabilities, unused, cap_problems = _load_capabilities(model, path.parent, path)
+    problems += cap_problems
+    if problems:
+        raise ConfigError(str(path), problems)
+    return Config(model, path, capabilities, unused)

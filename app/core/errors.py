@@ -1,0 +1,99 @@
+"""Errors of the IPC core, each with the code the frontend sees.
+
+::
+
+    IpcError                  (base; never raised as such)
+     ├── NotFound             not_found       no such command
+     ├── Forbidden            forbidden       no capability allows it here
+     ├── Blocked              blocked         the isolation hook refused it
+     ├── InvalidArgs          invalid_args    arguments failed validation
+     ├── CommandError         command_failed  the command raised it on purpose
+     ├── CallTimeout          timeout         the command did not finish in time
+     ├── ProtocolError        protocol        malformed, undecryptable or replayed message
+     └── InternalError        internal        anything else; detail only in the log
+
+``ConfigError`` is not an IPC error: it stops the program before any window opens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "Blocked",
+    "CallTimeout",
+    "CommandError",
+    "ConfigError",
+    "Forbidden",
+    "InternalError",
+    "InvalidArgs",
+    "IpcError",
+    "NotFound",
+    "ProtocolError",
+]
+
+
+class IpcError(Exception):
+    """An error that reaches the frontend as a rejection with ``code``, ``message`` and ``data``."""
+
+    code: ClassVar[str] = "internal"
+
+    def __init__(self, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+    def to_wire(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+class NotFound(IpcError):
+    code = "not_found"
+
+
+class Forbidden(IpcError):
+    code = "forbidden"
+
+
+class Blocked(IpcError):
+    code = "blocked"
+
+
+class InvalidArgs(IpcError):
+    code = "invalid_args"
+
+
+class CommandError(IpcError):
+    """Raise from a command to reject the call with ``command_failed``.
+
+    ``message`` is shown to the user; ``data`` (any JSON-like value) travels with it.
+    """
+
+    code = "command_failed"
+
+
+class CallTimeout(IpcError):
+    code = "timeout"
+
+
+class ProtocolError(IpcError):
+    code = "protocol"
+
+
+class InternalError(IpcError):
+    code = "internal"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``problems`` holds one ``(json_path, expected)`` per problem."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"{self.source}: {path}: {what}" for path, what in self.problems]

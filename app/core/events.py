@@ -1,0 +1,122 @@
+"""Events: fire-and-forget messages between Python and the windows, in both directions.
+
+An event reaches exactly its targets: ``emit`` reaches Python listeners and every window that
+listens; ``emit_to`` reaches the listeners of one window only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .errors import InvalidArgs
+
+__all__ = ["Event", "EventBus", "Subscriber", "check_event_name"]
+
+log = logging.getLogger("app.core.events")
+
+_EVENT_NAME = re.compile(r"^[A-Za-z0-9\-/:_.]{1,256}$")
+
+
+def check_event_name(name: Any) -> str:
+    """Event names are 1-256 of letters, digits and ``- / : _ .``; raise ``InvalidArgs``."""
+    if not isinstance(name, str) or not _EVENT_NAME.match(name):
+        raise InvalidArgs(
+            f"Event name {name!r} is not valid: use 1 to 256 letters, digits, '-', '/', ':', "
+            "'_' or '.'."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a Python listener receives."""
+
+    event: str
+    payload: Any
+    source: str | None
+    """Label of the window that emitted it, or ``None`` when Python did."""
+
+
+class Subscriber(Protocol):
+    """A window connection that can receive events."""
+
+    label: str
+
+    def deliver(self, message: dict[str, Any]) -> None: ...
+
+
+Handler = Callable[[Event], Any] | Callable[[Event], Awaitable[Any]]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+        self._subscribers: dict[str, set[Subscriber]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: Executor | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop, executor: Executor) -> None:
+        self._loop, self._executor = loop, executor
+
+    # Python listeners ------------------------------------------------------------------------
+
+    def listen(self, event: str, handler: Handler) -> Callable[[], None]:
+        check_event_name(event)
+        self._handlers.setdefault(event, []).append(handler)
+
+        def unlisten() -> None:
+            handlers = self._handlers.get(event, [])
+            if handler in handlers:
+                handlers.remove(handler)
+
+        return unlisten
+
+    # Window subscriptions --------------------------------------------------------------------
+
+    def subscribe(self, event: str, subscriber: Subscriber) -> None:
+        self._subscribers.setdefault(event, set()).add(subscriber)
+
+    def unsubscribe(self, event: str, subscriber: Subscriber) -> None:
+        self._subscribers.get(event, set()).discard(subscriber)
+
+    def drop(self, subscriber: Subscriber) -> None:
+        for subscribers in self._subscribers.values():
+            subscribers.discard(subscriber)
+
+    # Delivery (on the core's loop) -----------------------------------------------------------
+
+    def publish(
+        self, event: str, payload: Any, *, target: str | None = None, source: str | None = None
+    ) -> None:
+        """Deliver to the targets: all listeners, or the windows labelled ``target`` only."""
+        check_event_name(event)
+        message = {"kind": "event", "event": event, "payload": payload, "source": source}
+        for subscriber in list(self._subscribers.get(event, ())):
+            if target is None or subscriber.label == target:
+                subscriber.deliver(message)
+        if target is None:
+            for handler in list(self._handlers.get(event, ())):
+                self._run_handler(handler, Event(event, payload, source))
+
+    def _run_handler(self, handler: Handler, event: Event) -> None:
+        assert self._loop is not None and self._executor is not None
+
+        def report(future: asyncio.Future[Any]) -> None:
+            if not future.cancelled() and future.exception() is not None:
+                log.error(
+                    "listener %r of event %r raised", handler, event.event,
+                    exc_info=future.exception(),
+                )
+
+        if inspect.iscoroutinefunction(handler):
+            task = self._loop.create_task(handler(event))
+            task.add_done_callback(report)
+        else:
+            self._loop.run_in_executor(self._executor, handler, event).add_done_callback(report)

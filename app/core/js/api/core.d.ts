@@ -1,0 +1,40 @@
+/** The code of a rejected call. */
+export type IpcErrorCode =
+  | "not_found"
+  | "forbidden"
+  | "blocked"
+  | "invalid_args"
+  | "command_failed"
+  | "timeout"
+  | "protocol"
+  | "internal";
+
+/** What a rejected `invoke` rejects with. `message` names the command and says what to do. */
+export declare class IpcError extends Error {
+  readonly name: "IpcError";
+  readonly code: IpcErrorCode;
+  /** For `command_failed`: what the command raised with; for `invalid_args`: the field errors. */
+  readonly data?: unknown;
+}
+
+export type InvokeArgs = Record<string, unknown>;
+
+export interface InvokeOptions {
+  /** Reject with `timeout` after this many milliseconds (default: the core's timeout + 5 s). */
+  timeoutMs?: number;
+}
+
+/** Call a Python command by name with named arguments (camelCase or snake_case keys). */
+export declare function invoke<T = unknown>(
+  cmd: string,
+  args?: InvokeArgs,
+  options?: InvokeOptions,
+): Promise<T>;
+
+/** Pass as an argument; the Python command annotated with `Channel` sends values to it. */
+export declare class Channel<T = unknown> {
+  constructor(onmessage?: (value: T) => void);
+  readonly id: number;
+  onmessage: ((value: T) => void) | null;
+  close(): void;
+}

@@ -1,0 +1,316 @@
+function (boot) {
+  "use strict";
+  // The page's side of the IPC core. The shell inlines this into every page it serves, called
+  // with that page's boot data; it defines window.__APP__ and owns the page's one WebSocket.
+
+  const BYTES_KEY = "$__b";
+  const CHANNEL_KEY = "$__ch";
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+
+  class IpcError extends Error {
+    constructor(code, message, data) {
+      super(message);
+      this.name = "IpcError";
+      this.code = code;
+      if (data !== undefined) this.data = data;
+    }
+  }
+  const fail = (code, message, data) => new IpcError(code, message, data);
+
+  // ---- wire format (see app/core/protocol.py) ----------------------------------------------
+
+  function isBinary(value) {
+    return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+  }
+
+  function serialize(message) {
+    const blobs = [];
+    const json = JSON.stringify(message, (key, value) => {
+      if (value !== null && typeof value === "object") {
+        if (isBinary(value)) {
+          const bytes = value instanceof ArrayBuffer
+            ? new Uint8Array(value)
+            : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+          blobs.push(bytes);
+          return { [BYTES_KEY]: blobs.length - 1 };
+        }
+        if (value instanceof Channel) return { [CHANNEL_KEY]: value.id };
+      }
+      return value;
+    });
+    return { json, blobs };
+  }
+
+  function binaryFrame(json, blobs) {
+    const header = encoder.encode(
+      '{"m":[' + json + '],"a":' + JSON.stringify(blobs.map((b) => b.byteLength)) + "}");
+    let size = 4 + header.byteLength;
+    for (const b of blobs) size += b.byteLength;
+    const out = new Uint8Array(size);
+    new DataView(out.buffer).setUint32(0, header.byteLength, true);
+    out.set(header, 4);
+    let at = 4 + header.byteLength;
+    for (const b of blobs) { out.set(b, at); at += b.byteLength; }
+    return out.buffer;
+  }
+
+  function parseFrame(data) {
+    if (typeof data === "string") return JSON.parse(data);
+    const view = new DataView(data);
+    const size = view.getUint32(0, true);
+    const header = JSON.parse(decoder.decode(new Uint8Array(data, 4, size)));
+    const blobs = [];
+    let at = 4 + size;
+    for (const n of header.a) { blobs.push(new Uint8Array(data, at, n)); at += n; }
+    const restore = (value) => {
+      if (value === null || typeof value !== "object") return value;
+      if (Array.isArray(value)) return value.map(restore);
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === BYTES_KEY) return blobs[value[BYTES_KEY]];
+      for (const k of keys) value[k] = restore(value[k]);
+      return value;
+    };
+    return header.m.map(restore);
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  const pending = new Map();     // id -> { resolve, reject, timer, what }
+  const handlers = new Map();    // event -> Map(handlerId -> fn)
+  const channels = new Map();    // channel id -> Channel
+  let nextId = 1;
+  let outbox = [];               // { json, blobs, id } ready to send
+  let flushQueued = false;
+  let socket = null;
+  let open = false;
+  let resume = null;
+  let lost = null;               // an IpcError once the connection cannot come back
+
+  function settle(id, ok, valueOrError) {
+    const call = pending.get(id);
+    if (!call) return;           // settled already (timeout, or a second reply): ignore
+    pending.delete(id);
+    clearTimeout(call.timer);
+    if (ok) call.resolve(valueOrError);
+    else call.reject(valueOrError);
+  }
+
+  function connect(ticket) {
+    const ws = new WebSocket(boot.ws + "?ticket=" + encodeURIComponent(ticket));
+    ws.binaryType = "arraybuffer";
+    socket = ws;
+    ws.onopen = () => { open = true; flush(); };
+    ws.onmessage = (e) => {
+      let messages;
+      try { messages = parseFrame(e.data); } catch (err) {
+        console.error("[app] unreadable frame from the core", err);
+        return;
+      }
+      for (const m of messages) receive(m);
+    };
+    ws.onclose = (e) => {
+      const wasOpen = open;
+      open = false;
+      socket = null;
+      const reason = e.code === 1009
+        ? "a message was larger than the core accepts"
+        : "the connection to the app core closed";
+      for (const [id, call] of [...pending]) {
+        if (call.sent) settle(id, false, fail("internal",
+          `'${call.what}' got no answer: ${reason}. Try again.`));
+      }
+      if (wasOpen && resume) {
+        const ticket = resume;
+        resume = null;
+        setTimeout(() => connect(ticket), 50);
+      } else {
+        lost = fail("internal",
+          "The connection to the app core is lost; reload the page to reconnect.");
+        for (const [id] of [...pending]) settle(id, false, lost);
+      }
+    };
+  }
+
+  function receive(m) {
+    switch (m.kind) {
+      case "reply":
+        if (m.ok) settle(m.id, true, m.value);
+        else settle(m.id, false, fail(m.error.code, m.error.message, m.error.data));
+        break;
+      case "event": {
+        const listeners = handlers.get(m.event);
+        if (!listeners) break;
+        const event = { event: m.event, payload: m.payload, source: m.source };
+        for (const [id, fn] of [...listeners]) {
+          try { fn({ ...event, id }); } catch (err) { console.error(err); }
+        }
+        break;
+      }
+      case "channel": {
+        const channel = channels.get(m.channel);
+        if (channel && channel.onmessage) channel.onmessage(m.value);
+        break;
+      }
+      case "hello":
+        resume = m.resume;
+        for (const event of handlers.keys()) send({ kind: "listen", event }, "listen " + event)
+          .catch(() => {});
+        break;
+      case "notice":
+        console.error("[app] the core refused a frame:", m.error && m.error.message);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function flush() {
+    flushQueued = false;
+    if (!open || outbox.length === 0) return;
+    const batch = outbox;
+    outbox = [];
+    let parts = [];
+    let size = 2;
+    const sendText = () => {
+      if (parts.length) socket.send("[" + parts.join(",") + "]");
+      parts = [];
+      size = 2;
+    };
+    for (const item of batch) {
+      const call = pending.get(item.id);
+      if (call) call.sent = true;
+      if (item.blobs.length) { socket.send(binaryFrame(item.json, item.blobs)); continue; }
+      if (size + item.size > boot.maxMessageBytes) sendText();
+      parts.push(item.json);
+      size += item.size + 1;
+    }
+    sendText();
+  }
+
+  function enqueue(item) {
+    outbox.push(item);
+    if (!flushQueued) {
+      flushQueued = true;
+      queueMicrotask(flush);
+    }
+  }
+
+  function byteSize(json, blobs) {
+    let size = json.length * 3 > boot.maxMessageBytes ? encoder.encode(json).byteLength : json.length;
+    for (const b of blobs) size += b.byteLength;
+    return size;
+  }
+
+  // Every request, of any kind, goes through here and settles exactly once.
+  function send(message, what, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      if (lost) { reject(lost); return; }
+      const id = nextId++;
+      message.id = id;
+      const limit = timeoutMs === undefined ? boot.timeoutMs : timeoutMs;
+      const timer = setTimeout(() => settle(id, false, fail("timeout",
+        `'${what}' got no answer within ${limit} ms.`)), limit);
+      pending.set(id, { resolve, reject, timer, what, sent: false });
+      Promise.resolve(isolation ? isolation.seal(message) : message).then((outgoing) => {
+        if (!pending.has(id)) return;
+        let encoded;
+        try { encoded = serialize(outgoing); } catch (err) {
+          settle(id, false, fail("invalid_args",
+            `The arguments of '${what}' cannot be sent: ${err.message}.`));
+          return;
+        }
+        const size = byteSize(encoded.json, encoded.blobs);
+        if (size > boot.maxMessageBytes) {
+          settle(id, false, fail("invalid_args",
+            `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes.`));
+          return;
+        }
+        enqueue({ id, json: encoded.json, blobs: encoded.blobs, size });
+      }, (err) => settle(id, false, err instanceof IpcError ? err
+        : fail("internal", `'${what}' could not be sent: ${err && err.message}.`)));
+    });
+  }
+
+  // ---- isolation (set up when the pattern is on) --------------------------------------------
+
+  const isolation = boot.isolation ? createIsolationClient(boot.isolation, boot, fail) : null;
+
+  // ---- public API -----------------------------------------------------------------------------
+
+  class Channel {
+    constructor(onmessage) {
+      this.id = nextId++;
+      this.onmessage = typeof onmessage === "function" ? onmessage : null;
+      channels.set(this.id, this);
+    }
+    close() { channels.delete(this.id); }
+    toJSON() { return { [CHANNEL_KEY]: this.id }; }
+  }
+
+  function invoke(cmd, args, options) {
+    if (typeof cmd !== "string" || cmd === "") {
+      return Promise.reject(fail("invalid_args", "invoke() needs a command name (a string)."));
+    }
+    if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {
+      return Promise.reject(fail("invalid_args",
+        `The arguments of '${cmd}' must be an object of named values.`));
+    }
+    const timeout = options && options.timeoutMs;
+    return send({ kind: "invoke", cmd, args: args || {} }, cmd, timeout);
+  }
+
+  let nextHandler = 1;
+  async function listen(event, handler) {
+    if (typeof handler !== "function") {
+      throw fail("invalid_args", `listen('${event}') needs a handler function.`);
+    }
+    const first = !handlers.has(event);
+    if (first) {
+      await send({ kind: "listen", event }, "listen " + event);
+    }
+    let listeners = handlers.get(event);
+    if (!listeners) { listeners = new Map(); handlers.set(event, listeners); }
+    const id = nextHandler++;
+    listeners.set(id, handler);
+    return function unlisten() {
+      const current = handlers.get(event);
+      if (!current || !current.delete(id) || current.size) return;
+      handlers.delete(event);
+      send({ kind: "unlisten", event }, "unlisten " + event).catch(() => {});
+    };
+  }
+
+  async function once(event, handler) {
+    let unlisten = null;
+    let fired = false;
+    unlisten = await listen(event, (e) => {
+      if (fired) return;
+      fired = true;
+      if (unlisten) unlisten();
+      handler(e);
+    });
+    if (fired) unlisten();
+    return unlisten;
+  }
+
+  function emit(event, payload) {
+    return send({ kind: "emit", event, payload }, "emit " + event).then(() => undefined);
+  }
+
+  function emitTo(target, event, payload) {
+    if (typeof target !== "string" || target === "") {
+      return Promise.reject(fail("invalid_args", "emitTo() needs a window label (a string)."));
+    }
+    return send({ kind: "emit", event, payload, target }, "emit " + event).then(() => undefined);
+  }
+
+  const api = Object.freeze({
+    core: Object.freeze({ invoke, Channel, IpcError }),
+    event: Object.freeze({ listen, once, emit, emitTo }),
+    window: Object.freeze({ label: boot.label }),
+  });
+  Object.defineProperty(window, "__APP__", { value: api, enumerable: false });
+
+  connect(boot.ticket);
+}

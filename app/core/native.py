@@ -1,0 +1,106 @@
+"""Native windows: pywebview on the main thread, the core's loop on a thread of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import App
+
+__all__ = ["prepare_environment", "run_native"]
+
+log = logging.getLogger("app.core.native")
+
+
+def prepare_environment() -> str | None:
+    """Pick the GUI backend and set what Qt WebEngine needs here; return pywebview's ``gui``."""
+    if not sys.platform.startswith("linux"):
+        return None  # pywebview picks the platform's own webview
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Chromium refuses to run its sandbox as root.
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        if "QT_QPA_PLATFORM" not in os.environ:
+            log.warning("no display found: the window runs offscreen (QT_QPA_PLATFORM=offscreen)")
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    return "qt"
+
+
+class _CoreThread(threading.Thread):
+    """Runs the core's loop until told to stop."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(name="app-core", daemon=True)
+        self.app = app
+        self.ready = threading.Event()
+        self.urls: dict[str, str] = {}
+        self.error: BaseException | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            await self.app.start()
+            self.urls = {w.label: self.app.launch_url(w.label)
+                         for w in self.app.config.model.app.windows}
+        except BaseException as exc:
+            self.error = exc
+            self.ready.set()
+            return
+        self.ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.app.stop()
+
+    def shutdown(self) -> None:
+        if self.loop is not None and self._stop is not None:
+            self.loop.call_soon_threadsafe(self._stop.set)
+        self.join(timeout=10)
+
+
+def run_native(app: App, *, debug: bool = False) -> None:
+    gui = prepare_environment()
+    import webview
+
+    core = _CoreThread(app)
+    core.start()
+    core.ready.wait()
+    if core.error is not None:
+        raise core.error
+    windows: list[Any] = []
+    for config in app.config.model.app.windows:
+        window = webview.create_window(
+            config.title or app.config.model.product_name,
+            url=core.urls[config.label],
+            width=config.width,
+            height=config.height,
+            resizable=config.resizable,
+            fullscreen=config.fullscreen,
+        )
+        windows.append(window)
+
+    def close_all(*_: Any) -> None:
+        for window in list(windows):
+            try:
+                window.destroy()
+            except Exception:  # already gone
+                pass
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, close_all)
+    try:
+        webview.start(gui=gui, debug=debug, private_mode=True)
+    finally:
+        core.shutdown()

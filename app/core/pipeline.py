@@ -1,0 +1,152 @@
+"""The IPC request path: one handler type, and the stages composed in ``build_pipeline``.
+
+A ``Handler`` takes a decoded ``Request`` and returns the reply's value, or raises an
+``IpcError``. Each stage wraps the next one::
+
+    check_shape -> [unseal -> check_shape] -> authorize -> route
+
+``settle`` turns the outcome into exactly one reply message, whatever happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from .acl.authority import Authority
+from .acl.origin import Caller
+from .acl.scope import Scope
+from .errors import InternalError, IpcError, NotFound, ProtocolError
+from .events import check_event_name
+
+if TYPE_CHECKING:
+    from .runtime import Core, Session
+
+__all__ = ["Handler", "Request", "build_pipeline", "settle"]
+
+log = logging.getLogger("app.core.ipc")
+
+KINDS = ("invoke", "emit", "listen", "unlisten")
+
+
+@dataclass
+class Request:
+    """One message from a window, with who sent it. ``scope`` is set once it is authorized."""
+
+    id: int
+    kind: str
+    body: dict[str, Any]
+    caller: Caller
+    session: Session | None = None
+    scope: Scope | None = field(default=None)
+
+    @property
+    def name(self) -> str:
+        return str(self.body.get("cmd") if self.kind == "invoke" else self.body.get("event"))
+
+
+Handler = Callable[[Request], Awaitable[Any]]
+Stage = Callable[[Handler], Handler]
+
+
+def request_from(message: Any, caller: Caller, session: Session | None) -> Request:
+    """Wrap one decoded message; its id must be an integer so the reply can find its caller."""
+    if not isinstance(message, dict):
+        raise ProtocolError("Each message must be a JSON object.")
+    msg_id = message.get("id")
+    if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not 0 <= msg_id < 2**53:
+        raise ProtocolError("Each message needs an integer 'id'.")
+    return Request(msg_id, str(message.get("kind")), message, caller, session)
+
+
+def check_shape(core: Core) -> Stage:
+    def stage(next_: Handler) -> Handler:
+        async def handler(request: Request) -> Any:
+            body = request.body
+            if request.kind not in KINDS:
+                raise ProtocolError(
+                    f"Unknown message kind {body.get('kind')!r}; expected one of {', '.join(KINDS)}."
+                )
+            if request.kind == "invoke":
+                name = body.get("cmd")
+                if not isinstance(name, str) or not name:
+                    raise ProtocolError("An invoke message needs the command name in 'cmd'.")
+                if core.registry.get(name) is None:
+                    raise NotFound(f"There is no command named '{name[:100]}'.")
+            else:
+                check_event_name(body.get("event"))
+                target = body.get("target")
+                if target is not None and not isinstance(target, str):
+                    raise ProtocolError("An event's 'target' must be a window label.")
+            return await next_(request)
+
+        return handler
+
+    return stage
+
+
+def authorize(authority: Authority) -> Stage:
+    def stage(next_: Handler) -> Handler:
+        async def handler(request: Request) -> Any:
+            kind = "listen" if request.kind == "unlisten" else request.kind
+            scope = authority.authorize(
+                request.caller, kind, request.name, has_target=request.body.get("target") is not None
+            )
+            return await next_(replace(request, scope=scope))
+
+        return handler
+
+    return stage
+
+
+def route(core: Core) -> Handler:
+    async def handler(request: Request) -> Any:
+        body = request.body
+        if request.kind == "invoke":
+            command = core.registry.get(body["cmd"])
+            assert command is not None  # check_shape made sure
+            return await core.dispatcher.call(
+                command, body.get("args"), request, core.registry.injectors
+            )
+        if request.kind == "emit":
+            core.events.publish(
+                body["event"],
+                body.get("payload"),
+                target=body.get("target"),
+                source=request.caller.window,
+            )
+            return None
+        if request.session is None:
+            raise ProtocolError("Only a window connection can listen to events.")
+        if request.kind == "listen":
+            core.events.subscribe(body["event"], request.session)
+        else:
+            core.events.unsubscribe(body["event"], request.session)
+        return None
+
+    return handler
+
+
+def build_pipeline(core: Core) -> Handler:
+    """Compose the stages; the isolation stage comes first when the pattern is on."""
+    handler = route(core)
+    handler = authorize(core.authority)(handler)
+    handler = check_shape(core)(handler)
+    if core.isolation is not None:
+        handler = core.isolation.unseal_stage(handler)
+    return handler
+
+
+async def settle(handler: Handler, request: Request) -> dict[str, Any]:
+    """Run ``request`` through ``handler`` and return exactly one reply, resolved or rejected."""
+    try:
+        value = await handler(request)
+    except IpcError as exc:
+        return {"kind": "reply", "id": request.id, "ok": False, "error": exc.to_wire()}
+    except Exception:
+        log.exception("unexpected failure handling %s %r", request.kind, request.name)
+        error = InternalError(f"The core failed while handling '{request.name}'; see its log.")
+        return {"kind": "reply", "id": request.id, "ok": False, "error": error.to_wire()}
+    return {"kind": "reply", "id": request.id, "ok": True, "value": value}

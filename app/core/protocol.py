@@ -1,0 +1,126 @@
+"""The wire format between the JS runtime and the core.
+
+A WebSocket carries frames; a frame carries one or more messages, so that the calls made in
+one tick of the page travel together (and the replies finished in one tick of the loop too).
+
+- A text frame is a JSON array of messages.
+- A binary frame carries messages with binary values (``Uint8Array`` / ``bytes``) without any
+  base64: ``u32le header length | header JSON | blob 0 | blob 1 ...`` where the header is
+  ``{"m": [messages], "a": [blob lengths]}`` and each binary value inside the messages is
+  written as ``{"$__b": index}``.
+
+Messages from the page (``kind``): ``invoke`` {id, cmd, args}, ``emit`` {id, event, payload,
+target?}, ``listen`` / ``unlisten`` {id, event}, and ``sealed`` (isolation). Messages to the page:
+``reply`` {id, ok, value | error}, ``event`` {event, payload, source}, ``channel`` {channel, value},
+``hello`` {resume}.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from typing import Any
+
+import orjson
+from pydantic import BaseModel
+
+from .errors import ProtocolError
+
+__all__ = ["BYTES_KEY", "Encoded", "decode_frame", "encode", "join_frames"]
+
+BYTES_KEY = "$__b"
+_U32 = struct.Struct("<I")
+
+
+@dataclasses.dataclass(frozen=True)
+class Encoded:
+    """One message, serialized; ``blobs`` holds its binary values in order of their markers."""
+
+    json: bytes
+    blobs: tuple[bytes, ...] = ()
+
+
+def encode(message: Any) -> Encoded:
+    """Serialize one outgoing message; raise ``TypeError`` naming what cannot be sent."""
+    blobs: list[bytes] = []
+
+    def default(value: Any) -> Any:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            blobs.append(bytes(value))
+            return {BYTES_KEY: len(blobs) - 1}
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="python", by_alias=True)
+        if isinstance(value, (set, frozenset, tuple)):
+            return list(value)
+        raise TypeError(f"a value of type {type(value).__name__} cannot be sent as JSON")
+
+    data = orjson.dumps(message, default=default, option=orjson.OPT_NON_STR_KEYS)
+    return Encoded(data, tuple(blobs))
+
+
+def join_frames(messages: list[Encoded]) -> list[tuple[bool, bytes]]:
+    """Pack encoded messages into as few frames as possible: ``(is_binary, data)`` each.
+
+    Messages without blobs share one text frame; each message with blobs gets a binary frame
+    (renumbering markers across messages would cost a parse of each one).
+    """
+    frames: list[tuple[bool, bytes]] = []
+    texts = [m.json for m in messages if not m.blobs]
+    if texts:
+        frames.append((False, b"[" + b",".join(texts) + b"]"))
+    for m in messages:
+        if m.blobs:
+            header = b'{"m":[' + m.json + b'],"a":' + orjson.dumps([len(b) for b in m.blobs]) + b"}"
+            frames.append((True, _U32.pack(len(header)) + header + b"".join(m.blobs)))
+    return frames
+
+
+def decode_frame(data: str | bytes) -> list[Any]:
+    """Parse one incoming frame into its list of messages; raise ``ProtocolError``."""
+    if isinstance(data, str):
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise ProtocolError(f"The frame is not valid JSON ({exc}).") from None
+        return parsed if isinstance(parsed, list) else [parsed]
+    return _decode_binary(data)
+
+
+def _decode_binary(data: bytes) -> list[Any]:
+    if len(data) < 4:
+        raise ProtocolError("The binary frame is shorter than its header length.")
+    (size,) = _U32.unpack_from(data)
+    if size > len(data) - 4:
+        raise ProtocolError("The binary frame's header length is larger than the frame.")
+    try:
+        header = orjson.loads(data[4 : 4 + size])
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"The binary frame's header is not valid JSON ({exc}).") from None
+    if not isinstance(header, dict) or not isinstance(header.get("m"), list):
+        raise ProtocolError('The binary frame\'s header must be {"m": [...], "a": [...]}.')
+    lengths = header.get("a", [])
+    if not isinstance(lengths, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in lengths
+    ):
+        raise ProtocolError("The binary frame's blob lengths must be a list of sizes.")
+    if 4 + size + sum(lengths) != len(data):
+        raise ProtocolError("The binary frame's blob lengths do not add up to its size.")
+    view = memoryview(data)
+    blobs, offset = [], 4 + size
+    for n in lengths:
+        blobs.append(bytes(view[offset : offset + n]))
+        offset += n
+    return [_restore(m, blobs) for m in header["m"]]
+
+
+def _restore(value: Any, blobs: list[bytes]) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and BYTES_KEY in value:
+            index = value[BYTES_KEY]
+            if not isinstance(index, int) or not 0 <= index < len(blobs):
+                raise ProtocolError("A binary value refers to a blob the frame does not have.")
+            return blobs[index]
+        return {k: _restore(v, blobs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v, blobs) for v in value]
+    return value

@@ -1,0 +1,68 @@
+"""The running core: the pieces of one app run, wired together on one asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from .acl.authority import Authority
+from .dispatch import Dispatcher
+from .pipeline import build_pipeline
+from .transport.credentials import Credentials
+from .transport.server import Server
+from .transport.session import Session
+
+if TYPE_CHECKING:
+    from .app import App
+
+__all__ = ["Core", "Session"]
+
+log = logging.getLogger("app.core")
+
+
+class Core:
+    """Owns the loop-side state of a run: server, credentials, dispatcher, isolation."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.config = app.config
+        self.registry = app.registry
+        self.events = app.events
+        ipc = self.config.model.app.ipc
+        self.executor = ThreadPoolExecutor(ipc.threads, thread_name_prefix="app-command")
+        self.dispatcher = Dispatcher(self.executor, ipc.command_timeout_ms / 1000)
+        security = self.config.model.app.security
+        self.authority = Authority(
+            self.config.capabilities,
+            {s.identifier: s.permissions for s in security.permission_sets},
+        )
+        self.credentials = Credentials()
+        self.server = Server(self, self.credentials)
+        self.isolation = None
+        if self.config.isolation is not None:
+            from .isolation import Isolation
+
+            self.isolation = Isolation(self)
+        self.pipeline = build_pipeline(self)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.background: set[asyncio.Future[object]] = set()
+
+    async def start(self, ports: dict[str, int] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.events.bind(self.loop, self.executor)
+        await self.server.start()
+        if self.isolation is not None:
+            await self.isolation.start()
+        for window in self.config.model.app.windows:
+            await self.add_window(window.label, (ports or {}).get(window.label, 0))
+
+    async def add_window(self, label: str, port: int = 0) -> int:
+        port = await self.server.add_window(label, port)
+        log.info("window %s served at http://127.0.0.1:%d", label, port)
+        return port
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        self.executor.shutdown(wait=False, cancel_futures=True)

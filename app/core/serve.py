@@ -1,0 +1,54 @@
+"""``serve``: the core with no native window, for a browser or for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import App
+
+__all__ = ["serve"]
+
+
+def serve(
+    app: App,
+    *,
+    port: int | None = None,
+    on_ready: Callable[[dict[str, str]], Any] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run until SIGINT or SIGTERM (or until ``stop`` is set), then shut down cleanly.
+
+    ``port`` is the first window's port; further windows take the ports after it.
+    """
+
+    async def main() -> None:
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, done.set)
+        if stop is not None:
+            threading.Thread(
+                target=lambda: (stop.wait(), loop.call_soon_threadsafe(done.set)), daemon=True
+            ).start()
+        labels = [w.label for w in app.config.model.app.windows]
+        ports = {label: port + i for i, label in enumerate(labels)} if port else None
+        await app.start(ports)
+        try:
+            urls = {label: app.launch_url(label) for label in labels}
+            if on_ready is not None:
+                on_ready(urls)
+            await done.wait()
+        finally:
+            await app.stop()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        sys.exit(130)

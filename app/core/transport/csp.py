@@ -1,0 +1,57 @@
+"""The Content-Security-Policy header of the pages the core serves.
+
+With ``csp: null`` a strict default applies. A policy from the config (a string, or an object of
+directive -> sources) is kept, and the sources the shell itself needs are added to it: the init
+script's nonce, the IPC WebSocket and, under isolation, the isolation frame's origin.
+"""
+
+from __future__ import annotations
+
+DEFAULT = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+}
+
+
+def _parse(policy: str | dict[str, str | list[str]] | None) -> dict[str, list[str]]:
+    if policy is None:
+        return {k: list(v) for k, v in DEFAULT.items()}
+    if isinstance(policy, dict):
+        return {k: (v.split() if isinstance(v, str) else list(v)) for k, v in policy.items()}
+    directives: dict[str, list[str]] = {}
+    for part in policy.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = words[1:]
+    return directives
+
+
+def build_csp(
+    policy: str | dict[str, str | list[str]] | None,
+    *,
+    nonce: str,
+    connect: str,
+    frame: str | None,
+) -> str:
+    directives = _parse(policy)
+    fallback = directives.get("default-src", [])
+
+    def add(name: str, *sources: str) -> None:
+        values = directives.setdefault(name, [s for s in fallback if s != "'none'"])
+        if "'none'" in values:
+            values.remove("'none'")
+        values += [s for s in sources if s not in values]
+
+    add("script-src", f"'nonce-{nonce}'")
+    add("connect-src", connect)
+    if frame:
+        add("frame-src", frame)
+    return "; ".join(f"{k} {' '.join(v)}".strip() for k, v in directives.items())

@@ -1,0 +1,238 @@
+"""The loopback HTTP/WebSocket server of the windows.
+
+Each window gets its own listening socket on 127.0.0.1, so each window is its own origin: one
+window's scripts cannot read another's pages or open its IPC socket (the Origin check refuses).
+Every request must name the listener in ``Host`` (no DNS rebinding), and every page, file and
+socket needs the window's session cookie, which only the one-time launch URL sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import re
+import secrets
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from ..acl.origin import Origin
+from ..assets import API_FILES, init_script
+from .credentials import RESUME_TTL, Credentials
+from .csp import build_csp
+from .session import Session
+
+if TYPE_CHECKING:
+    from ..runtime import Core
+
+__all__ = ["Server", "loopback_socket"]
+
+log = logging.getLogger("app.core.transport")
+
+HOST = "127.0.0.1"
+_HEAD = re.compile(rb"<head[^>]*>", re.IGNORECASE)
+_HTML = re.compile(rb"<html[^>]*>", re.IGNORECASE)
+FRAME_DESTS = {"iframe", "frame"}
+
+
+def loopback_socket(port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.setblocking(False)
+    return sock
+
+
+def refuse(status: int, reason: str) -> web.Response:
+    log.warning("refused: %s", reason)
+    return web.Response(status=status, text=reason + "\n")
+
+
+class Server:
+    def __init__(self, core: Core, credentials: Credentials) -> None:
+        self.core = core
+        self.credentials = credentials
+        self.labels: dict[int, str] = {}
+        self._runners: list[web.AppRunner] = []
+        self.app = web.Application(middlewares=[self._host_check])
+        self.app.router.add_get("/__app__/launch/{token}", self._launch)
+        self.app.router.add_get("/__app__/ipc", self._ipc)
+        self.app.router.add_get("/__app__/api/{name}", self._api)
+        self.app.router.add_get("/{path:.*}", self._static)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+
+    async def start(self) -> None:
+        await self._runner.setup()
+
+    async def serve_app(self, app: web.Application, port: int = 0) -> int:
+        """Serve another application (the isolation frame's) on a loopback port of its own."""
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        sock = loopback_socket(port)
+        await web.SockSite(runner, sock).start()
+        self._runners.append(runner)
+        return int(sock.getsockname()[1])
+
+    async def add_window(self, label: str, port: int = 0) -> int:
+        sock = loopback_socket(port)
+        await web.SockSite(self._runner, sock).start()
+        bound = int(sock.getsockname()[1])
+        self.labels[bound] = label
+        return bound
+
+    def port_of(self, label: str) -> int:
+        return next(p for p, lbl in self.labels.items() if lbl == label)
+
+    def launch_url(self, label: str) -> str:
+        port = self.port_of(label)
+        return f"http://{HOST}:{port}/__app__/launch/{self.credentials.new_launch(label)}"
+
+    async def stop(self) -> None:
+        for runner in [*self._runners, self._runner]:
+            await runner.cleanup()
+
+    # Checks ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def local_port(request: web.Request) -> int:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        return int(sockname[1]) if sockname else -1
+
+    @web.middleware
+    async def _host_check(
+        self, request: web.Request, handler: web.RequestHandler  # type: ignore[name-defined]
+    ) -> web.StreamResponse:
+        port = self.local_port(request)
+        if request.headers.get("Host") != f"{HOST}:{port}" or port not in self.labels:
+            return refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    def _session_label(self, request: web.Request) -> str | None:
+        port = self.local_port(request)
+        label = self.credentials.session_label(request.cookies.get(f"app_s{port}"))
+        return label if label == self.labels.get(port) else None
+
+    # Routes ----------------------------------------------------------------------------------
+
+    async def _launch(self, request: web.Request) -> web.StreamResponse:
+        port = self.local_port(request)
+        label = self.labels[port]
+        secret = self.credentials.spend_launch(request.match_info["token"], label)
+        if secret is None:
+            return refuse(
+                403,
+                f"This launch link of window '{label}' is not valid or was already used; "
+                "launch links work once. Start the app again for a new one.",
+            )
+        window = self.core.config.window(label)
+        target = "/" + (window.url if window else "index.html").lstrip("/")
+        response = web.HTTPSeeOther(target)
+        response.set_cookie(
+            f"app_s{port}", secret, httponly=True, samesite="Strict", path="/"
+        )
+        response.headers["Cache-Control"] = "no-store"
+        raise response
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if self._session_label(request) is None:
+            return refuse(403, "The app's API is only served to the app's own windows.")
+        if name not in API_FILES:
+            return refuse(404, f"There is no API module named {name!r}.")
+        content_type = "text/javascript" if name.endswith(".js") else "text/plain"
+        return web.Response(body=API_FILES[name], content_type=content_type)
+
+    async def _ipc(self, request: web.Request) -> web.StreamResponse:
+        port = self.local_port(request)
+        expected_origin = f"http://{HOST}:{port}"
+        if request.headers.get("Origin") != expected_origin:
+            return refuse(403, f"IPC from origin {request.headers.get('Origin')!r} is refused.")
+        label = self._session_label(request)
+        if label is None:
+            return refuse(403, "IPC needs the window's session; open the window's launch URL.")
+        ticket = self.credentials.spend_ticket(request.query.get("ticket"))
+        if ticket is None or ticket.label != label:
+            return refuse(403, "IPC ticket missing, already used or expired; reload the page.")
+        ws = web.WebSocketResponse(
+            max_msg_size=self.core.config.model.app.ipc.max_message_bytes,
+            heartbeat=None,
+            compress=False,
+        )
+        await ws.prepare(request)
+        session = Session(self.core, ws, label, ticket.origin)
+        resume = self.credentials.issue_ticket(label, ticket.origin, ttl=RESUME_TTL)
+        session.deliver({"kind": "hello", "resume": resume})
+        if self.core.isolation is not None:
+            self.core.isolation.attach(session)
+        await session.run()
+        return ws
+
+    async def _static(self, request: web.Request) -> web.StreamResponse:
+        label = self._session_label(request)
+        if label is None:
+            return refuse(
+                403,
+                "This page belongs to an app window; open it through the window's launch URL.",
+            )
+        root = self.core.config.frontend_dir
+        relative = request.match_info["path"] or "index.html"
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            return refuse(404, "Not found.")
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            return web.Response(status=404, text=f"Not found: /{relative}\n")
+        if path.suffix.lower() not in (".html", ".htm"):
+            response = web.FileResponse(path)
+            response.headers["Cache-Control"] = "no-cache"
+            return response
+        return self._page(request, label, path)
+
+    def _page(self, request: web.Request, label: str, path: Path) -> web.Response:
+        port = self.local_port(request)
+        dest = request.headers.get("Sec-Fetch-Dest", "document")
+        if dest in FRAME_DESTS:
+            origin = Origin("subframe", f"http://{HOST}:{port}{request.path_qs}")
+        elif dest == "document":
+            origin = Origin("local", f"http://{HOST}:{port}")
+        else:
+            # A fetch() of a page is data, not a document: it gets no runtime and no ticket.
+            return web.FileResponse(path, headers={"Cache-Control": "no-store"})
+        nonce = secrets.token_urlsafe(16)
+        ws_url = f"ws://{HOST}:{port}/__app__/ipc"
+        isolation = self.core.isolation
+        boot = {
+            "label": label,
+            "ticket": self.credentials.issue_ticket(label, origin),
+            "ws": ws_url,
+            "timeoutMs": self.core.config.model.app.ipc.command_timeout_ms + 5000,
+            "maxMessageBytes": self.core.config.model.app.ipc.max_message_bytes,
+            "isolation": isolation.page_boot(label, origin) if isolation else None,
+        }
+        script = b'<script nonce="' + nonce.encode() + b'">' + init_script(boot) + b"</script>"
+        html = path.read_bytes()
+        anchor = _HEAD.search(html) or _HTML.search(html)
+        at = anchor.end() if anchor else 0
+        body = html[:at] + script + html[at:]
+        csp = build_csp(
+            self.core.config.model.app.security.csp,
+            nonce=nonce,
+            connect=ws_url,
+            frame=isolation.frame_origin if isolation else None,
+        )
+        content_type = mimetypes.guess_type(path.name)[0] or "text/html"
+        return web.Response(
+            body=body,
+            content_type=content_type,
+            charset="utf-8",
+            headers={
+                "Content-Security-Policy": csp,
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
+        )

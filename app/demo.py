@@ -1,0 +1,157 @@
+"""The demo app: the seed document's commands, a clock event, and one command per error code."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.core import App, Channel, CommandError, Event, Forbidden, Scope, Window
+
+
+Milliseconds = Annotated[int, Field(ge=0, le=600_000)]
+
+
+class Settings(BaseModel):
+    theme: Literal["light", "dark"] = "light"
+    notifications: bool = True
+    language: str = Field(default="en", min_length=2, max_length=8)
+
+
+class CreateUserArgs(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)
+
+
+@dataclass
+class User:
+    id: int
+    name: str
+    email: str
+
+
+@dataclass
+class Store:
+    """The demo's managed state."""
+
+    settings: Settings = field(default_factory=Settings)
+    users: dict[int, User] = field(default_factory=dict)
+    items: dict[int, str] = field(
+        default_factory=lambda: {1: "Apples", 2: "Pears", 3: "Plums", 4: "Figs"}
+    )
+
+
+def create_app(config: str | Path = "app.conf.json") -> App:
+    app = App.from_config(config)
+    app.manage(Store())
+    register(app)
+    return app
+
+
+def register(app: App) -> None:
+    @app.command
+    def greet(name: str) -> str:
+        """Say hello."""
+        return f"Hello, {name}!"
+
+    @app.command
+    def process_data(input: str) -> str:
+        return f"Processed: {input}"
+
+    @app.command
+    def read_file(path: str, scope: Scope) -> str:
+        """Read a text file, if the permission's scope allows its path."""
+        target = Path(path)
+        if not target.is_absolute():
+            target = app.config.root / target
+        if not scope.allows_path(target):
+            raise Forbidden(f"'read_file' may not read {path}: it is outside the allowed scope.")
+        try:
+            return target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise CommandError(f"There is no file {path}.", {"path": path}) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}.", {"path": path}) from None
+
+    @app.command
+    def create_user(args: CreateUserArgs, store: Store) -> User:
+        user = User(len(store.users) + 1, args.name, args.email)
+        store.users[user.id] = user
+        return user
+
+    @app.command
+    def list_items(store: Store) -> list[dict[str, Any]]:
+        return [{"id": k, "name": v} for k, v in sorted(store.items.items())]
+
+    @app.command
+    def delete_item(id: int, store: Store) -> dict[str, Any]:
+        name = store.items.pop(id, None)
+        if name is None:
+            raise CommandError(f"There is no item {id} to delete.", {"id": id})
+        return {"deleted": id, "name": name}
+
+    @app.command
+    def read_config(store: Store) -> Settings:
+        return store.settings
+
+    @app.command
+    def save_settings(settings: Settings, store: Store, window: Window) -> Settings:
+        store.settings = settings
+        app.emit("settings-changed", {"settings": settings.model_dump(), "by": window.label})
+        return settings
+
+    @app.command
+    def echo(value: Any) -> Any:
+        """Return what was sent: strings, JSON values, bytes."""
+        return value
+
+    @app.command
+    def divide(a: float, b: float) -> float:
+        if b == 0:
+            raise CommandError("Cannot divide by zero.", {"a": a, "b": b})
+        return a / b
+
+    @app.command
+    async def wait(ms: Milliseconds) -> int:
+        """Sleep asynchronously (to show timeouts and that other calls go on meanwhile)."""
+        await asyncio.sleep(ms / 1000)
+        return ms
+
+    @app.command
+    def block(ms: Milliseconds) -> int:
+        """Sleep on a worker thread: the loop and other calls are not held up."""
+        time.sleep(ms / 1000)
+        return ms
+
+    @app.command
+    def crash() -> None:
+        """A bug: the page gets 'internal' and no traceback; the log gets the detail."""
+        raise RuntimeError("a bug in a command")
+
+    @app.command
+    def count(to: int, progress: Channel) -> int:
+        for i in range(1, to + 1):
+            progress.send(i)
+        return to
+
+    @app.command
+    def unserializable() -> object:
+        return object()
+
+    app.listen("ping", lambda event: _pong(app, event))
+
+    @app.on_start
+    async def clock(app: App) -> None:
+        while True:
+            app.emit("clock", {"now": datetime.now().isoformat(timespec="seconds")})
+            await asyncio.sleep(1)
+
+
+def _pong(app: App, event: Event) -> None:
+    target = event.source or "main"
+    app.emit_to(target, "pong", {"received": event.payload, "from": target})

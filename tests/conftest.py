@@ -1,0 +1,96 @@
+"""Shared fixtures: the app served in a subprocess, and Playwright on Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:  # type: ignore[type-arg]
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@dataclass
+class Served:
+    """A ``python -m app serve`` process and the launch URL it printed for each window."""
+
+    process: subprocess.Popen[str]
+    urls: dict[str, str]
+    log: list[str] = field(default_factory=list)
+
+    def origin(self, label: str) -> str:
+        return self.urls[label].split("/__app__/")[0]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=20)
+
+
+def serve(config: Path, windows: int = 1, env: dict[str, str] | None = None) -> Served:
+    """Start ``serve`` and wait for its ``window <label> <url>`` lines."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    served = Served(process, {})
+
+    def drain() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            served.log.append(line.rstrip())
+
+    threading.Thread(target=drain, daemon=True).start()
+    assert process.stdout is not None
+    while len(served.urls) < windows:
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=10)
+            raise RuntimeError("serve exited early:\n" + "\n".join(served.log))
+        kind, label, url = line.split()
+        assert kind == "window"
+        served.urls[label] = url
+    return served
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    """A copy of the demo app's files, free to change."""
+    for name in ("frontend", "dist-isolation", "capabilities"):
+        if (ROOT / name).exists():
+            shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "app.conf.json", tmp_path / "app.conf.json")
+    return tmp_path
+
+
+@pytest.fixture
+def demo() -> Iterator[Served]:
+    """The demo app as shipped, served."""
+    served = serve(ROOT / "app.conf.json")
+    yield served
+    served.stop()
