@@ -19,22 +19,25 @@ Factory = Callable[[str | Path], App]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", default="app.conf.json", help="path of app.conf.json")
+    # SUPPRESS: an option given before the sub-command must not be reset by the sub-parser.
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--config", help="path of app.conf.json (default: ./app.conf.json)")
     common.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    common.add_argument("--debug", action="store_true", help="enable the web inspector")
+    parser = argparse.ArgumentParser(prog="python -m app", description="Run, serve and check a desktop app built on the shell.", parents=[common])
     sub = parser.add_subparsers(dest="command")
-    run = sub.add_parser("run", parents=[common], help="open the configured windows (default)")
-    run.add_argument("--debug", action="store_true", help="enable the web inspector")
+    sub.add_parser("run", parents=[common], help="open the configured windows (default)")
     serve = sub.add_parser(
         "serve", parents=[common], help="run the core without a native window; print launch URLs"
     )
-    serve.add_argument("--port", type=int, default=None, help="port of the first window")
+    serve.add_argument("--port", type=int, help="port of the first window")
     sub.add_parser("check", parents=[common], help="validate config and capabilities")
     schema = sub.add_parser("schema", parents=[common], help="write the JSON schemas")
-    schema.add_argument("--out", default="schemas", help="folder to write them to")
+    schema.add_argument("--out", help="folder to write them to (default: schemas)")
     sub.add_parser("permissions", parents=[common], help="who may call each command, and why")
-    parser.set_defaults(command="run", config="app.conf.json", verbose=False, debug=False)
+    parser.set_defaults(
+        command="run", config="app.conf.json", verbose=False, debug=False, port=None, out="schemas"
+    )
     return parser
 
 

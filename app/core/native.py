@@ -42,14 +42,14 @@ class _CoreThread(threading.Thread):
         self.urls: dict[str, str] = {}
         self.error: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
+        self._halt: asyncio.Event | None = None
 
     def run(self) -> None:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
+        self._halt = asyncio.Event()
         try:
             await self.app.start()
             self.urls = {w.label: self.app.launch_url(w.label)
@@ -60,13 +60,13 @@ class _CoreThread(threading.Thread):
             return
         self.ready.set()
         try:
-            await self._stop.wait()
+            await self._halt.wait()
         finally:
             await self.app.stop()
 
     def shutdown(self) -> None:
-        if self.loop is not None and self._stop is not None:
-            self.loop.call_soon_threadsafe(self._stop.set)
+        if self.loop is not None and self._halt is not None:
+            self.loop.call_soon_threadsafe(self._halt.set)
         self.join(timeout=10)
 
 

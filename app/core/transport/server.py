@@ -8,6 +8,7 @@ socket needs the window's session cookie, which only the one-time launch URL set
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 import re
@@ -55,6 +56,7 @@ class Server:
         self.core = core
         self.credentials = credentials
         self.labels: dict[int, str] = {}
+        self.sessions: set[Session] = set()
         self._runners: list[web.AppRunner] = []
         self.app = web.Application(middlewares=[self._host_check])
         self.app.router.add_get("/__app__/launch/{token}", self._launch)
@@ -90,6 +92,8 @@ class Server:
         return f"http://{HOST}:{port}/__app__/launch/{self.credentials.new_launch(label)}"
 
     async def stop(self) -> None:
+        # Open sockets would hold the shutdown until they close by themselves.
+        await asyncio.gather(*(s.close() for s in list(self.sessions)), return_exceptions=True)
         for runner in [*self._runners, self._runner]:
             await runner.cleanup()
 
@@ -167,7 +171,11 @@ class Server:
         session.deliver({"kind": "hello", "resume": resume})
         if self.core.isolation is not None:
             self.core.isolation.attach(session)
-        await session.run()
+        self.sessions.add(session)
+        try:
+            await session.run()
+        finally:
+            self.sessions.discard(session)
         return ws
 
     async def _static(self, request: web.Request) -> web.StreamResponse:

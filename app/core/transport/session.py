@@ -67,6 +67,9 @@ class Session:
                     return
                 await self.ws.send_frame(data, WSMsgType.BINARY if is_binary else WSMsgType.TEXT)
 
+    async def close(self) -> None:
+        await self.ws.close(code=1001, message=b"the app is shutting down")
+
     # Incoming -------------------------------------------------------------------------------
 
     async def run(self) -> None:

@@ -1,0 +1,98 @@
+"""An in-process client for testing commands and events without a browser.
+
+::
+
+    async with Client(app, window="main") as client:
+        assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
+
+Requests take the same path as a window's (shape check, capabilities, argument binding,
+dispatch, error mapping) and values go through the wire codec both ways, so what a test sees is
+what a page would see. Rejections raise the ``IpcError`` subclass of their code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from types import TracebackType
+from typing import Any
+
+from .acl.origin import Caller, Origin
+from .app import App
+from .errors import InternalError, IpcError
+from .pipeline import request_from, settle
+from .protocol import decode_frame, encode, join_frames
+
+__all__ = ["Client"]
+
+_ERRORS = {cls.code: cls for cls in IpcError.__subclasses__()}
+
+
+def _round_trip(message: Any) -> Any:
+    """Encode and decode ``message`` as the wire would (bytes stay bytes)."""
+    ((_, frame),) = join_frames([encode(message)])
+    (decoded,) = decode_frame(frame if frame[:1] != b"[" else frame.decode())
+    return decoded
+
+
+class Client:
+    """Acts as window ``window`` at ``origin`` (the local frontend by default)."""
+
+    def __init__(self, app: App, window: str = "main", origin: Origin | None = None) -> None:
+        self.app = app
+        self.label = window
+        self.caller = Caller(window, origin or Origin("local", "http://127.0.0.1"))
+        self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._ids = itertools.count(1)
+        self._started = False
+
+    async def __aenter__(self) -> Client:
+        if self.app.core is None:
+            await self.app.start()
+            self._started = True
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.app.core is not None:
+            self.app.core.events.drop(self)
+        if self._started:
+            await self.app.stop()
+
+    # The subscriber side: events for this "window" land in ``self.events``.
+    def deliver(self, message: dict[str, Any], what: str = "") -> None:
+        if message.get("kind") == "event":
+            self.events.put_nowait(_round_trip(message))
+
+    async def request(self, message: dict[str, Any]) -> Any:
+        """Send one raw message (``kind`` and fields); return the value or raise ``IpcError``."""
+        assert self.app.core is not None, "use the client as 'async with Client(app)'"
+        message = _round_trip({**message, "id": next(self._ids)})
+        request = request_from(message, self.caller, self)  # type: ignore[arg-type]
+        reply = await settle(self.app.core.pipeline, request)
+        try:
+            reply = _round_trip(reply)
+        except TypeError as exc:  # as the window's session does: the call still settles
+            raise InternalError(
+                f"The return value of '{request.name}' cannot be sent to the page: {exc}."
+            ) from None
+        if reply["ok"]:
+            return reply.get("value")
+        error = reply["error"]
+        raise _ERRORS.get(error["code"], IpcError)(error["message"], error.get("data"))
+
+    async def invoke(self, cmd: str, args: dict[str, Any] | None = None) -> Any:
+        return await self.request({"kind": "invoke", "cmd": cmd, "args": args or {}})
+
+    async def emit(self, event: str, payload: Any = None, target: str | None = None) -> None:
+        message = {"kind": "emit", "event": event, "payload": payload}
+        if target is not None:
+            message["target"] = target
+        await self.request(message)
+
+    async def listen(self, event: str) -> None:
+        await self.request({"kind": "listen", "event": event})
+
+    async def next_event(self, timeout: float = 5.0) -> dict[str, Any]:
+        return await asyncio.wait_for(self.events.get(), timeout)

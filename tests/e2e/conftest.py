@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Served, serve
+
+ALL_DEMO = [
+    "allow-greet", "allow-process-data", "allow-create-user", "allow-list-items",
+    "allow-delete-item", "allow-read-config", "allow-save-settings", "allow-echo",
+    "allow-divide", "allow-wait", "allow-block", "allow-crash", "allow-count",
+    "allow-unserializable",
+    {"identifier": "allow-read-file", "allow": [{"path": "$APP/frontend/**"}],
+     "deny": [{"path": "$APP/frontend/secret/**"}]},
+    "core:event:default",
+]
+
+
+def brownfield_config(app_dir: Path, **ipc: int) -> Path:
+    """The demo with two windows in the brownfield pattern: "main" may do everything,
+    "settings" may only greet and use events."""
+    path = app_dir / "app.conf.json"
+    config = json.loads(path.read_text())
+    config["app"]["windows"] = [
+        {"label": "main", "title": "Main", "url": "index.html"},
+        {"label": "settings", "title": "Settings", "url": "index.html"},
+    ]
+    config["app"]["security"] = {
+        "pattern": {"use": "brownfield"},
+        "capabilities": [
+            {"identifier": "main-window", "windows": ["main"], "permissions": ALL_DEMO},
+            {"identifier": "settings-window", "windows": ["settings"],
+             "permissions": ["allow-greet", "core:event:default"]},
+        ],
+    }
+    if ipc:
+        config["app"]["ipc"] = ipc
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.fixture
+def two_windows(app_dir: Path) -> Iterator[Served]:
+    served = serve(brownfield_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000),
+                   windows=2)
+    yield served
+    served.stop()

@@ -1,0 +1,84 @@
+"""A raw HTTP/WebSocket client that speaks to the core without a browser (for attack tests)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import aiohttp
+
+
+@dataclass
+class Launched:
+    origin: str
+    cookie: str
+    ticket: str
+    html: str
+
+
+async def launch(url: str) -> Launched:
+    """Spend a launch URL like a window would; return its cookie and the page's ticket."""
+    origin = url.split("/__app__/")[0]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url, allow_redirects=False) as response:
+            assert response.status == 303, await response.text()
+            cookie = response.headers["Set-Cookie"].split(";")[0]
+        async with http.get(
+            origin + "/index.html", headers={"Cookie": cookie, "Sec-Fetch-Dest": "document"}
+        ) as response:
+            html = await response.text()
+    return Launched(origin, cookie, ticket_of(html), html)
+
+
+def ticket_of(html: str) -> str:
+    match = re.search(r'"ticket":"([^"]+)"', html)
+    assert match, "the page carries no ticket"
+    return match.group(1)
+
+
+async def new_ticket(launched: Launched) -> str:
+    async with aiohttp.ClientSession() as http, http.get(
+        launched.origin + "/index.html",
+        headers={"Cookie": launched.cookie, "Sec-Fetch-Dest": "document"},
+    ) as response:
+        return ticket_of(await response.text())
+
+
+async def connect(
+    launched: Launched,
+    *,
+    ticket: str | None = None,
+    origin: str | None = None,
+    cookie: str | None = None,
+    host: str | None = None,
+) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
+    """Open the IPC socket; raises ``aiohttp.WSServerHandshakeError`` when refused."""
+    headers = {"Origin": origin if origin is not None else launched.origin}
+    if cookie is not None or launched.cookie:
+        headers["Cookie"] = cookie if cookie is not None else launched.cookie
+    if host is not None:
+        headers["Host"] = host
+    http = aiohttp.ClientSession()
+    url = launched.origin.replace("http", "ws") + "/__app__/ipc?ticket=" + (
+        ticket if ticket is not None else launched.ticket
+    )
+    try:
+        ws = await http.ws_connect(url, headers=headers)
+    except Exception:
+        await http.close()
+        raise
+    return http, ws
+
+
+async def call(ws: aiohttp.ClientWebSocketResponse, message: dict | list | str) -> dict:
+    """Send one message (or raw text) and return the first reply/notice that answers it."""
+    await ws.send_str(message if isinstance(message, str) else json.dumps(
+        message if isinstance(message, list) else [message]))
+    while True:
+        frame = await ws.receive(timeout=10)
+        if frame.type != aiohttp.WSMsgType.TEXT:
+            raise AssertionError(f"unexpected frame {frame.type}")
+        for reply in json.loads(frame.data):
+            if reply["kind"] in ("reply", "notice"):
+                return reply

@@ -1,0 +1,197 @@
+"""invoke, errors and events from real pages in Debian Chromium, against ``serve``."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page
+
+from tests.conftest import Served
+
+INVOKE = "([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts)"
+REJECTION = """([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts).then(
+    (v) => ({ resolved: v }),
+    (e) => ({ name: e.name, isError: e instanceof Error, code: e.code, message: e.message,
+              data: e.data === undefined ? null : e.data }))"""
+
+
+def open_window(browser: Browser, served: Served, label: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(served.urls[label])
+    page.wait_for_function("window.__APP__ !== undefined")
+    return page
+
+
+def rejection(page: Page, cmd: str, args: dict | None = None, opts: dict | None = None) -> dict:
+    return page.evaluate(REJECTION, [cmd, args or {}, opts or {}])
+
+
+def test_invoke_resolves(browser: Browser, two_windows: Served) -> None:
+    page = open_window(browser, two_windows, "main")
+    assert page.evaluate(INVOKE, ["greet", {"name": "World"}, {}]) == "Hello, World!"
+    assert page.evaluate(INVOKE, ["process_data", {"input": "x"}, {}]) == "Processed: x"
+    assert page.evaluate("window.__APP__.window.label") == "main"
+    user = page.evaluate(INVOKE, ["create_user", {"args": {"name": "Ada", "email": "a@b.io"}}, {}])
+    assert user == {"id": 1, "name": "Ada", "email": "a@b.io"}
+    saved = page.evaluate(INVOKE, ["save_settings", {"settings": {"theme": "dark"}}, {}])
+    assert page.evaluate(INVOKE, ["read_config", {}, {}]) == saved
+
+
+def test_es_modules_expose_the_same_api(browser: Browser, two_windows: Served) -> None:
+    page = open_window(browser, two_windows, "main")
+    result = page.evaluate(
+        """async () => {
+            const core = await import('/__app__/api/core.js');
+            const event = await import('/__app__/api/event.js');
+            return [core.invoke === window.__APP__.core.invoke,
+                    event.listen === window.__APP__.event.listen,
+                    await core.invoke('greet', { name: 'module' })];
+        }"""
+    )
+    assert result == [True, True, "Hello, module!"]
+
+
+def test_every_error_code_reaches_the_page(browser: Browser, two_windows: Served) -> None:
+    main = open_window(browser, two_windows, "main")
+    cases = {
+        "not_found": ("nope", {}, {}),
+        "invalid_args": ("greet", {"name": 42}, {}),
+        "command_failed": ("divide", {"a": 1, "b": 0}, {}),
+        "timeout": ("wait", {"ms": 5000}, {}),
+        "internal": ("crash", {}, {}),
+    }
+    for code, (cmd, args, opts) in cases.items():
+        error = rejection(main, cmd, args, opts)
+        assert error["code"] == code, error
+        assert error["isError"] and error["name"] == "IpcError"
+        assert f"'{cmd}'" in error["message"] or code == "command_failed", error
+        assert "Traceback" not in error["message"]
+    assert rejection(main, "divide", {"a": 1, "b": 0})["data"] == {"a": 1, "b": 0}
+    assert rejection(main, "greet", {"name": 42})["data"][0]["field"] == "name"
+    # The page gives up on its own too: a call never hangs.
+    early = rejection(main, "wait", {"ms": 1000}, {"timeoutMs": 50})
+    assert early["code"] == "timeout" and "50 ms" in early["message"]
+    forbidden = rejection(open_window(browser, two_windows, "settings"), "echo", {"value": 1})
+    assert forbidden["code"] == "forbidden"
+    assert "'echo'" in forbidden["message"] and "'settings'" in forbidden["message"]
+    assert "allow-echo" in forbidden["message"]
+    scoped = rejection(main, "read_file", {"path": "frontend/secret/key.txt"})
+    assert scoped["code"] == "forbidden"
+    assert main.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}, {}]).strip()
+
+
+def test_bad_input_in_the_page_is_rejected_not_hung(browser: Browser, two_windows: Served) -> None:
+    page = open_window(browser, two_windows, "main")
+    assert page.evaluate(
+        "window.__APP__.core.invoke(42).catch(e => e.code)") == "invalid_args"
+    assert page.evaluate(
+        "window.__APP__.core.invoke('greet', 'World').catch(e => e.code)") == "invalid_args"
+    circular = page.evaluate(
+        "(() => { const a = {}; a.a = a; "
+        "return window.__APP__.core.invoke('echo', {value: a}).catch(e => [e.code, e.message]); })()")
+    assert circular[0] == "invalid_args" and "'echo'" in circular[1]
+    big = page.evaluate(
+        "window.__APP__.core.invoke('echo', {value: 'x'.repeat(100000)}).catch(e => e.message)")
+    assert "over the limit of 65536 bytes" in big
+    unserializable = rejection(page, "unserializable")
+    assert unserializable["code"] == "internal" and "'unserializable'" in unserializable["message"]
+    assert page.evaluate(INVOKE, ["greet", {"name": "still here"}, {}]) == "Hello, still here!"
+
+
+def test_binary_json_and_channels(browser: Browser, two_windows: Served) -> None:
+    page = open_window(browser, two_windows, "main")
+    echoed = page.evaluate(
+        """async () => {
+            const bytes = new Uint8Array(30000).map((_, i) => i % 251);
+            const back = await window.__APP__.core.invoke('echo', { value: bytes });
+            const nested = await window.__APP__.core.invoke(
+                'echo', { value: { list: [1, 'two', null], blob: bytes.subarray(0, 3) } });
+            return [back instanceof Uint8Array, back.length, back[1000] === 1000 % 251,
+                    nested.list, Array.from(nested.blob)];
+        }"""
+    )
+    assert echoed == [True, 30000, True, [1, "two", None], [0, 1, 2]]
+    streamed = page.evaluate(
+        """async () => {
+            const got = [];
+            const done = new Promise((r) => {
+                const ch = new window.__APP__.core.Channel((v) => { got.push(v); if (v === 5) r(); });
+                window.__APP__.core.invoke('count', { to: 5, progress: ch });
+            });
+            await done;
+            return got;
+        }"""
+    )
+    assert streamed == [1, 2, 3, 4, 5]
+
+
+def test_events_both_ways(browser: Browser, two_windows: Served) -> None:
+    page = open_window(browser, two_windows, "main")
+    clock = page.evaluate(
+        "new Promise((r) => window.__APP__.event.once('clock', (e) => r(e)))")
+    assert clock["event"] == "clock" and clock["source"] is None and "now" in clock["payload"]
+    pong = page.evaluate(
+        """new Promise(async (r) => {
+            await window.__APP__.event.listen('pong', (e) => r(e.payload));
+            await window.__APP__.event.emit('ping', { n: 7 });
+        })"""
+    )
+    assert pong == {"received": {"n": 7}, "from": "main"}
+
+
+def test_unlisten_stops_delivery(browser: Browser, two_windows: Served) -> None:
+    page = open_window(browser, two_windows, "main")
+    counts = page.evaluate(
+        """async () => {
+            const { listen, emit } = window.__APP__.event;
+            let a = 0, b = 0;
+            const unA = await listen('tick', () => a++);
+            const seen = new Promise(async (r) => { await listen('tick', () => { b++; r(); }); });
+            await emit('tick', 1);
+            await seen;
+            unA();
+            let last;
+            const second = new Promise(async (r) => { await listen('tick', () => r()); });
+            await emit('tick', 2);
+            await second;
+            return [a, b];
+        }"""
+    )
+    assert counts == [1, 2]
+
+
+def test_events_reach_exactly_their_targets(browser: Browser, two_windows: Served) -> None:
+    main = open_window(browser, two_windows, "main")
+    settings = open_window(browser, two_windows, "settings")
+    collect = """async () => {
+        window.got = [];
+        await window.__APP__.event.listen('note', (e) => window.got.push([e.payload, e.source]));
+        await window.__APP__.event.listen('done', () => window.done = true);
+    }"""
+    main.evaluate(collect)
+    settings.evaluate(collect)
+    main.evaluate(
+        """async () => {
+            const { emit, emitTo } = window.__APP__.event;
+            await emitTo('settings', 'note', 'to settings');
+            await emit('note', 'to all');
+            await emitTo('main', 'note', 'to main');
+            await emit('done');
+        }"""
+    )
+    main.wait_for_function("window.done === true")
+    settings.wait_for_function("window.done === true")
+    assert settings.evaluate("window.got") == [["to settings", "main"], ["to all", "main"]]
+    assert main.evaluate("window.got") == [["to all", "main"], ["to main", "main"]]
+
+
+def test_a_reloaded_page_reconnects_and_the_launch_url_works_once(
+    browser: Browser, two_windows: Served
+) -> None:
+    page = open_window(browser, two_windows, "main")
+    page.reload()
+    page.wait_for_function("window.__APP__ !== undefined")
+    assert page.evaluate(INVOKE, ["greet", {"name": "again"}, {}]) == "Hello, again!"
+    reused = browser.new_context().new_page()
+    response = reused.goto(two_windows.urls["main"])
+    assert response is not None and response.status == 403
+    assert "already used" in reused.content()
+    assert reused.evaluate("typeof window.__APP__") == "undefined"

@@ -1,0 +1,162 @@
+"""Security property 1: only the app's own windows can use IPC (raw HTTP/WebSocket attacks)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import pytest
+
+from tests.conftest import Served
+
+from .raw import call, connect, launch, new_ticket
+
+GREET = {"id": 1, "kind": "invoke", "cmd": "greet", "args": {"name": "raw"}}
+
+
+async def refused(launched, **kwargs) -> int:
+    with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+        http, ws = await connect(launched, **kwargs)
+        await http.close()
+    return info.value.status
+
+
+async def test_a_window_with_its_credentials_gets_ipc(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    http, ws = await connect(launched)
+    try:
+        reply = await call(ws, GREET)
+        assert reply == {"kind": "reply", "id": 1, "ok": True, "value": "Hello, raw!"}
+    finally:
+        await http.close()
+
+
+async def test_the_launch_url_works_once(two_windows: Served) -> None:
+    await launch(two_windows.urls["main"])
+    async with aiohttp.ClientSession() as http:
+        async with http.get(two_windows.urls["main"], allow_redirects=False) as response:
+            assert response.status == 403
+            assert "already used" in await response.text()
+            assert "Set-Cookie" not in response.headers
+        # Another window's launch token is no good on this window's address either.
+        other = two_windows.urls["settings"].split("/__app__/")[1]
+        async with http.get(
+            two_windows.origin("main") + "/__app__/" + other, allow_redirects=False
+        ) as response:
+            assert response.status == 403
+
+
+async def test_requests_without_the_session_cookie_are_refused(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    async with aiohttp.ClientSession() as http:
+        for path in ("/index.html", "/hello.txt", "/__app__/api/core.js"):
+            async with http.get(launched.origin + path) as response:
+                assert response.status == 403, path
+        async with http.get(
+            launched.origin + "/index.html", headers={"Cookie": "app_s1=forged"}
+        ) as response:
+            assert response.status == 403
+    assert await refused(launched, cookie="") == 403
+    assert await refused(launched, cookie=launched.cookie.split("=")[0] + "=forged") == 403
+
+
+async def test_a_foreign_origin_is_refused(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    for origin in ("http://evil.example", "null", "http://localhost:1",
+                   two_windows.origin("settings")):
+        assert await refused(launched, origin=origin, ticket=await new_ticket(launched)) == 403
+
+
+async def test_a_foreign_host_is_refused(two_windows: Served) -> None:
+    """DNS rebinding: a page of another site resolving to 127.0.0.1 sends its own Host."""
+    launched = await launch(two_windows.urls["main"])
+    port = launched.origin.rsplit(":", 1)[1]
+    async with aiohttp.ClientSession() as http:
+        for host in ("evil.example:" + port, "localhost:" + port, "127.0.0.1"):
+            async with http.get(launched.origin + "/index.html",
+                                headers={"Host": host, "Cookie": launched.cookie}) as response:
+                assert response.status == 421, host
+    assert await refused(launched, host="evil.example:" + port) == 421
+
+
+async def test_a_ticket_works_once_and_only_for_its_window(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    http, ws = await connect(launched)
+    await http.close()
+    assert await refused(launched) == 403  # the same ticket again
+    assert await refused(launched, ticket="made-up") == 403
+    settings = await launch(two_windows.urls["settings"])
+    # A ticket of the settings window does not open the main window's socket.
+    assert await refused(launched, ticket=settings.ticket) == 403
+
+
+async def test_fetching_a_page_as_data_gives_no_ticket(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    async with aiohttp.ClientSession() as http:
+        async with http.get(launched.origin + "/index.html",
+                            headers={"Cookie": launched.cookie, "Sec-Fetch-Dest": "empty"}) as r:
+            assert r.status == 200
+            assert "ticket" not in await r.text()
+
+
+async def test_bad_frames_get_clear_errors_and_the_core_keeps_serving(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    http, ws = await connect(launched)
+    try:
+        notice = await call(ws, "{not json")
+        assert notice["kind"] == "notice" and notice["error"]["code"] == "protocol"
+        reply = await call(ws, [{"kind": "invoke", "cmd": "greet"}])
+        assert reply["error"]["code"] == "protocol" and "'id'" in reply["error"]["message"]
+        reply = await call(ws, {"id": 2, "kind": "teleport"})
+        assert reply["error"]["code"] == "protocol" and "teleport" in reply["error"]["message"]
+        reply = await call(ws, {"id": 3, "kind": "invoke", "cmd": 5})
+        assert reply["error"]["code"] == "protocol"
+        reply = await call(ws, {"id": 4, "kind": "emit", "event": "bad name!"})
+        assert reply["error"]["code"] == "invalid_args"
+        await ws.send_bytes(b"\x00\x00\x00\xffgarbage")
+        notice = await call(ws, "[]")
+        assert notice["kind"] == "notice" and "binary frame" in notice["error"]["message"]
+        reply = await call(ws, GREET)
+        assert reply["ok"] and reply["value"] == "Hello, raw!"
+    finally:
+        await http.close()
+
+
+async def test_an_oversize_frame_closes_only_that_socket(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    http, ws = await connect(launched)
+    try:
+        await ws.send_str(json.dumps([{**GREET, "args": {"name": "x" * 70000}}]))
+        frame = await ws.receive(timeout=10)
+        while frame.type == aiohttp.WSMsgType.TEXT:  # the hello may come first
+            frame = await ws.receive(timeout=10)
+        assert frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert ws.close_code == 1009
+    finally:
+        await http.close()
+    # The core goes on serving the window through a new socket.
+    http, ws = await connect(launched, ticket=await new_ticket(launched))
+    try:
+        assert (await call(ws, GREET))["ok"]
+    finally:
+        await http.close()
+
+
+async def test_many_calls_in_one_frame_all_settle(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    http, ws = await connect(launched)
+    try:
+        batch = [{"id": i, "kind": "invoke", "cmd": "greet", "args": {"name": str(i)}}
+                 for i in range(1, 501)]
+        await ws.send_str(json.dumps(batch))
+        replies: dict[int, dict] = {}
+        while len(replies) < 500:
+            frame = await asyncio.wait_for(ws.receive(), 10)
+            for m in json.loads(frame.data):
+                if m["kind"] == "reply":
+                    assert m["id"] not in replies, "a call settled twice"
+                    replies[m["id"]] = m
+        assert all(replies[i]["value"] == f"Hello, {i}!" for i in range(1, 501))
+    finally:
+        await http.close()

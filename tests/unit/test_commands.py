@@ -1,0 +1,215 @@
+"""The registry, argument binding and dispatch, through the in-process client."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from app.core import (
+    App,
+    CallTimeout,
+    Caller,
+    CommandError,
+    Forbidden,
+    InternalError,
+    InvalidArgs,
+    NotFound,
+    ProtocolError,
+    Window,
+    load_config,
+)
+from app.core.testing import Client
+
+from .conftest import grant_all
+
+
+class Point(BaseModel):
+    x: int
+    y: int
+
+
+@dataclass
+class Pair:
+    left: str
+    right: str
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def make_app(write_config, *permissions: str) -> App:
+    config = load_config(write_config({**grant_all(*permissions), "app": {
+        **grant_all(*permissions)["app"], "ipc": {"commandTimeoutMs": 300, "threads": 4}}}))
+    app = App(config)
+
+    @app.command
+    def greet(name: str) -> str:
+        return f"Hello, {name}!"
+
+    @app.command
+    def add(first_number: int, second_number: int = 1) -> int:
+        return first_number + second_number
+
+    @app.command
+    def point(p: Point) -> Point:
+        return Point(x=p.x * 2, y=p.y * 2)
+
+    @app.command
+    def pair() -> Pair:
+        return Pair("a", "b")
+
+    @app.command
+    def raw(data: bytes) -> bytes:
+        return data[::-1]
+
+    @app.command
+    def fail() -> None:
+        raise CommandError("It did not work.", {"why": "testing"})
+
+    @app.command
+    def bug() -> None:
+        raise ValueError("secret detail")
+
+    @app.command
+    async def slow(ms: Annotated[int, Field(ge=0)]) -> int:
+        await asyncio.sleep(ms / 1000)
+        return ms
+
+    @app.command
+    def blocking(ms: int) -> str:
+        threading.Event().wait(ms / 1000)
+        return threading.current_thread().name
+
+    @app.command
+    def who(window: Window, caller: Caller, the_app: App, counter: Counter) -> dict[str, Any]:
+        counter.value += 1
+        return {"window": window.label, "origin": caller.origin.kind,
+                "same_app": the_app is app, "count": counter.value}
+
+    @app.command
+    def weird() -> object:
+        return object()
+
+    app.manage(Counter())
+    return app
+
+
+ALL = ["allow-greet", "allow-add", "allow-point", "allow-pair", "allow-raw", "allow-fail",
+       "allow-bug", "allow-slow", "allow-blocking", "allow-who", "allow-weird"]
+
+
+@pytest.fixture
+async def client(write_config):
+    app = make_app(write_config, *ALL)
+    async with Client(app) as c:
+        yield c
+
+
+async def test_arguments_by_name_with_camel_case_keys(client: Client) -> None:
+    assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
+    assert await client.invoke("add", {"firstNumber": 2, "secondNumber": 3}) == 5
+    assert await client.invoke("add", {"first_number": 2}) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({}, "name"),
+        ({"name": 5}, "name"),
+        ({"name": "x", "extra": 1}, "extra"),
+    ],
+)
+async def test_bad_arguments_name_the_field(client: Client, args: dict, field: str) -> None:
+    with pytest.raises(InvalidArgs) as info:
+        await client.invoke("greet", args)
+    assert info.value.data[0]["field"] == field
+    assert "'greet'" in info.value.message
+
+
+async def test_arguments_must_be_an_object(client: Client) -> None:
+    with pytest.raises(InvalidArgs, match="must be an object"):
+        await client.request({"kind": "invoke", "cmd": "greet", "args": [1, 2]})
+
+
+async def test_models_dataclasses_and_bytes_round_trip(client: Client) -> None:
+    assert await client.invoke("point", {"p": {"x": 1, "y": 2}}) == {"x": 2, "y": 4}
+    assert await client.invoke("pair") == {"left": "a", "right": "b"}
+    assert await client.invoke("raw", {"data": b"\x00\x01\x02"}) == b"\x02\x01\x00"
+
+
+async def test_error_codes(client: Client) -> None:
+    with pytest.raises(NotFound, match="no command named 'nope'"):
+        await client.invoke("nope")
+    with pytest.raises(CommandError) as info:
+        await client.invoke("fail")
+    assert (info.value.message, info.value.data) == ("It did not work.", {"why": "testing"})
+    with pytest.raises(InternalError) as internal:
+        await client.invoke("bug")
+    assert "secret detail" not in internal.value.message and "'bug'" in internal.value.message
+    with pytest.raises(CallTimeout, match="'slow'"):
+        await client.invoke("slow", {"ms": 2000})
+    with pytest.raises(InternalError, match="'weird' cannot be sent"):
+        await client.invoke("weird")
+    with pytest.raises(ProtocolError, match="Unknown message kind"):
+        await client.request({"kind": "bogus"})
+
+
+async def test_the_core_keeps_serving_after_failures(client: Client) -> None:
+    for cmd in ("bug", "weird", "fail", "nope"):
+        with pytest.raises(Exception):
+            await client.invoke(cmd)
+    assert await client.invoke("greet", {"name": "again"}) == "Hello, again!"
+
+
+async def test_sync_commands_run_off_the_loop_and_do_not_block_it(client: Client) -> None:
+    slow = asyncio.ensure_future(client.invoke("blocking", {"ms": 200}))
+    # While a sync command blocks its worker thread, the loop still answers other calls.
+    assert await client.invoke("greet", {"name": "fast"}) == "Hello, fast!"
+    assert not slow.done()
+    assert (await slow).startswith("app-command")
+
+
+async def test_injection_by_annotation(client: Client) -> None:
+    assert await client.invoke("who") == {
+        "window": "main", "origin": "local", "same_app": True, "count": 1
+    }
+    assert (await client.invoke("who"))["count"] == 2
+
+
+async def test_nothing_is_allowed_by_default(write_config) -> None:
+    app = make_app(write_config, "allow-add")
+    async with Client(app) as c:
+        assert await c.invoke("add", {"firstNumber": 1}) == 2
+        with pytest.raises(Forbidden) as info:
+            await c.invoke("greet", {"name": "x"})
+    assert "allow-greet" in info.value.message and "'main'" in info.value.message
+
+
+def test_registration_errors(write_config) -> None:
+    app = make_app(write_config)
+    with pytest.raises(ValueError, match="already registered"):
+        app.command(name="greet")(lambda: None)
+    with pytest.raises(TypeError, match="named parameter"):
+        @app.command
+        def star(*args: int) -> None: ...
+    with pytest.raises(ValueError, match="identifier"):
+        app.command(name="bad name")(lambda: None)
+
+
+def test_commands_describe_themselves(write_config) -> None:
+    app = make_app(write_config)
+    described = {c.name: c.describe() for c in app.registry}
+    add = described["add"]
+    assert add["permission"] == "add"
+    assert set(add["args"]["properties"]) == {"firstNumber", "secondNumber"}
+    assert add["args"]["required"] == ["firstNumber"]
+    assert described["who"]["injected"] == {
+        "window": "Window", "caller": "Caller", "the_app": "App", "counter": "Counter"
+    }

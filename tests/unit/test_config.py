@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.core import ConfigError, load_config
+from app.core.config import IsolationPattern
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_apply_and_paths_are_relative_to_the_config(write_config) -> None:
+    config = load_config(write_config({}))
+    assert config.model.app.windows[0].label == "main"
+    assert config.frontend_dir == (config.root / "frontend").resolve()
+    assert config.model.app.security.pattern.use == "brownfield"
+    assert config.isolation is None
+
+
+def test_the_shipped_config_loads() -> None:
+    config = load_config(ROOT / "app.conf.json")
+    assert config.model.product_name == "Demo"
+    assert [w.label for w in config.model.app.windows][0] == "main"
+
+
+def test_isolation_requires_its_dir(write_config, tmp_path: Path) -> None:
+    path = write_config({"app": {"security": {"pattern": {"use": "isolation"}}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert ("$.app.security.pattern.options", "required key is missing") in info.value.problems
+
+    (tmp_path / "iso").mkdir()
+    (tmp_path / "iso" / "index.html").write_text("<html></html>")
+    path = write_config(
+        {"app": {"security": {"pattern": {"use": "isolation", "options": {"dir": "iso"}}}}}
+    )
+    config = load_config(path)
+    assert isinstance(config.model.app.security.pattern, IsolationPattern)
+    assert config.isolation_dir == (tmp_path / "iso").resolve()
+
+
+def test_brownfield_takes_no_options(write_config) -> None:
+    path = write_config({"app": {"security": {"pattern": {"use": "brownfield", "options": {}}}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems[0][0] == "$.app.security.pattern.options"
+
+
+def test_every_problem_is_reported_with_its_json_path(write_config) -> None:
+    path = write_config(
+        {
+            "productName": 5,
+            "identifier": "not an identifier",
+            "app": {"windows": [{"label": "main", "width": "wide", "colour": "red"}]},
+        }
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    paths = [p for p, _ in info.value.problems]
+    assert paths == [
+        "$.productName",
+        "$.identifier",
+        "$.app.windows[0].width",
+        "$.app.windows[0].colour",
+    ]
+    assert "unknown key" in dict(info.value.problems)["$.app.windows[0].colour"]
+
+
+def test_duplicate_labels_and_missing_frontend_are_problems(write_config, tmp_path) -> None:
+    path = write_config(
+        {"build": {"frontendDist": "nowhere"}, "app": {"windows": [{"label": "a"}, {"label": "a"}]}}
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "unique" in info.value.problems[0][1]
+    path = write_config({"build": {"frontendDist": "nowhere"}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems[0][0] == "$.build.frontendDist"
+
+
+def test_bad_json_and_missing_file(write_config, tmp_path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(raw='{"app": '))
+    assert "not valid JSON" in info.value.problems[0][1]
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "missing.json")
+    assert "file not found" in info.value.problems[0][1]
+
+
+def test_capability_references_load_files(write_config, tmp_path) -> None:
+    (tmp_path / "capabilities").mkdir()
+    (tmp_path / "capabilities" / "extra.json").write_text(
+        '{"identifier": "extra", "windows": ["*"], "permissions": ["allow-greet"]}'
+    )
+    config = load_config(write_config({}))  # no "capabilities" key: every file is used
+    assert [c.capability.identifier for c in config.capabilities] == ["extra"]
+    path = write_config({"app": {"security": {"capabilities": ["missing"]}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems[0][0] == "$.app.security.capabilities[0]"
+
+
+def test_cli_exits_2_with_one_line_per_problem_and_no_traceback(write_config) -> None:
+    path = write_config({"productName": 5, "app": {"windows": [{"width": "x"}]}})
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--config", str(path)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("$.productName: Input should be a valid string")
+    assert "$.app.windows[0].width" in lines[1]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
