@@ -140,6 +140,14 @@ def register(app: App) -> None:
         return to
 
     @app.command
+    def close_window(window: Window) -> None:
+        """Close the calling window; closing the last one ends the app."""
+        try:
+            window.close()
+        except RuntimeError as exc:
+            raise CommandError(f"This window cannot be closed from here: {exc}.") from None
+
+    @app.command
     def unserializable() -> object:
         return object()
 

@@ -33,6 +33,10 @@ class Window:
         """Send an event to this window's listeners only."""
         self.app.emit_to(self.label, event, payload)
 
+    def close(self) -> None:
+        """Close this window's native window (the app ends when its last window closes)."""
+        self.app.close_window(self.label)
+
     def __repr__(self) -> str:
         return f"Window({self.label!r})"
 
@@ -53,6 +57,8 @@ class App:
         self._state: dict[type, Any] = {}
         self._on_start: list[Callable[[App], Any]] = []
         self.core: Core | None = None
+        self.native_windows: dict[str, Any] = {}
+        """The pywebview windows by label, while ``run()`` shows them."""
         injectors = self.registry.injectors
         injectors[App] = lambda request: self
         injectors[Window] = lambda request: Window(self, request.caller.window)
@@ -125,7 +131,10 @@ class App:
         core = self.core
         if core is None or core.loop is None:
             raise RuntimeError("the app is not running; emit once it has started (see on_start)")
-        publish = lambda: self.events.publish(event, payload, target=target)  # noqa: E731
+
+        def publish() -> None:
+            self.events.publish(event, payload, target=target)
+
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -163,6 +172,13 @@ class App:
         if self.core is None:
             raise RuntimeError("the app is not running")
         return self.core.server.launch_url(label)
+
+    def close_window(self, label: str) -> None:
+        """Close window ``label`` (thread-safe); without a native window this is an error."""
+        native = self.native_windows.get(label)
+        if native is None:
+            raise RuntimeError(f"window {label!r} has no native window to close")
+        native.destroy()
 
     def run(self, *, debug: bool = False) -> None:
         """Open the configured windows and block until the last one closes (or Ctrl-C)."""

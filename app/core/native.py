@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .app import App
@@ -18,7 +18,7 @@ __all__ = ["prepare_environment", "run_native"]
 log = logging.getLogger("app.core.native")
 
 
-def prepare_environment() -> str | None:
+def prepare_environment() -> Literal["qt"] | None:
     """Pick the GUI backend and set what Qt WebEngine needs here; return pywebview's ``gui``."""
     if not sys.platform.startswith("linux"):
         return None  # pywebview picks the platform's own webview
@@ -70,6 +70,10 @@ class _CoreThread(threading.Thread):
         self.join(timeout=10)
 
 
+def _forget(app: App, label: str) -> Any:
+    return lambda *_: app.native_windows.pop(label, None)
+
+
 def run_native(app: App, *, debug: bool = False) -> None:
     gui = prepare_environment()
     import webview
@@ -90,6 +94,8 @@ def run_native(app: App, *, debug: bool = False) -> None:
             fullscreen=config.fullscreen,
         )
         windows.append(window)
+        app.native_windows[config.label] = window
+        window.events.closed += _forget(app, config.label)
 
     def close_all(*_: Any) -> None:
         for window in list(windows):
@@ -103,4 +109,5 @@ def run_native(app: App, *, debug: bool = False) -> None:
     try:
         webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
+        app.native_windows.clear()
         core.shutdown()

@@ -14,6 +14,7 @@ import mimetypes
 import re
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ __all__ = ["Server", "loopback_socket"]
 log = logging.getLogger("app.core.transport")
 
 HOST = "127.0.0.1"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _HEAD = re.compile(rb"<head[^>]*>", re.IGNORECASE)
 _HTML = re.compile(rb"<html[^>]*>", re.IGNORECASE)
 FRAME_DESTS = {"iframe", "frame"}
@@ -105,14 +107,11 @@ class Server:
         return int(sockname[1]) if sockname else -1
 
     @web.middleware
-    async def _host_check(
-        self, request: web.Request, handler: web.RequestHandler  # type: ignore[name-defined]
-    ) -> web.StreamResponse:
+    async def _host_check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         port = self.local_port(request)
         if request.headers.get("Host") != f"{HOST}:{port}" or port not in self.labels:
             return refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
-        response: web.StreamResponse = await handler(request)
-        return response
+        return await handler(request)
 
     def _session_label(self, request: web.Request) -> str | None:
         port = self.local_port(request)
@@ -200,7 +199,7 @@ class Server:
             return response
         return self._page(request, label, path)
 
-    def _page(self, request: web.Request, label: str, path: Path) -> web.Response:
+    def _page(self, request: web.Request, label: str, path: Path) -> web.StreamResponse:
         port = self.local_port(request)
         dest = request.headers.get("Sec-Fetch-Dest", "document")
         if dest in FRAME_DESTS:
