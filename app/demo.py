@@ -140,6 +140,17 @@ def register(app: App) -> None:
         return to
 
     @app.command
+    async def open_settings() -> dict[str, Any]:
+        """Open the settings window, which holds fewer permissions than the main one."""
+        if "settings" in app.window_labels():
+            raise CommandError("The settings window is already open.")
+        url = await app.open_window(
+            "settings", url="index.html", title="Settings", width=560, height=700
+        )
+        # Without native windows (serve), the page opens the launch URL itself.
+        return {"label": "settings", "url": url, "native": bool(app.native_windows)}
+
+    @app.command
     def close_window(window: Window) -> None:
         """Close the calling window; closing the last one ends the app."""
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import shutil
 import subprocess
@@ -24,6 +26,32 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run ``async def`` tests on a fresh event loop in a thread of their own.
+
+    Playwright's sync API keeps an event loop running in the main thread for the whole session,
+    so a coroutine test cannot get a loop of its own there.
+    """
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(pyfuncitem.obj(**kwargs))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name=f"test:{pyfuncitem.name}")
+    thread.start()
+    thread.join()
+    if outcome:
+        raise outcome[0]
+    return True
 
 
 @pytest.fixture(scope="session")

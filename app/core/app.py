@@ -12,7 +12,7 @@ from typing import Any, TypeVar, overload
 from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
-from .config import Config, load_config
+from .config import Config, WindowConfig, load_config
 from .events import Event, EventBus
 from .runtime import Core
 
@@ -172,6 +172,36 @@ class App:
         if self.core is None:
             raise RuntimeError("the app is not running")
         return self.core.server.launch_url(label)
+
+    async def open_window(
+        self,
+        label: str,
+        *,
+        url: str = "index.html",
+        title: str = "",
+        width: int = 800,
+        height: int = 600,
+    ) -> str:
+        """Open another window (call on the core's loop, e.g. from an async command).
+
+        It gets exactly the capabilities whose window globs match ``label``. Returns its launch
+        URL; when the app runs with native windows, the native window is opened too.
+        """
+        core = self.core
+        if core is None:
+            raise RuntimeError("the app is not running")
+        window = WindowConfig(label=label, url=url, title=title, width=width, height=height)
+        await core.add_window(window)
+        launch = core.server.launch_url(label)
+        if self.native_windows:
+            from .native import open_native
+
+            open_native(self, window, launch)
+        return launch
+
+    def window_labels(self) -> list[str]:
+        """The labels of the windows the core serves now."""
+        return list(self.core.windows) if self.core is not None else []
 
     def close_window(self, label: str) -> None:
         """Close window ``label`` (thread-safe); without a native window this is an error."""

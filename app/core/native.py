@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .app import App
+    from .config import WindowConfig
 
 __all__ = ["prepare_environment", "run_native"]
 
@@ -70,8 +71,21 @@ class _CoreThread(threading.Thread):
         self.join(timeout=10)
 
 
-def _forget(app: App, label: str) -> Any:
-    return lambda *_: app.native_windows.pop(label, None)
+def open_native(app: App, config: WindowConfig, url: str) -> Any:
+    """Create the pywebview window of ``config`` at ``url`` (before or after ``start``)."""
+    import webview
+
+    window = webview.create_window(
+        config.title or app.config.model.product_name,
+        url=url,
+        width=config.width,
+        height=config.height,
+        resizable=config.resizable,
+        fullscreen=config.fullscreen,
+    )
+    app.native_windows[config.label] = window
+    window.events.closed += lambda *_: app.native_windows.pop(config.label, None)
+    return window
 
 
 def run_native(app: App, *, debug: bool = False) -> None:
@@ -83,22 +97,11 @@ def run_native(app: App, *, debug: bool = False) -> None:
     core.ready.wait()
     if core.error is not None:
         raise core.error
-    windows: list[Any] = []
     for config in app.config.model.app.windows:
-        window = webview.create_window(
-            config.title or app.config.model.product_name,
-            url=core.urls[config.label],
-            width=config.width,
-            height=config.height,
-            resizable=config.resizable,
-            fullscreen=config.fullscreen,
-        )
-        windows.append(window)
-        app.native_windows[config.label] = window
-        window.events.closed += _forget(app, config.label)
+        open_native(app, config, core.urls[config.label])
 
     def close_all(*_: Any) -> None:
-        for window in list(windows):
+        for window in list(app.native_windows.values()):
             try:
                 window.destroy()
             except Exception:  # already gone

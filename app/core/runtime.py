@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .acl.authority import Authority
+from .config import WindowConfig
 from .dispatch import Dispatcher
 from .pipeline import build_pipeline
 from .transport.credentials import Credentials
@@ -47,6 +48,7 @@ class Core:
             self.isolation = Isolation(self)
         self.pipeline = build_pipeline(self)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.windows: dict[str, WindowConfig] = {}
         self.background: set[asyncio.Future[object]] = set()
 
     async def start(self, ports: dict[str, int] | None = None) -> None:
@@ -56,11 +58,14 @@ class Core:
         if self.isolation is not None:
             await self.isolation.start()
         for window in self.config.model.app.windows:
-            await self.add_window(window.label, (ports or {}).get(window.label, 0))
+            await self.add_window(window, (ports or {}).get(window.label, 0))
 
-    async def add_window(self, label: str, port: int = 0) -> int:
-        port = await self.server.add_window(label, port)
-        log.info("window %s served at http://127.0.0.1:%d", label, port)
+    async def add_window(self, window: WindowConfig, port: int = 0) -> int:
+        if window.label in self.windows:
+            raise ValueError(f"there is already a window labelled {window.label!r}")
+        self.windows[window.label] = window
+        port = await self.server.add_window(window.label, port)
+        log.info("window %s served at http://127.0.0.1:%d", window.label, port)
         return port
 
     async def stop(self) -> None:

@@ -12,7 +12,7 @@ ALL_DEMO = [
     "allow-greet", "allow-process-data", "allow-create-user", "allow-list-items",
     "allow-delete-item", "allow-read-config", "allow-save-settings", "allow-echo",
     "allow-divide", "allow-wait", "allow-block", "allow-crash", "allow-count",
-    "allow-unserializable",
+    "allow-unserializable", "allow-open-settings", "allow-close-window",
     {"identifier": "allow-read-file", "allow": [{"path": "$APP/frontend/**"}],
      "deny": [{"path": "$APP/frontend/secret/**"}]},
     "core:event:default",

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import Served
+from tests.conftest import Served, serve
+
+from .conftest import brownfield_config
 
 INVOKE = "([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts)"
 REJECTION = """([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts).then(
@@ -195,3 +200,28 @@ def test_a_reloaded_page_reconnects_and_the_launch_url_works_once(
     assert response is not None and response.status == 403
     assert "already used" in reused.content()
     assert reused.evaluate("typeof window.__APP__") == "undefined"
+
+
+
+def test_a_window_opened_later_gets_the_capabilities_of_its_label(
+    browser: Browser, app_dir: Path
+) -> None:
+    config = brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"] = data["app"]["windows"][:1]
+    config.write_text(json.dumps(data))
+    served = serve(config)
+    try:
+        main = open_window(browser, served, "main")
+        opened = main.evaluate(INVOKE, ["open_settings", {}, {}])
+        assert opened["label"] == "settings" and opened["native"] is False
+        again = rejection(main, "open_settings")
+        assert again["code"] == "command_failed" and "already open" in again["message"]
+        settings = browser.new_context().new_page()
+        settings.goto(opened["url"])
+        settings.wait_for_function("window.__APP__ !== undefined")
+        assert settings.evaluate("window.__APP__.window.label") == "settings"
+        assert settings.evaluate(INVOKE, ["greet", {"name": "late"}, {}]) == "Hello, late!"
+        assert rejection(settings, "echo", {"value": 1})["code"] == "forbidden"
+    finally:
+        served.stop()

@@ -45,7 +45,6 @@ def test_closing_the_last_window_ends_the_app(app_dir: Path) -> None:
     brownfield_config(app_dir)
     data = json.loads(config.read_text())
     data["app"]["windows"] = data["app"]["windows"][:1]
-    data["app"]["security"]["capabilities"][0]["permissions"].append("allow-close-window")
     config.write_text(json.dumps(data))
     with open_window(config) as window:
         page = window.page("main")

@@ -106,16 +106,16 @@ ALL = ["allow-greet", "allow-add", "allow-point", "allow-pair", "allow-raw", "al
 
 
 @pytest.fixture
-async def client(write_config):
-    app = make_app(write_config, *ALL)
-    async with Client(app) as c:
-        yield c
+def client(write_config) -> Client:
+    """A client of an app allowing every command (enter it with ``async with``)."""
+    return Client(make_app(write_config, *ALL))
 
 
 async def test_arguments_by_name_with_camel_case_keys(client: Client) -> None:
-    assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
-    assert await client.invoke("add", {"firstNumber": 2, "secondNumber": 3}) == 5
-    assert await client.invoke("add", {"first_number": 2}) == 3
+    async with client:
+        assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
+        assert await client.invoke("add", {"firstNumber": 2, "secondNumber": 3}) == 5
+        assert await client.invoke("add", {"first_number": 2}) == 3
 
 
 @pytest.mark.parametrize(
@@ -127,60 +127,67 @@ async def test_arguments_by_name_with_camel_case_keys(client: Client) -> None:
     ],
 )
 async def test_bad_arguments_name_the_field(client: Client, args: dict, field: str) -> None:
-    with pytest.raises(InvalidArgs) as info:
-        await client.invoke("greet", args)
-    assert info.value.data[0]["field"] == field
-    assert "'greet'" in info.value.message
+    async with client:
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("greet", args)
+        assert info.value.data[0]["field"] == field
+        assert "'greet'" in info.value.message
 
 
 async def test_arguments_must_be_an_object(client: Client) -> None:
-    with pytest.raises(InvalidArgs, match="must be an object"):
-        await client.request({"kind": "invoke", "cmd": "greet", "args": [1, 2]})
+    async with client:
+        with pytest.raises(InvalidArgs, match="must be an object"):
+            await client.request({"kind": "invoke", "cmd": "greet", "args": [1, 2]})
 
 
 async def test_models_dataclasses_and_bytes_round_trip(client: Client) -> None:
-    assert await client.invoke("point", {"p": {"x": 1, "y": 2}}) == {"x": 2, "y": 4}
-    assert await client.invoke("pair") == {"left": "a", "right": "b"}
-    assert await client.invoke("raw", {"data": b"\x00\x01\x02"}) == b"\x02\x01\x00"
+    async with client:
+        assert await client.invoke("point", {"p": {"x": 1, "y": 2}}) == {"x": 2, "y": 4}
+        assert await client.invoke("pair") == {"left": "a", "right": "b"}
+        assert await client.invoke("raw", {"data": b"\x00\x01\x02"}) == b"\x02\x01\x00"
 
 
 async def test_error_codes(client: Client) -> None:
-    with pytest.raises(NotFound, match="no command named 'nope'"):
-        await client.invoke("nope")
-    with pytest.raises(CommandError) as info:
-        await client.invoke("fail")
-    assert (info.value.message, info.value.data) == ("It did not work.", {"why": "testing"})
-    with pytest.raises(InternalError) as internal:
-        await client.invoke("bug")
-    assert "secret detail" not in internal.value.message and "'bug'" in internal.value.message
-    with pytest.raises(CallTimeout, match="'slow'"):
-        await client.invoke("slow", {"ms": 2000})
-    with pytest.raises(InternalError, match="'weird' cannot be sent"):
-        await client.invoke("weird")
-    with pytest.raises(ProtocolError, match="Unknown message kind"):
-        await client.request({"kind": "bogus"})
+    async with client:
+        with pytest.raises(NotFound, match="no command named 'nope'"):
+            await client.invoke("nope")
+        with pytest.raises(CommandError) as info:
+            await client.invoke("fail")
+        assert (info.value.message, info.value.data) == ("It did not work.", {"why": "testing"})
+        with pytest.raises(InternalError) as internal:
+            await client.invoke("bug")
+        assert "secret detail" not in internal.value.message and "'bug'" in internal.value.message
+        with pytest.raises(CallTimeout, match="'slow'"):
+            await client.invoke("slow", {"ms": 2000})
+        with pytest.raises(InternalError, match="'weird' cannot be sent"):
+            await client.invoke("weird")
+        with pytest.raises(ProtocolError, match="Unknown message kind"):
+            await client.request({"kind": "bogus"})
 
 
 async def test_the_core_keeps_serving_after_failures(client: Client) -> None:
-    for cmd in ("bug", "weird", "fail", "nope"):
-        with pytest.raises(Exception):
-            await client.invoke(cmd)
-    assert await client.invoke("greet", {"name": "again"}) == "Hello, again!"
+    async with client:
+        for cmd in ("bug", "weird", "fail", "nope"):
+            with pytest.raises(Exception):
+                await client.invoke(cmd)
+        assert await client.invoke("greet", {"name": "again"}) == "Hello, again!"
 
 
 async def test_sync_commands_run_off_the_loop_and_do_not_block_it(client: Client) -> None:
-    slow = asyncio.ensure_future(client.invoke("blocking", {"ms": 200}))
-    # While a sync command blocks its worker thread, the loop still answers other calls.
-    assert await client.invoke("greet", {"name": "fast"}) == "Hello, fast!"
-    assert not slow.done()
-    assert (await slow).startswith("app-command")
+    async with client:
+        slow = asyncio.ensure_future(client.invoke("blocking", {"ms": 200}))
+        # While a sync command blocks its worker thread, the loop still answers other calls.
+        assert await client.invoke("greet", {"name": "fast"}) == "Hello, fast!"
+        assert not slow.done()
+        assert (await slow).startswith("app-command")
 
 
 async def test_injection_by_annotation(client: Client) -> None:
-    assert await client.invoke("who") == {
-        "window": "main", "origin": "local", "same_app": True, "count": 1
-    }
-    assert (await client.invoke("who"))["count"] == 2
+    async with client:
+        assert await client.invoke("who") == {
+            "window": "main", "origin": "local", "same_app": True, "count": 1
+        }
+        assert (await client.invoke("who"))["count"] == 2
 
 
 async def test_nothing_is_allowed_by_default(write_config) -> None:

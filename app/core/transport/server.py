@@ -130,7 +130,7 @@ class Server:
                 f"This launch link of window '{label}' is not valid or was already used; "
                 "launch links work once. Start the app again for a new one.",
             )
-        window = self.core.config.window(label)
+        window = self.core.windows.get(label)
         target = "/" + (window.url if window else "index.html").lstrip("/")
         response = web.HTTPSeeOther(target)
         response.set_cookie(
