@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.window import open_window
+from tests.window import ROOT, open_window
 
 from .conftest import brownfield_config
 
@@ -51,3 +53,38 @@ def test_closing_the_last_window_ends_the_app(app_dir: Path) -> None:
         page.evaluate("setTimeout(() => window.__APP__.core.invoke('close_window'), 0)")
         assert window.process.wait(timeout=30) == 0
     assert "Traceback" not in "\n".join(window.log)
+
+
+def test_clicking_through_the_demo_in_the_real_window() -> None:
+    """The shipped demo, as a user runs it: python -m app, in its Qt window."""
+    with open_window(ROOT / "app.conf.json") as window:
+        page = window.page("main")
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        expect(page.get_by_test_id("window-label")).to_have_text("main")
+
+        page.get_by_test_id("greet-name").fill("Qt")
+        page.get_by_test_id("greet-submit").click()
+        expect(page.get_by_test_id("greet-result")).to_have_text("Hello, Qt!")
+
+        clock = page.get_by_test_id("clock")
+        expect(clock).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"), timeout=10_000)
+        expect(clock).not_to_have_text(clock.inner_text(), timeout=5_000)
+
+        page.get_by_test_id("ping").click()
+        expect(page.get_by_test_id("pong")).to_have_text(re.compile(r"for window main"))
+
+        panel = page.get_by_test_id("error-result")
+        for code in ("not_found", "invalid_args", "command_failed", "timeout", "internal"):
+            page.get_by_test_id(f"error-{code}").click()
+            expect(panel.get_by_test_id("error-code")).to_have_text(code, timeout=10_000)
+
+        first = page.get_by_test_id("items").locator("li").first
+        name = first.inner_text()
+        page.get_by_test_id("delete-item-1").click()
+        expect(page.get_by_test_id("items").locator("li").first).not_to_have_text(name)
+
+        page.get_by_test_id("count-start").click()
+        expect(page.get_by_test_id("count-result")).not_to_be_empty()
+        assert problems == []
