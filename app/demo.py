@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 
 from app.core import App, Channel, CommandError, Event, Forbidden, Scope, Window
 
-
 Milliseconds = Annotated[int, Field(ge=0, le=600_000)]
 
 

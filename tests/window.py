@@ -65,7 +65,9 @@ def _wait_for_cdp(window: NativeWindow) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if window.process.poll() is not None:
-            raise RuntimeError("the app exited before its window came up:\n" + "\n".join(window.log))
+            raise RuntimeError(
+                "the app exited before its window came up:\n" + "\n".join(window.log)
+            )
         try:
             with urllib.request.urlopen(window.cdp_url + "/json/version", timeout=1) as response:
                 json.load(response)

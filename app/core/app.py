@@ -101,7 +101,9 @@ class App:
         try:
             return self._state[kind]  # type: ignore[no-any-return]
         except KeyError:
-            raise LookupError(f"no managed state of type {kind.__name__}; call app.manage()") from None
+            raise LookupError(
+                f"no managed state of type {kind.__name__}; call app.manage()"
+            ) from None
 
     def scope_variables(self) -> dict[str, str]:
         from .paths import app_dirs
@@ -216,10 +218,14 @@ class App:
 
         run_native(self, debug=debug)
 
-    def serve(self, port: int | None = None, *, on_ready: Callable[[dict[str, str]], Any]
-              | None = None, stop: threading.Event | None = None) -> None:
+    def serve(
+        self,
+        port: int | None = None,
+        *,
+        on_ready: Callable[[dict[str, str]], Any] | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         """Run the core without a native window until SIGINT/SIGTERM (or ``stop`` is set)."""
         from .serve import serve
 
         serve(self, port=port, on_ready=on_ready, stop=stop)
-

@@ -24,7 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", help="path of app.conf.json (default: ./app.conf.json)")
     common.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     common.add_argument("--debug", action="store_true", help="enable the web inspector")
-    parser = argparse.ArgumentParser(prog="python -m app", description="Run, serve and check a desktop app built on the shell.", parents=[common])
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Run, serve and check a desktop app built on the shell.",
+        parents=[common],
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", parents=[common], help="open the configured windows (default)")
     serve = sub.add_parser(
@@ -61,6 +65,7 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         app.run(debug=args.debug)
         return 0
     if args.command == "serve":
+
         def ready(urls: dict[str, str]) -> None:
             for label, url in urls.items():
                 print(f"window {label} {url}", flush=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-from pydantic.fields import FieldInfo
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from .errors import InvalidArgs
 
@@ -96,9 +96,7 @@ class Command:
         model = create_model(  # type: ignore[call-overload]
             f"{self.name}_args",
             __base__=_ArgsBase,
-            **{
-                n: (t, _field_info(d, alias.get(n))) for n, (t, d) in fields.items()
-            },
+            **{n: (t, _field_info(d, alias.get(n))) for n, (t, d) in fields.items()},
         )
         self._model, self._injected, self._inject_types = model, injected, inject_types
 
@@ -133,7 +131,9 @@ class Command:
                 for e in exc.errors(include_url=False)
             ]
             summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-            raise InvalidArgs(f"Invalid arguments for '{self.name}': {summary}.", problems) from None
+            raise InvalidArgs(
+                f"Invalid arguments for '{self.name}': {summary}.", problems
+            ) from None
         bound = {name: getattr(validated, name) for name in type(validated).model_fields}
         for pname, ptype in self._injected.items():
             bound[pname] = injectors[ptype](context)

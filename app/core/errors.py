@@ -88,7 +88,7 @@ class InternalError(IpcError):
 
 
 class ConfigError(Exception):
-    """The configuration is invalid; ``problems`` holds one ``(json_path, expected)`` per problem."""
+    """The configuration is invalid; ``problems`` has one ``(json_path, expected)`` each."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source

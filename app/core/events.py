@@ -111,7 +111,9 @@ class EventBus:
         def report(future: asyncio.Future[Any]) -> None:
             if not future.cancelled() and future.exception() is not None:
                 log.error(
-                    "listener %r of event %r raised", handler, event.event,
+                    "listener %r of event %r raised",
+                    handler,
+                    event.event,
                     exc_info=future.exception(),
                 )
 

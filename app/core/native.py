@@ -53,8 +53,9 @@ class _CoreThread(threading.Thread):
         self._halt = asyncio.Event()
         try:
             await self.app.start()
-            self.urls = {w.label: self.app.launch_url(w.label)
-                         for w in self.app.config.model.app.windows}
+            self.urls = {
+                w.label: self.app.launch_url(w.label) for w in self.app.config.model.app.windows
+            }
         except BaseException as exc:
             self.error = exc
             self.ready.set()

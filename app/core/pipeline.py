@@ -67,7 +67,8 @@ def check_shape(core: Core) -> Stage:
             body = request.body
             if request.kind not in KINDS:
                 raise ProtocolError(
-                    f"Unknown message kind {body.get('kind')!r}; expected one of {', '.join(KINDS)}."
+                    f"Unknown message kind {body.get('kind')!r}; "
+                    f"expected one of {', '.join(KINDS)}."
                 )
             if request.kind == "invoke":
                 name = body.get("cmd")
@@ -92,7 +93,10 @@ def authorize(authority: Authority) -> Stage:
         async def handler(request: Request) -> Any:
             kind = "listen" if request.kind == "unlisten" else request.kind
             scope = authority.authorize(
-                request.caller, kind, request.name, has_target=request.body.get("target") is not None
+                request.caller,
+                kind,
+                request.name,
+                has_target=request.body.get("target") is not None,
             )
             return await next_(replace(request, scope=scope))
 

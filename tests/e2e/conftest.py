@@ -9,12 +9,27 @@ import pytest
 from tests.conftest import Served, serve
 
 ALL_DEMO = [
-    "allow-greet", "allow-process-data", "allow-create-user", "allow-list-items",
-    "allow-delete-item", "allow-read-config", "allow-save-settings", "allow-echo",
-    "allow-divide", "allow-wait", "allow-block", "allow-crash", "allow-count",
-    "allow-unserializable", "allow-open-settings", "allow-close-window",
-    {"identifier": "allow-read-file", "allow": [{"path": "$APP/frontend/**"}],
-     "deny": [{"path": "$APP/frontend/secret/**"}]},
+    "allow-greet",
+    "allow-process-data",
+    "allow-create-user",
+    "allow-list-items",
+    "allow-delete-item",
+    "allow-read-config",
+    "allow-save-settings",
+    "allow-echo",
+    "allow-divide",
+    "allow-wait",
+    "allow-block",
+    "allow-crash",
+    "allow-count",
+    "allow-unserializable",
+    "allow-open-settings",
+    "allow-close-window",
+    {
+        "identifier": "allow-read-file",
+        "allow": [{"path": "$APP/frontend/**"}],
+        "deny": [{"path": "$APP/frontend/secret/**"}],
+    },
     "core:event:default",
 ]
 
@@ -32,8 +47,11 @@ def brownfield_config(app_dir: Path, **ipc: int) -> Path:
         "pattern": {"use": "brownfield"},
         "capabilities": [
             {"identifier": "main-window", "windows": ["main"], "permissions": ALL_DEMO},
-            {"identifier": "settings-window", "windows": ["settings"],
-             "permissions": ["allow-greet", "core:event:default"]},
+            {
+                "identifier": "settings-window",
+                "windows": ["settings"],
+                "permissions": ["allow-greet", "core:event:default"],
+            },
         ],
     }
     if ipc:
@@ -44,7 +62,8 @@ def brownfield_config(app_dir: Path, **ipc: int) -> Path:
 
 @pytest.fixture
 def two_windows(app_dir: Path) -> Iterator[Served]:
-    served = serve(brownfield_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000),
-                   windows=2)
+    served = serve(
+        brownfield_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000), windows=2
+    )
     yield served
     served.stop()

@@ -38,10 +38,13 @@ def ticket_of(html: str) -> str:
 
 
 async def new_ticket(launched: Launched) -> str:
-    async with aiohttp.ClientSession() as http, http.get(
-        launched.origin + "/index.html",
-        headers={"Cookie": launched.cookie, "Sec-Fetch-Dest": "document"},
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            launched.origin + "/index.html",
+            headers={"Cookie": launched.cookie, "Sec-Fetch-Dest": "document"},
+        ) as response,
+    ):
         return ticket_of(await response.text())
 
 
@@ -60,8 +63,10 @@ async def connect(
     if host is not None:
         headers["Host"] = host
     http = aiohttp.ClientSession()
-    url = launched.origin.replace("http", "ws") + "/__app__/ipc?ticket=" + (
-        ticket if ticket is not None else launched.ticket
+    url = (
+        launched.origin.replace("http", "ws")
+        + "/__app__/ipc?ticket="
+        + (ticket if ticket is not None else launched.ticket)
     )
     try:
         ws = await http.ws_connect(url, headers=headers)
@@ -73,8 +78,11 @@ async def connect(
 
 async def call(ws: aiohttp.ClientWebSocketResponse, message: dict | list | str) -> dict:
     """Send one message (or raw text) and return the first reply/notice that answers it."""
-    await ws.send_str(message if isinstance(message, str) else json.dumps(
-        message if isinstance(message, list) else [message]))
+    await ws.send_str(
+        message
+        if isinstance(message, str)
+        else json.dumps(message if isinstance(message, list) else [message])
+    )
     while True:
         frame = await ws.receive(timeout=10)
         if frame.type != aiohttp.WSMsgType.TEXT:

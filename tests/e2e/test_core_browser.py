@@ -85,16 +85,20 @@ def test_every_error_code_reaches_the_page(browser: Browser, two_windows: Served
 
 def test_bad_input_in_the_page_is_rejected_not_hung(browser: Browser, two_windows: Served) -> None:
     page = open_window(browser, two_windows, "main")
-    assert page.evaluate(
-        "window.__APP__.core.invoke(42).catch(e => e.code)") == "invalid_args"
-    assert page.evaluate(
-        "window.__APP__.core.invoke('greet', 'World').catch(e => e.code)") == "invalid_args"
+    assert page.evaluate("window.__APP__.core.invoke(42).catch(e => e.code)") == "invalid_args"
+    assert (
+        page.evaluate("window.__APP__.core.invoke('greet', 'World').catch(e => e.code)")
+        == "invalid_args"
+    )
     circular = page.evaluate(
         "(() => { const a = {}; a.a = a; "
-        "return window.__APP__.core.invoke('echo', {value: a}).catch(e => [e.code, e.message]); })()")
+        "return window.__APP__.core.invoke('echo', {value: a})"
+        ".catch(e => [e.code, e.message]); })()"
+    )
     assert circular[0] == "invalid_args" and "'echo'" in circular[1]
     big = page.evaluate(
-        "window.__APP__.core.invoke('echo', {value: 'x'.repeat(100000)}).catch(e => e.message)")
+        "window.__APP__.core.invoke('echo', {value: 'x'.repeat(100000)}).catch(e => e.message)"
+    )
     assert "over the limit of 65536 bytes" in big
     unserializable = rejection(page, "unserializable")
     assert unserializable["code"] == "internal" and "'unserializable'" in unserializable["message"]
@@ -118,7 +122,10 @@ def test_binary_json_and_channels(browser: Browser, two_windows: Served) -> None
         """async () => {
             const got = [];
             const done = new Promise((r) => {
-                const ch = new window.__APP__.core.Channel((v) => { got.push(v); if (v === 5) r(); });
+                const ch = new window.__APP__.core.Channel((v) => {
+                    got.push(v);
+                    if (v === 5) r();
+                });
                 window.__APP__.core.invoke('count', { to: 5, progress: ch });
             });
             await done;
@@ -130,8 +137,7 @@ def test_binary_json_and_channels(browser: Browser, two_windows: Served) -> None
 
 def test_events_both_ways(browser: Browser, two_windows: Served) -> None:
     page = open_window(browser, two_windows, "main")
-    clock = page.evaluate(
-        "new Promise((r) => window.__APP__.event.once('clock', (e) => r(e)))")
+    clock = page.evaluate("new Promise((r) => window.__APP__.event.once('clock', (e) => r(e)))")
     assert clock["event"] == "clock" and clock["source"] is None and "now" in clock["payload"]
     pong = page.evaluate(
         """new Promise(async (r) => {
@@ -200,7 +206,6 @@ def test_a_reloaded_page_reconnects_and_the_launch_url_works_once(
     assert response is not None and response.status == 403
     assert "already used" in reused.content()
     assert reused.evaluate("typeof window.__APP__") == "undefined"
-
 
 
 def test_a_window_opened_later_gets_the_capabilities_of_its_label(

@@ -17,7 +17,7 @@ GREET = {"id": 1, "kind": "invoke", "cmd": "greet", "args": {"name": "raw"}}
 
 async def refused(launched, **kwargs) -> int:
     with pytest.raises(aiohttp.WSServerHandshakeError) as info:
-        http, ws = await connect(launched, **kwargs)
+        http, _ = await connect(launched, **kwargs)
         await http.close()
     return info.value.status
 
@@ -63,8 +63,12 @@ async def test_requests_without_the_session_cookie_are_refused(two_windows: Serv
 
 async def test_a_foreign_origin_is_refused(two_windows: Served) -> None:
     launched = await launch(two_windows.urls["main"])
-    for origin in ("http://evil.example", "null", "http://localhost:1",
-                   two_windows.origin("settings")):
+    for origin in (
+        "http://evil.example",
+        "null",
+        "http://localhost:1",
+        two_windows.origin("settings"),
+    ):
         assert await refused(launched, origin=origin, ticket=await new_ticket(launched)) == 403
 
 
@@ -74,15 +78,16 @@ async def test_a_foreign_host_is_refused(two_windows: Served) -> None:
     port = launched.origin.rsplit(":", 1)[1]
     async with aiohttp.ClientSession() as http:
         for host in ("evil.example:" + port, "localhost:" + port, "127.0.0.1"):
-            async with http.get(launched.origin + "/index.html",
-                                headers={"Host": host, "Cookie": launched.cookie}) as response:
+            async with http.get(
+                launched.origin + "/index.html", headers={"Host": host, "Cookie": launched.cookie}
+            ) as response:
                 assert response.status == 421, host
     assert await refused(launched, host="evil.example:" + port) == 421
 
 
 async def test_a_ticket_works_once_and_only_for_its_window(two_windows: Served) -> None:
     launched = await launch(two_windows.urls["main"])
-    http, ws = await connect(launched)
+    http, _ = await connect(launched)
     await http.close()
     assert await refused(launched) == 403  # the same ticket again
     assert await refused(launched, ticket="made-up") == 403
@@ -94,8 +99,10 @@ async def test_a_ticket_works_once_and_only_for_its_window(two_windows: Served) 
 async def test_fetching_a_page_as_data_gives_no_ticket(two_windows: Served) -> None:
     launched = await launch(two_windows.urls["main"])
     async with aiohttp.ClientSession() as http:
-        async with http.get(launched.origin + "/index.html",
-                            headers={"Cookie": launched.cookie, "Sec-Fetch-Dest": "empty"}) as r:
+        async with http.get(
+            launched.origin + "/index.html",
+            headers={"Cookie": launched.cookie, "Sec-Fetch-Dest": "empty"},
+        ) as r:
             assert r.status == 200
             assert "ticket" not in await r.text()
 
@@ -147,8 +154,10 @@ async def test_many_calls_in_one_frame_all_settle(two_windows: Served) -> None:
     launched = await launch(two_windows.urls["main"])
     http, ws = await connect(launched)
     try:
-        batch = [{"id": i, "kind": "invoke", "cmd": "greet", "args": {"name": str(i)}}
-                 for i in range(1, 501)]
+        batch = [
+            {"id": i, "kind": "invoke", "cmd": "greet", "args": {"name": str(i)}}
+            for i in range(1, 501)
+        ]
         await ws.send_str(json.dumps(batch))
         replies: dict[int, dict] = {}
         while len(replies) < 500:

@@ -23,13 +23,15 @@ def test_invoke_and_events_in_the_real_window_then_close_it(app_dir: Path) -> No
         page = window.page("main")
         assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'Qt'})") == "Hello, Qt!"
         clock = page.evaluate(
-            "new Promise((r) => window.__APP__.event.once('clock', (e) => r(e.payload)))")
+            "new Promise((r) => window.__APP__.event.once('clock', (e) => r(e.payload)))"
+        )
         assert "now" in clock
         pong = page.evaluate(
             """new Promise(async (r) => {
                 await window.__APP__.event.listen('pong', (e) => r(e.payload));
                 await window.__APP__.event.emit('ping', 'from Qt');
-            })""")
+            })"""
+        )
         assert pong == {"received": "from Qt", "from": "main"}
         settings = window.page("settings")
         assert settings.evaluate("window.__APP__.window.label") == "settings"

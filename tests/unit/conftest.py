@@ -31,8 +31,11 @@ def grant_all(*permissions: str, windows: list[str] | None = None) -> dict[str, 
             "windows": [{"label": w} for w in (windows or ["main"])],
             "security": {
                 "capabilities": [
-                    {"identifier": "test", "windows": windows or ["main"],
-                     "permissions": list(permissions)}
+                    {
+                        "identifier": "test",
+                        "windows": windows or ["main"],
+                        "permissions": list(permissions),
+                    }
                 ]
             },
         }

@@ -12,12 +12,13 @@ from pydantic import BaseModel, Field
 
 from app.core import (
     App,
-    CallTimeout,
     Caller,
+    CallTimeout,
     CommandError,
     Forbidden,
     InternalError,
     InvalidArgs,
+    IpcError,
     NotFound,
     ProtocolError,
     Window,
@@ -45,8 +46,17 @@ class Counter:
 
 
 def make_app(write_config, *permissions: str) -> App:
-    config = load_config(write_config({**grant_all(*permissions), "app": {
-        **grant_all(*permissions)["app"], "ipc": {"commandTimeoutMs": 300, "threads": 4}}}))
+    config = load_config(
+        write_config(
+            {
+                **grant_all(*permissions),
+                "app": {
+                    **grant_all(*permissions)["app"],
+                    "ipc": {"commandTimeoutMs": 300, "threads": 4},
+                },
+            }
+        )
+    )
     app = App(config)
 
     @app.command
@@ -90,8 +100,12 @@ def make_app(write_config, *permissions: str) -> App:
     @app.command
     def who(window: Window, caller: Caller, the_app: App, counter: Counter) -> dict[str, Any]:
         counter.value += 1
-        return {"window": window.label, "origin": caller.origin.kind,
-                "same_app": the_app is app, "count": counter.value}
+        return {
+            "window": window.label,
+            "origin": caller.origin.kind,
+            "same_app": the_app is app,
+            "count": counter.value,
+        }
 
     @app.command
     def weird() -> object:
@@ -101,8 +115,19 @@ def make_app(write_config, *permissions: str) -> App:
     return app
 
 
-ALL = ["allow-greet", "allow-add", "allow-point", "allow-pair", "allow-raw", "allow-fail",
-       "allow-bug", "allow-slow", "allow-blocking", "allow-who", "allow-weird"]
+ALL = [
+    "allow-greet",
+    "allow-add",
+    "allow-point",
+    "allow-pair",
+    "allow-raw",
+    "allow-fail",
+    "allow-bug",
+    "allow-slow",
+    "allow-blocking",
+    "allow-who",
+    "allow-weird",
+]
 
 
 @pytest.fixture
@@ -168,7 +193,7 @@ async def test_error_codes(client: Client) -> None:
 async def test_the_core_keeps_serving_after_failures(client: Client) -> None:
     async with client:
         for cmd in ("bug", "weird", "fail", "nope"):
-            with pytest.raises(Exception):
+            with pytest.raises(IpcError):
                 await client.invoke(cmd)
         assert await client.invoke("greet", {"name": "again"}) == "Hello, again!"
 
@@ -185,7 +210,10 @@ async def test_sync_commands_run_off_the_loop_and_do_not_block_it(client: Client
 async def test_injection_by_annotation(client: Client) -> None:
     async with client:
         assert await client.invoke("who") == {
-            "window": "main", "origin": "local", "same_app": True, "count": 1
+            "window": "main",
+            "origin": "local",
+            "same_app": True,
+            "count": 1,
         }
         assert (await client.invoke("who"))["count"] == 2
 
@@ -204,8 +232,10 @@ def test_registration_errors(write_config) -> None:
     with pytest.raises(ValueError, match="already registered"):
         app.command(name="greet")(lambda: None)
     with pytest.raises(TypeError, match="named parameter"):
+
         @app.command
         def star(*args: int) -> None: ...
+
     with pytest.raises(ValueError, match="identifier"):
         app.command(name="bad name")(lambda: None)
 
@@ -218,5 +248,8 @@ def test_commands_describe_themselves(write_config) -> None:
     assert set(add["args"]["properties"]) == {"firstNumber", "secondNumber"}
     assert add["args"]["required"] == ["firstNumber"]
     assert described["who"]["injected"] == {
-        "window": "Window", "caller": "Caller", "the_app": "App", "counter": "Counter"
+        "window": "Window",
+        "caller": "Caller",
+        "the_app": "App",
+        "counter": "Counter",
     }

@@ -23,7 +23,7 @@ def test_defaults_apply_and_paths_are_relative_to_the_config(write_config) -> No
 def test_the_shipped_config_loads() -> None:
     config = load_config(ROOT / "app.conf.json")
     assert config.model.product_name == "Demo"
-    assert [w.label for w in config.model.app.windows][0] == "main"
+    assert config.model.app.windows[0].label == "main"
 
 
 def test_isolation_requires_its_dir(write_config, tmp_path: Path) -> None:
@@ -108,7 +108,10 @@ def test_cli_exits_2_with_one_line_per_problem_and_no_traceback(write_config) ->
     path = write_config({"productName": 5, "app": {"windows": [{"width": "x"}]}})
     result = subprocess.run(
         [sys.executable, "-m", "app", "serve", "--config", str(path)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

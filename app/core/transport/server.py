@@ -133,9 +133,7 @@ class Server:
         window = self.core.windows.get(label)
         target = "/" + (window.url if window else "index.html").lstrip("/")
         response = web.HTTPSeeOther(target)
-        response.set_cookie(
-            f"app_s{port}", secret, httponly=True, samesite="Strict", path="/"
-        )
+        response.set_cookie(f"app_s{port}", secret, httponly=True, samesite="Strict", path="/")
         response.headers["Cache-Control"] = "no-store"
         raise response
 

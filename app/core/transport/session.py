@@ -46,8 +46,13 @@ class Session:
             encoded = encode(message)
         except TypeError as exc:
             if message.get("kind") != "reply":
-                log.error("cannot send %s %r to %s: %s", message.get("kind"),
-                          message.get("event"), self.label, exc)
+                log.error(
+                    "cannot send %s %r to %s: %s",
+                    message.get("kind"),
+                    message.get("event"),
+                    self.label,
+                    exc,
+                )
                 return
             log.error("reply %s to %s cannot be serialized: %s", message["id"], self.label, exc)
             error = InternalError(
