@@ -38,7 +38,7 @@ def build_csp(
     policy: str | dict[str, str | list[str]] | None,
     *,
     nonce: str,
-    connect: str,
+    connect: list[str],
     frame: str | None,
 ) -> str:
     directives = _parse(policy)
@@ -51,7 +51,7 @@ def build_csp(
         values += [s for s in sources if s not in values]
 
     add("script-src", f"'nonce-{nonce}'")
-    add("connect-src", connect)
+    add("connect-src", *connect)
     if frame:
         add("frame-src", frame)
     return "; ".join(f"{k} {' '.join(v)}".strip() for k, v in directives.items())

@@ -15,7 +15,6 @@ import re
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -24,6 +23,7 @@ from ..acl.origin import Origin
 from ..assets import API_FILES, init_script
 from .credentials import RESUME_TTL, Credentials
 from .csp import build_csp
+from .devproxy import DevProxy
 from .session import Session
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ class Server:
         self.app.router.add_get("/__app__/api/{name}", self._api)
         self.app.router.add_get("/{path:.*}", self._static)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        dev_url = core.config.model.build.dev_url
+        self.dev = DevProxy(dev_url) if dev_url else None
+        self.dev_sources = [self.dev.origin, self.dev.socket_origin] if self.dev else []
 
     async def start(self) -> None:
         await self._runner.setup()
@@ -98,6 +101,8 @@ class Server:
         await asyncio.gather(*(s.close() for s in list(self.sessions)), return_exceptions=True)
         for runner in [*self._runners, self._runner]:
             await runner.cleanup()
+        if self.dev is not None:
+            await self.dev.close()
 
     # Checks ----------------------------------------------------------------------------------
 
@@ -182,6 +187,15 @@ class Server:
                 403,
                 "This page belongs to an app window; open it through the window's launch URL.",
             )
+        if self.dev is not None:
+            fetched = await self.dev.fetch(request.path_qs)
+            if fetched.is_html and fetched.status == 200:
+                return self._page(request, label, fetched.body, fetched.content_type)
+            return web.Response(
+                status=fetched.status,
+                body=fetched.body,
+                headers={**fetched.headers, "Content-Type": fetched.content_type},
+            )
         root = self.core.config.frontend_dir
         relative = request.match_info["path"] or "index.html"
         path = (root / relative).resolve()
@@ -195,9 +209,12 @@ class Server:
             response = web.FileResponse(path)
             response.headers["Cache-Control"] = "no-cache"
             return response
-        return self._page(request, label, path)
+        content_type = mimetypes.guess_type(path.name)[0] or "text/html"
+        return self._page(request, label, path.read_bytes(), content_type)
 
-    def _page(self, request: web.Request, label: str, path: Path) -> web.StreamResponse:
+    def _page(
+        self, request: web.Request, label: str, html: bytes, content_type: str
+    ) -> web.StreamResponse:
         port = self.local_port(request)
         dest = request.headers.get("Sec-Fetch-Dest", "document")
         if dest in FRAME_DESTS:
@@ -206,7 +223,9 @@ class Server:
             origin = Origin("local", f"http://{HOST}:{port}")
         else:
             # A fetch() of a page is data, not a document: it gets no runtime and no ticket.
-            return web.FileResponse(path, headers={"Cache-Control": "no-store"})
+            return web.Response(
+                body=html, content_type=content_type, headers={"Cache-Control": "no-store"}
+            )
         nonce = secrets.token_urlsafe(16)
         ws_url = f"ws://{HOST}:{port}/__app__/ipc"
         isolation = self.core.isolation
@@ -219,20 +238,18 @@ class Server:
             "isolation": isolation.page_boot(label, origin) if isolation else None,
         }
         script = b'<script nonce="' + nonce.encode() + b'">' + init_script(boot) + b"</script>"
-        html = path.read_bytes()
         anchor = _HEAD.search(html) or _HTML.search(html)
         at = anchor.end() if anchor else 0
         body = html[:at] + script + html[at:]
         csp = build_csp(
             self.core.config.model.app.security.csp,
             nonce=nonce,
-            connect=ws_url,
+            connect=[ws_url, *self.dev_sources],
             frame=isolation.frame_origin if isolation else None,
         )
-        content_type = mimetypes.guess_type(path.name)[0] or "text/html"
         return web.Response(
             body=body,
-            content_type=content_type,
+            content_type=content_type.split(";")[0],
             charset="utf-8",
             headers={
                 "Content-Security-Policy": csp,
