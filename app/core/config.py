@@ -223,12 +223,12 @@ def _load_capabilities(
         try:
             capability = Capability.model_validate(data)
         except ValidationError as exc:
-            problems += [(f"{file.name}: {p}", w) for p, w in _problems(exc)]
+            problems += [(f"capabilities/{file.name}: {p}", w) for p, w in _problems(exc)]
             continue
         if capability.identifier != ref:
             problems.append(
                 (
-                    f"{file.name}: $.identifier",
+                    f"capabilities/{file.name}: $.identifier",
                     f"must be {ref!r}, the name the file is referenced by",
                 )
             )

@@ -1,135 +1,81 @@
 """Deny-by-default access control: which window, at which origin, may do what.
 
-A capability grants its permissions to the windows whose labels match its globs, for the local
-frontend (``local``, default true) and for the remote URLs it lists. A deny in a capability that
-applies to the caller beats any allow for that caller; a deny written for another window or
-origin has no effect here.
+The capabilities are compiled once. What a caller (window label and origin) may do is worked
+out the first time it asks and kept, so ``authorize`` on the IPC path costs a dictionary lookup
+or two. A window opened later resolves the same way from its label: it gets exactly the
+capabilities whose globs match it.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 
-from ..config import CapabilitySource
+from ..config import CapabilitySource, Config
 from ..errors import Forbidden
-from .model import PermissionEntry
+from .compiled import compile_capability
+from .context import Context, build_context
+from .explain import explain
+from .model import current_platform
 from .origin import Caller
+from .permissions import EVENT_PERMISSIONS, PermissionSets, required_permission
 from .scope import Scope
 
-__all__ = ["Authority", "Grant", "EVENT_PERMISSIONS", "required_permission"]
+__all__ = ["EVENT_PERMISSIONS", "Authority", "required_permission"]
 
 log = logging.getLogger("app.core.acl")
 
-EVENT_PERMISSIONS = {
-    "listen": "core:event:allow-listen",
-    "emit": "core:event:allow-emit",
-    "emit_to": "core:event:allow-emit-to",
-}
-BUILTIN_SETS = {"core:event:default": list(EVENT_PERMISSIONS.values())}
 
-
-def required_permission(kind: str, name: str, *, has_target: bool = False) -> str:
-    """The ``allow-`` permission a request needs: ``allow-greet``, ``core:event:allow-emit``..."""
-    if kind == "invoke":
-        return "allow-" + name.replace("_", "-")
-    if kind == "emit":
-        return EVENT_PERMISSIONS["emit_to" if has_target else "emit"]
-    return EVENT_PERMISSIONS["listen"]
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One permission, as granted (or denied) by one capability."""
-
-    permission: str
-    source: CapabilitySource
-    allow: tuple[dict[str, Any], ...] = ()
-    deny: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass
 class Authority:
-    capabilities: list[CapabilitySource]
-    permission_sets: dict[str, list[str]] = field(default_factory=dict)
-    local_origins: Iterable[str] = ()
+    """Decides every invoke, emit, emitTo and listen: the request's scope, or ``Forbidden``."""
 
-    def expand(self, permission: str, _seen: frozenset[str] = frozenset()) -> list[str]:
-        """A permission or set, flattened to plain permissions."""
-        members = BUILTIN_SETS.get(permission) or self.permission_sets.get(permission)
-        if members is None or permission in _seen:
-            return [permission]
-        out: list[str] = []
-        for member in members:
-            out += self.expand(member, _seen | {permission})
-        return out
+    def __init__(
+        self,
+        capabilities: Sequence[CapabilitySource],
+        permission_sets: Mapping[str, Sequence[str]] | None = None,
+        *,
+        platform: str | None = None,
+        cache_size: int = 512,
+    ) -> None:
+        self.platform = platform or current_platform()
+        self.sets = PermissionSets(permission_sets)
+        self.compiled = tuple(compile_capability(s, self.sets) for s in capabilities)
+        self.active = tuple(
+            c for c in self.compiled if c.source.capability.on_platform(self.platform)
+        )
+        for capability in self.compiled:
+            for problem in capability.problems:
+                log.error("%s (this part grants nothing; run 'python -m app check')", problem)
+        # Sub-frame origins carry the page's URL, so there can be many: keep the recent ones.
+        self._contexts: OrderedDict[Caller, Context] = OrderedDict()
+        self._cache_size = cache_size
 
-    def applies(self, source: CapabilitySource, caller: Caller) -> bool:
-        capability = source.capability
-        if not any(fnmatch.fnmatchcase(caller.window, glob) for glob in capability.windows):
-            return False
-        if caller.origin.kind == "local":
-            return capability.local
-        urls = capability.remote.urls if capability.remote else []
-        return any(fnmatch.fnmatchcase(caller.origin.url, pattern) for pattern in urls)
+    @classmethod
+    def from_config(cls, config: Config, *, platform: str | None = None) -> Authority:
+        sets = {s.identifier: s.permissions for s in config.model.app.security.permission_sets}
+        return cls(config.capabilities, sets, platform=platform)
 
-    def grants(self, caller: Caller) -> list[Grant]:
-        """Every permission the capabilities that apply to ``caller`` grant or deny."""
-        out = []
-        for source in self.capabilities:
-            if not self.applies(source, caller):
-                continue
-            for entry in source.capability.permissions:
-                if isinstance(entry, PermissionEntry):
-                    for permission in self.expand(entry.identifier):
-                        out.append(
-                            Grant(permission, source, tuple(entry.allow), tuple(entry.deny))
-                        )
-                else:
-                    out += [Grant(p, source) for p in self.expand(entry)]
-        return out
+    def context(self, caller: Caller) -> Context:
+        """What ``caller`` may do, worked out once per window and origin."""
+        context = self._contexts.get(caller)
+        if context is None:
+            context = build_context(caller, self.active)
+            self._contexts[caller] = context
+            if len(self._contexts) > self._cache_size:
+                self._contexts.popitem(last=False)
+        return context
 
     def authorize(self, caller: Caller, kind: str, name: str, *, has_target: bool = False) -> Scope:
-        """Return the scope of an allowed request; raise ``Forbidden`` with the reason."""
-        allow = required_permission(kind, name, has_target=has_target)
-        deny = allow.replace("allow-", "deny-", 1)
-        grants = self.grants(caller)
-        denied = [g for g in grants if g.permission == deny]
-        allowed = [g for g in grants if g.permission == allow]
-        what = f"'{name}'" if kind == "invoke" else f"{kind} of event '{name}'"
-        where = f"window '{caller.window}' (origin {caller.origin})"
-        if denied:
-            source = denied[0].source
-            message = (
-                f"{what} is not allowed in {where}: capability "
-                f"'{source.capability.identifier}' ({source.file.name}) denies it with '{deny}'."
-            )
-        elif not allowed:
-            message = (
-                f"{what} is not allowed in {where}: no capability for this window grants "
-                f"'{allow}'. Add \"{allow}\" to the permissions of a capability whose windows "
-                f"match '{caller.window}'{self._hint(caller)}."
-            )
-        else:
-            return Scope(
-                allow=[e for g in allowed for e in g.allow],
-                deny=[e for g in allowed for e in g.deny],
-            )
+        """Return the scope of an allowed request; raise ``Forbidden`` saying why not."""
+        permission = required_permission(kind, name, has_target=has_target)
+        context = self.context(caller)
+        scope = context.scopes.get(permission)
+        if scope is not None:
+            return scope
+        message, data = explain(
+            context, kind, name, permission, has_target=has_target,
+            everywhere=self.compiled, platform=self.platform,
+        )
         log.warning("denied: %s", message)
-        raise Forbidden(message, {"permission": allow, "window": caller.window,
-                                  "origin": caller.origin.url})
-
-    def _hint(self, caller: Caller) -> str:
-        for source in self.capabilities:
-            capability = source.capability
-            if any(fnmatch.fnmatchcase(caller.window, g) for g in capability.windows):
-                if caller.origin.kind != "local":
-                    return (
-                        f" and whose remote.urls match '{caller.origin.url}' "
-                        f"(e.g. {source.file.name})"
-                    )
-                return f" (e.g. capability '{capability.identifier}' in {source.file.name})"
-        return " (in capabilities/<name>.json or app.security.capabilities)"
+        raise Forbidden(message, data)

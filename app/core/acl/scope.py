@@ -1,48 +1,163 @@
-"""The permission scope a command receives: the ``allow``/``deny`` entries that granted it."""
+"""The permission scope a command receives: the ``allow``/``deny`` entries that granted it.
+
+A command declares ``scope: Scope`` and asks it before touching a path::
+
+    @app.command
+    def read_file(path: str, scope: Scope) -> str:
+        return scope.check_path(path).read_text()   # raises Forbidden outside the scope
+
+Path entries (``{"path": "$APP/data/**"}``) are globs (see :mod:`app.core.acl.glob`). A path is
+checked after it is resolved (``..``, symlinks, repeated separators) and deny entries win. An
+entry whose pattern cannot be used allows nothing and, as a deny entry, denies everything.
+Entries of other kinds (``{"url": ...}``) are the command's own to read from ``allow``/``deny``.
+"""
 
 from __future__ import annotations
 
-import fnmatch
+import functools
+import json
+import logging
 import os
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Scope"]
+from ..errors import Forbidden
+from .glob import PathGlob, PatternError, compile_path_glob, match_form
+
+__all__ = ["Scope", "ScopeEntry"]
+
+log = logging.getLogger("app.core.acl")
+
+Variables = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ScopeEntry:
+    """One scope entry and where it was written (for messages that point at it)."""
+
+    value: Mapping[str, Any]
+    capability: str = ""
+    location: str = ""
+    """``file $.json.path`` of the entry."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str, variables: Variables) -> PathGlob | PatternError:
+    try:
+        return compile_path_glob(pattern, dict(variables))
+    except PatternError as exc:
+        return exc
+
+
+def _default_variables() -> dict[str, str]:
+    return {"$HOME": str(Path.home()), "$TEMP": tempfile.gettempdir()}
+
+
+def _entries(items: Iterable[ScopeEntry | Mapping[str, Any]]) -> tuple[ScopeEntry, ...]:
+    return tuple(i if isinstance(i, ScopeEntry) else ScopeEntry(i) for i in items)
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    resolved: str | None
+    allowed: bool
+    entry: ScopeEntry | None = None
+    broken: str | None = None
 
 
 @dataclass(frozen=True)
 class Scope:
     """Inject with a ``scope: Scope`` parameter. Deny entries win over allow entries."""
 
-    allow: list[dict[str, Any]] = field(default_factory=list)
-    deny: list[dict[str, Any]] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)
+    allow: tuple[ScopeEntry, ...] = ()
+    deny: tuple[ScopeEntry, ...] = ()
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Values of ``$APP``, ``$APPDATA``, ``$HOME``, ``$TEMP`` (the core fills them in)."""
+    command: str = ""
+    """The command this scope was granted for (for messages)."""
+    _key: Variables = field(default=(), init=False, repr=False, compare=False)
 
-    def with_variables(self, variables: dict[str, str]) -> Scope:
-        return Scope(self.allow, self.deny, variables)
+    def __post_init__(self) -> None:
+        # Plain dicts are accepted for convenience, e.g. Scope(allow=[{"path": "/srv/**"}]).
+        object.__setattr__(self, "allow", _entries(self.allow))
+        object.__setattr__(self, "deny", _entries(self.deny))
+        merged = {**_default_variables(), **self.variables}
+        object.__setattr__(self, "_key", tuple(sorted(merged.items())))
 
-    def _expand(self, pattern: str) -> str:
-        values = {
-            "$HOME": str(Path.home()),
-            "$TEMP": tempfile.gettempdir(),
-            **self.variables,
-        }
-        for name in sorted(values, key=len, reverse=True):
-            pattern = pattern.replace(name, values[name])
-        return os.path.normpath(pattern)
+    def with_variables(self, variables: Mapping[str, str]) -> Scope:
+        """This scope with the folders that ``$APP``... stand for."""
+        return replace(self, variables=dict(variables))
 
-    def _matches(self, entries: list[dict[str, Any]], path: str) -> bool:
-        for entry in entries:
-            pattern = entry.get("path")
-            if isinstance(pattern, str):
-                expanded = self._expand(pattern)
-                if fnmatch.fnmatchcase(path, expanded) or path == expanded.rstrip("/*"):
-                    return True
-        return False
+    def _glob(self, entry: ScopeEntry) -> PathGlob | PatternError | None:
+        pattern = entry.value.get("path")
+        if pattern is None and "path" not in entry.value:
+            return None
+        if not isinstance(pattern, str):
+            return PatternError("'path' must be a string")
+        return _compiled(pattern, self._key)
+
+    def _verdict(self, path: str | os.PathLike[str]) -> _Verdict:
+        try:
+            resolved = os.path.realpath(os.fspath(path))
+        except (TypeError, ValueError, OSError):
+            return _Verdict(None, False)
+        form = match_form(resolved)
+        for entry in self.deny:
+            glob = self._glob(entry)
+            if isinstance(glob, PatternError):
+                return _Verdict(resolved, False, entry, str(glob))
+            if glob is not None and glob.matches(form):
+                return _Verdict(resolved, False, entry)
+        for entry in self.allow:
+            glob = self._glob(entry)
+            if isinstance(glob, PathGlob) and glob.matches(form):
+                return _Verdict(resolved, True, entry)
+        return _Verdict(resolved, False)
 
     def allows_path(self, path: str | os.PathLike[str]) -> bool:
         """True when the resolved ``path`` matches an allow entry and no deny entry."""
-        resolved = str(Path(path).resolve())
-        return self._matches(self.allow, resolved) and not self._matches(self.deny, resolved)
+        return self._verdict(path).allowed
+
+    def check_path(self, path: str | os.PathLike[str]) -> Path:
+        """The resolved ``path`` when the scope allows it; otherwise raise ``Forbidden``.
+
+        Use the returned path: it is the one that was checked.
+        """
+        verdict = self._verdict(path)
+        if verdict.allowed and verdict.resolved is not None:
+            return Path(verdict.resolved)
+        message = self._explain(str(path), verdict)
+        log.warning("scope denied: %s (resolved to %s)", message, verdict.resolved)
+        raise Forbidden(message, {"path": str(path), "command": self.command or None})
+
+    def _explain(self, path: str, verdict: _Verdict) -> str:
+        what = f"'{self.command}'" if self.command else "This command"
+        if verdict.resolved is None:
+            return f"{what} may not use {path!r}: it is not a usable path."
+        entry = verdict.entry
+        if entry is not None:
+            where = f" ({entry.location})" if entry.location else ""
+            by = f"capability '{entry.capability}'" if entry.capability else "its scope"
+            pattern = entry.value.get("path")
+            if verdict.broken:
+                return (
+                    f"{what} may not use any path: the deny entry {pattern!r} of {by}{where} "
+                    f"cannot be used ({verdict.broken}); fix it (python -m app check)."
+                )
+            return f"{what} may not use {path!r}: {by} denies {pattern}{where}."
+        allowed = [e.value["path"] for e in self.allow if isinstance(e.value.get("path"), str)]
+        hint = json.dumps({"path": "..."})
+        if not allowed:
+            return (
+                f"{what} may not use {path!r}: its permission was granted without allow "
+                f"entries, so no path is allowed. Add {hint} entries to its allow list."
+            )
+        first = next((e for e in self.allow if e.capability), None)
+        where = f" in capability '{first.capability}' ({first.location})" if first else ""
+        return (
+            f"{what} may not use {path!r}: it is outside the allowed paths "
+            f"({', '.join(allowed)}). To allow it, add {hint} to the allow entries{where}."
+        )

@@ -1,0 +1,41 @@
+"""Developer tools of the command line: ``check``, ``schema`` and ``permissions``.
+
+Each reads the loaded app (its configuration and its registered commands) and writes its
+report to stdout; the return value is the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from ..app import App
+
+__all__ = ["run"]
+
+
+def run(command: str, app: App, args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run tool ``command`` (check, schema or permissions) on ``app``; return the exit status."""
+    out = out or sys.stdout
+    if command == "check":
+        from .check import check, report
+
+        return report(app, check(app), out)
+    if command == "schema":
+        from .schema import write_schemas
+
+        folder = getattr(args, "out", None)
+        target = Path(folder) if folder else app.config.root / "schemas"
+        for path in write_schemas(app, target):
+            print(f"wrote {path}", file=out, flush=True)
+        return 0
+    if command == "permissions":
+        from .permissions import permissions_report
+
+        out.write(permissions_report(app))
+        out.flush()
+        return 0
+    print(f"There is no tool named {command!r}; use check, schema or permissions.", file=sys.stderr)
+    return 2

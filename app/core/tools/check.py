@@ -1,0 +1,212 @@
+"""``python -m app check``: the configuration and capabilities, against the registered commands.
+
+Every problem is one line, ``file: $.json.path: what is wrong and what to do``. It reports
+unknown permission identifiers (with the closest known one), grants of commands that do not
+exist, commands no capability grants, windows no capability covers, capability files not
+used, and globs and URL patterns that cannot be used. Exit status 0 when clean, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TextIO
+
+from ..acl.compiled import CompiledCapability, Problem, command_of, compile_capability, display
+from ..acl.glob import PatternError, compile_path_glob
+from ..acl.model import PermissionEntry
+from ..acl.permissions import Catalogue, PermissionSets, command_permissions, split
+from ..acl.scope import Scope
+from ..app import App
+from .common import catalogue_of, show, source_of
+
+__all__ = ["check", "report"]
+
+
+def _did_you_mean(catalogue: Catalogue, identifier: str) -> str:
+    close = catalogue.suggest(identifier)
+    return f"; did you mean '{close}'?" if close else "."
+
+
+def _unknown(catalogue: Catalogue, identifier: str) -> str:
+    shape = split(identifier)
+    if shape is not None and not identifier.startswith("core:"):
+        command = command_of(shape[1])
+        return (
+            f"'{identifier}' is about the command '{command}', but no command of that name "
+            f"is registered{_did_you_mean(catalogue, identifier)}"
+        )
+    return f"unknown permission '{identifier}'{_did_you_mean(catalogue, identifier)}"
+
+
+def _scope_problems(
+    app: App, entry: PermissionEntry, sets: PermissionSets, file: Path, path: str
+) -> list[Problem]:
+    problems = []
+    targets = [shape[1] for p, _ in sets.expand(entry.identifier) if (shape := split(p))]
+    readers = []
+    for target in targets:
+        command = app.registry.get(command_of(target))
+        if command is not None and Scope in command.injected.values():
+            readers.append(command.name)
+    commands = sorted({command_of(t) for t in targets if not t.startswith("core:event:")})
+    if targets and not commands:
+        problems.append(
+            Problem(file, path, "its scope entries have no effect: event permissions take no "
+                    "scope entries")
+        )
+    elif commands and not readers:
+        problems.append(
+            Problem(file, path, f"its scope entries have no effect: {', '.join(commands)} takes "
+                    "no Scope parameter, so nothing reads them")
+        )
+    variables = app.scope_variables()
+    for kind, entries in (("allow", entry.allow), ("deny", entry.deny)):
+        for j, value in enumerate(entries):
+            if "path" not in value:
+                continue
+            where = f"{path}.{kind}[{j}].path"
+            pattern = value["path"]
+            if not isinstance(pattern, str):
+                problems.append(Problem(file, where, "must be a string such as '$APP/data/**'"))
+                continue
+            try:
+                compile_path_glob(pattern, variables, ignore_case=False)
+            except PatternError as exc:
+                problems.append(Problem(file, where, f"invalid path pattern: {exc}"))
+    return problems
+
+
+def _capability(
+    app: App, compiled: CompiledCapability, catalogue: Catalogue, sets: PermissionSets
+) -> list[Problem]:
+    capability = compiled.source.capability
+    file, base = compiled.source.file, compiled.source.json_path
+    problems = list(compiled.problems)
+    if not capability.windows:
+        problems.append(
+            Problem(file, f"{base}.windows", "lists no window, so the capability applies to "
+                    "none; add window labels or globs such as \"main\"")
+        )
+    if not capability.local and not (capability.remote and capability.remote.urls):
+        problems.append(
+            Problem(file, base, "applies to no page: \"local\" is false and \"remote.urls\" "
+                    "is empty")
+        )
+    for i, entry in enumerate(capability.permissions):
+        path = f"{base}.permissions[{i}]"
+        identifier = entry.identifier if isinstance(entry, PermissionEntry) else entry
+        if identifier not in catalogue:
+            where = f"{path}.identifier" if isinstance(entry, PermissionEntry) else path
+            problems.append(Problem(file, where, _unknown(catalogue, identifier)))
+        elif isinstance(entry, PermissionEntry) and (entry.allow or entry.deny):
+            problems += _scope_problems(app, entry, sets, file, path)
+    return problems
+
+
+def _sets(app: App, catalogue: Catalogue, sets: PermissionSets) -> list[Problem]:
+    problems = []
+    file = app.config.path
+    command_ids = {p for c in app.registry for p in command_permissions(c.name)}
+    seen: set[str] = set()
+    for k, entry in enumerate(app.config.model.app.security.permission_sets):
+        base = f"$.app.security.permissionSets[{k}]"
+        if entry.identifier in seen or entry.identifier in command_ids:
+            problems.append(
+                Problem(file, f"{base}.identifier", f"'{entry.identifier}' is already the name "
+                        "of another permission or set; choose another name")
+            )
+        seen.add(entry.identifier)
+        for m, member in enumerate(entry.permissions):
+            if member not in catalogue:
+                problems.append(
+                    Problem(file, f"{base}.permissions[{m}]", _unknown(catalogue, member))
+                )
+        loop = sets.cycle(entry.identifier)
+        if loop:
+            problems.append(
+                Problem(file, base, f"the set includes itself ({' -> '.join(loop)}); remove "
+                        "one of these links")
+            )
+    return problems
+
+
+def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
+    config = app.config
+    problems = []
+    granted = {
+        rule.target
+        for c in compiled
+        for rules in c.rules.values()
+        for rule in rules
+        if rule.effect == "allow"
+    }
+    listed = config.model.app.security.capabilities is not None
+    declared = "$.app.security.capabilities" if listed else "$.app.security"
+    for command in app.registry:
+        allow = command_permissions(command.name)[0]
+        if allow not in granted:
+            source = source_of(command)
+            at = f" ({source})" if source else ""
+            problems.append(
+                Problem(config.path, declared, f"command '{command.name}'{at} is granted by no "
+                        f"capability, so no window can call it; add {json.dumps(allow)} to a "
+                        "capability's permissions, or remove the command")
+            )
+    for i, window in enumerate(config.model.app.windows):
+        covering = [c for c in compiled if c.matches_window(window.label)]
+        if not covering:
+            problems.append(
+                Problem(config.path, f"$.app.windows[{i}]", f"window '{window.label}' is "
+                        "covered by no capability, so its page can call nothing; add a "
+                        f"capability with \"windows\": [\"{window.label}\"]")
+            )
+        elif not any(c.local for c in covering):
+            names = ", ".join(f"'{c.identifier}'" for c in covering)
+            problems.append(
+                Problem(config.path, f"$.app.windows[{i}]", f"window '{window.label}' is "
+                        f"covered only for remote pages (by {names}), not for its local "
+                        "frontend; set \"local\": true in one of them or add a capability")
+            )
+    for file in config.unused_capability_files:
+        problems.append(
+            Problem(file, "$", f"this capability file is not used: app.security.capabilities "
+                    f"in {config.path.name} does not name '{file.stem}'; add "
+                    f"{json.dumps(file.stem)} there, or delete the file")
+        )
+    return problems
+
+
+def check(app: App) -> list[Problem]:
+    """Every problem of ``app``'s configuration and capabilities, in file order."""
+    security = app.config.model.app.security
+    sets = PermissionSets({s.identifier: s.permissions for s in security.permission_sets})
+    catalogue = catalogue_of(app)
+    # Capabilities of every platform are checked: the app ships to all of them.
+    compiled = [compile_capability(source, sets) for source in app.config.capabilities]
+    problems = []
+    for capability in compiled:
+        problems += _capability(app, capability, catalogue, sets)
+    problems += _sets(app, catalogue, sets)
+    problems += _coverage(app, compiled)
+    return problems
+
+
+def report(app: App, problems: list[Problem], out: TextIO) -> int:
+    """Print ``problems`` one per line, then a summary; return the exit status."""
+    config = app.config
+    for problem in problems:
+        print(f"{show(problem.file)}: {problem.json_path}: {problem.message}", file=out)
+    if problems:
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        print(f"{count} found in {show(config.path)} and its capabilities.", file=out, flush=True)
+        return 1
+    files = sorted({display(c.file) for c in config.capabilities})
+    print(
+        f"{show(config.path)}: no problems ({len(config.capabilities)} capabilities in "
+        f"{', '.join(files) or 'no file'}; {len(app.registry)} commands; "
+        f"{len(config.model.app.windows)} windows).",
+        file=out,
+        flush=True,
+    )
+    return 0

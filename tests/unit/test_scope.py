@@ -1,0 +1,169 @@
+"""Scopes on a real file system: resolution of .., symlinks and separators, deny entries winning."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from app.core.acl.scope import Scope, ScopeEntry
+from app.core.errors import Forbidden
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """app/ (the $APP) with web/, web/secret/, a sibling web-evil/, and links in and out."""
+    app = tmp_path / "app"
+    (app / "web" / "secret").mkdir(parents=True)
+    (app / "web" / "docs").mkdir()
+    (app / "web-evil").mkdir()
+    (app / "web" / "hello.txt").write_text("hello")
+    (app / "web" / "docs" / "guide.md").write_text("guide")
+    (app / "web" / "secret" / "key.txt").write_text("key")
+    (app / "web-evil" / "x.txt").write_text("evil")
+    (app / "app.conf.json").write_text("{}")
+    (tmp_path / "outside.txt").write_text("outside")
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "x.txt").write_text("x")
+    (app / "web" / "link-out.txt").symlink_to(tmp_path / "outside.txt")
+    (app / "web" / "alias").symlink_to(app / "web" / "secret")
+    (app / "web" / "jump").symlink_to(tmp_path / "elsewhere" / "deep")
+    (tmp_path / "into-web").symlink_to(app / "web" / "hello.txt")
+    return app
+
+
+def web_scope(app: Path) -> Scope:
+    return Scope(
+        allow=[{"path": "$APP/web/**"}],
+        deny=[{"path": "$APP/web/secret/**"}],
+        variables={"$APP": str(app)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("web/hello.txt", True),
+        ("web/docs/guide.md", True),
+        ("web", True),
+        ("web/not-yet-written.txt", True),
+        ("web//docs///guide.md", True),
+        ("web/./docs/../hello.txt", True),
+        ("web/secret/key.txt", False),
+        ("web/secret", False),
+        ("web/docs/../secret/key.txt", False),
+        ("web/alias/key.txt", False),
+        ("web/link-out.txt", False),
+        ("web/jump/../x.txt", False),
+        ("web/../app.conf.json", False),
+        ("web/../../outside.txt", False),
+        ("web-evil/x.txt", False),
+        ("app.conf.json", False),
+        ("../into-web", True),
+    ],
+)
+def test_paths_are_checked_after_resolving(tree: Path, path: str, expected: bool) -> None:
+    assert web_scope(tree).allows_path(tree / path) is expected
+    assert web_scope(tree).allows_path(str(tree) + "/" + path) is expected
+
+
+def test_a_lexical_check_would_be_fooled_by_this_symlink(tree: Path) -> None:
+    # web/jump/../x.txt reads elsewhere/x.txt: '..' applies after following the link.
+    sneaky = tree / "web" / "jump" / ".." / "x.txt"
+    assert os.path.normpath(sneaky).startswith(str(tree / "web"))
+    assert Path(sneaky).read_text() == "x"
+    assert not web_scope(tree).allows_path(sneaky)
+
+
+def test_a_symlinked_app_folder_still_matches(tree: Path, tmp_path: Path) -> None:
+    (tmp_path / "app-link").symlink_to(tree)
+    scope = web_scope(tmp_path / "app-link")
+    assert scope.allows_path(tree / "web" / "hello.txt")
+    assert scope.allows_path(tmp_path / "app-link" / "web" / "hello.txt")
+    assert not scope.allows_path(tmp_path / "app-link" / "web" / "secret" / "key.txt")
+
+
+def test_unusable_paths_are_refused(tree: Path) -> None:
+    scope = web_scope(tree)
+    assert not scope.allows_path(str(tree / "web" / "hello.txt") + "\0.png")
+    with pytest.raises(Forbidden, match="not a usable path"):
+        scope.check_path(str(tree / "web" / "hello.txt") + "\0")
+
+
+def test_check_path_returns_the_resolved_path(tree: Path) -> None:
+    resolved = web_scope(tree).check_path(str(tree) + "/web/docs/../hello.txt")
+    assert resolved == tree / "web" / "hello.txt"
+    assert resolved.read_text() == "hello"
+
+
+def test_check_path_says_which_entry_denies(tree: Path, caplog: pytest.LogCaptureFixture) -> None:
+    scope = Scope(
+        allow=[ScopeEntry({"path": "$APP/web/**"}, "main-window", "app.conf.json $.a.allow[0]")],
+        deny=[ScopeEntry({"path": "$APP/web/secret/**"}, "main-window",
+                         "app.conf.json $.a.deny[0]")],
+        variables={"$APP": str(tree)},
+        command="read_file",
+    )
+    with caplog.at_level(logging.WARNING, logger="app.core.acl"), \
+            pytest.raises(Forbidden) as error:
+        scope.check_path(tree / "web" / "alias" / "key.txt")
+    assert error.value.message == (
+        f"'read_file' may not use '{tree}/web/alias/key.txt': capability 'main-window' denies "
+        "$APP/web/secret/** (app.conf.json $.a.deny[0])."
+    )
+    assert f"resolved to {tree}/web/secret/key.txt" in caplog.text
+    with pytest.raises(Forbidden) as error:
+        scope.check_path(tree / "app.conf.json")
+    assert "outside the allowed paths ($APP/web/**)" in error.value.message
+    assert "capability 'main-window' (app.conf.json $.a.allow[0])" in error.value.message
+
+
+def test_a_grant_without_allow_entries_allows_no_path(tree: Path) -> None:
+    scope = Scope(variables={"$APP": str(tree)}, command="read_file")
+    assert not scope.allows_path(tree / "web" / "hello.txt")
+    with pytest.raises(Forbidden, match="granted without allow entries"):
+        scope.check_path(tree / "web" / "hello.txt")
+
+
+def test_an_unusable_deny_entry_denies_everything(tree: Path) -> None:
+    scope = Scope(allow=[{"path": "$APP/**"}], deny=[{"path": "$APP/**secret"}],
+                  variables={"$APP": str(tree)})
+    assert not scope.allows_path(tree / "web" / "hello.txt")
+    with pytest.raises(Forbidden, match="may not use any path"):
+        scope.check_path(tree / "web" / "hello.txt")
+
+
+def test_an_unusable_allow_entry_allows_nothing(tree: Path) -> None:
+    scope = Scope(allow=[{"path": "web/**"}, {"path": 7}, {"path": "$NOPE/**"}],
+                  variables={"$APP": str(tree)})
+    assert not scope.allows_path(tree / "web" / "hello.txt")
+
+
+def test_a_variable_without_a_value_matches_nothing(tree: Path) -> None:
+    assert not Scope(allow=[{"path": "$APP/**"}]).allows_path(tree / "web" / "hello.txt")
+    # ... and as a deny entry it denies everything rather than nothing.
+    scope = Scope(allow=[{"path": "/**"}], deny=[{"path": "$APPDATA/**"}])
+    assert not scope.allows_path(tree / "web" / "hello.txt")
+
+
+def test_home_and_temp_have_values_by_default(tmp_path: Path) -> None:
+    scope = Scope(allow=[{"path": "$TEMP/**"}, {"path": "$HOME/**"}])
+    assert scope.allows_path(Path(os.path.realpath(tmp_path)) / "x")
+    assert scope.allows_path(Path.home() / "x")
+
+
+def test_entries_of_other_kinds_are_left_to_the_command(tree: Path) -> None:
+    scope = Scope(allow=[{"url": "https://example.com/**"}], deny=[{"host": "evil.test"}],
+                  variables={"$APP": str(tree)})
+    assert not scope.allows_path(tree / "web" / "hello.txt")
+    assert [e.value for e in scope.allow] == [{"url": "https://example.com/**"}]
+    assert [e.value for e in scope.deny] == [{"host": "evil.test"}]
+
+
+def test_with_variables_keeps_the_entries(tree: Path) -> None:
+    scope = Scope(allow=[{"path": "$APP/web/**"}], command="read_file")
+    filled = scope.with_variables({"$APP": str(tree)})
+    assert filled.allows_path(tree / "web" / "hello.txt")
+    assert filled.command == "read_file" and filled.allow == scope.allow

@@ -1,0 +1,212 @@
+"""``python -m app check``: every kind of problem, reported with its file and JSON path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.cli import main
+from app.demo import create_app
+from tests.conftest import ROOT
+
+DEMO_COMMANDS = create_app(ROOT / "app.conf.json").registry.names()
+Mutation = Callable[[dict[str, Any], Path], None]
+
+
+def clean_config() -> dict[str, Any]:
+    """The demo with windows main and settings, every command granted, nothing unused."""
+    grants: list[Any] = [f"allow-{name.replace('_', '-')}" for name in DEMO_COMMANDS]
+    grants[grants.index("allow-read-file")] = {
+        "identifier": "allow-read-file",
+        "allow": [{"path": "$APP/frontend/**"}],
+        "deny": [{"path": "$APP/frontend/secret/**"}],
+    }
+    return {
+        "identifier": "com.example.check",
+        "app": {
+            "windows": [{"label": "main"}, {"label": "settings"}],
+            "security": {
+                "capabilities": [
+                    {"identifier": "main-window", "windows": ["main"],
+                     "permissions": [*grants, "core:event:default"]},
+                    "settings-window",
+                ],
+            },
+        },
+    }
+
+
+def write(folder: Path, config: dict[str, Any]) -> Path:
+    (folder / "frontend").mkdir(exist_ok=True)
+    (folder / "frontend" / "index.html").write_text("<!doctype html><title>t</title>")
+    if not (folder / "capabilities").exists():
+        shutil.copytree(ROOT / "capabilities", folder / "capabilities")
+    path = folder / "app.conf.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+def run_check(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    status = main(["check", "--config", str(config)])
+    return status, capsys.readouterr().out.splitlines()
+
+
+def test_a_clean_config_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, lines = run_check(write(tmp_path, clean_config()), capsys)
+    assert status == 0, lines
+    assert lines == [
+        f"{tmp_path / 'app.conf.json'}: no problems (2 capabilities in app.conf.json, "
+        f"capabilities/settings-window.json; {len(DEMO_COMMANDS)} commands; 2 windows)."
+    ]
+
+
+def _capability(config: dict[str, Any]) -> dict[str, Any]:
+    return config["app"]["security"]["capabilities"][0]  # type: ignore[no-any-return]
+
+
+def _grant(config: dict[str, Any], permission: Any) -> None:
+    _capability(config)["permissions"].append(permission)
+
+
+def _replace_settings_file(folder: Path, **changes: Any) -> None:
+    path = folder / "capabilities" / "settings-window.json"
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, **changes}))
+
+
+N = len(DEMO_COMMANDS) + 1  # index of the first permission a mutation appends
+CAP0 = "$.app.security.capabilities[0]"
+
+# (case, mutation, file, JSON path, part of the message)
+PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
+    ("misspelt command permission",
+     lambda c, d: _grant(c, "allow-gret"), "app.conf.json", f"{CAP0}.permissions[{N}]",
+     "no command of that name is registered; did you mean 'allow-greet'?"),
+    ("unknown permission",
+     lambda c, d: _grant(c, "core:event:allow-lisen"), "app.conf.json",
+     f"{CAP0}.permissions[{N}]",
+     "unknown permission 'core:event:allow-lisen'; did you mean 'core:event:allow-listen'?"),
+    ("unknown permission in an object",
+     lambda c, d: _grant(c, {"identifier": "files:everything"}), "app.conf.json",
+     f"{CAP0}.permissions[{N}].identifier", "unknown permission 'files:everything'"),
+    ("grant of a command that does not exist",
+     lambda c, d: _grant(c, "deny-launch-rockets"), "app.conf.json", f"{CAP0}.permissions[{N}]",
+     "about the command 'launch_rockets', but no command of that name is registered"),
+    ("command granted by no capability",
+     lambda c, d: _capability(c)["permissions"].remove("allow-crash"), "app.conf.json",
+     "$.app.security.capabilities", "command 'crash' (app/demo.py:"),
+    ("window covered by no capability",
+     lambda c, d: c["app"]["windows"].append({"label": "about"}), "app.conf.json",
+     "$.app.windows[2]", "window 'about' is covered by no capability"),
+    ("window covered only for remote pages",
+     lambda c, d: (c["app"]["windows"].append({"label": "help"}),
+                   c["app"]["security"]["capabilities"].append(
+                       {"identifier": "help", "windows": ["help"], "local": False,
+                        "remote": {"urls": ["https://example.com/**"]},
+                        "permissions": ["allow-greet"]})),
+     "app.conf.json", "$.app.windows[2]", "covered only for remote pages (by 'help')"),
+    ("capability file not used",
+     lambda c, d: (d / "capabilities" / "extra.json").write_text(
+         json.dumps({"identifier": "extra", "windows": ["main"]})),
+     "capabilities/extra.json", "$", "this capability file is not used"),
+    ("invalid window glob",
+     lambda c, d: _capability(c)["windows"].append("[main"), "app.conf.json",
+     f"{CAP0}.windows[1]", "opens a character set that no ']' closes"),
+    ("capability for no window",
+     lambda c, d: c["app"]["security"]["capabilities"].append(
+         {"identifier": "nobody", "permissions": ["allow-greet"]}),
+     "app.conf.json", "$.app.security.capabilities[2].windows", "lists no window"),
+    ("invalid URL pattern",
+     lambda c, d: _capability(c).update(remote={"urls": ["https://ok.example.com", "ftp://x"]}),
+     "app.conf.json", f"{CAP0}.remote.urls[1]", "use http:// or https://"),
+    ("invalid host wildcard",
+     lambda c, d: _capability(c).update(remote={"urls": ["https://exa*mple.com"]}),
+     "app.conf.json", f"{CAP0}.remote.urls[0]", "a host may only be '*'"),
+    ("invalid scope glob",
+     lambda c, d: _grant(c, {"identifier": "deny-read-file", "deny": [{"path": "$APP/**key"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].deny[0].path",
+     "invalid path pattern: '**' must be a whole path segment"),
+    ("unknown scope variable",
+     lambda c, d: _grant(c, {"identifier": "allow-read-file",
+                             "allow": [{"path": "$APPDIR/data/**"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].allow[0].path", "unknown variable $APPDIR"),
+    ("scope entries nothing reads",
+     lambda c, d: _grant(c, {"identifier": "allow-greet", "allow": [{"path": "/srv/**"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}]", "greet takes no Scope parameter"),
+    ("scope entries on event permissions",
+     lambda c, d: _grant(c, {"identifier": "core:event:default", "allow": [{"path": "/x"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}]", "event permissions take no scope entries"),
+    ("allow entries on a deny permission",
+     lambda c, d: _grant(c, {"identifier": "deny-read-file", "allow": [{"path": "/srv/**"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].allow", "takes only \"deny\" entries"),
+    ("problem inside a capability file",
+     lambda c, d: _replace_settings_file(d, permissions=["allow-greet", "allow-raed-config"]),
+     "capabilities/settings-window.json", "$.permissions[1]", "did you mean 'allow-read-config'?"),
+    ("unknown member of a permission set",
+     lambda c, d: c["app"]["security"].update(
+         permissionSets=[{"identifier": "files:default", "permissions": ["allow-read-fil"]}]),
+     "app.conf.json", "$.app.security.permissionSets[0].permissions[0]",
+     "did you mean 'allow-read-file'?"),
+    ("permission set that includes itself",
+     lambda c, d: c["app"]["security"].update(permissionSets=[
+         {"identifier": "app:a", "permissions": ["app:b"]},
+         {"identifier": "app:b", "permissions": ["app:a", "allow-greet"]}]),
+     "app.conf.json", "$.app.security.permissionSets[0]",
+     "includes itself (app:a -> app:b -> app:a)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "file", "json_path", "message"),
+    [case[1:] for case in PROBLEMS],
+    ids=[case[0] for case in PROBLEMS],
+)
+def test_each_kind_of_problem_is_reported_with_file_and_json_path(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    mutate: Mutation,
+    file: str,
+    json_path: str,
+    message: str,
+) -> None:
+    config = clean_config()
+    (tmp_path / "capabilities").mkdir()
+    shutil.copy(ROOT / "capabilities" / "settings-window.json", tmp_path / "capabilities")
+    mutate(config, tmp_path)
+    status, lines = run_check(write(tmp_path, config), capsys)
+    assert status == 1
+    prefix = f"{tmp_path / file}: {json_path}: "
+    matching = [line for line in lines if line.startswith(prefix)]
+    assert matching, "\n".join(lines)
+    assert message in matching[0]
+    assert lines[-1].endswith("found in " + str(tmp_path / "app.conf.json") + " and its "
+                              "capabilities.")
+
+
+def test_a_config_that_does_not_load_exits_2(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    config = clean_config()
+    _capability(config)["platforms"] = ["beos"]
+    assert main(["check", "--config", str(write(tmp_path, config))]) == 2
+    assert "$.app.security.capabilities[0].platforms[0]" in capsys.readouterr().err
+
+
+def test_the_command_line_exit_status(tmp_path: Path) -> None:
+    path = write(tmp_path, clean_config())
+    command = [sys.executable, "-m", "app", "check", "--config", str(path)]
+    clean = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "no problems" in clean.stdout
+    config = clean_config()
+    _grant(config, "allow-gret")
+    write(tmp_path, config)
+    broken = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert broken.returncode == 1
+    assert f"$.app.security.capabilities[0].permissions[{N}]: " in broken.stdout

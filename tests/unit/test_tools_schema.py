@@ -1,0 +1,111 @@
+"""``python -m app schema``: schemas that editors complete from, and that the shipped files pass."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from app.core.cli import main
+from app.core.tools.schema import render
+from app.demo import create_app
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def schemas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("schemas")
+    assert main(["schema", "--config", str(ROOT / "app.conf.json"), "--out", str(out)]) == 0
+    return {p.name: json.loads(p.read_text()) for p in out.iterdir()}
+
+
+def validator(schema: dict[str, Any]) -> Draft202012Validator:
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def test_both_schemas_are_written(schemas: dict[str, dict[str, Any]]) -> None:
+    assert sorted(schemas) == ["app.conf.schema.json", "capability.schema.json"]
+    for schema in schemas.values():
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        Draft202012Validator.check_schema(schema)
+
+
+def test_every_shipped_config_and_capability_file_validates(
+    schemas: dict[str, dict[str, Any]],
+) -> None:
+    config = json.loads((ROOT / "app.conf.json").read_text())
+    assert config["$schema"] == "./schemas/app.conf.schema.json"
+    validator(schemas["app.conf.schema.json"]).validate(config)
+    files = sorted((ROOT / "capabilities").glob("*.json"))
+    assert files, "the demo ships capability files"
+    for file in files:
+        data = json.loads(file.read_text())
+        assert data["$schema"] == "../schemas/capability.schema.json"
+        validator(schemas["capability.schema.json"]).validate(data)
+
+
+def test_permission_identifiers_are_an_enum_of_what_the_app_registers(
+    schemas: dict[str, dict[str, Any]],
+) -> None:
+    commands = create_app(ROOT / "app.conf.json").registry.names()
+    for schema in schemas.values():
+        enum = schema["$defs"]["PermissionIdentifier"]["enum"]
+        for name in commands:
+            hyphens = name.replace("_", "-")
+            assert f"allow-{hyphens}" in enum and f"deny-{hyphens}" in enum
+        assert {"core:event:default", "core:event:allow-listen", "core:event:allow-emit",
+                "core:event:allow-emit-to"} <= set(enum)
+        descriptions = schema["$defs"]["PermissionIdentifier"]["enumDescriptions"]
+        assert descriptions[enum.index("allow-greet")] == "Allows the command greet. Say hello."
+
+
+@pytest.mark.parametrize(
+    ("capability", "valid"),
+    [
+        ({"identifier": "x", "windows": ["main"], "permissions": ["allow-greet"]}, True),
+        ({"identifier": "x", "permissions": [{"identifier": "allow-read-file",
+                                               "allow": [{"path": "$APP/**"}]}]}, True),
+        ({"identifier": "x", "permissions": ["allow-gret"]}, False),
+        ({"identifier": "x", "permissions": [{"identifier": "allow-gret"}]}, False),
+        ({"identifier": "x", "permissions": [{"identifier": "allow-read-file",
+                                               "allow": [{"path": 3}]}]}, False),
+        ({"identifier": "x", "platforms": ["beos"]}, False),
+        ({"identifier": "x", "windws": ["main"]}, False),
+    ],
+)
+def test_the_capability_schema_flags_what_the_app_would_not_accept(
+    schemas: dict[str, dict[str, Any]], capability: dict[str, Any], valid: bool
+) -> None:
+    as_file = validator(schemas["capability.schema.json"])
+    assert as_file.is_valid(capability) is valid
+    config = {"app": {"security": {"capabilities": [capability, "settings-window"]}}}
+    assert validator(schemas["app.conf.schema.json"]).is_valid(config) is valid
+
+
+def test_permission_sets_of_the_config_join_the_enum(tmp_path: Path) -> None:
+    config = json.loads((ROOT / "app.conf.json").read_text())
+    config["app"]["security"]["permissionSets"] = [
+        {"identifier": "files:default", "description": "Reading files.",
+         "permissions": ["allow-read-file"]}
+    ]
+    (tmp_path / "frontend").mkdir()
+    shutil.copytree(ROOT / "capabilities", tmp_path / "capabilities")
+    path = tmp_path / "app.conf.json"
+    path.write_text(json.dumps(config))
+    text = render(create_app(path))["capability.schema.json"]
+    identifier = json.loads(text)["$defs"]["PermissionIdentifier"]
+    assert "files:default" in identifier["enum"]
+    at = identifier["enum"].index("files:default")
+    assert identifier["enumDescriptions"][at] == "Reading files: allow-read-file."
+
+
+def test_the_committed_schemas_are_up_to_date() -> None:
+    fresh = render(create_app(ROOT / "app.conf.json"))
+    for name, text in fresh.items():
+        committed = ROOT / "schemas" / name
+        assert committed.read_text() == text, f"run 'python -m app schema' to refresh {name}"
