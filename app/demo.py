@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.core import App, Channel, CommandError, Event, Forbidden, Scope, Window
+from app.core import App, Channel, CommandError, Event, Scope, Window
 
 Milliseconds = Annotated[int, Field(ge=0, le=600_000)]
 
@@ -68,10 +68,9 @@ def register(app: App) -> None:
         target = Path(path)
         if not target.is_absolute():
             target = app.config.root / target
-        if not scope.allows_path(target):
-            raise Forbidden(f"'read_file' may not read {path}: it is outside the allowed scope.")
+        resolved = scope.check_path(target)  # raises Forbidden, naming the entry that refuses
         try:
-            return target.read_text(encoding="utf-8")
+            return resolved.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise CommandError(f"There is no file {path}.", {"path": path}) from None
         except (OSError, UnicodeDecodeError) as exc:

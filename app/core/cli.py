@@ -37,10 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port of the first window")
     sub.add_parser("check", parents=[common], help="validate config and capabilities")
     schema = sub.add_parser("schema", parents=[common], help="write the JSON schemas")
-    schema.add_argument("--out", help="folder to write them to (default: schemas)")
+    schema.add_argument("--out", help="where to write them (default: schemas/ by the config)")
     sub.add_parser("permissions", parents=[common], help="who may call each command, and why")
     parser.set_defaults(
-        command="run", config="app.conf.json", verbose=False, debug=False, port=None, out="schemas"
+        command="run", config="app.conf.json", verbose=False, debug=False, port=None, out=None
     )
     return parser
 

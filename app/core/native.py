@@ -84,6 +84,8 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         resizable=config.resizable,
         fullscreen=config.fullscreen,
     )
+    if window is None:
+        raise RuntimeError(f"pywebview could not create window {config.label!r}")
     app.native_windows[config.label] = window
     window.events.closed += lambda *_: app.native_windows.pop(config.label, None)
     return window

@@ -75,6 +75,9 @@ def check_shape(core: Core) -> Stage:
                 if not isinstance(name, str) or not name:
                     raise ProtocolError("An invoke message needs the command name in 'cmd'.")
                 if core.registry.get(name) is None:
+                    if not core.authority.context(request.caller).capabilities:
+                        # A caller with no capability learns nothing, not even which names exist.
+                        return await next_(request)
                     raise NotFound(f"There is no command named '{name[:100]}'.")
             else:
                 check_event_name(body.get("event"))
@@ -110,7 +113,7 @@ def route(core: Core) -> Handler:
         body = request.body
         if request.kind == "invoke":
             command = core.registry.get(body["cmd"])
-            assert command is not None  # check_shape made sure
+            assert command is not None  # check_shape (or authorize, for an unknown one) made sure
             return await core.dispatcher.call(
                 command, body.get("args"), request, core.registry.injectors
             )

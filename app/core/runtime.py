@@ -34,11 +34,7 @@ class Core:
         ipc = self.config.model.app.ipc
         self.executor = ThreadPoolExecutor(ipc.threads, thread_name_prefix="app-command")
         self.dispatcher = Dispatcher(self.executor, ipc.command_timeout_ms / 1000)
-        security = self.config.model.app.security
-        self.authority = Authority(
-            self.config.capabilities,
-            {s.identifier: s.permissions for s in security.permission_sets},
-        )
+        self.authority = Authority.from_config(self.config)
         self.credentials = Credentials()
         self.server = Server(self, self.credentials)
         self.isolation = None
