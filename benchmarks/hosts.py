@@ -1,0 +1,156 @@
+"""Where a subject's page runs: a real pywebview Qt window over CDP, or headless Chromium.
+
+Either way the runner gets a Playwright ``Page`` whose measuring script is up and whose first
+call has resolved (or failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from playwright.async_api import Browser, Page, Playwright
+
+from .process import SubjectProcess
+from .subjects.base import Host
+
+__all__ = [
+    "CHROMIUM", "CHROMIUM_ARGS", "Detach", "HeadlessChromium", "PageHost", "QtWindow", "wait_ready",
+]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+Detach = Callable[[], Awaitable[None]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _status(page: Page) -> dict[str, Any] | None:
+    try:
+        status = await page.evaluate("window.__BENCH__ ? window.__BENCH__.status() : null")
+    except Exception:  # the page is navigating (the shell's launch URL redirects)
+        return None
+    return status if isinstance(status, dict) else None
+
+
+async def wait_ready(page: Page, process: SubjectProcess, timeout: float) -> dict[str, Any]:
+    """Wait for the page's first call to resolve; return ``__BENCH__.status()``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = await _status(page)
+        if status and status.get("failure"):
+            raise RuntimeError(f"the page's first call failed: {status['failure']}")
+        if status and status.get("first"):
+            return status
+        if not process.alive():
+            break
+        await asyncio.sleep(0.02)
+    raise RuntimeError(f"the page's first call did not resolve ({process.why()})")
+
+
+class PageHost(ABC):
+    name: Host
+
+    def env(self) -> dict[str, str]:
+        """Environment for the next subject process started on this host."""
+        return {}
+
+    @abstractmethod
+    async def attach(self, process: SubjectProcess, timeout: float) -> tuple[Page, Detach]:
+        """The subject's page, and how to let go of it."""
+
+
+class HeadlessChromium(PageHost):
+    """One headless Chromium for the whole run; each subject gets a fresh context."""
+
+    name: Host = "headless"
+
+    def __init__(self, playwright: Playwright) -> None:
+        self.playwright = playwright
+        self.browser: Browser | None = None
+
+    async def start(self) -> None:
+        self.browser = await self.playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+
+    async def close(self) -> None:
+        if self.browser is not None:
+            await self.browser.close()
+
+    async def attach(self, process: SubjectProcess, timeout: float) -> tuple[Page, Detach]:
+        assert self.browser is not None, "start() the host first"
+        url = await process.url(timeout)
+        context = await self.browser.new_context()
+        page = await context.new_page()
+        await page.goto(url)
+        return page, context.close
+
+
+class QtWindow(PageHost):
+    """The subject opens its own pywebview Qt window; Playwright attaches over CDP."""
+
+    name: Host = "qt"
+
+    def __init__(self, playwright: Playwright) -> None:
+        self.playwright = playwright
+        self.port = 0
+
+    def env(self) -> dict[str, str]:
+        self.port = free_port()
+        env = {"QTWEBENGINE_REMOTE_DEBUGGING": f"127.0.0.1:{self.port}"}
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            env["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            env["QT_QPA_PLATFORM"] = "offscreen"
+        return env
+
+    async def _wait_for_cdp(self, process: SubjectProcess, deadline: float) -> str:
+        url = f"http://127.0.0.1:{self.port}"
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline and process.alive():
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                    async with http.get(url + "/json/version",
+                                        timeout=aiohttp.ClientTimeout(total=1)) as response:
+                        if response.status == 200:
+                            return url
+                await asyncio.sleep(0.05)
+        raise RuntimeError(f"Qt WebEngine's remote debugging did not answer ({process.why()})")
+
+    async def attach(self, process: SubjectProcess, timeout: float) -> tuple[Page, Detach]:
+        deadline = time.monotonic() + timeout
+        url = await self._wait_for_cdp(process, deadline)
+        # Qt WebEngine does not let Playwright manage contexts (no_defaults), and closing
+        # this connection would close the window: it is left to end with the process.
+        browser = await self.playwright.chromium.connect_over_cdp(url, no_defaults=True)
+        while time.monotonic() < deadline and process.alive():
+            for context in browser.contexts:
+                for page in context.pages:
+                    if await _status(page) is not None:
+                        return page, _nothing
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"the window's page did not load the measuring script ({process.why()})")
+
+
+async def _nothing() -> None:
+    return None

@@ -1,0 +1,21 @@
+"""What the subjects' own processes share: the web folder, and Qt WebEngine's environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["WEB", "qt_environment"]
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+def qt_environment() -> None:
+    """Set what Qt WebEngine needs on this machine, as the shell's native module does."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,49 @@
+"""The shell subject's app: echo, binary both ways and a burst of events.
+
+Started by the CLI as ``APP_MODULE=benchmarks.subjects.shell_app python -m app [serve] --config
+benchmarks/configs/<pattern>.conf.json``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from app.core import App
+
+from .payload import blob
+
+__all__ = ["create_app"]
+
+
+def create_app(config: str | Path) -> App:
+    app = App.from_config(config)
+
+    # Sync commands, as most apps write them: they run on the core's thread pool, like
+    # pywebview runs js_api methods on threads of their own.
+    @app.command
+    def echo(value: Any) -> Any:
+        return value
+
+    @app.command
+    async def echo_async(value: Any) -> Any:
+        # Runs on the core's loop: set against ``echo`` it shows what the thread hop costs.
+        return value
+
+    @app.command
+    def upload(data: bytes) -> int:
+        return len(data)
+
+    @app.command
+    def download(size: int) -> bytes:
+        return blob(size)
+
+    @app.command
+    def emit_events(count: int) -> int:
+        # A worker thread pushing events, as a backend job reporting progress would.
+        for i in range(count):
+            app.emit("bench-event", {"e": 1, "i": i, "t": time.time() * 1000})
+        return count
+
+    return app
