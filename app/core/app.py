@@ -7,14 +7,16 @@ import inspect
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, WindowConfig, load_config
 from .events import Event, EventBus
-from .runtime import Core
+
+if TYPE_CHECKING:
+    from .runtime import Core
 
 __all__ = ["App", "Window"]
 
@@ -152,6 +154,10 @@ class App:
         """Start the core on the running loop (no native window); ``stop()`` ends it."""
         if self.core is not None:
             raise RuntimeError("the app is already running")
+        # Imported here: the transport (aiohttp) loads on the core's thread, while the native
+        # window starts up on the main one.
+        from .runtime import Core
+
         core = Core(self)
         await core.start(ports)
         self.core = core

@@ -80,7 +80,9 @@ class Command:
 
     def prepare(self, inject_types: frozenset[type]) -> None:
         """(Re)build the arguments model once the injectable types are known."""
-        if self._model is not None and inject_types == self._inject_types:
+        if self._model is not None and (
+            inject_types is self._inject_types or inject_types == self._inject_types
+        ):
             return
         fields: dict[str, Any] = {}
         injected: dict[str, type] = {}
@@ -165,6 +167,7 @@ class Registry:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
         self.injectors: dict[type, Injector] = {}
+        self._inject_types: frozenset[type] = frozenset()
 
     def add(self, command: Command) -> Command:
         if command.name in self._commands:
@@ -172,17 +175,31 @@ class Registry:
         self._commands[command.name] = command
         return command
 
+    def _types(self) -> frozenset[type]:
+        # Injectors are only ever added (app.manage), so a size change is a change.
+        if len(self._inject_types) != len(self.injectors):
+            self._inject_types = frozenset(self.injectors)
+        return self._inject_types
+
+    def freeze(self) -> None:
+        """Build every command's arguments model now, not on its first call."""
+        for command in self._commands.values():
+            command.prepare(self._types())
+
     def get(self, name: str) -> Command | None:
         command = self._commands.get(name)
         if command is not None:
-            command.prepare(frozenset(self.injectors))
+            command.prepare(self._types())
         return command
 
     def __iter__(self) -> typing.Iterator[Command]:
         for name in sorted(self._commands):
-            command = self._commands[name]
-            command.prepare(frozenset(self.injectors))
-            yield command
+            yield self[name]
+
+    def __getitem__(self, name: str) -> Command:
+        command = self._commands[name]
+        command.prepare(self._types())
+        return command
 
     def __len__(self) -> int:
         return len(self._commands)

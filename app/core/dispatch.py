@@ -1,17 +1,16 @@
-"""Running commands: sync ones on a bounded thread pool, async ones on the loop, with a timeout."""
+"""Running commands: sync ones on the worker threads, async ones on the loop, with a time limit."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .channel import Channel
 from .commands import Command, Injector
 from .errors import CallTimeout, InternalError, IpcError
+from .workers import WorkerPool
 
 __all__ = ["Dispatcher"]
 
@@ -19,8 +18,8 @@ log = logging.getLogger("app.core.dispatch")
 
 
 class Dispatcher:
-    def __init__(self, executor: ThreadPoolExecutor, timeout: float) -> None:
-        self.executor = executor
+    def __init__(self, workers: WorkerPool, timeout: float) -> None:
+        self.workers = workers
         self.timeout = timeout
 
     async def call(
@@ -32,23 +31,28 @@ class Dispatcher:
     ) -> Any:
         """Bind, run and return the command's result; every failure becomes an ``IpcError``."""
         bound = command.bind(args, context, injectors)
-        loop = asyncio.get_running_loop()
         for value in bound.values():
             if isinstance(value, Channel):
-                value.attach(getattr(context, "session", None), loop)
+                value.attach(getattr(context, "session", None), asyncio.get_running_loop())
+        limit = asyncio.timeout(self.timeout)
         try:
-            if command.is_async:
-                return await asyncio.wait_for(command.func(**bound), self.timeout)
-            future = loop.run_in_executor(self.executor, functools.partial(command.func, **bound))
-            return await asyncio.wait_for(future, self.timeout)
+            async with limit:
+                if command.is_async:
+                    return await command.func(**bound)
+                return await self.workers.submit(command.func, **bound)
         except IpcError:
             raise
-        except asyncio.TimeoutError:
+        except TimeoutError:
+            if not limit.expired():
+                log.exception("command %r raised", command.name)
+                raise InternalError(_failed(command)) from None
             raise CallTimeout(
                 f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned."
             ) from None
         except Exception as exc:
             log.exception("command %r raised", command.name)
-            raise InternalError(
-                f"'{command.name}' failed with an unexpected error; the app's log has the details."
-            ) from exc
+            raise InternalError(_failed(command)) from exc
+
+
+def _failed(command: Command) -> str:
+    return f"'{command.name}' failed with an unexpected error; the app's log has the details."

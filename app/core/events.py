@@ -11,11 +11,11 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import InvalidArgs
+from .workers import WorkerPool
 
 __all__ = ["Event", "EventBus", "Subscriber", "check_event_name"]
 
@@ -60,10 +60,10 @@ class EventBus:
         self._handlers: dict[str, list[Handler]] = {}
         self._subscribers: dict[str, set[Subscriber]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._executor: Executor | None = None
+        self._workers: WorkerPool | None = None
 
-    def bind(self, loop: asyncio.AbstractEventLoop, executor: Executor) -> None:
-        self._loop, self._executor = loop, executor
+    def bind(self, loop: asyncio.AbstractEventLoop, workers: WorkerPool) -> None:
+        self._loop, self._workers = loop, workers
 
     # Python listeners ------------------------------------------------------------------------
 
@@ -106,7 +106,7 @@ class EventBus:
                 self._run_handler(handler, Event(event, payload, source))
 
     def _run_handler(self, handler: Handler, event: Event) -> None:
-        assert self._loop is not None and self._executor is not None
+        assert self._loop is not None and self._workers is not None
 
         def report(future: asyncio.Future[Any]) -> None:
             if not future.cancelled() and future.exception() is not None:
@@ -121,4 +121,4 @@ class EventBus:
             task = self._loop.create_task(handler(event))
             task.add_done_callback(report)
         else:
-            self._loop.run_in_executor(self._executor, handler, event).add_done_callback(report)
+            self._workers.submit(handler, event).add_done_callback(report)

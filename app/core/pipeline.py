@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .acl.authority import Authority
 from .acl.origin import Caller
 from .acl.scope import Scope
+from .commands import Command
 from .errors import InternalError, IpcError, NotFound, ProtocolError
 from .events import check_event_name
 
@@ -40,7 +41,8 @@ class Request:
     body: dict[str, Any]
     caller: Caller
     session: Session | None = None
-    scope: Scope | None = field(default=None)
+    scope: Scope | None = None
+    command: Command | None = None
 
     @property
     def name(self) -> str:
@@ -74,7 +76,8 @@ def check_shape(core: Core) -> Stage:
                 name = body.get("cmd")
                 if not isinstance(name, str) or not name:
                     raise ProtocolError("An invoke message needs the command name in 'cmd'.")
-                if core.registry.get(name) is None:
+                request.command = core.registry.get(name)
+                if request.command is None:
                     if not core.authority.context(request.caller).capabilities:
                         # A caller with no capability learns nothing, not even which names exist.
                         return await next_(request)
@@ -101,7 +104,8 @@ def authorize(authority: Authority) -> Stage:
                 request.name,
                 has_target=request.body.get("target") is not None,
             )
-            return await next_(replace(request, scope=scope))
+            request.scope = scope
+            return await next_(request)
 
         return handler
 
@@ -112,10 +116,10 @@ def route(core: Core) -> Handler:
     async def handler(request: Request) -> Any:
         body = request.body
         if request.kind == "invoke":
-            command = core.registry.get(body["cmd"])
-            assert command is not None  # check_shape (or authorize, for an unknown one) made sure
+            # check_shape found it (authorize refuses unknown ones it let through).
+            assert request.command is not None
             return await core.dispatcher.call(
-                command, body.get("args"), request, core.registry.injectors
+                request.command, body.get("args"), request, core.registry.injectors
             )
         if request.kind == "emit":
             core.events.publish(

@@ -18,7 +18,10 @@ target?}, ``listen`` / ``unlisten`` {id, event}, and ``sealed`` (isolation). Mes
 from __future__ import annotations
 
 import dataclasses
+import gc
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -30,6 +33,7 @@ __all__ = ["BYTES_KEY", "Encoded", "decode_frame", "encode", "join_frames"]
 
 BYTES_KEY = "$__b"
 _U32 = struct.Struct("<I")
+_GC_PAUSE_BYTES = 256 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,15 +79,36 @@ def join_frames(messages: list[Encoded]) -> list[tuple[bool, bytes]]:
     return frames
 
 
-def decode_frame(data: str | bytes) -> list[Any]:
-    """Parse one incoming frame into its list of messages; raise ``ProtocolError``."""
-    if isinstance(data, str):
+def decode_frame(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
+    """Parse one incoming frame into its list of messages; raise ``ProtocolError``.
+
+    ``binary`` tells a binary frame from a text frame delivered as bytes; by default a ``str``
+    is text and ``bytes`` binary.
+    """
+    if binary is None:
+        binary = not isinstance(data, str)
+    with _no_gc(len(data)):
+        if binary:
+            return _decode_binary(data if isinstance(data, bytes) else data.encode())
         try:
             parsed = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise ProtocolError(f"The frame is not valid JSON ({exc}).") from None
         return parsed if isinstance(parsed, list) else [parsed]
-    return _decode_binary(data)
+
+
+@contextmanager
+def _no_gc(size: int) -> Iterator[None]:
+    """Parsing a large JSON frame makes millions of objects at once; every few thousand of them
+    the cycle collector would walk them all again. None of them can be in a cycle yet."""
+    if size < _GC_PAUSE_BYTES or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _decode_binary(data: bytes) -> list[Any]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .acl.authority import Authority
@@ -14,6 +14,7 @@ from .pipeline import build_pipeline
 from .transport.credentials import Credentials
 from .transport.server import Server
 from .transport.session import Session
+from .workers import WorkerPool
 
 if TYPE_CHECKING:
     from .app import App
@@ -32,8 +33,8 @@ class Core:
         self.registry = app.registry
         self.events = app.events
         ipc = self.config.model.app.ipc
-        self.executor = ThreadPoolExecutor(ipc.threads, thread_name_prefix="app-command")
-        self.dispatcher = Dispatcher(self.executor, ipc.command_timeout_ms / 1000)
+        self.workers = WorkerPool(ipc.threads)
+        self.dispatcher = Dispatcher(self.workers, ipc.command_timeout_ms / 1000)
         self.authority = Authority.from_config(self.config)
         self.credentials = Credentials()
         self.server = Server(self, self.credentials)
@@ -49,12 +50,17 @@ class Core:
 
     async def start(self, ports: dict[str, int] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
-        self.events.bind(self.loop, self.executor)
+        self.workers.start(self.loop)
+        self.events.bind(self.loop, self.workers)
+        self.registry.freeze()
         await self.server.start()
         if self.isolation is not None:
             await self.isolation.start()
         for window in self.config.model.app.windows:
             await self.add_window(window, (ports or {}).get(window.label, 0))
+        # What exists now lives as long as the app: keep the collector from walking it again.
+        gc.collect()
+        gc.freeze()
 
     async def add_window(self, window: WindowConfig, port: int = 0) -> int:
         if window.label in self.windows:
@@ -66,4 +72,4 @@ class Core:
 
     async def stop(self) -> None:
         await self.server.stop()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.workers.shutdown()

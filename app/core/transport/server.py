@@ -166,6 +166,7 @@ class Server:
             max_msg_size=self.core.config.model.app.ipc.max_message_bytes,
             heartbeat=None,
             compress=False,
+            decode_text=False,  # orjson parses the UTF-8 bytes directly
         )
         await ws.prepare(request)
         session = Session(self.core, ws, label, ticket.origin)

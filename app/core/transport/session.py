@@ -82,7 +82,7 @@ class Session:
         try:
             async for msg in self.ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    self._receive(msg.data)
+                    self._receive(msg.data, msg.type == WSMsgType.BINARY)
                 elif msg.type == WSMsgType.ERROR:
                     log.warning("window %s: connection error: %s", self.label, self.ws.exception())
         finally:
@@ -91,9 +91,9 @@ class Session:
             for task in list(self._tasks):
                 task.cancel()
 
-    def _receive(self, data: str | bytes) -> None:
+    def _receive(self, data: str | bytes, binary: bool) -> None:
         try:
-            messages = decode_frame(data)
+            messages = decode_frame(data, binary=binary)
         except ProtocolError as exc:
             log.warning("window %s sent a bad frame: %s", self.label, exc.message)
             self.deliver({"kind": "notice", "error": exc.to_wire()})
