@@ -90,3 +90,5 @@ def test_clicking_through_the_demo_in_the_real_window() -> None:
         page.get_by_test_id("count-start").click()
         expect(page.get_by_test_id("count-result")).not_to_be_empty()
         assert problems == []
+    # Leaving the block sends SIGTERM: the windows close and the app exits cleanly.
+    assert window.exit_code == 0
