@@ -15,8 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # The subject/host pairs that may read n/a here, and what their reason must mention.
 MAY_BE_NOT_APPLICABLE = {
     ("jsapi", "headless"): "pywebview window",
-    ("isolation", "qt"): "isolation",
-    ("isolation", "headless"): "isolation",
 }
 
 
@@ -25,7 +23,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=110,
+        cwd=ROOT, capture_output=True, text=True, timeout=280,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert (out / "latest.png").stat().st_size > 10_000
@@ -33,7 +31,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
 
 
 @pytest.mark.window
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_every_subject_reports_every_figure(quick_run: tuple[dict[str, Any], str]) -> None:
     results, _ = quick_run
     keys = [f["key"] for f in results["figures"]]
@@ -55,7 +53,7 @@ def test_every_subject_reports_every_figure(quick_run: tuple[dict[str, Any], str
 
 
 @pytest.mark.window
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_table_and_targets_are_printed(quick_run: tuple[dict[str, Any], str]) -> None:
     results, table = quick_run
     for figure in results["figures"]:

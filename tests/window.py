@@ -82,6 +82,9 @@ def open_window(
     config: Path, env: dict[str, str] | None = None, playwright: Playwright | None = None
 ) -> Iterator[NativeWindow]:
     """Run the app in its real Qt window and connect to it over CDP."""
+    owned = sync_playwright().start() if playwright is None else None
+    pw = owned or playwright
+    assert pw is not None
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "--config", str(config)],
@@ -105,9 +108,6 @@ def open_window(
             window.log.append(line.rstrip())
 
     threading.Thread(target=drain, daemon=True).start()
-    owned = sync_playwright().start() if playwright is None else None
-    pw = owned or playwright
-    assert pw is not None
     try:
         _wait_for_cdp(window)
         # Over CDP into Qt WebEngine, Playwright must not manage contexts, and the

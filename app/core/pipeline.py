@@ -3,7 +3,10 @@
 A ``Handler`` takes a decoded ``Request`` and returns the reply's value, or raises an
 ``IpcError``. Each stage wraps the next one::
 
-    check_shape -> [unseal -> check_shape] -> authorize -> route
+    [unseal] -> check_shape -> authorize -> route
+
+``unseal`` is there when the isolation pattern is on: it opens the sealed envelope and puts the
+plaintext message's kind and body on the request before the other stages see it.
 
 ``settle`` turns the outcome into exactly one reply message, whatever happened.
 """

@@ -95,6 +95,7 @@ def test_permission_sets_of_the_config_join_the_enum(tmp_path: Path) -> None:
     ]
     (tmp_path / "frontend").mkdir()
     shutil.copytree(ROOT / "capabilities", tmp_path / "capabilities")
+    shutil.copytree(ROOT / "dist-isolation", tmp_path / "dist-isolation")
     path = tmp_path / "app.conf.json"
     path.write_text(json.dumps(config))
     text = render(create_app(path))["capability.schema.json"]

@@ -26,16 +26,14 @@ function (boot) {
 
   function serialize(message) {
     const blobs = [];
+    // A Channel becomes its marker through its toJSON(), before the replacer sees it.
     const json = JSON.stringify(message, (key, value) => {
-      if (value !== null && typeof value === "object") {
-        if (isBinary(value)) {
-          const bytes = value instanceof ArrayBuffer
-            ? new Uint8Array(value)
-            : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-          blobs.push(bytes);
-          return { [BYTES_KEY]: blobs.length - 1 };
-        }
-        if (value instanceof Channel) return { [CHANNEL_KEY]: value.id };
+      if (value !== null && typeof value === "object" && isBinary(value)) {
+        const bytes = value instanceof ArrayBuffer
+          ? new Uint8Array(value)
+          : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        blobs.push(bytes);
+        return { [BYTES_KEY]: blobs.length - 1 };
       }
       return value;
     });
@@ -63,16 +61,22 @@ function (boot) {
     const blobs = [];
     let at = 4 + size;
     for (const n of header.a) { blobs.push(new Uint8Array(data, at, n)); at += n; }
-    const restore = (value) => {
-      if (value === null || typeof value !== "object") return value;
-      if (Array.isArray(value)) return value.map(restore);
-      const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === BYTES_KEY) return blobs[value[BYTES_KEY]];
-      for (const k of keys) value[k] = restore(value[k]);
-      return value;
-    };
-    return header.m.map(restore);
+    return header.m.map((m) => restore(m, blobs));
   }
+
+  // Put the binary values back in place of their markers in a parsed message.
+  function restore(value, blobs) {
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map((v) => restore(v, blobs));
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === BYTES_KEY) return blobs[value[BYTES_KEY]];
+    for (const k of keys) value[k] = restore(value[k], blobs);
+    return value;
+  }
+
+  // The isolation frame encodes what its hook lets through exactly as a page would: it runs
+  // this function for the wire format alone (see app/core/isolation/page.py).
+  if (boot.codecOnly) return Object.freeze({ serialize, binaryFrame, restore });
 
   // ---- connection ---------------------------------------------------------------------------
 
@@ -202,6 +206,20 @@ function (boot) {
     return size;
   }
 
+  // Serialize a message for the wire, or throw the IpcError that tells why it cannot go.
+  function encode(message, what) {
+    let encoded;
+    try { encoded = serialize(message); } catch (err) {
+      throw fail("invalid_args", `The arguments of '${what}' cannot be sent: ${err.message}.`);
+    }
+    const size = byteSize(encoded.json, encoded.blobs);
+    if (size > boot.maxMessageBytes) {
+      throw fail("invalid_args",
+        `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes.`);
+    }
+    return { json: encoded.json, blobs: encoded.blobs, size };
+  }
+
   // Every request, of any kind, goes through here and settles exactly once.
   function send(message, what, timeoutMs) {
     return new Promise((resolve, reject) => {
@@ -212,29 +230,122 @@ function (boot) {
       const timer = setTimeout(() => settle(id, false, fail("timeout",
         `'${what}' got no answer within ${limit} ms.`)), limit);
       pending.set(id, { resolve, reject, timer, what, sent: false });
-      Promise.resolve(isolation ? isolation.seal(message) : message).then((outgoing) => {
-        if (!pending.has(id)) return;
-        let encoded;
-        try { encoded = serialize(outgoing); } catch (err) {
-          settle(id, false, fail("invalid_args",
-            `The arguments of '${what}' cannot be sent: ${err.message}.`));
-          return;
-        }
-        const size = byteSize(encoded.json, encoded.blobs);
-        if (size > boot.maxMessageBytes) {
-          settle(id, false, fail("invalid_args",
-            `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes.`));
-          return;
-        }
-        enqueue({ id, json: encoded.json, blobs: encoded.blobs, size });
-      }, (err) => settle(id, false, err instanceof IpcError ? err
-        : fail("internal", `'${what}' could not be sent: ${err && err.message}.`)));
+      let encoded;
+      try { encoded = encode(message, what); } catch (err) { settle(id, false, err); return; }
+      if (!isolation) { enqueue({ id, ...encoded }); return; }
+      // Once sealed, a message goes out even if its caller stopped waiting: the core opens
+      // sealed messages strictly in sequence, so one left out would stop all that follow.
+      isolation.seal(id, encoded, what).then(
+        (sealed) => enqueue({ id, ...encode(sealed, what) }),
+        (err) => settle(id, false, err));
     });
   }
 
   // ---- isolation (set up when the pattern is on) --------------------------------------------
 
-  const isolation = boot.isolation ? createIsolationClient(boot.isolation, boot, fail) : null;
+  const isolation = boot.isolation ? createIsolationClient(boot.isolation) : null;
+
+  // Under the isolation pattern each request goes to the isolation frame first: a hidden,
+  // sandboxed iframe from another origin, where the app's hook sees it and the frame seals
+  // what the hook lets through under a key this page never holds. The core opens only sealed
+  // messages, so a script of this page that skips this path gets nothing run.
+  // config: { frame: one-time URL of the frame, kid: the key's id, startMs }.
+  function createIsolationClient(config) {
+    const frame = document.createElement("iframe");
+    frame.setAttribute("sandbox", "allow-scripts allow-modals");
+    frame.setAttribute("aria-hidden", "true");
+    frame.tabIndex = -1;
+    frame.style.display = "none";
+    frame.src = config.frame;
+    // In <head>: code that rebuilds the body must not take the frame with it.
+    (document.head || document.documentElement).appendChild(frame);
+    const target = frame.contentWindow;
+    let port = null;             // the frame's channel, handed over with its ready message
+    const waiting = new Map();   // id -> { resolve, reject, what }
+    let requests = [];           // for the frame, posted together once per tick
+    let postQueued = false;
+    let ready = false;
+    let broken = null;           // why no request can pass any more
+    let loads = 0;
+
+    function breakDown(reason) {
+      if (broken) return;
+      broken = reason;
+      if (port) port.close();
+      requests = [];
+      for (const call of waiting.values()) call.reject(fail("blocked", `'${call.what}' ${reason}`));
+      waiting.clear();
+    }
+
+    const startTimer = setTimeout(() => {
+      if (!ready) breakDown(`cannot pass the isolation hook: the isolation frame did not start `
+        + `within ${config.startMs} ms. See the app's log, then reload the page.`);
+    }, config.startMs);
+    frame.addEventListener("load", () => {
+      if (++loads > 1) breakDown("cannot pass the isolation hook: the isolation frame was "
+        + "reloaded, and only its first load holds the key. Reload the page.");
+    });
+    new MutationObserver(() => {
+      if (!frame.isConnected) breakDown("cannot pass the isolation hook: the isolation frame "
+        + "was removed from the page. Reload the page.");
+    }).observe(document, { childList: true, subtree: true });
+
+    // Only the frame itself is heard: a sandboxed document's origin is "null", so the source
+    // is what tells it apart from any other frame. After its ready message, the frame speaks
+    // only on the channel it handed over, which no other frame holds an end of. (Capturing,
+    // and added first: no listener of the page's can hide the frame's messages from this one.)
+    window.addEventListener("message", (event) => {
+      if (event.source !== target || event.origin !== "null" || broken) return;
+      const data = event.data;
+      if (data === null || typeof data !== "object") return;
+      if (data.ready === true && !ready && event.ports.length === 1) {
+        ready = true;
+        clearTimeout(startTimer);
+        port = event.ports[0];
+        port.addEventListener("message", (e) => {
+          // In the frame's order, which is the sequence order the core expects.
+          if (!broken && e.data && Array.isArray(e.data.results)) e.data.results.forEach(finish);
+        });
+        port.start();
+        post();
+      } else if (typeof data.failed === "string") {
+        breakDown(`cannot pass the isolation hook: ${data.failed}`);
+      }
+    }, true);
+
+    function finish(result) {
+      const call = waiting.get(result.n);
+      if (!call) return;
+      waiting.delete(result.n);
+      if (result.error) {
+        call.reject(fail(result.error.code, result.error.message));
+      } else {
+        call.resolve({ id: result.n, kind: "sealed", kid: config.kid, seq: result.seq,
+          ct: result.ct });
+      }
+    }
+
+    function post() {
+      postQueued = false;
+      if (!ready || broken || requests.length === 0) return;
+      const batch = requests;
+      requests = [];
+      port.postMessage({ requests: batch });
+    }
+
+    // Resolves to the sealed message for request `id` (already encoded), or rejects with an
+    // IpcError: "blocked" by the hook or a missing frame, "invalid_args" for what cannot be sent.
+    function seal(id, encoded, what) {
+      return new Promise((resolve, reject) => {
+        if (broken) { reject(fail("blocked", `'${what}' ${broken}`)); return; }
+        waiting.set(id, { resolve, reject, what });
+        requests.push({ n: id, json: encoded.json, blobs: encoded.blobs });
+        if (ready && !postQueued) { postQueued = true; queueMicrotask(post); }
+      });
+    }
+
+    return { seal };
+  }
 
   // ---- public API -----------------------------------------------------------------------------
 

@@ -1,0 +1,163 @@
+"""The isolation keys: one per window document, and the cipher of its sealed messages.
+
+Every page the core serves under isolation gets its own 256-bit AES-GCM key from the OS random
+source. The key goes to that page's isolation frame only (``server.py`` serves it once); the
+page itself only learns the key's id, ``kid``.
+
+The frame seals together the messages its hook let through in one turn: the plaintext is ``J``
+and the JSON array of those messages, or ``B`` and the binary frame (``protocol.py``) of one
+message that carries bytes. It is encrypted with AES-GCM under
+
+- nonce: 4 zero bytes, then the sequence number as 64-bit big-endian. A key is fresh per
+  document and its sequence only grows, so a nonce is never used twice with one key;
+- associated data: ``app-isolation/1 <kid> <seq>``.
+
+Each message of a group still comes as a sealed envelope of its own, under its own id: the
+first carries the ciphertext, the others only the number. The core opens the numbers strictly
+in order, 0, 1, 2, ..., and then hands out a group's messages strictly in their order, each once,
+each only to the envelope with its id. So a replayed, reordered, skipped or re-targeted message
+is refused, and so is one sealed under another document's key.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..acl.origin import Origin
+from ..errors import ProtocolError
+
+if TYPE_CHECKING:
+    from ..transport.session import Session
+
+__all__ = ["FRAME_TTL", "DocumentKey", "KeyRing", "associated_data", "nonce"]
+
+KEY_BYTES = 32
+FRAME_TTL = 120.0
+"""Seconds a page has to load its isolation frame before the frame's URL stops working."""
+IDLE_TTL = 24 * 3600.0
+"""Seconds an unconnected key is kept for its page to reconnect (as long as a resume ticket)."""
+
+
+def nonce(seq: int) -> bytes:
+    return b"\0\0\0\0" + seq.to_bytes(8, "big")
+
+
+def associated_data(kid: str, seq: int) -> bytes:
+    return f"app-isolation/1 {kid} {seq}".encode()
+
+
+@dataclass(eq=False)
+class DocumentKey:
+    """The key of one window document, what it may be used for, and where its sequence is."""
+
+    kid: str
+    label: str
+    origin: Origin
+    secret: bytes | None
+    """The raw key until its frame has been served; ``None`` afterwards."""
+    cipher: AESGCM
+    next_seq: int = 0
+    session: Session | None = None
+    """The connection that uses this key; another may take it over only once it closed."""
+    touched: float = field(default_factory=time.monotonic)
+    due: deque[dict[str, Any]] = field(default_factory=deque)
+    """The messages of the last group opened whose envelopes have not come yet, in order."""
+
+    def open(self, seq: int, ciphertext: bytes) -> bytes:
+        """Decrypt group number ``seq``; raise ``ProtocolError`` unless it is the next one."""
+        if seq != self.next_seq:
+            raise _out_of_order(seq, self.next_seq)
+        if self.due:
+            raise ProtocolError(
+                f"Sealed group number {seq} arrived while messages of number {seq - 1} were "
+                "still due: something between the page and the core held them back. Refused."
+            )
+        try:
+            plaintext = self.cipher.decrypt(nonce(seq), ciphertext, associated_data(self.kid, seq))
+        except InvalidTag:
+            raise ProtocolError(
+                "A sealed message did not decrypt: it was altered, or sealed under another "
+                "page's key. It is refused."
+            ) from None
+        self.next_seq += 1
+        self.touched = time.monotonic()
+        return plaintext
+
+    def claim(self, msg_id: int, seq: int) -> dict[str, Any]:
+        """The next due message of group ``seq``, if it is the one with id ``msg_id``."""
+        if seq >= self.next_seq:
+            raise _out_of_order(seq, self.next_seq)
+        if seq != self.next_seq - 1 or not self.due or self.due[0].get("id") != msg_id:
+            raise ProtocolError(
+                f"No sealed message for call {msg_id} is due now: it was replayed, reordered, "
+                "moved to another call, or never sealed. Refused."
+            )
+        return self.due.popleft()
+
+
+def _out_of_order(seq: int, due: int) -> ProtocolError:
+    return ProtocolError(
+        f"Sealed message number {seq} arrived where number {due} was due: it was replayed, "
+        "reordered or dropped on the way, so it is refused. Reload the page if this keeps "
+        "happening."
+    )
+
+
+@dataclass
+class _Frame:
+    kid: str
+    expires: float
+
+
+class KeyRing:
+    """The keys of the documents the core served, and the one-time URLs of their frames."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, DocumentKey] = {}
+        self._frames: dict[str, _Frame] = {}
+
+    def mint(self, label: str, origin: Origin) -> tuple[DocumentKey, str]:
+        """A new key for a document of window ``label``, and its frame's one-time token."""
+        self._prune()
+        secret = secrets.token_bytes(KEY_BYTES)
+        key = DocumentKey(secrets.token_urlsafe(16), label, origin, secret, AESGCM(secret))
+        token = secrets.token_urlsafe(32)
+        self._keys[key.kid] = key
+        self._frames[token] = _Frame(key.kid, time.monotonic() + FRAME_TTL)
+        return key, token
+
+    def spend_frame(self, token: str) -> tuple[DocumentKey, str] | None:
+        """The key behind a frame token and its raw bytes (base64), once; ``None`` after."""
+        frame = self._frames.pop(token, None)
+        if frame is None or frame.expires < time.monotonic():
+            return None
+        key = self._keys.get(frame.kid)
+        if key is None or key.secret is None:
+            return None
+        secret, key.secret = key.secret, None
+        return key, base64.b64encode(secret).decode()
+
+    def get(self, kid: str) -> DocumentKey | None:
+        return self._keys.get(kid)
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for token in [t for t, f in self._frames.items() if f.expires < now]:
+            kid = self._frames.pop(token).kid
+            key = self._keys.get(kid)
+            if key is not None and key.secret is not None:  # its frame never loaded
+                del self._keys[kid]
+        for kid in [
+            k
+            for k, v in self._keys.items()
+            if (v.session is None or v.session.ws.closed) and now - v.touched > IDLE_TTL
+        ]:
+            del self._keys[kid]

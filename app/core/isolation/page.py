@@ -1,0 +1,139 @@
+"""The isolation frame's page: the isolation app's ``index.html``, self-contained.
+
+Each ``<script src>`` of the app's ``index.html`` is replaced by the file's text, and every
+script gets the page's CSP nonce: the frame runs no file it fetches and no module (a sandboxed
+frame's opaque origin cannot load them reliably), only what this function put in the page. The
+shell's frame runtime (``js/isolation.js``) goes first, with this document's key; the app's
+scripts after it only define the hook.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..assets import read_js
+
+__all__ = ["FramePage", "failure", "render", "security_headers"]
+
+# A comment is matched too, so that a script inside one stays as it is: commented out.
+_SCRIPT = re.compile(rb"<!--.*?-->|<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_ATTRIBUTE = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
+_SRC = re.compile(_ATTRIBUTE.format("src").encode(), re.IGNORECASE)
+_TYPE = re.compile(_ATTRIBUTE.format("type").encode(), re.IGNORECASE)
+_HEAD = re.compile(rb"<head[^>]*>", re.IGNORECASE)
+_HTML = re.compile(rb"<html[^>]*>", re.IGNORECASE)
+_END_TAG = re.compile(rb"</(script)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FramePage:
+    html: bytes
+    nonce: str
+    problems: list[str]
+    """What is wrong with the isolation app; the frame blocks every call and says this."""
+
+
+def _attribute(pattern: re.Pattern[bytes], attributes: bytes) -> str | None:
+    match = pattern.search(attributes)
+    if match is None:
+        return None
+    value = next(g for g in match.groups() if g is not None)
+    return value.decode("utf-8", "replace")
+
+
+def _script(nonce: str, code: bytes) -> bytes:
+    # "</script" inside the code would end the element early.
+    return (
+        b'<script nonce="' + nonce.encode() + b'">' + _END_TAG.sub(rb"<\\/\1", code) + b"</script>"
+    )
+
+
+def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> bytes:
+    def replace(match: re.Match[bytes]) -> bytes:
+        attributes, code = match.group(1), match.group(2)
+        if attributes is None:
+            return match.group(0)
+        kind = _attribute(_TYPE, attributes)
+        if kind is not None and kind.strip().lower() == "module":
+            problems.append(
+                "The isolation app's index.html has a module script; ES modules do not run in "
+                "the isolation frame, so write it as a classic script."
+            )
+            return b""
+        src = _attribute(_SRC, attributes)
+        if src is None:
+            return _script(nonce, code)
+        relative = src.split("?")[0].split("#")[0].lstrip("/")
+        path = (directory / relative).resolve()
+        if not path.is_relative_to(directory) or not path.is_file():
+            problems.append(
+                f"The isolation app's index.html loads the script {src!r}, which is not a file "
+                f"in {directory}."
+            )
+            return b""
+        return _script(nonce, path.read_bytes())
+
+    return _SCRIPT.sub(replace, html)
+
+
+def render(directory: Path, config: dict[str, Any]) -> FramePage:
+    """The page of one isolation frame; ``config`` is its runtime's (it holds the key)."""
+    nonce = secrets.token_urlsafe(16)
+    problems: list[str] = []
+    try:
+        html = _inline(directory, (directory / "index.html").read_bytes(), nonce, problems)
+    except OSError as exc:
+        problems.append(f"The isolation app's index.html cannot be read: {exc}.")
+        html = b"<!doctype html>"
+    data = orjson.dumps({**config, "problems": problems}).replace(b"</", b"<\\/")
+    runtime = (
+        b"("
+        + read_js("isolation.js").strip()
+        + b")("
+        + data
+        + b", ("
+        + read_js("runtime.js").strip()
+        + b')({"codecOnly": true}));'
+    )
+    anchor = _HEAD.search(html) or _HTML.search(html)
+    at = anchor.end() if anchor else 0
+    return FramePage(html[:at] + _script(nonce, runtime) + html[at:], nonce, problems)
+
+
+def failure(reason: str) -> FramePage:
+    """A frame page that only tells the page it failed (and why), so its calls fail at once."""
+    nonce = secrets.token_urlsafe(16)
+    code = (
+        b"parent.postMessage("
+        + orjson.dumps({"failed": reason}).replace(b"</", b"<\\/")
+        + b', "*");'
+    )
+    return FramePage(b"<!doctype html>" + _script(nonce, code), nonce, [reason])
+
+
+def security_headers(nonce: str, frontend_origin: str) -> dict[str, str]:
+    """Headers of a frame page: its own strict CSP, sandboxed, embeddable only by the frontend."""
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'nonce-{nonce}'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            f"frame-ancestors {frontend_origin}",
+            # Sandboxed even if someone embeds it without the sandbox attribute.
+            "sandbox allow-scripts allow-modals",
+        ]
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }

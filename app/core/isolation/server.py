@@ -1,0 +1,97 @@
+"""The isolation frame's own loopback origin: it serves each document's frame page once.
+
+The frame page carries the document's key, so it is served under tight conditions: to the
+``Host`` of this listener only, as an ``<iframe>`` only (``Sec-Fetch-Dest``), from the app's own
+site only (``Sec-Fetch-Site``), and once per token. A request that fails a condition does not
+spend the token, so a script that tries to fetch the page cannot take it from the real frame.
+Nothing here is readable cross-origin: no CORS headers, and ``Cross-Origin-Resource-Policy``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from .keys import KeyRing
+from .page import FramePage, failure, render, security_headers
+
+__all__ = ["FrameSettings", "frame_app"]
+
+log = logging.getLogger("app.core.isolation")
+
+HOST = "127.0.0.1"
+SITES = ("same-site", "same-origin")
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    directory: Path
+    hook_timeout_ms: int
+    max_message_bytes: int
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    log.warning("isolation frame refused: %s", reason)
+    return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
+
+
+def _page_response(page: FramePage, frontend_origin: str, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status,
+        body=page.html,
+        content_type="text/html",
+        charset="utf-8",
+        headers=security_headers(page.nonce, frontend_origin),
+    )
+
+
+def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
+    """The aiohttp application of the isolation origin."""
+
+    async def frame(request: web.Request) -> web.StreamResponse:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        if not sockname or request.headers.get("Host") != f"{HOST}:{sockname[1]}":
+            return _refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
+        dest = request.headers.get("Sec-Fetch-Dest")
+        site = request.headers.get("Sec-Fetch-Site")
+        if dest != "iframe" or site not in SITES:
+            return _refuse(
+                403,
+                f"The isolation frame is served only as a frame of the app's own pages "
+                f"(this request: destination {dest!r}, site {site!r}).",
+            )
+        spent = keys.spend_frame(request.match_info["token"])
+        if spent is None:
+            reason = (
+                "the isolation frame's link was already used or has expired (each frame is "
+                "served once). Reload the page."
+            )
+            log.warning("isolation frame refused: %s", reason)
+            return _page_response(failure(reason), f"http://{HOST}:*", status=403)
+        key, secret = spent
+        parts = urlsplit(key.origin.url)
+        frontend = f"{parts.scheme}://{parts.netloc}"
+        page = render(
+            settings.directory,
+            {
+                "key": secret,
+                "kid": key.kid,
+                "window": key.label,
+                "origin": frontend,
+                "hookTimeoutMs": settings.hook_timeout_ms,
+                "maxMessageBytes": settings.max_message_bytes,
+            },
+        )
+        for problem in page.problems:
+            log.error(
+                "%s Every call of window '%s' is blocked until it is fixed.", problem, key.label
+            )
+        return _page_response(page, frontend)
+
+    app = web.Application()
+    app.router.add_get("/frame/{token}", frame)
+    return app

@@ -1,0 +1,135 @@
+"""The outermost pipeline stage under isolation: only sealed messages get past it.
+
+A sealed envelope is ``{id, kind: "sealed", kid, seq, ct?}``. The stage finds the document's
+key by ``kid`` and checks that the key belongs to this window, origin and connection. An
+envelope with ``ct`` (base64) opens the next group of the key's sequence; then each envelope
+takes the next message of its group, which must be the one with the envelope's id, and hands it
+to the next stage (see ``keys.py``). Whatever is not sealed, of any kind and size (a plaintext
+call, an empty body, a message shaped for the brownfield pattern), is refused here, before
+anything looks at what it asks for.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Any
+
+import orjson
+
+from ..errors import ProtocolError
+from ..pipeline import Handler, Request, Stage
+from ..protocol import decode_frame
+from .keys import DocumentKey, KeyRing
+
+__all__ = ["SESSION_KEY", "unseal_stage"]
+
+log = logging.getLogger("app.core.isolation")
+
+SESSION_KEY = "isolation.key"
+"""Where a connection keeps the ``DocumentKey`` it is bound to (in ``Session.state``)."""
+
+
+def unseal_stage(keys: KeyRing) -> Stage:
+    """The stage that opens the sealed messages of the documents whose keys are in ``keys``."""
+
+    def stage(next_: Handler) -> Handler:
+        async def handler(request: Request) -> Any:
+            if request.kind != "sealed":
+                raise ProtocolError(
+                    f"This app uses the isolation pattern: the core accepts only messages sealed "
+                    f"by the isolation frame, and a plain {request.kind[:40]!r} message is refused."
+                )
+            try:
+                message = _open(keys, request)
+            except ProtocolError as exc:
+                log.warning(
+                    "window '%s' (%s): %s",
+                    request.caller.window,
+                    request.caller.origin,
+                    exc.message,
+                )
+                raise
+            request.kind, request.body = str(message.get("kind")), message
+            return await next_(request)
+
+        return handler
+
+    return stage
+
+
+def _open(keys: KeyRing, request: Request) -> dict[str, Any]:
+    """The message inside a sealed envelope, if it may be opened here and now."""
+    key = _key_for(keys, request)
+    body = request.body
+    seq = body.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        raise ProtocolError("A sealed message needs an integer 'seq'.")
+    # Checked, decrypted and bound without awaiting: messages open in the order they arrived,
+    # and only a message that opened binds the key to this connection.
+    if "ct" in body and seq == key.next_seq:
+        key.due.extend(_plain_messages(key.open(seq, _base64(body["ct"]))))
+    message = key.claim(request.id, seq)
+    _bind(key, request)
+    return message
+
+
+def _key_for(keys: KeyRing, request: Request) -> DocumentKey:
+    """The key this request may use: its document's, and free for (or bound to) its connection."""
+    session = request.session
+    if session is None:
+        raise ProtocolError("Sealed messages come only over a window's connection.")
+    kid = request.body.get("kid")
+    key = keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise ProtocolError("The sealed message names no isolation key of this app; refused.")
+    caller = request.caller
+    if key.label != caller.window or key.origin != caller.origin:
+        raise ProtocolError(
+            f"The sealed message was made for another window or page, not for window "
+            f"'{caller.window}' at {caller.origin}; refused."
+        )
+    bound = session.state.get(SESSION_KEY)
+    if bound is not None and bound is not key:
+        raise ProtocolError("This connection is bound to another page's isolation key; refused.")
+    if bound is None and key.session is not None and not key.session.ws.closed:
+        raise ProtocolError("This isolation key is in use by another connection; refused.")
+    return key
+
+
+def _bind(key: DocumentKey, request: Request) -> None:
+    """The page's first sealed message on a connection (or after a reconnect) binds the two."""
+    assert request.session is not None
+    key.session = request.session
+    request.session.state[SESSION_KEY] = key
+
+
+def _base64(value: Any) -> bytes:
+    try:
+        if isinstance(value, str):
+            return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        pass
+    raise ProtocolError("A sealed message needs its ciphertext in 'ct', as base64 text.")
+
+
+def _plain_messages(plaintext: bytes) -> list[dict[str, Any]]:
+    """The messages inside: after a tag byte, a JSON array ("J") or a binary frame ("B")."""
+    tag = plaintext[:1]
+    messages: Any = None
+    if tag == b"J":
+        try:
+            messages = orjson.loads(memoryview(plaintext)[1:])
+        except orjson.JSONDecodeError:
+            pass
+    elif tag == b"B":
+        messages = decode_frame(plaintext[1:])
+    if (
+        not isinstance(messages, list)
+        or not messages
+        or not all(isinstance(m, dict) and isinstance(m.get("id"), int) for m in messages)
+        or len({m["id"] for m in messages}) != len(messages)
+    ):
+        raise ProtocolError("A sealed group must hold one or more messages, each with its id.")
+    return messages

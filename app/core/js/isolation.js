@@ -1,0 +1,257 @@
+function (config, wire) {
+  "use strict";
+  // The isolation frame's runtime. The core inlines it into the isolation app's page, ahead of
+  // the app's own scripts, with this document's config: { key (base64, once), kid, window,
+  // origin (the frontend's), hookTimeoutMs, maxMessageBytes, problems } and the page runtime's
+  // wire codec. It takes requests from the page, runs the app's hook on each, and seals what
+  // the hook lets through. The app's scripts only define the hook.
+
+  // The key sat in this script's text; take the text out of the document.
+  if (document.currentScript) document.currentScript.remove();
+
+  const context = Object.freeze({ window: config.window, origin: config.origin });
+  const encoder = new TextEncoder();
+  const SEALED_FIELDS_BYTES = 1024;  // room for the sealed message's other fields on the wire
+  // The largest plaintext: its ciphertext (16 bytes longer) travels as base64.
+  const limit = Math.floor((config.maxMessageBytes - SEALED_FIELDS_BYTES) / 4) * 3 - 16;
+  const TIMED_OUT = {};
+  let key = null;
+  let nextSeq = 0;
+  let approved = [];                 // let through in this turn: { n, plain: {json, blobs}, what }
+  let sealing = Promise.resolve();   // the last sealed results to leave
+  let refused = [];                  // results with an error, to leave at the end of the turn
+
+  const secret = Uint8Array.from(atob(config.key), (c) => c.charCodeAt(0));
+  config.key = null;
+  // Requests and results travel on a channel of their own, which only the page holds the other
+  // end of: it goes to the page with the ready message, which only the frontend origin can get.
+  const channel = new MessageChannel();
+  channel.port1.addEventListener("message", (event) => {
+    const requests = event.data && event.data.requests;
+    if (!Array.isArray(requests)) return;
+    for (const request of requests) {
+      try { handle(request); } catch (err) {
+        refuse({ n: request && request.n, error: { code: "internal",
+          message: `The isolation frame could not handle a request: ${err && err.message}.` } });
+      }
+    }
+  });
+
+  crypto.subtle.importKey("raw", secret, { name: "AES-GCM" }, false, ["encrypt"]).then((k) => {
+    key = k;
+    secret.fill(0);
+    whenParsed(() => {
+      channel.port1.start();
+      window.parent.postMessage({ ready: true }, config.origin, [channel.port2]);
+    });
+  }, (err) => {
+    window.parent.postMessage({ failed: `the isolation frame cannot use its key (${err}).` },
+      config.origin);
+  });
+
+  function whenParsed(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
+    else fn();
+  }
+
+  // ---- one request ----------------------------------------------------------------------------
+
+  function handle(request) {
+    const parsed = JSON.parse(request.json);
+    const message = request.blobs.length ? wire.restore(parsed, request.blobs) : parsed;
+    const block = (why) => refuse({ n: request.n, error: { code: "blocked",
+      message: `'${nameOf(message)}' was blocked by the isolation hook: ${why}.` } });
+    if (config.problems.length) { block(config.problems.join(" ")); return; }
+    const hook = window.__ISOLATION_HOOK__ || window.__TAURI_ISOLATION_HOOK__;
+    if (typeof hook !== "function") {
+      block("the isolation app defines no hook; set window.__ISOLATION_HOOK__ to a function");
+      return;
+    }
+    let verdict;
+    try { verdict = hook(toPayload(message), context); } catch (err) {
+      block(`the hook threw ${describe(err)}`);
+      return;
+    }
+    if (verdict === null || typeof verdict !== "object" || typeof verdict.then !== "function") {
+      seal(request.n, message, verdict, block);
+      return;
+    }
+    let timer;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, config.hookTimeoutMs, TIMED_OUT);
+    });
+    Promise.race([verdict, late]).then((value) => {
+      clearTimeout(timer);
+      if (value === TIMED_OUT) block(`the hook did not answer within ${config.hookTimeoutMs} ms`);
+      else seal(request.n, message, value, block);
+    }, (err) => {
+      clearTimeout(timer);
+      block(`the hook threw ${describe(err)}`);
+    });
+  }
+
+  function seal(n, original, verdict, block) {
+    if (verdict === null || verdict === undefined || verdict === false) {
+      block(`it returned ${verdict}`);
+      return;
+    }
+    const message = typeof verdict === "object" ? toMessage(verdict, original.id) : null;
+    if (message === null) {
+      block(`it returned ${describe(verdict)}, not a message; return the payload (changed or `
+        + "not) to let it through");
+      return;
+    }
+    let plain;
+    try {
+      plain = wire.serialize(message);
+    } catch (err) {
+      refuse({ n, error: { code: "invalid_args",
+        message: `What the isolation hook returned for '${nameOf(original)}' cannot be sent: `
+          + `${err && err.message}.` } });
+      return;
+    }
+    if (plainSize(plain, plain.json.length * 3) > limit) {
+      const size = plainSize(plain, encoder.encode(plain.json).byteLength);
+      if (size > limit) {
+        refuse({ n, error: { code: "invalid_args", message: `'${nameOf(original)}' is ${size} `
+          + `bytes after the isolation hook, over the limit of ${limit} bytes for a sealed `
+          + "message." } });
+        return;
+      }
+    }
+    approved.push({ n, plain, what: nameOf(original) });
+    if (approved.length === 1) queueMicrotask(sealApproved);
+  }
+
+  // What the hook let through in one turn is sealed together, as few groups as the size limit
+  // allows (a message with bytes goes alone), and leaves in one message after what was sealed
+  // before it: the page sends in the order it hears, and the core opens in sequence order.
+  function sealApproved() {
+    const groups = [];
+    let texts = null;
+    for (const item of approved.splice(0)) {
+      if (item.plain.blobs.length) { groups.push({ members: [item], binary: true }); continue; }
+      const size = item.plain.json.length * 3 + 1;
+      if (texts === null || texts.size + size > limit) {
+        texts = { members: [], size: 3 };
+        groups.push(texts);
+      }
+      texts.members.push(item);
+      texts.size += size;
+    }
+    // The numbers are taken only now, when the messages will surely be sealed and sent.
+    for (const group of groups) {
+      group.seq = nextSeq++;
+      group.ct = crypto.subtle.encrypt(
+        { name: "AES-GCM", iv: nonce(group.seq), additionalData: encoder.encode(
+          `app-isolation/1 ${config.kid} ${group.seq}`) }, key, plaintextOf(group));
+    }
+    sealing = sealing.then(() => Promise.all(groups.map((g) => g.ct))).then((cts) => {
+      const results = [];
+      groups.forEach((group, i) => group.members.forEach((item, j) => {
+        // The group's first message carries its ciphertext; the others only its number.
+        const result = { n: item.n, seq: group.seq };
+        if (j === 0) result.ct = base64(cts[i]);
+        results.push(result);
+      }));
+      post({ results });
+    }, (err) => {
+      post({ results: groups.flatMap((g) => g.members.map((item) => ({ n: item.n,
+        error: { code: "internal",
+          message: `The isolation frame could not seal '${item.what}': ${err}.` } }))) });
+    });
+  }
+
+  // One tag byte, then the group: "J" and the JSON array of its messages, or "B" and the
+  // binary frame the page would send for its one message (see app/core/protocol.py).
+  function plaintextOf(group) {
+    if (!group.binary) {
+      return encoder.encode("J[" + group.members.map((item) => item.plain.json).join(",") + "]");
+    }
+    const { json, blobs } = group.members[0].plain;
+    const frame = new Uint8Array(wire.binaryFrame(json, blobs));
+    const plaintext = new Uint8Array(1 + frame.byteLength);
+    plaintext[0] = 0x42;  // "B"
+    plaintext.set(frame, 1);
+    return plaintext;
+  }
+
+  // At most the size of a message's plaintext, given its JSON's size in bytes (the binary
+  // frame's header adds its blob sizes to the JSON).
+  function plainSize(plain, jsonBytes) {
+    const blobs = plain.blobs;
+    return 32 + jsonBytes + blobs.reduce((sum, b) => sum + 16 + b.byteLength, 0);
+  }
+
+  function base64(buffer) {
+    const bytes = new Uint8Array(buffer);
+    if (bytes.toBase64) return bytes.toBase64();
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(text);
+  }
+
+  // 4 zero bytes, then the sequence number as 64-bit big-endian (see app/core/isolation/keys.py).
+  // One buffer will do: encrypt() copies its arguments when it is called.
+  const iv = new Uint8Array(12);
+  const ivView = new DataView(iv.buffer);
+  function nonce(seq) {
+    ivView.setUint32(4, Math.floor(seq / 2 ** 32));
+    ivView.setUint32(8, seq >>> 0);
+    return iv;
+  }
+
+  // Refusals need no order; they leave together at the end of the turn.
+  function refuse(result) {
+    refused.push(result);
+    if (refused.length === 1) {
+      queueMicrotask(() => {
+        const results = refused;
+        refused = [];
+        post({ results });
+      });
+    }
+  }
+
+  function post(message) {
+    channel.port1.postMessage(message);
+  }
+
+  // ---- the hook's payload (see CONTRACT.md §5) -------------------------------------------------
+
+  function toPayload(m) {
+    if (m.kind === "invoke") return { cmd: "invoke", message: { cmd: m.cmd, args: m.args } };
+    if (m.kind === "emit") {
+      const payload = { cmd: "emit", event: m.event, payload: m.payload };
+      if (m.target !== undefined) payload.target = m.target;
+      return payload;
+    }
+    return { cmd: m.kind, event: m.event };
+  }
+
+  function toMessage(p, id) {
+    if (p.cmd === "invoke") {
+      const inner = p.message !== null && typeof p.message === "object" ? p.message : {};
+      const args = inner.args === undefined ? {} : inner.args;
+      return { id, kind: "invoke", cmd: inner.cmd, args };
+    }
+    if (p.cmd === "emit") {
+      const message = { id, kind: "emit", event: p.event, payload: p.payload };
+      if (p.target !== undefined && p.target !== null) message.target = p.target;
+      return message;
+    }
+    if (p.cmd === "listen" || p.cmd === "unlisten") return { id, kind: p.cmd, event: p.event };
+    return null;
+  }
+
+  function nameOf(m) {
+    return m.kind === "invoke" ? String(m.cmd) : `${m.kind} ${m.event}`;
+  }
+
+  function describe(value) {
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    try { return String(JSON.stringify(value)).slice(0, 80); } catch (err) { return String(value); }
+  }
+}

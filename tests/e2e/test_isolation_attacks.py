@@ -1,0 +1,340 @@
+"""A hostile script in the main frame tries every way around the isolation hook, in Chromium.
+
+The script has the page's full power: it patches WebSocket.prototype.send to find the
+runtime's socket and see every frame, listens to the frame's replies, sends whatever it likes
+on the socket, and adds frames of its own. Each attempt fails, and legitimate calls keep working.
+The app runs the demo's own hook, which blocks reading paths with "secret" and asks before
+deleting an item (nobody answers here, so the deletion is refused), and a CSP that lets the
+page connect and frame anywhere, so that no attempt is stopped by the page's own policy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from tests.conftest import Served, serve
+
+from .test_isolation_core import isolation_config
+
+# Installed in the page after it loaded, as a malicious dependency would run.
+HOSTILE = """() => {
+  const realSend = WebSocket.prototype.send;
+  const h = { socket: null, sent: [], holding: false, held: [], results: [] };
+  WebSocket.prototype.send = function (data) {
+    h.socket = this;
+    if (typeof data === 'string') h.sent.push(...JSON.parse(data));
+    if (h.holding) { h.held.push(data); return; }
+    return realSend.call(this, data);
+  };
+  // What the isolation frame posts to the page, seen as the runtime reads it.
+  const data = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data').get;
+  Object.defineProperty(MessageEvent.prototype, 'data', { get() {
+    const value = data.call(this);
+    if (value && Array.isArray(value.results)) h.results.push(...value.results);
+    return value;
+  } });
+  window.addEventListener('message', (e) => e.data);  // and every message the window gets
+  h.sealed = () => h.sent.filter((m) => m.kind === 'sealed');
+  // Send raw messages on the runtime's socket; resolve with the answers to their ids.
+  h.send = (messages) => new Promise((resolve) => {
+    const want = new Set(messages.map((m) => m.id));
+    const got = new Map();
+    const hear = (e) => {
+      if (typeof e.data !== 'string') return;
+      for (const m of JSON.parse(e.data)) {
+        if (m.kind === 'reply' && want.has(m.id)) got.set(m.id, m);
+        if (m.kind === 'notice') got.set('notice' + got.size, m);
+      }
+      if (messages.every((m) => got.has(m.id))) {
+        h.socket.removeEventListener('message', hear);
+        resolve(messages.map((m) => got.get(m.id)));
+      }
+    };
+    h.socket.addEventListener('message', hear);
+    realSend.call(h.socket, JSON.stringify(messages));
+  });
+  h.release = () => { h.holding = false; const held = h.held; h.held = [];
+                      for (const d of held) realSend.call(h.socket, d); };
+  window.hostile = h;
+}"""
+
+# Posts forged readiness, failures, refusals and results to its parent, every 5 ms.
+FORGE = """
+const forged = [];
+for (let n = 1; n <= 250; n++) {
+  forged.push({ n, error: { code: 'blocked', message: 'forged refusal' } });
+  forged.push({ n, seq: n, ct: 'AAAAAAAAAAAAAAAAAAAAAA==' });
+}
+const blast = () => {
+  parent.postMessage({ ready: true }, '*');
+  parent.postMessage({ failed: 'a forged failure' }, '*');
+  parent.postMessage({ results: forged }, '*');
+};
+blast();
+setInterval(blast, 5);
+"""
+
+INVOKE = "([cmd, args]) => window.__APP__.core.invoke(cmd, args)"
+
+
+@pytest.fixture
+def served(app_dir: Path) -> Iterator[Served]:
+    frontend = app_dir / "frontend"
+    # A page of the app's own origin that forges the isolation frame's messages to its parent.
+    (frontend / "forge.html").write_text(
+        '<!doctype html><html><head><script src="forge.js"></script></head></html>'
+    )
+    (frontend / "forge.js").write_text(FORGE)
+    config = isolation_config(app_dir)
+    # The page's own CSP would stop some attempts early; open it up so they reach the core.
+    data = json.loads(config.read_text())
+    data["app"]["security"]["csp"] = "default-src 'self'; connect-src *; frame-src *"
+    config.write_text(json.dumps(data))
+    served = serve(config, windows=2)
+    yield served
+    served.stop()
+
+
+def hostile_page(context: BrowserContext, url: str) -> Page:
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.dismiss())  # nobody confirms anything
+    page.goto(url)
+    page.wait_for_function("window.__APP__ !== undefined")
+    page.evaluate(HOSTILE)
+    # One legitimate call shows the hostile script the runtime's socket.
+    assert page.evaluate(INVOKE, ["greet", {"name": "first"}]) == "Hello, first!"
+    return page
+
+
+def codes(replies: list[dict[str, Any]]) -> list[str]:
+    return [r["error"]["code"] if not r.get("ok") else "ok" for r in replies]
+
+
+def items(page: Page) -> list[int]:
+    return [item["id"] for item in page.evaluate(INVOKE, ["list_items", {}])]
+
+
+def test_sending_on_the_transport_directly_gets_nothing_run(
+    browser: Browser, served: Served
+) -> None:
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    captured = page.evaluate("window.hostile.sealed()[0]")
+    attempts = [
+        # plaintext, as in the brownfield pattern, with and without arguments
+        {"id": 900001, "kind": "invoke", "cmd": "delete_item", "args": {"id": 1}},
+        {"id": 900002, "kind": "invoke", "cmd": "read_config", "args": {}},
+        {"id": 900003, "kind": "invoke", "cmd": "read_config"},
+        {
+            "id": 900004,
+            "kind": "invoke",
+            "cmd": "read_file",
+            "args": {"path": "frontend/secret/key.txt"},
+        },
+        {"id": 900005, "kind": "emit", "event": "ping", "payload": "plain"},
+        # empty bodies, and sealed messages without a ciphertext that opens
+        {"id": 900006},
+        {"id": 900007, "kind": "sealed"},
+        {"id": 900008, "kind": "sealed", "kid": captured["kid"], "seq": captured["seq"] + 1},
+        {
+            "id": 900009,
+            "kind": "sealed",
+            "kid": captured["kid"],
+            "seq": captured["seq"] + 1,
+            "ct": "",
+        },
+    ]
+    replies = page.evaluate("(m) => window.hostile.send(m)", attempts)
+    assert codes(replies) == ["protocol"] * len(attempts), replies
+    # Nothing of it ran: the item is still there, and the page's calls go on in sequence.
+    assert 1 in items(page)
+    secret = page.evaluate(
+        "window.__APP__.core.invoke('read_file', {path: 'frontend/secret/key.txt'})"
+        ".catch((e) => e.code)"
+    )
+    assert secret == "blocked"
+    assert page.evaluate(INVOKE, ["greet", {"name": "still"}]) == "Hello, still!"
+
+
+def test_captured_ciphertexts_cannot_be_replayed_modified_or_reordered(
+    browser: Browser, served: Served
+) -> None:
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    # Replayed, as sent on the socket and as the frame posted it to the page.
+    sent = page.evaluate("window.hostile.sealed()[0]")
+    posted = page.evaluate("window.hostile.results.find((r) => r.ct)")
+    again = [
+        sent,
+        {**sent, "id": 900100},
+        {
+            "id": 900101,
+            "kind": "sealed",
+            "kid": sent["kid"],
+            "seq": posted["seq"],
+            "ct": posted["ct"],
+        },
+    ]
+    assert codes(page.evaluate("(m) => window.hostile.send(m)", again)) == ["protocol"] * 3
+    # Held back on their way out, then altered or swapped before they reach the core.
+    page.evaluate(
+        """() => {
+            window.hostile.holding = true;
+            window.pair = Promise.all([
+                window.__APP__.core.invoke('greet', { name: 'one' }),
+                window.__APP__.core.invoke('greet', { name: 'two' })]);
+        }"""
+    )
+    page.wait_for_function("() => window.hostile.held.length > 0")
+    one, two = page.evaluate("window.hostile.held.flatMap((d) => JSON.parse(d))")
+    flipped = one["ct"][:8] + ("A" if one["ct"][8] != "A" else "B") + one["ct"][9:]
+    tampered = [{**one, "id": 900200, "ct": flipped}]
+    assert codes(page.evaluate("(m) => window.hostile.send(m)", tampered)) == ["protocol"]
+    swapped = [{**two, "id": 900201}]
+    assert codes(page.evaluate("(m) => window.hostile.send(m)", swapped)) == ["protocol"]
+    # In order and untouched they still go through: delayed, not lost.
+    page.evaluate("window.hostile.release()")
+    assert page.evaluate("window.pair") == ["Hello, one!", "Hello, two!"]
+    assert page.evaluate(INVOKE, ["greet", {"name": "on"}]) == "Hello, on!"
+
+
+def test_a_ciphertext_from_another_window_is_refused(browser: Browser, served: Served) -> None:
+    context = browser.new_context()
+    main = hostile_page(context, served.urls["main"])
+    other = hostile_page(context, served.urls["other"])
+    # Sealed in the other window, and held back there, so it is still unused.
+    other.evaluate(
+        """() => { window.hostile.holding = true;
+                   window.__APP__.core.invoke('list_items', {}); }"""
+    )
+    other.wait_for_function("() => window.hostile.held.length > 0")
+    stolen = other.evaluate("JSON.parse(window.hostile.held[0])[0]")
+    main_kid = main.evaluate("window.hostile.sealed()[0].kid")
+    attempts = [{**stolen, "id": 900300}, {**stolen, "id": 900301, "kid": main_kid}]
+    assert codes(main.evaluate("(m) => window.hostile.send(m)", attempts)) == ["protocol"] * 2
+    assert main.evaluate(INVOKE, ["greet", {"name": "main"}]) == "Hello, main!"
+
+
+def test_the_key_cannot_be_read_from_the_page(browser: Browser, served: Served) -> None:
+    context = browser.new_context()
+    # Instrument WebCrypto in every frame to see how the key is imported.
+    context.add_init_script(
+        """(() => {
+            const importKey = crypto.subtle && crypto.subtle.importKey.bind(crypto.subtle);
+            if (!importKey) return;
+            crypto.subtle.importKey = async (...args) => {
+                const key = await importKey(...args);
+                window.importedKey = { extractable: args[3], usages: args[4], key };
+                return key;
+            };
+        })()"""
+    )
+    page = hostile_page(context, served.urls["main"])
+    attempts = page.evaluate(
+        """async () => {
+            const frame = document.querySelector('iframe');
+            const out = {};
+            out.contentDocument = frame.contentDocument === null;
+            try { frame.contentWindow.document; out.document = 'readable'; }
+            catch (e) { out.document = e.name; }
+            try { await (await fetch(frame.src)).text(); out.fetch = 'read'; }
+            catch (e) { out.fetch = e.name; }
+            const opaque = await fetch(frame.src, { mode: 'no-cors' }).catch((e) => null);
+            out.noCors = opaque && opaque.type;
+            // Embedded again, without a sandbox: the link is spent, and the page is not readable.
+            const copy = document.createElement('iframe');
+            await new Promise((r) => { copy.onload = r; copy.src = frame.src;
+                                       document.body.appendChild(copy); });
+            out.copyDocument = copy.contentDocument === null;
+            out.pageHasKey = document.documentElement.outerHTML.includes('"key"');
+            return out;
+        }"""
+    )
+    assert attempts == {
+        "contentDocument": True,
+        "document": "SecurityError",
+        "fetch": "TypeError",
+        "noCors": "opaque",
+        "copyDocument": True,
+        "pageHasKey": False,
+    }
+    # Inside the frame (which only this test's privileged access can look into): the key is not
+    # in its document, and it is non-extractable and can only encrypt.
+    frame = next(f for f in page.frames if "/frame/" in f.url)
+    inside = frame.evaluate(
+        """async () => ({
+            html: document.documentElement.outerHTML.includes('"key"'),
+            extractable: window.importedKey.extractable,
+            usages: window.importedKey.usages,
+            keyExtractable: window.importedKey.key.extractable,
+            exported: await crypto.subtle.exportKey('raw', window.importedKey.key)
+                .then(() => 'exported', (e) => e.name),
+        })"""
+    )
+    assert inside == {
+        "html": False,
+        "extractable": False,
+        "usages": ["encrypt"],
+        "keyExtractable": False,
+        "exported": "InvalidAccessError",
+    }
+    assert page.evaluate(INVOKE, ["greet", {"name": "safe"}]) == "Hello, safe!"
+
+
+@pytest.mark.parametrize("sandboxed", [False, True])
+def test_forged_frame_messages_from_a_sub_frame_are_ignored(
+    browser: Browser, served: Served, sandboxed: bool
+) -> None:
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    # A frame of the app's origin, or a sandboxed one, whose origin is "null" like the real
+    # isolation frame's (it gets its script past the page's CSP with the page's own nonce).
+    page.evaluate(
+        """([sandboxed, forge]) => new Promise((resolve) => {
+            const forger = document.createElement('iframe');
+            forger.onload = resolve;
+            if (sandboxed) {
+                const nonce = document.querySelector('script[nonce]').nonce;
+                forger.setAttribute('sandbox', 'allow-scripts');
+                forger.srcdoc = `<script nonce="${nonce}">${forge}<` + '/script>';
+            } else {
+                forger.src = '/forge.html';
+            }
+            document.body.appendChild(forger);
+        })""",
+        [sandboxed, FORGE],
+    )
+    page.wait_for_function(
+        "() => window.hostile.results.some((r) => r.error && r.error.message === 'forged refusal')"
+    )
+    answers = page.evaluate(
+        """() => Promise.all(Array.from({ length: 200 }, (_, i) =>
+            window.__APP__.core.invoke('greet', { name: String(i) }).catch((e) => e.message)))"""
+    )
+    assert answers == [f"Hello, {i}!" for i in range(200)]
+    assert page.evaluate(INVOKE, ["read_config", {}])["theme"] == "light"
+
+
+def test_taking_the_frame_away_fails_closed(browser: Browser, served: Served) -> None:
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    before = page.evaluate("window.hostile.sent.length")
+    navigated = page.evaluate(
+        """() => new Promise((resolve) => {
+            const frame = document.querySelector('iframe');
+            frame.addEventListener('load', () => resolve(
+                window.__APP__.core.invoke('greet', { name: 'x' }).catch((e) => e.code)));
+            frame.src = '/forge.html';  // a page of the hostile script's choosing
+        })"""
+    )
+    assert navigated == "blocked"
+    assert page.evaluate("window.hostile.sent.length") == before
+    assert 1 in items_after_reload(page)
+
+
+def items_after_reload(page: Page) -> list[int]:
+    page.reload()
+    page.wait_for_function("window.__APP__ !== undefined")
+    return items(page)

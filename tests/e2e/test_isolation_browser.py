@@ -1,0 +1,350 @@
+"""The isolation pattern in Debian Chromium: the flow through the frame, and the hook's contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Dialog, Page
+
+from tests.conftest import ROOT, Served, serve
+
+from .test_isolation_core import isolation_config
+
+# Each value of echo's argument asks the hook for one kind of answer.
+HOOK = """
+window.__ISOLATION_HOOK__ = (payload, context) => {
+  const seen = () => ({ payload: JSON.parse(JSON.stringify(payload)), context: { ...context } });
+  if (payload.cmd === "emit" && payload.event === "ping") {
+    payload.payload = seen();
+    return payload;
+  }
+  if (payload.event === "blocked-event") return payload.cmd === "emit" ? null : false;
+  if (payload.cmd !== "invoke" || payload.message.cmd !== "echo") return payload;
+  switch (payload.message.args.value) {
+    case "null": return null;
+    case "undefined": return undefined;
+    case "false": return false;
+    case "true": return true;
+    case "throw": throw new Error("the hook says no");
+    case "never": return new Promise(() => {});
+    case "later": return new Promise((resolve) => setTimeout(() => resolve(payload), 20));
+    case "later-null": return Promise.resolve(null);
+    case "rejects": return Promise.reject(new Error("the async hook says no"));
+    case "seen": payload.message.args.value = seen(); return payload;
+    case "rewrite":
+      return { cmd: "invoke", message: { cmd: "greet", args: { name: "rewritten" } } };
+  }
+  return payload;
+};
+"""
+
+INVOKE = "([cmd, args]) => window.__APP__.core.invoke(cmd, args)"
+OUTCOME = """([cmd, args, timeoutMs]) => window.__APP__.core.invoke(cmd, args, { timeoutMs }).then(
+    (value) => ({ value }), (e) => ({ code: e.code, message: e.message }))"""
+
+
+def open_page(browser: Browser, url: str) -> Page:
+    page = browser.new_context().new_page()
+    page.goto(url)
+    page.wait_for_function("window.__APP__ !== undefined")
+    return page
+
+
+def outcome(page: Page, cmd: str, args: dict[str, Any], timeout_ms: int = 60_000) -> Any:
+    return page.evaluate(OUTCOME, [cmd, args, timeout_ms])
+
+
+@pytest.fixture
+def hooked(app_dir: Path) -> Iterator[Served]:
+    (app_dir / "frontend" / "early.html").write_text(
+        '<!doctype html><html><head><script src="early.js"></script></head><body></body></html>'
+    )
+    # Runs while the page is parsed, before its isolation frame can be ready.
+    (app_dir / "frontend" / "early.js").write_text(
+        "window.early = window.__APP__.core.invoke('greet', { name: 'early' })"
+        ".then((v) => v, (e) => e.code);"
+    )
+    served = serve(isolation_config(app_dir, HOOK, hook_timeout_ms=300), windows=2)
+    yield served
+    served.stop()
+
+
+def test_calls_events_bytes_and_channels_pass_through_the_frame(
+    browser: Browser, hooked: Served
+) -> None:
+    page = open_page(browser, hooked.urls["main"])
+    frame = page.evaluate(
+        """() => { const f = document.querySelector('iframe');
+                   return [f.getAttribute('sandbox'), f.style.display, new URL(f.src).origin]; }"""
+    )
+    assert frame[:2] == ["allow-scripts allow-modals", "none"]
+    assert frame[2] != hooked.origin("main")
+    assert page.evaluate(INVOKE, ["greet", {"name": "World"}]) == "Hello, World!"
+    assert page.evaluate(INVOKE, ["read_config", {}])["theme"] == "light"
+    echoed = page.evaluate(
+        """async () => {
+            const bytes = new Uint8Array(200000).map((_, i) => i % 251);
+            const back = await window.__APP__.core.invoke('echo', { value: bytes });
+            return [back instanceof Uint8Array, back.length, back[1000] === 1000 % 251];
+        }"""
+    )
+    assert echoed == [True, 200000, True]
+    streamed = page.evaluate(
+        """() => new Promise((resolve) => {
+            const got = [];
+            const ch = new window.__APP__.core.Channel((v) => {
+                got.push(v); if (v === 3) resolve(got); });
+            window.__APP__.core.invoke('count', { to: 3, progress: ch });
+        })"""
+    )
+    assert streamed == [1, 2, 3]
+    many = page.evaluate(
+        """() => Promise.all(Array.from({ length: 300 }, (_, i) =>
+            window.__APP__.core.invoke('greet', { name: String(i) })))"""
+    )
+    assert many == [f"Hello, {i}!" for i in range(300)]
+
+
+def test_the_hook_sees_the_payload_and_context_and_the_core_runs_what_it_returns(
+    browser: Browser, hooked: Served
+) -> None:
+    page = open_page(browser, hooked.urls["main"])
+    origin = hooked.origin("main")
+    seen = page.evaluate(INVOKE, ["echo", {"value": "seen"}])
+    assert seen == {
+        "payload": {"cmd": "invoke", "message": {"cmd": "echo", "args": {"value": "seen"}}},
+        "context": {"window": "main", "origin": origin},
+    }
+    pings = page.evaluate(
+        """async () => {
+            const { listen, emit, emitTo } = window.__APP__.event;
+            const got = [];
+            let done;
+            const two = new Promise((resolve) => { done = resolve; });
+            await listen('ping', (e) => { got.push(e.payload); if (got.length === 2) done(); });
+            await emit('ping', { n: 1 });
+            await emitTo('main', 'ping', { n: 2 });
+            await two;
+            return got;
+        }"""
+    )
+    context = {"window": "main", "origin": origin}
+    assert pings == [
+        {"payload": {"cmd": "emit", "event": "ping", "payload": {"n": 1}}, "context": context},
+        {
+            "payload": {"cmd": "emit", "event": "ping", "payload": {"n": 2}, "target": "main"},
+            "context": context,
+        },
+    ]
+    # The core runs what the hook returned, even another command.
+    assert page.evaluate(INVOKE, ["echo", {"value": "rewrite"}]) == "Hello, rewritten!"
+    assert page.evaluate(INVOKE, ["echo", {"value": "later"}]) == "later"
+
+
+def test_every_refusal_rejects_with_blocked_and_nothing_hangs(
+    browser: Browser, hooked: Served
+) -> None:
+    page = open_page(browser, hooked.urls["main"])
+    reasons = {
+        "null": "it returned null",
+        "undefined": "it returned undefined",
+        "false": "it returned false",
+        "throw": "the hook says no",
+        "true": "not a message",
+        "later-null": "it returned null",
+        "rejects": "the async hook says no",
+        "never": "did not answer within 300 ms",
+    }
+    for value, reason in reasons.items():
+        # The call's own timeout is far away: a rejection is the hook's, not a timer's.
+        result = outcome(page, "echo", {"value": value})
+        assert result["code"] == "blocked", (value, result)
+        assert "'echo' was blocked by the isolation hook" in result["message"]
+        assert reason in result["message"], (value, result)
+    emitted = page.evaluate(
+        "window.__APP__.event.emit('blocked-event', 1).then(() => 'sent', (e) => e.code)"
+    )
+    listened = page.evaluate(
+        "window.__APP__.event.listen('blocked-event', () => {}).then(() => 'ok', (e) => e.code)"
+    )
+    assert [emitted, listened] == ["blocked", "blocked"]
+    # Refused messages take no sequence number: the next call goes through.
+    assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
+
+
+def test_calls_made_before_the_frame_is_ready_are_queued(browser: Browser, hooked: Served) -> None:
+    page = browser.new_context().new_page()
+    page.goto(hooked.urls["main"])  # sets the window's session
+    page.goto(hooked.origin("main") + "/early.html")
+    assert page.evaluate("window.early") == "Hello, early!"
+
+
+def test_a_removed_or_reloaded_frame_fails_closed_until_the_page_reloads(
+    browser: Browser, hooked: Served
+) -> None:
+    page = open_page(browser, hooked.urls["main"])
+    record = """() => {
+        window.sentFrames = [];
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+            window.sentFrames.push(data);
+            return send.call(this, data);
+        };
+    }"""
+    page.evaluate(record)
+    # A call waiting on the hook when the frame goes is rejected at once, not left to time out.
+    result = page.evaluate(
+        """() => {
+            const { invoke } = window.__APP__.core;
+            const waiting = invoke('echo', { value: 'never' }, { timeoutMs: 60000 })
+                .then(() => 'resolved', (e) => [e.code, e.message]);
+            document.querySelector('iframe').remove();
+            return waiting;
+        }"""
+    )
+    assert result[0] == "blocked" and "removed" in result[1] and "Reload the page" in result[1]
+    after = outcome(page, "greet", {"name": "x"})
+    assert after["code"] == "blocked" and "'greet'" in after["message"]
+    assert page.evaluate("window.sentFrames") == [], "nothing may go out in plaintext"
+    # Reloading the page brings a new frame and key.
+    page.reload()
+    page.wait_for_function("window.__APP__ !== undefined")
+    assert page.evaluate(INVOKE, ["greet", {"name": "back"}]) == "Hello, back!"
+    # Reloading (or navigating) the frame itself fails closed too.
+    page.evaluate(record)
+    reloaded = page.evaluate(
+        """() => new Promise((resolve) => {
+            const frame = document.querySelector('iframe');
+            frame.addEventListener('load', () => resolve(
+                window.__APP__.core.invoke('greet', { name: 'x' }).then(() => 'resolved',
+                    (e) => [e.code, e.message])));
+            frame.src = frame.src;
+        })"""
+    )
+    assert reloaded[0] == "blocked" and "Reload the page" in reloaded[1]
+    assert "reloaded" in reloaded[1] or "already used" in reloaded[1]
+    assert page.evaluate("window.sentFrames") == []
+
+
+# ---- the hooks that ship as examples -----------------------------------------------------------
+
+
+def examples_app(app_dir: Path, example: str | None) -> Path:
+    """The demo under isolation with one of dist-isolation/examples/ as its hook (or the demo's
+    own hook when ``example`` is None), as they stand."""
+    config = isolation_config(app_dir)
+    if example is not None:
+        (app_dir / "dist-isolation" / "index.html").write_text(
+            f'<!doctype html><html><head><script src="examples/{example}.js"></script>'
+            "</head><body></body></html>"
+        )
+    return config
+
+
+@pytest.fixture
+def example(request: pytest.FixtureRequest, app_dir: Path) -> Iterator[tuple[str, Served]]:
+    name = request.param
+    served = serve(examples_app(app_dir, name), windows=2)
+    yield name, served
+    served.stop()
+
+
+def deleting(page: Page, item: int, answer: str) -> tuple[Any, list[str]]:
+    """Invoke delete_item, answering the hook's confirm() dialog with ``answer``."""
+    messages: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        messages.append(dialog.message)
+        dialog.accept() if answer == "accept" else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        return outcome(page, "delete_item", {"id": item}), messages
+    finally:
+        page.remove_listener("dialog", on_dialog)
+
+
+@pytest.mark.parametrize("example", ["passthrough", "comprehensive", "validation"], indirect=True)
+def test_the_seed_examples_run_as_they_stand(browser: Browser, example: tuple[str, Served]) -> None:
+    name, served = example
+    page = open_page(browser, served.urls["main"])
+    assert page.evaluate(INVOKE, ["greet", {"name": name}]) == f"Hello, {name}!"
+    if name == "passthrough":
+        assert outcome(page, "process_data", {"input": "x"}) == {"value": "Processed: x"}
+        secret = outcome(page, "read_file", {"path": "frontend/secret/key.txt"})
+        assert secret["code"] == "forbidden"  # the capability's deny, not the hook
+    elif name == "comprehensive":
+        assert page.evaluate(INVOKE, ["read_config", {}])["theme"] == "light"
+        saved = page.evaluate(INVOKE, ["save_settings", {"settings": {"theme": "dark"}}])
+        assert saved["theme"] == "dark"
+        for cmd, args in (
+            ("process_data", {"input": "x"}),
+            ("echo", {"value": 1}),
+            ("greet", {"name": "x", "path": "/etc/passwd"}),
+        ):
+            assert outcome(page, cmd, args)["code"] == "blocked", cmd
+    else:
+        outside = outcome(page, "read_file", {"path": "frontend/hello.txt"})
+        assert outside["code"] == "blocked" and "'read_file'" in outside["message"]
+        # Allowed by the hook; the capability's scope has the last word.
+        allowed = outcome(page, "read_file", {"path": "/allowed/directory/notes.txt"})
+        assert allowed["code"] == "forbidden"
+        dismissed, asked = deleting(page, 1, "dismiss")
+        assert dismissed["code"] == "blocked"
+        assert asked == ["Are you sure you want to delete this item?"]
+        accepted, _ = deleting(page, 1, "accept")
+        assert accepted == {"value": {"deleted": 1, "name": "Apples"}}
+
+
+def test_the_demo_hook(browser: Browser, app_dir: Path) -> None:
+    served = serve(examples_app(app_dir, None), windows=2)
+    try:
+        page = open_page(browser, served.urls["main"])
+        assert page.evaluate(INVOKE, ["greet", {"name": "demo"}]) == "Hello, demo!"
+        assert page.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}]).strip()
+        secret = outcome(page, "read_file", {"path": "frontend/secret/key.txt"})
+        assert secret["code"] == "blocked"
+        kept, asked = deleting(page, 2, "dismiss")
+        assert kept["code"] == "blocked" and asked and "Delete item 2?" in asked[0]
+        deleted, _ = deleting(page, 2, "accept")
+        assert deleted == {"value": {"deleted": 2, "name": "Pears"}}
+    finally:
+        served.stop()
+
+
+def test_the_shipped_examples_are_the_seed_examples() -> None:
+    seed = ROOT.parent / "shared" / "seed" / "isolation-examples"
+    if not seed.is_dir():
+        pytest.skip("the seed document is not beside this checkout")
+    examples = ROOT / "dist-isolation" / "examples"
+    for name in ("passthrough.js", "comprehensive.js"):
+        assert (examples / name).read_text() == (seed / name).read_text(), name
+
+
+def test_a_broken_isolation_app_blocks_every_call_and_says_why(
+    browser: Browser, app_dir: Path
+) -> None:
+    config = isolation_config(app_dir)
+    (app_dir / "dist-isolation" / "index.html").write_text(
+        '<!doctype html><script src="hook.js"></script>'
+    )
+    served = serve(config, windows=2)
+    try:
+        page = open_page(browser, served.urls["main"])
+        result = outcome(page, "greet", {"name": "x"})
+        assert result["code"] == "blocked"
+        assert "'hook.js', which is not a file" in result["message"]
+        assert any("hook.js" in line and "blocked" in line for line in served.log)
+    finally:
+        served.stop()
+    (app_dir / "dist-isolation" / "index.html").write_text("<!doctype html><p>no hook</p>")
+    served = serve(config, windows=2)
+    try:
+        page = open_page(browser, served.urls["main"])
+        result = outcome(page, "greet", {"name": "x"})
+        assert result["code"] == "blocked" and "defines no hook" in result["message"]
+    finally:
+        served.stop()

@@ -1,0 +1,323 @@
+"""Security properties 2 and 3 against the core itself, over real sockets, without a browser.
+
+A test here plays the isolation frame: it fetches a page's frame the way the frame is fetched,
+takes the key out of it, and seals messages in the documented format. That lets it forge every
+message a hostile page could, and some only a key holder could, and see what the core does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from tests.conftest import Served, serve
+
+from .conftest import ALL_DEMO
+from .raw import Launched, call, connect, launch
+
+FRAME_HEADERS = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-site"}
+
+
+def isolation_config(
+    app_dir: Path, hook: str | None = None, hook_timeout_ms: int | None = None, **ipc: int
+) -> Path:
+    """The demo with windows "main" and "other" (both may do everything) under isolation;
+    ``hook`` replaces the isolation app's index.js."""
+    path = app_dir / "app.conf.json"
+    config = json.loads(path.read_text())
+    config["app"]["windows"] = [
+        {"label": "main", "title": "Main", "url": "index.html"},
+        {"label": "other", "title": "Other", "url": "index.html"},
+    ]
+    options: dict[str, Any] = {"dir": "dist-isolation"}
+    if hook_timeout_ms is not None:
+        options["hookTimeoutMs"] = hook_timeout_ms
+    config["app"]["security"] = {
+        "pattern": {"use": "isolation", "options": options},
+        "capabilities": [
+            {"identifier": "all", "windows": ["main", "other"], "permissions": ALL_DEMO}
+        ],
+    }
+    if ipc:
+        config["app"]["ipc"] = ipc
+    path.write_text(json.dumps(config))
+    if hook is not None:
+        (app_dir / "dist-isolation" / "index.js").write_text(hook)
+    return path
+
+
+@pytest.fixture
+def served(app_dir: Path) -> Iterator[Served]:
+    served = serve(isolation_config(app_dir), windows=2)
+    yield served
+    served.stop()
+
+
+def boot_of(html: str) -> dict[str, Any]:
+    match = re.search(r'"isolation":(\{[^}]*\})', html)
+    assert match, "the page carries no isolation boot data"
+    boot: dict[str, Any] = json.loads(match.group(1))
+    return boot
+
+
+@dataclass
+class FramePlayer:
+    """A window document as seen from its isolation frame: it holds the document's key."""
+
+    page: Launched
+    kid: str
+    key: bytes
+    seq: int = 0
+    ids: Iterator[int] = field(default_factory=lambda: iter(range(1, 1 << 30)))
+
+    def seal(self, message: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """Seal ``message`` alone, as the frame does."""
+        return self.seal_group([message], **options)[0]
+
+    def seal_group(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        seq: int | None = None,
+        kid: str | None = None,
+        plaintext: bytes | None = None,
+    ) -> list[dict[str, Any]]:
+        """Seal ``messages`` together under the next number (or ``seq``); return the envelope of
+        each, the first with the ciphertext."""
+        if seq is None:
+            seq, self.seq = self.seq, self.seq + 1
+        group = [{"id": next(self.ids), **message} for message in messages]
+        body = plaintext if plaintext is not None else b"J" + orjson.dumps(group)
+        nonce = b"\0\0\0\0" + seq.to_bytes(8, "big")
+        aad = f"app-isolation/1 {kid or self.kid} {seq}".encode()
+        ct = base64.b64encode(AESGCM(self.key).encrypt(nonce, body, aad)).decode()
+        envelopes = [
+            {"id": message["id"], "kind": "sealed", "kid": self.kid, "seq": seq}
+            for message in group
+        ]
+        envelopes[0]["ct"] = ct
+        return envelopes
+
+
+async def fetch_frame(url: str, headers: dict[str, str]) -> tuple[int, str, dict[str, str]]:
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as response:
+        return response.status, await response.text(), dict(response.headers)
+
+
+async def play(page: Launched) -> FramePlayer:
+    boot = boot_of(page.html)
+    status, html, _ = await fetch_frame(boot["frame"], FRAME_HEADERS)
+    assert status == 200, html
+    key = re.search(r'"key":"([^"]+)"', html)
+    assert key, "the frame page carries no key"
+    return FramePlayer(page, boot["kid"], base64.b64decode(key.group(1)))
+
+
+async def reload(page: Launched) -> Launched:
+    """The same window's page loaded again: a new ticket and a new key."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            page.origin + "/index.html",
+            headers={"Cookie": page.cookie, "Sec-Fetch-Dest": "document"},
+        ) as response,
+    ):
+        html = await response.text()
+    return Launched(page.origin, page.cookie, re.search(r'"ticket":"([^"]+)"', html)[1], html)
+
+
+def refusal(reply: dict[str, Any]) -> str:
+    assert reply.get("ok") is not True and reply["error"]["code"] == "protocol", reply
+    return str(reply["error"]["message"])
+
+
+GREET = {"kind": "invoke", "cmd": "greet", "args": {"name": "sealed"}}
+
+
+async def test_the_frame_page_is_served_once_and_only_as_a_frame(served: Served) -> None:
+    page = await launch(served.urls["main"])
+    boot = boot_of(page.html)
+    url = boot["frame"]
+    assert not url.startswith(page.origin), "the frame must come from another origin"
+    # Asked for as anything but the app's own frame, it is refused and the link is not spent.
+    for headers in (
+        {},
+        {"Sec-Fetch-Dest": "document", "Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Dest": "empty", "Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Dest": "script", "Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"},
+        {**FRAME_HEADERS, "Host": "localhost"},
+    ):
+        status, text, _ = await fetch_frame(url, headers)
+        assert status in (403, 421), (headers, status)
+        assert '"key"' not in text
+    status, html, headers = await fetch_frame(url, FRAME_HEADERS)
+    assert status == 200
+    key = re.search(r'"key":"([^"]+)"', html)
+    assert key and len(base64.b64decode(key.group(1))) == 32
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp
+    assert f"frame-ancestors {page.origin}" in csp
+    assert "sandbox allow-scripts allow-modals" in csp
+    assert re.search(r"script-src 'nonce-[^']+'$|script-src 'nonce-[^']+';", csp)
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+    assert "Access-Control-Allow-Origin" not in headers
+    # The second request fails, and carries no key.
+    status, again, _ = await fetch_frame(url, FRAME_HEADERS)
+    assert status == 403 and '"key"' not in again and "already used" in again
+    # The page itself never holds the key, and the next page gets a new key and frame.
+    assert key.group(1) not in page.html
+    assert boot["kid"] in page.html
+    second = await reload(page)
+    assert boot_of(second.html)["kid"] != boot["kid"]
+    assert boot_of(second.html)["frame"] != url
+
+
+async def test_sealed_messages_open_in_sequence_and_once(served: Served) -> None:
+    frame = await play(await launch(served.urls["main"]))
+    http, ws = await connect(frame.page)
+    try:
+        first = frame.seal(GREET)
+        assert (await call(ws, first))["value"] == "Hello, sealed!"
+        # Replayed: the same message again.
+        assert "No sealed message for call" in refusal(await call(ws, first))
+        # Reordered: number 2 before number 1. Neither is lost by the attempt.
+        one, two = frame.seal(GREET), frame.seal(GREET)
+        assert "number 2 arrived where number 1 was due" in refusal(await call(ws, two))
+        assert (await call(ws, one))["ok"] is True
+        assert (await call(ws, two))["ok"] is True
+        # Tampered: one bit of the ciphertext flipped; then the real one still opens.
+        sealed = frame.seal(GREET)
+        ct = bytearray(base64.b64decode(sealed["ct"]))
+        ct[3] ^= 1
+        forged = {**sealed, "ct": base64.b64encode(bytes(ct)).decode()}
+        assert "did not decrypt" in refusal(await call(ws, forged))
+        assert (await call(ws, sealed))["ok"] is True
+        # The sequence number is authenticated: the right ciphertext under another number fails.
+        sealed = frame.seal(GREET)
+        assert "was due" in refusal(await call(ws, {**sealed, "seq": sealed["seq"] + 1}))
+        # Re-targeted: a ciphertext sent with another call's id. The id is inside it, so the
+        # message stays due for its own call.
+        retargeted = {**sealed, "id": sealed["id"] + 1000}
+        assert "No sealed message for call" in refusal(await call(ws, retargeted))
+        assert (await call(ws, sealed))["ok"] is True
+        # A key holder could still not slip an empty message through.
+        for empty in (b"", b"J", b"J[]", b"J{}", b"J[{}]", b"B", b"B\0\0\0\0"):
+            refusal(await call(ws, frame.seal(GREET, plaintext=empty)))
+        # And legitimate calls go on.
+        assert (await call(ws, frame.seal(GREET)))["value"] == "Hello, sealed!"
+    finally:
+        await http.close()
+
+
+async def test_a_group_sealed_together_is_handed_out_in_order_and_once(served: Served) -> None:
+    frame = await play(await launch(served.urls["main"]))
+    http, ws = await connect(frame.page)
+    try:
+        a, b, c = frame.seal_group([GREET, GREET, GREET])
+        assert "ct" in a and "ct" not in b and "ct" not in c
+        assert "was due" in refusal(await call(ws, b))  # before its group was opened
+        assert (await call(ws, a))["ok"] is True
+        assert "No sealed message for call" in refusal(await call(ws, c))  # skips b
+        assert "No sealed message for call" in refusal(await call(ws, {**b, "id": c["id"]}))
+        assert (await call(ws, b))["ok"] is True
+        assert "No sealed message for call" in refusal(await call(ws, b))  # replayed
+        # The next group cannot open while a message of this one is held back.
+        d, e = frame.seal_group([GREET, GREET])
+        assert "still due" in refusal(await call(ws, d))
+        assert (await call(ws, c))["ok"] is True
+        assert (await call(ws, d))["ok"] is True
+        assert (await call(ws, e))["value"] == "Hello, sealed!"
+        # An envelope without a ciphertext, when nothing is due, gets nothing.
+        assert refusal(await call(ws, {**e, "id": 4242}))
+        assert refusal(await call(ws, {**e, "id": 4243, "seq": e["seq"] + 1}))
+    finally:
+        await http.close()
+
+
+async def test_plain_and_empty_messages_are_refused_whatever_the_arity(served: Served) -> None:
+    frame = await play(await launch(served.urls["main"]))
+    http, ws = await connect(frame.page)
+    try:
+        plain = [
+            {"id": 1, "kind": "invoke", "cmd": "read_config", "args": {}},
+            {"id": 2, "kind": "invoke", "cmd": "read_config"},
+            {"id": 3, "kind": "invoke", "cmd": "delete_item", "args": {"id": 1}},
+            {"id": 4, "kind": "emit", "event": "ping", "payload": 1},
+            {"id": 5, "kind": "listen", "event": "clock"},
+            {"id": 6},
+            {"id": 7, "kind": "sealed"},
+            {"id": 8, "kind": "sealed", "kid": frame.kid, "seq": 0},
+            {"id": 9, "kind": "sealed", "kid": frame.kid, "seq": 0, "ct": ""},
+            {"id": 10, "kind": "sealed", "kid": frame.kid, "seq": 0, "ct": "not base64!"},
+            {"id": 11, "kind": "sealed", "kid": frame.kid, "seq": 0, "ct": None},
+            {"id": 12, "kind": "sealed", "kid": "unknown", "seq": 0, "ct": "AAAA"},
+            {"id": 13, "kind": "sealed", "seq": 0, "ct": "AAAA"},
+            {"id": 14, "kind": "sealed", "kid": frame.kid, "seq": "0", "ct": "AAAA"},
+            {
+                "id": 15,
+                "kind": "sealed",
+                "kid": frame.kid,
+                "seq": 0,
+                "ct": base64.b64encode(b"\0" * 16).decode(),
+            },
+        ]
+        for message in plain:
+            reply = await call(ws, message)
+            assert reply["id"] == message["id"]
+            refusal(reply)
+        assert "accepts only messages sealed" in refusal(await call(ws, plain[0]))
+        # Nothing ran, and the sequence is where it was: the first sealed message is number 0.
+        items = await call(ws, frame.seal({"kind": "invoke", "cmd": "list_items", "args": {}}))
+        assert {"id": 1, "name": "Apples"} in items["value"]
+        # A message sealed around another sealed one is refused too.
+        nested = frame.seal({"kind": "sealed", "kid": frame.kid, "seq": 5, "ct": "AAAA"})
+        assert refusal(await call(ws, nested))
+    finally:
+        await http.close()
+
+
+async def test_a_key_serves_only_its_own_window_page_and_connection(served: Served) -> None:
+    main = await play(await launch(served.urls["main"]))
+    other = await play(await launch(served.urls["other"]))
+    main_http, main_ws = await connect(main.page)
+    hello = json.loads((await main_ws.receive(timeout=10)).data)[0]
+    other_http, other_ws = await connect(other.page)
+    try:
+        # Another window's ciphertext, on this window's connection.
+        stolen = main.seal(GREET)
+        assert "another window" in refusal(await call(other_ws, stolen))
+        # ... and passed off as this window's own (its kid): it does not decrypt.
+        assert "did not decrypt" in refusal(await call(other_ws, {**stolen, "kid": other.kid}))
+        assert (await call(main_ws, stolen))["ok"] is True
+        assert (await call(other_ws, other.seal(GREET)))["ok"] is True
+        # A second page of the same window has its own key; neither connection takes the other's.
+        again = await play(await reload(main.page))
+        again_http, again_ws = await connect(again.page)
+        try:
+            lent = main.seal(GREET)
+            assert "in use by another connection" in refusal(await call(again_ws, lent))
+            assert (await call(again_ws, again.seal(GREET)))["ok"] is True
+            assert "bound to another page" in refusal(await call(main_ws, again.seal(GREET)))
+        finally:
+            await again_http.close()
+        # After a drop, the page's reconnection (with its resume ticket) carries on the sequence.
+        await main_ws.close()
+        await main_http.close()
+        main_http, main_ws = await connect(main.page, ticket=hello["resume"])
+        assert (await call(main_ws, lent))["ok"] is True
+        assert (await call(main_ws, main.seal(GREET)))["ok"] is True
+    finally:
+        await main_http.close()
+        await other_http.close()

@@ -1,0 +1,134 @@
+"""The isolation pattern in the real pywebview Qt window (offscreen), driven over CDP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Playwright
+
+from tests.window import open_window
+
+from .test_isolation_attacks import HOSTILE, INVOKE
+from .test_isolation_browser import examples_app
+
+pytestmark = pytest.mark.window
+
+OUTCOME = (
+    "([cmd, args]) => window.__APP__.core.invoke(cmd, args).then((v) => ({ value: v }), "
+    "(e) => ({ code: e.code, message: e.message }))"
+)
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    """A virtual X display. Qt WebEngine does not report JavaScript dialogs over CDP (nor take
+    Page.handleJavaScriptDialog), so the window's confirm() box is answered with a key press."""
+    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
+        pytest.skip("answering the real window's dialog needs Xvfb and xdotool (apt)")
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as numbers:
+        number = numbers.readline().strip()
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def answer_dialog(display: str, key: str) -> str:
+    """Wait for the window's JavaScript dialog, press ``key`` in it; return its title."""
+    env = {**os.environ, "DISPLAY": display}
+    found = subprocess.run(
+        ["xdotool", "search", "--sync", "--name", "^Javascript Confirm"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout.split()[0]
+    title = subprocess.run(
+        ["xdotool", "getwindowname", found], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    subprocess.run(
+        ["xdotool", "windowfocus", "--sync", found, "key", key], env=env, check=True, timeout=30
+    )
+    return title
+
+
+def test_the_demo_hook_and_its_confirm_dialog_in_the_real_window(
+    app_dir: Path, display: str, playwright: Playwright
+) -> None:
+    env = {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    with open_window(examples_app(app_dir, None), env=env, playwright=playwright) as window:
+        page = window.page("main")
+        assert page.evaluate(INVOKE, ["greet", {"name": "Qt"}]) == "Hello, Qt!"
+        secret = page.evaluate(OUTCOME, ["read_file", {"path": "frontend/secret/key.txt"}])
+        assert secret["code"] == "blocked"
+        start = (
+            "(id) => { window.deleting = window.__APP__.core.invoke('delete_item', { id })"
+            ".then((v) => ({ value: v }), (e) => ({ code: e.code })); }"
+        )
+        page.evaluate(start, 1)
+        assert "Javascript Confirm" in answer_dialog(display, "Escape")
+        assert page.evaluate("window.deleting") == {"code": "blocked"}
+        page.evaluate(start, 1)
+        answer_dialog(display, "Return")
+        assert page.evaluate("window.deleting") == {"value": {"deleted": 1, "name": "Apples"}}
+        assert 1 not in [item["id"] for item in page.evaluate(INVOKE, ["list_items", {}])]
+
+
+def test_a_hostile_script_in_the_real_window_gets_around_nothing(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    with open_window(examples_app(app_dir, None), playwright=playwright) as window:
+        page = window.page("main")
+        page.evaluate(HOSTILE)
+        assert page.evaluate(INVOKE, ["greet", {"name": "first"}]) == "Hello, first!"
+        sealed = page.evaluate("window.hostile.sealed()[0]")
+        other = window.page("other")
+        other.evaluate(HOSTILE)
+        other.evaluate(INVOKE, ["greet", {"name": "other"}])
+        stolen = other.evaluate("window.hostile.sealed()[0]")
+        attempts = [
+            {"id": 900001, "kind": "invoke", "cmd": "delete_item", "args": {"id": 2}},
+            {"id": 900002, "kind": "invoke", "cmd": "read_config"},
+            {"id": 900003},
+            {
+                "id": 900004,
+                "kind": "sealed",
+                "kid": sealed["kid"],
+                "seq": sealed["seq"] + 1,
+                "ct": "",
+            },
+            sealed,
+            {**sealed, "id": 900005},
+            {**stolen, "id": 900006},
+        ]
+        replies = page.evaluate("(m) => window.hostile.send(m)", attempts)
+        assert [r["error"]["code"] for r in replies] == ["protocol"] * len(attempts), replies
+        assert 2 in [item["id"] for item in page.evaluate(INVOKE, ["list_items", {}])]
+        frame = page.evaluate(
+            """() => { const f = document.querySelector('iframe');
+                       let document_ = 'readable';
+                       try { f.contentWindow.document; } catch (e) { document_ = e.name; }
+                       return [f.contentDocument === null, document_]; }"""
+        )
+        assert frame == [True, "SecurityError"]
+        removed = page.evaluate(
+            """() => { document.querySelector('iframe').remove();
+                       return window.__APP__.core.invoke('greet', { name: 'x' })
+                           .catch((e) => e.code); }"""
+        )
+        assert removed == "blocked"
+        assert other.evaluate(INVOKE, ["greet", {"name": "still"}]) == "Hello, still!"

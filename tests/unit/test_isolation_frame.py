@@ -1,0 +1,152 @@
+"""The isolation frame's page and keys, as pure functions (real files, real AES-GCM)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from app.core.acl.origin import Origin
+from app.core.errors import ProtocolError
+from app.core.isolation.keys import KeyRing, associated_data, nonce
+from app.core.isolation.page import failure, render, security_headers
+
+LOCAL = Origin("local", "http://127.0.0.1:5000")
+
+
+def write_app(folder: Path, html: str, scripts: dict[str, str]) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "index.html").write_text(html)
+    for name, code in scripts.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code)
+    return folder
+
+
+def scripts_of(html: bytes) -> list[tuple[str, str]]:
+    return re.findall(r'<script nonce="([^"]+)">(.*?)</script>', html.decode(), re.S)
+
+
+def test_every_script_is_inlined_with_the_nonce_after_the_shell_runtime(tmp_path: Path) -> None:
+    folder = write_app(
+        tmp_path / "iso",
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<script src="./lib/a.js?v=1"></script></head>'
+        '<body><script>window.inline = 1;</script><script defer src="hook.js"></script>'
+        '<!-- <script src="old.js"></script> --></body>',
+        {
+            "lib/a.js": "window.a = '</script><b>';",
+            "hook.js": "window.__ISOLATION_HOOK__ = (p) => p;",
+        },
+    )
+    page = render(folder, {"key": "S0VZ", "kid": "k"})
+    assert page.problems == []
+    found = scripts_of(page.html)
+    assert {nonce for nonce, _ in found} == {page.nonce}
+    bodies = [body for _, body in found]
+    assert bodies[0].startswith("(function (config, wire)") and '"kid":"k"' in bodies[0]
+    assert bodies[1] == "window.a = '<\\/script><b>';"  # cannot end its element early
+    assert bodies[2:] == ["window.inline = 1;", "window.__ISOLATION_HOOK__ = (p) => p;"]
+    assert b'src="./lib' not in page.html and b'src="hook' not in page.html
+    assert b'<!-- <script src="old.js"></script> -->' in page.html
+
+
+def test_what_cannot_run_in_the_frame_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "outside.js").write_text("window.x = 1;")
+    folder = write_app(
+        tmp_path / "iso",
+        '<script src="missing.js"></script><script src="../outside.js"></script>'
+        '<script type="module" src="hook.js"></script>',
+        {"hook.js": "export {};"},
+    )
+    page = render(folder, {"key": "S0VZ"})
+    assert len(page.problems) == 3
+    assert "'missing.js'" in page.problems[0] and "'../outside.js'" in page.problems[1]
+    assert "module" in page.problems[2]
+    config = json.loads(re.search(rb"\)\((\{.*?\}), \(", page.html).group(1))
+    assert config["problems"] == page.problems
+    assert b"window.x" not in page.html and b"export" not in page.html
+
+
+def test_the_failure_page_says_why_and_holds_no_key() -> None:
+    page = failure("the link was used")
+    assert b'"failed":"the link was used"' in page.html and b'"key"' not in page.html
+
+
+def test_frame_headers_are_strict() -> None:
+    headers = security_headers("N", "http://127.0.0.1:5000")
+    csp = headers["Content-Security-Policy"]
+    assert csp.startswith("default-src 'none'; script-src 'nonce-N'")
+    assert "frame-ancestors http://127.0.0.1:5000" in csp
+    assert "sandbox allow-scripts allow-modals" in csp
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+
+
+def seal(key: bytes, kid: str, seq: int, plaintext: bytes) -> bytes:
+    return AESGCM(key).encrypt(nonce(seq), plaintext, associated_data(kid, seq))
+
+
+def test_a_key_is_fresh_per_document_and_its_frame_is_served_once() -> None:
+    ring = KeyRing()
+    first, token = ring.mint("main", LOCAL)
+    second, _ = ring.mint("main", LOCAL)
+    assert first.kid != second.kid
+    spent = ring.spend_frame(token)
+    assert spent is not None
+    key, secret = spent
+    assert key is first and len(base64.b64decode(secret)) == 32
+    assert first.secret is None, "the core forgets the raw key once the frame has it"
+    assert ring.spend_frame(token) is None
+    assert ring.spend_frame("not a token") is None
+    assert base64.b64decode(secret) != second.secret
+
+
+def test_messages_open_only_in_sequence_untampered_and_under_their_key() -> None:
+    ring = KeyRing()
+    key, token = ring.mint("main", LOCAL)
+    spent = ring.spend_frame(token)
+    assert spent is not None
+    raw = base64.b64decode(spent[1])
+    assert key.open(0, seal(raw, key.kid, 0, b"zero")) == b"zero"
+    with pytest.raises(ProtocolError, match="number 0 arrived where number 1 was due"):
+        key.open(0, seal(raw, key.kid, 0, b"zero"))
+    with pytest.raises(ProtocolError, match="number 2 arrived"):
+        key.open(2, seal(raw, key.kid, 2, b"two"))
+    tampered = bytearray(seal(raw, key.kid, 1, b"one"))
+    tampered[0] ^= 0x80
+    for bad in (
+        bytes(tampered),
+        b"",
+        seal(raw, "another kid", 1, b"one"),
+        seal(AESGCM.generate_key(256), key.kid, 1, b"one"),
+    ):
+        with pytest.raises(ProtocolError, match="did not decrypt"):
+            key.open(1, bad)
+    # None of the failures used up number 1.
+    assert key.open(1, seal(raw, key.kid, 1, b"one")) == b"one"
+
+
+def test_a_group_is_handed_out_in_order_once_and_blocks_the_next_until_done() -> None:
+    ring = KeyRing()
+    key, token = ring.mint("main", LOCAL)
+    spent = ring.spend_frame(token)
+    assert spent is not None
+    raw = base64.b64decode(spent[1])
+    key.open(0, seal(raw, key.kid, 0, b"J[]"))
+    key.due.extend([{"id": 7}, {"id": 8}])
+    with pytest.raises(ProtocolError, match="No sealed message for call 8"):
+        key.claim(8, 0)
+    with pytest.raises(ProtocolError, match="number 1 arrived where number 1 was due"):
+        key.claim(7, 1)
+    assert key.claim(7, 0) == {"id": 7}
+    with pytest.raises(ProtocolError, match="still due"):
+        key.open(1, seal(raw, key.kid, 1, b"J[]"))
+    assert key.claim(8, 0) == {"id": 8}
+    with pytest.raises(ProtocolError, match="No sealed message for call 8"):
+        key.claim(8, 0)
+    assert key.open(1, seal(raw, key.kid, 1, b"next")) == b"next"
