@@ -24,7 +24,23 @@ function (boot) {
     return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
   }
 
+  // Whether a value holds binary data anywhere. Cheaper than a replacer on every key, so plain
+  // messages take JSON.stringify's fast path. Very deep (or circular) values take the slow one.
+  function hasBinary(value, depth) {
+    if (value === null || typeof value !== "object") return false;
+    if (isBinary(value)) return true;
+    if (depth > 64) return true;
+    if (Array.isArray(value)) {
+      for (const item of value) if (hasBinary(item, depth + 1)) return true;
+      return false;
+    }
+    if (typeof value.toJSON === "function") return false;
+    for (const key in value) if (hasBinary(value[key], depth + 1)) return true;
+    return false;
+  }
+
   function serialize(message) {
+    if (!hasBinary(message, 0)) return { json: JSON.stringify(message), blobs: [] };
     const blobs = [];
     // A Channel becomes its marker through its toJSON(), before the replacer sees it.
     const json = JSON.stringify(message, (key, value) => {
@@ -95,7 +111,6 @@ function (boot) {
     const call = pending.get(id);
     if (!call) return;           // settled already (timeout, or a second reply): ignore
     pending.delete(id);
-    clearTimeout(call.timer);
     if (ok) call.resolve(valueOrError);
     else call.reject(valueOrError);
   }
@@ -221,15 +236,41 @@ function (boot) {
   }
 
   // Every request, of any kind, goes through here and settles exactly once.
+  // One timer watches every call's deadline (a timer per call costs more than the call).
+  let sweepAt = Infinity;
+  let sweepTimer = null;
+
+  function armSweep(deadline) {
+    if (deadline >= sweepAt) return;
+    if (sweepTimer !== null) clearTimeout(sweepTimer);
+    sweepAt = deadline;
+    sweepTimer = setTimeout(sweep, Math.max(0, deadline - performance.now()));
+  }
+
+  function sweep() {
+    sweepTimer = null;
+    sweepAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, call] of [...pending]) {
+      if (call.deadline <= now) {
+        settle(id, false, fail("timeout", `'${call.what}' got no answer within ${call.limit} ms.`));
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (next !== Infinity) armSweep(next);
+  }
+
   function send(message, what, timeoutMs) {
     return new Promise((resolve, reject) => {
       if (lost) { reject(lost); return; }
       const id = nextId++;
       message.id = id;
       const limit = timeoutMs === undefined ? boot.timeoutMs : timeoutMs;
-      const timer = setTimeout(() => settle(id, false, fail("timeout",
-        `'${what}' got no answer within ${limit} ms.`)), limit);
-      pending.set(id, { resolve, reject, timer, what, sent: false });
+      const deadline = performance.now() + limit;
+      pending.set(id, { resolve, reject, deadline, limit, what, sent: false });
+      armSweep(deadline);
       let encoded;
       try { encoded = encode(message, what); } catch (err) { settle(id, false, err); return; }
       if (!isolation) { enqueue({ id, ...encoded }); return; }
