@@ -72,17 +72,13 @@ class _CoreThread(threading.Thread):
         self.join(timeout=10)
 
 
-_BLANK = "<!doctype html><html><body style='background:#f6f7fb'></body></html>"
-
-
-def open_native(app: App, config: WindowConfig, url: str | None) -> Any:
-    """Create the pywebview window of ``config`` at ``url`` (blank until it is given one)."""
+def open_native(app: App, config: WindowConfig, url: str) -> Any:
+    """Create the pywebview window of ``config`` at ``url`` (before or after ``start``)."""
     import webview
 
     window = webview.create_window(
         config.title or app.config.model.product_name,
         url=url,
-        html=_BLANK if url is None else None,
         width=config.width,
         height=config.height,
         resizable=config.resizable,
@@ -96,27 +92,18 @@ def open_native(app: App, config: WindowConfig, url: str | None) -> Any:
 
 
 def run_native(app: App, *, debug: bool = False) -> None:
-    # The core and the GUI start side by side: each window opens on a blank page and goes to
-    # its launch URL as soon as the core serves it.
+    # The core starts (and loads its transport) on its thread while this one loads the GUI
+    # toolkit. Opening windows blank and navigating later was measured slower: two page loads.
     core = _CoreThread(app)
     core.start()
     gui = prepare_environment()
     import webview
 
+    core.ready.wait()
+    if core.error is not None:
+        raise core.error
     for config in app.config.model.app.windows:
-        open_native(app, config, None)
-
-    def navigate() -> None:
-        core.ready.wait()
-        if core.error is not None:
-            close_all()
-            return
-        for label, url in core.urls.items():
-            window = app.native_windows.get(label)
-            if window is not None:
-                # Navigating while pywebview still sets up the blank page breaks its own script.
-                window.events.loaded.wait(15)
-                window.load_url(url)
+        open_native(app, config, core.urls[config.label])
 
     def close_all(*_: Any) -> None:
         for window in list(app.native_windows.values()):
@@ -132,9 +119,7 @@ def run_native(app: App, *, debug: bool = False) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        webview.start(navigate, gui=gui, debug=debug, private_mode=True)
+        webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
         app.native_windows.clear()
         core.shutdown()
-    if core.error is not None:
-        raise core.error
