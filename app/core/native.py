@@ -88,7 +88,30 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         raise RuntimeError(f"pywebview could not create window {config.label!r}")
     app.native_windows[config.label] = window
     window.events.closed += lambda *_: app.native_windows.pop(config.label, None)
+    window.events.loaded += lambda: _on_loaded(app, config.label, window)
     return window
+
+
+def _on_loaded(app: App, label: str, window: Any) -> None:
+    """A page finished loading in ``window`` (on a thread of pywebview's): if it is a page from
+    elsewhere that a capability names, run the core's runtime in it, with a ticket of its own."""
+    core = app.core
+    if core is None or core.loop is None:
+        return
+    url = window.get_current_url()
+    if not url:
+        return
+
+    async def script() -> bytes | None:
+        return core.server.remote_script(label, url)
+
+    try:
+        runtime = asyncio.run_coroutine_threadsafe(script(), core.loop).result(timeout=10)
+    except Exception:
+        log.exception("could not prepare the runtime for %s in window %s", url, label)
+        return
+    if runtime is not None:
+        window.run_js(runtime.decode())
 
 
 def run_native(app: App, *, debug: bool = False) -> None:

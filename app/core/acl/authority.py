@@ -18,7 +18,7 @@ from .compiled import compile_capability
 from .context import Context, build_context
 from .explain import explain
 from .model import current_platform
-from .origin import Caller
+from .origin import Caller, Origin
 from .permissions import EVENT_PERMISSIONS, PermissionSets, required_permission
 from .scope import Scope
 
@@ -65,6 +65,10 @@ class Authority:
             if len(self._contexts) > self._cache_size:
                 self._contexts.popitem(last=False)
         return context
+
+    def covers(self, window: str, origin: Origin) -> bool:
+        """Whether any capability applies to pages at ``origin`` in window ``window``."""
+        return bool(self.context(Caller(window, origin)).capabilities)
 
     def authorize(self, caller: Caller, kind: str, name: str, *, has_target: bool = False) -> Scope:
         """Return the scope of an allowed request; raise ``Forbidden`` saying why not."""

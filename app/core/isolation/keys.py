@@ -134,6 +134,11 @@ class KeyRing:
         self._frames[token] = _Frame(key.kid, time.monotonic() + FRAME_TTL)
         return key, token
 
+    def frame_key(self, token: str) -> DocumentKey | None:
+        """The key a frame token is for, without spending the token."""
+        frame = self._frames.get(token)
+        return self._keys.get(frame.kid) if frame is not None else None
+
     def spend_frame(self, token: str) -> tuple[DocumentKey, str] | None:
         """The key behind a frame token and its raw bytes (base64), once; ``None`` after."""
         frame = self._frames.pop(token, None)

@@ -2,7 +2,8 @@
 
 The frame page carries the document's key, so it is served under tight conditions: to the
 ``Host`` of this listener only, as an ``<iframe>`` only (``Sec-Fetch-Dest``), from the app's own
-site only (``Sec-Fetch-Site``), and once per token. A request that fails a condition does not
+site only (``Sec-Fetch-Site``; a remote page that a capability names is another site), and once
+per token. A request that fails a condition does not
 spend the token, so a script that tries to fetch the page cannot take it from the real frame.
 Nothing here is readable cross-origin: no CORS headers, and ``Cross-Origin-Resource-Policy``.
 """
@@ -25,6 +26,7 @@ log = logging.getLogger("app.core.isolation")
 
 HOST = "127.0.0.1"
 SITES = ("same-site", "same-origin")
+REMOTE_SITES = ("cross-site", *SITES)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,11 @@ def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
             return _refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
         dest = request.headers.get("Sec-Fetch-Dest")
         site = request.headers.get("Sec-Fetch-Site")
-        if dest != "iframe" or site not in SITES:
+        # A remote page a capability names is another site; its frame's CSP (frame-ancestors)
+        # still lets only that page's origin embed it.
+        wanted = keys.frame_key(request.match_info["token"])
+        sites = REMOTE_SITES if wanted and wanted.origin.kind == "remote" else SITES
+        if dest != "iframe" or site not in sites:
             return _refuse(
                 403,
                 f"The isolation frame is served only as a frame of the app's own pages "

@@ -2,6 +2,8 @@ function (boot) {
   "use strict";
   // The page's side of the IPC core. The shell inlines this into every page it serves, called
   // with that page's boot data; it defines window.__APP__ and owns the page's one WebSocket.
+  // A remote page that a capability names gets it too, run by the native window once loaded.
+  if (Object.prototype.hasOwnProperty.call(window, "__APP__")) return;  // one runtime per page
 
   const BYTES_KEY = "$__b";
   const CHANNEL_KEY = "$__ch";
@@ -465,4 +467,7 @@ function (boot) {
   Object.defineProperty(window, "__APP__", { value: api, enumerable: false });
 
   connect(boot.ticket);
+  // Served pages have the API before their own scripts run. A remote page gets it after it
+  // loaded, so its scripts wait for this event (or check window.__APP__ first).
+  window.dispatchEvent(new Event("app:ready"));
 }

@@ -15,7 +15,8 @@ import re
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -46,6 +47,17 @@ def loopback_socket(port: int = 0) -> socket.socket:
     sock.bind((HOST, port))
     sock.setblocking(False)
     return sock
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, as browsers send it in ``Origin``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def refuse(status: int, reason: str) -> web.Response:
@@ -123,6 +135,42 @@ class Server:
         label = self.credentials.session_label(request.cookies.get(f"app_s{port}"))
         return label if label == self.labels.get(port) else None
 
+    def _boot(self, label: str, origin: Origin, port: int) -> dict[str, Any]:
+        """A document's boot data: who it is, and a fresh ticket (and isolation key) for it."""
+        isolation = self.core.isolation
+        ipc = self.core.config.model.app.ipc
+        return {
+            "label": label,
+            "ticket": self.credentials.issue_ticket(label, origin),
+            "ws": f"ws://{HOST}:{port}/__app__/ipc",
+            "timeoutMs": ipc.command_timeout_ms + 5000,
+            "maxMessageBytes": ipc.max_message_bytes,
+            "isolation": isolation.page_boot(label, origin) if isolation else None,
+        }
+
+    def remote_script(self, label: str, url: str) -> bytes | None:
+        """The runtime for a page from elsewhere that window ``label`` now shows, or ``None``.
+
+        Only a page that a capability of this window names in ``remote.urls`` gets it; the
+        caller (the native window) runs it in that page. Pages the core serves itself already
+        have their runtime, and pages that are not http(s) never get one.
+        """
+        page = origin_of(url)
+        ours = {f"http://{HOST}:{p}" for p in self.labels}
+        if self.core.isolation is not None:
+            ours.add(self.core.isolation.frame_origin)
+        if label not in self.labels.values() or page is None or page in ours:
+            return None
+        origin = Origin("remote", url)
+        if not self.core.authority.covers(label, origin):
+            log.info(
+                "window %s shows %s, which no capability names in remote.urls: it gets no IPC",
+                label, url,
+            )
+            return None
+        log.info("window %s shows %s: its capabilities' remote.urls name it, IPC is on", label, url)
+        return init_script(self._boot(label, origin, self.port_of(label)))
+
     # Routes ----------------------------------------------------------------------------------
 
     async def _launch(self, request: web.Request) -> web.StreamResponse:
@@ -153,15 +201,26 @@ class Server:
 
     async def _ipc(self, request: web.Request) -> web.StreamResponse:
         port = self.local_port(request)
-        expected_origin = f"http://{HOST}:{port}"
-        if request.headers.get("Origin") != expected_origin:
-            return refuse(403, f"IPC from origin {request.headers.get('Origin')!r} is refused.")
-        label = self._session_label(request)
-        if label is None:
-            return refuse(403, "IPC needs the window's session; open the window's launch URL.")
-        ticket = self.credentials.spend_ticket(request.query.get("ticket"))
-        if ticket is None or ticket.label != label:
-            return refuse(403, "IPC ticket missing, already used or expired; reload the page.")
+        label = self.labels[port]
+        sent_origin = request.headers.get("Origin")
+        if sent_origin == f"http://{HOST}:{port}":
+            # The window's own pages: the session cookie, and a ticket one of them was given.
+            if self._session_label(request) is None:
+                return refuse(403, "IPC needs the window's session; open the window's launch URL.")
+            ticket = self.credentials.spend_ticket(request.query.get("ticket"))
+            if ticket is None or ticket.label != label or ticket.origin.kind == "remote":
+                return refuse(403, "IPC ticket missing, already used or expired; reload the page.")
+        else:
+            # A page from elsewhere: only with the ticket the core put into it (remote_script),
+            # from the origin that ticket was made for. Its cookie is not sent cross-site.
+            ticket = self.credentials.spend_ticket(request.query.get("ticket"))
+            if (
+                ticket is None
+                or ticket.label != label
+                or ticket.origin.kind != "remote"
+                or origin_of(ticket.origin.url) != sent_origin
+            ):
+                return refuse(403, f"IPC from origin {sent_origin!r} is refused.")
         ws = web.WebSocketResponse(
             max_msg_size=self.core.config.model.app.ipc.max_message_bytes,
             heartbeat=None,
@@ -228,16 +287,7 @@ class Server:
                 body=html, content_type=content_type, headers={"Cache-Control": "no-store"}
             )
         nonce = secrets.token_urlsafe(16)
-        ws_url = f"ws://{HOST}:{port}/__app__/ipc"
-        isolation = self.core.isolation
-        boot = {
-            "label": label,
-            "ticket": self.credentials.issue_ticket(label, origin),
-            "ws": ws_url,
-            "timeoutMs": self.core.config.model.app.ipc.command_timeout_ms + 5000,
-            "maxMessageBytes": self.core.config.model.app.ipc.max_message_bytes,
-            "isolation": isolation.page_boot(label, origin) if isolation else None,
-        }
+        boot = self._boot(label, origin, port)
         script = b'<script nonce="' + nonce.encode() + b'">' + init_script(boot) + b"</script>"
         anchor = _HEAD.search(html) or _HTML.search(html)
         at = anchor.end() if anchor else 0
@@ -245,8 +295,8 @@ class Server:
         csp = build_csp(
             self.core.config.model.app.security.csp,
             nonce=nonce,
-            connect=[ws_url, *self.dev_sources],
-            frame=isolation.frame_origin if isolation else None,
+            connect=[boot["ws"], *self.dev_sources],
+            frame=self.core.isolation.frame_origin if self.core.isolation else None,
         )
         return web.Response(
             body=body,
