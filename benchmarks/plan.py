@@ -93,6 +93,8 @@ class Step:
     outputs: dict[str, str]
     """Figure key -> the field of the page's result that holds it."""
     binary: bool = False
+    variant: str | None = None
+    """Only subjects with this call variant have it (the shell's ``async`` command)."""
 
 
 def _key(text: str) -> str:
@@ -101,8 +103,15 @@ def _key(text: str) -> str:
 
 def steps(plan: Plan) -> list[Step]:
     """The page-side measurements of a run of ``plan``, in the order they are made."""
-    out = [Step({"kind": "latency", "calls": plan.latency_calls, "warmup": plan.warmup},
-                {"latency_p50": "p50", "latency_p99": "p99", "latency_mean": "mean"})]
+    out = [
+        Step({"kind": "latency", "calls": plan.latency_calls, "warmup": plan.warmup},
+             {"latency_p50": "p50", "latency_p99": "p99", "latency_mean": "mean"}),
+        # The same with an async command, which runs on the core's loop: the difference is
+        # what handing a sync command to a worker thread and back costs.
+        Step({"kind": "latency", "calls": plan.latency_calls, "warmup": plan.warmup,
+              "variant": "async"},
+             {"latency_async_p50": "p50", "latency_async_mean": "mean"}, variant="async"),
+    ]
     for n in plan.inflight:
         out.append(Step({"kind": "throughput", "inflight": n, "seconds": plan.throughput_seconds},
                         {f"calls_per_s_{n}": "rate"}))
@@ -131,6 +140,9 @@ def figures(plan: Plan) -> list[Figure]:
         Figure("latency_p50", "round trip p50", "ms", "lower", "latency"),
         Figure("latency_p99", "round trip p99", "ms", "lower", "latency"),
         Figure("latency_mean", "round trip mean", "ms", "lower", "latency"),
+        Figure("latency_async_p50", "round trip p50, async command", "ms", "lower", "latency"),
+        Figure("latency_async_mean", "round trip mean, async command", "ms", "lower",
+               "latency"),
     ]
     out += [Figure(f"calls_per_s_{n}", f"calls/s, {n} in flight", "calls/s", "higher",
                    "throughput") for n in plan.inflight]

@@ -37,6 +37,10 @@ async def _measure_page(page: Page, process: SubjectProcess, subject: Subject, p
             for key in step.outputs:
                 run.not_applicable[key] = f"{subject.title} has no binary values"
             continue
+        if step.variant is not None and step.variant not in subject.variants:
+            for key in step.outputs:
+                run.not_applicable[key] = f"{subject.title} has no {step.variant} variant"
+            continue
         label = " ".join(f"{k}={v}" for k, v in step.spec.items())
         started = time.monotonic()
         try:

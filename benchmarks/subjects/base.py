@@ -19,6 +19,8 @@ class Subject(ABC):
     title: str
     binary: bool
     """Whether it carries binary values (bytes / Uint8Array) at all."""
+    variants: tuple[str, ...] = ()
+    """Other ways its page can make the echo call (``window.__BENCH__`` adapters' variants)."""
     optional: bool = False
     """When it cannot even start (its first call never resolves), its column reads n/a."""
 

@@ -15,6 +15,7 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 class ShellSubject(Subject):
     binary = True
+    variants = ("async",)
 
     def __init__(self, pattern: str) -> None:
         self.name = pattern
