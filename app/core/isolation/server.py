@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from ..acl.origin import origin_of
 from .keys import KeyRing
 from .page import FramePage, failure, render, security_headers
 
@@ -79,8 +79,8 @@ def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
             log.warning("isolation frame refused: %s", reason)
             return _page_response(failure(reason), f"http://{HOST}:*", status=403)
         key, secret = spent
-        parts = urlsplit(key.origin.url)
-        frontend = f"{parts.scheme}://{parts.netloc}"
+        frontend = origin_of(key.origin.url)
+        assert frontend is not None, "keys are made for http(s) documents only"
         page = render(
             settings.directory,
             {

@@ -8,9 +8,10 @@ server's hot-reload socket connects to the dev server directly; the page's CSP a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import aiohttp
+
+from ..acl.origin import origin_of
 
 __all__ = ["DevProxy", "Fetched"]
 
@@ -41,8 +42,10 @@ class Fetched:
 class DevProxy:
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
-        parts = urlsplit(self.base)
-        self.origin = f"{parts.scheme}://{parts.netloc}"
+        origin = origin_of(self.base)
+        if origin is None:
+            raise ValueError(f"build.devUrl must be an http(s) URL, not {base_url!r}")
+        self.origin = origin
         self.socket_origin = self.origin.replace("http", "ws", 1)
         self._http: aiohttp.ClientSession | None = None
 

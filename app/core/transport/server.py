@@ -16,11 +16,10 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..acl.origin import Origin
+from ..acl.origin import Origin, origin_of
 from ..assets import API_FILES, init_script
 from .credentials import RESUME_TTL, Credentials
 from .csp import build_csp
@@ -47,17 +46,6 @@ def loopback_socket(port: int = 0) -> socket.socket:
     sock.bind((HOST, port))
     sock.setblocking(False)
     return sock
-
-
-def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]`` of an http(s) URL, as browsers send it in ``Origin``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def refuse(status: int, reason: str) -> web.Response:
