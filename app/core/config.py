@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from .acl.model import Capability
+from .acl.origin import origin_of
 from .errors import ConfigError
 from .models import ConfigModel
 
@@ -44,6 +45,15 @@ class WindowConfig(ConfigModel):
 class BuildConfig(ConfigModel):
     frontend_dist: str = "frontend"
     dev_url: str | None = None
+
+    @field_validator("dev_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and origin_of(url) is None:
+            raise ValueError(
+                f"an http:// or https:// URL such as http://localhost:5173, not {url!r}"
+            )
+        return url
 
 
 class BrownfieldPattern(ConfigModel):

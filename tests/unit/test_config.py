@@ -82,6 +82,16 @@ def test_duplicate_labels_and_missing_frontend_are_problems(write_config, tmp_pa
     assert info.value.problems[0][0] == "$.build.frontendDist"
 
 
+@pytest.mark.parametrize("url", ["localhost:5173", "ftp://example.com/", "http://", "/app"])
+def test_dev_url_must_be_an_http_url(write_config, url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"build": {"devUrl": url}}))
+    (where, what), *_ = info.value.problems
+    assert where == "$.build.devUrl"
+    assert "an http:// or https:// URL" in what and repr(url) in what
+    assert load_config(write_config({"build": {"devUrl": "http://localhost:5173/"}}))
+
+
 def test_bad_json_and_missing_file(write_config, tmp_path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(write_config(raw='{"app": '))
