@@ -206,27 +206,6 @@ def running(app_dir: Path) -> Iterator[Running]:
     app.close()
 
 
-def ticket_in(script: str) -> str:
-    match = re.search(r'"ticket":"([^"]+)"', script)
-    assert match is not None
-    return match.group(1)
-
-
-async def open_socket(
-    origin: str, local: str, ticket: str, cookie: str | None = None
-) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
-    headers = {"Origin": origin, **({"Cookie": cookie} if cookie else {})}
-    http = aiohttp.ClientSession()
-    try:
-        ws = await http.ws_connect(
-            local.replace("http:", "ws:") + f"/__app__/ipc?ticket={ticket}", headers=headers
-        )
-    except Exception:
-        await http.close()
-        raise
-    return http, ws
-
-
 def refused(error: Any) -> bool:
     return isinstance(error, aiohttp.WSServerHandshakeError) and error.status == 403
 
@@ -257,30 +236,30 @@ async def test_a_remote_ticket_works_only_from_its_origin_and_once(running: Runn
     def ticket() -> str:
         script = running.remote_script("main", page)
         assert script is not None
-        return ticket_in(script)
+        return raw.ticket_of(script)
 
     # From another origin, and from the window's own origin (even with its cookie): refused.
     for sent, cookie in [
-        ("https://evil.example.com", None),
-        ("http://docs.example.com", None),
-        ("null", None),
+        ("https://evil.example.com", ""),
+        ("http://docs.example.com", ""),
+        ("null", ""),
         (launched.origin, launched.cookie),
     ]:
         with pytest.raises(aiohttp.WSServerHandshakeError) as error:
-            await open_socket(sent, launched.origin, ticket(), cookie)
+            await raw.connect(launched, ticket=ticket(), origin=sent, cookie=cookie)
         assert refused(error.value), sent
     # A local page's ticket is no good from the remote origin either.
     with pytest.raises(aiohttp.WSServerHandshakeError) as error:
-        await open_socket(origin, launched.origin, launched.ticket)
+        await raw.connect(launched, origin=origin, cookie="")
     assert refused(error.value)
     # Another window's socket does not take this window's remote ticket.
     settings = await raw.launch(running.urls["settings"])
     with pytest.raises(aiohttp.WSServerHandshakeError) as error:
-        await open_socket(origin, settings.origin, ticket())
+        await raw.connect(settings, ticket=ticket(), origin=origin, cookie="")
     assert refused(error.value)
 
     good = ticket()
-    http, ws = await open_socket(origin, launched.origin, good)
+    http, ws = await raw.connect(launched, ticket=good, origin=origin, cookie="")
     try:
         greeted = await raw.call(
             ws, {"id": 1, "kind": "invoke", "cmd": "greet", "args": {"name": "r"}}
@@ -293,5 +272,5 @@ async def test_a_remote_ticket_works_only_from_its_origin_and_once(running: Runn
         await ws.close()
         await http.close()
     with pytest.raises(aiohttp.WSServerHandshakeError) as error:
-        await open_socket(origin, launched.origin, good)
+        await raw.connect(launched, ticket=good, origin=origin, cookie="")
     assert refused(error.value)
