@@ -25,7 +25,10 @@ __all__ = [
     "CHROMIUM", "CHROMIUM_ARGS", "Detach", "HeadlessChromium", "PageHost", "QtWindow", "wait_ready",
 ]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Debian's Chromium where it is installed; otherwise Playwright's own build (None).
+CHROMIUM = os.environ.get("CHROMIUM") or (
+    "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -25,9 +25,9 @@ def launch_url(process: subprocess.Popen[str]) -> str:
     """The main window's one-time launch URL, from the ``window <label> <url>`` lines."""
     assert process.stdout is not None
     for line in process.stdout:
-        kind, label, url = line.split()
-        if kind == "window" and label == "main":
-            return url
+        words = line.split()
+        if len(words) == 3 and words[:2] == ["window", "main"]:
+            return words[2]
     raise SystemExit("`python -m app serve` exited before printing the main window's URL")
 
 

@@ -4,12 +4,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Ubuntu 24.04 and Debian 13 renamed ALSA's library; "libasound2" is only virtual there.
+ALSA=libasound2
+apt-cache show libasound2t64 >/dev/null 2>&1 && ALSA=libasound2t64
+# Debian packages Chromium itself; Ubuntu's "chromium" is a snap, which does not run in
+# containers, so there the tests use Playwright's own build of it (installed below).
+. /etc/os-release
+DEBIAN_CHROMIUM=chromium
+[ "${ID:-}" = "debian" ] || DEBIAN_CHROMIUM=""
+
 APT_PACKAGES=(
   python3 python3-venv python3-pip
-  chromium xvfb xauth xdotool
+  $DEBIAN_CHROMIUM xvfb xauth xdotool
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
-  libegl1 libgl1 libnss3 libasound2 libxkbfile1 libfontconfig1 libdbus-1-3
+  libegl1 libgl1 libnss3 "$ALSA" libxkbfile1 libfontconfig1 libdbus-1-3
 )
 
 missing=()
@@ -32,4 +41,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[qt,test,bench]'
   touch "$stamp"
+fi
+
+if [ -z "$DEBIAN_CHROMIUM" ] && [ ! -x /usr/bin/chromium ] && [ ! -f .venv/.chromium ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO .venv/bin/playwright install-deps chromium >/dev/null
+  .venv/bin/playwright install chromium >/dev/null
+  touch .venv/.chromium
 fi
