@@ -1,4 +1,4 @@
-"""The demo app: the seed document's commands, a clock event, and one command per error code."""
+"""The demo app: the contract's example commands, a clock event, and one command per error code."""
 
 from __future__ import annotations
 

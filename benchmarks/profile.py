@@ -1,11 +1,12 @@
 """Where the time goes: the shell's serve process under pyinstrument, the page under CDP's Profiler.
 
-``python -m benchmarks.profile [--subject brownfield|isolation] [--scenario calls|payloads|events]``
+``python -m benchmarks.profile [--subject brownfield|isolation]
+[--scenario calls|calls-async|payloads|events] [--out DIR]``
 
 Each scenario runs in a fresh ``python -m app serve`` started under pyinstrument (the core's
 loop runs on the main thread there, which is what pyinstrument samples), while headless
 Chromium runs the load with the JS sampling profiler on. It writes, per scenario, into
-``results/profile/``: ``<scenario>-python.txt`` (call tree) and ``-python.html``, and
+``results/profile/``: ``<subject>-<scenario>-python.txt`` (call tree) and ``-python.html``, and
 ``<scenario>-js.txt`` (self time per function) and ``-js.cpuprofile`` (opens in DevTools).
 """
 
