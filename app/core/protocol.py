@@ -135,7 +135,10 @@ def _decode_binary(data: bytes) -> list[Any]:
     for n in lengths:
         blobs.append(bytes(view[offset : offset + n]))
         offset += n
-    return [_restore(m, blobs) for m in header["m"]]
+    try:
+        return [_restore(m, blobs) for m in header["m"]]
+    except RecursionError:
+        raise ProtocolError("The binary frame's header is nested too deeply.") from None
 
 
 def _restore(value: Any, blobs: list[bytes]) -> Any:

@@ -30,8 +30,8 @@ _ERRORS = {cls.code: cls for cls in IpcError.__subclasses__()}
 
 def _round_trip(message: Any) -> Any:
     """Encode and decode ``message`` as the wire would (bytes stay bytes)."""
-    ((_, frame),) = join_frames([encode(message)])
-    (decoded,) = decode_frame(frame if frame[:1] != b"[" else frame.decode())
+    ((binary, frame),) = join_frames([encode(message)])
+    (decoded,) = decode_frame(frame, binary=binary)
     return decoded
 
 

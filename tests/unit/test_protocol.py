@@ -1,0 +1,35 @@
+"""The wire codec: bad binary frames are protocol errors, and bytes survive a round trip."""
+
+from __future__ import annotations
+
+import struct
+
+import orjson
+import pytest
+
+from app.core.errors import ProtocolError
+from app.core.protocol import decode_frame, encode, join_frames
+from app.core.testing import _round_trip
+
+
+def binary_frame(header: bytes, *blobs: bytes) -> bytes:
+    return struct.pack("<I", len(header)) + header + b"".join(blobs)
+
+
+def test_a_binary_header_nested_too_deeply_is_a_protocol_error() -> None:
+    # orjson reads up to 1024 levels; restoring the blobs must not overflow Python's stack.
+    nested = "[" * 1000 + "]" * 1000
+    header = ('{"m":[' + nested + '],"a":[]}').encode()
+    assert orjson.loads(header)  # valid JSON: the depth is what is wrong
+    with pytest.raises(ProtocolError, match="nested too deeply"):
+        decode_frame(binary_frame(header))
+
+
+def test_binary_frames_decode_whatever_their_header_length() -> None:
+    # Whatever its length, a binary frame is binary, even when its first byte is "[".
+    for n in range(300):
+        message = {"kind": "reply", "id": 1, "value": {"data": b"\x00\x01", "text": "x" * n}}
+        ((binary, frame),) = join_frames([encode(message)])
+        assert binary
+        assert decode_frame(frame, binary=True) == [message], n
+        assert _round_trip(message) == message, n
