@@ -143,14 +143,13 @@ def route(core: Core) -> Handler:
     return handler
 
 
-def build_pipeline(core: Core) -> Handler:
-    """Compose the stages; the isolation stage comes first when the pattern is on."""
-    handler = route(core)
-    handler = authorize(core.authority)(handler)
-    handler = check_shape(core)(handler)
+def build_pipeline(core: Core) -> tuple[Handler, Handler]:
+    """Compose the stages: the windows' pipeline, with the isolation stage first when the
+    pattern is on, and the same without that stage (for the in-process test client)."""
+    checked = check_shape(core)(authorize(core.authority)(route(core)))
     if core.isolation is not None:
-        handler = core.isolation.unseal_stage(handler)
-    return handler
+        return core.isolation.unseal_stage(checked), checked
+    return checked, checked
 
 
 async def settle(handler: Handler, request: Request) -> dict[str, Any]:

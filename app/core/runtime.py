@@ -43,7 +43,8 @@ class Core:
             from .isolation import Isolation
 
             self.isolation = Isolation(self)
-        self.pipeline = build_pipeline(self)
+        self.pipeline, self.unsealed_pipeline = build_pipeline(self)
+        """``unsealed_pipeline`` skips isolation's stage: the test client has no hook frame."""
         self.loop: asyncio.AbstractEventLoop | None = None
         self.windows: dict[str, WindowConfig] = {}
         self.background: set[asyncio.Future[object]] = set()

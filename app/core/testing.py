@@ -7,7 +7,9 @@
 
 Requests take the same path as a window's (shape check, capabilities, argument binding,
 dispatch, error mapping) and values go through the wire codec both ways, so what a test sees is
-what a page would see. Rejections raise the ``IpcError`` subclass of their code.
+what a page would see. Under the isolation pattern they enter after the hook: the hook runs in
+the page's frame, which an in-process client does not have. Rejections raise the ``IpcError``
+subclass of their code.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class Client:
         assert self.app.core is not None, "use the client as 'async with Client(app)'"
         message = _round_trip({**message, "id": next(self._ids)})
         request = request_from(message, self.caller, self)  # type: ignore[arg-type]
-        reply = await settle(self.app.core.pipeline, request)
+        reply = await settle(self.app.core.unsealed_pipeline, request)
         try:
             reply = _round_trip(reply)
         except TypeError as exc:  # as the window's session does: the call still settles

@@ -253,3 +253,20 @@ def test_commands_describe_themselves(write_config) -> None:
         "the_app": "App",
         "counter": "Counter",
     }
+
+
+async def test_the_client_works_with_the_shipped_isolation_config() -> None:
+    # The README's example: the demo as shipped, which uses the isolation pattern. The client
+    # enters after the hook (a page's frame), so its calls are not refused as unsealed.
+    from pathlib import Path
+
+    from app.demo import create_app
+
+    app = create_app(Path(__file__).resolve().parents[2] / "app.conf.json")
+    assert app.config.isolation is not None
+    async with Client(app, window="main") as c:
+        assert await c.invoke("greet", {"name": "Ada"}) == "Hello, Ada!"
+        with pytest.raises(NotFound):
+            await c.invoke("no_such_command")
+        assert app.core is not None
+        assert app.core.pipeline is not app.core.unsealed_pipeline
