@@ -95,8 +95,9 @@ class EventBus:
     def publish(
         self, event: str, payload: Any, *, target: str | None = None, source: str | None = None
     ) -> None:
-        """Deliver to the targets: all listeners, or the windows labelled ``target`` only."""
-        check_event_name(event)
+        """Deliver to the targets: all listeners, or the windows labelled ``target`` only.
+
+        ``event`` was checked by the caller (``App.emit`` or the pipeline's shape check)."""
         message = {"kind": "event", "event": event, "payload": payload, "source": source}
         for subscriber in list(self._subscribers.get(event, ())):
             if target is None or subscriber.label == target:

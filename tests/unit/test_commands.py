@@ -270,3 +270,13 @@ async def test_the_client_works_with_the_shipped_isolation_config() -> None:
             await c.invoke("no_such_command")
         assert app.core is not None
         assert app.core.pipeline is not app.core.unsealed_pipeline
+
+
+async def test_a_bad_event_name_raises_where_it_is_emitted(write_config) -> None:
+    app = make_app(write_config, *ALL)
+    async with Client(app):
+        # From a worker thread (as a sync command would), not only on the core's loop.
+        with pytest.raises(InvalidArgs, match="bad name!"):
+            await asyncio.to_thread(app.emit, "bad name!", 1)
+        with pytest.raises(InvalidArgs):
+            app.emit_to("main", "", 1)
