@@ -161,7 +161,11 @@ class App:
         from .runtime import Core
 
         core = Core(self)
-        await core.start(ports)
+        try:
+            await core.start(ports)
+        except BaseException:
+            await core.stop()  # what did start (threads, listeners) must not outlive the error
+            raise
         self.core = core
         for func in self._on_start:
             result = func(self)

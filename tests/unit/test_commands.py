@@ -280,3 +280,24 @@ async def test_a_bad_event_name_raises_where_it_is_emitted(write_config) -> None
             await asyncio.to_thread(app.emit, "bad name!", 1)
         with pytest.raises(InvalidArgs):
             app.emit_to("main", "", 1)
+
+
+async def test_a_start_that_fails_leaves_nothing_running(write_config) -> None:
+    import socket
+
+    app = make_app(write_config, *ALL)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        before = {t for t in threading.enumerate() if t.name.startswith("app-command")}
+        with pytest.raises(OSError):
+            await app.start({"main": taken.getsockname()[1]})
+    assert app.core is None
+    after = {t for t in threading.enumerate() if t.name.startswith("app-command")}
+    deadline = asyncio.get_running_loop().time() + 5
+    while after - before and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)  # workers exit once they take their stop marker
+        after = {t for t in threading.enumerate() if t.name.startswith("app-command")}
+    assert not after - before
+    async with Client(app) as c:  # and the app can start again
+        assert await c.invoke("greet", {"name": "again"}) == "Hello, again!"
