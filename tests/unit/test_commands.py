@@ -301,3 +301,26 @@ async def test_a_start_that_fails_leaves_nothing_running(write_config) -> None:
     assert not after - before
     async with Client(app) as c:  # and the app can start again
         assert await c.invoke("greet", {"name": "again"}) == "Hello, again!"
+
+
+async def test_the_pages_deadline_covers_the_command_and_the_hook(tmp_path) -> None:
+    import json
+    import shutil
+    from pathlib import Path
+
+    from app.core.acl.origin import Origin
+    from app.demo import create_app
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("frontend", "dist-isolation", "capabilities"):
+        shutil.copytree(root / name, tmp_path / name)
+    data = json.loads((root / "app.conf.json").read_text())
+    data["app"]["security"]["pattern"]["options"]["hookTimeoutMs"] = 60_000
+    data["app"]["ipc"] = {"commandTimeoutMs": 20_000}
+    (tmp_path / "app.conf.json").write_text(json.dumps(data))
+    app = create_app(tmp_path / "app.conf.json")
+    async with Client(app):
+        assert app.core is not None
+        boot = app.core.server._boot("main", Origin("local", "http://127.0.0.1"), 1)
+    # A hook may take its 60 s before the 20 s command starts: the page must wait for both.
+    assert boot["timeoutMs"] >= 80_000

@@ -131,11 +131,14 @@ class Server:
         """A document's boot data: who it is, and a fresh ticket (and isolation key) for it."""
         isolation = self.core.isolation
         ipc = self.core.config.model.app.ipc
+        hook = self.core.config.isolation
+        # The page's own deadline: the command's, and the hook's under isolation, with slack.
+        timeout_ms = ipc.command_timeout_ms + (hook.hook_timeout_ms if hook else 0) + 5000
         return {
             "label": label,
             "ticket": self.credentials.issue_ticket(label, origin),
             "ws": f"ws://{HOST}:{port}/__app__/ipc",
-            "timeoutMs": ipc.command_timeout_ms + 5000,
+            "timeoutMs": timeout_ms,
             "maxMessageBytes": ipc.max_message_bytes,
             "isolation": isolation.page_boot(label, origin) if isolation else None,
         }
