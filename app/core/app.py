@@ -65,9 +65,8 @@ class App:
         injectors[App] = lambda request: self
         injectors[Window] = lambda request: Window(self, request.caller.window)
         injectors[Caller] = lambda request: request.caller
-        injectors[Scope] = lambda request: (request.scope or Scope()).with_variables(
-            self.scope_variables()
-        )
+        # Authorized requests carry their scope, with its variables filled in by the Authority.
+        injectors[Scope] = lambda request: request.scope or Scope(variables=self.scope_variables())
 
     @classmethod
     def from_config(cls, path: str | Path = "app.conf.json") -> App:
@@ -108,6 +107,9 @@ class App:
             ) from None
 
     def scope_variables(self) -> dict[str, str]:
+        """What ``$APP``, ``$APPDATA``, ``$HOME`` and ``$TEMP`` stand for in this app's scopes."""
+        if self.core is not None:
+            return self.core.authority.variables
         from .paths import app_dirs
 
         return app_dirs(self.config)

@@ -37,6 +37,7 @@ class Authority:
         *,
         platform: str | None = None,
         cache_size: int = 512,
+        variables: Mapping[str, str] | None = None,
     ) -> None:
         self.platform = platform or current_platform()
         self.sets = PermissionSets(permission_sets)
@@ -50,17 +51,21 @@ class Authority:
         # Sub-frame origins carry the page's URL, so there can be many: keep the recent ones.
         self._contexts: OrderedDict[Caller, Context] = OrderedDict()
         self._cache_size = cache_size
+        self.variables = dict(variables or {})
+        """What ``$APP``, ``$APPDATA``... stand for in the scopes this authority hands out."""
 
     @classmethod
     def from_config(cls, config: Config, *, platform: str | None = None) -> Authority:
+        from ..paths import app_dirs
+
         sets = {s.identifier: s.permissions for s in config.model.app.security.permission_sets}
-        return cls(config.capabilities, sets, platform=platform)
+        return cls(config.capabilities, sets, platform=platform, variables=app_dirs(config))
 
     def context(self, caller: Caller) -> Context:
         """What ``caller`` may do, worked out once per window and origin."""
         context = self._contexts.get(caller)
         if context is None:
-            context = build_context(caller, self.active)
+            context = build_context(caller, self.active, self.variables)
             self._contexts[caller] = context
             if len(self._contexts) > self._cache_size:
                 self._contexts.popitem(last=False)

@@ -29,7 +29,12 @@ class Context:
     """Each denied permission and the first rule that denies it."""
 
 
-def build_context(caller: Caller, capabilities: Iterable[CompiledCapability]) -> Context:
+def build_context(
+    caller: Caller,
+    capabilities: Iterable[CompiledCapability],
+    variables: Mapping[str, str] | None = None,
+) -> Context:
+    """Merge what applies to ``caller``; scopes get ``variables`` ($APP...) for their paths."""
     applying = tuple(c for c in capabilities if c.applies(caller))
     by_target: dict[str, list[Rule]] = {}
     for capability in applying:
@@ -49,6 +54,7 @@ def build_context(caller: Caller, capabilities: Iterable[CompiledCapability]) ->
         scopes[target] = Scope(
             allow=tuple(e for r in allows for e in r.allow),
             deny=tuple(e for r in [*allows, *restricts] for e in r.deny),
+            variables=variables or {},
             command="" if target.startswith("core:event:") else command_of(target),
         )
     return Context(caller, applying, scopes, denied)
