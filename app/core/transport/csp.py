@@ -45,12 +45,19 @@ def build_csp(
     fallback = directives.get("default-src", [])
 
     def add(name: str, *sources: str) -> None:
+        if name not in directives and "default-src" not in directives:
+            return  # nothing restricts it: adding the directive would
         values = directives.setdefault(name, [s for s in fallback if s != "'none'"])
         if "'none'" in values:
             values.remove("'none'")
         values += [s for s in sources if s not in values]
 
-    add("script-src", f"'nonce-{nonce}'")
+    scripts = directives.get("script-src", fallback)
+    # A nonce turns 'unsafe-inline' off; a policy that relies on it runs the init script anyway.
+    if "'unsafe-inline'" not in scripts or any(
+        s.startswith(("'nonce-", "'sha")) for s in scripts
+    ):
+        add("script-src", f"'nonce-{nonce}'")
     add("connect-src", *connect)
     if frame:
         add("frame-src", frame)

@@ -1,0 +1,50 @@
+"""The pages' Content-Security-Policy: the shell's sources are added, nothing else is restricted."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.transport.csp import build_csp
+
+WS = "ws://127.0.0.1:5000/__app__/ipc"
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    return {p.split()[0]: p.split()[1:] for p in policy.split("; ") if p}
+
+
+def csp(policy: str | None, frame: str | None = None) -> dict[str, list[str]]:
+    return directives(build_csp(policy, nonce="N", connect=[WS], frame=frame))
+
+
+def test_the_default_policy_is_strict_and_holds_the_shells_sources() -> None:
+    got = csp(None, frame="http://127.0.0.1:6000")
+    assert got["script-src"] == ["'self'", "'nonce-N'"]
+    assert got["connect-src"] == ["'self'", WS]
+    assert got["frame-src"] == ["'self'", "http://127.0.0.1:6000"]
+    assert got["object-src"] == ["'none'"]
+
+
+def test_sources_join_the_directive_or_what_default_src_allows() -> None:
+    got = csp("default-src 'self' https://cdn.example.com; img-src *")
+    assert got["script-src"] == ["'self'", "https://cdn.example.com", "'nonce-N'"]
+    assert got["connect-src"] == ["'self'", "https://cdn.example.com", WS]
+    assert got["img-src"] == ["*"]
+    assert csp("default-src 'none'")["connect-src"] == [WS]
+
+
+@pytest.mark.parametrize("policy", ["img-src 'self'", "frame-ancestors 'none'"])
+def test_a_policy_that_does_not_restrict_scripts_is_not_made_to(policy: str) -> None:
+    got = csp(policy, frame="http://127.0.0.1:6000")
+    assert "script-src" not in got and "connect-src" not in got and "frame-src" not in got
+    assert got == directives(policy)
+
+
+def test_unsafe_inline_is_not_turned_off_by_the_nonce() -> None:
+    got = csp("default-src 'self' 'unsafe-inline'")
+    assert "script-src" not in got  # scripts keep default-src, 'unsafe-inline' included
+    got = csp("script-src 'self' 'unsafe-inline'")
+    assert got["script-src"] == ["'self'", "'unsafe-inline'"]
+    # With a nonce or hash of its own, 'unsafe-inline' is off already: the nonce joins them.
+    got = csp("script-src 'self' 'unsafe-inline' 'sha256-abc'")
+    assert got["script-src"][-1] == "'nonce-N'"
