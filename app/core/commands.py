@@ -19,19 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from .acl.permissions import command_permissions
 from .errors import InvalidArgs
 
-__all__ = ["Command", "Injector", "Registry", "permission_name"]
+__all__ = ["Command", "Injector", "Registry"]
 
 COMMAND_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
 
 Injector = Callable[[Any], Any]
 """Given the call's context, produce the value of an injected parameter."""
-
-
-def permission_name(command: str) -> str:
-    """``read_file`` -> ``read-file``; permissions are ``allow-read-file`` / ``deny-read-file``."""
-    return command.replace("_", "-")
 
 
 class _ArgsBase(BaseModel):
@@ -113,7 +109,8 @@ class Command:
 
     @property
     def permission(self) -> str:
-        return permission_name(self.name)
+        """The permission that allows it: ``allow-read-file``, ``files:allow-read``."""
+        return command_permissions(self.name)[0]
 
     def bind(self, args: Any, context: Any, injectors: Mapping[type, Injector]) -> dict[str, Any]:
         """Validate the frontend's ``args`` and add the injected values; raise ``InvalidArgs``."""

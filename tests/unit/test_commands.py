@@ -244,7 +244,7 @@ def test_commands_describe_themselves(write_config) -> None:
     app = make_app(write_config)
     described = {c.name: c.describe() for c in app.registry}
     add = described["add"]
-    assert add["permission"] == "add"
+    assert add["permission"] == "allow-add"
     assert set(add["args"]["properties"]) == {"firstNumber", "secondNumber"}
     assert add["args"]["required"] == ["firstNumber"]
     assert described["who"]["injected"] == {
