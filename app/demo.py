@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,7 @@ class Store:
     items: dict[int, str] = field(
         default_factory=lambda: {1: "Apples", 2: "Pears", 3: "Plums", 4: "Figs"}
     )
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 def create_app(config: str | Path = "app.conf.json") -> App:
@@ -78,8 +80,10 @@ def register(app: App) -> None:
 
     @app.command
     def create_user(args: CreateUserArgs, store: Store) -> User:
-        user = User(len(store.users) + 1, args.name, args.email)
-        store.users[user.id] = user
+        # Sync commands run on several threads at once: take the next id under a lock.
+        with store.lock:
+            user = User(len(store.users) + 1, args.name, args.email)
+            store.users[user.id] = user
         return user
 
     @app.command
