@@ -227,6 +227,16 @@ def test_the_context_cache_is_bounded() -> None:
     assert len(auth._contexts) <= 512
 
 
+def test_the_context_cache_keeps_the_callers_in_use() -> None:
+    # Many sub-frame origins pass by; the main page, asking all along, keeps its context.
+    auth = authority(cap("w", ["main"], ["allow-greet"], remote={"urls": ["/f/**"]}))
+    main = Caller("main", LOCAL)
+    kept = auth.context(main)
+    for i in range(2000):
+        assert allowed(auth, "main", sub(f"/f/page.html?n={i}"), "invoke", "greet")
+        assert auth.context(main) is kept
+
+
 def test_scopes_of_every_applying_grant_merge_and_deny_entries_win() -> None:
     auth = authority(
         cap("a", ["main"], [{"identifier": "allow-read-file", "allow": [{"path": "/srv/a/**"}],

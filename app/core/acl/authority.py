@@ -64,11 +64,13 @@ class Authority:
     def context(self, caller: Caller) -> Context:
         """What ``caller`` may do, worked out once per window and origin."""
         context = self._contexts.get(caller)
-        if context is None:
-            context = build_context(caller, self.active, self.variables)
-            self._contexts[caller] = context
-            if len(self._contexts) > self._cache_size:
-                self._contexts.popitem(last=False)
+        if context is not None:
+            self._contexts.move_to_end(caller)  # least recently used goes first
+            return context
+        context = build_context(caller, self.active, self.variables)
+        self._contexts[caller] = context
+        if len(self._contexts) > self._cache_size:
+            self._contexts.popitem(last=False)
         return context
 
     def covers(self, window: str, origin: Origin) -> bool:
