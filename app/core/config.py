@@ -157,13 +157,6 @@ class Config:
         options = self.isolation
         return (self.root / options.dir).resolve() if options else None
 
-    @property
-    def capabilities_dir(self) -> Path:
-        return self.root / "capabilities"
-
-    def window(self, label: str) -> WindowConfig | None:
-        return next((w for w in self.model.app.windows if w.label == label), None)
-
 
 def json_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
     """Render a pydantic ``loc`` as a JSON path: ``$.app.windows[0].width``."""

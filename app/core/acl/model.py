@@ -16,7 +16,6 @@ from ..models import ConfigModel
 
 __all__ = [
     "IDENTIFIER_PATTERN",
-    "PLATFORMS",
     "Capability",
     "PermissionEntry",
     "Platform",
@@ -26,7 +25,6 @@ __all__ = [
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_:.\-]+$"
 Platform = Literal["linux", "macOS", "windows", "iOS", "android"]
-PLATFORMS: tuple[Platform, ...] = ("linux", "macOS", "windows", "iOS", "android")
 
 
 def current_platform() -> str:

@@ -27,11 +27,10 @@ from ..acl.origin import Origin
 from ..pipeline import Handler
 from .keys import KeyRing
 from .server import HOST, FrameSettings, frame_app
-from .stage import SESSION_KEY, unseal_stage
+from .stage import unseal_stage
 
 if TYPE_CHECKING:
     from ..runtime import Core
-    from ..transport.session import Session
 
 __all__ = ["Isolation"]
 
@@ -68,10 +67,6 @@ class Isolation:
         """The isolation part of a page's boot data: a new key's id and its frame's URL."""
         key, token = self.keys.mint(label, origin)
         return {"frame": f"{self.frame_origin}/frame/{token}", "kid": key.kid, "startMs": START_MS}
-
-    def attach(self, session: Session) -> None:
-        """A window connection opened; it is bound to its page's key by its first sealed message."""
-        session.state[SESSION_KEY] = None
 
     def unseal_stage(self, handler: Handler) -> Handler:
         return unseal_stage(self.keys)(handler)

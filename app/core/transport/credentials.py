@@ -78,8 +78,3 @@ class Credentials:
         if len(self._tickets) > 64:
             for token in [t for t, v in self._tickets.items() if v.expires < now]:
                 del self._tickets[token]
-
-    def revoke_window(self, label: str) -> None:
-        for table in (self._launch, self._sessions):
-            for token in [t for t, v in table.items() if v == label]:
-                del table[token]

@@ -226,8 +226,6 @@ class Server:
         session = Session(self.core, ws, label, ticket.origin)
         resume = self.credentials.issue_ticket(label, ticket.origin, ttl=RESUME_TTL)
         session.deliver({"kind": "hello", "resume": resume})
-        if self.core.isolation is not None:
-            self.core.isolation.attach(session)
         self.sessions.add(session)
         try:
             await session.run()
