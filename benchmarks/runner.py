@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import importlib.metadata
 import os
 import platform
 import statistics
@@ -110,13 +111,11 @@ async def measure(subject: Subject, host: PageHost, plan: Plan, progress: Progre
         progress(f"    n/a: {reason}")
         return run
     process, page, detach, failure = await _open(subject, host)
-    ready = False
     try:
         if failure is not None:
             raise failure
         assert page is not None
         status = await wait_ready(page, process, START_TIMEOUT)
-        ready = True
         run.values["startup_ms"] = _startup(run, status, process)
         run.values["rss_idle_mb"] = process.memory_mb()[0]
         progress(f"    first invoke {run.values['startup_ms']:.0f} ms after the process started")
@@ -125,11 +124,7 @@ async def measure(subject: Subject, host: PageHost, plan: Plan, progress: Progre
         if run.errors:
             run.status, run.reason = "error", f"{len(run.errors)} figure(s) failed"
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        if subject.optional and not ready:
-            run.status, run.reason = "n/a", f"{subject.title} does not work here yet: {reason}"
-        else:
-            run.status, run.reason = "error", reason
+        run.status, run.reason = "error", f"{type(exc).__name__}: {exc}"
         progress(f"    {run.status}: {run.reason}")
     finally:
         await _close(process, detach)
@@ -176,14 +171,12 @@ def _settle_startup(run: Run) -> None:
 
 
 def _meta(plan: Plan) -> dict[str, Any]:
-    import webview
-
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "pywebview": getattr(webview, "__version__", "?"),
+        "pywebview": importlib.metadata.version("pywebview"),
         "plan": plan.name,
         "note": "Compare ratios within one run only: the machine is shared and noisy.",
     }

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check app tests benchmarks
+.venv/bin/ruff check app tests benchmarks docs
 .venv/bin/mypy
 .venv/bin/pytest "$@"

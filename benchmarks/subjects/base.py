@@ -21,8 +21,6 @@ class Subject(ABC):
     """Whether it carries binary values (bytes / Uint8Array) at all."""
     variants: tuple[str, ...] = ()
     """Other ways its page can make the echo call (``window.__BENCH__`` adapters' variants)."""
-    optional: bool = False
-    """When it cannot even start (its first call never resolves), its column reads n/a."""
 
     def unavailable(self, host: Host) -> str | None:
         """Why this subject cannot run on ``host`` here, or ``None`` when it can."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from ..process import Launch
@@ -21,19 +20,6 @@ class ShellSubject(Subject):
         self.name = pattern
         self.title = f"shell, {pattern}"
         self.config = CONFIGS / f"{pattern}.conf.json"
-        # Isolation is built alongside the benchmark: until it works, its column reads n/a.
-        self.optional = pattern == "isolation"
-
-    def unavailable(self, host: Host) -> str | None:
-        if self.name != "isolation":
-            return None
-        try:
-            module = importlib.import_module("app.core.isolation")
-        except Exception as exc:  # a half-built module fails in any way
-            return f"the isolation pattern cannot be imported here ({type(exc).__name__}: {exc})"
-        if not hasattr(module, "Isolation"):
-            return "the isolation pattern is not in this tree yet (no app.core.isolation.Isolation)"
-        return None
 
     def launch(self, host: Host) -> Launch:
         command = ["run"] if host == "qt" else ["serve"]
