@@ -217,8 +217,11 @@ function (boot) {
     }
   }
 
+  // The message's size in bytes, or an upper bound of it (3 bytes a UTF-16 unit) when that
+  // bound is within the limit: frames are packed by it, so they never exceed the limit.
   function byteSize(json, blobs) {
-    let size = json.length * 3 > boot.maxMessageBytes ? encoder.encode(json).byteLength : json.length;
+    const bound = json.length * 3;
+    let size = bound > boot.maxMessageBytes ? encoder.encode(json).byteLength : bound;
     for (const b of blobs) size += b.byteLength;
     return size;
   }
