@@ -87,6 +87,10 @@ class SecurityConfig(ConfigModel):
     capabilities: list[str | Capability] | None = None
     permission_sets: list[PermissionSet] = Field(default_factory=list)
 
+    def set_members(self) -> dict[str, list[str]]:
+        """Each app-defined permission set's identifier and its members."""
+        return {s.identifier: s.permissions for s in self.permission_sets}
+
 
 class IpcConfig(ConfigModel):
     max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)

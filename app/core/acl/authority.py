@@ -58,7 +58,7 @@ class Authority:
     def from_config(cls, config: Config, *, platform: str | None = None) -> Authority:
         from ..paths import app_dirs
 
-        sets = {s.identifier: s.permissions for s in config.model.app.security.permission_sets}
+        sets = config.model.app.security.set_members()
         return cls(config.capabilities, sets, platform=platform, variables=app_dirs(config))
 
     def context(self, caller: Caller) -> Context:

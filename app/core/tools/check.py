@@ -180,7 +180,7 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
 def check(app: App) -> list[Problem]:
     """Every problem of ``app``'s configuration and capabilities, in file order."""
     security = app.config.model.app.security
-    sets = PermissionSets({s.identifier: s.permissions for s in security.permission_sets})
+    sets = PermissionSets(security.set_members())
     catalogue = catalogue_of(app)
     # Capabilities of every platform are checked: the app ships to all of them.
     compiled = [compile_capability(source, sets) for source in app.config.capabilities]

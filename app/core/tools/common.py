@@ -23,7 +23,7 @@ def catalogue_of(app: App) -> Catalogue:
     security = app.config.model.app.security
     return Catalogue(
         [(command.name, summary(command)) for command in app.registry],
-        {s.identifier: s.permissions for s in security.permission_sets},
+        security.set_members(),
         {s.identifier: s.description for s in security.permission_sets},
     )
 

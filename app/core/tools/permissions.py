@@ -137,7 +137,7 @@ def _section(title: str, doc: str, target: str, capabilities: list[CompiledCapab
 def permissions_report(app: App) -> str:
     """The whole report, as text."""
     security = app.config.model.app.security
-    sets = PermissionSets({s.identifier: s.permissions for s in security.permission_sets})
+    sets = PermissionSets(security.set_members())
     capabilities = [compile_capability(s, sets) for s in app.config.capabilities]
     labels = [w.label for w in app.config.model.app.windows]
     subjects = _subjects(capabilities, labels)
