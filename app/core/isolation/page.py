@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from ..assets import read_js
+from ..assets import inject_head, js_json, read_js, script_tag
 
 __all__ = ["FramePage", "failure", "render", "security_headers"]
 
@@ -26,9 +24,6 @@ _SCRIPT = re.compile(rb"<!--.*?-->|<script\b([^>]*)>(.*?)</script\s*>", re.IGNOR
 _ATTRIBUTE = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
 _SRC = re.compile(_ATTRIBUTE.format("src").encode(), re.IGNORECASE)
 _TYPE = re.compile(_ATTRIBUTE.format("type").encode(), re.IGNORECASE)
-_HEAD = re.compile(rb"<head[^>]*>", re.IGNORECASE)
-_HTML = re.compile(rb"<html[^>]*>", re.IGNORECASE)
-_END_TAG = re.compile(rb"</(script)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,13 +42,6 @@ def _attribute(pattern: re.Pattern[bytes], attributes: bytes) -> str | None:
     return value.decode("utf-8", "replace")
 
 
-def _script(nonce: str, code: bytes) -> bytes:
-    # "</script" inside the code would end the element early.
-    return (
-        b'<script nonce="' + nonce.encode() + b'">' + _END_TAG.sub(rb"<\\/\1", code) + b"</script>"
-    )
-
-
 def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> bytes:
     def replace(match: re.Match[bytes]) -> bytes:
         attributes, code = match.group(1), match.group(2)
@@ -68,7 +56,7 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
             return b""
         src = _attribute(_SRC, attributes)
         if src is None:
-            return _script(nonce, code)
+            return script_tag(nonce, code)
         relative = src.split("?")[0].split("#")[0].lstrip("/")
         path = (directory / relative).resolve()
         if not path.is_relative_to(directory) or not path.is_file():
@@ -77,7 +65,7 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
                 f"in {directory}."
             )
             return b""
-        return _script(nonce, path.read_bytes())
+        return script_tag(nonce, path.read_bytes())
 
     return _SCRIPT.sub(replace, html)
 
@@ -91,7 +79,7 @@ def render(directory: Path, config: dict[str, Any]) -> FramePage:
     except OSError as exc:
         problems.append(f"The isolation app's index.html cannot be read: {exc}.")
         html = b"<!doctype html>"
-    data = orjson.dumps({**config, "problems": problems}).replace(b"</", b"<\\/")
+    data = js_json({**config, "problems": problems})
     runtime = (
         b"("
         + read_js("isolation.js").strip()
@@ -101,9 +89,7 @@ def render(directory: Path, config: dict[str, Any]) -> FramePage:
         + read_js("runtime.js").strip()
         + b')({"codecOnly": true}));'
     )
-    anchor = _HEAD.search(html) or _HTML.search(html)
-    at = anchor.end() if anchor else 0
-    return FramePage(html[:at] + _script(nonce, runtime) + html[at:], nonce, problems)
+    return FramePage(inject_head(html, script_tag(nonce, runtime)), nonce, problems)
 
 
 def failure(reason: str) -> FramePage:
@@ -111,10 +97,10 @@ def failure(reason: str) -> FramePage:
     nonce = secrets.token_urlsafe(16)
     code = (
         b"parent.postMessage("
-        + orjson.dumps({"failed": reason}).replace(b"</", b"<\\/")
+        + js_json({"failed": reason})
         + b', "*");'
     )
-    return FramePage(b"<!doctype html>" + _script(nonce, code), nonce, [reason])
+    return FramePage(b"<!doctype html>" + script_tag(nonce, code), nonce, [reason])
 
 
 def security_headers(nonce: str, frontend_origin: str) -> dict[str, str]:

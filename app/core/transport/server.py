@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
-import re
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..acl.origin import Origin, origin_of
-from ..assets import API_FILES, init_script
+from ..assets import API_FILES, init_script, inject_head, script_tag
 from .credentials import RESUME_TTL, Credentials
 from .csp import build_csp
 from .devproxy import DevProxy
@@ -35,8 +34,6 @@ log = logging.getLogger("app.core.transport")
 
 HOST = "127.0.0.1"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_HEAD = re.compile(rb"<head[^>]*>", re.IGNORECASE)
-_HTML = re.compile(rb"<html[^>]*>", re.IGNORECASE)
 FRAME_DESTS = {"iframe", "frame"}
 
 
@@ -281,10 +278,7 @@ class Server:
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
-        script = b'<script nonce="' + nonce.encode() + b'">' + init_script(boot) + b"</script>"
-        anchor = _HEAD.search(html) or _HTML.search(html)
-        at = anchor.end() if anchor else 0
-        body = html[:at] + script + html[at:]
+        body = inject_head(html, script_tag(nonce, init_script(boot)))
         csp = build_csp(
             self.core.config.model.app.security.csp,
             nonce=nonce,
