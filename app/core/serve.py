@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 import threading
@@ -34,9 +35,13 @@ def serve(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, done.set)
         if stop is not None:
-            threading.Thread(
-                target=lambda: (stop.wait(), loop.call_soon_threadsafe(done.set)), daemon=True
-            ).start()
+
+            def watch(stop: threading.Event) -> None:
+                stop.wait()
+                with contextlib.suppress(RuntimeError):  # the app ended first: its loop is gone
+                    loop.call_soon_threadsafe(done.set)
+
+            threading.Thread(target=watch, args=(stop,), daemon=True).start()
         labels = [w.label for w in app.config.model.app.windows]
         ports = {label: port + i for i, label in enumerate(labels)} if port else None
         await app.start(ports)
