@@ -175,19 +175,37 @@ def json_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
     return out
 
 
-def _problems(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[tuple[str, str]]:
+def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
     problems = []
     for item in error.errors(include_url=False):
-        # Tagged unions add the tag and class names to loc; they mean nothing to a user.
-        loc = [p for p in item["loc"] if not (isinstance(p, str) and p[:1].isupper())]
-        loc = [p for p in loc if p not in ("brownfield", "isolation", "str")]
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key; remove it or check its spelling"
         elif item["type"] == "missing":
             message = "required key is missing"
-        problems.append((json_path((*prefix, *loc)), message))
+        loc = _input_path(item["loc"], data, keep_last=item["type"] == "missing")
+        problems.append((json_path(loc), message))
     return problems
+
+
+def _input_path(
+    loc: tuple[int | str, ...], data: Any, *, keep_last: bool
+) -> tuple[int | str, ...]:
+    """The parts of pydantic's ``loc`` that lead through the input: unions add their tags and
+    type names to it, which mean nothing to a user. A missing key is kept at the end."""
+    path: list[int | str] = []
+    value = data
+    for i, part in enumerate(loc):
+        if isinstance(value, dict) and isinstance(part, str) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        elif keep_last and i == len(loc) - 1:
+            pass
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
 
 
 def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
@@ -230,7 +248,9 @@ def _load_capabilities(
         try:
             capability = Capability.model_validate(data)
         except ValidationError as exc:
-            problems += [(f"capabilities/{file.name}: {p}", w) for p, w in _problems(exc)]
+            problems += [
+                (f"capabilities/{file.name}: {p}", w) for p, w in _problems(exc, data)
+            ]
             continue
         if capability.identifier != ref:
             problems.append(
@@ -279,7 +299,7 @@ def load_config(path: str | Path) -> Config:
     try:
         model = AppConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(str(path), _problems(exc)) from None
+        raise ConfigError(str(path), _problems(exc, data)) from None
     problems = _check_paths(model, path.parent)
     capabilities, unused, cap_problems = _load_capabilities(model, path.parent, path)
     problems += cap_problems

@@ -130,3 +130,21 @@ def test_cli_exits_2_with_one_line_per_problem_and_no_traceback(write_config) ->
     assert "$.app.windows[0].width" in lines[1]
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        ({"ProductName": "x"}, "$.ProductName"),  # an unknown key, capitalized
+        ({"app": {"security": {"csp": 5}}}, "$.app.security.csp"),  # a union's type names
+        (
+            {"app": {"security": {"pattern": {"use": "isolation"}}}},
+            "$.app.security.pattern.options",
+        ),
+        ({"app": {"windows": [{"label": "main", "width": "wide"}]}}, "$.app.windows[0].width"),
+    ],
+)
+def test_problems_name_the_json_path_of_the_bad_value(write_config, data, where: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(data))
+    assert {p for p, _ in info.value.problems} == {where}
