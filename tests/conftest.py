@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,22 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:  # type: ignore[type-arg]
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def wait_for_log(log: list[str], pattern: str, timeout: float = 30) -> str:
+    """The first line of ``log`` that matches ``pattern``, once one does.
+
+    The log of a served app or a native window is filled by a background thread, so a line
+    the app writes just after answering a call may not be there yet when the answer is.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in list(log):
+            if re.search(pattern, line):
+                return line
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no log line matched {pattern!r}:\n" + "\n".join(log[-30:]))
+        time.sleep(0.05)
 
 
 @dataclass

@@ -60,6 +60,25 @@ class NativeWindow:
             time.sleep(0.1)
         raise TimeoutError(f"window {label!r} did not come up:\n" + "\n".join(self.log[-30:]))
 
+    def wait_closed(self, label: str, timeout: float = 30) -> None:
+        """Wait until no page is window ``label`` any more (a closing page may fail to answer,
+        which counts as not being that window)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            labels = []
+            for page in self.pages():
+                if page.is_closed():
+                    continue
+                try:
+                    labels.append(page.evaluate("window.__APP__ && window.__APP__.window.label"))
+                except Exception:  # closing, or closed under our feet
+                    continue
+            if label not in labels:
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"window {label!r} did not close:\n" + "\n".join(self.log[-30:]))
+            time.sleep(0.1)
+
 
 def _wait_for_cdp(window: NativeWindow) -> None:
     deadline = time.monotonic() + START_TIMEOUT

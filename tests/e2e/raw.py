@@ -77,16 +77,26 @@ async def connect(
 
 
 async def call(ws: aiohttp.ClientWebSocketResponse, message: dict | list | str) -> dict:
-    """Send one message (or raw text) and return the first reply/notice that answers it."""
-    await ws.send_str(
-        message
-        if isinstance(message, str)
-        else json.dumps(message if isinstance(message, list) else [message])
-    )
+    """Send one message (or raw text) and return the reply to it, or the first notice.
+
+    The reply must carry the id of the message (of the first message, when a list is sent; no
+    id for raw text): a reply to anything else fails the test rather than passing for this one.
+    """
+    if isinstance(message, str):
+        expected = None
+        await ws.send_str(message)
+    else:
+        messages = message if isinstance(message, list) else [message]
+        first = messages[0] if messages else None
+        expected = first.get("id") if isinstance(first, dict) else None
+        await ws.send_str(json.dumps(messages))
     while True:
         frame = await ws.receive(timeout=10)
         if frame.type != aiohttp.WSMsgType.TEXT:
             raise AssertionError(f"unexpected frame {frame.type}")
         for reply in json.loads(frame.data):
-            if reply["kind"] in ("reply", "notice"):
+            if reply["kind"] == "notice":
+                return reply
+            if reply["kind"] == "reply":
+                assert reply.get("id") == expected, f"expected the reply to {expected}: {reply}"
                 return reply

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Frame, Page
 
 from app.demo import create_app
-from tests.conftest import ROOT, Served, serve
+from tests.conftest import ROOT, Served, serve, wait_for_log
 
 PAGE = "<!doctype html><html><head><title>{}</title></head><body></body></html>"
 CALL = """([cmd, args]) => window.__APP__.core.invoke(cmd, args).then(
@@ -123,8 +124,7 @@ def test_each_window_gets_only_its_own_capabilities(browser: Browser, served: Se
     # Authorization comes before argument checks: bad arguments still get 'forbidden'.
     assert call(settings, "delete_item", {"id": "not a number"})["code"] == "forbidden"
     assert call(settings, "read_file", {"path": "web/hello.txt"})["code"] == "forbidden"
-    assert any("denied: 'delete_item' is not allowed in window 'settings'" in line
-               for line in served.log)
+    wait_for_log(served.log, re.escape("denied: 'delete_item' is not allowed in window 'settings'"))
 
 
 def test_events_follow_each_windows_capabilities(browser: Browser, served: Served) -> None:

@@ -80,7 +80,8 @@ def test_every_error_code_reaches_the_page(browser: Browser, two_windows: Served
     assert "allow-echo" in forbidden["message"]
     scoped = rejection(main, "read_file", {"path": "frontend/secret/key.txt"})
     assert scoped["code"] == "forbidden"
-    assert main.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}, {}]).strip()
+    hello = main.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}, {}])
+    assert hello == "hello from a file\n"  # frontend/hello.txt
 
 
 def test_bad_input_in_the_page_is_rejected_not_hung(browser: Browser, two_windows: Served) -> None:

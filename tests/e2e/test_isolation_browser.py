@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Dialog, Page
 
-from tests.conftest import ROOT, Served, serve
+from tests.conftest import ROOT, Served, serve, wait_for_log
 
 from .test_isolation_core import isolation_config
+
+HELLO = "hello from a file\n"  # frontend/hello.txt
 
 # Each value of echo's argument asks the hook for one kind of answer.
 HOOK = """
@@ -304,7 +306,7 @@ def test_the_demo_hook(browser: Browser, app_dir: Path) -> None:
     try:
         page = open_page(browser, served.urls["main"])
         assert page.evaluate(INVOKE, ["greet", {"name": "demo"}]) == "Hello, demo!"
-        assert page.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}]).strip()
+        assert page.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}]) == HELLO
         secret = outcome(page, "read_file", {"path": "frontend/secret/key.txt"})
         assert secret["code"] == "blocked"
         kept, asked = deleting(page, 2, "dismiss")
@@ -337,7 +339,7 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         result = outcome(page, "greet", {"name": "x"})
         assert result["code"] == "blocked"
         assert "'hook.js', which is not a file" in result["message"]
-        assert any("hook.js" in line and "blocked" in line for line in served.log)
+        wait_for_log(served.log, r"hook\.js.*blocked")
     finally:
         served.stop()
     (app_dir / "dist-isolation" / "index.html").write_text("<!doctype html><p>no hook</p>")

@@ -98,8 +98,15 @@ def test_a_hostile_script_in_the_real_window_gets_around_nothing(
         sealed = page.evaluate("window.hostile.sealed()[0]")
         other = window.page("other")
         other.evaluate(HOSTILE)
-        other.evaluate(INVOKE, ["greet", {"name": "other"}])
-        stolen = other.evaluate("window.hostile.sealed()[0]")
+        assert other.evaluate(INVOKE, ["greet", {"name": "other"}]) == "Hello, other!"
+        # Sealed in the other window and held back there, so that it is still unused.
+        other.evaluate(
+            """() => { window.hostile.holding = true;
+                       window.listing = window.__APP__.core.invoke('list_items', {}); }"""
+        )
+        other.wait_for_function("() => window.hostile.held.length > 0")
+        stolen = other.evaluate("JSON.parse(window.hostile.held[0])[0]")
+        assert stolen["kind"] == "sealed" and "ct" in stolen
         attempts = [
             {"id": 900001, "kind": "invoke", "cmd": "delete_item", "args": {"id": 2}},
             {"id": 900002, "kind": "invoke", "cmd": "read_config"},
@@ -117,6 +124,10 @@ def test_a_hostile_script_in_the_real_window_gets_around_nothing(
         ]
         replies = page.evaluate("(m) => window.hostile.send(m)", attempts)
         assert [r["error"]["code"] for r in replies] == ["protocol"] * len(attempts), replies
+        assert "made for another window" in replies[-1]["error"]["message"], replies[-1]
+        # Refused on main's socket, it was not spent: released, the other window's call runs.
+        other.evaluate("window.hostile.release()")
+        assert {"id": 2, "name": "Pears"} in other.evaluate("window.listing")
         assert 2 in [item["id"] for item in page.evaluate(INVOKE, ["list_items", {}])]
         frame = page.evaluate(
             """() => { const f = document.querySelector('iframe');

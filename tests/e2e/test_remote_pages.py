@@ -15,7 +15,6 @@ import json
 import queue
 import re
 import threading
-import time
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +26,7 @@ import pytest
 from playwright.sync_api import Page, Playwright
 
 from app.demo import create_app
+from tests.conftest import wait_for_log
 from tests.window import NativeWindow, open_window
 
 from . import raw
@@ -80,16 +80,6 @@ def with_remote_capability(config: Path, site: str) -> Path:
     return config
 
 
-def wait_for_log(window: NativeWindow, pattern: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in list(window.log):
-            if re.search(pattern, line):
-                return line
-        time.sleep(0.05)
-    raise TimeoutError(f"no log line matched {pattern!r}:\n" + "\n".join(window.log[-30:]))
-
-
 def visit(page: Page, url: str) -> None:
     page.goto(url)
     page.wait_for_function("document.readyState === 'complete'")
@@ -114,7 +104,7 @@ def check_remote_page(window: NativeWindow, site: str) -> Page:
 
     # A page of the same site that no capability names gets nothing, and cannot connect.
     visit(page, f"{site}/other/index.html")
-    wait_for_log(window, re.escape(f"shows {site}/other/index.html, which no capability names"))
+    wait_for_log(window.log, re.escape(f"shows {site}/other/index.html, which no capability names"))
     assert page.evaluate("typeof window.__APP__") == "undefined"
     assert page.evaluate("window.readyEvents") == 0
     ws = local.replace("http:", "ws:") + "/__app__/ipc?ticket=guess"
@@ -127,7 +117,7 @@ def check_remote_page(window: NativeWindow, site: str) -> Page:
         ws,
     )
     assert refused == "refused"
-    wait_for_log(window, re.escape(f"IPC from origin '{site}' is refused"))
+    wait_for_log(window.log, re.escape(f"IPC from origin '{site}' is refused"))
     return page
 
 

@@ -39,6 +39,7 @@ def test_invoke_and_events_in_the_real_window_then_close_it(
         assert settings.evaluate("window.__APP__.window.label") == "settings"
         # Closing one window leaves the app running; Ctrl-C then ends it cleanly.
         page.evaluate("setTimeout(() => window.__APP__.core.invoke('close_window'), 0)")
+        window.wait_closed("main")
         # One window is still open: the app goes on, and that window still gets answers.
         assert settings.evaluate("window.__APP__.core.invoke('greet', {name: 'y'})") == "Hello, y!"
         assert window.process.poll() is None
