@@ -10,6 +10,7 @@ import asyncio
 import inspect
 import logging
 import re
+import reprlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,6 +22,9 @@ __all__ = ["Event", "EventBus", "Subscriber", "check_event_name"]
 
 log = logging.getLogger("app.core.events")
 
+_shown = reprlib.Repr()
+_shown.maxstring = _shown.maxother = 100  # a caller's bad name, cut for messages and logs
+
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9\-/:_.]{1,256}$")
 
 
@@ -28,8 +32,8 @@ def check_event_name(name: Any) -> str:
     """Event names are 1-256 of letters, digits and ``- / : _ .``; raise ``InvalidArgs``."""
     if not isinstance(name, str) or not _EVENT_NAME.match(name):
         raise InvalidArgs(
-            f"Event name {name!r} is not valid: use 1 to 256 letters, digits, '-', '/', ':', "
-            "'_' or '.'."
+            f"Event name {_shown.repr(name)} is not valid: use 1 to 256 letters, digits, "
+            "'-', '/', ':', '_' or '.'."
         )
     return name
 

@@ -45,14 +45,22 @@ class Counter:
         self.value = 0
 
 
-def make_app(write_config, *permissions: str) -> App:
+class Gate:
+    """Holds a sync command in its worker thread until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+
+def make_app(write_config, *permissions: str, timeout_ms: int = 300) -> App:
     config = load_config(
         write_config(
             {
                 **grant_all(*permissions),
                 "app": {
                     **grant_all(*permissions)["app"],
-                    "ipc": {"commandTimeoutMs": 300, "threads": 4},
+                    "ipc": {"commandTimeoutMs": timeout_ms, "threads": 4},
                 },
             }
         )
@@ -93,8 +101,10 @@ def make_app(write_config, *permissions: str) -> App:
         return ms
 
     @app.command
-    def blocking(ms: int) -> str:
-        threading.Event().wait(ms / 1000)
+    def blocking(gate: Gate) -> str:
+        gate.entered.set()
+        if not gate.release.wait(10):
+            raise CommandError("The test never released the gate.")
         return threading.current_thread().name
 
     @app.command
@@ -112,6 +122,7 @@ def make_app(write_config, *permissions: str) -> App:
         return object()
 
     app.manage(Counter())
+    app.manage(Gate())
     return app
 
 
@@ -198,13 +209,22 @@ async def test_the_core_keeps_serving_after_failures(client: Client) -> None:
         assert await client.invoke("greet", {"name": "again"}) == "Hello, again!"
 
 
-async def test_sync_commands_run_off_the_loop_and_do_not_block_it(client: Client) -> None:
+async def test_sync_commands_run_off_the_loop_and_do_not_block_it(write_config) -> None:
+    client = Client(make_app(write_config, *ALL, timeout_ms=20_000))
+    gate = client.app.state(Gate)
     async with client:
-        slow = asyncio.ensure_future(client.invoke("blocking", {"ms": 200}))
-        # While a sync command blocks its worker thread, the loop still answers other calls.
-        assert await client.invoke("greet", {"name": "fast"}) == "Hello, fast!"
-        assert not slow.done()
-        assert (await slow).startswith("app-command")
+        held = asyncio.ensure_future(client.invoke("blocking"))
+        assert await asyncio.to_thread(gate.entered.wait, 10), "the sync command never started"
+        # While a sync command holds its worker thread, the loop (and another worker) still
+        # answers other calls: greet settles while 'blocking' is certainly still running.
+        try:
+            assert await asyncio.wait_for(
+                client.invoke("greet", {"name": "fast"}), 10
+            ) == "Hello, fast!"
+            assert not held.done()
+        finally:
+            gate.release.set()
+        assert (await held).startswith("app-command")
 
 
 async def test_injection_by_annotation(client: Client) -> None:
@@ -324,3 +344,24 @@ async def test_the_pages_deadline_covers_the_command_and_the_hook(tmp_path) -> N
         boot = app.core.server._boot("main", Origin("local", "http://127.0.0.1"), 1)
     # A hook may take its 60 s before the 20 s command starts: the page must wait for both.
     assert boot["timeoutMs"] >= 80_000
+
+
+async def test_a_callers_long_names_are_cut_short_in_messages(write_config) -> None:
+    # An unknown command's name, from a window no capability covers, reaches the denial (which
+    # says nothing about which names exist) and the log: 100,000 characters must not.
+    app = make_app(write_config, *ALL)
+    long_name = "x" * 100_000
+    async with Client(app, window="uncovered") as stranger:
+        with pytest.raises(Forbidden) as denied:
+            await stranger.invoke(long_name)
+        assert "'xxxxx" in denied.value.message and len(denied.value.message) < 2000
+        assert len(denied.value.data["permission"]) <= 120
+        # The core keeps serving the windows it covers.
+        async with Client(app) as main:
+            with pytest.raises(NotFound) as missing:
+                await main.invoke(long_name)
+            assert len(missing.value.message) < 200
+            assert await main.invoke("greet", {"name": "still here"}) == "Hello, still here!"
+    with pytest.raises(InvalidArgs) as bad_event:
+        app.emit("bad name " * 10_000, None)
+    assert "'bad name" in bad_event.value.message and len(bad_event.value.message) < 300

@@ -26,7 +26,13 @@ def describe_origin(origin: Origin) -> str:
     return f"a remote page at {origin.url}"
 
 
+def _short(text: str, limit: int = 120) -> str:
+    """``text``, cut to ``limit`` characters: a caller's names reach messages and logs."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _what(kind: str, name: str, has_target: bool) -> str:
+    name = _short(name)
     if kind == "invoke":
         return f"'{name}'"
     if kind == "emit":
@@ -94,9 +100,12 @@ def explain(
     """The message and the data of a ``Forbidden`` for this denied request."""
     caller = context.caller
     what = _what(kind, name, has_target)
+    # Only an unknown command's name can be long (event names are checked before), and the
+    # lookups below stay exact: only what is shown is cut.
+    shown_permission = _short(permission)
     where = f"window '{caller.window}' ({describe_origin(caller.origin)})"
     data: dict[str, Any] = {
-        "permission": permission,
+        "permission": shown_permission,
         "window": caller.window,
         "origin": caller.origin.url,
         "originKind": caller.origin.kind,
@@ -111,14 +120,14 @@ def explain(
             "same window and origin; remove it there to allow this."
         )
         return message, data
-    quoted = json.dumps(permission)
+    quoted = json.dumps(shown_permission)
     if context.capabilities:
         target = context.capabilities[0]
         data["capability"] = target.identifier
         message = (
             f"{what} is not allowed in {where}: no capability for this window and origin "
-            f"grants '{permission}'. To allow it, add {quoted} to the permissions of capability "
-            f"'{target.identifier}' ({target.where})."
+            f"grants '{shown_permission}'. To allow it, add {quoted} to the permissions of "
+            f"capability '{target.identifier}' ({target.where})."
         )
     elif caller.origin.kind == "local":
         message = (
