@@ -88,11 +88,19 @@ class EventBus:
         self._subscribers.setdefault(event, set()).add(subscriber)
 
     def unsubscribe(self, event: str, subscriber: Subscriber) -> None:
-        self._subscribers.get(event, set()).discard(subscriber)
+        subscribers = self._subscribers.get(event)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:  # pages come and go: names nobody listens to are not kept
+                del self._subscribers[event]
 
     def drop(self, subscriber: Subscriber) -> None:
-        for subscribers in self._subscribers.values():
-            subscribers.discard(subscriber)
+        for event in [e for e, subs in self._subscribers.items() if subscriber in subs]:
+            self.unsubscribe(event, subscriber)
+
+    def listened(self) -> set[str]:
+        """The events some window listens to now."""
+        return set(self._subscribers)
 
     # Delivery (on the core's loop) -----------------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""Events through the core, with in-process clients standing in for windows."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.core import App, Event, Forbidden, load_config
+from app.core.testing import Client
+
+from .conftest import grant_all
+
+
+def make_app(write_config, *permissions: str) -> App:
+    return App(load_config(write_config(grant_all(*permissions, windows=["main", "settings"]))))
+
+
+async def test_unlisten_stops_delivery_at_the_core(write_config) -> None:
+    app = make_app(write_config, "core:event:default")
+    async with Client(app) as page:
+        await page.listen("tick")
+        await page.listen("fence")
+        app.emit("tick", 1)
+        assert (await page.next_event())["payload"] == 1
+        await page.request({"kind": "unlisten", "event": "tick"})
+        app.emit("tick", 2)
+        app.emit("fence", "after")
+        # Delivery keeps order: had the core still sent 'tick', it would come before 'fence'.
+        got = await page.next_event()
+        assert (got["event"], got["payload"]) == ("fence", "after")
+        assert page.events.empty()
+        assert app.core is not None and app.core.events.listened() == {"fence"}
+
+
+async def test_names_nobody_listens_to_are_not_kept(write_config) -> None:
+    app = make_app(write_config, "core:event:default")
+    async with Client(app, window="settings") as other:
+        assert app.core is not None
+        async with Client(app) as page:
+            for n in range(200):
+                await page.listen(f"name-{n}")
+                await page.request({"kind": "unlisten", "event": f"name-{n}"})
+            await page.listen("kept")
+            await other.listen("shared")
+            await page.listen("shared")
+            assert app.core.events.listened() == {"kept", "shared"}
+        # A window that goes away takes its subscriptions with it, and only its own.
+        assert app.core.events.listened() == {"shared"}
+
+
+async def test_a_pages_emit_reaches_python_and_the_windows_it_targets(write_config) -> None:
+    app = make_app(write_config, "core:event:default")
+    heard: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def on_note(event: Event) -> None:
+        heard.put_nowait(event)
+
+    app.listen("note", on_note)
+    async with Client(app) as main, Client(app, window="settings") as settings:
+        await main.listen("note")
+        await settings.listen("note")
+        await main.emit("note", {"to": "all"})
+        python_side = await asyncio.wait_for(heard.get(), 5)
+        assert (python_side.payload, python_side.source) == ({"to": "all"}, "main")
+        for page in (main, settings):
+            got = await page.next_event()
+            assert (got["payload"], got["source"]) == ({"to": "all"}, "main")
+        await main.emit("note", "only settings", target="settings")
+        got = await settings.next_event()
+        assert (got["payload"], got["source"]) == ("only settings", "main")
+        # emitTo reaches that window alone: not main, and not Python (a broadcast fence shows
+        # what Python heard in between).
+        await main.emit("note", "fence")
+        assert (await asyncio.wait_for(heard.get(), 5)).payload == "fence"
+        assert (await main.next_event())["payload"] == "fence"
+
+
+async def test_listening_and_emitting_need_their_permissions(write_config) -> None:
+    app = make_app(write_config, "core:event:allow-listen")
+    async with Client(app) as page:
+        await page.listen("open")
+        with pytest.raises(Forbidden, match="core:event:allow-emit"):
+            await page.emit("open", 1)
+        with pytest.raises(Forbidden, match="core:event:allow-emit-to"):
+            await page.emit("open", 1, target="settings")
+    app = make_app(write_config, "core:event:allow-emit")
+    async with Client(app) as page:
+        with pytest.raises(Forbidden, match="core:event:allow-listen"):
+            await page.listen("open")
