@@ -81,9 +81,18 @@ class Served:
         return self.urls[label].split("/__app__/")[0]
 
     def stop(self) -> int:
-        if self.process.poll() is None:
+        """SIGTERM, as a user's service manager would: serve must end cleanly, with status 0,
+        having run until now (a crash earlier, or a status other than 0, fails the test)."""
+        died_before = self.process.poll() is not None
+        if not died_before:
             self.process.terminate()
-        return self.process.wait(timeout=20)
+        status = self.process.wait(timeout=20)
+        if died_before or status != 0:
+            how = "had already exited" if died_before else "ended on SIGTERM"
+            raise AssertionError(
+                f"serve {how} with status {status}:\n" + "\n".join(self.log[-40:])
+            )
+        return status
 
 
 def serve(config: Path, windows: int = 1, env: dict[str, str] | None = None) -> Served:
