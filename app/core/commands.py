@@ -15,9 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import AliasGenerator, BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.alias_generators import to_camel
-from pydantic.fields import FieldInfo
 
 from .acl.permissions import command_permissions
 from .errors import InvalidArgs
@@ -31,7 +30,13 @@ Injector = Callable[[Any], Any]
 
 
 class _ArgsBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
+    # A page may name ``first_number`` as ``firstNumber``; both are accepted.
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        alias_generator=AliasGenerator(validation_alias=to_camel),
+    )
 
 
 @dataclass
@@ -90,11 +95,8 @@ class Command:
                 continue
             default = ... if param.default is param.empty else param.default
             fields[pname] = (annotation, default)
-        alias = {n: to_camel(n) for n in fields if to_camel(n) != n}
-        model = create_model(  # type: ignore[call-overload]
-            f"{self.name}_args",
-            __base__=_ArgsBase,
-            **{n: (t, _field_info(d, alias.get(n))) for n, (t, d) in fields.items()},
+        model = create_model(
+            f"{self.name}_args", __base__=_ArgsBase, **fields
         )
         self._model, self._injected, self._inject_types = model, injected, inject_types
 
@@ -150,12 +152,6 @@ class Command:
             "injected": {k: v.__name__ for k, v in self._injected.items()},
             "signature": f"{self.name}{self.signature}",
         }
-
-
-def _field_info(default: Any, alias: str | None) -> Any:
-    if isinstance(default, FieldInfo):  # def f(x: int = Field(ge=0)): keep its constraints
-        return FieldInfo.merge_field_infos(default, validation_alias=alias) if alias else default
-    return Field(default, validation_alias=alias) if alias else Field(default)
 
 
 class Registry:
