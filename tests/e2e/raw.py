@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from app.core.protocol import encode, join_frames
+
 
 @dataclass
 class Launched:
@@ -89,7 +91,12 @@ async def call(ws: aiohttp.ClientWebSocketResponse, message: dict | list | str) 
         messages = message if isinstance(message, list) else [message]
         first = messages[0] if messages else None
         expected = first.get("id") if isinstance(first, dict) else None
-        await ws.send_str(json.dumps(messages))
+        if any(_has_bytes(m) for m in messages):
+            # As a page sends binary values: a binary frame per message, in the wire format.
+            for binary, frame in join_frames([encode(m) for m in messages]):
+                await (ws.send_bytes(frame) if binary else ws.send_str(frame.decode()))
+        else:
+            await ws.send_str(json.dumps(messages))
     while True:
         frame = await ws.receive(timeout=10)
         if frame.type != aiohttp.WSMsgType.TEXT:
@@ -100,3 +107,13 @@ async def call(ws: aiohttp.ClientWebSocketResponse, message: dict | list | str) 
             if reply["kind"] == "reply":
                 assert reply.get("id") == expected, f"expected the reply to {expected}: {reply}"
                 return reply
+
+
+def _has_bytes(value: object) -> bool:
+    if isinstance(value, bytes):
+        return True
+    if isinstance(value, dict):
+        return any(_has_bytes(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_bytes(v) for v in value)
+    return False

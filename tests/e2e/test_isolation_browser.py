@@ -350,3 +350,44 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         assert result["code"] == "blocked" and "defines no hook" in result["message"]
     finally:
         served.stop()
+
+
+# Records what the page sends on its socket: a text frame's size in characters, or a binary
+# frame's size in bytes.
+RECORD_SENDS = """() => {
+    window.sent = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        window.sent.push(typeof data === 'string' ? ['text', data.length]
+                                                  : ['binary', data.byteLength]);
+        return send.call(this, data);
+    };
+}"""
+
+
+def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
+    browser: Browser, app_dir: Path
+) -> None:
+    served = serve(isolation_config(app_dir, maxMessageBytes=65536), windows=2)
+    try:
+        page = open_page(browser, served.urls["main"])
+        page.evaluate(RECORD_SENDS)
+        # 60,000 bytes of UTF-8: as base64 (80,000) it would not fit in a 64 KiB message.
+        text = "é" * 10_000 + "x" * 40_000
+        assert page.evaluate(INVOKE, ["echo", {"value": text}]) == text
+        ((kind, size),) = page.evaluate("window.sent")
+        assert kind == "binary" and 60_000 < size < 61_000, size
+        page.evaluate("window.sent = []")
+        many = page.evaluate(
+            """() => Promise.all(Array.from({ length: 50 }, (_, i) =>
+                window.__APP__.core.invoke('greet', { name: String(i) })))"""
+        )
+        assert many == [f"Hello, {i}!" for i in range(50)]
+        kinds = {kind for kind, _ in page.evaluate("window.sent")}
+        assert kinds == {"text"} and len(page.evaluate("window.sent")) < 50
+        # Over the limit, sealed or not: a clear error, and the page keeps working.
+        over = outcome(page, "echo", {"value": "x" * 70_000})
+        assert over["code"] == "invalid_args" and "65536" in over["message"], over
+        assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
+    finally:
+        served.stop()

@@ -91,17 +91,20 @@ class FramePlayer:
         seq: int | None = None,
         kid: str | None = None,
         plaintext: bytes | None = None,
+        as_bytes: bool = False,
     ) -> list[dict[str, Any]]:
         """Seal ``messages`` together under the next number (or ``seq``); return the envelope of
-        each, the first with the ciphertext."""
+        each, the first with the ciphertext (base64 text, or bytes as the frame sends large
+        ones)."""
         if seq is None:
             seq, self.seq = self.seq, self.seq + 1
         group = [{"id": next(self.ids), **message} for message in messages]
         body = plaintext if plaintext is not None else b"J" + orjson.dumps(group)
         nonce = b"\0\0\0\0" + seq.to_bytes(8, "big")
         aad = f"app-isolation/1 {kid or self.kid} {seq}".encode()
-        ct = base64.b64encode(AESGCM(self.key).encrypt(nonce, body, aad)).decode()
-        envelopes = [
+        sealed = AESGCM(self.key).encrypt(nonce, body, aad)
+        ct: str | bytes = sealed if as_bytes else base64.b64encode(sealed).decode()
+        envelopes: list[dict[str, Any]] = [
             {"id": message["id"], "kind": "sealed", "kid": self.kid, "seq": seq}
             for message in group
         ]
@@ -212,6 +215,17 @@ async def test_sealed_messages_open_in_sequence_and_once(served: Served) -> None
         retargeted = {**sealed, "id": sealed["id"] + 1000}
         assert "No sealed message for call" in refusal(await call(ws, retargeted))
         assert (await call(ws, sealed))["ok"] is True
+        # A ciphertext may come as bytes (in a binary frame), with the same checks.
+        sealed = frame.seal(GREET, as_bytes=True)
+        flipped = bytearray(sealed["ct"])
+        flipped[-1] ^= 1
+        assert "did not decrypt" in refusal(await call(ws, {**sealed, "ct": bytes(flipped)}))
+        assert (await call(ws, sealed))["value"] == "Hello, sealed!"
+        assert "No sealed message for call" in refusal(await call(ws, sealed))
+        for wrong in (12345, ["AAAA"], "not base64!"):
+            sealed = frame.seal(GREET)
+            assert "as bytes or base64 text" in refusal(await call(ws, {**sealed, "ct": wrong}))
+            assert (await call(ws, sealed))["ok"] is True
         # A key holder could still not slip an empty message through.
         for empty in (b"", b"J", b"J[]", b"J{}", b"J[{}]", b"B", b"B\0\0\0\0"):
             refusal(await call(ws, frame.seal(GREET, plaintext=empty)))

@@ -2,11 +2,11 @@
 
 A sealed envelope is ``{id, kind: "sealed", kid, seq, ct?}``. The stage finds the document's
 key by ``kid`` and checks that the key belongs to this window, origin and connection. An
-envelope with ``ct`` (base64) opens the next group of the key's sequence; then each envelope
-takes the next message of its group, which must be the one with the envelope's id, and hands it
-to the next stage (see ``keys.py``). Whatever is not sealed, of any kind and size (a plaintext
-call, an empty body, a message shaped for the brownfield pattern), is refused here, before
-anything looks at what it asks for.
+envelope with ``ct`` (bytes, or base64 text when small) opens the next group of the key's
+sequence; then each envelope takes the next message of its group, which must be the one with
+the envelope's id, and hands it to the next stage (see ``keys.py``). Whatever is not sealed, of
+any kind and size (a plaintext call, an empty body, a message shaped for the brownfield
+pattern), is refused here, before anything looks at what it asks for.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def _open(keys: KeyRing, request: Request) -> dict[str, Any]:
     # Checked, decrypted and bound without awaiting: messages open in the order they arrived,
     # and only a message that opened binds the key to this connection.
     if "ct" in body and seq == key.next_seq:
-        key.due.extend(_plain_messages(key.open(seq, _base64(body["ct"]))))
+        key.due.extend(_plain_messages(key.open(seq, _ciphertext(body["ct"]))))
     message = key.claim(request.id, seq)
     _bind(key, request)
     return message
@@ -105,13 +105,16 @@ def _bind(key: DocumentKey, request: Request) -> None:
     request.session.state[SESSION_KEY] = key
 
 
-def _base64(value: Any) -> bytes:
+def _ciphertext(value: Any) -> bytes:
+    """``ct`` as bytes: a large one comes as bytes in a binary frame, a small one as base64."""
+    if isinstance(value, bytes):
+        return value
     try:
         if isinstance(value, str):
             return base64.b64decode(value, validate=True)
     except binascii.Error:
         pass
-    raise ProtocolError("A sealed message needs its ciphertext in 'ct', as base64 text.")
+    raise ProtocolError("A sealed message needs its ciphertext in 'ct', as bytes or base64 text.")
 
 
 def _plain_messages(plaintext: bytes) -> list[dict[str, Any]]:

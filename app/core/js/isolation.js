@@ -12,8 +12,12 @@ function (config, wire) {
   const context = Object.freeze({ window: config.window, origin: config.origin });
   const encoder = new TextEncoder();
   const SEALED_FIELDS_BYTES = 1024;  // room for the sealed message's other fields on the wire
-  // The largest plaintext: its ciphertext (16 bytes longer) travels as base64.
-  const limit = Math.floor((config.maxMessageBytes - SEALED_FIELDS_BYTES) / 4) * 3 - 16;
+  // A ciphertext travels as base64 text while it is small, so that many sealed calls still go
+  // in one text frame, and as bytes (a binary frame of its own, no base64) from this size on,
+  // or when its base64 would not fit in a message.
+  const BYTES_FROM = 16 * 1024;
+  // The largest plaintext: its ciphertext is 16 bytes longer.
+  const limit = config.maxMessageBytes - SEALED_FIELDS_BYTES - 16;
   const TIMED_OUT = {};
   let key = null;
   let nextSeq = 0;
@@ -148,13 +152,14 @@ function (config, wire) {
     }
     sealing = sealing.then(() => Promise.all(groups.map((g) => g.ct))).then((cts) => {
       const results = [];
+      const transfer = [];
       groups.forEach((group, i) => group.members.forEach((item, j) => {
         // The group's first message carries its ciphertext; the others only its number.
         const result = { n: item.n, seq: group.seq };
-        if (j === 0) result.ct = base64(cts[i]);
+        if (j === 0) result.ct = asSent(cts[i], transfer);
         results.push(result);
       }));
-      post({ results });
+      post({ results }, transfer);
     }, (err) => {
       post({ results: groups.flatMap((g) => g.members.map((item) => ({ n: item.n,
         error: { code: "internal",
@@ -181,6 +186,16 @@ function (config, wire) {
   function plainSize(plain, jsonBytes) {
     const blobs = plain.blobs;
     return 32 + jsonBytes + blobs.reduce((sum, b) => sum + 16 + b.byteLength, 0);
+  }
+
+  // A ciphertext as it goes to the page: base64 text, or its bytes (handed over, not copied).
+  function asSent(buffer, transfer) {
+    const text = Math.ceil(buffer.byteLength / 3) * 4;
+    if (buffer.byteLength < BYTES_FROM && text + SEALED_FIELDS_BYTES <= config.maxMessageBytes) {
+      return base64(buffer);
+    }
+    transfer.push(buffer);
+    return new Uint8Array(buffer);
   }
 
   function base64(buffer) {
@@ -215,8 +230,8 @@ function (config, wire) {
     }
   }
 
-  function post(message) {
-    channel.port1.postMessage(message);
+  function post(message, transfer) {
+    channel.port1.postMessage(message, transfer || []);
   }
 
   // ---- the hook's payload (see CONTRACT.md §5) -------------------------------------------------
