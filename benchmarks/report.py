@@ -116,16 +116,12 @@ def chart(results: Results, path: Path) -> None:
 
 def _attainment(target: dict[str, Any]) -> float:
     """How far a target is met: 1 is the goal exactly, above 1 is met (shown up to 3)."""
-    value, limit = target["value"], _limit(target["goal"])
+    value, limit = target["value"], target["limit"]
     if target["goal"].startswith("≥"):
         ratio = value / limit
     else:
         ratio = limit / value if value > 0 else 3.0
     return float(max(0.0, min(3.0, ratio)))
-
-
-def _limit(goal: str) -> float:
-    return float(goal.lstrip("≤≥ +").split()[0].rstrip("x"))
 
 
 def _targets_panel(ax: Any, results: Results) -> None:

@@ -54,9 +54,3 @@ class Results:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
-
-    @classmethod
-    def read(cls, path: Path) -> Results:
-        data = json.loads(path.read_text())
-        runs = [Run(**r) for r in data.pop("runs")]
-        return cls(runs=runs, **data)

@@ -76,7 +76,8 @@ def evaluate(results: Results) -> list[dict[str, Any]]:
             x = a.value(key_a) if a else None
             y = b.value(key_b) if b else None
             row: dict[str, Any] = {"target": target.name, "host": host, "goal": target.goal,
-                                   "value": None, "unit": target.unit, "met": None}
+                                   "limit": target.limit, "value": None, "unit": target.unit,
+                                   "met": None}
             if x is None or y is None or (target.measure is operator.truediv and y == 0):
                 missing = [r.column if r else f"{s}/{host}" for r, s, k in
                            ((a, target.subject, key_a), (b, target.versus, key_b))

@@ -57,9 +57,8 @@ def application() -> web.Application:
 async def _serve(on_url: Callable[[str], None], done: asyncio.Event) -> None:
     runner = web.AppRunner(application(), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
     on_url(f"http://127.0.0.1:{port}/bare.html")
     await done.wait()
     await runner.cleanup()
