@@ -67,3 +67,17 @@ def two_windows(app_dir: Path) -> Iterator[Served]:
     )
     yield served
     served.stop()
+
+
+# Run in a page: from then on ``window.sent`` records each frame the page sends on its socket,
+# as [kind, size]: "text" (size in characters), "binary" (an ArrayBuffer) or "blob" (bytes).
+RECORD_SENDS = """() => {
+    window.sent = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+        window.sent.push(typeof data === 'string' ? ['text', data.length]
+                         : data instanceof Blob ? ['blob', data.size]
+                         : ['binary', data.byteLength]);
+        return send.call(this, data);
+    };
+}"""

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.conftest import Served, serve
 
-from .conftest import brownfield_config
+from .conftest import RECORD_SENDS, brownfield_config
 
 INVOKE = "([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts)"
 REJECTION = """([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts).then(
@@ -229,5 +229,48 @@ def test_a_window_opened_later_gets_the_capabilities_of_its_label(
         assert settings.evaluate("window.__APP__.window.label") == "settings"
         assert settings.evaluate(INVOKE, ["greet", {"name": "late"}, {}]) == "Hello, late!"
         assert rejection(settings, "echo", {"value": 1})["code"] == "forbidden"
+    finally:
+        served.stop()
+
+
+def test_large_messages_leave_as_blobs_in_order_with_the_rest(
+    browser: Browser, app_dir: Path
+) -> None:
+    served = serve(brownfield_config(app_dir), windows=2)
+    try:
+        page = open_window(browser, served, "main")
+        page.evaluate(RECORD_SENDS)
+        result = page.evaluate(
+            """async () => {
+                const { core, event } = window.__APP__;
+                const got = [];
+                let done;
+                const all = new Promise((r) => { done = r; });
+                await event.listen('order', (e) => {
+                    got.push(e.payload.length > 100 ? e.payload.length : e.payload);
+                    if (got.length === 3) done();
+                });
+                window.sent = [];
+                const text = 'é'.repeat(1_500_000);            // 3 MB of UTF-8
+                const bytes = new Uint8Array(2_000_000).map((_, i) => i % 253);
+                // All in one tick: small and large messages share one flush.
+                const calls = [
+                    event.emit('order', 'first'),
+                    core.invoke('echo', { value: text }),
+                    core.invoke('echo', { value: bytes }),
+                    event.emit('order', 'x'.repeat(1_200_000)),
+                    event.emit('order', 'last'),
+                ];
+                const [, echoedText, echoedBytes] = await Promise.all(calls);
+                await all;
+                return { got, sent: window.sent, text: echoedText === text,
+                         bytes: echoedBytes.length === bytes.length
+                                && echoedBytes[1_999_999] === 1_999_999 % 253 };
+            }"""
+        )
+        # The core received them in the order they were sent: events arrive in that order.
+        assert result["got"] == ["first", 1_200_000, "last"]
+        assert result["text"] and result["bytes"]
+        assert [kind for kind, _ in result["sent"]] == ["text", "blob", "blob", "blob", "text"]
     finally:
         served.stop()

