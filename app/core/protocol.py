@@ -63,19 +63,25 @@ def encode(message: Any) -> Encoded:
 
 
 def join_frames(messages: list[Encoded]) -> list[tuple[bool, bytes]]:
-    """Pack encoded messages into as few frames as possible: ``(is_binary, data)`` each.
+    """Pack encoded messages into few frames, in their order: ``(is_binary, data)`` each.
 
-    Messages without blobs share one text frame; each message with blobs gets a binary frame
-    (renumbering markers across messages would cost a parse of each one).
+    Messages without blobs in a row share one text frame; each message with blobs gets a binary
+    frame (renumbering markers across messages would cost a parse of each one). The page gets
+    them in the order they were sent: a channel's last chunk before the call's reply.
     """
     frames: list[tuple[bool, bytes]] = []
-    texts = [m.json for m in messages if not m.blobs]
+    texts: list[bytes] = []
+    for m in messages:
+        if not m.blobs:
+            texts.append(m.json)
+            continue
+        if texts:
+            frames.append((False, b"[" + b",".join(texts) + b"]"))
+            texts = []
+        header = b'{"m":[' + m.json + b'],"a":' + orjson.dumps([len(b) for b in m.blobs]) + b"}"
+        frames.append((True, _U32.pack(len(header)) + header + b"".join(m.blobs)))
     if texts:
         frames.append((False, b"[" + b",".join(texts) + b"]"))
-    for m in messages:
-        if m.blobs:
-            header = b'{"m":[' + m.json + b'],"a":' + orjson.dumps([len(b) for b in m.blobs]) + b"}"
-            frames.append((True, _U32.pack(len(header)) + header + b"".join(m.blobs)))
     return frames
 
 

@@ -33,3 +33,19 @@ def test_binary_frames_decode_whatever_their_header_length() -> None:
         assert binary
         assert decode_frame(frame, binary=True) == [message], n
         assert _round_trip(message) == message, n
+
+
+def test_frames_keep_the_order_of_their_messages() -> None:
+    # A channel's chunks (bytes) and the call's reply (text) must reach the page in order.
+    messages = [
+        {"kind": "event", "n": 1},
+        {"kind": "event", "n": 2, "chunk": b"\x00\x01"},
+        {"kind": "event", "n": 3},
+        {"kind": "event", "n": 4},
+        {"kind": "event", "n": 5, "chunk": b"\x02"},
+        {"kind": "reply", "n": 6},
+    ]
+    frames = join_frames([encode(m) for m in messages])
+    assert [binary for binary, _ in frames] == [False, True, False, True, False]
+    decoded = [m for binary, frame in frames for m in decode_frame(frame, binary=binary)]
+    assert decoded == messages
