@@ -81,3 +81,22 @@ RECORD_SENDS = """() => {
         return send.call(this, data);
     };
 }"""
+
+
+# Calls echo with ever larger values, from `start` bytes, until the page refuses one as too big:
+# every call it let through must come back whole (had the page let a frame over the core's limit
+# through, the core would close the connection and the call would fail with "internal").
+UP_TO_THE_LIMIT = """async ([start, binary]) => {
+    const passed = [];
+    for (let n = start; n < start + 400; n++) {
+        const value = binary ? new Uint8Array(n) : 'x'.repeat(n);
+        try {
+            const back = await window.__APP__.core.invoke('echo', { value });
+            if (back.length !== n) return { broken: n };
+            passed.push(n);
+        } catch (e) {
+            return { passed, refused: n, code: e.code, message: e.message };
+        }
+    }
+    return { passed, refused: null };
+}"""

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.conftest import Served, serve
 
-from .conftest import RECORD_SENDS, brownfield_config
+from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
 
 INVOKE = "([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts)"
 REJECTION = """([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts).then(
@@ -274,3 +274,15 @@ def test_large_messages_leave_as_blobs_in_order_with_the_rest(
         assert [kind for kind, _ in result["sent"]] == ["text", "blob", "blob", "blob", "text"]
     finally:
         served.stop()
+
+
+def test_a_message_the_page_lets_through_fits_the_cores_limit(
+    browser: Browser, two_windows: Served
+) -> None:
+    page = open_window(browser, two_windows, "main")
+    for start, binary in ((65536 - 450, False), (65536 - 400, True)):
+        result = page.evaluate(UP_TO_THE_LIMIT, [start, binary])
+        assert result.get("refused"), result  # the limit was reached within the range
+        assert result["code"] == "invalid_args" and "65536" in result["message"], result
+        assert len(result["passed"]) > 100, result  # and many just under it went through
+    assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Dialog, Page
 
 from tests.conftest import ROOT, Served, serve, wait_for_log
 
-from .conftest import RECORD_SENDS
+from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT
 from .test_isolation_core import isolation_config
 
 HELLO = "hello from a file\n"  # frontend/hello.txt
@@ -381,9 +381,64 @@ def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
                     .then((v) => v.length, (e) => e.code)))"""
         )
         assert mixed == [1, 30000, 1, 20000, 1]
+        # Up to the frame's limit for a sealed message (about 1 KiB short of the core's): what
+        # the frame lets through fits the core's limit, and the frame says when it does not.
+        near = page.evaluate(UP_TO_THE_LIMIT, [65536 - 1040 - 200, False])
+        assert near["refused"] and len(near["passed"]) > 50, near
+        assert near["code"] == "invalid_args" and "for a sealed message" in near["message"]
         # Over the limit, sealed or not: a clear error, and the page keeps working.
         over = outcome(page, "echo", {"value": "x" * 70_000})
         assert over["code"] == "invalid_args" and "65536" in over["message"], over
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
     finally:
         served.stop()
+
+
+def test_under_a_small_limit_a_ciphertext_goes_as_bytes_when_its_base64_would_not_fit(
+    browser: Browser, app_dir: Path
+) -> None:
+    served = serve(isolation_config(app_dir, maxMessageBytes=4096), windows=2)
+    try:
+        page = open_page(browser, served.urls["main"])
+        page.evaluate(RECORD_SENDS)
+        result = page.evaluate(UP_TO_THE_LIMIT, [2800, False])
+        assert result["refused"] and len(result["passed"]) > 50, result
+        assert result["code"] == "invalid_args" and "for a sealed message" in result["message"]
+        # 2,800 bytes and more: as base64 with the envelope's fields they would not fit in
+        # 4 KiB, so they went as bytes, though far under the 16 KiB from which all do.
+        binary = [size for kind, size in page.evaluate("window.sent") if kind == "binary"]
+        assert binary and max(binary) < 4096, page.evaluate("window.sent")
+        assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
+    finally:
+        served.stop()
+
+
+def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_clear(
+    browser: Browser, hooked: Served
+) -> None:
+    page = open_page(browser, hooked.urls["main"])
+    assert page.evaluate(INVOKE, ["greet", {"name": "before"}]) == "Hello, before!"
+    result = page.evaluate(
+        """async () => {
+            const { invoke } = window.__APP__.core;
+            // The next frame is lost on its way and the connection drops, as when the core
+            // goes away mid-call: its sealed number never reaches the core.
+            const send = WebSocket.prototype.send;
+            WebSocket.prototype.send = function (data) {
+                WebSocket.prototype.send = send;
+                this.close();
+            };
+            const lost = await invoke('greet', { name: 'lost' }).then(
+                (v) => v, (e) => e.message);
+            const after = await invoke('greet', { name: 'after' }).then(
+                (v) => v, (e) => [e.code, e.message]);
+            return { lost, after };
+        }"""
+    )
+    assert "got no answer" in result["lost"]
+    # Not a reconnect whose every call the core refuses as out of sequence: a clear stop.
+    code, message = result["after"]
+    assert code == "internal" and "Reload the page" in message, result
+    page.reload()
+    page.wait_for_function("window.__APP__ !== undefined")
+    assert page.evaluate(INVOKE, ["greet", {"name": "reloaded"}]) == "Hello, reloaded!"

@@ -161,6 +161,10 @@ function (config, wire) {
       }));
       post({ results }, transfer);
     }, (err) => {
+      // Their numbers are spent, and the core opens numbers strictly in order: nothing sealed
+      // from now on could be opened. Every later call is blocked, saying so.
+      config.problems.push(`sealing failed earlier (${err}), so the core can no longer open `
+        + "this page's messages; reload the page.");
       post({ results: groups.flatMap((g) => g.members.map((item) => ({ n: item.n,
         error: { code: "internal",
           message: `The isolation frame could not seal '${item.what}': ${err}.` } }))) });

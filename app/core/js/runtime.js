@@ -150,11 +150,21 @@ function (boot) {
       const reason = e.code === 1009
         ? "a message was larger than the core accepts"
         : "the connection to the app core closed";
+      // Under isolation every message is sealed with the next number of a sequence the core
+      // opens strictly in order. One that was sent and may be lost leaves a gap no later
+      // message can pass: reconnecting would only get every call refused.
+      let gap = false;
       for (const [id, call] of [...pending]) {
-        if (call.sent) settle(id, false, fail("internal",
-          `'${call.what}' got no answer: ${reason}. Try again.`));
+        if (!call.sent) continue;
+        gap = gap || isolation !== null;
+        settle(id, false, fail("internal", `'${call.what}' got no answer: ${reason}. Try again.`));
       }
-      if (wasOpen && resume) {
+      if (gap) {
+        lost = fail("internal", "The connection to the app core closed while sealed messages "
+          + "were on their way; under the isolation pattern the page cannot go on after that. "
+          + "Reload the page.");
+        for (const [id] of [...pending]) settle(id, false, lost);
+      } else if (wasOpen && resume) {
         const ticket = resume;
         resume = null;
         setTimeout(() => connect(ticket), 50);
@@ -216,9 +226,9 @@ function (boot) {
       if (call) call.sent = true;
       // Frames leave in the order of their messages (sealed ones must reach the core in
       // sequence): what text was gathered goes first.
-      if (item.size >= BLOB_FROM || item.blobs.length) {
+      if (item.bulk >= BLOB_FROM || item.blobs.length) {
         sendText();
-        socket.send(item.size >= BLOB_FROM ? blobFrame(item.json, item.blobs)
+        socket.send(item.bulk >= BLOB_FROM ? blobFrame(item.json, item.blobs)
           : binaryFrame(item.json, item.blobs));
         continue;
       }
@@ -237,11 +247,14 @@ function (boot) {
     }
   }
 
-  // The message's size in bytes, or an upper bound of it (3 bytes a UTF-16 unit) when that
-  // bound is within the limit: frames are packed by it, so they never exceed the limit.
+  // The size in bytes of the frame that carries the message alone, or an upper bound of it
+  // (3 bytes a UTF-16 unit) when that bound is within the limit: frames are packed by it, so
+  // they never exceed the limit. The frame around the message costs at most 20 bytes, and 11
+  // for each binary value's length (see binaryFrame).
   function byteSize(json, blobs) {
     const bound = json.length * 3;
     let size = bound > boot.maxMessageBytes ? encoder.encode(json).byteLength : bound;
+    size += 20 + 11 * blobs.length;
     for (const b of blobs) size += b.byteLength;
     return size;
   }
@@ -257,7 +270,10 @@ function (boot) {
       throw fail("invalid_args",
         `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes.`);
     }
-    return { json: encoded.json, blobs: encoded.blobs, size };
+    // At least its size in bytes: what decides whether it leaves as a Blob.
+    let bulk = encoded.json.length;
+    for (const b of encoded.blobs) bulk += b.byteLength;
+    return { json: encoded.json, blobs: encoded.blobs, size, bulk };
   }
 
   // Every request, of any kind, goes through here and settles exactly once.

@@ -214,7 +214,8 @@ class Server:
             ):
                 return refuse(403, f"IPC from origin {sent_origin!r} is refused.")
         ws = web.WebSocketResponse(
-            max_msg_size=self.core.config.model.app.ipc.max_message_bytes,
+            # aiohttp refuses a frame of max_msg_size bytes or more; the limit is inclusive.
+            max_msg_size=self.core.config.model.app.ipc.max_message_bytes + 1,
             heartbeat=None,
             compress=False,
             decode_text=False,  # orjson parses the UTF-8 bytes directly
