@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,6 +124,16 @@ def serve(config: Path, windows: int = 1, env: dict[str, str] | None = None) -> 
         assert kind == "window"
         served.urls[label] = url
     return served
+
+
+@contextmanager
+def serving(config: Path, windows: int = 1, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """``serve`` for the length of a ``with`` block, then ``stop`` (which checks the exit)."""
+    served = serve(config, windows, env)
+    try:
+        yield served
+    finally:
+        served.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import Served, serve
+from tests.conftest import Served, serve, serving
 
 from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
 
@@ -236,8 +236,7 @@ def test_a_window_opened_later_gets_the_capabilities_of_its_label(
 def test_large_messages_leave_as_blobs_in_order_with_the_rest(
     browser: Browser, app_dir: Path
 ) -> None:
-    served = serve(brownfield_config(app_dir), windows=2)
-    try:
+    with serving(brownfield_config(app_dir), windows=2) as served:
         page = open_window(browser, served, "main")
         page.evaluate(RECORD_SENDS)
         result = page.evaluate(
@@ -272,8 +271,6 @@ def test_large_messages_leave_as_blobs_in_order_with_the_rest(
         assert result["got"] == ["first", 1_200_000, "last"]
         assert result["text"] and result["bytes"]
         assert [kind for kind, _ in result["sent"]] == ["text", "blob", "blob", "blob", "text"]
-    finally:
-        served.stop()
 
 
 def test_a_message_the_page_lets_through_fits_the_cores_limit(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Dialog, Page
 
-from tests.conftest import ROOT, Served, serve, wait_for_log
+from tests.conftest import ROOT, Served, serve, serving, wait_for_log
 
 from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT
 from .test_isolation_core import isolation_config
@@ -356,8 +356,7 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
 def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
     browser: Browser, app_dir: Path
 ) -> None:
-    served = serve(isolation_config(app_dir, maxMessageBytes=65536), windows=2)
-    try:
+    with serving(isolation_config(app_dir, maxMessageBytes=65536), windows=2) as served:
         page = open_page(browser, served.urls["main"])
         page.evaluate(RECORD_SENDS)
         # 60,000 bytes of UTF-8: as base64 (80,000) it would not fit in a 64 KiB message.
@@ -390,15 +389,12 @@ def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
         over = outcome(page, "echo", {"value": "x" * 70_000})
         assert over["code"] == "invalid_args" and "65536" in over["message"], over
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
-    finally:
-        served.stop()
 
 
 def test_under_a_small_limit_a_ciphertext_goes_as_bytes_when_its_base64_would_not_fit(
     browser: Browser, app_dir: Path
 ) -> None:
-    served = serve(isolation_config(app_dir, maxMessageBytes=4096), windows=2)
-    try:
+    with serving(isolation_config(app_dir, maxMessageBytes=4096), windows=2) as served:
         page = open_page(browser, served.urls["main"])
         page.evaluate(RECORD_SENDS)
         result = page.evaluate(UP_TO_THE_LIMIT, [2800, False])
@@ -409,8 +405,6 @@ def test_under_a_small_limit_a_ciphertext_goes_as_bytes_when_its_base64_would_no
         binary = [size for kind, size in page.evaluate("window.sent") if kind == "binary"]
         assert binary and max(binary) < 4096, page.evaluate("window.sent")
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
-    finally:
-        served.stop()
 
 
 def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_clear(
