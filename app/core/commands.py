@@ -23,7 +23,7 @@ from .errors import InvalidArgs
 
 __all__ = ["Command", "Injector", "Registry"]
 
-COMMAND_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+COMMAND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?")
 
 Injector = Callable[[Any], Any]
 """Given the call's context, produce the value of an injected parameter."""
@@ -56,7 +56,7 @@ class Command:
     @classmethod
     def from_function(cls, func: Callable[..., Any], name: str | None = None) -> Command:
         name = name or func.__name__
-        if not COMMAND_NAME.match(name):
+        if not COMMAND_NAME.fullmatch(name):
             raise ValueError(f"command name {name!r} must be an identifier (letters, digits, _)")
         signature = inspect.signature(func)
         for param in signature.parameters.values():
@@ -131,9 +131,12 @@ class Command:
                 {"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]}
                 for e in exc.errors(include_url=False)
             ]
-            summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+            # A caller's many wrong keys make one message each: name the first few only.
+            summary = "; ".join(f"{str(p['field'])[:80]}: {p['message']}" for p in problems[:10])
+            if len(problems) > 10:
+                summary += f"; and {len(problems) - 10} more"
             raise InvalidArgs(
-                f"Invalid arguments for '{self.name}': {summary}.", problems
+                f"Invalid arguments for '{self.name}': {summary}.", problems[:100]
             ) from None
         bound = {name: getattr(validated, name) for name in type(validated).model_fields}
         for pname, ptype in self._injected.items():

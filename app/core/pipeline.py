@@ -49,7 +49,16 @@ class Request:
 
     @property
     def name(self) -> str:
-        return str(self.body.get("cmd") if self.kind == "invoke" else self.body.get("event"))
+        """The command or event it names, fit for a message: a caller's value of any shape."""
+        return shown(self.body.get("cmd") if self.kind == "invoke" else self.body.get("event"))
+
+
+def shown(value: Any) -> str:
+    """A caller's name as it goes into messages and logs: cut short, and only its type when it
+    is not text (``str()`` of a value nested a thousand deep would not even finish)."""
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:199] + "…"
+    return f"<{type(value).__name__}>"
 
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -63,7 +72,7 @@ def request_from(message: Any, caller: Caller, session: Session | None) -> Reque
     msg_id = message.get("id")
     if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not 0 <= msg_id < 2**53:
         raise ProtocolError("Each message needs an integer 'id'.")
-    return Request(msg_id, str(message.get("kind")), message, caller, session)
+    return Request(msg_id, shown(message.get("kind")), message, caller, session)
 
 
 def check_shape(core: Core) -> Stage:
@@ -72,7 +81,7 @@ def check_shape(core: Core) -> Stage:
             body = request.body
             if request.kind not in KINDS:
                 raise ProtocolError(
-                    f"Unknown message kind {body.get('kind')!r}; "
+                    f"Unknown message kind {request.kind[:40]!r}; "
                     f"expected one of {', '.join(KINDS)}."
                 )
             if request.kind == "invoke":

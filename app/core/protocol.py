@@ -151,7 +151,7 @@ def _restore(value: Any, blobs: list[bytes]) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and BYTES_KEY in value:
             index = value[BYTES_KEY]
-            if not isinstance(index, int) or not 0 <= index < len(blobs):
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
                 raise ProtocolError("A binary value refers to a blob the frame does not have.")
             return blobs[index]
         return {k: _restore(v, blobs) for k, v in value.items()}

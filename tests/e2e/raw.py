@@ -78,14 +78,17 @@ async def connect(
     return http, ws
 
 
-async def call(ws: aiohttp.ClientWebSocketResponse, message: dict | list | str) -> dict:
+async def call(
+    ws: aiohttp.ClientWebSocketResponse, message: dict | list | str, reply_to: int | None = None
+) -> dict:
     """Send one message (or raw text) and return the reply to it, or the first notice.
 
-    The reply must carry the id of the message (of the first message, when a list is sent; no
-    id for raw text): a reply to anything else fails the test rather than passing for this one.
+    The reply must carry the id of the message (of the first message, when a list is sent; for
+    raw text, ``reply_to``): a reply to anything else fails the test rather than passing for
+    this one.
     """
     if isinstance(message, str):
-        expected = None
+        expected = reply_to
         await ws.send_str(message)
     else:
         messages = message if isinstance(message, list) else [message]

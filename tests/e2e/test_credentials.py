@@ -169,3 +169,41 @@ async def test_many_calls_in_one_frame_all_settle(two_windows: Served) -> None:
         assert all(replies[i]["value"] == f"Hello, {i}!" for i in range(1, 501))
     finally:
         await http.close()
+
+
+async def test_names_and_kinds_of_any_shape_get_a_prompt_clear_reply(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    http, ws = await connect(launched)
+    deep = "[" * 1000 + '"x"' + "]" * 1000  # within the parser's depth, too deep to print
+    try:
+        for msg_id, fields, code in (
+            (11, f'"kind":{deep}', "protocol"),
+            (12, f'"kind":"invoke","cmd":{deep}', "protocol"),
+            (13, f'"kind":"listen","event":{deep}', "invalid_args"),
+            (14, f'"kind":"emit","event":{deep}', "invalid_args"),
+            (15, '"kind":"listen","event":"trailing\\n"', "invalid_args"),
+        ):
+            raw = f'[{{"id":{msg_id},{fields}}}]'
+            reply = await asyncio.wait_for(call(ws, raw, reply_to=msg_id), 5)
+            assert reply["kind"] == "reply", reply
+            assert reply["id"] == msg_id and reply["error"]["code"] == code, reply
+        # A kind of 60,000 characters is not echoed back whole.
+        reply = await call(ws, {"id": 16, "kind": "k" * 60_000})
+        assert reply["error"]["code"] == "protocol" and len(reply["error"]["message"]) < 300
+        # true is not an id, and not a blob's index either.
+        notice = await call(ws, '[{"id":true,"kind":"invoke","cmd":"greet","args":{"name":"a"}}]')
+        assert notice["kind"] == "notice" and "'id'" in notice["error"]["message"]
+        header = b'{"m":[{"id":17,"kind":"invoke","cmd":"echo","args":{"value":{"$__b":true}}}],'
+        header += b'"a":[1,1]}'
+        await ws.send_bytes(len(header).to_bytes(4, "little") + header + b"AB")
+        notice = await call(ws, "[]")
+        assert notice["kind"] == "notice" and "blob" in notice["error"]["message"]
+        # Thousands of wrong argument names: the message names a few.
+        args = {f"extra{i}": i for i in range(2000)}
+        reply = await call(ws, {**GREET, "id": 18, "args": {"name": "a", **args}})
+        message = reply["error"]["message"]
+        assert reply["error"]["code"] == "invalid_args" and "and 1990 more" in message
+        assert len(message) < 2000
+        assert (await call(ws, GREET))["value"] == "Hello, raw!"
+    finally:
+        await http.close()

@@ -107,12 +107,22 @@ class Session:
         try:
             request = request_from(message, self.caller, self)
         except IpcError as exc:
-            # Without a usable id no promise can be found; tell the page anyway.
-            msg_id = message.get("id") if isinstance(message, dict) else None
-            log.warning("window %s sent a bad message: %s", self.label, exc.message)
-            if isinstance(msg_id, int):
-                self.deliver({"kind": "reply", "id": msg_id, "ok": False, "error": exc.to_wire()})
-            else:
-                self.deliver({"kind": "notice", "error": exc.to_wire()})
+            self._refuse(message, exc)
             return
-        self.deliver(await settle(self.core.pipeline, request), request.name)
+        try:
+            reply = await settle(self.core.pipeline, request)
+        except Exception:  # settle answers every failure; this is its own failing
+            log.exception("window %s: no reply could be made to message %s", self.label, request.id)
+            error = InternalError("The core failed while answering this message; see its log.")
+            reply = {"kind": "reply", "id": request.id, "ok": False, "error": error.to_wire()}
+        self.deliver(reply, request.name)
+
+    def _refuse(self, message: Any, exc: IpcError) -> None:
+        """Answer a message that is not a request: by its id when it has one, or with a notice
+        (without a usable id no promise can be found; tell the page anyway)."""
+        msg_id = message.get("id") if isinstance(message, dict) else None
+        log.warning("window %s sent a bad message: %s", self.label, exc.message)
+        if isinstance(msg_id, int) and not isinstance(msg_id, bool):
+            self.deliver({"kind": "reply", "id": msg_id, "ok": False, "error": exc.to_wire()})
+        else:
+            self.deliver({"kind": "notice", "error": exc.to_wire()})
