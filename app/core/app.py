@@ -13,7 +13,7 @@ from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, WindowConfig, load_config
-from .events import Event, EventBus, check_event_name
+from .events import Event, EventBus, check_event_name, check_payload
 
 if TYPE_CHECKING:
     from .runtime import Core
@@ -134,8 +134,10 @@ class App:
         self._publish(event, payload, label)
 
     def _publish(self, event: str, payload: Any, target: str | None) -> None:
-        # Checked here, on the caller's thread, so a bad name raises where it was emitted.
+        # Checked here, on the caller's thread, so a bad name or payload raises where it was
+        # emitted, not in a log when it is delivered.
         check_event_name(event)
+        check_payload(event, payload)
         core = self.core
         if core is None or core.loop is None:
             raise RuntimeError("the app is not running; emit once it has started (see on_start)")

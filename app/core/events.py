@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import InvalidArgs
+from .protocol import encode
 from .workers import WorkerPool
 
-__all__ = ["Event", "EventBus", "Subscriber", "check_event_name"]
+__all__ = ["Event", "EventBus", "Subscriber", "check_event_name", "check_payload"]
 
 log = logging.getLogger("app.core.events")
 
@@ -36,6 +37,17 @@ def check_event_name(name: Any) -> str:
             "'-', '/', ':', '_' or '.'."
         )
     return name
+
+
+def check_payload(event: str, payload: Any) -> None:
+    """Raise ``InvalidArgs`` if ``payload`` cannot reach a page, before anyone is told it went:
+    a value the wire cannot carry, or one nested too deep for the encoder."""
+    try:
+        encode({"payload": payload})  # as deep as an event message carries it
+    except TypeError as exc:  # orjson's errors are TypeErrors too
+        raise InvalidArgs(
+            f"The payload of event '{event}' cannot be sent to the windows: {exc}."
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command
 from .errors import InternalError, IpcError, NotFound, ProtocolError
-from .events import check_event_name
+from .events import check_event_name, check_payload
 
 if TYPE_CHECKING:
     from .runtime import Core, Session
@@ -134,6 +134,7 @@ def route(core: Core) -> Handler:
                 request.command, body.get("args"), request, core.registry.injectors
             )
         if request.kind == "emit":
+            check_payload(body["event"], body.get("payload"))
             core.events.publish(
                 body["event"],
                 body.get("payload"),

@@ -21,7 +21,7 @@ from typing import Any
 
 from .acl.origin import Caller, Origin
 from .app import App
-from .errors import InternalError, IpcError
+from .errors import InternalError, InvalidArgs, IpcError
 from .pipeline import request_from, settle
 from .protocol import decode_frame, encode, join_frames
 
@@ -70,7 +70,10 @@ class Client:
     async def request(self, message: dict[str, Any]) -> Any:
         """Send one raw message (``kind`` and fields); return the value or raise ``IpcError``."""
         assert self.app.core is not None, "use the client as 'async with Client(app)'"
-        message = _round_trip({**message, "id": next(self._ids)})
+        try:
+            message = _round_trip({**message, "id": next(self._ids)})
+        except TypeError as exc:  # as a page's runtime refuses what it cannot send
+            raise InvalidArgs(f"The message cannot be sent: {exc}.") from None
         request = request_from(message, self.caller, self)  # type: ignore[arg-type]
         reply = await settle(self.app.core.unsealed_pipeline, request)
         try:

@@ -283,3 +283,80 @@ def test_a_message_the_page_lets_through_fits_the_cores_limit(
         assert result["code"] == "invalid_args" and "65536" in result["message"], result
         assert len(result["passed"]) > 100, result  # and many just under it went through
     assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"
+
+
+def test_a_value_the_core_cannot_take_fails_alone_and_clearly(
+    browser: Browser, two_windows: Served
+) -> None:
+    page = open_window(browser, two_windows, "main")
+    result = page.evaluate(
+        """async () => {
+            const { invoke } = window.__APP__.core;
+            const nest = (n) => { let v = 'leaf'; for (let i = 0; i < n; i++) v = [v]; return v; };
+            const settle = (p) => p.then(
+                (v) => ({ v }), (e) => ({ code: e.code, message: e.message }));
+            const calls = {
+                // Sent in one tick, so in one frame: a bad value must not take the others down.
+                lone: invoke('echo', { value: 'cut ' + '\\u{1F600}'.slice(0, 1) }),
+                greet: invoke('greet', { name: 'neighbour' }),
+                deep: invoke('echo', { value: nest(300) }),
+                fine: invoke('echo', { value: nest(200) }),
+                // No false alarms: a whole emoji, and the text of an escape.
+                emoji: invoke('echo', { value: '\\u{1F600} and \\\\ud800 as text' }),
+            };
+            const out = {};
+            for (const [k, p] of Object.entries(calls)) out[k] = await settle(p);
+            const depth = (v) => (Array.isArray(v) ? 1 + depth(v[0]) : 0);
+            out.fine = depth(out.fine.v);  // (a value that deep would not come back to Python)
+            return out;
+        }"""
+    )
+    assert result["lone"]["code"] == "invalid_args"
+    assert "'echo'" in result["lone"]["message"] and "surrogate" in result["lone"]["message"]
+    assert result["greet"] == {"v": "Hello, neighbour!"}
+    assert result["deep"]["code"] == "invalid_args" and "250 levels" in result["deep"]["message"]
+    assert result["fine"] == 200
+    assert result["emoji"] == {"v": "\U0001f600 and \\ud800 as text"}
+
+
+def test_invoke_always_returns_a_promise_that_settles_with_a_code(
+    browser: Browser, two_windows: Served
+) -> None:
+    page = open_window(browser, two_windows, "main")
+    result = page.evaluate(
+        """async () => {
+            const { core, event } = window.__APP__;
+            const attempt = async (f) => {
+                let p;
+                try { p = f(); } catch (e) { return 'threw: ' + e.message; }
+                if (!(p instanceof Promise)) return 'not a promise';
+                return p.then(() => 'resolved', (e) => e.code + ': ' + e.message);
+            };
+            const { proxy, revoke } = Proxy.revocable({}, {});
+            revoke();
+            const out = {};
+            for (const t of [NaN, '100', -1, Infinity, null]) {
+                out[String(t)] = await attempt(
+                    () => core.invoke('greet', { name: 'a' }, { timeoutMs: t }));
+            }
+            out.throwingOptions = await attempt(() => core.invoke('greet', { name: 'a' },
+                { get timeoutMs() { throw new Error('no options here'); } }));
+            out.revokedArgs = await attempt(() => core.invoke('greet', proxy));
+            out.symbolEvent = await attempt(() => event.emit(Symbol('s'), 1));
+            out.numberEvent = await attempt(() => event.emitTo('main', 5, 1));
+            out.listenArray = await attempt(() => event.listen(['x'], () => {}));
+            out.farDeadline = await attempt(
+                () => core.invoke('greet', { name: 'a' }, { timeoutMs: 2 ** 40 }));
+            return out;
+        }"""
+    )
+    for key in ("NaN", "100", "-1", "Infinity", "null"):
+        assert result[key].startswith("invalid_args: The timeoutMs of 'greet'"), result
+    assert result["throwingOptions"].startswith("invalid_args:") and "no options" in result[
+        "throwingOptions"
+    ]
+    assert result["revokedArgs"].startswith("invalid_args:"), result
+    for key in ("symbolEvent", "numberEvent", "listenArray"):
+        assert result[key].startswith("invalid_args:") and "event name" in result[key], result
+    assert result["farDeadline"] == "resolved"
+    assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"

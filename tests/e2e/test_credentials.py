@@ -187,6 +187,12 @@ async def test_names_and_kinds_of_any_shape_get_a_prompt_clear_reply(two_windows
             reply = await asyncio.wait_for(call(ws, raw, reply_to=msg_id), 5)
             assert reply["kind"] == "reply", reply
             assert reply["id"] == msg_id and reply["error"]["code"] == code, reply
+        # An event whose payload could not be delivered is refused, not dropped after an ok.
+        deep_payload = "[" * 300 + "1" + "]" * 300
+        reply = await call(ws, f'[{{"id":19,"kind":"emit","event":"e","payload":{deep_payload}}}]',
+                           reply_to=19)
+        assert reply["error"]["code"] == "invalid_args" and "cannot be sent" in reply["error"][
+            "message"]
         # A kind of 60,000 characters is not echoed back whole.
         reply = await call(ws, {"id": 16, "kind": "k" * 60_000})
         assert reply["error"]["code"] == "protocol" and len(reply["error"]["message"]) < 300

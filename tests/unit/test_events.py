@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.core import App, Event, Forbidden, load_config
+from app.core import App, Event, Forbidden, InvalidArgs, load_config
 from app.core.testing import Client
 
 from .conftest import grant_all
@@ -88,3 +88,24 @@ async def test_listening_and_emitting_need_their_permissions(write_config) -> No
     async with Client(app) as page:
         with pytest.raises(Forbidden, match="core:event:allow-listen"):
             await page.listen("open")
+
+
+async def test_an_event_that_cannot_reach_a_page_is_refused_where_it_is_emitted(
+    write_config,
+) -> None:
+    app = make_app(write_config, "core:event:default")
+    deep: object = "leaf"
+    for _ in range(300):
+        deep = [deep]
+    async with Client(app) as page:
+        await page.listen("news")
+        # From Python: raised on the caller's thread (here a worker's), not logged at delivery.
+        for payload in (deep, object()):
+            with pytest.raises(InvalidArgs, match="payload of event 'news' cannot be sent"):
+                await asyncio.to_thread(app.emit, "news", payload)
+        # The client refuses it before sending, as a page does (the core's own check, for a
+        # page that sends it anyway, is in tests/e2e/test_credentials.py).
+        with pytest.raises(InvalidArgs, match="cannot be sent"):
+            await page.emit("news", deep)
+        app.emit("news", "fine")
+        assert (await page.next_event())["payload"] == "fine"

@@ -124,8 +124,8 @@ def _plain_messages(plaintext: bytes) -> list[dict[str, Any]]:
     if tag == b"J":
         try:
             messages = orjson.loads(memoryview(plaintext)[1:])
-        except orjson.JSONDecodeError:
-            pass
+        except orjson.JSONDecodeError as exc:
+            raise ProtocolError(f"A sealed group is not valid JSON ({exc}).") from None
     elif tag == b"B":
         messages = decode_frame(plaintext[1:])
     if (

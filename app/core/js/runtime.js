@@ -29,10 +29,11 @@ function (boot) {
 
   // Whether a value holds binary data anywhere. Cheaper than a replacer on every key, so plain
   // messages take JSON.stringify's fast path. Very deep (or circular) values take the slow one.
+  let deepSeen = false;
   function hasBinary(value, depth) {
     if (value === null || typeof value !== "object") return false;
     if (isBinary(value)) return true;
-    if (depth > 64) return true;
+    if (depth > 64) { deepSeen = true; return true; }
     if (Array.isArray(value)) {
       for (const item of value) if (hasBinary(item, depth + 1)) return true;
       return false;
@@ -42,7 +43,47 @@ function (boot) {
     return false;
   }
 
+  // What the core can take and give back: its parser refuses lone surrogates (JSON.stringify
+  // writes them as \ud800-\udfff escapes: a backslash run of even length before one means a
+  // real escape), and it answers values nested at most about 250 deep.
+  const MAX_DEPTH = 250;
+  const LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
+
+  // Serialize a message for the wire; throw an Error saying what in it cannot be sent.
   function serialize(message) {
+    deepSeen = false;
+    const encoded = serializeAny(message);
+    const json = encoded.json;
+    if (json.includes("\\ud") && LONE_SURROGATE.test(json)) {
+      throw new Error("a string in them holds a lone UTF-16 surrogate, which is not valid "
+        + "Unicode (was text cut in the middle of a character?)");
+    }
+    if (deepSeen && depthOf(json) > MAX_DEPTH) {
+      throw new Error(`they are nested more than ${MAX_DEPTH} levels deep`);
+    }
+    return encoded;
+  }
+
+  // How deep the arrays and objects of a JSON text go (strings skipped).
+  function depthOf(json) {
+    let depth = 0;
+    let most = 0;
+    for (let i = 0; i < json.length; i++) {
+      const c = json.charCodeAt(i);
+      if (c === 34) {  // a string: skip to its closing quote
+        for (i++; i < json.length && json.charCodeAt(i) !== 34; i++) {
+          if (json.charCodeAt(i) === 92) i++;
+        }
+      } else if (c === 91 || c === 123) {
+        if (++depth > most) most = depth;
+      } else if (c === 93 || c === 125) {
+        depth--;
+      }
+    }
+    return most;
+  }
+
+  function serializeAny(message) {
     if (!hasBinary(message, 0)) return { json: JSON.stringify(message), blobs: [] };
     const blobs = [];
     // A Channel becomes its marker through its toJSON(), before the replacer sees it.
@@ -285,7 +326,9 @@ function (boot) {
     if (deadline >= sweepAt) return;
     if (sweepTimer !== null) clearTimeout(sweepTimer);
     sweepAt = deadline;
-    sweepTimer = setTimeout(sweep, Math.max(0, deadline - performance.now()));
+    // A timer of more than 2^31-1 ms fires at once: a later deadline is swept in steps.
+    const delay = Math.max(0, deadline - performance.now());
+    sweepTimer = setTimeout(sweep, Math.min(2 ** 31 - 1, delay));
   }
 
   function sweep() {
@@ -306,6 +349,13 @@ function (boot) {
   function send(message, what, timeoutMs) {
     return new Promise((resolve, reject) => {
       if (lost) { reject(lost); return; }
+      if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs)
+          && timeoutMs >= 0)) {
+        reject(fail("invalid_args", `The timeoutMs of '${what}' must be a finite number of `
+          + `milliseconds, 0 or more, not ${typeof timeoutMs === "number" ? timeoutMs
+            : typeof timeoutMs}.`));
+        return;
+      }
       const id = nextId++;
       message.id = id;
       const limit = timeoutMs === undefined ? boot.timeoutMs : timeoutMs;
@@ -441,20 +491,36 @@ function (boot) {
     toJSON() { return { [CHANNEL_KEY]: this.id }; }
   }
 
+  // Always a promise: whatever the arguments do when read, the caller's promise says so.
   function invoke(cmd, args, options) {
     if (typeof cmd !== "string" || cmd === "") {
       return Promise.reject(fail("invalid_args", "invoke() needs a command name (a string)."));
     }
-    if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {
+    let timeout;
+    try {
+      if (args !== undefined
+          && (args === null || typeof args !== "object" || Array.isArray(args))) {
+        return Promise.reject(fail("invalid_args",
+          `The arguments of '${cmd}' must be an object of named values.`));
+      }
+      timeout = options && options.timeoutMs;
+    } catch (err) {
       return Promise.reject(fail("invalid_args",
-        `The arguments of '${cmd}' must be an object of named values.`));
+        `The arguments or options of '${cmd}' cannot be read: ${err && err.message}.`));
     }
-    const timeout = options && options.timeoutMs;
     return send({ kind: "invoke", cmd, args: args || {} }, cmd, timeout);
   }
 
   let nextHandler = 1;
+  // An event name must be text; the core checks the rest (see app/core/events.py).
+  function badEventName(event, call) {
+    if (typeof event === "string") return null;
+    return fail("invalid_args", `${call} needs an event name (a string), not ${typeof event}.`);
+  }
+
   async function listen(event, handler) {
+    const bad = badEventName(event, "listen()");
+    if (bad) throw bad;
     if (typeof handler !== "function") {
       throw fail("invalid_args", `listen('${event}') needs a handler function.`);
     }
@@ -488,6 +554,8 @@ function (boot) {
   }
 
   function emit(event, payload) {
+    const bad = badEventName(event, "emit()");
+    if (bad) return Promise.reject(bad);
     return send({ kind: "emit", event, payload }, "emit " + event).then(() => undefined);
   }
 
@@ -495,6 +563,8 @@ function (boot) {
     if (typeof target !== "string" || target === "") {
       return Promise.reject(fail("invalid_args", "emitTo() needs a window label (a string)."));
     }
+    const bad = badEventName(event, "emitTo()");
+    if (bad) return Promise.reject(bad);
     return send({ kind: "emit", event, payload, target }, "emit " + event).then(() => undefined);
   }
 
