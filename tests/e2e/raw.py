@@ -39,7 +39,8 @@ def ticket_of(html: str) -> str:
     return match.group(1)
 
 
-async def new_ticket(launched: Launched) -> str:
+async def reload(launched: Launched) -> Launched:
+    """The same window's page loaded again: a new ticket (and, under isolation, a new key)."""
     async with (
         aiohttp.ClientSession() as http,
         http.get(
@@ -47,7 +48,12 @@ async def new_ticket(launched: Launched) -> str:
             headers={"Cookie": launched.cookie, "Sec-Fetch-Dest": "document"},
         ) as response,
     ):
-        return ticket_of(await response.text())
+        html = await response.text()
+    return Launched(launched.origin, launched.cookie, ticket_of(html), html)
+
+
+async def new_ticket(launched: Launched) -> str:
+    return (await reload(launched)).ticket
 
 
 async def connect(

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tests.conftest import Served, serve
 
 from .conftest import ALL_DEMO
-from .raw import Launched, call, connect, launch
+from .raw import Launched, call, connect, launch, reload
 
 FRAME_HEADERS = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-site"}
 
@@ -124,19 +124,6 @@ async def play(page: Launched) -> FramePlayer:
     key = re.search(r'"key":"([^"]+)"', html)
     assert key, "the frame page carries no key"
     return FramePlayer(page, boot["kid"], base64.b64decode(key.group(1)))
-
-
-async def reload(page: Launched) -> Launched:
-    """The same window's page loaded again: a new ticket and a new key."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(
-            page.origin + "/index.html",
-            headers={"Cookie": page.cookie, "Sec-Fetch-Dest": "document"},
-        ) as response,
-    ):
-        html = await response.text()
-    return Launched(page.origin, page.cookie, re.search(r'"ticket":"([^"]+)"', html)[1], html)
 
 
 def refusal(reply: dict[str, Any]) -> str:
