@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,12 +14,15 @@ from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, WindowConfig, load_config
-from .events import Event, EventBus, check_event_name, check_payload
+from .errors import InvalidArgs
+from .events import Event, EventBus, check_event_name, event_message
 
 if TYPE_CHECKING:
     from .runtime import Core
 
 __all__ = ["App", "Window"]
+
+log = logging.getLogger("app.core.app")
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -134,16 +138,23 @@ class App:
         self._publish(event, payload, label)
 
     def _publish(self, event: str, payload: Any, target: str | None) -> None:
-        # Checked here, on the caller's thread, so a bad name or payload raises where it was
-        # emitted, not in a log when it is delivered.
+        # Checked (and encoded, once for every window) here, on the caller's thread, so a bad
+        # name or a payload no window could get raises where it was emitted, not in a log.
         check_event_name(event)
-        check_payload(event, payload)
         core = self.core
         if core is None or core.loop is None:
             raise RuntimeError("the app is not running; emit once it has started (see on_start)")
+        encoded = (
+            event_message(event, payload, None)
+            if self.events.reaches_windows(event, target)
+            else None
+        )
 
         def publish() -> None:
-            self.events.publish(event, payload, target=target)
+            try:
+                self.events.publish(event, payload, target=target, encoded=encoded)
+            except InvalidArgs as exc:  # a window began listening after the check above
+                log.error("%s", exc.message)
 
         try:
             running = asyncio.get_running_loop()

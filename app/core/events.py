@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import InvalidArgs
-from .protocol import encode
+from .protocol import Encoded, encode
 from .workers import WorkerPool
 
-__all__ = ["Event", "EventBus", "Subscriber", "check_event_name", "check_payload"]
+__all__ = ["Event", "EventBus", "Subscriber", "check_event_name", "event_message"]
 
 log = logging.getLogger("app.core.events")
 
@@ -39,11 +39,13 @@ def check_event_name(name: Any) -> str:
     return name
 
 
-def check_payload(event: str, payload: Any) -> None:
-    """Raise ``InvalidArgs`` if ``payload`` cannot reach a page, before anyone is told it went:
-    a value the wire cannot carry, or one nested too deep for the encoder."""
+def event_message(event: str, payload: Any, source: str | None) -> Encoded:
+    """The event as it goes to the windows, encoded once for all of them; raise ``InvalidArgs``
+    if the payload cannot reach a page (a value the wire cannot carry, or one nested too deep
+    for the encoder), so that whoever emitted it hears so instead of a log line."""
+    message = {"kind": "event", "event": event, "payload": payload, "source": source}
     try:
-        encode({"payload": payload})  # as deep as an event message carries it
+        return encode(message)
     except TypeError as exc:  # orjson's errors are TypeErrors too
         raise InvalidArgs(
             f"The payload of event '{event}' cannot be sent to the windows: {exc}."
@@ -65,7 +67,7 @@ class Subscriber(Protocol):
 
     label: str
 
-    def deliver(self, message: dict[str, Any]) -> None: ...
+    def deliver_encoded(self, encoded: Encoded) -> None: ...
 
 
 Handler = Callable[[Event], Any] | Callable[[Event], Awaitable[Any]]
@@ -114,18 +116,39 @@ class EventBus:
         """The events some window listens to now."""
         return set(self._subscribers)
 
+    def reaches_windows(self, event: str, target: str | None = None) -> bool:
+        """Whether a window listens to ``event`` (``target`` only, if given). A plain read, fit
+        for other threads: a window that subscribes just after is handled by ``publish``."""
+        subscribers = self._subscribers.get(event, ())
+        return any(target is None or s.label == target for s in list(subscribers))
+
     # Delivery (on the core's loop) -----------------------------------------------------------
 
     def publish(
-        self, event: str, payload: Any, *, target: str | None = None, source: str | None = None
+        self,
+        event: str,
+        payload: Any,
+        *,
+        target: str | None = None,
+        source: str | None = None,
+        encoded: Encoded | None = None,
     ) -> None:
         """Deliver to the targets: all listeners, or the windows labelled ``target`` only.
 
-        ``event`` was checked by the caller (``App.emit`` or the pipeline's shape check)."""
-        message = {"kind": "event", "event": event, "payload": payload, "source": source}
-        for subscriber in list(self._subscribers.get(event, ())):
-            if target is None or subscriber.label == target:
-                subscriber.deliver(message)
+        ``event`` was checked by the caller (``App.emit`` or the pipeline's shape check), and
+        ``encoded`` is its ``event_message`` when the caller made it already. Raise
+        ``InvalidArgs`` (delivering to no one) if windows listen and the payload cannot reach
+        them."""
+        subscribers = [
+            s
+            for s in list(self._subscribers.get(event, ()))
+            if target is None or s.label == target
+        ]
+        if subscribers:
+            if encoded is None:
+                encoded = event_message(event, payload, source)
+            for subscriber in subscribers:
+                subscriber.deliver_encoded(encoded)
         if target is None:
             for handler in list(self._handlers.get(event, ())):
                 self._run_handler(handler, Event(event, payload, source))

@@ -23,7 +23,7 @@ from .acl.origin import Caller, Origin
 from .app import App
 from .errors import InternalError, InvalidArgs, IpcError
 from .pipeline import request_from, settle
-from .protocol import decode_frame, encode, join_frames
+from .protocol import Encoded, decode_frame, encode, join_frames
 
 __all__ = ["Client"]
 
@@ -64,8 +64,12 @@ class Client:
 
     # The subscriber side: events for this "window" land in ``self.events``.
     def deliver(self, message: dict[str, Any], what: str = "") -> None:
-        if message.get("kind") == "event":
-            self.events.put_nowait(_round_trip(message))
+        pass  # a channel's messages: the client has no page to stream to
+
+    def deliver_encoded(self, encoded: Encoded) -> None:
+        ((binary, frame),) = join_frames([encoded])
+        (message,) = decode_frame(frame, binary=binary)
+        self.events.put_nowait(message)
 
     async def request(self, message: dict[str, Any]) -> Any:
         """Send one raw message (``kind`` and fields); return the value or raise ``IpcError``."""

@@ -304,6 +304,15 @@ def test_a_value_the_core_cannot_take_fails_alone_and_clearly(
                 greet: invoke('greet', { name: 'neighbour' }),
                 deep: invoke('echo', { value: nest(300) }),
                 fine: invoke('echo', { value: nest(200) }),
+                // The limit, exactly: a message of 250 levels (the message and its args are
+                // two of them) goes; one more does not.
+                edge: invoke('echo', { value: nest(248) }),
+                over: invoke('echo', { value: nest(249) }),
+                // Deep behind binary data, or inside what a toJSON() returns.
+                afterBytes: invoke('echo', { value: { b: new Uint8Array(1), v: nest(300) } }),
+                viaToJSON: invoke('echo', { value: { toJSON: () => nest(300) } }),
+                // A lone surrogate right after a backslash.
+                slashLone: invoke('echo', { value: '\\\\' + '\\u{1F600}'.slice(0, 1) }),
                 // No false alarms: a whole emoji, and the text of an escape.
                 emoji: invoke('echo', { value: '\\u{1F600} and \\\\ud800 as text' }),
             };
@@ -311,6 +320,7 @@ def test_a_value_the_core_cannot_take_fails_alone_and_clearly(
             for (const [k, p] of Object.entries(calls)) out[k] = await settle(p);
             const depth = (v) => (Array.isArray(v) ? 1 + depth(v[0]) : 0);
             out.fine = depth(out.fine.v);  // (a value that deep would not come back to Python)
+            out.edge = out.edge.code || depth(out.edge.v);
             return out;
         }"""
     )
@@ -318,7 +328,12 @@ def test_a_value_the_core_cannot_take_fails_alone_and_clearly(
     assert "'echo'" in result["lone"]["message"] and "surrogate" in result["lone"]["message"]
     assert result["greet"] == {"v": "Hello, neighbour!"}
     assert result["deep"]["code"] == "invalid_args" and "250 levels" in result["deep"]["message"]
-    assert result["fine"] == 200
+    assert result["fine"] == 200 and result["edge"] == 248
+    for key in ("over", "afterBytes", "viaToJSON"):
+        assert result[key]["code"] == "invalid_args", (key, result[key])
+        assert "250 levels" in result[key]["message"], (key, result[key])
+    assert result["slashLone"]["code"] == "invalid_args" and "surrogate" in result["slashLone"][
+        "message"]
     assert result["emoji"] == {"v": "\U0001f600 and \\ud800 as text"}
 
 
@@ -348,6 +363,7 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
             out.symbolEvent = await attempt(() => event.emit(Symbol('s'), 1));
             out.numberEvent = await attempt(() => event.emitTo('main', 5, 1));
             out.listenArray = await attempt(() => event.listen(['x'], () => {}));
+            out.zeroOptions = await attempt(() => core.invoke('greet', { name: 'a' }, 0));
             out.farDeadline = await attempt(
                 () => core.invoke('greet', { name: 'a' }, { timeoutMs: 2 ** 40 }));
             return out;
@@ -361,5 +377,5 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     assert result["revokedArgs"].startswith("invalid_args:"), result
     for key in ("symbolEvent", "numberEvent", "listenArray"):
         assert result[key].startswith("invalid_args:") and "event name" in result[key], result
-    assert result["farDeadline"] == "resolved"
+    assert result["farDeadline"] == result["zeroOptions"] == "resolved"
     assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"

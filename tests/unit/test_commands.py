@@ -365,3 +365,12 @@ async def test_a_callers_long_names_are_cut_short_in_messages(write_config) -> N
     with pytest.raises(InvalidArgs) as bad_event:
         app.emit("bad name " * 10_000, None)
     assert "'bad name" in bad_event.value.message and len(bad_event.value.message) < 300
+
+
+async def test_a_long_command_name_is_authorized_by_its_whole_name(write_config) -> None:
+    # Names are cut short for messages only: the capability check sees the name as sent.
+    name = "c" * 250
+    app = App(load_config(write_config(grant_all(f"allow-{name.replace('_', '-')}"))))
+    app.command(name=name)(lambda: "long")
+    async with Client(app) as c:
+        assert await c.invoke(name) == "long"

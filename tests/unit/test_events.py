@@ -109,3 +109,15 @@ async def test_an_event_that_cannot_reach_a_page_is_refused_where_it_is_emitted(
             await page.emit("news", deep)
         app.emit("news", "fine")
         assert (await page.next_event())["payload"] == "fine"
+
+    # With no window listening, Python listeners get any object, as before.
+    heard: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def on_local(event: Event) -> None:
+        heard.put_nowait(event)
+
+    app.listen("local", on_local)
+    async with Client(app):
+        marker = object()
+        app.emit("local", marker)
+        assert (await asyncio.wait_for(heard.get(), 5)).payload is marker

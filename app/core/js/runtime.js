@@ -27,20 +27,25 @@ function (boot) {
     return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
   }
 
-  // Whether a value holds binary data anywhere. Cheaper than a replacer on every key, so plain
-  // messages take JSON.stringify's fast path. Very deep (or circular) values take the slow one.
-  let deepSeen = false;
-  function hasBinary(value, depth) {
-    if (value === null || typeof value !== "object") return false;
-    if (isBinary(value)) return true;
-    if (depth > 64) { deepSeen = true; return true; }
+  // How a value must be written, found without a replacer on every key so that plain messages
+  // take JSON.stringify's fast path: PLAIN, or with flags SLOW (binary data, or too deep to
+  // look through: the replacer's path) and CHECK (its depth must be measured on the text: it
+  // is deep, or holds a toJSON() whose output this cannot see, or was not looked through).
+  const PLAIN = 0;
+  const SLOW = 1;
+  const CHECK = 2;
+  function scan(value, depth) {
+    if (value === null || typeof value !== "object") return PLAIN;
+    if (isBinary(value)) return SLOW | CHECK;  // (the rest of the value is not looked at)
+    if (depth > 64) return SLOW | CHECK;
+    if (typeof value.toJSON === "function") return value instanceof Date ? PLAIN : CHECK;
+    let found = PLAIN;
     if (Array.isArray(value)) {
-      for (const item of value) if (hasBinary(item, depth + 1)) return true;
-      return false;
+      for (const item of value) if ((found |= scan(item, depth + 1)) & SLOW) return found;
+      return found;
     }
-    if (typeof value.toJSON === "function") return false;
-    for (const key in value) if (hasBinary(value[key], depth + 1)) return true;
-    return false;
+    for (const key in value) if ((found |= scan(value[key], depth + 1)) & SLOW) return found;
+    return found;
   }
 
   // What the core can take and give back: its parser refuses lone surrogates (JSON.stringify
@@ -51,14 +56,14 @@ function (boot) {
 
   // Serialize a message for the wire; throw an Error saying what in it cannot be sent.
   function serialize(message) {
-    deepSeen = false;
-    const encoded = serializeAny(message);
+    const how = scan(message, 0);
+    const encoded = how & SLOW ? withBlobs(message) : { json: JSON.stringify(message), blobs: [] };
     const json = encoded.json;
     if (json.includes("\\ud") && LONE_SURROGATE.test(json)) {
       throw new Error("a string in them holds a lone UTF-16 surrogate, which is not valid "
         + "Unicode (was text cut in the middle of a character?)");
     }
-    if (deepSeen && depthOf(json) > MAX_DEPTH) {
+    if (how & CHECK && depthOf(json) > MAX_DEPTH) {
       throw new Error(`they are nested more than ${MAX_DEPTH} levels deep`);
     }
     return encoded;
@@ -70,9 +75,13 @@ function (boot) {
     let most = 0;
     for (let i = 0; i < json.length; i++) {
       const c = json.charCodeAt(i);
-      if (c === 34) {  // a string: skip to its closing quote
-        for (i++; i < json.length && json.charCodeAt(i) !== 34; i++) {
-          if (json.charCodeAt(i) === 92) i++;
+      if (c === 34) {  // a string: on to its closing quote, one not escaped by a backslash
+        for (;;) {
+          i = json.indexOf('"', i + 1);
+          if (i < 0) return most;
+          let slashes = 0;
+          while (json.charCodeAt(i - 1 - slashes) === 92) slashes++;
+          if (slashes % 2 === 0) break;
         }
       } else if (c === 91 || c === 123) {
         if (++depth > most) most = depth;
@@ -83,8 +92,8 @@ function (boot) {
     return most;
   }
 
-  function serializeAny(message) {
-    if (!hasBinary(message, 0)) return { json: JSON.stringify(message), blobs: [] };
+  // The replacer's path: binary values become markers, their bytes go in `blobs`.
+  function withBlobs(message) {
     const blobs = [];
     // A Channel becomes its marker through its toJSON(), before the replacer sees it.
     const json = JSON.stringify(message, (key, value) => {
@@ -503,7 +512,7 @@ function (boot) {
         return Promise.reject(fail("invalid_args",
           `The arguments of '${cmd}' must be an object of named values.`));
       }
-      timeout = options && options.timeoutMs;
+      timeout = options === undefined || options === null ? undefined : options.timeoutMs;
     } catch (err) {
       return Promise.reject(fail("invalid_args",
         `The arguments or options of '${cmd}' cannot be read: ${err && err.message}.`));

@@ -62,6 +62,11 @@ class Session:
         self._outbox.append(encoded)
         self._wake.set()
 
+    def deliver_encoded(self, encoded: Encoded) -> None:
+        """Queue a message encoded already (an event, encoded once for every window)."""
+        self._outbox.append(encoded)
+        self._wake.set()
+
     async def _writer(self) -> None:
         while not self.ws.closed:
             await self._wake.wait()
