@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -353,12 +354,20 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         served.stop()
 
 
+@contextmanager
+def page_recording_sends(browser: Browser, app_dir: Path, max_message_bytes: int) -> Iterator[Page]:
+    """The main window's page under isolation and this message limit, with ``window.sent``
+    recording the frames it sends (see RECORD_SENDS)."""
+    with serving(isolation_config(app_dir, maxMessageBytes=max_message_bytes), windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        page.evaluate(RECORD_SENDS)
+        yield page
+
+
 def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
     browser: Browser, app_dir: Path
 ) -> None:
-    with serving(isolation_config(app_dir, maxMessageBytes=65536), windows=2) as served:
-        page = open_page(browser, served.urls["main"])
-        page.evaluate(RECORD_SENDS)
+    with page_recording_sends(browser, app_dir, 65536) as page:
         # 60,000 bytes of UTF-8: as base64 (80,000) it would not fit in a 64 KiB message.
         text = "é" * 10_000 + "x" * 40_000
         assert page.evaluate(INVOKE, ["echo", {"value": text}]) == text
@@ -394,9 +403,7 @@ def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
 def test_under_a_small_limit_a_ciphertext_goes_as_bytes_when_its_base64_would_not_fit(
     browser: Browser, app_dir: Path
 ) -> None:
-    with serving(isolation_config(app_dir, maxMessageBytes=4096), windows=2) as served:
-        page = open_page(browser, served.urls["main"])
-        page.evaluate(RECORD_SENDS)
+    with page_recording_sends(browser, app_dir, 4096) as page:
         result = page.evaluate(UP_TO_THE_LIMIT, [2800, False])
         assert result["refused"] and len(result["passed"]) > 50, result
         assert result["code"] == "invalid_args" and "for a sealed message" in result["message"]
