@@ -84,7 +84,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
 def open_window(browser: Browser, url: str) -> Page:
     page = browser.new_context().new_page()
     page.goto(url)
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     return page
 
 
@@ -132,7 +132,7 @@ def test_events_follow_each_windows_capabilities(browser: Browser, served: Serve
     settings = open_window(browser, served.urls["settings"])
     main.evaluate("window.__APP__.event.listen('note', (e) => { window.got = e.payload; })")
     settings.evaluate("window.__APP__.event.emitTo('main', 'note', {from: 'settings'})")
-    main.wait_for_function("window.got !== undefined")
+    main.wait_for_function("() => window.got !== undefined")
     assert main.evaluate("window.got") == {"from": "settings"}
 
 

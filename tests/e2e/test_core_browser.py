@@ -21,7 +21,7 @@ REJECTION = """([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts
 def open_window(browser: Browser, served: Served, label: str) -> Page:
     page = browser.new_context().new_page()
     page.goto(served.urls[label])
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     return page
 
 
@@ -192,8 +192,8 @@ def test_events_reach_exactly_their_targets(browser: Browser, two_windows: Serve
             await emit('done');
         }"""
     )
-    main.wait_for_function("window.done === true")
-    settings.wait_for_function("window.done === true")
+    main.wait_for_function("() => window.done === true")
+    settings.wait_for_function("() => window.done === true")
     assert settings.evaluate("window.got") == [["to settings", "main"], ["to all", "main"]]
     assert main.evaluate("window.got") == [["to all", "main"], ["to main", "main"]]
 
@@ -203,7 +203,7 @@ def test_a_reloaded_page_reconnects_and_the_launch_url_works_once(
 ) -> None:
     page = open_window(browser, two_windows, "main")
     page.reload()
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     assert page.evaluate(INVOKE, ["greet", {"name": "again"}, {}]) == "Hello, again!"
     reused = browser.new_context().new_page()
     response = reused.goto(two_windows.urls["main"])
@@ -228,7 +228,7 @@ def test_a_window_opened_later_gets_the_capabilities_of_its_label(
         assert again["code"] == "command_failed" and "already open" in again["message"]
         settings = browser.new_context().new_page()
         settings.goto(opened["url"])
-        settings.wait_for_function("window.__APP__ !== undefined")
+        settings.wait_for_function("() => window.__APP__ !== undefined")
         assert settings.evaluate("window.__APP__.window.label") == "settings"
         assert settings.evaluate(INVOKE, ["greet", {"name": "late"}, {}]) == "Hello, late!"
         assert rejection(settings, "echo", {"value": 1})["code"] == "forbidden"

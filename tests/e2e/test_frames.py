@@ -22,7 +22,7 @@ def test_calls_of_one_tick_never_make_a_frame_over_the_limit(
     try:
         page = browser.new_context().new_page()
         page.goto(served.urls["main"])
-        page.wait_for_function("window.__APP__ !== undefined")
+        page.wait_for_function("() => window.__APP__ !== undefined")
         sizes = page.evaluate(
             """async () => {
                 const sent = [];

@@ -105,7 +105,7 @@ def hostile_page(context: BrowserContext, url: str) -> Page:
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.dismiss())  # nobody confirms anything
     page.goto(url)
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     page.evaluate(HOSTILE)
     # One legitimate call shows the hostile script the runtime's socket.
     assert page.evaluate(INVOKE, ["greet", {"name": "first"}]) == "Hello, first!"
@@ -336,5 +336,5 @@ def test_taking_the_frame_away_fails_closed(browser: Browser, served: Served) ->
 
 def items_after_reload(page: Page) -> list[int]:
     page.reload()
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     return items(page)

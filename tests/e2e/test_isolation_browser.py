@@ -53,7 +53,7 @@ OUTCOME = """([cmd, args, timeoutMs]) => window.__APP__.core.invoke(cmd, args, {
 def open_page(browser: Browser, url: str) -> Page:
     page = browser.new_context().new_page()
     page.goto(url)
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     return page
 
 
@@ -215,7 +215,7 @@ def test_a_removed_or_reloaded_frame_fails_closed_until_the_page_reloads(
     assert page.evaluate("window.sentFrames") == [], "nothing may go out in plaintext"
     # Reloading the page brings a new frame and key.
     page.reload()
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     assert page.evaluate(INVOKE, ["greet", {"name": "back"}]) == "Hello, back!"
     # Reloading (or navigating) the frame itself fails closed too.
     page.evaluate(record)
@@ -441,5 +441,5 @@ def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_cle
     code, message = result["after"]
     assert code == "internal" and "Reload the page" in message, result
     page.reload()
-    page.wait_for_function("window.__APP__ !== undefined")
+    page.wait_for_function("() => window.__APP__ !== undefined")
     assert page.evaluate(INVOKE, ["greet", {"name": "reloaded"}]) == "Hello, reloaded!"

@@ -82,14 +82,14 @@ def with_remote_capability(config: Path, site: str) -> Path:
 
 def visit(page: Page, url: str) -> None:
     page.goto(url)
-    page.wait_for_function("document.readyState === 'complete'")
+    page.wait_for_function("() => document.readyState === 'complete'")
 
 
 def check_remote_page(window: NativeWindow, site: str) -> Page:
     page = window.page("main")
     local = page.evaluate("location.origin")
     visit(page, f"{site}/docs/index.html")
-    page.wait_for_function("window.__APP__ !== undefined", timeout=30_000)
+    page.wait_for_function("() => window.__APP__ !== undefined", timeout=30_000)
     assert page.evaluate("[window.__APP__.window.label, window.readyEvents]") == ["main", 1]
     assert page.evaluate(OUTCOME, ["greet", {"name": "docs"}]) == {"value": "Hello, docs!"}
     # The local frontend's grants do not reach the remote page: only docs-site's do.
@@ -138,7 +138,7 @@ def test_a_named_remote_page_goes_through_the_isolation_hook(
     with open_window(config, playwright=playwright) as window:
         page = check_remote_page(window, site)
         visit(page, f"{site}/docs/index.html")
-        page.wait_for_function("window.__APP__ !== undefined", timeout=30_000)
+        page.wait_for_function("() => window.__APP__ !== undefined", timeout=30_000)
         frame = page.evaluate("new URL(document.querySelector('iframe').src).origin")
         assert frame.startswith("http://127.0.0.1:")
         # The core takes only sealed calls under isolation: this one passed the frame.
