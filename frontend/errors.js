@@ -24,7 +24,7 @@ export const CODES = [
     title: "Refused by the isolation hook",
     about: "In the isolation pattern, the hook saw the call first and refused it. " +
       "Without a hook (brownfield), the capability scope denies this path instead.",
-    call: ["read_file", { path: "data/secret/key.txt" }],
+    call: ["read_file", { path: "frontend/secret/key.txt" }],
   },
   {
     code: "invalid_args",

@@ -139,7 +139,7 @@ def serving(config: Path, windows: int = 1, env: dict[str, str] | None = None) -
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
     """A copy of the demo app's files, free to change."""
-    for name in ("frontend", "data", "dist-isolation", "capabilities"):
+    for name in ("frontend", "dist-isolation", "capabilities"):
         if (ROOT / name).exists():
             shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "app.conf.json", tmp_path / "app.conf.json")

@@ -27,8 +27,8 @@ ALL_DEMO = [
     "allow-close-window",
     {
         "identifier": "allow-read-file",
-        "allow": [{"path": "$APP/frontend/**"}, {"path": "$APP/data/**"}],
-        "deny": [{"path": "$APP/data/secret/**"}],
+        "allow": [{"path": "$APP/frontend/**"}],
+        "deny": [{"path": "$APP/frontend/secret/**"}],
     },
     "core:event:default",
 ]

@@ -218,7 +218,7 @@ def test_read_file_inside_and_outside_the_scope(demo_page: Page) -> None:
     demo_page.get_by_test_id("file-read").click()
     expect(result.get_by_test_id("error-code")).to_have_text("forbidden")
     # A secret path: the demo's isolation hook stops it before it leaves the page.
-    demo_page.get_by_test_id("file-path").fill("data/secret/key.txt")
+    demo_page.get_by_test_id("file-path").fill("frontend/secret/key.txt")
     demo_page.get_by_test_id("file-read").click()
     expect(result.get_by_test_id("error-code")).to_have_text("blocked")
 

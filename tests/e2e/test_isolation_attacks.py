@@ -134,7 +134,7 @@ def test_sending_on_the_transport_directly_gets_nothing_run(
             "id": 900004,
             "kind": "invoke",
             "cmd": "read_file",
-            "args": {"path": "data/secret/key.txt"},
+            "args": {"path": "frontend/secret/key.txt"},
         },
         {"id": 900005, "kind": "emit", "event": "ping", "payload": "plain"},
         # empty bodies, and sealed messages without a ciphertext that opens
@@ -154,7 +154,7 @@ def test_sending_on_the_transport_directly_gets_nothing_run(
     # Nothing of it ran: the item is still there, and the page's calls go on in sequence.
     assert 1 in items(page)
     secret = page.evaluate(
-        "window.__APP__.core.invoke('read_file', {path: 'data/secret/key.txt'})"
+        "window.__APP__.core.invoke('read_file', {path: 'frontend/secret/key.txt'})"
         ".catch((e) => e.code)"
     )
     assert secret == "blocked"

@@ -278,7 +278,7 @@ def test_the_seed_examples_run_as_they_stand(browser: Browser, example: tuple[st
     assert page.evaluate(INVOKE, ["greet", {"name": name}]) == f"Hello, {name}!"
     if name == "passthrough":
         assert outcome(page, "process_data", {"input": "x"}) == {"value": "Processed: x"}
-        secret = outcome(page, "read_file", {"path": "data/secret/key.txt"})
+        secret = outcome(page, "read_file", {"path": "frontend/secret/key.txt"})
         assert secret["code"] == "forbidden"  # the capability's deny, not the hook
     elif name == "comprehensive":
         assert page.evaluate(INVOKE, ["read_config", {}])["theme"] == "light"
@@ -309,7 +309,7 @@ def test_the_demo_hook(browser: Browser, app_dir: Path) -> None:
         page = open_page(browser, served.urls["main"])
         assert page.evaluate(INVOKE, ["greet", {"name": "demo"}]) == "Hello, demo!"
         assert page.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}]) == HELLO
-        secret = outcome(page, "read_file", {"path": "data/secret/key.txt"})
+        secret = outcome(page, "read_file", {"path": "frontend/secret/key.txt"})
         assert secret["code"] == "blocked"
         kept, asked = deleting(page, 2, "dismiss")
         assert kept["code"] == "blocked" and asked and "Delete item 2?" in asked[0]
