@@ -376,3 +376,23 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
         assert result[key].startswith("invalid_args:") and "event name" in result[key], result
     assert result["farDeadline"] == result["zeroOptions"] == "resolved"
     assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"
+
+
+def test_the_default_csp_refuses_injected_inline_scripts_and_lets_test_tools_poll(
+    browser: Browser, two_windows: Served
+) -> None:
+    page = open_window(browser, two_windows, "main")
+    # A script tag injected into the page does not run (an inserted script runs at once if it
+    # may, so this is settled when appendChild returns).
+    ran = page.evaluate(
+        """() => {
+            const s = document.createElement('script');
+            s.textContent = 'window.injected = true';
+            document.head.appendChild(s);
+            return window.injected === true;
+        }"""
+    )
+    assert ran is False
+    # A string predicate that is not true at once is polled with eval, which the policy allows.
+    page.evaluate("setTimeout(() => { window.later = true; }, 100)")
+    page.wait_for_function("window.later === true")

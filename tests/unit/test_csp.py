@@ -19,7 +19,7 @@ def csp(policy: str | None, frame: str | None = None) -> dict[str, list[str]]:
 
 def test_the_default_policy_is_strict_and_holds_the_shells_sources() -> None:
     got = csp(None, frame="http://127.0.0.1:6000")
-    assert got["script-src"] == ["'self'", "'nonce-N'"]
+    assert got["script-src"] == ["'self'", "'unsafe-eval'", "'nonce-N'"]  # no inline but ours
     assert got["connect-src"] == ["'self'", WS]
     assert got["frame-src"] == ["'self'", "http://127.0.0.1:6000"]
     assert got["object-src"] == ["'none'"]

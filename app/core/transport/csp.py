@@ -9,7 +9,11 @@ from __future__ import annotations
 
 DEFAULT = {
     "default-src": ["'self'"],
-    "script-src": ["'self'"],
+    # No inline script but the shell's (by nonce). eval() stays allowed: frameworks that
+    # compile templates at run time need it, and so do test tools that poll a page with a
+    # string predicate (Playwright's wait_for_function). A script already running in the page
+    # gains nothing from it; set app.security.csp to refuse it too.
+    "script-src": ["'self'", "'unsafe-eval'"],
     "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:", "blob:"],
     "font-src": ["'self'", "data:"],
