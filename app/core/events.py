@@ -119,8 +119,10 @@ class EventBus:
     def reaches_windows(self, event: str, target: str | None = None) -> bool:
         """Whether a window listens to ``event`` (``target`` only, if given). A plain read, fit
         for other threads: a window that subscribes just after is handled by ``publish``."""
-        subscribers = self._subscribers.get(event, ())
-        return any(target is None or s.label == target for s in list(subscribers))
+        subscribers = self._subscribers.get(event)
+        if not subscribers:
+            return False
+        return target is None or any(s.label == target for s in list(subscribers))
 
     # Delivery (on the core's loop) -----------------------------------------------------------
 
