@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.core.acl.origin import Origin
 from app.core.errors import ProtocolError
-from app.core.isolation.keys import KeyRing, associated_data, nonce
+from app.core.isolation.keys import DocumentKey, KeyRing, associated_data, nonce
 from app.core.isolation.page import failure, render, security_headers
 
 LOCAL = Origin("local", "http://127.0.0.1:5000")
@@ -106,12 +106,17 @@ def test_a_key_is_fresh_per_document_and_its_frame_is_served_once() -> None:
     assert base64.b64decode(secret) != second.secret
 
 
-def test_messages_open_only_in_sequence_untampered_and_under_their_key() -> None:
+def minted() -> tuple[DocumentKey, bytes]:
+    """A fresh document key, and its raw bytes as its frame page got them."""
     ring = KeyRing()
     key, token = ring.mint("main", LOCAL)
     spent = ring.spend_frame(token)
     assert spent is not None
-    raw = base64.b64decode(spent[1])
+    return key, base64.b64decode(spent[1])
+
+
+def test_messages_open_only_in_sequence_untampered_and_under_their_key() -> None:
+    key, raw = minted()
     assert key.open(0, seal(raw, key.kid, 0, b"zero")) == b"zero"
     with pytest.raises(ProtocolError, match="number 0 arrived where number 1 was due"):
         key.open(0, seal(raw, key.kid, 0, b"zero"))
@@ -132,11 +137,7 @@ def test_messages_open_only_in_sequence_untampered_and_under_their_key() -> None
 
 
 def test_a_group_is_handed_out_in_order_once_and_blocks_the_next_until_done() -> None:
-    ring = KeyRing()
-    key, token = ring.mint("main", LOCAL)
-    spent = ring.spend_frame(token)
-    assert spent is not None
-    raw = base64.b64decode(spent[1])
+    key, raw = minted()
     key.open(0, seal(raw, key.kid, 0, b"J[]"))
     key.due.extend([{"id": 7}, {"id": 8}])
     with pytest.raises(ProtocolError, match="No sealed message for call 8"):
