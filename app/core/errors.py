@@ -30,7 +30,17 @@ __all__ = [
     "IpcError",
     "NotFound",
     "ProtocolError",
+    "shown",
 ]
+
+
+def shown(value: Any, limit: int = 200) -> str:
+    """A caller's name as it goes into messages and logs: text cut to ``limit`` characters, and
+    only its type when it is not text (``str()`` of a value nested a thousand deep would not
+    even finish)."""
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 1] + "…"
+    return f"<{type(value).__name__}>"
 
 
 class IpcError(Exception):

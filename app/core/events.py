@@ -10,21 +10,17 @@ import asyncio
 import inspect
 import logging
 import re
-import reprlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .errors import InvalidArgs
+from .errors import InvalidArgs, shown
 from .protocol import Encoded, encode
 from .workers import WorkerPool
 
 __all__ = ["Event", "EventBus", "Subscriber", "check_event_name", "event_message"]
 
 log = logging.getLogger("app.core.events")
-
-_shown = reprlib.Repr()
-_shown.maxstring = _shown.maxother = 100  # a caller's bad name, cut for messages and logs
 
 _EVENT_NAME = re.compile(r"[A-Za-z0-9\-/:_.]{1,256}")
 
@@ -33,7 +29,7 @@ def check_event_name(name: Any) -> str:
     """Event names are 1-256 of letters, digits and ``- / : _ .``; raise ``InvalidArgs``."""
     if not isinstance(name, str) or not _EVENT_NAME.fullmatch(name):
         raise InvalidArgs(
-            f"Event name {_shown.repr(name)} is not valid: use 1 to 256 letters, digits, "
+            f"Event name {shown(name, 100)!r} is not valid: use 1 to 256 letters, digits, "
             "'-', '/', ':', '_' or '.'."
         )
     return name

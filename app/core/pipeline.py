@@ -22,7 +22,7 @@ from .acl.authority import Authority
 from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command
-from .errors import InternalError, IpcError, NotFound, ProtocolError
+from .errors import InternalError, IpcError, NotFound, ProtocolError, shown
 from .events import check_event_name
 
 if TYPE_CHECKING:
@@ -51,14 +51,6 @@ class Request:
     def name(self) -> str:
         """The command or event it names, fit for a message: a caller's value of any shape."""
         return shown(self.body.get("cmd") if self.kind == "invoke" else self.body.get("event"))
-
-
-def shown(value: Any) -> str:
-    """A caller's name as it goes into messages and logs: cut short, and only its type when it
-    is not text (``str()`` of a value nested a thousand deep would not even finish)."""
-    if isinstance(value, str):
-        return value if len(value) <= 200 else value[:199] + "…"
-    return f"<{type(value).__name__}>"
 
 
 Handler = Callable[[Request], Awaitable[Any]]

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import shown
 from .compiled import CompiledCapability
 from .context import Context
 from .origin import Origin
@@ -26,13 +27,8 @@ def describe_origin(origin: Origin) -> str:
     return f"a remote page at {origin.url}"
 
 
-def _short(text: str, limit: int = 120) -> str:
-    """``text``, cut to ``limit`` characters: a caller's names reach messages and logs."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _what(kind: str, name: str, has_target: bool) -> str:
-    name = _short(name)
+    name = shown(name, 120)
     if kind == "invoke":
         return f"'{name}'"
     if kind == "emit":
@@ -102,7 +98,7 @@ def explain(
     what = _what(kind, name, has_target)
     # Only an unknown command's name can be long (event names are checked before), and the
     # lookups below stay exact: only what is shown is cut.
-    shown_permission = _short(permission)
+    shown_permission = shown(permission, 120)
     where = f"window '{caller.window}' ({describe_origin(caller.origin)})"
     data: dict[str, Any] = {
         "permission": shown_permission,
