@@ -149,6 +149,5 @@ def app_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def demo() -> Iterator[Served]:
     """The demo app as shipped, served."""
-    served = serve(ROOT / "app.conf.json")
-    yield served
-    served.stop()
+    with serving(ROOT / "app.conf.json") as served:
+        yield served

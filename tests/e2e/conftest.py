@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Served, serve
+from tests.conftest import Served, serving
 
 ALL_DEMO = [
     "allow-greet",
@@ -62,11 +62,10 @@ def brownfield_config(app_dir: Path, **ipc: int) -> Path:
 
 @pytest.fixture
 def two_windows(app_dir: Path) -> Iterator[Served]:
-    served = serve(
+    with serving(
         brownfield_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000), windows=2
-    )
-    yield served
-    served.stop()
+    ) as served:
+        yield served
 
 
 # Run in a page: from then on ``window.sent`` records each frame the page sends on its socket,

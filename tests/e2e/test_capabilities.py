@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Frame, Page
 
 from app.demo import create_app
-from tests.conftest import ROOT, Served, serve, wait_for_log
+from tests.conftest import ROOT, Served, serving, wait_for_log
 
 PAGE = "<!doctype html><html><head><title>{}</title></head><body></body></html>"
 CALL = """([cmd, args]) => window.__APP__.core.invoke(cmd, args).then(
@@ -76,9 +76,8 @@ WIDGET_LIMITS = {"identifier": "widget-limits", "windows": ["*"], "local": False
 def served(tmp_path: Path) -> Iterator[Served]:
     config = make_app(tmp_path, [MAIN_WINDOW, WIDGETS, WIDGET_LIMITS, "settings-window"],
                       ["main", "settings"])
-    app = serve(config, windows=2)
-    yield app
-    app.stop()
+    with serving(config, windows=2) as served:
+        yield served
 
 
 def open_window(browser: Browser, url: str) -> Page:

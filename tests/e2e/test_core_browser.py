@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import Served, serve, serving
+from tests.conftest import Served, serving
 
 from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
 
@@ -216,8 +216,7 @@ def test_a_window_opened_later_gets_the_capabilities_of_its_label(
     data = json.loads(config.read_text())
     data["app"]["windows"] = data["app"]["windows"][:1]
     config.write_text(json.dumps(data))
-    served = serve(config)
-    try:
+    with serving(config) as served:
         main = open_window(browser, served, "main")
         opened = main.evaluate(INVOKE, ["open_settings", {}, {}])
         assert opened["label"] == "settings" and opened["native"] is False
@@ -229,8 +228,6 @@ def test_a_window_opened_later_gets_the_capabilities_of_its_label(
         assert settings.evaluate("window.__APP__.window.label") == "settings"
         assert settings.evaluate(INVOKE, ["greet", {"name": "late"}, {}]) == "Hello, late!"
         assert rejection(settings, "echo", {"value": 1})["code"] == "forbidden"
-    finally:
-        served.stop()
 
 
 def test_large_messages_leave_as_blobs_in_order_with_the_rest(

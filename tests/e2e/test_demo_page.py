@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import Served, serve
+from tests.conftest import Served, serving
 
 
 @pytest.fixture
@@ -253,8 +253,7 @@ def two_window_config(app_dir: Path) -> Path:
 
 
 def test_second_window_labelled_settings(browser: Browser, app_dir: Path) -> None:
-    served = serve(two_window_config(app_dir), windows=2)
-    try:
+    with serving(two_window_config(app_dir), windows=2) as served:
         main = browser.new_context().new_page()
         main.goto(served.urls["main"])
         other = browser.new_context().new_page()
@@ -283,8 +282,6 @@ def test_second_window_labelled_settings(browser: Browser, app_dir: Path) -> Non
         expect(other.locator("html")).to_have_attribute("data-theme", "dark")
         expect(other.get_by_test_id("settings-status")).to_contain_text("Changed by main")
         expect(other.get_by_test_id("toast").first).to_contain_text("changed by window main")
-    finally:
-        served.stop()
 
 
 def test_isolation_hook_blocks_and_asks(page: Page, app_dir: Path) -> None:
@@ -296,8 +293,7 @@ def test_isolation_hook_blocks_and_asks(page: Page, app_dir: Path) -> None:
         "options": {"dir": "dist-isolation"},
     }
     path.write_text(json.dumps(config))
-    served = serve(path)
-    try:
+    with serving(path) as served:
         page.goto(served.urls["main"])
         page.get_by_test_id("greet-submit").click()
         expect(page.get_by_test_id("greet-result")).to_have_text("Hello, World!")
@@ -318,5 +314,3 @@ def test_isolation_hook_blocks_and_asks(page: Page, app_dir: Path) -> None:
         page.once("dialog", lambda dialog: dialog.accept())
         page.get_by_test_id("delete-item-1").click()
         expect(page.get_by_test_id("items-status")).to_have_text("Deleted Apples.")
-    finally:
-        served.stop()

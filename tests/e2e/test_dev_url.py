@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.conftest import serve
+from tests.conftest import serving
 from tests.window import free_port
 
 from .conftest import brownfield_config
@@ -73,24 +73,18 @@ def with_dev_url(app_dir: Path, url: str) -> Path:
 def test_pages_from_the_dev_server_get_the_runtime(
     browser: Browser, app_dir: Path, dev_server: str
 ) -> None:
-    served = serve(with_dev_url(app_dir, dev_server))
-    try:
+    with serving(with_dev_url(app_dir, dev_server)) as served:
         page = browser.new_page()
         response = page.goto(served.urls["main"])
         assert response is not None and response.ok
         assert "connect-src" in response.headers["content-security-policy"]
         expect(page.locator("#out")).to_have_text("Hello, dev!")
         assert page.evaluate("window.__APP__.window.label") == "main"
-    finally:
-        served.stop()
 
 
 def test_a_dev_server_that_is_down_gets_a_clear_answer(browser: Browser, app_dir: Path) -> None:
-    served = serve(with_dev_url(app_dir, f"http://127.0.0.1:{free_port()}"))
-    try:
+    with serving(with_dev_url(app_dir, f"http://127.0.0.1:{free_port()}")) as served:
         page = browser.new_page()
         response = page.goto(served.urls["main"])
         assert response is not None and response.status == 502
         assert "did not answer" in page.content() and "Is it running?" in page.content()
-    finally:
-        served.stop()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser
 
-from tests.conftest import serve
+from tests.conftest import serving
 
 from .conftest import brownfield_config
 
@@ -18,8 +18,7 @@ def test_calls_of_one_tick_never_make_a_frame_over_the_limit(
 ) -> None:
     # Each call alone fits: 30,000 "€" are 90,000 bytes of UTF-8. Two of them in one frame
     # would not, and a frame over the limit closes the socket and fails every call in flight.
-    served = serve(brownfield_config(app_dir, maxMessageBytes=LIMIT))
-    try:
+    with serving(brownfield_config(app_dir, maxMessageBytes=LIMIT)) as served:
         page = browser.new_context().new_page()
         page.goto(served.urls["main"])
         page.wait_for_function("() => window.__APP__ !== undefined")
@@ -41,7 +40,5 @@ def test_calls_of_one_tick_never_make_a_frame_over_the_limit(
                 return sent;
             }"""
         )
-    finally:
-        served.stop()
     assert len(sizes) == 2, sizes
     assert all(size <= LIMIT for size in sizes), sizes

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.conftest import Served, serve
+from tests.conftest import Served, serving
 
 from .test_isolation_core import isolation_config
 
@@ -96,9 +96,8 @@ def served(app_dir: Path) -> Iterator[Served]:
     data = json.loads(config.read_text())
     data["app"]["security"]["csp"] = "default-src 'self'; connect-src *; frame-src *"
     config.write_text(json.dumps(data))
-    served = serve(config, windows=2)
-    yield served
-    served.stop()
+    with serving(config, windows=2) as served:
+        yield served
 
 
 def hostile_page(context: BrowserContext, url: str) -> Page:

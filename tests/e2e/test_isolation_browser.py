@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Dialog, Page
 
-from tests.conftest import ROOT, Served, serve, serving, wait_for_log
+from tests.conftest import ROOT, Served, serving, wait_for_log
 
 from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT
 from .test_isolation_core import isolation_config
@@ -71,9 +71,8 @@ def hooked(app_dir: Path) -> Iterator[Served]:
         "window.early = window.__APP__.core.invoke('greet', { name: 'early' })"
         ".then((v) => v, (e) => e.code);"
     )
-    served = serve(isolation_config(app_dir, HOOK, hook_timeout_ms=300), windows=2)
-    yield served
-    served.stop()
+    with serving(isolation_config(app_dir, HOOK, hook_timeout_ms=300), windows=2) as served:
+        yield served
 
 
 def test_calls_events_bytes_and_channels_pass_through_the_frame(
@@ -251,9 +250,8 @@ def examples_app(app_dir: Path, example: str | None) -> Path:
 @pytest.fixture
 def example(request: pytest.FixtureRequest, app_dir: Path) -> Iterator[tuple[str, Served]]:
     name = request.param
-    served = serve(examples_app(app_dir, name), windows=2)
-    yield name, served
-    served.stop()
+    with serving(examples_app(app_dir, name), windows=2) as served:
+        yield name, served
 
 
 def deleting(page: Page, item: int, answer: str) -> tuple[Any, list[str]]:
@@ -304,8 +302,7 @@ def test_the_seed_examples_run_as_they_stand(browser: Browser, example: tuple[st
 
 
 def test_the_demo_hook(browser: Browser, app_dir: Path) -> None:
-    served = serve(examples_app(app_dir, None), windows=2)
-    try:
+    with serving(examples_app(app_dir, None), windows=2) as served:
         page = open_page(browser, served.urls["main"])
         assert page.evaluate(INVOKE, ["greet", {"name": "demo"}]) == "Hello, demo!"
         assert page.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}]) == HELLO
@@ -315,8 +312,6 @@ def test_the_demo_hook(browser: Browser, app_dir: Path) -> None:
         assert kept["code"] == "blocked" and asked and "Delete item 2?" in asked[0]
         deleted, _ = deleting(page, 2, "accept")
         assert deleted == {"value": {"deleted": 2, "name": "Pears"}}
-    finally:
-        served.stop()
 
 
 def test_the_shipped_examples_are_the_seed_examples() -> None:
@@ -335,23 +330,17 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
     (app_dir / "dist-isolation" / "index.html").write_text(
         '<!doctype html><script src="hook.js"></script>'
     )
-    served = serve(config, windows=2)
-    try:
+    with serving(config, windows=2) as served:
         page = open_page(browser, served.urls["main"])
         result = outcome(page, "greet", {"name": "x"})
         assert result["code"] == "blocked"
         assert "'hook.js', which is not a file" in result["message"]
         wait_for_log(served.log, r"hook\.js.*blocked")
-    finally:
-        served.stop()
     (app_dir / "dist-isolation" / "index.html").write_text("<!doctype html><p>no hook</p>")
-    served = serve(config, windows=2)
-    try:
+    with serving(config, windows=2) as served:
         page = open_page(browser, served.urls["main"])
         result = outcome(page, "greet", {"name": "x"})
         assert result["code"] == "blocked" and "defines no hook" in result["message"]
-    finally:
-        served.stop()
 
 
 @contextmanager

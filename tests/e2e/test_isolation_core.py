@@ -20,7 +20,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tests.conftest import Served, serve
+from tests.conftest import Served, serving
 
 from .conftest import ALL_DEMO
 from .raw import Launched, call, connect, launch, reload
@@ -58,9 +58,8 @@ def isolation_config(
 
 @pytest.fixture
 def served(app_dir: Path) -> Iterator[Served]:
-    served = serve(isolation_config(app_dir), windows=2)
-    yield served
-    served.stop()
+    with serving(isolation_config(app_dir), windows=2) as served:
+        yield served
 
 
 def boot_of(html: str) -> dict[str, Any]:
