@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from .errors import InvalidArgs
+from .protocol import encode
+
 if TYPE_CHECKING:
     from .transport.session import Session
 
@@ -30,19 +33,23 @@ class Channel:
         self._session, self._loop = session, loop
 
     def send(self, value: Any) -> None:
-        """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes)."""
+        """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes); raise
+        ``InvalidArgs`` here, in the command, if it cannot reach the page."""
         session, loop = self._session, self._loop
         if session is None or loop is None:
             return
-        message = {"kind": "channel", "channel": self.id, "value": value}
+        try:
+            encoded = encode({"kind": "channel", "channel": self.id, "value": value})
+        except TypeError as exc:  # orjson's errors are TypeErrors too
+            raise InvalidArgs(f"A value sent on a channel cannot reach the page: {exc}.") from None
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            session.deliver(message)
+            session.deliver_encoded(encoded)
         else:
-            loop.call_soon_threadsafe(session.deliver, message)
+            loop.call_soon_threadsafe(session.deliver_encoded, encoded)
 
     @classmethod
     def __get_pydantic_core_schema__(

@@ -63,13 +63,11 @@ class Client:
             await self.app.stop()
 
     # The subscriber side: events for this "window" land in ``self.events``.
-    def deliver(self, message: dict[str, Any], what: str = "") -> None:
-        pass  # a channel's messages: the client has no page to stream to
-
     def deliver_encoded(self, encoded: Encoded) -> None:
         ((binary, frame),) = join_frames([encoded])
         (message,) = decode_frame(frame, binary=binary)
-        self.events.put_nowait(message)
+        if message.get("kind") == "event":  # a channel's: the client has no page to stream to
+            self.events.put_nowait(message)
 
     async def request(self, message: dict[str, Any]) -> Any:
         """Send one raw message (``kind`` and fields); return the value or raise ``IpcError``."""

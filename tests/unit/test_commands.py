@@ -14,6 +14,7 @@ from app.core import (
     App,
     Caller,
     CallTimeout,
+    Channel,
     CommandError,
     Forbidden,
     InternalError,
@@ -374,3 +375,23 @@ async def test_a_long_command_name_is_authorized_by_its_whole_name(write_config)
     app.command(name=name)(lambda: "long")
     async with Client(app) as c:
         assert await c.invoke(name) == "long"
+
+
+async def test_a_value_a_channel_cannot_send_raises_in_the_command(write_config) -> None:
+    app = make_app(write_config, "allow-stream")
+    sent: list[str] = []
+
+    @app.command
+    def stream(progress: Channel) -> str:
+        progress.send(1)
+        try:
+            progress.send(object())
+        except InvalidArgs as exc:  # heard here, not only in a log
+            sent.append(exc.message)
+            raise
+        return "unreachable"
+
+    async with Client(app) as c:
+        with pytest.raises(InvalidArgs, match="cannot reach the page"):
+            await c.invoke("stream", {"progress": {"$__ch": 1}})
+    assert sent and "object" in sent[0]

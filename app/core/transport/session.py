@@ -41,19 +41,12 @@ class Session:
     # Outgoing -------------------------------------------------------------------------------
 
     def deliver(self, message: dict[str, Any], what: str = "") -> None:
-        """Queue a message for this document (call on the core's loop)."""
+        """Queue a reply or notice for this document (call on the core's loop). Events and
+        channel messages come encoded already (``deliver_encoded``): their senders hear of a
+        value that cannot be sent; a reply's value that cannot becomes an ``internal`` error."""
         try:
             encoded = encode(message)
         except TypeError as exc:
-            if message.get("kind") != "reply":
-                log.error(
-                    "cannot send %s %r to %s: %s",
-                    message.get("kind"),
-                    message.get("event"),
-                    self.label,
-                    exc,
-                )
-                return
             log.error("reply %s to %s cannot be serialized: %s", message["id"], self.label, exc)
             error = InternalError(
                 f"The return value of '{what}' cannot be sent to the page: {exc}."
@@ -63,7 +56,8 @@ class Session:
         self._wake.set()
 
     def deliver_encoded(self, encoded: Encoded) -> None:
-        """Queue a message encoded already (an event, encoded once for every window)."""
+        """Queue a message encoded already: an event (encoded once for every window), or a
+        channel's message (encoded on the sender's thread)."""
         self._outbox.append(encoded)
         self._wake.set()
 
