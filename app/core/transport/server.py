@@ -60,6 +60,7 @@ class Server:
         self.credentials = credentials
         self.labels: dict[int, str] = {}
         self.sessions: set[Session] = set()
+        self._stopping = False
         self._runners: list[web.AppRunner] = []
         self.app = web.Application(middlewares=[self._host_check])
         self.app.router.add_get("/__app__/launch/{token}", self._launch)
@@ -98,7 +99,9 @@ class Server:
         return f"http://{HOST}:{port}/__app__/launch/{self.credentials.new_launch(label)}"
 
     async def stop(self) -> None:
-        # Open sockets would hold the shutdown until they close by themselves.
+        # Open sockets would hold the shutdown until they close by themselves; a page that
+        # reconnects meanwhile gets its new socket closed as soon as it opens.
+        self._stopping = True
         await asyncio.gather(*(s.close() for s in list(self.sessions)), return_exceptions=True)
         for runner in [*self._runners, self._runner]:
             await runner.cleanup()
@@ -225,6 +228,8 @@ class Server:
         resume = self.credentials.issue_ticket(label, ticket.origin, ttl=RESUME_TTL)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
+        if self._stopping:  # opened while the app shuts down (a page reconnecting): end it
+            await session.close()
         try:
             await session.run()
         finally:
