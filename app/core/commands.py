@@ -95,9 +95,7 @@ class Command:
                 continue
             default = ... if param.default is param.empty else param.default
             fields[pname] = (annotation, default)
-        model = create_model(
-            f"{self.name}_args", __base__=_ArgsBase, **fields
-        )
+        model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
         self._model, self._injected, self._inject_types = model, injected, inject_types
 
     @property

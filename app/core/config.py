@@ -188,9 +188,7 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def _input_path(
-    loc: tuple[int | str, ...], data: Any, *, keep_last: bool
-) -> tuple[int | str, ...]:
+def _input_path(loc: tuple[int | str, ...], data: Any, *, keep_last: bool) -> tuple[int | str, ...]:
     """The parts of pydantic's ``loc`` that lead through the input: unions add their tags and
     type names to it, which mean nothing to a user. A missing key is kept at the end."""
     path: list[int | str] = []
@@ -248,9 +246,7 @@ def _load_capabilities(
         try:
             capability = Capability.model_validate(data)
         except ValidationError as exc:
-            problems += [
-                (f"capabilities/{file.name}: {p}", w) for p, w in _problems(exc, data)
-            ]
+            problems += [(f"capabilities/{file.name}: {p}", w) for p, w in _problems(exc, data)]
             continue
         if capability.identifier != ref:
             problems.append(

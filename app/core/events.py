@@ -138,9 +138,7 @@ class EventBus:
         ``InvalidArgs`` (delivering to no one) if windows listen and the payload cannot reach
         them."""
         subscribers = [
-            s
-            for s in list(self._subscribers.get(event, ()))
-            if target is None or s.label == target
+            s for s in list(self._subscribers.get(event, ())) if target is None or s.label == target
         ]
         if subscribers:
             if encoded is None:

@@ -85,8 +85,13 @@ class Authority:
         if scope is not None:
             return scope
         message, data = explain(
-            context, kind, name, permission, has_target=has_target,
-            everywhere=self.compiled, platform=self.platform,
+            context,
+            kind,
+            name,
+            permission,
+            has_target=has_target,
+            everywhere=self.compiled,
+            platform=self.platform,
         )
         log.warning("denied: %s", message)
         raise Forbidden(message, data)

@@ -153,12 +153,17 @@ def compile_capability(source: CapabilitySource, sets: PermissionSets) -> Compil
                     Problem(
                         source.file,
                         f"{path}.allow",
-                        f"'{permission}' takes only \"deny\" entries; with \"allow\" entries "
+                        f'\'{permission}\' takes only "deny" entries; with "allow" entries '
                         "it denies the whole command. Move them to an allow- permission.",
                     )
                 )
             rule = Rule(
-                kind, permission, target, capability.identifier, location, via,
+                kind,
+                permission,
+                target,
+                capability.identifier,
+                location,
+                via,
                 allow if kind == "allow" else (),
                 deny if kind in ("allow", "restrict") else (),
             )

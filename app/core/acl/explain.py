@@ -128,7 +128,7 @@ def explain(
     elif caller.origin.kind == "local":
         message = (
             f"{what} is not allowed in {where}: no capability applies to this window. To allow "
-            f"it, add a capability with \"windows\": [\"{caller.window}\"] and {quoted} in its "
+            f'it, add a capability with "windows": ["{caller.window}"] and {quoted} in its '
             "permissions (a file capabilities/<identifier>.json named in "
             "app.security.capabilities)."
         )
@@ -138,7 +138,7 @@ def explain(
         message = (
             f"{what} is not allowed in {where}: sub-frames and pages other than the local "
             "frontend get no IPC unless a capability names their URL. To allow it, add "
-            f"{json.dumps(url_suggestion(caller.origin))} to \"remote.urls\" of a capability "
+            f'{json.dumps(url_suggestion(caller.origin))} to "remote.urls" of a capability '
             f"whose windows match '{caller.window}'{named}, with {quoted} in its permissions."
         )
     return message + _hints(context, permission, everywhere, platform), data

@@ -112,9 +112,7 @@ def _host(host: str) -> str:
             raise PatternError(f"{domain!r} after '*.' is not a host name")
         return r"(?:[^/:.]+\.)+" + re.escape(domain)
     if "*" in host:
-        raise PatternError(
-            "a host may only be '*' or start with '*.', as in https://*.example.com"
-        )
+        raise PatternError("a host may only be '*' or start with '*.', as in https://*.example.com")
     if host.startswith("[") and host.endswith("]"):
         return re.escape(host)
     if not _HOST.fullmatch(host):

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..acl.origin import Origin
 from ..pipeline import Handler
+from ..transport.loopback import HOST
 from .keys import KeyRing
-from .server import HOST, FrameSettings, frame_app
+from .server import FrameSettings, frame_app
 from .stage import unseal_stage
 
 if TYPE_CHECKING:

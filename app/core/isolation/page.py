@@ -95,11 +95,7 @@ def render(directory: Path, config: dict[str, Any]) -> FramePage:
 def failure(reason: str) -> FramePage:
     """A frame page that only tells the page it failed (and why), so its calls fail at once."""
     nonce = secrets.token_urlsafe(16)
-    code = (
-        b"parent.postMessage("
-        + js_json({"failed": reason})
-        + b', "*");'
-    )
+    code = b"parent.postMessage(" + js_json({"failed": reason}) + b', "*");'
     return FramePage(b"<!doctype html>" + script_tag(nonce, code), nonce, [reason])
 
 

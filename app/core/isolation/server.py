@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..acl.origin import origin_of
+from ..transport.loopback import HOST, foreign_host, refuse
 from .keys import KeyRing
 from .page import FramePage, failure, render, security_headers
 
@@ -24,7 +25,6 @@ __all__ = ["FrameSettings", "frame_app"]
 
 log = logging.getLogger("app.core.isolation")
 
-HOST = "127.0.0.1"
 SITES = ("same-site", "same-origin")
 REMOTE_SITES = ("cross-site", *SITES)
 
@@ -34,11 +34,6 @@ class FrameSettings:
     directory: Path
     hook_timeout_ms: int
     max_message_bytes: int
-
-
-def _refuse(status: int, reason: str) -> web.Response:
-    log.warning("isolation frame refused: %s", reason)
-    return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
 
 
 def _page_response(page: FramePage, frontend_origin: str, status: int = 200) -> web.Response:
@@ -55,9 +50,9 @@ def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
     """The aiohttp application of the isolation origin."""
 
     async def frame(request: web.Request) -> web.StreamResponse:
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        if not sockname or request.headers.get("Host") != f"{HOST}:{sockname[1]}":
-            return _refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
+        refusal = foreign_host(request)
+        if refusal is not None:
+            return refusal
         dest = request.headers.get("Sec-Fetch-Dest")
         site = request.headers.get("Sec-Fetch-Site")
         # A remote page a capability names is another site; its frame's CSP (frame-ancestors)
@@ -65,10 +60,11 @@ def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
         wanted = keys.frame_key(request.match_info["token"])
         sites = REMOTE_SITES if wanted and wanted.origin.kind == "remote" else SITES
         if dest != "iframe" or site not in sites:
-            return _refuse(
+            return refuse(
                 403,
                 f"The isolation frame is served only as a frame of the app's own pages "
                 f"(this request: destination {dest!r}, site {site!r}).",
+                log,
             )
         spent = keys.spend_frame(request.match_info["token"])
         if spent is None:

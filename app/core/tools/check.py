@@ -52,13 +52,20 @@ def _scope_problems(
     commands = sorted({command_of(t) for t in targets if not t.startswith("core:event:")})
     if targets and not commands:
         problems.append(
-            Problem(file, path, "its scope entries have no effect: event permissions take no "
-                    "scope entries")
+            Problem(
+                file,
+                path,
+                "its scope entries have no effect: event permissions take no scope entries",
+            )
         )
     elif commands and not readers:
         problems.append(
-            Problem(file, path, f"its scope entries have no effect: {', '.join(commands)} takes "
-                    "no Scope parameter, so nothing reads them")
+            Problem(
+                file,
+                path,
+                f"its scope entries have no effect: {', '.join(commands)} takes "
+                "no Scope parameter, so nothing reads them",
+            )
         )
     variables = app.scope_variables()
     for kind, entries in (("allow", entry.allow), ("deny", entry.deny)):
@@ -85,13 +92,16 @@ def _capability(
     problems = list(compiled.problems)
     if not capability.windows:
         problems.append(
-            Problem(file, f"{base}.windows", "lists no window, so the capability applies to "
-                    "none; add window labels or globs such as \"main\"")
+            Problem(
+                file,
+                f"{base}.windows",
+                "lists no window, so the capability applies to "
+                'none; add window labels or globs such as "main"',
+            )
         )
     if not capability.local and not (capability.remote and capability.remote.urls):
         problems.append(
-            Problem(file, base, "applies to no page: \"local\" is false and \"remote.urls\" "
-                    "is empty")
+            Problem(file, base, 'applies to no page: "local" is false and "remote.urls" is empty')
         )
     for i, entry in enumerate(capability.permissions):
         path = f"{base}.permissions[{i}]"
@@ -113,8 +123,12 @@ def _sets(app: App, catalogue: Catalogue, sets: PermissionSets) -> list[Problem]
         base = f"$.app.security.permissionSets[{k}]"
         if entry.identifier in seen or entry.identifier in command_ids:
             problems.append(
-                Problem(file, f"{base}.identifier", f"'{entry.identifier}' is already the name "
-                        "of another permission or set; choose another name")
+                Problem(
+                    file,
+                    f"{base}.identifier",
+                    f"'{entry.identifier}' is already the name "
+                    "of another permission or set; choose another name",
+                )
             )
         seen.add(entry.identifier)
         for m, member in enumerate(entry.permissions):
@@ -125,8 +139,11 @@ def _sets(app: App, catalogue: Catalogue, sets: PermissionSets) -> list[Problem]
         loop = sets.cycle(entry.identifier)
         if loop:
             problems.append(
-                Problem(file, base, f"the set includes itself ({' -> '.join(loop)}); remove "
-                        "one of these links")
+                Problem(
+                    file,
+                    base,
+                    f"the set includes itself ({' -> '.join(loop)}); remove one of these links",
+                )
             )
     return problems
 
@@ -149,30 +166,46 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
             source = source_of(command)
             at = f" ({source})" if source else ""
             problems.append(
-                Problem(config.path, declared, f"command '{command.name}'{at} is granted by no "
-                        f"capability, so no window can call it; add {json.dumps(allow)} to a "
-                        "capability's permissions, or remove the command")
+                Problem(
+                    config.path,
+                    declared,
+                    f"command '{command.name}'{at} is granted by no "
+                    f"capability, so no window can call it; add {json.dumps(allow)} to a "
+                    "capability's permissions, or remove the command",
+                )
             )
     for i, window in enumerate(config.model.app.windows):
         covering = [c for c in compiled if c.matches_window(window.label)]
         if not covering:
             problems.append(
-                Problem(config.path, f"$.app.windows[{i}]", f"window '{window.label}' is "
-                        "covered by no capability, so its page can call nothing; add a "
-                        f"capability with \"windows\": [\"{window.label}\"]")
+                Problem(
+                    config.path,
+                    f"$.app.windows[{i}]",
+                    f"window '{window.label}' is "
+                    "covered by no capability, so its page can call nothing; add a "
+                    f'capability with "windows": ["{window.label}"]',
+                )
             )
         elif not any(c.local for c in covering):
             names = ", ".join(f"'{c.identifier}'" for c in covering)
             problems.append(
-                Problem(config.path, f"$.app.windows[{i}]", f"window '{window.label}' is "
-                        f"covered only for remote pages (by {names}), not for its local "
-                        "frontend; set \"local\": true in one of them or add a capability")
+                Problem(
+                    config.path,
+                    f"$.app.windows[{i}]",
+                    f"window '{window.label}' is "
+                    f"covered only for remote pages (by {names}), not for its local "
+                    'frontend; set "local": true in one of them or add a capability',
+                )
             )
     for file in config.unused_capability_files:
         problems.append(
-            Problem(file, "$", f"this capability file is not used: app.security.capabilities "
-                    f"in {config.path.name} does not name '{file.stem}'; add "
-                    f"{json.dumps(file.stem)} there, or delete the file")
+            Problem(
+                file,
+                "$",
+                f"this capability file is not used: app.security.capabilities "
+                f"in {config.path.name} does not name '{file.stem}'; add "
+                f"{json.dumps(file.stem)} there, or delete the file",
+            )
         )
     return problems
 

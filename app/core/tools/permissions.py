@@ -106,8 +106,9 @@ def _scope(rules: list[Rule]) -> str:
     return "; ".join(parts)
 
 
-def _rows(target: str, capabilities: list[CompiledCapability], subjects: list[_Subject]
-          ) -> Iterator[str]:
+def _rows(
+    target: str, capabilities: list[CompiledCapability], subjects: list[_Subject]
+) -> Iterator[str]:
     for subject in subjects:
         covering = [c for c in capabilities if subject.covered_by(c)]
         rules = [(r, c) for c in covering for r in c.rules.get(target, ())]
@@ -124,13 +125,18 @@ def _rows(target: str, capabilities: list[CompiledCapability], subjects: list[_S
                 yield f"           scope: {scope}"
 
 
-def _section(title: str, doc: str, target: str, capabilities: list[CompiledCapability],
-             subjects: list[_Subject]) -> list[str]:
+def _section(
+    title: str,
+    doc: str,
+    target: str,
+    capabilities: list[CompiledCapability],
+    subjects: list[_Subject],
+) -> list[str]:
     lines = [title]
     if doc:
         lines.append(f"  {doc}")
     rows = list(_rows(target, capabilities, subjects))
-    lines += rows or [f"  no window may use it: no capability grants \"{target}\""]
+    lines += rows or [f'  no window may use it: no capability grants "{target}"']
     return lines
 
 

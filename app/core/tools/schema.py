@@ -20,8 +20,13 @@ from ..app import App
 from ..config import AppConfig
 from .common import catalogue_of
 
-__all__ = ["CAPABILITY_SCHEMA", "CONFIG_SCHEMA", "capability_schema", "config_schema",
-           "write_schemas"]
+__all__ = [
+    "CAPABILITY_SCHEMA",
+    "CONFIG_SCHEMA",
+    "capability_schema",
+    "config_schema",
+    "write_schemas",
+]
 
 CONFIG_SCHEMA = "app.conf.schema.json"
 CAPABILITY_SCHEMA = "capability.schema.json"
@@ -62,8 +67,9 @@ SCOPE_ENTRY: JsonSchema = {
 }
 
 
-def _patch_capability(capability: JsonSchema, defs: JsonSchema, prefix: str, labels: list[str]
-                      ) -> None:
+def _patch_capability(
+    capability: JsonSchema, defs: JsonSchema, prefix: str, labels: list[str]
+) -> None:
     """Point the permission fields of a capability schema at the identifier enum."""
     ref = {"$ref": f"{prefix}PermissionIdentifier"}
     capability["properties"]["permissions"]["items"] = {
@@ -84,8 +90,11 @@ def capability_schema(catalogue: Catalogue, labels: list[str] | None = None) -> 
     defs["PermissionIdentifier"] = _identifier(catalogue)
     defs["ScopeEntry"] = SCOPE_ENTRY
     _patch_capability(schema, defs, "#/$defs/", labels or [])
-    return {"$schema": DRAFT, "title": "Capability", **{k: v for k, v in schema.items()
-                                                         if k != "title"}}
+    return {
+        "$schema": DRAFT,
+        "title": "Capability",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
 
 
 def config_schema(catalogue: Catalogue, labels: list[str] | None = None) -> JsonSchema:
@@ -114,8 +123,11 @@ def config_schema(catalogue: Catalogue, labels: list[str] | None = None) -> Json
             {"$ref": "#/$defs/Capability"},
         ]
     }
-    return {"$schema": DRAFT, "title": "app.conf.json", **{k: v for k, v in schema.items()
-                                                            if k != "title"}}
+    return {
+        "$schema": DRAFT,
+        "title": "app.conf.json",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
 
 
 def _text(schema: JsonSchema) -> str:

@@ -58,9 +58,7 @@ def build_csp(
 
     scripts = directives.get("script-src", fallback)
     # A nonce turns 'unsafe-inline' off; a policy that relies on it runs the init script anyway.
-    if "'unsafe-inline'" not in scripts or any(
-        s.startswith(("'nonce-", "'sha")) for s in scripts
-    ):
+    if "'unsafe-inline'" not in scripts or any(s.startswith(("'nonce-", "'sha")) for s in scripts):
         add("script-src", f"'nonce-{nonce}'")
     add("connect-src", *connect)
     if frame:

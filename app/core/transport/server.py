@@ -12,7 +12,6 @@ import asyncio
 import logging
 import mimetypes
 import secrets
-import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,35 +22,18 @@ from ..assets import API_FILES, init_script, inject_head, script_tag
 from .credentials import RESUME_TTL, Credentials
 from .csp import build_csp
 from .devproxy import DevProxy
+from .loopback import HOST, foreign_host, local_port, loopback_socket, refuse
 from .session import Session
 
 if TYPE_CHECKING:
     from ..runtime import Core
 
-__all__ = ["Server", "loopback_socket"]
+__all__ = ["Server"]
 
 log = logging.getLogger("app.core.transport")
 
-HOST = "127.0.0.1"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FRAME_DESTS = {"iframe", "frame"}
-
-
-def loopback_socket(port: int = 0) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, port))
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def refuse(status: int, reason: str) -> web.Response:
-    log.warning("refused: %s", reason)
-    return web.Response(status=status, text=reason + "\n")
 
 
 class Server:
@@ -110,20 +92,15 @@ class Server:
 
     # Checks ----------------------------------------------------------------------------------
 
-    @staticmethod
-    def local_port(request: web.Request) -> int:
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        return int(sockname[1]) if sockname else -1
-
     @web.middleware
     async def _host_check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        port = self.local_port(request)
-        if request.headers.get("Host") != f"{HOST}:{port}" or port not in self.labels:
-            return refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
-        return await handler(request)
+        refusal = foreign_host(request)
+        if refusal is None and local_port(request) not in self.labels:
+            refusal = refuse(421, "This listener serves no window any more.")
+        return refusal or await handler(request)
 
     def _session_label(self, request: web.Request) -> str | None:
-        port = self.local_port(request)
+        port = local_port(request)
         label = self.credentials.session_label(request.cookies.get(f"app_s{port}"))
         return label if label == self.labels.get(port) else None
 
@@ -160,7 +137,8 @@ class Server:
         if not self.core.authority.covers(label, origin):
             log.info(
                 "window %s shows %s, which no capability names in remote.urls: it gets no IPC",
-                label, url,
+                label,
+                url,
             )
             return None
         log.info("window %s shows %s: its capabilities' remote.urls name it, IPC is on", label, url)
@@ -169,7 +147,7 @@ class Server:
     # Routes ----------------------------------------------------------------------------------
 
     async def _launch(self, request: web.Request) -> web.StreamResponse:
-        port = self.local_port(request)
+        port = local_port(request)
         label = self.labels[port]
         secret = self.credentials.spend_launch(request.match_info["token"], label)
         if secret is None:
@@ -195,7 +173,7 @@ class Server:
         return web.Response(body=API_FILES[name], content_type=content_type)
 
     async def _ipc(self, request: web.Request) -> web.StreamResponse:
-        port = self.local_port(request)
+        port = local_port(request)
         label = self.labels[port]
         sent_origin = request.headers.get("Origin")
         if sent_origin == f"http://{HOST}:{port}":
@@ -271,7 +249,7 @@ class Server:
     def _page(
         self, request: web.Request, label: str, html: bytes, content_type: str
     ) -> web.StreamResponse:
-        port = self.local_port(request)
+        port = local_port(request)
         dest = request.headers.get("Sec-Fetch-Dest", "document")
         if dest in FRAME_DESTS:
             origin = Origin("subframe", f"http://{HOST}:{port}{request.path_qs}")

@@ -1,0 +1,48 @@
+"""What every listener of the app shares: the loopback address, its sockets, and refusals.
+
+Both the windows' server and the isolation frame's origin listen here, and both refuse a
+request whose ``Host`` does not name the listener it came in on (no DNS rebinding).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from aiohttp import web
+
+from ..acl.urls import SERVED_HOST as HOST
+
+__all__ = ["HOST", "foreign_host", "local_port", "loopback_socket", "refuse"]
+
+
+def loopback_socket(port: int = 0) -> socket.socket:
+    """A non-blocking socket bound to the loopback address (``port`` 0: any free one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def local_port(request: web.Request) -> int:
+    """The port of the listener the request came in on (-1 when the connection is gone)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if sockname else -1
+
+
+def foreign_host(request: web.Request) -> web.Response | None:
+    """The refusal of a request whose ``Host`` is not its listener's address, else None."""
+    if request.headers.get("Host") == f"{HOST}:{local_port(request)}":
+        return None
+    return refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
+
+
+def refuse(status: int, reason: str, log: logging.Logger | None = None) -> web.Response:
+    """A plain-text refusal, logged (as a warning of ``log``, by default the transport's)."""
+    (log or logging.getLogger("app.core.transport")).warning("refused: %s", reason)
+    return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
