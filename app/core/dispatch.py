@@ -9,7 +9,7 @@ from typing import Any
 
 from .channel import Channel
 from .commands import Command, Injector
-from .errors import CallTimeout, InternalError, IpcError
+from .errors import CallTimeout, CommandError, InternalError, IpcError
 from .workers import WorkerPool
 
 __all__ = ["Dispatcher"]
@@ -40,6 +40,11 @@ class Dispatcher:
                 if command.is_async:
                     return await command.func(**bound)
                 return await self.workers.submit(command.func, **bound)
+        except CommandError as exc:
+            # The page's message names the command, whatever the command wrote.
+            if f"'{command.name}'" not in exc.message:
+                exc.message = f"'{command.name}' failed: {exc.message}"
+            raise
         except IpcError:
             raise
         except TimeoutError:

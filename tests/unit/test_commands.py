@@ -93,6 +93,10 @@ def make_app(write_config, *permissions: str, timeout_ms: int = 300) -> App:
         raise CommandError("It did not work.", {"why": "testing"})
 
     @app.command
+    def fail_named() -> None:
+        raise CommandError("'fail_named' needs a name.")
+
+    @app.command
     def bug() -> None:
         raise ValueError("secret detail")
 
@@ -134,6 +138,7 @@ ALL = [
     "allow-pair",
     "allow-raw",
     "allow-fail",
+    "allow-fail-named",
     "allow-bug",
     "allow-slow",
     "allow-blocking",
@@ -190,7 +195,13 @@ async def test_error_codes(client: Client) -> None:
             await client.invoke("nope")
         with pytest.raises(CommandError) as info:
             await client.invoke("fail")
-        assert (info.value.message, info.value.data) == ("It did not work.", {"why": "testing"})
+        # The message names the command (the contract's rule for every message), once.
+        assert (info.value.message, info.value.data) == (
+            "'fail' failed: It did not work.", {"why": "testing"}
+        )
+        with pytest.raises(CommandError) as named:
+            await client.invoke("fail_named")
+        assert named.value.message == "'fail_named' needs a name."
         with pytest.raises(InternalError) as internal:
             await client.invoke("bug")
         assert "secret detail" not in internal.value.message and "'bug'" in internal.value.message
