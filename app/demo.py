@@ -1,4 +1,4 @@
-"""The demo app: the contract's example commands, a clock event, and one command per error code."""
+"""The demo app: the example commands, a clock event, and one command per error code."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -17,10 +17,12 @@ from app.core import App, Channel, CommandError, Event, Scope, Window
 Milliseconds = Annotated[int, Field(ge=0, le=600_000)]
 
 
-class Settings(BaseModel):
-    theme: Literal["light", "dark"] = "light"
-    notifications: bool = True
-    language: str = Field(default="en", min_length=2, max_length=8)
+def default_settings() -> dict[str, Any]:
+    return {"theme": "light", "notifications": True, "language": "en"}
+
+
+def default_items() -> dict[int, str]:
+    return {1: "Apples", 2: "Pears", 3: "Plums", 4: "Figs"}
 
 
 class CreateUserArgs(BaseModel):
@@ -39,11 +41,10 @@ class User:
 class Store:
     """The demo's managed state."""
 
-    settings: Settings = field(default_factory=Settings)
+    settings: dict[str, Any] = field(default_factory=default_settings)
+    """A JSON object: what ``save_settings`` saved last, as it was sent."""
     users: dict[int, User] = field(default_factory=dict)
-    items: dict[int, str] = field(
-        default_factory=lambda: {1: "Apples", 2: "Pears", 3: "Plums", 4: "Figs"}
-    )
+    items: dict[int, str] = field(default_factory=default_items)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
@@ -98,14 +99,42 @@ def register(app: App) -> None:
         return {"deleted": id, "name": name}
 
     @app.command
-    def read_config(store: Store) -> Settings:
-        return store.settings
+    def read_config(store: Store) -> dict[str, Any]:
+        """The current settings: exactly what save_settings saved last (defaults until then)."""
+        with store.lock:
+            return dict(store.settings)
 
     @app.command
-    def save_settings(settings: Settings, store: Store, window: Window) -> Settings:
-        store.settings = settings
-        app.emit("settings-changed", {"settings": settings.model_dump(), "by": window.label})
+    def save_settings(settings: dict[str, Any], store: Store, window: Window) -> dict[str, Any]:
+        """Replace the settings with this object as it is; every window hears of it."""
+        with store.lock:
+            store.settings = dict(settings)
+        app.emit("settings-changed", {"settings": settings, "by": window.label})
         return settings
+
+    @app.command
+    def process_file(path: str) -> str:
+        """The seed document's input check: refuse a path that climbs out or reaches /etc."""
+        if ".." in path or path.startswith("/etc"):
+            raise CommandError(
+                f"Invalid path {path!r}: it may not contain '..' or start with /etc.",
+                {"path": path},
+            )
+        return "Done"
+
+    @app.command
+    def reset_demo(store: Store, window: Window) -> dict[str, int]:
+        """Put the demo's items, users and settings back as they were at start.
+
+        The capability allows it; the demo's isolation hook refuses it (dist-isolation/index.js).
+        """
+        with store.lock:
+            store.items = default_items()
+            store.users.clear()
+            store.settings = default_settings()
+            settings = dict(store.settings)
+        app.emit("settings-changed", {"settings": settings, "by": window.label})
+        return {"items": len(store.items)}
 
     @app.command
     def echo(value: Any) -> Any:

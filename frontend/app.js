@@ -123,21 +123,27 @@ function onPong({ payload }) {
 let settings = null;
 const form = $("settings-form");
 
+// Settings are whatever object save_settings was given last (another window or script may
+// have saved any keys): the form shows the keys it knows, with defaults for missing ones.
 function applySettings(next) {
-  settings = next;
-  document.documentElement.dataset.theme = next.theme === "dark" ? "dark" : "light";
-  $("theme-toggle").textContent = next.theme === "dark" ? "Light theme" : "Dark theme";
-  form.elements.theme.value = next.theme;
-  form.elements.notifications.checked = Boolean(next.notifications);
+  settings = next && typeof next === "object" ? next : {};
+  const dark = settings.theme === "dark";
+  document.documentElement.dataset.theme = dark ? "dark" : "light";
+  $("theme-toggle").textContent = dark ? "Light theme" : "Dark theme";
+  form.elements.theme.value = dark ? "dark" : "light";
+  form.elements.notifications.checked = settings.notifications !== false;
   const language = form.elements.language;
-  if (![...language.options].some((o) => o.value === next.language)) {
-    language.append(el("option", { value: next.language }, next.language));
+  const code = typeof settings.language === "string" && settings.language ? settings.language
+    : "en";
+  if (![...language.options].some((o) => o.value === code)) {
+    language.append(el("option", { value: code }, code));
   }
-  language.value = next.language;
+  language.value = code;
 }
 
 function readForm() {
   return {
+    ...settings,
     theme: form.elements.theme.value,
     notifications: form.elements.notifications.checked,
     language: form.elements.language.value,
@@ -172,7 +178,7 @@ function onSettingsChanged({ payload }) {
   if (!payload || !payload.settings) return;
   applySettings(payload.settings);
   $("settings-status").textContent = `Changed by ${payload.by} at ${timeOfDay()}`;
-  if (payload.settings.notifications) toast(`Settings changed by window ${payload.by}`);
+  if (settings.notifications !== false) toast(`Settings changed by window ${payload.by}`);
 }
 
 async function loadSettings() {

@@ -22,9 +22,10 @@ export const CODES = [
   {
     code: "blocked",
     title: "Refused by the isolation hook",
-    about: "In the isolation pattern, the hook saw the call first and refused it. " +
-      "Without a hook (brownfield), the capability scope denies this path instead.",
-    call: ["read_file", { path: "frontend/secret/key.txt" }],
+    about: "The capability allows reset_demo, but the demo's isolation hook refuses it " +
+      "before it leaves the page. Without a hook (brownfield) it goes through, and resets " +
+      "the demo's items, users and settings.",
+    call: ["reset_demo", {}],
   },
   {
     code: "invalid_args",
@@ -140,14 +141,16 @@ export function setupGallery(buttons, panel) {
           el("div", { class: "error-head" },
             el("span", { class: "code code-ok", "data-testid": "error-code" }, "resolved")),
           renderValue(value));
+        if (info.code === "blocked") {
+          outcome.append(el("p", { class: "note", "data-testid": "error-note" },
+            "This window runs without an isolation hook, so nothing refused the call."));
+        }
       } catch (error) {
         outcome = errorView(error);
         if (error.code !== info.code) {
           outcome.append(el("p", { class: "note", "data-testid": "error-note" },
-            `Expected ${info.code}, got ${error.code}. ` + (info.code === "blocked"
-              ? "This window runs without an isolation hook, so the capability check " +
-                "refused the call instead."
-              : "The call was stopped at an earlier check.")));
+            `Expected ${info.code}, got ${error.code}. The call was stopped at an earlier ` +
+            "check."));
         }
       }
       if (mine !== run) return; // a later click owns the panel now

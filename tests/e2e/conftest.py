@@ -11,6 +11,8 @@ from tests.conftest import Served, serving
 ALL_DEMO = [
     "allow-greet",
     "allow-process-data",
+    "allow-process-file",
+    "allow-reset-demo",
     "allow-create-user",
     "allow-list-items",
     "allow-delete-item",

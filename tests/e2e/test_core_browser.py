@@ -36,8 +36,21 @@ def test_invoke_resolves(browser: Browser, two_windows: Served) -> None:
     assert page.evaluate("window.__APP__.window.label") == "main"
     user = page.evaluate(INVOKE, ["create_user", {"args": {"name": "Ada", "email": "a@b.io"}}, {}])
     assert user == {"id": 1, "name": "Ada", "email": "a@b.io"}
-    saved = page.evaluate(INVOKE, ["save_settings", {"settings": {"theme": "dark"}}, {}])
-    assert page.evaluate(INVOKE, ["read_config", {}, {}]) == saved
+    assert page.evaluate(INVOKE, ["read_config", {}, {}]) == {
+        "theme": "light", "notifications": True, "language": "en"
+    }
+    # Saved as sent, any keys, and read back exactly.
+    mine = {"theme": "solarized", "fontSize": 14, "recent": ["a", "b"]}
+    assert page.evaluate(INVOKE, ["save_settings", {"settings": mine}, {}]) == mine
+    assert page.evaluate(INVOKE, ["read_config", {}, {}]) == mine
+    assert page.evaluate(INVOKE, ["process_file", {"path": "data/report.csv"}, {}]) == "Done"
+    for bad in ("../outside.txt", "/etc/passwd"):
+        refused = rejection(page, "process_file", {"path": bad})
+        assert refused["code"] == "command_failed", refused
+        assert refused["message"].startswith("'process_file' failed: Invalid path"), refused
+        assert refused["data"] == {"path": bad}
+    not_an_object = rejection(page, "save_settings", {"settings": [1, 2]})
+    assert not_an_object["code"] == "invalid_args" and "settings" in not_an_object["message"]
 
 
 def test_es_modules_expose_the_same_api(browser: Browser, two_windows: Served) -> None:

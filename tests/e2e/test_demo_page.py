@@ -19,8 +19,6 @@ def demo_page(page: Page, demo: Served) -> Iterator[Page]:
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    # The demo's isolation hook asks before a delete; the user says yes.
-    page.on("dialog", lambda dialog: dialog.accept())
     page.goto(demo.urls["main"])
     expect(page.get_by_test_id("window-label")).to_have_text("main")
     yield page
@@ -64,11 +62,11 @@ def test_ping_gets_a_pong_for_this_window(demo_page: Page) -> None:
 
 
 # The code each gallery button shows with the shipped demo, which runs in the isolation pattern:
-# its hook blocks reads of secret paths before they reach the core.
+# its hook refuses reset_demo, which the capability allows.
 GALLERY = {
     "not_found": ("not_found", "launch_rockets"),
     "forbidden": ("forbidden", "app.conf.json"),
-    "blocked": ("blocked", "secret/key.txt"),
+    "blocked": ("blocked", "reset_demo"),
     "invalid_args": ("invalid_args", "'divide'"),
     "command_failed": ("command_failed", "divide by zero"),
     "timeout": ("timeout", "400 ms"),
@@ -217,10 +215,11 @@ def test_read_file_inside_and_outside_the_scope(demo_page: Page) -> None:
     demo_page.get_by_test_id("file-path").fill("app.conf.json")
     demo_page.get_by_test_id("file-read").click()
     expect(result.get_by_test_id("error-code")).to_have_text("forbidden")
-    # A secret path: the demo's isolation hook stops it before it leaves the page.
+    # Inside the allowed folder but under the capability's deny entry: denied too.
     demo_page.get_by_test_id("file-path").fill("frontend/secret/key.txt")
     demo_page.get_by_test_id("file-read").click()
-    expect(result.get_by_test_id("error-code")).to_have_text("blocked")
+    expect(result.get_by_test_id("error-code")).to_have_text("forbidden")
+    expect(result).to_contain_text("frontend/secret/**")
 
 
 def test_narrow_window_has_no_sideways_scroll(demo_page: Page) -> None:
@@ -284,33 +283,24 @@ def test_second_window_labelled_settings(browser: Browser, app_dir: Path) -> Non
         expect(other.get_by_test_id("toast").first).to_contain_text("changed by window main")
 
 
-def test_isolation_hook_blocks_and_asks(page: Page, app_dir: Path) -> None:
-    """The demo under the isolation pattern with its shipped hook (dist-isolation/index.js)."""
+def test_the_demo_in_brownfield_has_no_hook(page: Page, app_dir: Path) -> None:
+    """Switched to brownfield (one line of config), nothing refuses reset_demo: the gallery
+    says so, and the capabilities still deny what they deny."""
     path = app_dir / "app.conf.json"
     config = json.loads(path.read_text())
-    config["app"]["security"]["pattern"] = {
-        "use": "isolation",
-        "options": {"dir": "dist-isolation"},
-    }
+    config["app"]["security"]["pattern"] = {"use": "brownfield"}
     path.write_text(json.dumps(config))
     with serving(path) as served:
         page.goto(served.urls["main"])
-        page.get_by_test_id("greet-submit").click()
-        expect(page.get_by_test_id("greet-result")).to_have_text("Hello, World!")
+        page.get_by_test_id("delete-item-1").click()
+        expect(page.get_by_test_id("items-status")).to_have_text("Deleted Apples.")
 
         panel = page.get_by_test_id("error-result")
         page.get_by_test_id("error-blocked").click()
-        expect(panel.get_by_test_id("error-code")).to_have_text("blocked")
-        expect(panel.get_by_test_id("error-note")).to_have_count(0)
+        expect(panel.get_by_test_id("error-code")).to_have_text("resolved")
+        expect(panel.get_by_test_id("error-note")).to_contain_text("without an isolation hook")
         page.get_by_test_id("error-forbidden").click()
         expect(panel.get_by_test_id("error-code")).to_have_text("forbidden")
-
-        # The hook asks before a delete; saying no blocks the call, saying yes lets it through.
-        page.once("dialog", lambda dialog: dialog.dismiss())
-        page.get_by_test_id("delete-item-1").click()
-        expect(page.get_by_test_id("items-status").get_by_test_id("error-code")).to_have_text(
-            "blocked"
-        )
-        page.once("dialog", lambda dialog: dialog.accept())
-        page.get_by_test_id("delete-item-1").click()
-        expect(page.get_by_test_id("items-status")).to_have_text("Deleted Apples.")
+        # reset_demo ran: Apples are back.
+        page.get_by_test_id("items-reload").click()
+        expect(page.get_by_test_id("delete-item-1")).to_be_visible()

@@ -1,4 +1,4 @@
-"""The isolation pattern in Debian Chromium: the flow through the frame, and the hook's contract."""
+"""The isolation pattern in Debian Chromium: the flow through the frame, and what hooks return."""
 
 from __future__ import annotations
 
@@ -302,16 +302,18 @@ def test_the_seed_examples_run_as_they_stand(browser: Browser, example: tuple[st
 
 
 def test_the_demo_hook(browser: Browser, app_dir: Path) -> None:
+    """It refuses reset_demo, which the capability allows, and leaves the rest to the
+    capabilities: the demo's results hold under the shipped config."""
     with serving(examples_app(app_dir, None), windows=2) as served:
         page = open_page(browser, served.urls["main"])
         assert page.evaluate(INVOKE, ["greet", {"name": "demo"}]) == "Hello, demo!"
         assert page.evaluate(INVOKE, ["read_file", {"path": "frontend/hello.txt"}]) == HELLO
         secret = outcome(page, "read_file", {"path": "frontend/secret/key.txt"})
-        assert secret["code"] == "blocked"
-        kept, asked = deleting(page, 2, "dismiss")
-        assert kept["code"] == "blocked" and asked and "Delete item 2?" in asked[0]
-        deleted, _ = deleting(page, 2, "accept")
-        assert deleted == {"value": {"deleted": 2, "name": "Pears"}}
+        assert secret["code"] == "forbidden"  # the capability's deny entry, not the hook
+        assert outcome(page, "delete_item", {"id": 2}) == {"value": {"deleted": 2, "name": "Pears"}}
+        reset = outcome(page, "reset_demo", {})
+        assert reset["code"] == "blocked" and "'reset_demo'" in reset["message"]
+        assert 2 not in [item["id"] for item in page.evaluate(INVOKE, ["list_items", {}])]
 
 
 def test_the_shipped_examples_are_the_seed_examples() -> None:

@@ -66,15 +66,15 @@ def answer_dialog(display: str, key: str) -> str:
     return title
 
 
-def test_the_demo_hook_and_its_confirm_dialog_in_the_real_window(
+def test_the_validation_example_and_its_confirm_dialog_in_the_real_window(
     app_dir: Path, display: str, playwright: Playwright
 ) -> None:
     env = {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
-    with open_window(examples_app(app_dir, None), env=env, playwright=playwright) as window:
+    with open_window(examples_app(app_dir, "validation"), env=env, playwright=playwright) as window:
         page = window.page("main")
         assert page.evaluate(INVOKE, ["greet", {"name": "Qt"}]) == "Hello, Qt!"
-        secret = page.evaluate(OUTCOME, ["read_file", {"path": "frontend/secret/key.txt"}])
-        assert secret["code"] == "blocked"
+        outside = page.evaluate(OUTCOME, ["read_file", {"path": "frontend/hello.txt"}])
+        assert outside["code"] == "blocked"
         start = (
             "(id) => { window.deleting = window.__APP__.core.invoke('delete_item', { id })"
             ".then((v) => ({ value: v }), (e) => ({ code: e.code })); }"

@@ -195,7 +195,7 @@ async def test_error_codes(client: Client) -> None:
             await client.invoke("nope")
         with pytest.raises(CommandError) as info:
             await client.invoke("fail")
-        # The message names the command (the contract's rule for every message), once.
+        # The message names the command, as every message does, once.
         assert (info.value.message, info.value.data) == (
             "'fail' failed: It did not work.", {"why": "testing"}
         )

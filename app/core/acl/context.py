@@ -1,6 +1,6 @@
 """What one caller (a window label at an origin) may do: the capabilities that apply, merged.
 
-Merging follows the contract: nothing is allowed unless a rule allows it; a ``deny-`` rule of any
+Merging: nothing is allowed unless a rule allows it; a ``deny-`` rule of any
 capability that applies to this caller beats every allow for it; a deny written for another
 window or origin never reaches here. Scope entries of all allowing rules merge, and their deny
 entries (with those of ``deny-`` rules that restrict the scope) win over allow entries.

@@ -238,7 +238,7 @@ function (config, wire) {
     channel.port1.postMessage(message, transfer || []);
   }
 
-  // ---- the hook's payload (see CONTRACT.md §5) -------------------------------------------------
+  // ---- the hook's payload (the README's "The hook") ---------------------------------------------
 
   function toPayload(m) {
     if (m.kind === "invoke") return { cmd: "invoke", message: { cmd: m.cmd, args: m.args } };
