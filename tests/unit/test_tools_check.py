@@ -99,23 +99,6 @@ PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
     ("grant of a command that does not exist",
      lambda c, d: _grant(c, "deny-launch-rockets"), "app.conf.json", f"{CAP0}.permissions[{N}]",
      "about the command 'launch_rockets', but no command of that name is registered"),
-    ("command granted by no capability",
-     lambda c, d: _capability(c)["permissions"].remove("allow-crash"), "app.conf.json",
-     "$.app.security.capabilities", "command 'crash' (app/demo.py:"),
-    ("window covered by no capability",
-     lambda c, d: c["app"]["windows"].append({"label": "about"}), "app.conf.json",
-     "$.app.windows[2]", "window 'about' is covered by no capability"),
-    ("window covered only for remote pages",
-     lambda c, d: (c["app"]["windows"].append({"label": "help"}),
-                   c["app"]["security"]["capabilities"].append(
-                       {"identifier": "help", "windows": ["help"], "local": False,
-                        "remote": {"urls": ["https://example.com/**"]},
-                        "permissions": ["allow-greet"]})),
-     "app.conf.json", "$.app.windows[2]", "covered only for remote pages (by 'help')"),
-    ("capability file not used",
-     lambda c, d: (d / "capabilities" / "extra.json").write_text(
-         json.dumps({"identifier": "extra", "windows": ["main"]})),
-     "capabilities/extra.json", "$", "this capability file is not used"),
     ("invalid window glob",
      lambda c, d: _capability(c)["windows"].append("[main"), "app.conf.json",
      f"{CAP0}.windows[1]", "opens a character set that no ']' closes"),
@@ -162,6 +145,37 @@ PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
      "includes itself (app:a -> app:b -> app:a)"),
 ]
 
+# Valid, so the exit status stays 0, but probably not meant: reported as notes.
+NOTES: list[tuple[str, Mutation, str, str, str]] = [
+    ("command granted by no capability",
+     lambda c, d: _capability(c)["permissions"].remove("allow-crash"), "app.conf.json",
+     "$.app.security.capabilities", "command 'crash' (app/demo.py:"),
+    ("window covered by no capability",
+     lambda c, d: c["app"]["windows"].append({"label": "about"}), "app.conf.json",
+     "$.app.windows[2]", "window 'about' is covered by no capability"),
+    ("window covered only for remote pages",
+     lambda c, d: (c["app"]["windows"].append({"label": "help"}),
+                   c["app"]["security"]["capabilities"].append(
+                       {"identifier": "help", "windows": ["help"], "local": False,
+                        "remote": {"urls": ["https://example.com/**"]},
+                        "permissions": ["allow-greet"]})),
+     "app.conf.json", "$.app.windows[2]", "covered only for remote pages (by 'help')"),
+    ("capability file not used",
+     lambda c, d: (d / "capabilities" / "extra.json").write_text(
+         json.dumps({"identifier": "extra", "windows": ["main"]})),
+     "capabilities/extra.json", "$", "this capability file is not used"),
+]
+
+
+def _reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Mutation
+) -> tuple[int, list[str]]:
+    config = clean_config()
+    (tmp_path / "capabilities").mkdir()
+    shutil.copy(ROOT / "capabilities" / "settings-window.json", tmp_path / "capabilities")
+    mutate(config, tmp_path)
+    return run_check(write(tmp_path, config), capsys)
+
 
 @pytest.mark.parametrize(
     ("mutate", "file", "json_path", "message"),
@@ -176,18 +190,47 @@ def test_each_kind_of_problem_is_reported_with_file_and_json_path(
     json_path: str,
     message: str,
 ) -> None:
-    config = clean_config()
-    (tmp_path / "capabilities").mkdir()
-    shutil.copy(ROOT / "capabilities" / "settings-window.json", tmp_path / "capabilities")
-    mutate(config, tmp_path)
-    status, lines = run_check(write(tmp_path, config), capsys)
+    status, lines = _reported(tmp_path, capsys, mutate)
     assert status == 1
     prefix = f"{tmp_path / file}: {json_path}: "
     matching = [line for line in lines if line.startswith(prefix)]
     assert matching, "\n".join(lines)
-    assert message in matching[0]
+    assert message in matching[0] and "note:" not in matching[0]
     assert lines[-1].endswith("found in " + str(tmp_path / "app.conf.json") + " and its "
                               "capabilities.")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "file", "json_path", "message"),
+    [case[1:] for case in NOTES],
+    ids=[case[0] for case in NOTES],
+)
+def test_what_is_valid_but_unlikely_meant_is_a_note_and_the_check_passes(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    mutate: Mutation,
+    file: str,
+    json_path: str,
+    message: str,
+) -> None:
+    status, lines = _reported(tmp_path, capsys, mutate)
+    assert status == 0, lines
+    assert [line for line in lines if line.startswith(f"{tmp_path / file}: {json_path}: note: ")]
+    assert any(message in line for line in lines), "\n".join(lines)
+    assert lines[-1].startswith(f"{tmp_path / 'app.conf.json'}: no problems (")
+    assert lines[-1].endswith("; 1 note above.")
+
+
+def test_problems_come_before_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def both(config: dict[str, Any], folder: Path) -> None:
+        config["app"]["windows"].append({"label": "about"})
+        _grant(config, "allow-gret")
+
+    status, lines = _reported(tmp_path, capsys, both)
+    assert status == 1
+    assert "'allow-gret'" in lines[0] and "note: window 'about'" in lines[1]
+    assert lines[-1].endswith("1 problem found in " + str(tmp_path / "app.conf.json")
+                              + " and its capabilities; 1 note above.")
 
 
 def test_a_config_that_does_not_load_exits_2(tmp_path: Path,
@@ -210,3 +253,37 @@ def test_the_command_line_exit_status(tmp_path: Path) -> None:
     broken = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1
     assert f"$.app.security.capabilities[0].permissions[{N}]: " in broken.stdout
+
+
+def test_a_config_that_grants_only_some_commands_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shape of the README's configuration example: two commands and the events granted,
+    the demo's other commands left out. Valid: deny-by-default simply keeps them unreachable."""
+    config = {
+        "productName": "Demo",
+        "identifier": "com.example.demo",
+        "build": {"frontendDist": "frontend", "devUrl": None},
+        "app": {
+            "windows": [{"label": "main", "title": "Demo", "url": "index.html"}],
+            "security": {
+                "pattern": {"use": "isolation", "options": {"dir": "dist-isolation"}},
+                "csp": None,
+                "capabilities": [
+                    {"identifier": "main-window", "windows": ["main"], "permissions": [
+                        "allow-greet",
+                        {"identifier": "allow-read-file",
+                         "allow": [{"path": "$APP/frontend/**"}],
+                         "deny": [{"path": "$APP/frontend/secret/**"}]},
+                        "core:event:default",
+                    ]},
+                    "settings-window",
+                ],
+            },
+        },
+    }
+    shutil.copytree(ROOT / "dist-isolation", tmp_path / "dist-isolation")
+    status, lines = run_check(write(tmp_path, config), capsys)
+    assert status == 0, lines
+    assert any("note: command 'echo'" in line for line in lines), lines
+    assert lines[-1].startswith(f"{tmp_path / 'app.conf.json'}: no problems (")

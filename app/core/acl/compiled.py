@@ -40,11 +40,13 @@ def command_of(allow: str) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something in a capability that cannot be used as written."""
+    """Something in a capability that cannot be used as written (or, as a note, that is valid
+    but probably not what was meant)."""
 
     file: Path
     json_path: str
     message: str
+    note: bool = False
 
     def __str__(self) -> str:
         return f"{display(self.file)}: {self.json_path}: {self.message}"

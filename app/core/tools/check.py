@@ -1,9 +1,10 @@
 """``python -m app check``: the configuration and capabilities, against the registered commands.
 
-Every problem is one line, ``file: $.json.path: what is wrong and what to do``. It reports
-unknown permission identifiers (with the closest known one), grants of commands that do not
-exist, commands no capability grants, windows no capability covers, capability files not
-used, and globs and URL patterns that cannot be used. Exit status 0 when clean, 1 otherwise.
+Every problem is one line, ``file: $.json.path: what is wrong and what to do``: unknown
+permission identifiers (with the closest known one), grants of commands that do not exist, and
+globs, URL patterns and scope entries that cannot be used. Then notes, in the same form, about
+what is valid but may not be meant: commands no capability grants, windows no capability covers,
+capability files not used. Exit status 0 when there is no problem (notes or not), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
                     f"command '{command.name}'{at} is granted by no "
                     f"capability, so no window can call it; add {json.dumps(allow)} to a "
                     "capability's permissions, or remove the command",
+                    note=True,
                 )
             )
     for i, window in enumerate(config.model.app.windows):
@@ -184,6 +186,7 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
                     f"window '{window.label}' is "
                     "covered by no capability, so its page can call nothing; add a "
                     f'capability with "windows": ["{window.label}"]',
+                    note=True,
                 )
             )
         elif not any(c.local for c in covering):
@@ -195,6 +198,7 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
                     f"window '{window.label}' is "
                     f"covered only for remote pages (by {names}), not for its local "
                     'frontend; set "local": true in one of them or add a capability',
+                    note=True,
                 )
             )
     for file in config.unused_capability_files:
@@ -205,6 +209,7 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
                 f"this capability file is not used: app.security.capabilities "
                 f"in {config.path.name} does not name '{file.stem}'; add "
                 f"{json.dumps(file.stem)} there, or delete the file",
+                note=True,
             )
         )
     return problems
@@ -226,20 +231,34 @@ def check(app: App) -> list[Problem]:
 
 
 def report(app: App, problems: list[Problem], out: TextIO) -> int:
-    """Print ``problems`` one per line, then a summary; return the exit status."""
+    """Print ``problems`` one per line (problems first, then notes), then a summary; return the
+    exit status: 1 when there is a problem, 0 when there are only notes or nothing."""
     config = app.config
-    for problem in problems:
+    errors = [p for p in problems if not p.note]
+    notes = [p for p in problems if p.note]
+    for problem in errors:
         print(f"{show(problem.file)}: {problem.json_path}: {problem.message}", file=out)
-    if problems:
-        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        print(f"{count} found in {show(config.path)} and its capabilities.", file=out, flush=True)
+    for note in notes:
+        print(f"{show(note.file)}: {note.json_path}: note: {note.message}", file=out)
+    noted = f"; {_count(len(notes), 'note')} above" if notes else ""
+    if errors:
+        print(
+            f"{_count(len(errors), 'problem')} found in {show(config.path)} and its "
+            f"capabilities{noted}.",
+            file=out,
+            flush=True,
+        )
         return 1
     files = sorted({display(c.file) for c in config.capabilities})
     print(
         f"{show(config.path)}: no problems ({len(config.capabilities)} capabilities in "
         f"{', '.join(files) or 'no file'}; {len(app.registry)} commands; "
-        f"{len(config.model.app.windows)} windows).",
+        f"{len(config.model.app.windows)} windows){noted}.",
         file=out,
         flush=True,
     )
     return 0
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("s" if n != 1 else "")
