@@ -113,7 +113,8 @@ def test_each_window_gets_only_its_own_capabilities(browser: Browser, served: Se
     denied = call(settings, "delete_item", {"id": 2})
     assert denied["code"] == "forbidden" and denied["isError"]
     message = denied["message"]
-    for part in ("'delete_item'", "window 'settings'", "the local frontend",
+    origin = settings.evaluate("location.origin")
+    for part in ("'delete_item'", "window 'settings'", f"the local frontend, {origin}",
                  '"allow-delete-item"', "capability 'settings-window'",
                  "capabilities/settings-window.json"):
         assert part in message
@@ -145,6 +146,7 @@ def test_a_subframe_gets_only_what_a_capability_names(browser: Browser, served: 
     assert denied["code"] == "forbidden"
     assert "capability 'widget-limits' denies it with 'deny-delete-item'" in denied["message"]
     assert "a sub-frame at http://127.0.0.1:" in denied["message"]
+    assert "and 'allow-delete-item' allows this" in denied["message"]
     # ... and only there: main's own page may still delete.
     assert call(main, "delete_item", {"id": 3})["value"]["deleted"] == 3
 
@@ -177,13 +179,14 @@ READS = {
 
 def test_read_file_stays_in_its_scope(browser: Browser, served: Served) -> None:
     main = open_window(browser, served.urls["main"])
+    where = f"window 'main' (the local frontend, {main.evaluate('location.origin')})"
     for path, allowed in READS.items():
         result = call(main, "read_file", {"path": path})
         if allowed:
             assert result == {"value": "hello from web"}, path
         else:
             assert result["code"] == "forbidden", (path, result)
-            assert "'read_file'" in result["message"]
+            assert f"'read_file' in {where} may not use" in result["message"], result
 
 
 def test_a_window_opened_later_gets_the_capabilities_its_label_matches(

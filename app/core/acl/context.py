@@ -56,5 +56,6 @@ def build_context(
             deny=tuple(e for r in [*allows, *restricts] for e in r.deny),
             variables=variables or {},
             command="" if target.startswith("core:event:") else command_of(target),
+            caller=caller.describe(),
         )
     return Context(caller, applying, scopes, denied)

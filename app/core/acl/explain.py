@@ -16,15 +16,7 @@ from .context import Context
 from .origin import Origin
 from .urls import DEFAULT_PORTS, SERVED_HOST, url_form
 
-__all__ = ["describe_origin", "explain"]
-
-
-def describe_origin(origin: Origin) -> str:
-    if origin.kind == "local":
-        return "the local frontend"
-    if origin.kind == "subframe":
-        return f"a sub-frame at {origin.url}"
-    return f"a remote page at {origin.url}"
+__all__ = ["explain"]
 
 
 def _what(kind: str, name: str, has_target: bool) -> str:
@@ -99,7 +91,7 @@ def explain(
     # Only an unknown command's name can be long (event names are checked before), and the
     # lookups below stay exact: only what is shown is cut.
     shown_permission = shown(permission, 120)
-    where = f"window '{caller.window}' ({describe_origin(caller.origin)})"
+    where = caller.describe()
     data: dict[str, Any] = {
         "permission": shown_permission,
         "window": caller.window,
@@ -113,7 +105,7 @@ def explain(
         message = (
             f"{what} is not allowed in {where}: capability '{rule.capability}' denies it with "
             f"'{rule.permission}'{via} at {rule.location}. A deny wins over every allow for the "
-            "same window and origin; remove it there to allow this."
+            f"same window and origin; remove it there, and '{shown_permission}' allows this."
         )
         return message, data
     quoted = json.dumps(shown_permission)

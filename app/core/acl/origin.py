@@ -31,6 +31,14 @@ class Origin:
     def __str__(self) -> str:
         return self.kind if self.kind == "local" else f"{self.kind} {self.url}"
 
+    def describe(self) -> str:
+        """As a denial message names it."""
+        if self.kind == "local":
+            return f"the local frontend, {self.url}" if self.url else "the local frontend"
+        if self.kind == "subframe":
+            return f"a sub-frame at {self.url}"
+        return f"a remote page at {self.url}"
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -38,3 +46,7 @@ class Caller:
 
     window: str
     origin: Origin
+
+    def describe(self) -> str:
+        """As a denial message names it: ``window 'main' (the local frontend, http://...)``."""
+        return f"window '{self.window}' ({self.origin.describe()})"

@@ -78,6 +78,8 @@ class Scope:
     """Values of ``$APP``, ``$APPDATA``, ``$HOME``, ``$TEMP`` (the core fills them in)."""
     command: str = ""
     """The command this scope was granted for (for messages)."""
+    caller: str = ""
+    """Who it was granted to, as messages name them: ``window 'main' (the local frontend, ...)``."""
     _key: Variables = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -135,6 +137,8 @@ class Scope:
 
     def _explain(self, path: str, verdict: _Verdict) -> str:
         what = f"'{self.command}'" if self.command else "This command"
+        if self.caller:
+            what += f" in {self.caller}"
         if verdict.resolved is None:
             return f"{what} may not use {path!r}: it is not a usable path."
         entry = verdict.entry
