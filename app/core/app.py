@@ -130,7 +130,10 @@ class App:
         return self.events.listen(event, handler)
 
     def emit(self, event: str, payload: Any = None) -> None:
-        """Send ``event`` to every window that listens and to Python listeners (thread-safe)."""
+        """Send ``event`` to every window that listens and to Python listeners (thread-safe).
+
+        Before the app has started there is no one to receive it, and it goes nowhere.
+        """
         self._publish(event, payload, None)
 
     def emit_to(self, label: str, event: str, payload: Any = None) -> None:
@@ -143,7 +146,9 @@ class App:
         check_event_name(event)
         core = self.core
         if core is None or core.loop is None:
-            raise RuntimeError("the app is not running; emit once it has started (see on_start)")
+            # No window is open and no listener can run yet: nobody to tell.
+            log.debug("event %r emitted before the app started: no one received it", event)
+            return
         encoded = (
             event_message(event, payload, None)
             if self.events.reaches_windows(event, target)

@@ -121,3 +121,27 @@ async def test_an_event_that_cannot_reach_a_page_is_refused_where_it_is_emitted(
         marker = object()
         app.emit("local", marker)
         assert (await asyncio.wait_for(heard.get(), 5)).payload is marker
+
+
+async def test_emitting_before_the_app_starts_goes_nowhere_and_does_not_raise(
+    write_config,
+) -> None:
+    app = make_app(write_config, "core:event:default")
+    heard: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def on_early(event: Event) -> None:
+        heard.put_nowait(event)
+
+    app.listen("early", on_early)
+    app.emit("early", {"any": "json"})  # as a module might, before app.run()
+    app.emit_to("main", "early", 1)
+    with pytest.raises(InvalidArgs):
+        app.emit("not a valid name!", 1)  # a bad name is still an error
+    async with Client(app) as page:
+        await page.listen("early")
+        app.emit("early", "after")
+        got = await page.next_event()
+        assert (got["event"], got["payload"]) == ("early", "after")
+        assert page.events.empty()
+        assert (await asyncio.wait_for(heard.get(), 5)).payload == "after"
+        assert heard.empty()
