@@ -176,7 +176,7 @@ def json_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
 
 
 def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
-    problems = []
+    by_path: dict[str, list[str]] = {}
     for item in error.errors(include_url=False):
         message = item["msg"]
         if item["type"] == "extra_forbidden":
@@ -184,8 +184,31 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
         elif item["type"] == "missing":
             message = "required key is missing"
         loc = _input_path(item["loc"], data, keep_last=item["type"] == "missing")
-        problems.append((json_path(loc), message))
-    return problems
+        found = by_path.setdefault(json_path(loc), [])
+        if message not in found:
+            found.append(message)
+    return [
+        (path, _one_of(messages))
+        for path, messages in by_path.items()
+        # A value of a union that failed inside one of its types: the other types' "should be
+        # a valid ..." at the value itself is noise next to what is wrong inside it.
+        if not (
+            all(m.startswith(_SHOULD_BE) for m in messages)
+            and any(other.startswith((path + ".", path + "[")) for other in by_path)
+        )
+    ]
+
+
+_SHOULD_BE = "Input should be "
+_INSTANCE_OF = re.compile(r" or instance of \w+")
+
+
+def _one_of(messages: list[str]) -> str:
+    """One line for a value that matched none of a union's types (pydantic says each)."""
+    messages = [_INSTANCE_OF.sub("", m) for m in messages]
+    if len(messages) > 1 and all(m.startswith(_SHOULD_BE) for m in messages):
+        return _SHOULD_BE + " or ".join(m[len(_SHOULD_BE) :] for m in messages)
+    return "; ".join(messages)
 
 
 def _input_path(loc: tuple[int | str, ...], data: Any, *, keep_last: bool) -> tuple[int | str, ...]:
@@ -236,6 +259,15 @@ def _load_capabilities(
         where = json_path(("app", "security", "capabilities", index))
         if isinstance(ref, Capability):
             loaded.append(CapabilitySource(ref, source, where))
+            continue
+        if not ref or any(c in ref for c in "/\\") or ref.startswith("."):
+            problems.append(
+                (
+                    where,
+                    f"{ref!r} is not a capability name: name a file of capabilities/ "
+                    "by its identifier, without a folder or '.json'",
+                )
+            )
             continue
         file = cap_dir / f"{ref}.json"
         data, read_problems = _read_json(file)

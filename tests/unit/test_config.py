@@ -148,3 +148,27 @@ def test_problems_name_the_json_path_of_the_bad_value(write_config, data, where:
     with pytest.raises(ConfigError) as info:
         load_config(write_config(data))
     assert {p for p, _ in info.value.problems} == {where}
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "where", "message"),
+    [
+        # Neither of the union's types: one line naming both, no class names.
+        ([5], "$.app.security.capabilities[0]",
+         "Input should be a valid string or a valid dictionary"),
+        # An object that fails inside: only what is wrong inside, not "should be a string".
+        ([{"identifier": "a", "windows": ["main"], "permissions": [1]}],
+         "$.app.security.capabilities[0].permissions[0]",
+         "Input should be a valid string or a valid dictionary"),
+        ([{"windows": ["main"]}], "$.app.security.capabilities[0].identifier",
+         "required key is missing"),
+        # A name that would reach outside capabilities/ is refused before any file is read.
+        (["../secrets"], "$.app.security.capabilities[0]", "is not a capability name"),
+        (["sub/extra"], "$.app.security.capabilities[0]", "is not a capability name"),
+    ],
+)
+def test_one_line_per_problem(write_config, capabilities, where: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"app": {"security": {"capabilities": capabilities}}}))
+    assert info.value.problems == [(where, info.value.problems[0][1])]
+    assert message in info.value.problems[0][1]
