@@ -7,18 +7,22 @@ JS: ``invoke("download", { progress: new Channel((v) => ...) })``. Python: a par
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from .errors import InvalidArgs
+from .errors import InternalError, InvalidArgs
 from .protocol import encode
+from .transport.backlog import size_of
 
 if TYPE_CHECKING:
     from .transport.session import Session
 
 __all__ = ["Channel"]
+
+log = logging.getLogger("app.core.channel")
 
 CHANNEL_KEY = "$__ch"
 
@@ -42,14 +46,28 @@ class Channel:
             encoded = encode({"kind": "channel", "channel": self.id, "value": value})
         except TypeError as exc:  # orjson's errors are TypeErrors too
             raise InvalidArgs(f"A value sent on a channel cannot reach the page: {exc}.") from None
+        backlog = session.backlog
+        if backlog.closed:
+            raise InternalError("The page this channel leads to is gone; nothing reads it.")
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
             session.deliver_encoded(encoded)
-        else:
-            loop.call_soon_threadsafe(session.deliver_encoded, encoded)
+            return
+        # On a command's thread: wait while the page is behind, so that a fast sender does not
+        # pile up what a slow (or stuck) page has not read.
+        if not backlog.wait_and_add(size_of(encoded), session.patience):
+            if backlog.closed:
+                raise InternalError("The page this channel leads to is gone; nothing reads it.")
+            error = InternalError(
+                f"The page has not read this channel's messages for {session.patience:g} s; "
+                "the command stopped sending."
+            )
+            log.warning("channel %d: %s", self.id, error.message)
+            raise error
+        loop.call_soon_threadsafe(session.deliver_counted, encoded)
 
     @classmethod
     def __get_pydantic_core_schema__(

@@ -24,6 +24,7 @@ from .app import App
 from .errors import InternalError, InvalidArgs, IpcError
 from .pipeline import request_from, settle
 from .protocol import Encoded, decode_frame, encode, join_frames
+from .transport.backlog import HIGH_WATER, Backlog, size_of
 
 __all__ = ["Client"]
 
@@ -47,6 +48,9 @@ class Client:
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._ids = itertools.count(1)
         self._started = False
+        # As a window's connection has (channels wait on it); this one delivers at once.
+        self.backlog = Backlog(HIGH_WATER, limit=2**62)
+        self.patience = 30.0
 
     async def __aenter__(self) -> Client:
         if self.app.core is None:
@@ -68,6 +72,10 @@ class Client:
         (message,) = decode_frame(frame, binary=binary)
         if message.get("kind") == "event":  # a channel's: the client has no page to stream to
             self.events.put_nowait(message)
+
+    def deliver_counted(self, encoded: Encoded) -> None:
+        self.backlog.written(size_of(encoded))
+        self.deliver_encoded(encoded)
 
     async def request(self, message: dict[str, Any]) -> Any:
         """Send one raw message (``kind`` and fields); return the value or raise ``IpcError``."""

@@ -3,9 +3,9 @@
 The script has the page's full power: it patches WebSocket.prototype.send to find the
 runtime's socket and see every frame, listens to the frame's replies, sends whatever it likes
 on the socket, and adds frames of its own. Each attempt fails, and legitimate calls keep working.
-The app runs the demo's own hook, which blocks reading paths with "secret" and asks before
-deleting an item (nobody answers here, so the deletion is refused), and a CSP that lets the
-page connect and frame anywhere, so that no attempt is stopped by the page's own policy.
+The app runs the demo's own hook, which refuses reset_demo (a command the capability allows),
+and a CSP that lets the page connect and frame anywhere, so that no attempt is stopped by the
+page's own policy.
 """
 
 from __future__ import annotations
@@ -127,6 +127,7 @@ def test_sending_on_the_transport_directly_gets_nothing_run(
     attempts = [
         # plaintext, as in the brownfield pattern, with and without arguments
         {"id": 900001, "kind": "invoke", "cmd": "delete_item", "args": {"id": 1}},
+        {"id": 900010, "kind": "invoke", "cmd": "reset_demo", "args": {}},
         {"id": 900002, "kind": "invoke", "cmd": "read_config", "args": {}},
         {"id": 900003, "kind": "invoke", "cmd": "read_config"},
         {
@@ -152,11 +153,14 @@ def test_sending_on_the_transport_directly_gets_nothing_run(
     assert codes(replies) == ["protocol"] * len(attempts), replies
     # Nothing of it ran: the item is still there, and the page's calls go on in sequence.
     assert 1 in items(page)
-    secret = page.evaluate(
-        "window.__APP__.core.invoke('read_file', {path: 'frontend/secret/key.txt'})"
-        ".catch((e) => e.code)"
+    # The hook still has its say (reset_demo), and so do the capabilities (the secret path).
+    refused = page.evaluate(
+        """async () => [
+            await window.__APP__.core.invoke('reset_demo', {}).catch((e) => e.code),
+            await window.__APP__.core.invoke('read_file', {path: 'frontend/secret/key.txt'})
+                .catch((e) => e.code)]"""
     )
-    assert secret == "blocked"
+    assert refused == ["blocked", "forbidden"]
     assert page.evaluate(INVOKE, ["greet", {"name": "still"}]) == "Hello, still!"
 
 

@@ -7,6 +7,7 @@ function (boot) {
 
   const BYTES_KEY = "$__b";
   const BLOB_FROM = 1024 * 1024;  // a message this large leaves as a Blob (see blobFrame)
+  const FRAME_MESSAGES = 1024;     // messages a frame carries at most (the core takes 4096)
   const CHANNEL_KEY = "$__ch";
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
@@ -282,7 +283,7 @@ function (boot) {
           : binaryFrame(item.json, item.blobs));
         continue;
       }
-      if (size + item.size > boot.maxMessageBytes) sendText();
+      if (size + item.size > boot.maxMessageBytes || parts.length === FRAME_MESSAGES) sendText();
       parts.push(item.json);
       size += item.size + 1;
     }

@@ -1,6 +1,9 @@
 """One window document's WebSocket: reads frames of requests, writes frames of replies and events.
 
-Replies finished in the same turn of the loop leave together in one frame.
+Replies finished in the same turn of the loop leave together in one frame. Both ways are
+bounded: a frame carries at most ``MAX_FRAME_MESSAGES`` messages, at most ``MAX_IN_FLIGHT`` of a
+connection's messages are answered at once (past that the socket is not read until some finish,
+so the page's sends wait), and what waits to be written is bounded by its ``Backlog``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,19 @@ from ..acl.origin import Caller, Origin
 from ..errors import InternalError, IpcError, ProtocolError
 from ..pipeline import request_from, settle
 from ..protocol import Encoded, decode_frame, encode, join_frames
+from .backlog import HIGH_WATER, Backlog, size_of
 
 if TYPE_CHECKING:
     from ..runtime import Core
 
-__all__ = ["Session"]
+__all__ = ["MAX_FRAME_MESSAGES", "MAX_IN_FLIGHT", "Session"]
 
 log = logging.getLogger("app.core.transport")
+
+MAX_FRAME_MESSAGES = 4096
+"""The most messages one frame may carry (the page's runtime sends at most 1024 a frame)."""
+MAX_IN_FLIGHT = 4096
+"""The most messages of one connection that are being answered at once."""
 
 
 class Session:
@@ -35,6 +44,14 @@ class Session:
         self._outbox: list[Encoded] = []
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._room = asyncio.Event()  # set while fewer than MAX_IN_FLIGHT are being answered
+        self._room.set()
+        ipc = core.config.model.app.ipc
+        self.backlog = Backlog(HIGH_WATER, limit=2 * ipc.max_message_bytes + HIGH_WATER)
+        self.patience = ipc.command_timeout_ms / 1000
+        """How long a channel's sender waits for a page that does not read (seconds)."""
+        self._overflowed = False
+        self._closing: asyncio.Task[bool] | None = None
         self.state: dict[str, Any] = {}
         """Per-connection state owned by other parts of the core (isolation keeps its own)."""
 
@@ -52,14 +69,38 @@ class Session:
                 f"The return value of '{what}' cannot be sent to the page: {exc}."
             )
             encoded = encode({**message, "ok": False, "value": None, "error": error.to_wire()})
-        self._outbox.append(encoded)
-        self._wake.set()
+        self.deliver_encoded(encoded)
 
     def deliver_encoded(self, encoded: Encoded) -> None:
-        """Queue a message encoded already: an event (encoded once for every window), or a
-        channel's message (encoded on the sender's thread)."""
-        self._outbox.append(encoded)
-        self._wake.set()
+        """Queue a message encoded already: an event (encoded once for every window). Past the
+        backlog's limit the page is not reading: the connection is closed."""
+        if self.backlog.add(size_of(encoded)):
+            self._outbox.append(encoded)
+            self._wake.set()
+        else:
+            self._overflow()
+
+    def deliver_counted(self, encoded: Encoded) -> None:
+        """Queue a message whose size its sender added to the backlog already (a channel's)."""
+        if not self.backlog.closed:
+            self._outbox.append(encoded)
+            self._wake.set()
+
+    def _overflow(self) -> None:
+        if self._overflowed:
+            return
+        self._overflowed = True
+        log.warning(
+            "window %s: over %d bytes wait for a page that does not read them; closing its "
+            "connection",
+            self.label,
+            self.backlog.limit,
+        )
+        self._outbox.clear()
+        self.backlog.close()
+        self._closing = asyncio.get_running_loop().create_task(
+            self.ws.close(code=1008, message=b"the page did not read what the core sent")
+        )
 
     async def _writer(self) -> None:
         while not self.ws.closed:
@@ -70,6 +111,7 @@ class Session:
                 if self.ws.closed:
                     return
                 await self.ws.send_frame(data, WSMsgType.BINARY if is_binary else WSMsgType.TEXT)
+            self.backlog.written(sum(size_of(e) for e in batch))
 
     async def close(self) -> None:
         await self.ws.close(code=1001, message=b"the app is shutting down")
@@ -81,26 +123,42 @@ class Session:
         try:
             async for msg in self.ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    self._receive(msg.data, msg.type == WSMsgType.BINARY)
+                    await self._receive(msg.data, msg.type == WSMsgType.BINARY)
                 elif msg.type == WSMsgType.ERROR:
                     log.warning("window %s: connection error: %s", self.label, self.ws.exception())
         finally:
+            self.backlog.close()
             self.core.events.drop(self)
             writer.cancel()
             for task in list(self._tasks):
                 task.cancel()
 
-    def _receive(self, data: str | bytes, binary: bool) -> None:
+    async def _receive(self, data: str | bytes, binary: bool) -> None:
         try:
             messages = decode_frame(data, binary=binary)
+            if len(messages) > MAX_FRAME_MESSAGES:
+                raise ProtocolError(
+                    f"A frame carried {len(messages)} messages; at most {MAX_FRAME_MESSAGES} "
+                    "may share one. None of them was answered."
+                )
         except ProtocolError as exc:
             log.warning("window %s sent a bad frame: %s", self.label, exc.message)
             self.deliver({"kind": "notice", "error": exc.to_wire()})
             return
+        loop = asyncio.get_running_loop()
         for message in messages:
-            task = asyncio.get_running_loop().create_task(self._handle(message))
+            if len(self._tasks) >= MAX_IN_FLIGHT:
+                # Stop reading until answers free room: the page's sends wait in its socket.
+                self._room.clear()
+                await self._room.wait()
+            task = loop.create_task(self._handle(message))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if len(self._tasks) < MAX_IN_FLIGHT:
+            self._room.set()
 
     async def _handle(self, message: Any) -> None:
         try:

@@ -1,0 +1,56 @@
+"""The demo plus commands that let a test see how many calls the core answers at once, and a
+stream that outruns its page. Started with ``APP_MODULE=tests.e2e.limits_app``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from app.core import App, Channel
+from app.demo import create_app as demo_app
+
+LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood"]
+
+
+def create_app(config: str | Path) -> App:
+    app = demo_app(config)
+    gate = asyncio.Event()
+    running = {"now": 0, "peak": 0}
+
+    @app.command
+    async def hold() -> int:
+        """Wait at the gate; count how many wait at once."""
+        running["now"] += 1
+        running["peak"] = max(running["peak"], running["now"])
+        try:
+            await gate.wait()
+        finally:
+            running["now"] -= 1
+        return running["peak"]
+
+    @app.command
+    async def peak() -> dict[str, int]:
+        return dict(running)
+
+    @app.command
+    async def release() -> None:
+        gate.set()
+
+    @app.command
+    def stream(size: int, chunks: Channel) -> int:
+        """Send ``size``-byte chunks until the page stops reading and the core gives up."""
+        sent = 0
+        while True:
+            chunks.send(b"x" * size)
+            sent += 1
+            if sent > 1_000_000:  # never reached while the core holds back a slow page
+                return sent
+
+    @app.command
+    def flood(count: int, size: int) -> int:
+        """Emit ``count`` events of ``size`` characters to every listening window."""
+        for _ in range(count):
+            app.emit("flood", "x" * size)
+        return count
+
+    return app

@@ -1,0 +1,132 @@
+"""A page cannot make the core hold without bound what it sends or what it does not read."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import serving, wait_for_log
+
+from . import raw
+from .conftest import brownfield_config
+from .limits_app import LIMITS_COMMANDS
+
+ENV = {"APP_MODULE": "tests.e2e.limits_app"}
+
+
+def limits_config(app_dir: Path, **ipc: int) -> Path:
+    path = brownfield_config(app_dir, **ipc)
+    config = json.loads(path.read_text())
+    config["app"]["security"]["capabilities"][0]["permissions"] += LIMITS_COMMANDS
+    path.write_text(json.dumps(config))
+    return path
+
+
+def greet(n: int) -> dict:
+    return {"id": n, "kind": "invoke", "cmd": "greet", "args": {"name": str(n)}}
+
+
+async def test_a_frame_of_too_many_messages_is_refused_whole(app_dir: Path) -> None:
+    with serving(limits_config(app_dir)) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            notice = await raw.call(ws, [greet(n) for n in range(1, 5001)])
+            assert notice["kind"] == "notice" and notice["error"]["code"] == "protocol"
+            assert "at most 4096" in notice["error"]["message"]
+            # None of them ran (a reply to one would fail this call's id check), and the
+            # connection goes on.
+            reply = await raw.call(ws, greet(9001))
+            assert reply["ok"] and reply["value"] == "Hello, 9001!"
+            assert (await raw.call(ws, [greet(n) for n in range(9002, 13098)]))["ok"]
+
+
+async def test_past_4096_calls_in_flight_the_core_stops_reading(app_dir: Path) -> None:
+    with serving(limits_config(app_dir), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        other_http, other = await raw.connect(launched, ticket=await raw.new_ticket(launched))
+        async with http, ws, other_http, other:
+            total = 5000
+            for start in range(0, total, 1000):
+                holds = [{"id": n, "kind": "invoke", "cmd": "hold", "args": {}}
+                         for n in range(start + 1, start + 1001)]
+                await ws.send_str(json.dumps(holds))
+
+            async def peak() -> dict:
+                reply = await raw.call(other, {"id": 1, "kind": "invoke", "cmd": "peak"})
+                return reply["value"]
+
+            # Wait until the core holds as many as it takes, then check it takes no more.
+            for _ in range(200):
+                if (await peak())["now"] >= 4096:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await peak())["now"] == 4096
+            await raw.call(other, {"id": 2, "kind": "invoke", "cmd": "release"})
+            answered = set()
+            while len(answered) < total:
+                frame = await ws.receive(timeout=30)
+                assert frame.type == aiohttp.WSMsgType.TEXT, frame
+                for reply in json.loads(frame.data):
+                    if reply["kind"] == "reply":
+                        assert reply["ok"], reply
+                        answered.add(reply["id"])
+            assert answered == set(range(1, total + 1))
+            assert (await peak())["peak"] == 4096
+
+
+async def test_a_page_that_stops_reading_stops_a_channels_sender(app_dir: Path) -> None:
+    # Command time limit 3 s: the channel's sender waits that long for the page, then gives up.
+    with serving(limits_config(app_dir, commandTimeoutMs=3000), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            await ws.send_str(json.dumps([{
+                "id": 1, "kind": "invoke", "cmd": "stream",
+                "args": {"size": 65536, "chunks": {"$__ch": 7}},
+            }]))
+            # This client reads nothing until the core's log says the sender gave up.
+            wait_for_log(served.log, "has not read this channel's messages for 3 s")
+            # Then all of it is there to read, the call's end included, and the page is served.
+            reply = None
+            chunks = 0
+            while reply is None:
+                frame = await ws.receive(timeout=30)
+                data = frame.data if frame.type == aiohttp.WSMsgType.BINARY else None
+                if data is not None:
+                    chunks += 1
+                    continue
+                for message in json.loads(frame.data):
+                    if message["kind"] == "reply":
+                        reply = message
+            assert reply["id"] == 1 and not reply["ok"]
+            assert reply["error"]["code"] in ("timeout", "internal"), reply
+            # Held back at about 8 MiB of 64 KiB chunks: far from the million it would send.
+            assert 100 <= chunks <= 200, chunks
+            assert (await raw.call(ws, greet(2)))["value"] == "Hello, 2!"
+
+
+async def test_a_page_that_does_not_read_its_events_is_disconnected(app_dir: Path) -> None:
+    # Limit: twice the largest message (64 KiB here) and 8 MiB; 20 MB of events go past it.
+    with serving(limits_config(app_dir, maxMessageBytes=65536), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
+            flood = {"id": 2, "kind": "invoke", "cmd": "flood",
+                     "args": {"count": 2000, "size": 10_000}}
+            await ws.send_str(json.dumps([flood]))
+            wait_for_log(served.log, "does not read them; closing its connection")
+            while not ws.closed:
+                frame = await ws.receive(timeout=30)
+                if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    break
+            assert ws.close_code == 1008
+        # The app goes on: a new connection of the window is served.
+        http, ws = await raw.connect(launched, ticket=await raw.new_ticket(launched))
+        async with http, ws:
+            assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
