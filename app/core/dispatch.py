@@ -39,7 +39,11 @@ class Dispatcher:
             async with limit:
                 if command.is_async:
                     return await command.func(**bound)
-                return await self.workers.submit(command.func, **bound)
+                job = self.workers.submit(command.func, **bound)
+                try:
+                    return await job
+                finally:
+                    self.workers.given_up(job)  # when cancelled: it may still be running
         except CommandError as exc:
             # The page's message names the command, whatever the command wrote.
             if f"'{command.name}'" not in exc.message:
