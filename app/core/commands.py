@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Strict, ValidationError, create_model
 from pydantic.alias_generators import to_camel
 
 from .acl.permissions import command_permissions
@@ -27,6 +28,32 @@ COMMAND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?")
 
 Injector = Callable[[Any], Any]
 """Given the call's context, produce the value of an injected parameter."""
+
+
+_SCALARS = (str, int, float, bool, bytes)
+_CONTAINERS = {list, set, frozenset, tuple, dict, typing.Union, types.UnionType}
+
+
+def strict_scalars(annotation: Any) -> Any:
+    """``annotation`` with its plain scalars strict, through lists, dicts, tuples and unions:
+    ``str`` takes only text (not bytes), ``int`` only integers (not "7" or true), ``bool`` only
+    true/false. What a page sent is then what the command gets, which is also what an isolation
+    hook saw. Other types (models, dates, enums...) keep pydantic's usual conversions."""
+    if annotation in _SCALARS:
+        return Annotated[annotation, Strict()]
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Annotated:
+        return Annotated[(strict_scalars(args[0]), *annotation.__metadata__)]
+    if origin in _CONTAINERS and args:
+        inner = tuple(a if a is Ellipsis else strict_scalars(a) for a in args)
+        if origin in (typing.Union, types.UnionType):
+            return typing.Union[inner]  # noqa: UP007 (built from a tuple)
+        if isinstance(annotation, types.GenericAlias):  # list[str]
+            return types.GenericAlias(origin, inner)
+        if hasattr(annotation, "copy_with"):  # typing.List[str]
+            return annotation.copy_with(inner)
+    return annotation
 
 
 class _ArgsBase(BaseModel):
@@ -94,7 +121,7 @@ class Command:
                 injected[pname] = origin
                 continue
             default = ... if param.default is param.empty else param.default
-            fields[pname] = (annotation, default)
+            fields[pname] = (strict_scalars(annotation), default)
         model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
         self._model, self._injected, self._inject_types = model, injected, inject_types
 

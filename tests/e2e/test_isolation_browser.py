@@ -26,6 +26,9 @@ window.__ISOLATION_HOOK__ = (payload, context) => {
     return payload;
   }
   if (payload.event === "blocked-event") return payload.cmd === "emit" ? null : false;
+  // A naive check written for text: a path sent as bytes must not get past it to the file.
+  if (payload.cmd === "invoke" && payload.message.cmd === "read_file"
+      && String(payload.message.args.path).includes("hello")) return null;
   if (payload.cmd !== "invoke" || payload.message.cmd !== "echo") return payload;
   switch (payload.message.args.value) {
     case "null": return null;
@@ -145,6 +148,21 @@ def test_the_hook_sees_the_payload_and_context_and_the_core_runs_what_it_returns
     # The core runs what the hook returned, even another command.
     assert page.evaluate(INVOKE, ["echo", {"value": "rewrite"}]) == "Hello, rewritten!"
     assert page.evaluate(INVOKE, ["echo", {"value": "later"}]) == "later"
+
+
+def test_what_the_hook_checked_is_what_the_command_gets(browser: Browser, hooked: Served) -> None:
+    """The core does not turn one type into another behind the hook's back: bytes are not
+    text, "7" is not a number."""
+    page = open_page(browser, hooked.urls["main"])
+    assert outcome(page, "read_file", {"path": "frontend/hello.txt"})["code"] == "blocked"
+    as_bytes = page.evaluate(
+        """() => window.__APP__.core.invoke('read_file',
+                { path: new TextEncoder().encode('frontend/hello.txt') })
+            .then((v) => ({ value: v }), (e) => ({ code: e.code, message: e.message }))"""
+    )
+    assert as_bytes["code"] == "invalid_args" and "path" in as_bytes["message"], as_bytes
+    assert outcome(page, "delete_item", {"id": "1"})["code"] == "invalid_args"
+    assert outcome(page, "delete_item", {"id": 1}) == {"value": {"deleted": 1, "name": "Apples"}}
 
 
 def test_every_refusal_rejects_with_blocked_and_nothing_hangs(

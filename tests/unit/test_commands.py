@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 import pytest
@@ -25,6 +26,7 @@ from app.core import (
     Window,
     load_config,
 )
+from app.core.commands import Command
 from app.core.testing import Client
 
 from .conftest import grant_all
@@ -406,3 +408,24 @@ async def test_a_value_a_channel_cannot_send_raises_in_the_command(write_config)
         with pytest.raises(InvalidArgs, match="cannot reach the page"):
             await c.invoke("stream", {"progress": {"$__ch": 1}})
     assert sent and "object" in sent[0]
+
+
+def test_scalars_are_taken_as_sent_and_other_types_convert_as_usual() -> None:
+    def typed(
+        text: str, count: int, ratio: float, flag: bool, data: bytes,
+        names: list[str], when: datetime | None = None,
+    ) -> None:
+        pass
+
+    command = Command.from_function(typed)
+    command.prepare(frozenset())
+    good = {"text": "a", "count": 1, "ratio": 2, "flag": True, "data": b"x", "names": ["n"],
+            "when": "2026-01-02T03:04:05"}
+    bound = command.bind(good, None, {})
+    assert bound["ratio"] == 2.0 and bound["when"] == datetime(2026, 1, 2, 3, 4, 5)
+    for field, value in [("text", b"a"), ("count", "7"), ("count", True), ("count", 1.5),
+                         ("flag", "yes"), ("flag", 1), ("data", "x"), ("names", [b"n"]),
+                         ("text", 5)]:
+        with pytest.raises(InvalidArgs) as info:
+            command.bind({**good, field: value}, None, {})
+        assert info.value.data[0]["field"].startswith(field), (field, value, info.value.data)
