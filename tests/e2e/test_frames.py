@@ -42,3 +42,33 @@ def test_calls_of_one_tick_never_make_a_frame_over_the_limit(
         )
     assert len(sizes) == 2, sizes
     assert all(size <= LIMIT for size in sizes), sizes
+
+
+def test_when_the_core_refuses_a_frame_its_calls_fail_at_once(
+    browser: Browser, app_dir: Path
+) -> None:
+    """A value whose getter answers a string to the page's check and a 2000-deep array to
+    JSON.stringify gets a frame the core cannot read. Every call of that frame fails with the
+    core's reason, not at its timeout, and the page goes on."""
+    with serving(brownfield_config(app_dir)) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        outcome = page.evaluate(
+            """async () => {
+                const deep = [];
+                let inner = deep;
+                for (let i = 0; i < 2000; i++) { const next = []; inner.push(next); inner = next; }
+                let reads = 0;
+                const tricky = { get value() { return reads++ === 0 ? "plain" : deep; } };
+                const { invoke } = window.__APP__.core;
+                const long = { timeoutMs: 120000 };
+                const tick = await Promise.all([
+                    invoke("echo", tricky, long).then(() => "resolved", (e) => e.code),
+                    invoke("greet", { name: "same frame" }, long).then((v) => v, (e) => e.code),
+                ]);
+                return [reads, tick, await invoke("greet", { name: "next" })];
+            }"""
+        )
+        assert outcome[0] >= 2, "the getter was read once: the attack did not happen"
+        assert outcome[1:] == [["protocol", "protocol"], "Hello, next!"]

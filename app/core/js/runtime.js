@@ -169,6 +169,7 @@ function (boot) {
   let outbox = [];               // { json, blobs, id } ready to send
   let flushQueued = false;
   let socket = null;
+  let framesSent = 0;            // on this socket: the core numbers the frames it gets alike
   let open = false;
   let resume = null;
   let lost = null;               // an IpcError once the connection cannot come back
@@ -185,7 +186,7 @@ function (boot) {
     const ws = new WebSocket(boot.ws + "?ticket=" + encodeURIComponent(ticket));
     ws.binaryType = "arraybuffer";
     socket = ws;
-    ws.onopen = () => { open = true; flush(); };
+    ws.onopen = () => { open = true; framesSent = 0; flush(); };
     ws.onmessage = (e) => {
       let messages;
       try { messages = parseFrame(e.data); } catch (err) {
@@ -254,6 +255,12 @@ function (boot) {
         break;
       case "notice":
         console.error("[app] the core refused a frame:", m.error && m.error.message);
+        // None of that frame's calls will be answered: they fail now, not at their timeout.
+        if (typeof m.frame === "number" && m.error) {
+          for (const [id, call] of [...pending]) {
+            if (call.frame === m.frame) settle(id, false, fail(m.error.code, m.error.message));
+          }
+        }
         break;
       default:
         break;
@@ -266,10 +273,16 @@ function (boot) {
     const batch = outbox;
     outbox = [];
     let parts = [];
+    let calls = [];              // the calls of the text being gathered
     let size = 2;
     const sendText = () => {
-      if (parts.length) socket.send("[" + parts.join(",") + "]");
+      if (parts.length) {
+        for (const call of calls) call.frame = framesSent;
+        socket.send("[" + parts.join(",") + "]");
+        framesSent++;
+      }
       parts = [];
+      calls = [];
       size = 2;
     };
     for (const item of batch) {
@@ -279,11 +292,14 @@ function (boot) {
       // sequence): what text was gathered goes first.
       if (item.bulk >= BLOB_FROM || item.blobs.length) {
         sendText();
+        if (call) call.frame = framesSent;
         socket.send(item.bulk >= BLOB_FROM ? blobFrame(item.json, item.blobs)
           : binaryFrame(item.json, item.blobs));
+        framesSent++;
         continue;
       }
       if (size + item.size > boot.maxMessageBytes || parts.length === FRAME_MESSAGES) sendText();
+      if (call) calls.push(call);
       parts.push(item.json);
       size += item.size + 1;
     }

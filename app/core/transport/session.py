@@ -51,6 +51,7 @@ class Session:
         self.patience = ipc.command_timeout_ms / 1000
         """How long a channel's sender waits for a page that does not read (seconds)."""
         self._overflowed = False
+        self._frames = 0  # frames received on this connection
         self._closing: asyncio.Task[bool] | None = None
         self.state: dict[str, Any] = {}
         """Per-connection state owned by other parts of the core (isolation keeps its own)."""
@@ -134,6 +135,8 @@ class Session:
                 task.cancel()
 
     async def _receive(self, data: str | bytes, binary: bool) -> None:
+        frame = self._frames  # the page numbers its frames the same way, from 0
+        self._frames += 1
         try:
             messages = decode_frame(data, binary=binary)
             if len(messages) > MAX_FRAME_MESSAGES:
@@ -143,7 +146,8 @@ class Session:
                 )
         except ProtocolError as exc:
             log.warning("window %s sent a bad frame: %s", self.label, exc.message)
-            self.deliver({"kind": "notice", "error": exc.to_wire()})
+            # The page rejects the calls it sent in this frame: none of them will be answered.
+            self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
         loop = asyncio.get_running_loop()
         for message in messages:
