@@ -160,6 +160,9 @@ async def test_arguments_by_name_with_camel_case_keys(client: Client) -> None:
         assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
         assert await client.invoke("add", {"firstNumber": 2, "secondNumber": 3}) == 5
         assert await client.invoke("add", {"first_number": 2}) == 3
+        # Both names at once: refused, so a hook that checked one cannot be passed by the other.
+        with pytest.raises(InvalidArgs, match="first_number"):
+            await client.invoke("add", {"first_number": 2, "firstNumber": 9})
 
 
 @pytest.mark.parametrize(
