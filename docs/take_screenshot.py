@@ -103,8 +103,6 @@ def main() -> int:
             )
             page = browser.new_page(viewport=VIEWPORT, device_scale_factor=1)
             page.emulate_media(reduced_motion="reduce")
-            # The demo's isolation hook asks before delete_item; say yes.
-            page.on("dialog", lambda dialog: dialog.accept())
             page.goto(url)
             stage(page, args.theme)
             args.out.parent.mkdir(parents=True, exist_ok=True)
