@@ -38,7 +38,7 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: set[asyncio.Future[Any]] = set()  # jobs on a thread now
-        self._abandoned = 0  # of those, jobs whose caller stopped waiting
+        self._abandoned: set[asyncio.Future[Any]] = set()  # of those, given up by their caller
         self._live = 0  # threads started and not ended
         self._started = 0
 
@@ -75,11 +75,12 @@ class WorkerPool:
         if not future.cancelled():
             return
         with self._lock:
-            if future not in self._running:
+            if future not in self._running or future in self._abandoned:
                 return
-            self._abandoned += 1
+            self._abandoned.add(future)
             spare = (
-                self._live - self._abandoned < self._size and self._live < self._size * SPARES
+                self._live - len(self._abandoned) < self._size
+                and self._live < self._size * SPARES
             )
         if spare:
             self._spawn()
@@ -97,11 +98,13 @@ class WorkerPool:
                 outcome = (future, False, exc)
             with self._lock:
                 self._running.discard(future)
-                if future.cancelled():
-                    self._abandoned -= 1
-                    if self._live - self._abandoned > self._size:
+                if future in self._abandoned:
+                    self._abandoned.discard(future)
+                    if self._live - len(self._abandoned) > self._size:
                         self._live -= 1  # a spare no longer needed: this thread ends
                         return
+                    continue
+                if future.cancelled():  # given up, but it had no spare: nothing to give back
                     continue
                 self._done.append(outcome)
                 if self._wake_pending:

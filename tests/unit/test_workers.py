@@ -90,3 +90,38 @@ async def test_a_job_cancelled_before_it_started_takes_no_spare() -> None:
     finally:
         gate.set()
         pool.shutdown()
+
+
+async def test_a_job_that_ends_before_its_caller_is_counted_out_keeps_the_count_right() -> None:
+    """Cancelled, then finished on its thread before ``given_up`` ran: no spare, and no drift
+    (the next abandoned job still gets its spare, and the pool keeps its size)."""
+    pool = WorkerPool(1, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    go = threading.Event()
+    started = threading.Semaphore(0)
+
+    def waits() -> None:
+        started.release()
+        go.wait(30)
+
+    try:
+        job = pool.submit(waits)
+        assert await asyncio.to_thread(started.acquire, True, 10)
+        job.cancel()
+        go.set()
+        await wait_until(lambda: job not in pool._running)
+        pool.given_up(job)
+        assert pool.threads == 1
+        assert await asyncio.wait_for(pool.submit(lambda: "ok"), 10) == "ok"
+
+        go.clear()
+        held = pool.submit(waits)
+        assert await asyncio.to_thread(started.acquire, True, 10)
+        held.cancel()
+        pool.given_up(held)
+        assert pool.threads == 2
+        go.set()
+        await wait_until(lambda: pool.threads == 1)
+    finally:
+        go.set()
+        pool.shutdown()
