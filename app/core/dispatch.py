@@ -45,10 +45,11 @@ class Dispatcher:
                 finally:
                     self.workers.given_up(job)  # when cancelled: it may still be running
         except CommandError as exc:
-            # The page's message names the command, whatever the command wrote.
-            if f"'{command.name}'" not in exc.message:
-                exc.message = f"'{command.name}' failed: {exc.message}"
-            raise
+            # The page's message names the command, whatever the command wrote (in a new
+            # error: the command's own may be raised again, by it or another command).
+            if f"'{command.name}'" in exc.message:
+                raise
+            raise CommandError(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except IpcError:
             raise
         except TimeoutError:

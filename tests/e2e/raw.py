@@ -77,7 +77,7 @@ async def connect(
         + (ticket if ticket is not None else launched.ticket)
     )
     try:
-        ws = await http.ws_connect(url, headers=headers)
+        ws = await http.ws_connect(url, headers=headers, max_msg_size=0)  # as a browser takes any
     except Exception:
         await http.close()
         raise

@@ -99,6 +99,10 @@ def make_app(write_config, *permissions: str, timeout_ms: int = 300) -> App:
         raise CommandError("'fail_named' needs a name.")
 
     @app.command
+    def fail_shared() -> None:
+        raise SHARED_ERROR
+
+    @app.command
     def bug() -> None:
         raise ValueError("secret detail")
 
@@ -133,6 +137,8 @@ def make_app(write_config, *permissions: str, timeout_ms: int = 300) -> App:
     return app
 
 
+SHARED_ERROR = CommandError("Out of stock.")
+
 ALL = [
     "allow-greet",
     "allow-add",
@@ -141,6 +147,7 @@ ALL = [
     "allow-raw",
     "allow-fail",
     "allow-fail-named",
+    "allow-fail-shared",
     "allow-bug",
     "allow-slow",
     "allow-blocking",
@@ -207,6 +214,11 @@ async def test_error_codes(client: Client) -> None:
         with pytest.raises(CommandError) as named:
             await client.invoke("fail_named")
         assert named.value.message == "'fail_named' needs a name."
+        for _ in range(2):  # a module's one error, raised again: named once each time
+            with pytest.raises(CommandError) as shared:
+                await client.invoke("fail_shared")
+            assert shared.value.message == "'fail_shared' failed: Out of stock."
+        assert SHARED_ERROR.message == "Out of stock."
         with pytest.raises(InternalError) as internal:
             await client.invoke("bug")
         assert "secret detail" not in internal.value.message and "'bug'" in internal.value.message

@@ -202,7 +202,7 @@ class Server:
             decode_text=False,  # orjson parses the UTF-8 bytes directly
         )
         await ws.prepare(request)
-        session = Session(self.core, ws, label, ticket.origin)
+        session = Session(self.core, ws, label, ticket.origin, request.transport)
         resume = self.credentials.issue_ticket(label, ticket.origin, ttl=RESUME_TTL)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)

@@ -36,9 +36,17 @@ MAX_IN_FLIGHT = 4096
 class Session:
     """A connected window document; it is also the events' subscriber for that document."""
 
-    def __init__(self, core: Core, ws: web.WebSocketResponse, label: str, origin: Origin) -> None:
+    def __init__(
+        self,
+        core: Core,
+        ws: web.WebSocketResponse,
+        label: str,
+        origin: Origin,
+        transport: asyncio.Transport | None = None,
+    ) -> None:
         self.core = core
         self.ws = ws
+        self._transport = transport  # to cut a page that reads nothing off without a goodbye
         self.label = label
         self.caller = Caller(label, origin)
         self._outbox: list[Encoded] = []
@@ -49,10 +57,13 @@ class Session:
         ipc = core.config.model.app.ipc
         self.backlog = Backlog(HIGH_WATER, limit=2 * ipc.max_message_bytes + HIGH_WATER)
         self.patience = ipc.command_timeout_ms / 1000
-        """How long a channel's sender waits for a page that does not read (seconds)."""
+        """How long the core waits for a page that does not read: a channel's sender, and a
+        backlog over its limit (seconds)."""
         self._overflowed = False
         self._frames = 0  # frames received on this connection
-        self._closing: asyncio.Task[bool] | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self._sending_since: float | None = None  # when the frame being written began
+        self._stall_check: asyncio.TimerHandle | None = None
         self.state: dict[str, Any] = {}
         """Per-connection state owned by other parts of the core (isolation keeps its own)."""
 
@@ -73,13 +84,36 @@ class Session:
         self.deliver_encoded(encoded)
 
     def deliver_encoded(self, encoded: Encoded) -> None:
-        """Queue a message encoded already: an event (encoded once for every window). Past the
-        backlog's limit the page is not reading: the connection is closed."""
-        if self.backlog.add(size_of(encoded)):
-            self._outbox.append(encoded)
-            self._wake.set()
-        else:
+        """Queue a message encoded already: an event (encoded once for every window).
+
+        Over the backlog's limit, the page has ``patience`` to take in what the core is writing
+        (a large reply or a burst is fine, as long as it is being read); a page that reads
+        nothing for that long, or lets the backlog grow to four times the limit, is cut off.
+        """
+        if self._overflowed:
+            return
+        if not self.backlog.add(size_of(encoded)):
+            if self.backlog.bytes > 4 * self.backlog.limit:
+                self._overflow()
+                return
+            if self._stall_check is None:
+                self._stall_check = asyncio.get_running_loop().call_later(
+                    self.patience, self._check_stall
+                )
+        self._outbox.append(encoded)
+        self._wake.set()
+
+    def _check_stall(self) -> None:
+        self._stall_check = None
+        if self._overflowed or self.backlog.bytes <= self.backlog.limit:
+            return
+        since = self._sending_since
+        if since is not None and asyncio.get_running_loop().time() - since >= self.patience:
             self._overflow()
+        else:  # still over, but the page reads: look again later
+            self._stall_check = asyncio.get_running_loop().call_later(
+                self.patience, self._check_stall
+            )
 
     def deliver_counted(self, encoded: Encoded) -> None:
         """Queue a message whose size its sender added to the backlog already (a channel's)."""
@@ -100,8 +134,19 @@ class Session:
         self._outbox.clear()
         self.backlog.close()
         self._closing = asyncio.get_running_loop().create_task(
-            self.ws.close(code=1008, message=b"the page did not read what the core sent")
+            self._shut(1008, b"the page did not read what the core sent")
         )
+
+    async def _shut(self, code: int, message: bytes) -> None:
+        """Close with ``code``; a page that reads nothing never takes the close frame, so after
+        a moment the connection is cut."""
+        try:
+            async with asyncio.timeout(2):
+                await self.ws.close(code=code, message=message)
+        except TimeoutError:
+            log.warning("window %s: the page did not take the close; connection cut", self.label)
+            if self._transport is not None:
+                self._transport.abort()
 
     async def _writer(self) -> None:
         while not self.ws.closed:
@@ -111,11 +156,13 @@ class Session:
             for is_binary, data in join_frames(batch):
                 if self.ws.closed:
                     return
+                self._sending_since = asyncio.get_running_loop().time()
                 await self.ws.send_frame(data, WSMsgType.BINARY if is_binary else WSMsgType.TEXT)
+                self._sending_since = None
             self.backlog.written(sum(size_of(e) for e in batch))
 
     async def close(self) -> None:
-        await self.ws.close(code=1001, message=b"the app is shutting down")
+        await self._shut(1001, b"the app is shutting down")
 
     # Incoming -------------------------------------------------------------------------------
 
@@ -129,6 +176,8 @@ class Session:
                     log.warning("window %s: connection error: %s", self.label, self.ws.exception())
         finally:
             self.backlog.close()
+            if self._stall_check is not None:
+                self._stall_check.cancel()
             self.core.events.drop(self)
             writer.cancel()
             for task in list(self._tasks):
@@ -155,6 +204,8 @@ class Session:
                 # Stop reading until answers free room: the page's sends wait in its socket.
                 self._room.clear()
                 await self._room.wait()
+                if self.ws.closed:  # the page left meanwhile: start nothing more for it
+                    return
             task = loop.create_task(self._handle(message))
             self._tasks.add(task)
             task.add_done_callback(self._finished)
