@@ -154,7 +154,7 @@ def register(app: App) -> None:
         return ms
 
     @app.command
-    def block(ms: Milliseconds) -> int:
+    def block(ms: Annotated[int, Field(ge=0, le=10_000)]) -> int:
         """Sleep on a worker thread: the loop and other calls are not held up."""
         time.sleep(ms / 1000)
         return ms
