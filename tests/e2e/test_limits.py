@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import serving, wait_for_log
+from tests.conftest import Served, serving, wait_for_log
 
 from . import raw
 from .conftest import brownfield_config
@@ -23,6 +25,22 @@ def limits_config(app_dir: Path, **ipc: int) -> Path:
     config["app"]["security"]["capabilities"][0]["permissions"] += LIMITS_COMMANDS
     path.write_text(json.dumps(config))
     return path
+
+
+@asynccontextmanager
+async def flood_listener(
+    app_dir: Path,
+) -> AsyncIterator[tuple[Served, raw.Launched, aiohttp.ClientWebSocketResponse]]:
+    """The app served with a backlog limit of 8.1 MiB (twice a 64 KiB message limit, and
+    8 MiB) and 2 s of patience (the command time limit), and a connection of its main window
+    that listens to "flood"."""
+    config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000)
+    with serving(config, env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
+            yield served, launched, ws
 
 
 def greet(n: int) -> dict:
@@ -114,59 +132,49 @@ async def test_a_page_that_stops_reading_stops_a_channels_sender(app_dir: Path) 
 
 
 async def test_a_page_that_reads_nothing_is_cut_off(app_dir: Path) -> None:
-    # Limit: twice the largest message (64 KiB here) and 8 MiB; 20 MB of events go past it,
-    # and the page reads nothing for the 2 s it is given (the command time limit).
-    config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000)
-    with serving(config, env=ENV) as served:
-        launched = await raw.launch(served.urls["main"])
-        http, ws = await raw.connect(launched)
-        async with http, ws:
-            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
-            flood = {"id": 2, "kind": "invoke", "cmd": "flood",
-                     "args": {"count": 2000, "size": 10_000}}
-            await ws.send_str(json.dumps([flood]))
-            await asyncio.to_thread(
-                wait_for_log, served.log, "does not read them; closing its connection"
-            )
-            # It would not take the close frame either: the connection is cut.
-            await asyncio.to_thread(wait_for_log, served.log, "connection cut")
-            kinds = set()
-            while not ws.closed:
-                frame = await ws.receive(timeout=30)
-                kinds.add(frame.type)
-                if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
-                                  aiohttp.WSMsgType.ERROR):
-                    break
-            assert kinds & {aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR}, kinds
+    # The page reads nothing for the 2 s it is given (the command time limit) while 20 MB of
+    # events go past the limit.
+    async with flood_listener(app_dir) as (served, launched, ws):
+        flood = {"id": 2, "kind": "invoke", "cmd": "flood",
+                 "args": {"count": 2000, "size": 10_000}}
+        await ws.send_str(json.dumps([flood]))
+        await asyncio.to_thread(
+            wait_for_log, served.log, "does not read them; closing its connection"
+        )
+        # It would not take the close frame either: the connection is cut.
+        await asyncio.to_thread(wait_for_log, served.log, "connection cut")
+        kinds = set()
+        while not ws.closed:
+            frame = await ws.receive(timeout=30)
+            kinds.add(frame.type)
+            if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                              aiohttp.WSMsgType.ERROR):
+                break
+        assert kinds & {aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR}, kinds
         # The app goes on: a new connection of the window is served.
-        http, ws = await raw.connect(launched, ticket=await raw.new_ticket(launched))
-        async with http, ws:
-            assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
+        http, other = await raw.connect(launched, ticket=await raw.new_ticket(launched))
+        async with http, other:
+            assert (await raw.call(other, greet(3)))["value"] == "Hello, 3!"
 
 
 async def test_a_page_that_reads_gets_messages_over_the_limit(app_dir: Path) -> None:
     """The limit is on what waits for a page that does not read, not on message size: a
     9 MB event (over the 8.1 MiB limit here) and a burst past it reach a page that reads."""
-    config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000)
-    with serving(config, env=ENV) as served:
-        launched = await raw.launch(served.urls["main"])
-        http, ws = await raw.connect(launched)
-        async with http, ws:
-            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
-            for n, (count, size) in enumerate([(1, 9_000_000), (12, 1_000_000)], start=2):
-                call = {"id": n, "kind": "invoke", "cmd": "flood",
-                        "args": {"count": count, "size": size}}
-                await ws.send_str(json.dumps([call]))
-                events, reply = 0, None
-                while reply is None:
-                    frame = await ws.receive(timeout=30)
-                    assert frame.type == aiohttp.WSMsgType.TEXT, frame
-                    for message in json.loads(frame.data):
-                        if message["kind"] == "event":
-                            assert len(message["payload"]) == size
-                            events += 1
-                        elif message["kind"] == "reply":
-                            reply = message
-                assert reply == {"kind": "reply", "id": n, "ok": True, "value": count}
-                assert events == count
-            assert (await raw.call(ws, greet(20)))["value"] == "Hello, 20!"
+    async with flood_listener(app_dir) as (_, _, ws):
+        for n, (count, size) in enumerate([(1, 9_000_000), (12, 1_000_000)], start=2):
+            call = {"id": n, "kind": "invoke", "cmd": "flood",
+                    "args": {"count": count, "size": size}}
+            await ws.send_str(json.dumps([call]))
+            events, reply = 0, None
+            while reply is None:
+                frame = await ws.receive(timeout=30)
+                assert frame.type == aiohttp.WSMsgType.TEXT, frame
+                for message in json.loads(frame.data):
+                    if message["kind"] == "event":
+                        assert len(message["payload"]) == size
+                        events += 1
+                    elif message["kind"] == "reply":
+                        reply = message
+            assert reply == {"kind": "reply", "id": n, "ok": True, "value": count}
+            assert events == count
+        assert (await raw.call(ws, greet(20)))["value"] == "Hello, 20!"
