@@ -25,6 +25,7 @@ __all__ = ["Channel"]
 log = logging.getLogger("app.core.channel")
 
 CHANNEL_KEY = "$__ch"
+_GONE = "The page this channel leads to is gone; nothing reads it."
 
 
 class Channel:
@@ -37,8 +38,10 @@ class Channel:
         self._session, self._loop = session, loop
 
     def send(self, value: Any) -> None:
-        """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes); raise
-        ``InvalidArgs`` here, in the command, if it cannot reach the page."""
+        """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes). Raise here,
+        in the command: ``InvalidArgs`` for a value that cannot reach the page, and
+        ``InternalError`` when the page is gone or has not read for the command time limit
+        (on a worker thread, ``send`` waits while the page is more than 8 MiB behind)."""
         session, loop = self._session, self._loop
         if session is None or loop is None:
             return
@@ -48,7 +51,7 @@ class Channel:
             raise InvalidArgs(f"A value sent on a channel cannot reach the page: {exc}.") from None
         backlog = session.backlog
         if backlog.closed:
-            raise InternalError("The page this channel leads to is gone; nothing reads it.")
+            raise InternalError(_GONE)
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -58,16 +61,17 @@ class Channel:
             return
         # On a command's thread: wait while the page is behind, so that a fast sender does not
         # pile up what a slow (or stuck) page has not read.
-        if not backlog.wait_and_add(size_of(encoded), session.patience):
+        size = size_of(encoded)
+        if not backlog.wait_and_add(size, session.patience):
             if backlog.closed:
-                raise InternalError("The page this channel leads to is gone; nothing reads it.")
+                raise InternalError(_GONE)
             error = InternalError(
                 f"The page has not read this channel's messages for {session.patience:g} s; "
                 "the command stopped sending."
             )
             log.warning("channel %d: %s", self.id, error.message)
             raise error
-        loop.call_soon_threadsafe(session.deliver_counted, encoded)
+        loop.call_soon_threadsafe(session.deliver_counted, encoded, size)
 
     @classmethod
     def __get_pydantic_core_schema__(

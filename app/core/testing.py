@@ -24,7 +24,7 @@ from .app import App
 from .errors import InternalError, InvalidArgs, IpcError
 from .pipeline import request_from, settle
 from .protocol import Encoded, decode_frame, encode, join_frames
-from .transport.backlog import HIGH_WATER, Backlog, size_of
+from .transport.backlog import HIGH_WATER, Backlog
 
 __all__ = ["Client"]
 
@@ -73,8 +73,8 @@ class Client:
         if message.get("kind") == "event":  # a channel's: the client has no page to stream to
             self.events.put_nowait(message)
 
-    def deliver_counted(self, encoded: Encoded) -> None:
-        self.backlog.written(size_of(encoded))
+    def deliver_counted(self, encoded: Encoded, size: int) -> None:
+        self.backlog.written(size)
         self.deliver_encoded(encoded)
 
     async def request(self, message: dict[str, Any]) -> Any:

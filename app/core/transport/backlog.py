@@ -1,8 +1,9 @@
 """What a connection has queued for its page and not yet written, and the limits on it.
 
 A page that stops reading its socket (busy, frozen, or hostile) must not make the core hold
-everything meant for it: replies and events beyond a hard limit close the connection, and a
-channel's sender (a command's thread) waits while the backlog is high, then gives up.
+everything meant for it: a channel's sender (a command's thread) waits while the backlog is
+high, then gives up; over its limit, the session cuts off a page that makes no progress (see
+``Session.deliver_encoded``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Backlog:
         self.high = high
         """Above this, channel senders wait for the page to read."""
         self.limit = limit
-        """Above this, the connection is closed."""
+        """Above this, a page that does not read is cut off."""
         self._bytes = 0
         self._closed = False
         self._cond = threading.Condition(threading.Lock())

@@ -50,6 +50,7 @@ class Session:
         self.label = label
         self.caller = Caller(label, origin)
         self._outbox: list[Encoded] = []
+        self._outbox_bytes = 0  # their sizes, as counted into the backlog
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._room = asyncio.Event()  # set while fewer than MAX_IN_FLIGHT are being answered
@@ -92,7 +93,8 @@ class Session:
         """
         if self._overflowed:
             return
-        if not self.backlog.add(size_of(encoded)):
+        size = size_of(encoded)
+        if not self.backlog.add(size):
             if self.backlog.bytes > 4 * self.backlog.limit:
                 self._overflow()
                 return
@@ -100,7 +102,11 @@ class Session:
                 self._stall_check = asyncio.get_running_loop().call_later(
                     self.patience, self._check_stall
                 )
+        self._queue(encoded, size)
+
+    def _queue(self, encoded: Encoded, size: int) -> None:
         self._outbox.append(encoded)
+        self._outbox_bytes += size
         self._wake.set()
 
     def _check_stall(self) -> None:
@@ -115,11 +121,11 @@ class Session:
                 self.patience, self._check_stall
             )
 
-    def deliver_counted(self, encoded: Encoded) -> None:
-        """Queue a message whose size its sender added to the backlog already (a channel's)."""
+    def deliver_counted(self, encoded: Encoded, size: int) -> None:
+        """Queue a message whose ``size`` its sender added to the backlog already (a
+        channel's)."""
         if not self.backlog.closed:
-            self._outbox.append(encoded)
-            self._wake.set()
+            self._queue(encoded, size)
 
     def _overflow(self) -> None:
         if self._overflowed:
@@ -132,6 +138,7 @@ class Session:
             self.backlog.limit,
         )
         self._outbox.clear()
+        self._outbox_bytes = 0
         self.backlog.close()
         self._closing = asyncio.get_running_loop().create_task(
             self._shut(1008, b"the page did not read what the core sent")
@@ -153,13 +160,14 @@ class Session:
             await self._wake.wait()
             self._wake.clear()
             batch, self._outbox = self._outbox, []
+            size, self._outbox_bytes = self._outbox_bytes, 0
             for is_binary, data in join_frames(batch):
                 if self.ws.closed:
                     return
                 self._sending_since = asyncio.get_running_loop().time()
                 await self.ws.send_frame(data, WSMsgType.BINARY if is_binary else WSMsgType.TEXT)
                 self._sending_since = None
-            self.backlog.written(sum(size_of(e) for e in batch))
+            self.backlog.written(size)
 
     async def close(self) -> None:
         await self._shut(1001, b"the app is shutting down")
