@@ -136,6 +136,8 @@ def _decode_binary(data: bytes) -> list[Any]:
         raise ProtocolError("The binary frame's blob lengths must be a list of sizes.")
     if 4 + size + sum(lengths) != len(data):
         raise ProtocolError("The binary frame's blob lengths do not add up to its size.")
+    if not lengths:  # a large message without binary values: nothing to put back
+        return list(header["m"])
     view = memoryview(data)
     blobs, offset = [], 4 + size
     for n in lengths:

@@ -19,10 +19,21 @@ def binary_frame(header: bytes, *blobs: bytes) -> bytes:
 def test_a_binary_header_nested_too_deeply_is_a_protocol_error() -> None:
     # orjson reads up to 1024 levels; restoring the blobs must not overflow Python's stack.
     nested = "[" * 1000 + "]" * 1000
-    header = ('{"m":[' + nested + '],"a":[]}').encode()
+    header = ('{"m":[' + nested + '],"a":[1]}').encode()
     assert orjson.loads(header)  # valid JSON: the depth is what is wrong
     with pytest.raises(ProtocolError, match="nested too deeply"):
-        decode_frame(binary_frame(header))
+        decode_frame(binary_frame(header, b"x"))
+
+
+def test_a_binary_frame_without_blobs_is_taken_as_parsed() -> None:
+    # A large message without binary values leaves the page as a binary frame (a Blob): its
+    # messages are not walked for markers, as those of a text frame are not.
+    messages = [{"kind": "invoke", "id": 1, "cmd": "echo", "args": {"value": [{"a": 1}] * 3}}]
+    header = orjson.dumps({"m": messages, "a": []})
+    assert decode_frame(binary_frame(header)) == messages
+    assert decode_frame(binary_frame(header), binary=True) == decode_frame(
+        orjson.dumps(messages).decode()
+    )
 
 
 def test_binary_frames_decode_whatever_their_header_length() -> None:
