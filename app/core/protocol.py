@@ -12,7 +12,8 @@ one tick of the page travel together (and the replies finished in one tick of th
 Messages from the page (``kind``): ``invoke`` {id, cmd, args}, ``emit`` {id, event, payload,
 target?}, ``listen`` / ``unlisten`` {id, event}, and ``sealed`` (isolation). Messages to the page:
 ``reply`` {id, ok, value | error}, ``event`` {event, payload, source}, ``channel`` {channel, value},
-``hello`` {resume}.
+``hello`` {resume}, and ``frame`` {path, binary}, alone in its frame: it stands for a large frame
+that the page fetches from ``path`` and reads in its place (see ``transport/handover.py``).
 """
 
 from __future__ import annotations

@@ -47,10 +47,12 @@ def create_app(config: str | Path) -> App:
                 return sent
 
     @app.command
-    def flood(count: int, size: int) -> int:
-        """Emit ``count`` events of ``size`` characters to every listening window."""
+    def flood(count: int, size: int, binary: bool = False) -> int:
+        """Emit ``count`` events of ``size`` characters (or bytes: each then leaves in a frame
+        of its own) to every listening window."""
+        payload = b"x" * size if binary else "x" * size
         for _ in range(count):
-            app.emit("flood", "x" * size)
+            app.emit("flood", payload)
         return count
 
     return app

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from dataclasses import dataclass
 
 import aiohttp
 
 from app.core.protocol import encode, join_frames
+
+_origins: weakref.WeakKeyDictionary[aiohttp.ClientWebSocketResponse, str] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass
@@ -81,7 +86,31 @@ async def connect(
     except Exception:
         await http.close()
         raise
+    _origins[ws] = launched.origin
     return http, ws
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 10) -> aiohttp.WSMessage:
+    """The next frame from the core, as a page's runtime reads it: a large frame that the core
+    hands over HTTP is fetched (once, by the path its notice names) and returned in its place."""
+    frame = await ws.receive(timeout=timeout)
+    if frame.type != aiohttp.WSMsgType.TEXT:
+        return frame
+    messages = json.loads(frame.data)
+    if len(messages) != 1 or messages[0].get("kind") != "frame":
+        return frame
+    notice = messages[0]
+    status, data, _ = await get(_origins[ws] + notice["path"])
+    assert status == 200, data
+    if notice["binary"]:
+        return aiohttp.WSMessage(aiohttp.WSMsgType.BINARY, data, None)
+    return aiohttp.WSMessage(aiohttp.WSMsgType.TEXT, data.decode(), None)
+
+
+async def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
+    """A plain GET (no cookie): status, body and headers."""
+    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as response:
+        return response.status, await response.read(), dict(response.headers)
 
 
 async def call(
@@ -107,7 +136,7 @@ async def call(
         else:
             await ws.send_str(json.dumps(messages))
     while True:
-        frame = await ws.receive(timeout=10)
+        frame = await receive(ws)
         if frame.type != aiohttp.WSMsgType.TEXT:
             raise AssertionError(f"unexpected frame {frame.type}")
         for reply in json.loads(frame.data):

@@ -243,12 +243,14 @@ def test_a_window_opened_later_gets_the_capabilities_of_its_label(
         assert rejection(settings, "echo", {"value": 1})["code"] == "forbidden"
 
 
-def test_large_messages_leave_as_blobs_in_order_with_the_rest(
+def test_large_messages_travel_whole_in_order_with_the_rest(
     browser: Browser, app_dir: Path
 ) -> None:
     with serving(brownfield_config(app_dir), windows=2) as served:
         page = open_window(browser, served, "main")
         page.evaluate(RECORD_SENDS)
+        fetched = []
+        page.on("request", lambda r: fetched.append(r.url) if "/__app__/frame/" in r.url else 0)
         result = page.evaluate(
             """async () => {
                 const { core, event } = window.__APP__;
@@ -281,6 +283,23 @@ def test_large_messages_leave_as_blobs_in_order_with_the_rest(
         assert result["got"] == ["first", 1_200_000, "last"]
         assert result["text"] and result["bytes"]
         assert [kind for kind, _ in result["sent"]] == ["text", "blob", "blob", "blob", "text"]
+        # The large replies and event came back over HTTP (the text and event may share a
+        # frame), and were read in their place among the rest.
+        assert len(fetched) >= 2, fetched
+
+
+def test_a_large_frame_the_page_cannot_fetch_fails_its_calls_and_the_page_reconnects(
+    browser: Browser, app_dir: Path
+) -> None:
+    with serving(brownfield_config(app_dir)) as served:
+        page = open_window(browser, served, "main")
+        page.route("**/__app__/frame/**", lambda route: route.abort())
+        big = rejection(page, "echo", {"value": "x" * 2_000_000})
+        assert big["code"] == "internal" and "'echo' got no answer" in big["message"], big
+        # The socket started over (with its resume ticket): the page goes on.
+        assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"
+        page.unroute("**/__app__/frame/**")
+        assert len(page.evaluate(INVOKE, ["echo", {"value": "y" * 2_000_000}, {}])) == 2_000_000
 
 
 def test_a_message_the_page_lets_through_fits_the_cores_limit(

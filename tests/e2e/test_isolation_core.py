@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import orjson
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tests.conftest import Served, serving
 
 from .conftest import ALL_DEMO
-from .raw import Launched, call, connect, launch, reload
+from .raw import Launched, call, connect, get, launch, reload
 
 FRAME_HEADERS = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-site"}
 
@@ -112,8 +111,8 @@ class FramePlayer:
 
 
 async def fetch_frame(url: str, headers: dict[str, str]) -> tuple[int, str, dict[str, str]]:
-    async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as response:
-        return response.status, await response.text(), dict(response.headers)
+    status, body, sent = await get(url, headers)
+    return status, body.decode(), sent
 
 
 async def play(page: Launched) -> FramePlayer:

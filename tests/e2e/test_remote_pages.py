@@ -258,6 +258,15 @@ async def test_a_remote_ticket_works_only_from_its_origin_and_once(running: Runn
         denied = await raw.call(ws, {"id": 2, "kind": "invoke", "cmd": "echo", "args": {}})
         assert denied["ok"] is False and denied["error"]["code"] == "forbidden"
         assert f"a remote page at {page}" in denied["error"]["message"]
+        # A large reply comes over the socket itself: a page from elsewhere is not handed
+        # frames over HTTP (its own policies would have to let it fetch from the app).
+        name = "r" * 1_500_000
+        await ws.send_str(json.dumps(
+            [{"id": 3, "kind": "invoke", "cmd": "greet", "args": {"name": name}}]
+        ))
+        frame = await ws.receive(timeout=10)
+        (reply,) = json.loads(frame.data)
+        assert reply["id"] == 3 and reply["value"] == f"Hello, {name}!"
     finally:
         await ws.close()
         await http.close()

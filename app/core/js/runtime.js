@@ -11,6 +11,7 @@ function (boot) {
   const CHANNEL_KEY = "$__ch";
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
+  const fetchFrame = window.fetch.bind(window);  // as it was when the runtime started
 
   class IpcError extends Error {
     constructor(code, message, data) {
@@ -187,13 +188,18 @@ function (boot) {
     ws.binaryType = "arraybuffer";
     socket = ws;
     ws.onopen = () => { open = true; framesSent = 0; flush(); };
+    // Frames are read in the order they came; while a large one handed over HTTP is on its
+    // way, those after it wait.
+    let inbox = null;
+    let waiting = 0;
+    const queued = (later) => {
+      waiting++;
+      inbox = later.finally(() => { waiting--; });
+    };
     ws.onmessage = (e) => {
-      let messages;
-      try { messages = parseFrame(e.data); } catch (err) {
-        console.error("[app] unreadable frame from the core", err);
-        return;
-      }
-      for (const m of messages) receive(m);
+      if (waiting > 0) { queued(inbox.then(() => take(ws, e.data))); return; }
+      const later = take(ws, e.data);
+      if (later) queued(later);
     };
     ws.onclose = (e) => {
       const wasOpen = open;
@@ -226,6 +232,35 @@ function (boot) {
         for (const [id] of [...pending]) settle(id, false, lost);
       }
     };
+  }
+
+  // Read one frame; a large one is handed over HTTP (see app/core/transport/handover.py):
+  // this frame then only names it, and the promise returned settles once it is read.
+  function take(ws, data) {
+    let messages;
+    try { messages = parseFrame(data); } catch (err) {
+      console.error("[app] unreadable frame from the core", err);
+      return null;
+    }
+    if (messages.length === 1 && messages[0] && messages[0].kind === "frame") {
+      return fetchOver(ws, messages[0]);
+    }
+    for (const m of messages) receive(m);
+    return null;
+  }
+
+  function fetchOver(ws, m) {
+    return fetchFrame(m.path, { cache: "no-store", credentials: "same-origin" })
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.arrayBuffer();
+      })
+      .then((data) => { take(ws, m.binary ? data : decoder.decode(data)); })
+      .catch((err) => {
+        // What it held is lost: the connection starts over, and the calls it answered fail.
+        console.error("[app] a large frame from the core could not be fetched", err);
+        ws.close(4000, "a frame could not be fetched");
+      });
   }
 
   function receive(m) {

@@ -22,6 +22,8 @@ from ..assets import API_FILES, init_script, inject_head, script_tag
 from .credentials import RESUME_TTL, Credentials
 from .csp import build_csp
 from .devproxy import DevProxy
+from .handover import PATH as HANDOVER_PATH
+from .handover import Handovers
 from .loopback import HOST, foreign_host, local_port, loopback_socket, refuse
 from .session import Session
 
@@ -48,6 +50,8 @@ class Server:
         self.app.router.add_get("/__app__/launch/{token}", self._launch)
         self.app.router.add_get("/__app__/ipc", self._ipc)
         self.app.router.add_get("/__app__/api/{name}", self._api)
+        self.handovers = Handovers()
+        self.app.router.add_get(HANDOVER_PATH + "{token}", self.handovers.serve)
         self.app.router.add_get("/{path:.*}", self._static)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         dev_url = core.config.model.build.dev_url
@@ -176,7 +180,8 @@ class Server:
         port = local_port(request)
         label = self.labels[port]
         sent_origin = request.headers.get("Origin")
-        if sent_origin == f"http://{HOST}:{port}":
+        own = sent_origin == f"http://{HOST}:{port}"
+        if own:
             # The window's own pages: the session cookie, and a ticket one of them was given.
             if self._session_label(request) is None:
                 return refuse(403, "IPC needs the window's session; open the window's launch URL.")
@@ -202,7 +207,10 @@ class Server:
             decode_text=False,  # orjson parses the UTF-8 bytes directly
         )
         await ws.prepare(request)
-        session = Session(self.core, ws, label, ticket.origin, request.transport)
+        # Large frames are handed over HTTP only to pages of the window's own origin: another
+        # origin (a remote page, a sandboxed frame) could not fetch them.
+        session = Session(self.core, ws, label, ticket.origin, request.transport,
+                          handover_port=port if own else None)
         resume = self.credentials.issue_ticket(label, ticket.origin, ttl=RESUME_TTL)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
@@ -266,7 +274,7 @@ class Server:
         csp = build_csp(
             self.core.config.model.app.security.csp,
             nonce=nonce,
-            connect=[boot["ws"], *self.dev_sources],
+            connect=[boot["ws"], f"http://{HOST}:{port}{HANDOVER_PATH}", *self.dev_sources],
             frame=self.core.isolation.frame_origin if self.core.isolation else None,
         )
         return web.Response(

@@ -19,6 +19,7 @@ from ..errors import InternalError, IpcError, ProtocolError
 from ..pipeline import request_from, settle
 from ..protocol import Encoded, decode_frame, encode, join_frames
 from .backlog import HIGH_WATER, Backlog, size_of
+from .handover import HANDOVER_BYTES
 
 if TYPE_CHECKING:
     from ..runtime import Core
@@ -43,12 +44,15 @@ class Session:
         label: str,
         origin: Origin,
         transport: asyncio.Transport | None = None,
+        handover_port: int | None = None,
     ) -> None:
         self.core = core
         self.ws = ws
         self._transport = transport  # to cut a page that reads nothing off without a goodbye
         self.label = label
         self.caller = Caller(label, origin)
+        self._handover_port = handover_port
+        """Where large frames are handed over HTTP (see handover.py); None: not to this page."""
         self._outbox: list[Encoded] = []
         self._outbox_bytes = 0  # their sizes, as counted into the backlog
         self._wake = asyncio.Event()
@@ -128,20 +132,22 @@ class Session:
             self._queue(encoded, size)
 
     def _overflow(self) -> None:
+        self._cut_off(
+            f"over {self.backlog.limit} bytes wait for a page that does not read them",
+            b"the page did not read what the core sent",
+        )
+
+    def _cut_off(self, why: str, goodbye: bytes) -> None:
+        """Drop what waits for the page and close its connection (code 1008)."""
         if self._overflowed:
             return
         self._overflowed = True
-        log.warning(
-            "window %s: over %d bytes wait for a page that does not read them; closing its "
-            "connection",
-            self.label,
-            self.backlog.limit,
-        )
+        log.warning("window %s: %s; closing its connection", self.label, why)
         self._outbox.clear()
         self._outbox_bytes = 0
         self.backlog.close()
         self._closing = asyncio.get_running_loop().create_task(
-            self._shut(1008, b"the page did not read what the core sent")
+            self._shut(1008, goodbye)
         )
 
     async def _shut(self, code: int, message: bytes) -> None:
@@ -156,6 +162,7 @@ class Session:
                 self._transport.abort()
 
     async def _writer(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self.ws.closed:
             await self._wake.wait()
             self._wake.clear()
@@ -164,10 +171,32 @@ class Session:
             for is_binary, data in join_frames(batch):
                 if self.ws.closed:
                     return
-                self._sending_since = asyncio.get_running_loop().time()
-                await self.ws.send_frame(data, WSMsgType.BINARY if is_binary else WSMsgType.TEXT)
+                self._sending_since = loop.time()
+                if len(data) >= HANDOVER_BYTES and self._handover_port is not None:
+                    if not await self._hand_over(is_binary, data):
+                        return
+                else:
+                    kind = WSMsgType.BINARY if is_binary else WSMsgType.TEXT
+                    await self.ws.send_frame(data, kind)
                 self._sending_since = None
             self.backlog.written(size)
+
+    async def _hand_over(self, is_binary: bool, data: bytes) -> bool:
+        """Hand a large frame to the page over HTTP; False (and the connection closing) if the
+        page did not fetch it within ``patience``."""
+
+        async def announce(path: str, binary: bool) -> None:
+            notice = encode({"kind": "frame", "path": path, "binary": binary})
+            await self.ws.send_frame(b"[" + notice.json + b"]", WSMsgType.TEXT)
+
+        assert self._handover_port is not None
+        handovers = self.core.server.handovers
+        if await handovers.hand_over(self._handover_port, is_binary, data, announce,
+                                     self.patience):
+            return True
+        self._cut_off("the page did not fetch a large frame handed to it",
+                      b"the page did not fetch what the core sent")
+        return False
 
     async def close(self) -> None:
         await self._shut(1001, b"the app is shutting down")

@@ -1,0 +1,81 @@
+"""Large frames reach a page of the app's own origin over HTTP: once, and only to that page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import serving, wait_for_log
+
+from . import raw
+from .test_limits import ENV, greet, limits_config
+
+BIG = 2_000_000  # an event this large leaves in a frame over the 1 MiB handover size
+
+
+async def _notice(ws: aiohttp.ClientWebSocketResponse) -> dict:
+    """Ask for one large "flood" event; return the frame notice that comes in its place."""
+    await ws.send_str(json.dumps([
+        {"id": 2, "kind": "invoke", "cmd": "flood", "args": {"count": 1, "size": BIG}}
+    ]))
+    while True:
+        frame = await ws.receive(timeout=10)
+        assert frame.type == aiohttp.WSMsgType.TEXT, frame
+        messages = json.loads(frame.data)
+        if messages[0]["kind"] == "frame":
+            assert len(messages) == 1, messages  # a notice travels alone
+            return messages[0]
+
+
+async def _get(url: str, **headers: str) -> tuple[int, bytes]:
+    status, body, _ = await raw.get(url, headers)
+    return status, body
+
+
+async def test_a_large_frame_is_fetched_once_and_only_from_its_window(app_dir: Path) -> None:
+    with serving(limits_config(app_dir), windows=2, env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        other = await raw.launch(served.urls["settings"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
+            notice = await _notice(ws)
+            path = notice["path"]
+            assert path.startswith("/__app__/frame/") and len(path) > len("/__app__/frame/") + 40
+            # Not on another window's listener, not to another site: the frame stays parked.
+            assert (await _get(other.origin + path))[0] == 404
+            status, _ = await _get(launched.origin + path, **{"Sec-Fetch-Site": "cross-site"})
+            assert status == 403
+            assert (await _get(launched.origin + "/__app__/frame/guess"))[0] == 404
+            # Its page gets it, once; it is the event, and the reply comes after it.
+            status, body = await _get(launched.origin + path)
+            assert status == 200
+            (event,) = json.loads(body)
+            assert event["kind"] == "event" and len(event["payload"]) == BIG
+            assert (await _get(launched.origin + path))[0] == 404
+            frame = await raw.receive(ws)
+            (reply,) = json.loads(frame.data)
+            assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 1}
+
+
+async def test_a_page_that_does_not_fetch_its_frame_is_cut_off(app_dir: Path) -> None:
+    config = limits_config(app_dir, commandTimeoutMs=2000)
+    with serving(config, env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
+            path = (await _notice(ws))["path"]
+            await asyncio.to_thread(
+                wait_for_log, served.log, "did not fetch a large frame handed to it"
+            )
+            frame = await ws.receive(timeout=10)
+            assert frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), frame
+            assert (await _get(launched.origin + path))[0] == 404  # gone with its connection
+        # The window goes on with a new connection.
+        http, ws = await raw.connect(launched, ticket=await raw.new_ticket(launched))
+        async with http, ws:
+            assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
