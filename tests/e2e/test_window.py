@@ -35,6 +35,21 @@ def test_invoke_and_events_in_the_real_window_then_close_it(
             })"""
         )
         assert pong == {"received": "from Qt", "from": "main"}
+        # Large values both ways: up as a Blob, back over HTTP (handed over, fetched in Qt).
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url) if "/__app__/frame/" in r.url else 0)
+        large = page.evaluate(
+            """async () => {
+                const text = 'é'.repeat(1_500_000);
+                const bytes = new Uint8Array(3_000_000).map((_, i) => i % 251);
+                const [t, b] = await Promise.all([
+                    window.__APP__.core.invoke('echo', { value: text }),
+                    window.__APP__.core.invoke('echo', { value: bytes })]);
+                return [t === text, b.length === bytes.length && b[2_999_999] === 2_999_999 % 251];
+            }"""
+        )
+        assert large == [True, True]
+        assert len(fetched) == 2, fetched
         settings = window.page("settings")
         assert settings.evaluate("window.__APP__.window.label") == "settings"
         # Closing one window leaves the app running; Ctrl-C then ends it cleanly.
