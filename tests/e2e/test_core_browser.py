@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Route
 
 from tests.conftest import Served, serving
 
@@ -293,13 +293,20 @@ def test_a_large_frame_the_page_cannot_fetch_fails_its_calls_and_the_page_reconn
 ) -> None:
     with serving(brownfield_config(app_dir)) as served:
         page = open_window(browser, served, "main")
-        page.route("**/__app__/frame/**", lambda route: route.abort())
+        fetched = []
+
+        def refuse(route: Route) -> None:
+            fetched.append(route.request.url)
+            route.abort()
+
+        page.route("**/__app__/frame/**", refuse)
         big = rejection(page, "echo", {"value": "x" * 2_000_000})
         assert big["code"] == "internal" and "'echo' got no answer" in big["message"], big
-        # The socket started over (with its resume ticket): the page goes on.
+        # The socket started over (with its resume ticket): the page goes on, and its large
+        # replies now come over the socket.
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"
-        page.unroute("**/__app__/frame/**")
         assert len(page.evaluate(INVOKE, ["echo", {"value": "y" * 2_000_000}, {}])) == 2_000_000
+        assert len(fetched) == 1, fetched
 
 
 def test_a_message_the_page_lets_through_fits_the_cores_limit(

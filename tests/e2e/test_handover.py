@@ -14,12 +14,13 @@ from . import raw
 from .test_limits import ENV, greet, limits_config
 
 BIG = 2_000_000  # an event this large leaves in a frame over the 1 MiB handover size
+HUGE = 60_000_000  # far more than the sockets' buffers hold
 
 
-async def _notice(ws: aiohttp.ClientWebSocketResponse) -> dict:
+async def _notice(ws: aiohttp.ClientWebSocketResponse, size: int = BIG) -> dict:
     """Ask for one large "flood" event; return the frame notice that comes in its place."""
     await ws.send_str(json.dumps([
-        {"id": 2, "kind": "invoke", "cmd": "flood", "args": {"count": 1, "size": BIG}}
+        {"id": 2, "kind": "invoke", "cmd": "flood", "args": {"count": 1, "size": size}}
     ]))
     while True:
         frame = await ws.receive(timeout=10)
@@ -50,6 +51,8 @@ async def test_a_large_frame_is_fetched_once_and_only_from_its_window(app_dir: P
             status, _ = await _get(launched.origin + path, **{"Sec-Fetch-Site": "cross-site"})
             assert status == 403
             assert (await _get(launched.origin + "/__app__/frame/guess"))[0] == 404
+            async with aiohttp.ClientSession() as http_, http_.head(launched.origin + path) as r:
+                assert r.status != 200  # not served to a HEAD, and not spent by one
             # Its page gets it, once; it is the event, and the reply comes after it.
             status, body = await _get(launched.origin + path)
             assert status == 200
@@ -79,3 +82,25 @@ async def test_a_page_that_does_not_fetch_its_frame_is_cut_off(app_dir: Path) ->
         http, ws = await raw.connect(launched, ticket=await raw.new_ticket(launched))
         async with http, ws:
             assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
+
+
+async def test_a_fetch_that_stops_reading_is_cut_off_with_its_page(app_dir: Path) -> None:
+    with serving(limits_config(app_dir), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http:
+            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
+            path = (await _notice(ws, HUGE))["path"]
+            host, port = launched.origin.removeprefix("http://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+            assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+            # It reads no further; its page goes away. The frame's connection is cut too: what
+            # the sockets held arrives, then the end, long before the whole frame.
+            await ws.close()
+            got = 0
+            async with asyncio.timeout(30):
+                while chunk := await reader.read(1 << 20):
+                    got += len(chunk)
+            assert got < HUGE // 2, got
+            writer.close()

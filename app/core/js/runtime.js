@@ -171,6 +171,7 @@ function (boot) {
   let flushQueued = false;
   let socket = null;
   let framesSent = 0;            // on this socket: the core numbers the frames it gets alike
+  let handover = true;           // large frames may come over HTTP (see fetchOver)
   let open = false;
   let resume = null;
   let lost = null;               // an IpcError once the connection cannot come back
@@ -184,7 +185,10 @@ function (boot) {
   }
 
   function connect(ticket) {
-    const ws = new WebSocket(boot.ws + "?ticket=" + encodeURIComponent(ticket));
+    // A page that could not fetch a frame handed over HTTP (its own policy may forbid it) has
+    // every later one sent over the socket.
+    const frames = handover ? "" : "&frames=socket";
+    const ws = new WebSocket(boot.ws + "?ticket=" + encodeURIComponent(ticket) + frames);
     ws.binaryType = "arraybuffer";
     socket = ws;
     ws.onopen = () => { open = true; framesSent = 0; flush(); };
@@ -194,7 +198,8 @@ function (boot) {
     let waiting = 0;
     const queued = (later) => {
       waiting++;
-      inbox = later.finally(() => { waiting--; });
+      inbox = later.then(null, (err) => console.error("[app] a frame could not be read", err))
+        .finally(() => { waiting--; });
     };
     ws.onmessage = (e) => {
       if (waiting > 0) { queued(inbox.then(() => take(ws, e.data))); return; }
@@ -237,6 +242,7 @@ function (boot) {
   // Read one frame; a large one is handed over HTTP (see app/core/transport/handover.py):
   // this frame then only names it, and the promise returned settles once it is read.
   function take(ws, data) {
+    if (ws !== socket) return null;  // from a connection that has closed since: stale
     let messages;
     try { messages = parseFrame(data); } catch (err) {
       console.error("[app] unreadable frame from the core", err);
@@ -245,20 +251,23 @@ function (boot) {
     if (messages.length === 1 && messages[0] && messages[0].kind === "frame") {
       return fetchOver(ws, messages[0]);
     }
-    for (const m of messages) receive(m);
+    for (const m of messages) {
+      try { receive(m); } catch (err) { console.error(err); }  // one bad message only
+    }
     return null;
   }
 
   function fetchOver(ws, m) {
-    return fetchFrame(m.path, { cache: "no-store", credentials: "same-origin" })
+    const url = new URL(m.path, location.origin).href;  // whatever the document's <base>
+    return fetchFrame(url, { cache: "no-store", credentials: "same-origin" })
       .then((response) => {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return response.arrayBuffer();
       })
-      .then((data) => { take(ws, m.binary ? data : decoder.decode(data)); })
-      .catch((err) => {
+      .then((data) => { take(ws, m.binary ? data : decoder.decode(data)); }, (err) => {
         // What it held is lost: the connection starts over, and the calls it answered fail.
         console.error("[app] a large frame from the core could not be fetched", err);
+        handover = false;
         ws.close(4000, "a frame could not be fetched");
       });
   }
@@ -280,7 +289,9 @@ function (boot) {
       }
       case "channel": {
         const channel = channels.get(m.channel);
-        if (channel && channel.onmessage) channel.onmessage(m.value);
+        if (channel && channel.onmessage) {
+          try { channel.onmessage(m.value); } catch (err) { console.error(err); }
+        }
         break;
       }
       case "hello":

@@ -31,6 +31,8 @@ HANDOVER_BYTES = 1024 * 1024
 
 PATH = "/__app__/frame/"
 
+_PIECE = 1024 * 1024
+
 Announce = Callable[[str, bool], Awaitable[None]]
 """Tells the page the path of its parked frame, and whether the frame is binary."""
 
@@ -41,6 +43,11 @@ class _Parked:
     binary: bool
     data: bytes
     taken: asyncio.Future[None]
+    """Done once the page's connection has taken the frame (or the fetch broke off)."""
+    serving: asyncio.Transport | None = None
+    """The connection the frame is being written to, once a fetch took it."""
+    delivered: bool = False
+    """Whether that connection took all of it."""
 
 
 class Handovers:
@@ -55,19 +62,25 @@ class Handovers:
     async def hand_over(self, port: int, binary: bool, data: bytes, announce: Announce,
                         patience: float) -> bool:
         """Park ``data`` for the page on ``port``, ``announce`` its path to it, and wait until
-        the page has taken it all; False if it did not within ``patience`` seconds."""
+        the page has taken it all; False if it did not within ``patience`` seconds.
+
+        However it ends (in time, late, or with the page's connection), nothing of the frame is
+        left behind: a fetch still being written to is cut off.
+        """
         token = secrets.token_urlsafe(32)
-        taken = asyncio.get_running_loop().create_future()
-        self._parked[token] = _Parked(port, binary, data, taken)
+        parked = _Parked(port, binary, data, asyncio.get_running_loop().create_future())
+        self._parked[token] = parked
         try:
-            await announce(PATH + token, binary)
             async with asyncio.timeout(patience):
-                await taken
+                await announce(PATH + token, binary)
+                await parked.taken
             return True
         except TimeoutError:
             return False
         finally:
             self._parked.pop(token, None)
+            if parked.serving is not None and not parked.delivered:
+                parked.serving.abort()  # a fetch that reads too slowly, or too late
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         """``GET /__app__/frame/{token}``: a parked frame, once."""
@@ -75,9 +88,10 @@ class Handovers:
             return refuse(403, "A frame is only handed to a page of the window's own origin.")
         token = request.match_info["token"]
         parked = self._parked.get(token)
-        if parked is None or parked.port != local_port(request) or parked.taken.done():
+        if parked is None or parked.port != local_port(request) or parked.serving is not None:
             return refuse(404, "No such frame: it was fetched already, or its connection closed.")
         del self._parked[token]
+        parked.serving = request.transport
         response = web.StreamResponse(headers={
             "Content-Type": "application/octet-stream",
             "Cache-Control": "no-store",
@@ -85,8 +99,16 @@ class Handovers:
         })
         try:
             await response.prepare(request)
-            await response.write(parked.data)
+            # In pieces: each waits until the connection has taken the one before (one large
+            # write would be buffered whole at once, and count as taken while the page had
+            # read nothing).
+            view = memoryview(parked.data)
+            for at in range(0, len(view), _PIECE):
+                await response.write(view[at : at + _PIECE])
             await response.write_eof()
+            parked.delivered = True
+        except ConnectionError:  # the page went away while it read; its socket goes too
+            pass
         finally:
             if not parked.taken.done():
                 parked.taken.set_result(None)

@@ -51,7 +51,7 @@ class Server:
         self.app.router.add_get("/__app__/ipc", self._ipc)
         self.app.router.add_get("/__app__/api/{name}", self._api)
         self.handovers = Handovers()
-        self.app.router.add_get(HANDOVER_PATH + "{token}", self.handovers.serve)
+        self.app.router.add_get(HANDOVER_PATH + "{token}", self.handovers.serve, allow_head=False)
         self.app.router.add_get("/{path:.*}", self._static)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         dev_url = core.config.model.build.dev_url
@@ -207,10 +207,11 @@ class Server:
             decode_text=False,  # orjson parses the UTF-8 bytes directly
         )
         await ws.prepare(request)
-        # Large frames are handed over HTTP only to pages of the window's own origin: another
-        # origin (a remote page, a sandboxed frame) could not fetch them.
+        # Large frames are handed over HTTP only to pages of the window's own origin (a remote
+        # page could not fetch them), unless the page found it could not fetch one.
+        handover = own and request.query.get("frames") != "socket"
         session = Session(self.core, ws, label, ticket.origin, request.transport,
-                          handover_port=port if own else None)
+                          handover_port=port if handover else None)
         resume = self.credentials.issue_ticket(label, ticket.origin, ttl=RESUME_TTL)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
