@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import Served, serving, wait_for_log
+from tests.conftest import Served, serve, serving, wait_for_log
 
 from . import raw
 from .conftest import brownfield_config
@@ -179,3 +180,27 @@ async def test_a_page_that_reads_gets_messages_over_the_limit(app_dir: Path) -> 
             assert reply == {"kind": "reply", "id": n, "ok": True, "value": count}
             assert events == count
         assert (await raw.call(ws, greet(20)))["value"] == "Hello, 20!"
+
+
+async def test_a_download_that_is_not_read_does_not_hold_the_shutdown(app_dir: Path) -> None:
+    (app_dir / "frontend" / "video.bin").write_bytes(b"\0" * 100_000_000)
+    served = serve(limits_config(app_dir), env=ENV)
+    try:
+        launched = await raw.launch(served.urls["main"])
+        host, port = launched.origin.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"GET /video.bin HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {launched.cookie}\r\n"
+            "\r\n".encode()
+        )
+        assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+        # It reads no further. The app is told to stop: it does, within its grace of 2 s for
+        # requests still being answered (not aiohttp's default minute).
+        served.process.terminate()
+        started = time.monotonic()
+        assert await asyncio.to_thread(served.process.wait, 15) == 0
+        assert time.monotonic() - started < 10
+        writer.close()
+    finally:
+        if served.process.poll() is None:
+            served.process.kill()
