@@ -45,7 +45,7 @@ fi
 # Byte-compile the app's own modules, as installing a wheel would: an editable install leaves
 # it to the first import, and where PYTHONDONTWRITEBYTECODE is set (many containers) every start
 # compiled them again (80-100 ms of each start here). Only changed files are compiled.
-.venv/bin/python -m compileall -q app benchmarks tests docs >/dev/null
+.venv/bin/python -m compileall -q app benchmarks tests docs
 
 if [ -z "$DEBIAN_CHROMIUM" ] && [ ! -x /usr/bin/chromium ] && [ ! -f .venv/.chromium ]; then
   SUDO=""

@@ -137,15 +137,16 @@ def _decode_binary(data: bytes) -> list[Any]:
         raise ProtocolError("The binary frame's blob lengths must be a list of sizes.")
     if 4 + size + sum(lengths) != len(data):
         raise ProtocolError("The binary frame's blob lengths do not add up to its size.")
+    messages: list[Any] = header["m"]
     if not lengths:  # a large message without binary values: nothing to put back
-        return list(header["m"])
+        return messages
     view = memoryview(data)
     blobs, offset = [], 4 + size
     for n in lengths:
         blobs.append(bytes(view[offset : offset + n]))
         offset += n
     try:
-        return [_restore(m, blobs) for m in header["m"]]
+        return [_restore(m, blobs) for m in messages]
     except RecursionError:
         raise ProtocolError("The binary frame's header is nested too deeply.") from None
 

@@ -8,6 +8,8 @@ import pytest
 
 from tests.conftest import Served, serving
 
+from .limits_app import LIMITS_COMMANDS
+
 ALL_DEMO = [
     "allow-greet",
     "allow-process-data",
@@ -101,3 +103,20 @@ UP_TO_THE_LIMIT = """async ([start, binary]) => {
     }
     return { passed, refused: null };
 }"""
+
+
+LIMITS_ENV = {"APP_MODULE": "tests.e2e.limits_app"}
+"""Serves the demo with the commands of limits_app.py added."""
+
+
+def limits_config(app_dir: Path, **ipc: int) -> Path:
+    """brownfield_config, with window "main" also allowed the commands of limits_app.py."""
+    path = brownfield_config(app_dir, **ipc)
+    config = json.loads(path.read_text())
+    config["app"]["security"]["capabilities"][0]["permissions"] += LIMITS_COMMANDS
+    path.write_text(json.dumps(config))
+    return path
+
+
+def greet(n: int) -> dict:
+    return {"id": n, "kind": "invoke", "cmd": "greet", "args": {"name": str(n)}}

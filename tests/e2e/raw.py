@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import weakref
@@ -111,6 +112,20 @@ async def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, byt
     """A plain GET (no cookie): status, body and headers."""
     async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as response:
         return response.status, await response.read(), dict(response.headers)
+
+
+async def get_unread(
+    launched: Launched, path: str, cookie: str = ""
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A GET of ``path`` from the window's listener whose response is read no further than its
+    status line (which must be 200): the client that stops reading a download."""
+    host, port = launched.origin.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    headers = f"Host: {host}:{port}\r\n" + (f"Cookie: {cookie}\r\n" if cookie else "")
+    writer.write(f"GET {path} HTTP/1.1\r\n{headers}\r\n".encode())
+    status = await reader.readline()
+    assert status.startswith(b"HTTP/1.1 200"), status
+    return reader, writer
 
 
 async def call(

@@ -11,7 +11,8 @@ import aiohttp
 from tests.conftest import serving, wait_for_log
 
 from . import raw
-from .test_limits import ENV, greet, limits_config
+from .conftest import LIMITS_ENV as ENV
+from .conftest import greet, limits_config
 
 BIG = 2_000_000  # an event this large leaves in a frame over the 1 MiB handover size
 HUGE = 60_000_000  # far more than the sockets' buffers hold
@@ -31,11 +32,6 @@ async def _notice(ws: aiohttp.ClientWebSocketResponse, size: int = BIG) -> dict:
             return messages[0]
 
 
-async def _get(url: str, **headers: str) -> tuple[int, bytes]:
-    status, body, _ = await raw.get(url, headers)
-    return status, body
-
-
 async def test_a_large_frame_is_fetched_once_and_only_from_its_window(app_dir: Path) -> None:
     with serving(limits_config(app_dir), windows=2, env=ENV) as served:
         launched = await raw.launch(served.urls["main"])
@@ -47,18 +43,18 @@ async def test_a_large_frame_is_fetched_once_and_only_from_its_window(app_dir: P
             path = notice["path"]
             assert path.startswith("/__app__/frame/") and len(path) > len("/__app__/frame/") + 40
             # Not on another window's listener, not to another site: the frame stays parked.
-            assert (await _get(other.origin + path))[0] == 404
-            status, _ = await _get(launched.origin + path, **{"Sec-Fetch-Site": "cross-site"})
-            assert status == 403
-            assert (await _get(launched.origin + "/__app__/frame/guess"))[0] == 404
-            async with aiohttp.ClientSession() as http_, http_.head(launched.origin + path) as r:
+            assert (await raw.get(other.origin + path))[0] == 404
+            cross = {"Sec-Fetch-Site": "cross-site"}
+            assert (await raw.get(launched.origin + path, cross))[0] == 403
+            assert (await raw.get(launched.origin + "/__app__/frame/guess"))[0] == 404
+            async with aiohttp.ClientSession() as head, head.head(launched.origin + path) as r:
                 assert r.status != 200  # not served to a HEAD, and not spent by one
             # Its page gets it, once; it is the event, and the reply comes after it.
-            status, body = await _get(launched.origin + path)
+            status, body, _ = await raw.get(launched.origin + path)
             assert status == 200
             (event,) = json.loads(body)
             assert event["kind"] == "event" and len(event["payload"]) == BIG
-            assert (await _get(launched.origin + path))[0] == 404
+            assert (await raw.get(launched.origin + path))[0] == 404
             frame = await raw.receive(ws)
             (reply,) = json.loads(frame.data)
             assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 1}
@@ -77,7 +73,7 @@ async def test_a_page_that_does_not_fetch_its_frame_is_cut_off(app_dir: Path) ->
             )
             frame = await ws.receive(timeout=10)
             assert frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), frame
-            assert (await _get(launched.origin + path))[0] == 404  # gone with its connection
+            assert (await raw.get(launched.origin + path))[0] == 404  # gone with its connection
         # The window goes on with a new connection.
         http, ws = await raw.connect(launched, ticket=await raw.new_ticket(launched))
         async with http, ws:
@@ -85,21 +81,19 @@ async def test_a_page_that_does_not_fetch_its_frame_is_cut_off(app_dir: Path) ->
 
 
 async def test_a_fetch_that_stops_reading_is_cut_off_with_its_page(app_dir: Path) -> None:
-    with serving(limits_config(app_dir), env=ENV) as served:
+    # A time limit far beyond this test's: what cuts the fetch off is its page going away.
+    with serving(limits_config(app_dir, commandTimeoutMs=120_000), env=ENV) as served:
         launched = await raw.launch(served.urls["main"])
         http, ws = await raw.connect(launched)
         async with http:
             assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
             path = (await _notice(ws, HUGE))["path"]
-            host, port = launched.origin.removeprefix("http://").split(":")
-            reader, writer = await asyncio.open_connection(host, int(port))
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-            assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+            reader, writer = await raw.get_unread(launched, path)
             # It reads no further; its page goes away. The frame's connection is cut too: what
             # the sockets held arrives, then the end, long before the whole frame.
             await ws.close()
             got = 0
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(10):
                 while chunk := await reader.read(1 << 20):
                     got += len(chunk)
             assert got < HUGE // 2, got

@@ -14,18 +14,8 @@ import aiohttp
 from tests.conftest import Served, serve, serving, wait_for_log
 
 from . import raw
-from .conftest import brownfield_config
-from .limits_app import LIMITS_COMMANDS
-
-ENV = {"APP_MODULE": "tests.e2e.limits_app"}
-
-
-def limits_config(app_dir: Path, **ipc: int) -> Path:
-    path = brownfield_config(app_dir, **ipc)
-    config = json.loads(path.read_text())
-    config["app"]["security"]["capabilities"][0]["permissions"] += LIMITS_COMMANDS
-    path.write_text(json.dumps(config))
-    return path
+from .conftest import LIMITS_ENV as ENV
+from .conftest import greet, limits_config
 
 
 @asynccontextmanager
@@ -42,10 +32,6 @@ async def flood_listener(
         async with http, ws:
             assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
             yield served, launched, ws
-
-
-def greet(n: int) -> dict:
-    return {"id": n, "kind": "invoke", "cmd": "greet", "args": {"name": str(n)}}
 
 
 async def test_a_frame_of_too_many_messages_is_refused_whole(app_dir: Path) -> None:
@@ -187,13 +173,7 @@ async def test_a_download_that_is_not_read_does_not_hold_the_shutdown(app_dir: P
     served = serve(limits_config(app_dir), env=ENV)
     try:
         launched = await raw.launch(served.urls["main"])
-        host, port = launched.origin.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        writer.write(
-            f"GET /video.bin HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {launched.cookie}\r\n"
-            "\r\n".encode()
-        )
-        assert (await reader.readline()).startswith(b"HTTP/1.1 200")
+        _, writer = await raw.get_unread(launched, "/video.bin", cookie=launched.cookie)
         # It reads no further. The app is told to stop: it does, within its grace of 2 s for
         # requests still being answered (not aiohttp's default minute).
         served.process.terminate()

@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from app.core.errors import ProtocolError
-from app.core.protocol import decode_frame, encode, join_frames
+from app.core.protocol import BYTES_KEY, decode_frame, encode, join_frames
 from app.core.testing import _round_trip
 
 
@@ -28,7 +28,9 @@ def test_a_binary_header_nested_too_deeply_is_a_protocol_error() -> None:
 def test_a_binary_frame_without_blobs_is_taken_as_parsed() -> None:
     # A large message without binary values leaves the page as a binary frame (a Blob): its
     # messages are not walked for markers, as those of a text frame are not.
-    messages = [{"kind": "invoke", "id": 1, "cmd": "echo", "args": {"value": [{"a": 1}] * 3}}]
+    # A marker-shaped value included: with no blobs it is a plain object, as in a text frame.
+    value = [{"a": 1}, {BYTES_KEY: 0}]
+    messages = [{"kind": "invoke", "id": 1, "cmd": "echo", "args": {"value": value}}]
     header = orjson.dumps({"m": messages, "a": []})
     assert decode_frame(binary_frame(header)) == messages
     assert decode_frame(binary_frame(header), binary=True) == decode_frame(

@@ -242,7 +242,8 @@ function (boot) {
   // Read one frame; a large one is handed over HTTP (see app/core/transport/handover.py):
   // this frame then only names it, and the promise returned settles once it is read.
   function take(ws, data) {
-    if (ws !== socket) return null;  // from a connection that has closed since: stale
+    // From a connection that is closing or closed since: stale.
+    if (ws !== socket || ws.readyState !== WebSocket.OPEN) return null;
     let messages;
     try { messages = parseFrame(data); } catch (err) {
       console.error("[app] unreadable frame from the core", err);
@@ -259,7 +260,7 @@ function (boot) {
 
   function fetchOver(ws, m) {
     const url = new URL(m.path, location.origin).href;  // whatever the document's <base>
-    return fetchFrame(url, { cache: "no-store", credentials: "same-origin" })
+    return fetchFrame(url, { cache: "no-store" })
       .then((response) => {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return response.arrayBuffer();
@@ -267,7 +268,8 @@ function (boot) {
       .then((data) => { take(ws, m.binary ? data : decoder.decode(data)); }, (err) => {
         // What it held is lost: the connection starts over, and the calls it answered fail.
         console.error("[app] a large frame from the core could not be fetched", err);
-        handover = false;
+        // Refused while the connection was up (not cut off with it): the page cannot fetch.
+        if (ws === socket && ws.readyState === WebSocket.OPEN) handover = false;
         ws.close(4000, "a frame could not be fetched");
       });
   }

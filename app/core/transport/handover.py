@@ -8,7 +8,8 @@ a ``frame`` message naming its path; the page fetches it and reads it before any
 
 The token (256 bits from the OS) is the credential: it is only ever sent over the session's
 WebSocket, it is good once, it is gone when the connection closes, and the frame is only
-served on the listener of the window it was made for, to a same-origin ``fetch()``. A page that
+served on the listener of the window it was made for, and never to a request that the browser
+marks as coming from another origin (``Sec-Fetch-Site``). A page that
 does not fetch its frame within the session's patience is cut off, as one that stops reading
 the WebSocket is.
 """
@@ -56,13 +57,11 @@ class Handovers:
     def __init__(self) -> None:
         self._parked: dict[str, _Parked] = {}
 
-    def __len__(self) -> int:
-        return len(self._parked)
-
     async def hand_over(self, port: int, binary: bool, data: bytes, announce: Announce,
                         patience: float) -> bool:
         """Park ``data`` for the page on ``port``, ``announce`` its path to it, and wait until
-        the page has taken it all; False if it did not within ``patience`` seconds.
+        the page has taken it all; False if it did not within ``patience`` seconds, or its
+        fetch broke off.
 
         However it ends (in time, late, or with the page's connection), nothing of the frame is
         left behind: a fetch still being written to is cut off.
@@ -74,7 +73,7 @@ class Handovers:
             async with asyncio.timeout(patience):
                 await announce(PATH + token, binary)
                 await parked.taken
-            return True
+            return parked.delivered
         except TimeoutError:
             return False
         finally:

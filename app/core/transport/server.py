@@ -38,8 +38,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FRAME_DESTS = {"iframe", "frame"}
 
 SHUTDOWN_GRACE = 2.0
-"""Seconds requests still being answered get when the app stops (a download that is not read
-would otherwise hold the shutdown for aiohttp's default of a minute)."""
+"""Seconds requests still being answered get when a listener stops (a download that is not
+read would otherwise hold the shutdown for aiohttp's default of a minute)."""
+
+
+def _runner(app: web.Application) -> web.AppRunner:
+    return web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
+    )
 
 
 class Server:
@@ -57,9 +63,7 @@ class Server:
         self.handovers = Handovers()
         self.app.router.add_get(HANDOVER_PATH + "{token}", self.handovers.serve, allow_head=False)
         self.app.router.add_get("/{path:.*}", self._static)
-        self._runner = web.AppRunner(
-            self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
-        )
+        self._runner = _runner(self.app)
         dev_url = core.config.model.build.dev_url
         self.dev = DevProxy(dev_url) if dev_url else None
         self.dev_sources = [self.dev.origin, self.dev.socket_origin] if self.dev else []
@@ -69,9 +73,7 @@ class Server:
 
     async def serve_app(self, app: web.Application, port: int = 0) -> int:
         """Serve another application (the isolation frame's) on a loopback port of its own."""
-        runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
-        )
+        runner = _runner(app)
         await runner.setup()
         sock = loopback_socket(port)
         await web.SockSite(runner, sock).start()

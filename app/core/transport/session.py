@@ -62,9 +62,9 @@ class Session:
         ipc = core.config.model.app.ipc
         self.backlog = Backlog(HIGH_WATER, limit=2 * ipc.max_message_bytes + HIGH_WATER)
         self.patience = ipc.command_timeout_ms / 1000
-        """How long the core waits for a page that does not read: a channel's sender, and a
-        backlog over its limit (seconds)."""
-        self._overflowed = False
+        """How long the core waits for a page that does not read: a channel's sender, a
+        backlog over its limit, and a large frame handed over HTTP (seconds)."""
+        self._cut = False  # cut off (see _cut_off): nothing more is queued for the page
         self._frames = 0  # frames received on this connection
         self._closing: asyncio.Task[None] | None = None
         self._sending_since: float | None = None  # when the frame being written began
@@ -95,7 +95,7 @@ class Session:
         (a large reply or a burst is fine, as long as it is being read); a page that reads
         nothing for that long, or lets the backlog grow to four times the limit, is cut off.
         """
-        if self._overflowed:
+        if self._cut:
             return
         size = size_of(encoded)
         if not self.backlog.add(size):
@@ -115,7 +115,7 @@ class Session:
 
     def _check_stall(self) -> None:
         self._stall_check = None
-        if self._overflowed or self.backlog.bytes <= self.backlog.limit:
+        if self._cut or self.backlog.bytes <= self.backlog.limit:
             return
         since = self._sending_since
         if since is not None and asyncio.get_running_loop().time() - since >= self.patience:
@@ -139,9 +139,9 @@ class Session:
 
     def _cut_off(self, why: str, goodbye: bytes) -> None:
         """Drop what waits for the page and close its connection (code 1008)."""
-        if self._overflowed:
+        if self._cut:
             return
-        self._overflowed = True
+        self._cut = True
         log.warning("window %s: %s; closing its connection", self.label, why)
         self._outbox.clear()
         self._outbox_bytes = 0
