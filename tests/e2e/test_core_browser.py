@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import APIResponse, Browser, Page, Route
 
 from tests.conftest import Served, serving
 
@@ -286,6 +288,45 @@ def test_large_messages_travel_whole_in_order_with_the_rest(
         # The large replies and event came back over HTTP (the text and event may share a
         # frame), and were read in their place among the rest.
         assert len(fetched) >= 2, fetched
+
+
+def wait_until(page: Page, done: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    """Let Playwright deliver its events until ``done()`` (a check of what they recorded)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        page.wait_for_timeout(20)
+
+
+def test_frames_after_a_handed_over_one_wait_for_it(browser: Browser, app_dir: Path) -> None:
+    with serving(brownfield_config(app_dir)) as served:
+        page = browser.new_context().new_page()
+        received: list[str] = []
+        page.on("websocket", lambda ws: ws.on(
+            "framereceived", lambda data: received.append(data if isinstance(data, str) else "")
+        ))
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        # The core writes the large frame; its body reaches the page only when the test says.
+        held: list[tuple[Route, APIResponse]] = []
+        page.route("**/__app__/frame/**", lambda route: held.append((route, route.fetch())))
+        page.evaluate("""async () => {
+            window.got = [];
+            await window.__APP__.event.listen('order', (e) => window.got.push(
+                e.payload.length > 100 ? e.payload.length : e.payload));
+            await window.__APP__.event.emit('order', 'first');
+        }""")
+        page.wait_for_function("() => window.got.length === 1")
+        page.evaluate("() => { window.__APP__.event.emit('order', 'x'.repeat(1_200_000)); }")
+        wait_until(page, lambda: bool(held), "the page to fetch the large frame")
+        page.evaluate("() => { window.__APP__.event.emit('order', 'last'); }")
+        wait_until(page, lambda: any('"last"' in f for f in received), "the socket frame")
+        # That frame is in; the page has not read it, as the one before it is not read yet.
+        assert page.evaluate("window.got") == ["first"]
+        route, response = held[0]
+        route.fulfill(response=response)
+        page.wait_for_function("() => window.got.length === 3")
+        assert page.evaluate("window.got") == ["first", 1_200_000, "last"]
 
 
 def test_a_large_frame_the_page_cannot_fetch_fails_its_calls_and_the_page_reconnects(
