@@ -380,8 +380,11 @@ def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
         # 60,000 bytes of UTF-8: as base64 (80,000) it would not fit in a 64 KiB message.
         text = "é" * 10_000 + "x" * 40_000
         assert page.evaluate(INVOKE, ["echo", {"value": text}]) == text
-        ((kind, size),) = page.evaluate("window.sent")
-        assert kind == "binary" and 60_000 < size < 61_000, size
+        # (The demo page's own start-up calls may still be leaving: small text frames.)
+        sent = page.evaluate("window.sent")
+        ((kind, size),) = [(k, n) for k, n in sent if k != "text"]
+        assert kind == "binary" and 60_000 < size < 61_000, sent
+        assert all(n < 2000 for k, n in sent if k == "text"), sent
         page.evaluate("window.sent = []")
         many = page.evaluate(
             """() => Promise.all(Array.from({ length: 50 }, (_, i) =>
