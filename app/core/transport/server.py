@@ -99,8 +99,8 @@ class Server:
         # reconnects meanwhile gets its new socket closed as soon as it opens.
         self._stopping = True
         await asyncio.gather(*(s.close() for s in list(self.sessions)), return_exceptions=True)
-        for runner in [*self._runners, self._runner]:
-            await runner.cleanup()
+        # Together: each gives its unfinished requests SHUTDOWN_GRACE, and no more in all.
+        await asyncio.gather(*(runner.cleanup() for runner in [*self._runners, self._runner]))
         if self.dev is not None:
             await self.dev.close()
 
