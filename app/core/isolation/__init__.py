@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..acl.origin import Origin
 from ..pipeline import Handler
-from ..transport.loopback import HOST
+from ..transport.loopback import served_origin
 from .keys import KeyRing
 from .server import FrameSettings, frame_app
 from .stage import unseal_stage
@@ -62,7 +62,7 @@ class Isolation:
         """The isolation frames' origin, which the pages' CSP allows as a frame source."""
         if self._port is None:
             raise RuntimeError("the isolation origin is not serving yet; await start() first")
-        return f"http://{HOST}:{self._port}"
+        return served_origin(self._port)
 
     def page_boot(self, label: str, origin: Origin) -> dict[str, Any]:
         """The isolation part of a page's boot data: a new key's id and its frame's URL."""

@@ -243,7 +243,7 @@ function (boot) {
   // this frame then only names it, and the promise returned settles once it is read.
   function take(ws, data) {
     // From a connection that is closing or closed since: stale.
-    if (ws !== socket || ws.readyState !== WebSocket.OPEN) return null;
+    if (ws.readyState !== WebSocket.OPEN) return null;
     let messages;
     try { messages = parseFrame(data); } catch (err) {
       console.error("[app] unreadable frame from the core", err);
@@ -269,7 +269,7 @@ function (boot) {
         // What it held is lost: the connection starts over, and the calls it answered fail.
         console.error("[app] a large frame from the core could not be fetched", err);
         // Refused while the connection was up (not cut off with it): the page cannot fetch.
-        if (ws === socket && ws.readyState === WebSocket.OPEN) handover = false;
+        if (ws.readyState === WebSocket.OPEN) handover = false;
         ws.close(4000, "a frame could not be fetched");
       });
   }

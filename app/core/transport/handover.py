@@ -9,9 +9,8 @@ a ``frame`` message naming its path; the page fetches it and reads it before any
 The token (256 bits from the OS) is the credential: it is only ever sent over the session's
 WebSocket, it is good once, it is gone when the connection closes, and the frame is only
 served on the listener of the window it was made for, and never to a request that the browser
-marks as coming from another origin (``Sec-Fetch-Site``). A page that
-does not fetch its frame within the session's patience is cut off, as one that stops reading
-the WebSocket is.
+marks as coming from another origin (``Sec-Fetch-Site``). A page that does not take its frame
+within the session's patience is cut off, as one that stops reading the WebSocket is.
 """
 
 from __future__ import annotations
@@ -34,14 +33,13 @@ PATH = "/__app__/frame/"
 
 _PIECE = 1024 * 1024
 
-Announce = Callable[[str, bool], Awaitable[None]]
-"""Tells the page the path of its parked frame, and whether the frame is binary."""
+Announce = Callable[[str], Awaitable[None]]
+"""Tells the page the path of its parked frame."""
 
 
 @dataclasses.dataclass
 class _Parked:
     port: int
-    binary: bool
     data: bytes
     taken: asyncio.Future[None]
     """Done once the page's connection has taken the frame (or the fetch broke off)."""
@@ -57,8 +55,9 @@ class Handovers:
     def __init__(self) -> None:
         self._parked: dict[str, _Parked] = {}
 
-    async def hand_over(self, port: int, binary: bool, data: bytes, announce: Announce,
-                        patience: float) -> bool:
+    async def hand_over(
+        self, port: int, data: bytes, announce: Announce, patience: float
+    ) -> bool:
         """Park ``data`` for the page on ``port``, ``announce`` its path to it, and wait until
         the page has taken it all; False if it did not within ``patience`` seconds, or its
         fetch broke off.
@@ -67,11 +66,11 @@ class Handovers:
         left behind: a fetch still being written to is cut off.
         """
         token = secrets.token_urlsafe(32)
-        parked = _Parked(port, binary, data, asyncio.get_running_loop().create_future())
+        parked = _Parked(port, data, asyncio.get_running_loop().create_future())
         self._parked[token] = parked
         try:
             async with asyncio.timeout(patience):
-                await announce(PATH + token, binary)
+                await announce(PATH + token)
                 await parked.taken
             return parked.delivered
         except TimeoutError:

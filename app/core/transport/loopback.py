@@ -13,7 +13,7 @@ from aiohttp import web
 
 from ..acl.urls import SERVED_HOST as HOST
 
-__all__ = ["HOST", "foreign_host", "local_port", "loopback_socket", "refuse"]
+__all__ = ["HOST", "foreign_host", "local_port", "loopback_socket", "refuse", "served_origin"]
 
 
 def loopback_socket(port: int = 0) -> socket.socket:
@@ -27,6 +27,11 @@ def loopback_socket(port: int = 0) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def served_origin(port: int) -> str:
+    """The web origin of the listener on ``port``."""
+    return f"http://{HOST}:{port}"
 
 
 def local_port(request: web.Request) -> int:

@@ -24,7 +24,7 @@ from .csp import build_csp
 from .devproxy import DevProxy
 from .handover import PATH as HANDOVER_PATH
 from .handover import Handovers
-from .loopback import HOST, foreign_host, local_port, loopback_socket, refuse
+from .loopback import HOST, foreign_host, local_port, loopback_socket, refuse, served_origin
 from .session import Session
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class Server:
 
     def launch_url(self, label: str) -> str:
         port = self.port_of(label)
-        return f"http://{HOST}:{port}/__app__/launch/{self.credentials.new_launch(label)}"
+        return f"{served_origin(port)}/__app__/launch/{self.credentials.new_launch(label)}"
 
     async def stop(self) -> None:
         # Open sockets would hold the shutdown until they close by themselves; a page that
@@ -142,7 +142,7 @@ class Server:
         have their runtime, and pages that are not http(s) never get one.
         """
         page = origin_of(url)
-        ours = {f"http://{HOST}:{p}" for p in self.labels}
+        ours = {served_origin(p) for p in self.labels}
         if self.core.isolation is not None:
             ours.add(self.core.isolation.frame_origin)
         if label not in self.labels.values() or page is None or page in ours:
@@ -190,7 +190,7 @@ class Server:
         port = local_port(request)
         label = self.labels[port]
         sent_origin = request.headers.get("Origin")
-        own = sent_origin == f"http://{HOST}:{port}"
+        own = sent_origin == served_origin(port)
         if own:
             # The window's own pages: the session cookie, and a ticket one of them was given.
             if self._session_label(request) is None:
@@ -271,9 +271,9 @@ class Server:
         port = local_port(request)
         dest = request.headers.get("Sec-Fetch-Dest", "document")
         if dest in FRAME_DESTS:
-            origin = Origin("subframe", f"http://{HOST}:{port}{request.path_qs}")
+            origin = Origin("subframe", served_origin(port) + request.path_qs)
         elif dest == "document":
-            origin = Origin("local", f"http://{HOST}:{port}")
+            origin = Origin("local", served_origin(port))
         else:
             # A fetch() of a page is data, not a document: it gets no runtime and no ticket.
             return web.Response(
@@ -285,7 +285,7 @@ class Server:
         csp = build_csp(
             self.core.config.model.app.security.csp,
             nonce=nonce,
-            connect=[boot["ws"], f"http://{HOST}:{port}{HANDOVER_PATH}", *self.dev_sources],
+            connect=[boot["ws"], served_origin(port) + HANDOVER_PATH, *self.dev_sources],
             frame=self.core.isolation.frame_origin if self.core.isolation else None,
         )
         return web.Response(

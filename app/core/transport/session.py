@@ -183,16 +183,15 @@ class Session:
 
     async def _hand_over(self, is_binary: bool, data: bytes) -> bool:
         """Hand a large frame to the page over HTTP; False (and the connection closing) if the
-        page did not fetch it within ``patience``."""
+        page did not take it all within ``patience``."""
 
-        async def announce(path: str, binary: bool) -> None:
-            notice = encode({"kind": "frame", "path": path, "binary": binary})
+        async def announce(path: str) -> None:
+            notice = encode({"kind": "frame", "path": path, "binary": is_binary})
             await self.ws.send_frame(b"[" + notice.json + b"]", WSMsgType.TEXT)
 
         assert self._handover_port is not None
         handovers = self.core.server.handovers
-        if await handovers.hand_over(self._handover_port, is_binary, data, announce,
-                                     self.patience):
+        if await handovers.hand_over(self._handover_port, data, announce, self.patience):
             return True
         self._cut_off("the page did not fetch a large frame handed to it",
                       b"the page did not fetch what the core sent")
