@@ -87,6 +87,14 @@ class SecurityConfig(ConfigModel):
     capabilities: list[str | Capability] | None = None
     permission_sets: list[PermissionSet] = Field(default_factory=list)
 
+    @field_validator("pattern", mode="before")
+    @classmethod
+    def _brownfield_by_default(cls, pattern: Any) -> Any:
+        # "use" may be left out: brownfield is the default pattern.
+        if isinstance(pattern, dict) and "use" not in pattern:
+            return {"use": "brownfield", **pattern}
+        return pattern
+
     def set_members(self) -> dict[str, list[str]]:
         """Each app-defined permission set's identifier and its members."""
         return {s.identifier: s.permissions for s in self.permission_sets}
@@ -184,6 +192,13 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
         elif item["type"] == "missing":
             message = "required key is missing"
         loc = _input_path(item["loc"], data, keep_last=item["type"] == "missing")
+        if item["type"] == "union_tag_invalid":  # the value of "use" names no pattern
+            tag = item["ctx"]["discriminator"].strip("'")
+            loc += (tag,)
+            expected = " or ".join(
+                json.dumps(t.strip("'")) for t in item["ctx"]["expected_tags"].split(", ")
+            )
+            message = f"{_SHOULD_BE}{expected}"
         found = by_path.setdefault(json_path(loc), [])
         if message not in found:
             found.append(message)
@@ -243,22 +258,23 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
 
 
 def _load_capabilities(
-    config: AppConfig, root: Path, source: Path
+    declared: list[Any] | None, root: Path, source: Path
 ) -> tuple[list[CapabilitySource], list[Path], list[tuple[str, str]]]:
     cap_dir = root / "capabilities"
     files = sorted(cap_dir.glob("*.json")) if cap_dir.is_dir() else []
-    declared = config.app.security.capabilities
     loaded: list[CapabilitySource] = []
     problems: list[tuple[str, str]] = []
     used: set[Path] = set()
-    if declared is None:
-        refs: list[str | Capability] = [f.stem for f in files]
-    else:
-        refs = list(declared)
+    refs: list[Any] = [f.stem for f in files] if declared is None else list(declared)
     for index, ref in enumerate(refs):
         where = json_path(("app", "security", "capabilities", index))
         if isinstance(ref, Capability):
             loaded.append(CapabilitySource(ref, source, where))
+            continue
+        if not isinstance(ref, str):  # an invalid inline capability, already reported
+            continue
+        if ref.endswith(".json"):
+            problems.append((where, f"name the capability without '.json': {ref[:-5]!r}"))
             continue
         if not ref or any(c in ref for c in "/\\") or ref.startswith("."):
             problems.append(
@@ -300,14 +316,22 @@ def _load_capabilities(
     return loaded, unused, problems
 
 
-def _check_paths(config: AppConfig, root: Path) -> list[tuple[str, str]]:
+def _check_paths(data: Any, root: Path) -> list[tuple[str, str]]:
+    """The folders the config names exist (read from the file's data, so that they are checked
+    even when other values are wrong)."""
     problems = []
-    frontend = root / config.build.frontend_dist
-    if config.build.dev_url is None and not frontend.is_dir():
-        problems.append(("$.build.frontendDist", f"a folder of the frontend; {frontend} is none"))
-    pattern = config.app.security.pattern
-    if isinstance(pattern, IsolationPattern):
-        index = root / pattern.options.dir / "index.html"
+    build = _get(data, "build")
+    frontend_dist = _get(build, "frontendDist", "frontend")
+    if isinstance(frontend_dist, str) and _get(build, "devUrl") is None:
+        frontend = root / frontend_dist
+        if not frontend.is_dir():
+            problems.append(
+                ("$.build.frontendDist", f"a folder of the frontend; {frontend} is none")
+            )
+    pattern = _get(_get(_get(data, "app"), "security"), "pattern")
+    options_dir = _get(_get(pattern, "options"), "dir")
+    if _get(pattern, "use") == "isolation" and isinstance(options_dir, str) and options_dir:
+        index = root / options_dir / "index.html"
         if not index.is_file():
             problems.append(
                 (
@@ -324,13 +348,43 @@ def load_config(path: str | Path) -> Config:
     data, problems = _read_json(path)
     if problems:
         raise ConfigError(str(path), problems)
+    model: AppConfig | None = None
     try:
         model = AppConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(str(path), _problems(exc, data)) from None
-    problems = _check_paths(model, path.parent)
-    capabilities, unused, cap_problems = _load_capabilities(model, path.parent, path)
+        problems = _problems(exc, data)
+        problems += [p for p in _repeated_labels(data) if p not in problems]
+    # What the file names is checked even when values in it are wrong: every problem at once.
+    problems += _check_paths(data, path.parent)
+    if model is not None:
+        declared: Any = model.app.security.capabilities
+    else:
+        declared = _get(_get(_get(data, "app"), "security"), "capabilities")
+        declared = declared if isinstance(declared, list) or declared is None else []
+    capabilities, unused, cap_problems = _load_capabilities(declared, path.parent, path)
     problems += cap_problems
-    if problems:
+    if problems or model is None:
         raise ConfigError(str(path), problems)
     return Config(model, path, capabilities, unused)
+
+
+def _get(data: Any, key: str, default: Any = None) -> Any:
+    return data.get(key, default) if isinstance(data, dict) else default
+
+
+def _repeated_labels(data: Any) -> list[tuple[str, str]]:
+    """A label used twice, read from the file's data: pydantic checks it only once every
+    window entry is valid."""
+    windows = _get(_get(data, "app"), "windows")
+    seen: set[str] = set()
+    problems = []
+    for window in windows if isinstance(windows, list) else []:
+        if not isinstance(window, dict):
+            continue
+        label = window.get("label", "main")
+        if isinstance(label, str) and label in seen:
+            problems.append(
+                ("$.app.windows", f"Value error, window labels must be unique; {label!r} repeats")
+            )
+        seen.add(label if isinstance(label, str) else "")
+    return problems

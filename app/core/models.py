@@ -12,4 +12,5 @@ class ConfigModel(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=True,
+        strict=True,
     )

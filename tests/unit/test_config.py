@@ -172,3 +172,62 @@ def test_one_line_per_problem(write_config, capabilities, where: str, message: s
         load_config(write_config({"app": {"security": {"capabilities": capabilities}}}))
     assert info.value.problems == [(where, info.value.problems[0][1])]
     assert message in info.value.problems[0][1]
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        # Values of the wrong JSON type are refused, not converted: "800" is not a width, and a
+        # time limit of true is not one of 1 ms.
+        ({"app": {"windows": [{"width": "800"}]}}, "$.app.windows[0].width"),
+        ({"app": {"windows": [{"resizable": "yes"}]}}, "$.app.windows[0].resizable"),
+        ({"app": {"windows": [{"fullscreen": 0}]}}, "$.app.windows[0].fullscreen"),
+        ({"app": {"ipc": {"threads": "4"}}}, "$.app.ipc.threads"),
+        ({"app": {"ipc": {"commandTimeoutMs": True}}}, "$.app.ipc.commandTimeoutMs"),
+        ({"app": {"security": {"capabilities": [{"identifier": "a", "local": "false"}]}}},
+         "$.app.security.capabilities[0].local"),
+    ],
+)
+def test_values_of_the_wrong_type_are_not_converted(write_config, data, where: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(data))
+    assert [p for p, _ in info.value.problems] == [where]
+
+
+def test_the_pattern_is_brownfield_when_use_is_left_out(write_config) -> None:
+    config = load_config(write_config({"app": {"security": {"pattern": {}}}}))
+    assert config.model.app.security.pattern.use == "brownfield"
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"app": {"security": {"pattern": {"use": "isolated"}}}}))
+    assert info.value.problems == [
+        ("$.app.security.pattern.use", 'Input should be "brownfield" or "isolation"')
+    ]
+
+
+def test_problems_of_every_kind_are_reported_together(write_config, tmp_path) -> None:
+    # A wrong value does not hide a missing folder, a missing capability file, or a label used
+    # twice next to an invalid window.
+    path = write_config({
+        "productName": 5,
+        "build": {"frontendDist": "nowhere"},
+        "app": {
+            "windows": [{"label": "a b"}, {"label": "main"}, {"label": "main"}],
+            "security": {"capabilities": ["missing", "extra.json"]},
+        },
+    })
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    problems = dict(info.value.problems)
+    assert set(problems) == {
+        "$.productName",
+        "$.app.windows[0].label",
+        "$.app.windows",
+        "$.build.frontendDist",
+        "$.app.security.capabilities[0]",
+        "$.app.security.capabilities[1]",
+    }
+    assert "'main' repeats" in problems["$.app.windows"]
+    assert "file not found" in problems["$.app.security.capabilities[0]"]
+    assert problems["$.app.security.capabilities[1]"] == (
+        "name the capability without '.json': 'extra'"
+    )
