@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .app import App
-from .errors import ConfigError
+from .errors import ConfigError, StartError
 
 __all__ = ["main"]
 
@@ -39,15 +39,24 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", parents=[common], help="write the JSON schemas")
     schema.add_argument("--out", help="where to write them (default: schemas/ by the config)")
     sub.add_parser("permissions", parents=[common], help="who may call each command, and why")
-    parser.set_defaults(
-        command="run", config="app.conf.json", verbose=False, debug=False, port=None, out=None
-    )
     return parser
+
+
+# Filled in after parsing, not with set_defaults(): the options' actions are shared with the
+# sub-commands' parsers, so a default set on them would undo an option given before the
+# sub-command ("--config X serve").
+_DEFAULTS = {
+    "command": "run", "config": "app.conf.json", "verbose": False, "debug": False,
+    "port": None, "out": None,
+}
 
 
 def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> int:
     """Entry point. ``factory(config_path)`` builds the ``App`` (default: the demo app)."""
     args = _parser().parse_args(argv)
+    for name, default in _DEFAULTS.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, default)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -61,17 +70,21 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         for line in exc.lines():
             print(line, file=sys.stderr, flush=True)
         return 2
-    if args.command == "run":
-        app.run(debug=args.debug)
-        return 0
-    if args.command == "serve":
+    try:
+        if args.command == "run":
+            app.run(debug=args.debug)
+            return 0
+        if args.command == "serve":
 
-        def ready(urls: dict[str, str]) -> None:
-            for label, url in urls.items():
-                print(f"window {label} {url}", flush=True)
+            def ready(urls: dict[str, str]) -> None:
+                for label, url in urls.items():
+                    print(f"window {label} {url}", flush=True)
 
-        app.serve(port=args.port, on_ready=ready)
-        return 0
+            app.serve(port=args.port, on_ready=ready)
+            return 0
+    except StartError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
     from . import tools
 
     return tools.run(args.command, app, args)

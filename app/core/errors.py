@@ -30,6 +30,7 @@ __all__ = [
     "IpcError",
     "NotFound",
     "ProtocolError",
+    "StartError",
     "shown",
 ]
 
@@ -95,6 +96,10 @@ class ProtocolError(IpcError):
 
 class InternalError(IpcError):
     code = "internal"
+
+
+class StartError(Exception):
+    """The app cannot start (its address is taken, ...): the message says why, in one line."""
 
 
 class ConfigError(Exception):

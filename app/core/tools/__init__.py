@@ -28,7 +28,13 @@ def run(command: str, app: App, args: argparse.Namespace, out: TextIO | None = N
 
         folder = getattr(args, "out", None)
         target = Path(folder) if folder else app.config.root / "schemas"
-        for path in write_schemas(app, target):
+        try:
+            written = write_schemas(app, target)
+        except OSError as exc:
+            print(f"error: cannot write the schemas into {target}: {exc.strerror or exc}",
+                  file=sys.stderr, flush=True)
+            return 1
+        for path in written:
             print(f"wrote {path}", file=out, flush=True)
         return 0
     if command == "permissions":

@@ -6,23 +6,36 @@ request whose ``Host`` does not name the listener it came in on (no DNS rebindin
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 
 from aiohttp import web
 
 from ..acl.urls import SERVED_HOST as HOST
+from ..errors import StartError
 
 __all__ = ["HOST", "foreign_host", "local_port", "loopback_socket", "refuse", "served_origin"]
 
 
 def loopback_socket(port: int = 0) -> socket.socket:
-    """A non-blocking socket bound to the loopback address (``port`` 0: any free one)."""
+    """A non-blocking socket bound to the loopback address (``port`` 0: any free one).
+
+    Raises ``StartError`` naming the address when it cannot be had."""
+    if not 0 <= port <= 65535:
+        raise StartError(f"cannot listen on {HOST}:{port}: a port is a number from 1 to 65535")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((HOST, port))
         sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise StartError(
+            f"cannot listen on {HOST}:{port}: {exc.strerror or exc}"
+            + ("; is another program (or another copy of the app) using it?"
+               if exc.errno == errno.EADDRINUSE else "")
+        ) from None
     except BaseException:
         sock.close()
         raise
