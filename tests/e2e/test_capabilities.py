@@ -15,6 +15,8 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,11 @@ WIDGETS = {"identifier": "widgets", "windows": ["main"], "local": False,
            "permissions": ["allow-greet", "allow-delete-item"]}
 WIDGET_LIMITS = {"identifier": "widget-limits", "windows": ["*"], "local": False,
                  "remote": {"urls": ["/widget.html"]}, "permissions": ["deny-delete-item"]}
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 @pytest.fixture
@@ -163,6 +170,45 @@ def test_a_subframe_gets_only_what_a_capability_names(browser: Browser, served: 
     assert unnamed["code"] == "forbidden"
     assert "get no IPC unless a capability names their URL" in unnamed["message"]
     assert 'add "/other.html" to "remote.urls"' in unnamed["message"]
+
+
+def test_a_page_of_another_local_server_cannot_frame_or_open_a_window(
+    browser: Browser, served: Served, tmp_path: Path
+) -> None:
+    """Another server on 127.0.0.1 is another origin but the same site: the browser sends it,
+    and the pages it serves, the window's cookie. Its page frames the widget (which a capability
+    names) and opens the frontend in the window's own browser: neither gets the runtime."""
+    context = browser.new_context()
+    main = context.new_page()
+    main.goto(served.urls["main"])
+    main.wait_for_function("() => window.__APP__ !== undefined")
+    origin = main.evaluate("location.origin")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text(
+        f'<!doctype html><iframe src="{origin}/widget.html"></iframe>'
+    )
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(Quiet, directory=str(tmp_path / "site"))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        other = context.new_page()
+        with other.expect_response(f"{origin}/widget.html") as framed:
+            other.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        assert framed.value.status == 403
+        frame = next(f for f in other.frames if f.url == f"{origin}/widget.html")
+        assert frame.evaluate("typeof window.__APP__") == "undefined"
+        with context.expect_page() as opened:
+            other.evaluate("(url) => { window.open(url); }", f"{origin}/index.html")
+        popup = opened.value
+        popup.wait_for_load_state()
+        assert popup.evaluate("typeof window.__APP__") == "undefined"
+        assert "open it through the window's launch URL" in popup.content()
+    finally:
+        server.shutdown()
+        server.server_close()
+    # The window itself goes on.
+    assert call(main, "greet", {"name": "main"}) == {"value": "Hello, main!"}
 
 
 READS = {

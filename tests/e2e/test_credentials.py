@@ -215,3 +215,47 @@ async def test_names_and_kinds_of_any_shape_get_a_prompt_clear_reply(two_windows
         assert (await call(ws, GREET))["value"] == "Hello, raw!"
     finally:
         await http.close()
+
+
+async def test_a_head_request_does_not_spend_the_launch_url(two_windows: Served) -> None:
+    # A link preview or a prefetch sends HEAD: it gets no session, and the link still works.
+    url = two_windows.urls["main"]
+    async with aiohttp.ClientSession() as http:
+        async with http.head(url, allow_redirects=False) as response:
+            assert response.status == 403  # no session: the launch route answers GET only
+            assert "Set-Cookie" not in response.headers
+    launched = await launch(url)
+    assert launched.ticket
+
+
+async def test_what_a_page_of_another_local_site_asks_for_is_refused(two_windows: Served) -> None:
+    """Browsers send the cookie of 127.0.0.1 to every port of it: a page another local server
+    serves would carry the window's session when it frames or opens the window's pages. The
+    browser marks such requests same-site (or cross-site), and they get nothing."""
+    launched = await launch(two_windows.urls["main"])
+    async with aiohttp.ClientSession() as http:
+        for path, dest in (
+            ("/index.html", "document"), ("/index.html", "iframe"), ("/hello.txt", "image"),
+            ("/__app__/api/core.js", "script"),
+        ):
+            for site, status in (("same-site", 403), ("cross-site", 403), ("same-origin", 200)):
+                headers = {"Cookie": launched.cookie, "Sec-Fetch-Dest": dest,
+                           "Sec-Fetch-Site": site}
+                async with http.get(launched.origin + path, headers=headers) as response:
+                    assert response.status == status, (path, dest, site)
+                    if status == 403:
+                        assert '"ticket"' not in await response.text()
+
+
+async def test_a_path_with_a_nul_byte_is_not_found(two_windows: Served) -> None:
+    launched = await launch(two_windows.urls["main"])
+    async with aiohttp.ClientSession() as http:
+        for path in ("/hello.txt%00", "/%00/index.html", "/" + "a" * 5000):
+            async with http.get(
+                launched.origin + path, headers={"Cookie": launched.cookie}
+            ) as response:
+                assert response.status == 404, path
+        async with http.get(
+            launched.origin + "/hello.txt", headers={"Cookie": launched.cookie}
+        ) as response:
+            assert response.status == 200

@@ -6,7 +6,8 @@
    ``ticket`` in its init script.
 3. ``ticket``: good once, for a short time; the page's runtime spends it to open its WebSocket.
 4. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
-   without a new page load. A new one comes with each connection.
+   without a new page load. A new one comes with each connection; a window keeps its latest
+   ``RESUMES_KEPT`` (those of pages long gone are dropped first).
 
 Tokens are 256-bit values from the OS random source.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from ..acl.origin import Origin
@@ -23,6 +25,8 @@ __all__ = ["Credentials", "Ticket"]
 
 TICKET_TTL = 120.0
 RESUME_TTL = 24 * 3600.0
+RESUMES_KEPT = 64
+"""Resume tickets a window keeps: one per page connected now, and then some."""
 
 
 def _token() -> str:
@@ -41,6 +45,7 @@ class Credentials:
         self._launch: dict[str, str] = {}
         self._sessions: dict[str, str] = {}
         self._tickets: dict[str, Ticket] = {}
+        self._resumes: dict[str, deque[str]] = {}  # per window, oldest first
 
     def new_launch(self, label: str) -> str:
         token = _token()
@@ -63,6 +68,17 @@ class Credentials:
         self._expire()
         token = _token()
         self._tickets[token] = Ticket(label, origin, time.monotonic() + ttl)
+        return token
+
+    def issue_resume(self, label: str, origin: Origin) -> str:
+        """A resume ticket of window ``label``; its oldest beyond ``RESUMES_KEPT`` are revoked."""
+        token = self.issue_ticket(label, origin, ttl=RESUME_TTL)
+        kept = self._resumes.setdefault(label, deque())
+        kept.append(token)
+        if len(kept) > RESUMES_KEPT:
+            kept = self._resumes[label] = deque(t for t in kept if t in self._tickets)
+            while len(kept) > RESUMES_KEPT:
+                self._tickets.pop(kept.popleft(), None)
         return token
 
     def spend_ticket(self, token: str | None) -> Ticket | None:

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from ..acl.origin import Origin, origin_of
 from ..assets import API_FILES, init_script, inject_head, script_tag
-from .credentials import RESUME_TTL, Credentials
+from .credentials import Credentials
 from .csp import build_csp
 from .devproxy import DevProxy
 from .handover import PATH as HANDOVER_PATH
@@ -57,7 +57,8 @@ class Server:
         self._stopping = False
         self._runners: list[web.AppRunner] = []
         self.app = web.Application(middlewares=[self._host_check])
-        self.app.router.add_get("/__app__/launch/{token}", self._launch)
+        # GET only: a HEAD (a link preview, a prefetch) must not spend the one-time link.
+        self.app.router.add_get("/__app__/launch/{token}", self._launch, allow_head=False)
         self.app.router.add_get("/__app__/ipc", self._ipc)
         self.app.router.add_get("/__app__/api/{name}", self._api)
         self.handovers = Handovers()
@@ -114,6 +115,12 @@ class Server:
         return refusal or await handler(request)
 
     def _session_label(self, request: web.Request) -> str | None:
+        """The window whose session the request carries; ``None`` without one, and for what a
+        page of another site asked for. Browsers send the cookie of 127.0.0.1 to every port of
+        it, so a page another local server serves (same site, another origin) would carry it:
+        the browser's ``Sec-Fetch-Site`` says so, and it gets nothing of the window."""
+        if request.headers.get("Sec-Fetch-Site") in ("same-site", "cross-site"):
+            return None
         port = local_port(request)
         label = self.credentials.session_label(request.cookies.get(f"app_s{port}"))
         return label if label == self.labels.get(port) else None
@@ -222,7 +229,7 @@ class Server:
         handover = own and request.query.get("frames") != "socket"
         session = Session(self.core, ws, label, ticket.origin, request.transport,
                           handover_port=port if handover else None)
-        resume = self.credentials.issue_ticket(label, ticket.origin, ttl=RESUME_TTL)
+        resume = self.credentials.issue_resume(label, ticket.origin)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
         if self._stopping:  # opened while the app shuts down (a page reconnecting): end it
@@ -251,13 +258,17 @@ class Server:
             )
         root = self.core.config.frontend_dir
         relative = request.match_info["path"] or "index.html"
-        path = (root / relative).resolve()
-        if not path.is_relative_to(root):
-            return refuse(404, "Not found.")
-        if path.is_dir():
-            path = path / "index.html"
-        if not path.is_file():
-            return web.Response(status=404, text=f"Not found: /{relative}\n")
+        try:
+            path = (root / relative).resolve()
+            if not path.is_relative_to(root):
+                return refuse(404, "Not found.")
+            if path.is_dir():
+                path = path / "index.html"
+            found = path.is_file()
+        except (ValueError, OSError):  # a NUL byte, a name too long
+            found = False
+        if not found:
+            return web.Response(status=404, text=f"Not found: /{relative[:200]}\n")
         if path.suffix.lower() not in (".html", ".htm"):
             response = web.FileResponse(path)
             response.headers["Cache-Control"] = "no-cache"

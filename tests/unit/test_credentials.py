@@ -1,0 +1,27 @@
+"""The credentials' bookkeeping: what is kept, and for how long."""
+
+from __future__ import annotations
+
+from app.core.acl.origin import Origin
+from app.core.transport.credentials import RESUMES_KEPT, Credentials
+
+LOCAL = Origin("local", "http://127.0.0.1:1")
+
+
+def test_a_window_keeps_only_its_latest_resume_tickets() -> None:
+    # Every connection gets a resume ticket good for a day; a page reloaded all day long must
+    # not pile them up. The oldest go first, and the latest ones still work.
+    credentials = Credentials()
+    issued = [credentials.issue_resume("main", LOCAL) for _ in range(RESUMES_KEPT * 3)]
+    other = credentials.issue_resume("settings", LOCAL)
+    assert all(credentials.spend_ticket(t) is None for t in issued[: -RESUMES_KEPT])
+    assert all(credentials.spend_ticket(t) is not None for t in issued[-RESUMES_KEPT:])
+    assert credentials.spend_ticket(other) is not None  # another window's are its own
+
+
+def test_spent_resume_tickets_do_not_count() -> None:
+    credentials = Credentials()
+    live = credentials.issue_resume("main", LOCAL)
+    for _ in range(RESUMES_KEPT * 2):
+        assert credentials.spend_ticket(credentials.issue_resume("main", LOCAL)) is not None
+    assert credentials.spend_ticket(live) is not None
