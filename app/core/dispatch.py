@@ -59,7 +59,15 @@ class Dispatcher:
             raise CallTimeout(
                 f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned."
             ) from None
-        except Exception as exc:
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # the call was given up: not a failure
+                raise
+            log.exception("command %r raised", command.name)
+            raise InternalError(_failed(command)) from None
+        except BaseException as exc:
+            # SystemExit, KeyboardInterrupt and the like, raised by a command (sys.exit() in
+            # it, say), end that call, not the app.
             log.exception("command %r raised", command.name)
             raise InternalError(_failed(command)) from exc
 

@@ -83,6 +83,11 @@ class EventBus:
 
     def listen(self, event: str, handler: Handler) -> Callable[[], None]:
         check_event_name(event)
+        if not callable(handler):
+            raise TypeError(
+                f"the listener of event {event!r} must be a function taking the event, "
+                f"not {type(handler).__name__}"
+            )
         self._handlers.setdefault(event, []).append(handler)
 
         def unlisten() -> None:
@@ -162,7 +167,18 @@ class EventBus:
                 )
 
         if inspect.iscoroutinefunction(handler):
-            task = self._loop.create_task(handler(event))
+            task = self._loop.create_task(_contained(handler(event)))
             task.add_done_callback(report)
         else:
             self._workers.submit(handler, event).add_done_callback(report)
+
+
+async def _contained(listening: Awaitable[Any]) -> Any:
+    """Run an async listener so that whatever it raises ends it alone: a task passes
+    ``SystemExit`` and ``KeyboardInterrupt`` on to the loop, which would stop the core."""
+    try:
+        return await listening
+    except (Exception, asyncio.CancelledError):
+        raise
+    except BaseException as exc:
+        raise RuntimeError(f"the listener raised {type(exc).__name__}") from exc

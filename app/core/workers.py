@@ -5,10 +5,10 @@ only when no wake-up is already on its way, so a burst of calls finishing togeth
 wake-up instead of one each. Workers are daemon threads: a command stuck forever cannot keep
 the process alive after the app has ended.
 
-A thread cannot be stopped, so a command that runs past its time limit goes on running. The
-pool starts a spare thread for each such job (up to ``SPARES`` times its size in all), so that
-abandoned jobs do not take the pool's room from new calls; a spare ends once the pool is back
-to its size.
+The pool keeps its ``size`` threads and grows when a job arrives and every thread is busy,
+so that slow commands (or commands abandoned at their time limit: a thread cannot be stopped)
+do not hold up the others. It grows by at most ``GROWTH`` threads; a thread beyond the pool's
+size ends after ``IDLE_SECONDS`` without work.
 """
 
 from __future__ import annotations
@@ -19,42 +19,57 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SPARES", "WorkerPool"]
+__all__ = ["GROWTH", "IDLE_SECONDS", "WorkerPool"]
 
-SPARES = 4
-"""At most this many times the pool's size in threads, spares for abandoned jobs included."""
+GROWTH = 64
+"""Threads the pool may start beyond its size while all of its threads are busy."""
+
+IDLE_SECONDS = 10.0
+"""How long a thread beyond the pool's size waits for work before it ends."""
 
 _Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
 
 class WorkerPool:
-    def __init__(self, threads: int, name: str = "app-command") -> None:
+    def __init__(
+        self,
+        threads: int,
+        name: str = "app-command",
+        *,
+        growth: int = GROWTH,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self._size = threads
+        self._limit = threads + growth
         self._name = name
+        self._idle_seconds = idle_seconds
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._done: list[tuple[asyncio.Future[Any], bool, Any]] = []
         self._lock = threading.Lock()
         self._wake_pending = False
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._running: set[asyncio.Future[Any]] = set()  # jobs on a thread now
-        self._abandoned: set[asyncio.Future[Any]] = set()  # of those, given up by their caller
         self._live = 0  # threads started and not ended
+        self._free = 0  # of those, waiting for a job
+        self._queued = 0  # jobs submitted and not yet taken by a thread
         self._started = 0
+        self._stopping = False
 
     @property
     def threads(self) -> int:
-        """Threads alive now (spares included)."""
+        """Threads alive now."""
         return self._live
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         for _ in range(self._size):
+            with self._lock:
+                self._live += 1
             self._spawn()
 
     def _spawn(self) -> None:
+        """Start a thread; the caller counted it in ``_live`` already."""
         with self._lock:
-            self._live += 1
             self._started += 1
             name = f"{self._name}-{self._started - 1}"
         thread = threading.Thread(target=self._work, name=name, daemon=True)
@@ -66,46 +81,52 @@ class WorkerPool:
         """Run ``func(*args, **kwargs)`` on a worker; the future resolves on the loop."""
         assert self._loop is not None, "WorkerPool.start() was not called"
         future = self._loop.create_future()
+        with self._lock:
+            self._queued += 1
+            grow = self._queued > self._free and self._live < self._limit and not self._stopping
+            if grow:
+                self._live += 1
         self._jobs.put((future, func, args, kwargs))
+        if grow:
+            self._spawn()
         return future
 
     def given_up(self, future: asyncio.Future[Any]) -> None:
-        """The caller cancelled ``future`` (a time limit, a closed page). If its job is running,
-        it keeps a thread: start a spare while the pool's free room is below its size."""
-        if not future.cancelled():
-            return
-        with self._lock:
-            if future not in self._running or future in self._abandoned:
-                return
-            self._abandoned.add(future)
-            spare = (
-                self._live - len(self._abandoned) < self._size
-                and self._live < self._size * SPARES
-            )
-        if spare:
-            self._spawn()
+        """The caller cancelled ``future`` (a time limit, a closed page). A job not started yet
+        is skipped; one running keeps its thread, and the pool grows around it if it must."""
+
+    def _take(self) -> _Job | None:
+        """The next job; ``None`` when this thread is to end."""
+        while True:
+            with self._lock:
+                self._free += 1
+            try:
+                job = self._jobs.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    self._free -= 1
+                    if self._live > self._size and self._queued == 0:
+                        self._live -= 1  # a thread the pool grew by, idle: it ends
+                        return None
+                continue
+            with self._lock:
+                self._free -= 1
+                if job is not None:
+                    self._queued -= 1
+                else:
+                    self._live -= 1
+            return job
 
     def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while (job := self._take()) is not None:
             future, func, args, kwargs = job
-            with self._lock:
-                if future.cancelled():  # timed out while it waited
-                    continue
-                self._running.add(future)
+            if future.cancelled():  # given up while it waited
+                continue
             try:
                 outcome = (future, True, func(*args, **kwargs))
-            except BaseException as exc:
-                outcome = (future, False, exc)
+            except BaseException as exc:  # SystemExit too: it ends the call, not the app
+                outcome = (future, False, _settleable(exc))
             with self._lock:
-                self._running.discard(future)
-                if future in self._abandoned:
-                    self._abandoned.discard(future)
-                    if self._live - len(self._abandoned) > self._size:
-                        self._live -= 1  # a spare no longer needed: this thread ends
-                        return
-                    continue
-                if future.cancelled():  # given up, but it had no spare: nothing to give back
-                    continue
                 self._done.append(outcome)
                 if self._wake_pending:
                     continue
@@ -121,14 +142,28 @@ class WorkerPool:
             done, self._done = self._done, []
             self._wake_pending = False
         for future, ok, value in done:
-            if future.done():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            if not future.done():  # not given up meanwhile
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
     def shutdown(self) -> None:
-        for _ in self._threads:
+        with self._lock:
+            self._stopping = True
+            live = self._live
+        for _ in range(live):
             self._jobs.put(None)
         self._threads.clear()
+
+
+def _settleable(exc: BaseException) -> BaseException:
+    """What a job raised, as the loop can take it: what is not an ``Exception`` (SystemExit,
+    GeneratorExit, StopIteration's trouble with futures...) comes wrapped in a RuntimeError.
+    Set on a future as it is, it would end the loop, close the awaiting coroutines, or (raised
+    inside the loop) lose the rest of the batch."""
+    if isinstance(exc, Exception) and not isinstance(exc, StopIteration):
+        return exc
+    wrapped = RuntimeError(f"the function raised {type(exc).__name__}")
+    wrapped.__cause__ = exc
+    return wrapped

@@ -9,7 +9,19 @@ from pathlib import Path
 from app.core import App, Channel
 from app.demo import create_app as demo_app
 
-LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood"]
+LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood",
+                   "allow-give-up", "allow-give-up-async"]
+
+
+class Unusual(BaseException):
+    """Neither an Exception nor one of Python's own: a library's own base exception."""
+
+
+RAISED: dict[str, type[BaseException]] = {
+    "SystemExit": SystemExit, "KeyboardInterrupt": KeyboardInterrupt,
+    "StopIteration": StopIteration, "CancelledError": asyncio.CancelledError,
+    "GeneratorExit": GeneratorExit, "Unusual": Unusual,
+}
 
 
 def create_app(config: str | Path) -> App:
@@ -55,4 +67,17 @@ def create_app(config: str | Path) -> App:
             app.emit("flood", payload)
         return count
 
+    @app.command
+    def give_up(kind: str) -> None:
+        """Raise what is not an ``Exception``, as sys.exit() or next() on an empty iterator do."""
+        raise RAISED[kind]()
+
+    @app.command
+    async def give_up_async(kind: str) -> None:
+        raise RAISED[kind]()
+
+    async def exit_listener(event: object) -> None:
+        raise SystemExit(3)
+
+    app.listen("give-up", exit_listener)
     return app

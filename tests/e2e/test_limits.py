@@ -180,3 +180,50 @@ async def test_a_download_that_is_not_read_does_not_hold_the_shutdown(app_dir: P
     finally:
         if served.process.poll() is None:
             served.process.kill()
+
+
+async def test_a_command_raising_what_is_not_an_exception_fails_alone(app_dir: Path) -> None:
+    """sys.exit() in a command, next() of an empty iterator, a library's own BaseException:
+    the call gets 'internal' at once, the calls answered with it get their answers, and the
+    core goes on (SystemExit used to end the process, StopIteration to lose a whole batch)."""
+    with serving(limits_config(app_dir), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            n = 0
+            for command in ("give_up", "give_up_async"):
+                for kind in ("SystemExit", "KeyboardInterrupt", "StopIteration",
+                             "CancelledError", "GeneratorExit", "Unusual"):
+                    n += 100
+                    batch = [{"id": n, "kind": "invoke", "cmd": command, "args": {"kind": kind}},
+                             *(greet(n + i) for i in range(1, 21))]
+                    await ws.send_str(json.dumps(batch))
+                    replies = {}
+                    while len(replies) < len(batch):
+                        for message in json.loads((await raw.receive(ws)).data):
+                            if message["kind"] == "reply":  # not the connection's hello
+                                replies[message["id"]] = message
+                    failed = replies[n]
+                    assert not failed["ok"] and failed["error"]["code"] == "internal", failed
+                    assert f"'{command}' failed with an unexpected error" in \
+                        failed["error"]["message"]
+                    assert all(replies[n + i]["ok"] for i in range(1, 21)), (command, kind)
+            # An async Python listener that calls sys.exit() ends itself only.
+            assert (await raw.call(ws, {"id": 1, "kind": "emit", "event": "give-up",
+                                        "payload": None}))["ok"]
+            wait_for_log(served.log, "listener .* of event 'give-up' raised")
+            assert (await raw.call(ws, greet(2)))["value"] == "Hello, 2!"
+
+
+async def test_sync_commands_never_wait_for_other_sync_commands(app_dir: Path) -> None:
+    """More slow sync commands than the pool has threads: a quick one sent after them is
+    answered while they all still run (the pool grows instead of queueing it)."""
+    with serving(limits_config(app_dir, threads=2)) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            blocks = [{"id": n, "kind": "invoke", "cmd": "block", "args": {"ms": 8000}}
+                      for n in range(1, 11)]
+            await ws.send_str(json.dumps(blocks))
+            reply = await raw.call(ws, greet(100))
+            assert reply["id"] == 100 and reply["value"] == "Hello, 100!"

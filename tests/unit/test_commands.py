@@ -334,12 +334,14 @@ async def test_a_bad_event_name_raises_where_it_is_emitted(write_config) -> None
 async def test_a_start_that_fails_leaves_nothing_running(write_config) -> None:
     import socket
 
+    from app.core.errors import StartError
+
     app = make_app(write_config, *ALL)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         before = {t for t in threading.enumerate() if t.name.startswith("app-command")}
-        with pytest.raises(OSError):
+        with pytest.raises(StartError, match="Address already in use"):
             await app.start({"main": taken.getsockname()[1]})
     assert app.core is None
     after = {t for t in threading.enumerate() if t.name.startswith("app-command")}

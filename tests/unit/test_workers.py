@@ -1,4 +1,5 @@
-"""The worker pool: a job whose caller gave up keeps its thread, and the pool makes up for it."""
+"""The worker pool: it grows while its threads are busy, and results come back whatever a job
+raised."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from app.core.workers import SPARES, WorkerPool
+import pytest
+
+from app.core.workers import WorkerPool
 
 
 async def wait_until(predicate, timeout: float = 10) -> None:
@@ -20,8 +23,8 @@ async def wait_until(predicate, timeout: float = 10) -> None:
 class Gated:
     """A started pool, and jobs that hold their thread until ``gate`` is set."""
 
-    def __init__(self, size: int) -> None:
-        self.pool = WorkerPool(size, name="test-pool")
+    def __init__(self, size: int, **options: Any) -> None:
+        self.pool = WorkerPool(size, name="test-pool", **options)
         self.gate = threading.Event()
         self._started = threading.Semaphore(0)
 
@@ -36,15 +39,10 @@ class Gated:
         assert await asyncio.to_thread(self._started.acquire, True, 10), "the job never ran"
         return job
 
-    def abandon(self, job: asyncio.Future[Any]) -> None:
-        """As a time limit does: cancel, then tell the pool."""
-        job.cancel()
-        self.pool.given_up(job)
-
 
 @asynccontextmanager
-async def gated(size: int) -> AsyncIterator[Gated]:
-    pool = Gated(size)
+async def gated(size: int, **options: Any) -> AsyncIterator[Gated]:
+    pool = Gated(size, **options)
     pool.pool.start(asyncio.get_running_loop())
     try:
         yield pool
@@ -53,52 +51,64 @@ async def gated(size: int) -> AsyncIterator[Gated]:
         pool.pool.shutdown()
 
 
-async def test_abandoned_jobs_get_spares_and_the_spares_end_afterwards() -> None:
-    async with gated(2) as g:
-        for job in [await g.running(), await g.running()]:
-            g.abandon(job)
-        assert g.pool.threads == 4
-        # The pool still has its two threads' worth of room for new calls.
+async def test_a_busy_pool_grows_so_that_no_job_waits_for_another() -> None:
+    async with gated(2, idle_seconds=0.2) as g:
+        held = [await g.running(), await g.running()]
+        assert g.pool.threads == 2
+        # Both threads are busy (slow commands, or ones abandoned at their time limit): a new
+        # job gets a thread of its own at once.
         assert await asyncio.wait_for(g.pool.submit(lambda: "fresh"), 10) == "fresh"
+        assert g.pool.threads == 3
         g.gate.set()
+        assert [await job for job in held] == ["late", "late"]
+        # The thread it grew by ends once idle; the pool keeps its size.
         await wait_until(lambda: g.pool.threads == 2)
         assert await asyncio.wait_for(g.pool.submit(lambda: "again"), 10) == "again"
 
 
-async def test_spares_are_bounded() -> None:
-    async with gated(1) as g:
-        for expected in range(2, SPARES + 1):
-            g.abandon(await g.running())
-            assert g.pool.threads == expected
-        # The last thread takes a job too; abandoned, it gets no spare past the bound.
-        g.abandon(await g.running())
-        assert g.pool.threads == SPARES
+async def test_the_pool_grows_only_so_far() -> None:
+    async with gated(1, growth=3) as g:
+        held = [await g.running() for _ in range(4)]
+        assert g.pool.threads == 4
+        waiting = g.pool.submit(lambda: "after")
+        assert g.pool.threads == 4  # at its bound: the job waits for a thread
+        g.gate.set()
+        assert await asyncio.wait_for(waiting, 10) == "after"
+        assert [await job for job in held] == ["late"] * 4
 
 
-async def test_a_job_cancelled_before_it_started_takes_no_spare() -> None:
-    async with gated(1) as g:
+async def test_a_job_given_up_before_it_started_does_not_run() -> None:
+    ran = threading.Event()
+    async with gated(1, growth=0) as g:
         first = await g.running()
-        queued = g.pool.submit(lambda: "never")
-        g.abandon(queued)
-        assert g.pool.threads == 1
+        queued = g.pool.submit(ran.set)
+        queued.cancel()
+        g.pool.given_up(queued)
         g.gate.set()
         assert await first == "late"
+        # The thread is free again and took the cancelled job first: it did not run it.
+        assert await asyncio.wait_for(g.pool.submit(lambda: "next"), 10) == "next"
+        assert not ran.is_set()
 
 
-async def test_a_job_that_ends_before_its_caller_is_counted_out_keeps_the_count_right() -> None:
-    """Cancelled, then finished on its thread before ``given_up`` ran: no spare, and no drift
-    (the next abandoned job still gets its spare, and the pool keeps its size)."""
-    async with gated(1) as g:
-        job = await g.running()
-        job.cancel()
-        g.gate.set()
-        await wait_until(lambda: job not in g.pool._running)
-        g.pool.given_up(job)
-        assert g.pool.threads == 1
-        assert await asyncio.wait_for(g.pool.submit(lambda: "ok"), 10) == "ok"
+def _raise(exc: BaseException) -> None:
+    raise exc
 
-        g.gate.clear()
-        g.abandon(await g.running())
-        assert g.pool.threads == 2
-        g.gate.set()
-        await wait_until(lambda: g.pool.threads == 1)
+
+async def test_what_is_not_an_exception_fails_its_job_alone() -> None:
+    """SystemExit, GeneratorExit, StopIteration... set on a future as they are would end the
+    loop or lose the batch: they come as a RuntimeError caused by them."""
+    pool = WorkerPool(2, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    try:
+        kinds = [SystemExit, KeyboardInterrupt, GeneratorExit, StopIteration,
+                 asyncio.CancelledError]
+        jobs = [pool.submit(_raise, kind()) for kind in kinds]
+        fine = [pool.submit(lambda n=n: n) for n in range(20)]
+        for kind, job in zip(kinds, jobs, strict=True):
+            with pytest.raises(RuntimeError, match=f"raised {kind.__name__}") as info:
+                await asyncio.wait_for(job, 10)
+            assert isinstance(info.value.__cause__, kind)
+        assert [await asyncio.wait_for(job, 10) for job in fine] == list(range(20))
+    finally:
+        pool.shutdown()
