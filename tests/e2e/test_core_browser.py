@@ -185,6 +185,49 @@ def test_unlisten_stops_delivery(browser: Browser, two_windows: Served) -> None:
     assert counts == [1, 2]
 
 
+def test_an_event_emitted_right_after_listen_is_heard(
+    browser: Browser, two_windows: Served
+) -> None:
+    """listen() not awaited before emit(): the core subscribes first (the messages go in
+    order), so the event is the listener's, and so is a once() listener's."""
+    page = open_window(browser, two_windows, "main")
+    heard = page.evaluate(
+        """async () => {
+            const { listen, once, emit } = window.__APP__.event;
+            const got = [];
+            const all = new Promise((r) => {
+                const listening = listen('st', (e) => {
+                    got.push(e.payload);
+                    if (got.length === 3) r();
+                });
+                const first = once('st', (e) => got.push('once ' + e.payload));
+                emit('st', 1);
+                Promise.all([listening, first]).then(() => emit('st', 2));
+            });
+            // Without the events, the test fails with what arrived, not at its time limit.
+            await Promise.race([all, new Promise((r) => setTimeout(r, 10000))]);
+            return got;
+        }"""
+    )
+    assert heard == [1, "once 1", 2]
+
+
+def test_a_refused_listen_leaves_no_handler(browser: Browser, two_windows: Served) -> None:
+    """Two listen() of one event at once share its subscription: refused, both reject. Their
+    handlers are gone, so a third listen() asks the core again (and is refused again) instead
+    of passing for subscribed."""
+    page = open_window(browser, two_windows, "main")
+    outcome = page.evaluate(
+        """async () => {
+            const { listen } = window.__APP__.event;
+            const attempt = () => listen('a b', () => {}).then(() => 'listening', (e) => e.code);
+            const both = await Promise.all([attempt(), attempt()]);
+            return [...both, await attempt()];
+        }"""
+    )
+    assert outcome == ["invalid_args"] * 3
+
+
 def test_events_reach_exactly_their_targets(browser: Browser, two_windows: Served) -> None:
     main = open_window(browser, two_windows, "main")
     settings = open_window(browser, two_windows, "settings")

@@ -592,20 +592,39 @@ function (boot) {
     return fail("invalid_args", `${call} needs an event name (a string), not ${typeof event}.`);
   }
 
+  const subscribing = new Map();  // event -> its listen message on its way
   async function listen(event, handler) {
     const bad = badEventName(event, "listen()");
     if (bad) throw bad;
     if (typeof handler !== "function") {
       throw fail("invalid_args", `listen('${event}') needs a handler function.`);
     }
-    const first = !handlers.has(event);
-    if (first) {
-      await send({ kind: "listen", event }, "listen " + event);
-    }
+    // The handler is in place before the listen message leaves: an event the core sends
+    // from its subscription on (one the page emits right after listen(), without waiting,
+    // or one in the frame of the reply) reaches it.
     let listeners = handlers.get(event);
     if (!listeners) { listeners = new Map(); handlers.set(event, listeners); }
     const id = nextHandler++;
     listeners.set(id, handler);
+    let subscribed = subscribing.get(event);
+    if (!subscribed && listeners.size === 1) {
+      subscribed = send({ kind: "listen", event }, "listen " + event);
+      subscribing.set(event, subscribed);
+      const done = () => { if (subscribing.get(event) === subscribed) subscribing.delete(event); };
+      subscribed.then(done, done);
+    }
+    if (subscribed) {
+      try {
+        await subscribed;
+      } catch (err) {
+        const current = handlers.get(event);
+        if (current) {
+          current.delete(id);
+          if (!current.size) handlers.delete(event);
+        }
+        throw err;
+      }
+    }
     return function unlisten() {
       const current = handlers.get(event);
       if (!current || !current.delete(id) || current.size) return;
