@@ -50,6 +50,7 @@ class IpcError(Exception):
     code: ClassVar[str] = "internal"
 
     def __init__(self, message: str, data: Any = None) -> None:
+        message = message if isinstance(message, str) else str(message)  # CommandError(42)
         super().__init__(message)
         self.message = message
         self.data = data

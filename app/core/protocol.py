@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from .errors import ProtocolError
 
@@ -57,7 +58,14 @@ def encode(message: Any) -> Encoded:
             return value.model_dump(mode="python", by_alias=True)
         if isinstance(value, (set, frozenset, tuple)):
             return list(value)
-        raise TypeError(f"a value of type {type(value).__name__} cannot be sent as JSON")
+        # What a model's fields may hold (URLs, Decimal, paths, durations, enums...), as
+        # pydantic writes it in JSON.
+        try:
+            return to_jsonable_python(value)
+        except PydanticSerializationError:
+            raise TypeError(
+                f"a value of type {type(value).__name__} cannot be sent as JSON"
+            ) from None
 
     data = orjson.dumps(message, default=default, option=orjson.OPT_NON_STR_KEYS)
     return Encoded(data, tuple(blobs))

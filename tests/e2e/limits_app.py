@@ -4,13 +4,33 @@ stream that outruns its page. Started with ``APP_MODULE=tests.e2e.limits_app``."
 from __future__ import annotations
 
 import asyncio
+import enum
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
-from app.core import App, Channel
+from pydantic import BaseModel, HttpUrl
+
+from app.core import App, Channel, CommandError
 from app.demo import create_app as demo_app
 
 LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood",
-                   "allow-give-up", "allow-give-up-async"]
+                   "allow-give-up", "allow-give-up-async", "allow-rich", "allow-odd-failure"]
+
+
+class Size(enum.Enum):
+    SMALL = "small"
+
+
+class Offer(BaseModel):
+    """A model with fields of the kinds JSON has no type for."""
+
+    url: HttpUrl
+    price: Decimal
+    where: Path
+    took: timedelta
+    size: Size
+    thumbnail: bytes
 
 
 class Unusual(BaseException):
@@ -75,6 +95,17 @@ def create_app(config: str | Path) -> App:
     @app.command
     async def give_up_async(kind: str) -> None:
         raise RAISED[kind]()
+
+    @app.command
+    def rich() -> Offer:
+        return Offer(url="https://example.com/a", price=Decimal("9.99"), where=Path("/tmp/x"),
+                     took=timedelta(seconds=90), size=Size.SMALL, thumbnail=b"\x89PNG")
+
+    @app.command
+    def odd_failure(kind: str) -> None:
+        if kind == "data":
+            raise CommandError("Nope.", object())  # data that cannot be sent
+        raise CommandError(42)  # type: ignore[arg-type]  # not a sentence
 
     async def exit_listener(event: object) -> None:
         raise SystemExit(3)

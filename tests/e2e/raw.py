@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from app.core.protocol import encode, join_frames
+from app.core.protocol import decode_frame, encode, join_frames
 
 _origins: weakref.WeakKeyDictionary[aiohttp.ClientWebSocketResponse, str] = (
     weakref.WeakKeyDictionary()
@@ -152,9 +152,13 @@ async def call(
             await ws.send_str(json.dumps(messages))
     while True:
         frame = await receive(ws)
-        if frame.type != aiohttp.WSMsgType.TEXT:
+        if frame.type == aiohttp.WSMsgType.BINARY:  # a message with bytes: restored as bytes
+            messages = decode_frame(frame.data, binary=True)
+        elif frame.type == aiohttp.WSMsgType.TEXT:
+            messages = json.loads(frame.data)
+        else:
             raise AssertionError(f"unexpected frame {frame.type}")
-        for reply in json.loads(frame.data):
+        for reply in messages:
             if reply["kind"] == "notice":
                 return reply
             if reply["kind"] == "reply":

@@ -63,12 +63,18 @@ def test_when_the_core_refuses_a_frame_its_calls_fail_at_once(
                 const tricky = { get value() { return reads++ === 0 ? "plain" : deep; } };
                 const { invoke } = window.__APP__.core;
                 const long = { timeoutMs: 120000 };
+                const failed = (e) => [e.code, e.message.split(":")[0]];
                 const tick = await Promise.all([
-                    invoke("echo", tricky, long).then(() => "resolved", (e) => e.code),
-                    invoke("greet", { name: "same frame" }, long).then((v) => v, (e) => e.code),
+                    invoke("echo", tricky, long).then(() => "resolved", failed),
+                    invoke("greet", { name: "same frame" }, long).then((v) => v, failed),
                 ]);
                 return [reads, tick, await invoke("greet", { name: "next" })];
             }"""
         )
         assert outcome[0] >= 2, "the getter was read once: the attack did not happen"
-        assert outcome[1:] == [["protocol", "protocol"], "Hello, next!"]
+        # Each message names its command.
+        assert outcome[1:] == [
+            [["protocol", "'echo' was refused with the frame it went in"],
+             ["protocol", "'greet' was refused with the frame it went in"]],
+            "Hello, next!",
+        ]

@@ -452,6 +452,7 @@ def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_cle
     # Not a reconnect whose every call the core refuses as out of sequence: a clear stop.
     code, message = result["after"]
     assert code == "internal" and "Reload the page" in message, result
+    assert message.startswith("'greet' cannot be answered: the connection"), message
     page.reload()
     page.wait_for_function("() => window.__APP__ !== undefined")
     assert page.evaluate(INVOKE, ["greet", {"name": "reloaded"}]) == "Hello, reloaded!"

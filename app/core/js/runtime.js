@@ -174,7 +174,8 @@ function (boot) {
   let handover = true;           // large frames may come over HTTP (see fetchOver)
   let open = false;
   let resume = null;
-  let lost = null;               // an IpcError once the connection cannot come back
+  let lost = null;               // why, once the connection cannot come back
+  const lostFor = (what) => fail("internal", `'${what}' cannot be answered: ${lost}`);
 
   function settle(id, ok, valueOrError) {
     const call = pending.get(id);
@@ -223,18 +224,16 @@ function (boot) {
         settle(id, false, fail("internal", `'${call.what}' got no answer: ${reason}. Try again.`));
       }
       if (gap) {
-        lost = fail("internal", "The connection to the app core closed while sealed messages "
-          + "were on their way; under the isolation pattern the page cannot go on after that. "
-          + "Reload the page.");
-        for (const [id] of [...pending]) settle(id, false, lost);
+        lost = "the connection to the app core closed while sealed messages were on their "
+          + "way; under the isolation pattern the page cannot go on after that. Reload the page.";
+        for (const [id, call] of [...pending]) settle(id, false, lostFor(call.what));
       } else if (wasOpen && resume) {
         const ticket = resume;
         resume = null;
         setTimeout(() => connect(ticket), 50);
       } else {
-        lost = fail("internal",
-          "The connection to the app core is lost; reload the page to reconnect.");
-        for (const [id] of [...pending]) settle(id, false, lost);
+        lost = "the connection to the app core is lost; reload the page to reconnect.";
+        for (const [id, call] of [...pending]) settle(id, false, lostFor(call.what));
       }
     };
   }
@@ -306,7 +305,10 @@ function (boot) {
         // None of that frame's calls will be answered: they fail now, not at their timeout.
         if (typeof m.frame === "number" && m.error) {
           for (const [id, call] of [...pending]) {
-            if (call.frame === m.frame) settle(id, false, fail(m.error.code, m.error.message));
+            if (call.frame === m.frame) {
+              settle(id, false, fail(m.error.code,
+                `'${call.what}' was refused with the frame it went in: ${m.error.message}`));
+            }
           }
         }
         break;
@@ -422,7 +424,7 @@ function (boot) {
 
   function send(message, what, timeoutMs) {
     return new Promise((resolve, reject) => {
-      if (lost) { reject(lost); return; }
+      if (lost) { reject(lostFor(what)); return; }
       if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs)
           && timeoutMs >= 0)) {
         reject(fail("invalid_args", `The timeoutMs of '${what}' must be a finite number of `

@@ -82,10 +82,15 @@ class Session:
             encoded = encode(message)
         except TypeError as exc:
             log.error("reply %s to %s cannot be serialized: %s", message["id"], self.label, exc)
-            error = InternalError(
-                f"The return value of '{what}' cannot be sent to the page: {exc}."
-            )
-            encoded = encode({**message, "ok": False, "value": None, "error": error.to_wire()})
+            failed = message.get("error")
+            if failed is not None:  # an error's data: the error goes, without it
+                error = {"code": failed["code"], "message": f"{failed['message']} (Its data "
+                         f"cannot be sent to the page: {exc}.)"}
+            else:
+                error = InternalError(
+                    f"The return value of '{what}' cannot be sent to the page: {exc}."
+                ).to_wire()
+            encoded = encode({**message, "ok": False, "value": None, "error": error})
         self.deliver_encoded(encoded)
 
     def deliver_encoded(self, encoded: Encoded) -> None:
