@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import re
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,15 +48,23 @@ class Encoded:
 
 
 def encode(message: Any) -> Encoded:
-    """Serialize one outgoing message; raise ``TypeError`` naming what cannot be sent."""
+    """Serialize one outgoing message; raise ``TypeError`` naming what cannot be sent.
+
+    In a message with binary values, keys of the app's own data that look like the marker's
+    (``$__b``, ``$$__b``, ...) get one more ``$``; the page's runtime takes it off again (and
+    escapes alike what it sends: see ``_restore``)."""
     blobs: list[bytes] = []
+    escape = False
 
     def default(value: Any) -> Any:
         if isinstance(value, (bytes, bytearray, memoryview)):
             blobs.append(bytes(value))
             return {BYTES_KEY: len(blobs) - 1}
         if isinstance(value, BaseModel):
-            return value.model_dump(mode="python", by_alias=True)
+            dumped = value.model_dump(mode="python", by_alias=True)
+            return _escaped(dumped) if escape else dumped
+        if escape and dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return _escaped({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
         if isinstance(value, (set, frozenset, tuple)):
             return list(value)
         # What a model's fields may hold (URLs, Decimal, paths, durations, enums...), as
@@ -68,7 +77,35 @@ def encode(message: Any) -> Encoded:
             ) from None
 
     data = orjson.dumps(message, default=default, option=orjson.OPT_NON_STR_KEYS)
+    # Every '"$__b":' is a marker, and no key is an escaped one: nothing to escape (the
+    # usual case; a string holding them has its quotes escaped in JSON).
+    if blobs and (data.count(_MARKER_KEY) != len(blobs) or _ESCAPED_KEY in data):
+        blobs.clear()
+        escape = True
+        data = orjson.dumps(
+            _escaped(message),
+            default=default,
+            option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS,
+        )
     return Encoded(data, tuple(blobs))
+
+
+_MARKER_KEY = b'"' + BYTES_KEY.encode() + b'":'
+_ESCAPED_KEY = b"$" + BYTES_KEY.encode() + b'":'
+_LIKE_MARKER = re.compile(r"\$+__b")
+_LIKE_ESCAPED = re.compile(r"\$\$+__b")
+
+
+def _escaped(value: Any) -> Any:
+    """``value`` with the keys of its dicts that look like the marker's given one more ``$``."""
+    if isinstance(value, dict):
+        return {
+            ("$" + k if isinstance(k, str) and _LIKE_MARKER.fullmatch(k) else k): _escaped(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def join_frames(messages: list[Encoded]) -> list[tuple[bool, bytes]]:
@@ -160,13 +197,18 @@ def _decode_binary(data: bytes) -> list[Any]:
 
 
 def _restore(value: Any, blobs: list[bytes]) -> Any:
+    """The binary values back in place of their markers, and the keys the page escaped (see
+    ``encode``) back to their names."""
     if isinstance(value, dict):
         if len(value) == 1 and BYTES_KEY in value:
             index = value[BYTES_KEY]
             if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
                 raise ProtocolError("A binary value refers to a blob the frame does not have.")
             return blobs[index]
-        return {k: _restore(v, blobs) for k, v in value.items()}
+        return {
+            (k[1:] if k.endswith("__b") and _LIKE_ESCAPED.fullmatch(k) else k): _restore(v, blobs)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_restore(v, blobs) for v in value]
     return value

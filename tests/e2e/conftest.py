@@ -120,3 +120,14 @@ def limits_config(app_dir: Path, **ipc: int) -> Path:
 
 def greet(n: int) -> dict:
     return {"id": n, "kind": "invoke", "cmd": "greet", "args": {"name": str(n)}}
+
+
+LOOKALIKES = """async () => {
+    // The app's own data shaped like the wire's marker of a binary value, sent and returned
+    // with bytes in the same message: it comes back as it was, both ways.
+    const value = [new Uint8Array([1, 2]), { "$__b": 0 }, { "$$__b": "x", k: { "$__b": 7 } },
+                   { "$__b": "a" }];
+    const back = await window.__APP__.core.invoke('echo', { value });
+    return [back[0] instanceof Uint8Array, Array.from(back[0]), back.slice(1)];
+}"""
+LOOKALIKES_BACK = [True, [1, 2], [{"$__b": 0}, {"$$__b": "x", "k": {"$__b": 7}}, {"$__b": "a"}]]

@@ -11,7 +11,7 @@ from playwright.sync_api import APIResponse, Browser, Page, Route
 
 from tests.conftest import Served, serving
 
-from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
+from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
 
 INVOKE = "([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts)"
 REJECTION = """([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts).then(
@@ -134,6 +134,7 @@ def test_binary_json_and_channels(browser: Browser, two_windows: Served) -> None
         }"""
     )
     assert echoed == [True, 30000, True, [1, "two", None], [0, 1, 2]]
+    assert page.evaluate(LOOKALIKES) == LOOKALIKES_BACK
     streamed = page.evaluate(
         """async () => {
             const got = [];

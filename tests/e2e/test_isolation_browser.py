@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Dialog, Page
 
 from tests.conftest import ROOT, Served, serving, wait_for_log
 
-from .conftest import RECORD_SENDS, UP_TO_THE_LIMIT
+from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, UP_TO_THE_LIMIT
 from .test_isolation_core import isolation_config
 
 HELLO = "hello from a file\n"  # frontend/hello.txt
@@ -98,6 +98,7 @@ def test_calls_events_bytes_and_channels_pass_through_the_frame(
         }"""
     )
     assert echoed == [True, 200000, True]
+    assert page.evaluate(LOOKALIKES) == LOOKALIKES_BACK  # through the hook's frame, sealed
     streamed = page.evaluate(
         """() => new Promise((resolve) => {
             const got = [];

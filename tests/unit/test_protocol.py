@@ -62,3 +62,38 @@ def test_frames_keep_the_order_of_their_messages() -> None:
     assert [binary for binary, _ in frames] == [False, True, False, True, False]
     decoded = [m for binary, frame in frames for m in decode_frame(frame, binary=binary)]
     assert decoded == messages
+
+
+def test_keys_like_the_bytes_marker_survive_a_message_with_bytes() -> None:
+    """The app's data may hold {"$__b": 0}: beside real bytes it must not become them."""
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    @dataclasses.dataclass
+    class Note:
+        meta: dict
+
+    class Card(BaseModel):
+        meta: dict
+
+    message = {
+        "data": b"\x01\x02",
+        "fake": {"$__b": 0},
+        "escaped": {"$$__b": "x", "k": {"$$$__b": 1}},
+        "note": Note({"$__b": 0}),
+        "card": Card(meta={"$__b": 1}),
+        "text": 'a string with "$__b": in it',
+    }
+    ((binary, frame),) = join_frames([encode(message)])
+    assert binary
+    assert decode_frame(frame, binary=True) == [{
+        "data": b"\x01\x02",
+        "fake": {"$__b": 0},
+        "escaped": {"$$__b": "x", "k": {"$$$__b": 1}},
+        "note": {"meta": {"$__b": 0}},
+        "card": {"meta": {"$__b": 1}},
+        "text": 'a string with "$__b": in it',
+    }]
+    # Without bytes, nothing is escaped or restored: the text goes as it is.
+    assert encode({"fake": {"$__b": 0}}).json == b'{"fake":{"$__b":0}}'

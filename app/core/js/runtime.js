@@ -94,22 +94,39 @@ function (boot) {
     return most;
   }
 
-  // The replacer's path: binary values become markers, their bytes go in `blobs`.
+  // The replacer's path: binary values become markers, their bytes go in `blobs`. In a
+  // message with markers, keys of the app's own data that look like the marker's ("$__b",
+  // "$$__b", ...) get one more "$", which restore() takes off (app/core/protocol.py alike).
   function withBlobs(message) {
     const blobs = [];
-    // A Channel becomes its marker through its toJSON(), before the replacer sees it.
-    const json = JSON.stringify(message, (key, value) => {
-      if (value !== null && typeof value === "object" && isBinary(value)) {
+    const markers = (escape) => (key, value) => {
+      if (value === null || typeof value !== "object") return value;
+      if (isBinary(value)) {
         const bytes = value instanceof ArrayBuffer
           ? new Uint8Array(value)
           : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
         blobs.push(bytes);
         return { [BYTES_KEY]: blobs.length - 1 };
       }
-      return value;
-    });
+      if (!escape || Array.isArray(value)) return value;
+      const keys = Object.keys(value);
+      if (!keys.some((k) => LIKE_MARKER.test(k))) return value;
+      const copy = {};
+      for (const k of keys) copy[LIKE_MARKER.test(k) ? "$" + k : k] = value[k];
+      return copy;
+    };
+    // A Channel becomes its marker through its toJSON(), before the replacer sees it.
+    let json = JSON.stringify(message, markers(false));
+    if (blobs.length && (json.split(MARKER_KEY).length - 1 !== blobs.length
+                         || json.includes(ESCAPED_KEY))) {
+      blobs.length = 0;
+      json = JSON.stringify(message, markers(true));
+    }
     return { json, blobs };
   }
+  const LIKE_MARKER = /^\$+__b$/;
+  const MARKER_KEY = `"${BYTES_KEY}":`;
+  const ESCAPED_KEY = `$${BYTES_KEY}":`;
 
   function binaryFrame(json, blobs) {
     const header = encoder.encode(
@@ -147,15 +164,24 @@ function (boot) {
     return header.m.map((m) => restore(m, blobs));
   }
 
-  // Put the binary values back in place of their markers in a parsed message.
+  // Put the binary values back in place of their markers in a parsed message (and the app's
+  // keys that withBlobs() escaped back to their names).
   function restore(value, blobs) {
     if (value === null || typeof value !== "object") return value;
     if (Array.isArray(value)) return value.map((v) => restore(v, blobs));
     const keys = Object.keys(value);
     if (keys.length === 1 && keys[0] === BYTES_KEY) return blobs[value[BYTES_KEY]];
-    for (const k of keys) value[k] = restore(value[k], blobs);
-    return value;
+    let escaped = false;
+    for (const k of keys) {
+      value[k] = restore(value[k], blobs);
+      if (k.endsWith("__b") && LIKE_ESCAPED.test(k)) escaped = true;
+    }
+    if (!escaped) return value;
+    const out = {};
+    for (const k of keys) out[LIKE_ESCAPED.test(k) ? k.slice(1) : k] = value[k];
+    return out;
   }
+  const LIKE_ESCAPED = /^\$\$+__b$/;
 
   // The isolation frame encodes what its hook lets through exactly as a page would: it runs
   // this function for the wire format alone (see app/core/isolation/page.py).
