@@ -15,7 +15,7 @@ DEBIAN_CHROMIUM=chromium
 
 APT_PACKAGES=(
   python3 python3-venv python3-pip
-  $DEBIAN_CHROMIUM xvfb xauth xdotool
+  $DEBIAN_CHROMIUM xvfb xauth xdotool node-typescript
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0
   libegl1 libgl1 libnss3 "$ALSA" libxkbfile1 libfontconfig1 libdbus-1-3

@@ -17,7 +17,8 @@ export declare class IpcError extends Error {
   readonly data?: unknown;
 }
 
-export type InvokeArgs = Record<string, unknown>;
+/** The command's arguments by name: any object (a plain one, or an interface's or a class's). */
+export type InvokeArgs = object;
 
 export interface InvokeOptions {
   /** Reject with `timeout` after this many milliseconds (default: the core's timeout + 5 s). */
