@@ -363,9 +363,30 @@ def load_config(path: str | Path) -> Config:
         declared = declared if isinstance(declared, list) or declared is None else []
     capabilities, unused, cap_problems = _load_capabilities(declared, path.parent, path)
     problems += cap_problems
+    if model is not None:
+        problems += _check_together(model)
     if problems or model is None:
         raise ConfigError(str(path), problems)
     return Config(model, path, capabilities, unused)
+
+
+ISOLATION_MIN_MESSAGE_BYTES = 4096
+"""A sealed message carries up to 1 KiB besides its content (app/core/js/isolation.js)."""
+
+
+def _check_together(config: AppConfig) -> list[tuple[str, str]]:
+    """Values that are fine alone but not together."""
+    ipc = config.app.ipc
+    if (
+        isinstance(config.app.security.pattern, IsolationPattern)
+        and ipc.max_message_bytes < ISOLATION_MIN_MESSAGE_BYTES
+    ):
+        return [(
+            "$.app.ipc.maxMessageBytes",
+            f"at least {ISOLATION_MIN_MESSAGE_BYTES} under the isolation pattern (a sealed "
+            "message carries up to 1 KiB besides its content)",
+        )]
+    return []
 
 
 def _get(data: Any, key: str, default: Any = None) -> Any:

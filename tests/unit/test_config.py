@@ -231,3 +231,20 @@ def test_problems_of_every_kind_are_reported_together(write_config, tmp_path) ->
     assert problems["$.app.security.capabilities[1]"] == (
         "name the capability without '.json': 'extra'"
     )
+
+
+def test_isolation_needs_room_for_sealed_messages(write_config, tmp_path) -> None:
+    (tmp_path / "iso").mkdir()
+    (tmp_path / "iso" / "index.html").write_text("<html></html>")
+    isolation = {"use": "isolation", "options": {"dir": "iso"}}
+    path = write_config({"app": {"security": {"pattern": isolation},
+                                 "ipc": {"maxMessageBytes": 1024}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [(
+        "$.app.ipc.maxMessageBytes",
+        "at least 4096 under the isolation pattern (a sealed message carries up to 1 KiB "
+        "besides its content)",
+    )]
+    # Brownfield has no such overhead.
+    assert load_config(write_config({"app": {"ipc": {"maxMessageBytes": 1024}}}))
