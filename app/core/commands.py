@@ -8,6 +8,7 @@ permission scope, a channel.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import types
@@ -31,6 +32,7 @@ Injector = Callable[[Any], Any]
 
 
 _SCALARS = (str, int, float, bool, bytes)
+_PLAIN_TYPES = {*_SCALARS, list, dict, tuple, set, frozenset, object, type(None)}
 _CONTAINERS = {list, set, frozenset, tuple, dict, typing.Union, types.UnionType}
 
 
@@ -82,8 +84,16 @@ class Command:
 
     @classmethod
     def from_function(cls, func: Callable[..., Any], name: str | None = None) -> Command:
-        name = name or func.__name__
-        if not COMMAND_NAME.fullmatch(name):
+        if not callable(func):
+            raise TypeError(f"a command must be a function, not {type(func).__name__}")
+        if name is None:
+            name = getattr(func, "__name__", None)
+            if not isinstance(name, str):
+                raise ValueError(
+                    f"{func!r} has no name of its own: register it with "
+                    "@app.command(name=...)"
+                )
+        if not isinstance(name, str) or not COMMAND_NAME.fullmatch(name):
             raise ValueError(f"command name {name!r} must be an identifier (letters, digits, _)")
         signature = inspect.signature(func)
         for param in signature.parameters.values():
@@ -93,10 +103,17 @@ class Command:
                     "(no *args, **kwargs or positional-only parameters)"
                 )
         try:
-            hints = typing.get_type_hints(func, include_extras=True)
+            # A functools.partial has no hints of its own: its function's, for what is left.
+            target = func.func if isinstance(func, functools.partial) else func
+            hints = typing.get_type_hints(target, include_extras=True)
         except Exception as exc:
             raise TypeError(f"command {name!r}: cannot resolve its type hints: {exc}") from exc
         hints.pop("return", None)
+        for pname in signature.parameters:
+            # Only an injected value (annotated with its class) may have such a name.
+            kind = hints.get(pname)
+            if pname.startswith("_") and (not isinstance(kind, type) or kind in _PLAIN_TYPES):
+                raise TypeError(_private(name, pname))
         return cls(
             name=name,
             func=func,
@@ -120,6 +137,8 @@ class Command:
             if isinstance(origin, type) and origin in inject_types:
                 injected[pname] = origin
                 continue
+            if pname.startswith("_"):
+                raise TypeError(_private(self.name, pname))
             default = ... if param.default is param.empty else param.default
             fields[pname] = (strict_scalars(annotation), default)
         model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
@@ -180,6 +199,13 @@ class Command:
             "injected": {k: v.__name__ for k, v in self._injected.items()},
             "signature": f"{self.name}{self.signature}",
         }
+
+
+def _private(command: str, parameter: str) -> str:
+    return (
+        f"command {command!r}: parameter {parameter!r} cannot be an argument: pydantic keeps "
+        "names starting with '_' private; rename it"
+    )
 
 
 class Registry:

@@ -446,3 +446,25 @@ def test_scalars_are_taken_as_sent_and_other_types_convert_as_usual() -> None:
         with pytest.raises(InvalidArgs) as info:
             command.bind({**good, field: value}, None, {})
         assert info.value.data[0]["field"].startswith(field), (field, value, info.value.data)
+
+
+def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> None:
+    import functools
+
+    app = make_app(write_config)
+
+    def private(_secret: int) -> int:
+        return _secret
+
+    with pytest.raises(TypeError, match="parameter '_secret' cannot be an argument"):
+        app.command(private)
+    with pytest.raises(ValueError, match="has no name of its own: register it with"):
+        app.command(functools.partial(private, 1))
+    with pytest.raises(ValueError, match="command name '' must be an identifier"):
+        app.command(name="")(private)
+    with pytest.raises(TypeError, match="must be a function, not int"):
+        app.command(5)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="listener of event 'tick' must be a function"):
+        app.listen("tick", 5)  # type: ignore[arg-type]
+    # A partial with a name given is fine.
+    app.command(name="bound")(functools.partial(private, 1))
