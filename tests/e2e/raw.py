@@ -15,6 +15,9 @@ from app.core.protocol import decode_frame, encode, join_frames
 _origins: weakref.WeakKeyDictionary[aiohttp.ClientWebSocketResponse, str] = (
     weakref.WeakKeyDictionary()
 )
+_hellos: weakref.WeakKeyDictionary[aiohttp.ClientWebSocketResponse, dict] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass
@@ -23,6 +26,8 @@ class Launched:
     cookie: str
     ticket: str
     html: str
+    tab: str | None = None
+    """The window's tab secret, from the hello of its first connection (see connect)."""
 
 
 async def launch(url: str) -> Launched:
@@ -55,7 +60,7 @@ async def reload(launched: Launched) -> Launched:
         ) as response,
     ):
         html = await response.text()
-    return Launched(launched.origin, launched.cookie, ticket_of(html), html)
+    return Launched(launched.origin, launched.cookie, ticket_of(html), html, launched.tab)
 
 
 async def new_ticket(launched: Launched) -> str:
@@ -69,8 +74,13 @@ async def connect(
     origin: str | None = None,
     cookie: str | None = None,
     host: str | None = None,
+    tab: str | None = None,
 ) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
-    """Open the IPC socket; raises ``aiohttp.WSServerHandshakeError`` when refused."""
+    """Open the IPC socket as the window's page would (its tab secret too, once it has one:
+    ``tab=""`` leaves it out); raises ``aiohttp.WSServerHandshakeError`` when refused.
+
+    The connection's hello is read here (``hello_of``); a tab secret in it is kept on
+    ``launched`` for the window's later connections."""
     headers = {"Origin": origin if origin is not None else launched.origin}
     if cookie is not None or launched.cookie:
         headers["Cookie"] = cookie if cookie is not None else launched.cookie
@@ -82,13 +92,26 @@ async def connect(
         + "/__app__/ipc?ticket="
         + (ticket if ticket is not None else launched.ticket)
     )
+    shown = tab if tab is not None else launched.tab
+    if shown:
+        url += "&tab=" + shown
     try:
         ws = await http.ws_connect(url, headers=headers, max_msg_size=0)  # as a browser takes any
+        hello = json.loads((await ws.receive(timeout=10)).data)[0]
     except Exception:
         await http.close()
         raise
+    assert hello["kind"] == "hello", hello
+    if "tab" in hello:
+        launched.tab = hello["tab"]
+    _hellos[ws] = hello
     _origins[ws] = launched.origin
     return http, ws
+
+
+def hello_of(ws: aiohttp.ClientWebSocketResponse) -> dict:
+    """The hello the core sent first on ``ws`` (read by ``connect``)."""
+    return _hellos[ws]
 
 
 async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 10) -> aiohttp.WSMessage:

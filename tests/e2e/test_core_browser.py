@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import APIResponse, Browser, Page, Route
 
-from tests.conftest import Served, serving
+from tests.conftest import Served, serving, wait_for_log
 
 from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
 
@@ -266,6 +266,30 @@ def test_a_reloaded_page_reconnects_and_the_launch_url_works_once(
     assert response is not None and response.status == 403
     assert "already used" in reused.content()
     assert reused.evaluate("typeof window.__APP__") == "undefined"
+
+
+def test_the_windows_pages_have_ipc_in_its_tab_only(browser: Browser, two_windows: Served) -> None:
+    """The window's other pages, reloads and pages it opens share its tab secret; the same
+    browser's other tabs, though they carry the window's cookie, get pages without IPC."""
+    page = open_window(browser, two_windows, "main")
+    origin = page.evaluate("location.origin")
+    page.goto(origin + "/index.html?second")
+    page.wait_for_function("() => window.__APP__ !== undefined")
+    assert page.evaluate(INVOKE, ["greet", {"name": "page 2"}, {}]) == "Hello, page 2!"
+    with page.context.expect_page() as opened:
+        page.evaluate("(url) => { window.open(url); }", origin + "/index.html?opened")
+    popup = opened.value
+    popup.wait_for_function("() => window.__APP__ !== undefined")
+    assert popup.evaluate(INVOKE, ["greet", {"name": "popup"}, {}]) == "Hello, popup!"
+
+    other_tab = page.context.new_page()
+    other_tab.goto(origin + "/index.html")
+    other_tab.wait_for_function("() => window.__APP__ !== undefined")
+    refused = rejection(other_tab, "greet", {"name": "tab"})
+    assert refused["code"] == "internal"
+    assert refused["message"].startswith("'greet' cannot be answered: the connection")
+    wait_for_log(two_windows.log, "IPC is for window 'main' itself: this page was opened outside")
+    assert page.evaluate(INVOKE, ["greet", {"name": "still"}, {}]) == "Hello, still!"
 
 
 def test_a_window_opened_later_gets_the_capabilities_of_its_label(

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from tests.conftest import Served, serving
 
 from .conftest import ALL_DEMO
-from .raw import Launched, call, connect, get, launch, reload
+from .raw import Launched, call, connect, get, hello_of, launch, reload
 
 FRAME_HEADERS = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-site"}
 
@@ -289,7 +289,7 @@ async def test_a_key_serves_only_its_own_window_page_and_connection(served: Serv
     main = await play(await launch(served.urls["main"]))
     other = await play(await launch(served.urls["other"]))
     main_http, main_ws = await connect(main.page)
-    hello = json.loads((await main_ws.receive(timeout=10)).data)[0]
+    hello = hello_of(main_ws)
     other_http, other_ws = await connect(other.page)
     try:
         # Another window's ciphertext, on this window's connection.

@@ -211,11 +211,19 @@ function (boot) {
     else call.reject(valueOrError);
   }
 
+  // The window's tab secret (see app/core/transport/credentials.py): the core hands it over
+  // the window's first connection, and every later one shows it. sessionStorage keeps it for
+  // this origin in this tab: reloads, the window's other pages and its same-origin frames.
+  const TAB_KEY = "__app_tab:" + boot.label;
+  let tab = null;
+  try { tab = sessionStorage.getItem(TAB_KEY); } catch (err) { /* storage off: memory only */ }
+
   function connect(ticket) {
     // A page that could not fetch a frame handed over HTTP (its own policy may forbid it) has
     // every later one sent over the socket.
     const frames = handover ? "" : "&frames=socket";
-    const ws = new WebSocket(boot.ws + "?ticket=" + encodeURIComponent(ticket) + frames);
+    const shown = tab ? "&tab=" + encodeURIComponent(tab) : "";
+    const ws = new WebSocket(boot.ws + "?ticket=" + encodeURIComponent(ticket) + shown + frames);
     ws.binaryType = "arraybuffer";
     socket = ws;
     ws.onopen = () => { open = true; framesSent = 0; flush(); };
@@ -323,6 +331,10 @@ function (boot) {
       }
       case "hello":
         resume = m.resume;
+        if (typeof m.tab === "string") {
+          tab = m.tab;
+          try { sessionStorage.setItem(TAB_KEY, tab); } catch (err) { /* memory only */ }
+        }
         for (const event of handlers.keys()) send({ kind: "listen", event }, "listen " + event)
           .catch(() => {});
         break;

@@ -5,7 +5,12 @@
 2. ``session``: the cookie. Every page the core serves to a request carrying it embeds a fresh
    ``ticket`` in its init script.
 3. ``ticket``: good once, for a short time; the page's runtime spends it to open its WebSocket.
-4. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
+4. ``tab``: made at the window's first IPC connection and handed over it; the runtime keeps it
+   in ``sessionStorage`` (its origin's, in that tab: no other port, tab or program sees it),
+   and every later connection of the window must show it. The cookie is not enough alone:
+   browsers send the cookies of 127.0.0.1 to every port of it, so another local server the
+   same browser visits receives it.
+5. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
    without a new page load. A new one comes with each connection; a window keeps its latest
    ``RESUMES_KEPT`` (those of pages long gone are dropped first).
 
@@ -44,6 +49,7 @@ class Credentials:
     def __init__(self) -> None:
         self._launch: dict[str, str] = {}
         self._sessions: dict[str, str] = {}
+        self._tabs: dict[str, str] = {}  # session secret -> its tab secret, once made
         self._tickets: dict[str, Ticket] = {}
         self._resumes: dict[str, deque[str]] = {}  # per window, oldest first
 
@@ -63,6 +69,20 @@ class Credentials:
 
     def session_label(self, secret: str | None) -> str | None:
         return self._sessions.get(secret) if secret else None
+
+    def tab_matches(self, secret: str, shown: str | None) -> bool:
+        """Whether a connection of session ``secret`` showing ``shown`` may open: any, while
+        the session has no tab yet; after that only with its tab secret."""
+        tab = self._tabs.get(secret)
+        return tab is None or (shown is not None and secrets.compare_digest(tab, shown))
+
+    def tab_of(self, secret: str) -> tuple[str, bool]:
+        """The session's tab secret, made now if it has none; and whether it was made now."""
+        tab = self._tabs.get(secret)
+        if tab is not None:
+            return tab, False
+        tab = self._tabs[secret] = _token()
+        return tab, True
 
     def issue_ticket(self, label: str, origin: Origin, ttl: float = TICKET_TTL) -> str:
         self._expire()

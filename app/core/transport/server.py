@@ -198,10 +198,20 @@ class Server:
         label = self.labels[port]
         sent_origin = request.headers.get("Origin")
         own = sent_origin == served_origin(port)
+        session_secret = ""
         if own:
-            # The window's own pages: the session cookie, and a ticket one of them was given.
+            # The window's own pages: the session cookie, the window's tab secret once it has
+            # one (see credentials.py), and a ticket one of its pages was given.
             if self._session_label(request) is None:
                 return refuse(403, "IPC needs the window's session; open the window's launch URL.")
+            session_secret = request.cookies[f"app_s{port}"]
+            if not self.credentials.tab_matches(session_secret, request.query.get("tab")):
+                return refuse(
+                    403,
+                    f"IPC is for window '{label}' itself: this page was opened outside it (in "
+                    "another tab, or by another program). Use the window, or start the app again.",
+                    log,
+                )
             ticket = self.credentials.spend_ticket(request.query.get("ticket"))
             if ticket is None or ticket.label != label or ticket.origin.kind == "remote":
                 return refuse(403, "IPC ticket missing, already used or expired; reload the page.")
@@ -230,7 +240,12 @@ class Server:
         session = Session(self.core, ws, label, ticket.origin, request.transport,
                           handover_port=port if handover else None)
         resume = self.credentials.issue_resume(label, ticket.origin)
-        session.deliver({"kind": "hello", "resume": resume})
+        hello: dict[str, Any] = {"kind": "hello", "resume": resume}
+        if own:
+            tab, made = self.credentials.tab_of(session_secret)
+            if made or request.query.get("tab") is None:
+                hello["tab"] = tab  # the window's first connection (or one racing it)
+        session.deliver(hello)
         self.sessions.add(session)
         if self._stopping:  # opened while the app shuts down (a page reconnecting): end it
             await session.close()
