@@ -135,6 +135,16 @@ def test_binary_json_and_channels(browser: Browser, two_windows: Served) -> None
     )
     assert echoed == [True, 30000, True, [1, "two", None], [0, 1, 2]]
     assert page.evaluate(LOOKALIKES) == LOOKALIKES_BACK
+    # Bytes in what a toJSON() gives are bytes too.
+    via_to_json = page.evaluate(
+        """async () => {
+            class Photo { constructor() { this.b = new Uint8Array([3, 4]); }
+                          toJSON() { return { kind: 'photo', b: this.b }; } }
+            const back = await window.__APP__.core.invoke('echo', { value: new Photo() });
+            return [back.kind, back.b instanceof Uint8Array, Array.from(back.b)];
+        }"""
+    )
+    assert via_to_json == ["photo", True, [3, 4]]
     streamed = page.evaluate(
         """async () => {
             const got = [];

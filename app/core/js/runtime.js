@@ -30,9 +30,10 @@ function (boot) {
   }
 
   // How a value must be written, found without a replacer on every key so that plain messages
-  // take JSON.stringify's fast path: PLAIN, or with flags SLOW (binary data, or too deep to
-  // look through: the replacer's path) and CHECK (its depth must be measured on the text: it
-  // is deep, or holds a toJSON() whose output this cannot see, or was not looked through).
+  // take JSON.stringify's fast path: PLAIN, or with flags SLOW (binary data, too deep to look
+  // through, or a toJSON() whose output may hold binary data: the replacer's path, which sees
+  // that output) and CHECK (its depth must be measured on the text: it is deep, or holds a
+  // toJSON() whose output this cannot see, or was not looked through).
   const PLAIN = 0;
   const SLOW = 1;
   const CHECK = 2;
@@ -40,7 +41,7 @@ function (boot) {
     if (value === null || typeof value !== "object") return PLAIN;
     if (isBinary(value)) return SLOW | CHECK;  // (the rest of the value is not looked at)
     if (depth > 64) return SLOW | CHECK;
-    if (typeof value.toJSON === "function") return value instanceof Date ? PLAIN : CHECK;
+    if (typeof value.toJSON === "function") return value instanceof Date ? PLAIN : SLOW | CHECK;
     let found = PLAIN;
     if (Array.isArray(value)) {
       for (const item of value) if ((found |= scan(item, depth + 1)) & SLOW) return found;
