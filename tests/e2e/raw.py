@@ -27,7 +27,7 @@ class Launched:
     ticket: str
     html: str
     tab: str | None = None
-    """The window's tab secret, from the hello of its first connection (see connect)."""
+    """The window's tab secret, which the session's first page carries."""
 
 
 async def launch(url: str) -> Launched:
@@ -41,7 +41,9 @@ async def launch(url: str) -> Launched:
             origin + "/index.html", headers={"Cookie": cookie, "Sec-Fetch-Dest": "document"}
         ) as response:
             html = await response.text()
-    return Launched(origin, cookie, ticket_of(html), html)
+    tab = re.search(r'"tab":"([^"]+)"', html)
+    assert tab, "the session's first page carries no tab secret"
+    return Launched(origin, cookie, ticket_of(html), html, tab.group(1))
 
 
 def ticket_of(html: str) -> str:
@@ -76,11 +78,9 @@ async def connect(
     host: str | None = None,
     tab: str | None = None,
 ) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
-    """Open the IPC socket as the window's page would (its tab secret too, once it has one:
-    ``tab=""`` leaves it out); raises ``aiohttp.WSServerHandshakeError`` when refused.
-
-    The connection's hello is read here (``hello_of``); a tab secret in it is kept on
-    ``launched`` for the window's later connections."""
+    """Open the IPC socket as the window's page would, with its tab secret (``tab=""`` leaves
+    it out); raises ``aiohttp.WSServerHandshakeError`` when refused. The connection's hello is
+    read here (``hello_of``)."""
     headers = {"Origin": origin if origin is not None else launched.origin}
     if cookie is not None or launched.cookie:
         headers["Cookie"] = cookie if cookie is not None else launched.cookie
@@ -102,8 +102,6 @@ async def connect(
         await http.close()
         raise
     assert hello["kind"] == "hello", hello
-    if "tab" in hello:
-        launched.tab = hello["tab"]
     _hellos[ws] = hello
     _origins[ws] = launched.origin
     return http, ws

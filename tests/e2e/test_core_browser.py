@@ -302,6 +302,28 @@ def test_the_windows_pages_have_ipc_in_its_tab_only(browser: Browser, two_window
     assert page.evaluate(INVOKE, ["greet", {"name": "still"}, {}]) == "Hello, still!"
 
 
+def test_a_first_page_that_moves_on_at_once_leaves_the_window_its_ipc(
+    browser: Browser, app_dir: Path
+) -> None:
+    """The window's tab secret comes with its first page and is kept before the page's own
+    scripts run: a page that sends the window elsewhere at once (a redirecting index) does not
+    take it away."""
+    (app_dir / "frontend" / "bounce.html").write_text(
+        '<!doctype html><script src="bounce.js"></script>'
+    )
+    (app_dir / "frontend" / "bounce.js").write_text("location.replace('index.html?bounced');")
+    config = brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"][0]["url"] = "bounce.html"
+    config.write_text(json.dumps(data))
+    with serving(config) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_url("**/index.html?bounced")
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        assert page.evaluate(INVOKE, ["greet", {"name": "bounced"}, {}]) == "Hello, bounced!"
+
+
 def test_a_window_opened_later_gets_the_capabilities_of_its_label(
     browser: Browser, app_dir: Path
 ) -> None:

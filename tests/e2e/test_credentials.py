@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import Served
 
 from .raw import call, connect, launch, new_ticket, reload
-from .raw import hello_of as raw_hello
 
 GREET = {"id": 1, "kind": "invoke", "cmd": "greet", "args": {"name": "raw"}}
 
@@ -265,23 +264,27 @@ async def test_a_path_with_a_nul_byte_is_not_found(two_windows: Served) -> None:
 async def test_the_session_cookie_alone_opens_no_ipc(two_windows: Served) -> None:
     """Browsers send 127.0.0.1's cookies to every port of it, so another local server that the
     window's browser visits learns the session cookie. With it, a program gets the window's
-    pages and their tickets, but the socket also wants the window's tab secret, which the
-    window's first connection got and no request ever carries elsewhere."""
+    pages and their tickets, but the socket also wants the window's tab secret, which only the
+    session's first page carried."""
     launched = await launch(two_windows.urls["main"])
-    http, ws = await connect(launched)  # the window's own page, first
     tab = launched.tab
-    assert tab and raw_hello(ws)["tab"] == tab
+    assert tab
+    # The program: the cookie, fresh pages of the window (so tickets), the right Origin. The
+    # pages it gets carry no tab secret, and the socket refuses it without one.
+    stolen = await reload(launched)
+    assert '"tab":null' in stolen.html and tab not in stolen.html
+    for shown in ("", "guess", tab[:-1]):
+        assert await refused(stolen, ticket=await new_ticket(stolen), tab=shown) == 403
+    # Not even with HEAD, or as a frame, is it handed out again.
+    async with aiohttp.ClientSession() as http:
+        for method, dest in (("HEAD", "document"), ("GET", "iframe"), ("GET", "document")):
+            async with http.request(method, launched.origin + "/index.html", headers={
+                "Cookie": launched.cookie, "Sec-Fetch-Dest": dest,
+            }) as response:
+                assert tab not in await response.text()
+    # The window's own pages show it.
+    http, ws = await connect(stolen, ticket=await new_ticket(stolen), tab=tab)
     try:
-        # The program: the cookie, a fresh page of the window (so a ticket), the right Origin.
-        stolen = await reload(launched)
-        for shown in ("", "guess", tab[:-1]):
-            assert await refused(stolen, ticket=await new_ticket(stolen), tab=shown) == 403
-        # The window's own pages show the tab secret; the hellos of later connections do not
-        # hand it out again.
-        again_http, again = await connect(stolen, ticket=await new_ticket(stolen), tab=tab)
-        assert "tab" not in raw_hello(again)
-        assert (await call(again, GREET))["ok"]
-        await again_http.close()
         assert (await call(ws, GREET))["ok"]
     finally:
         await http.close()

@@ -212,12 +212,15 @@ function (boot) {
     else call.reject(valueOrError);
   }
 
-  // The window's tab secret (see app/core/transport/credentials.py): the core hands it over
-  // the window's first connection, and every later one shows it. sessionStorage keeps it for
+  // The window's tab secret (see app/core/transport/credentials.py): the first page the
+  // launch URL opens carries it, and every connection shows it. sessionStorage keeps it for
   // this origin in this tab: reloads, the window's other pages and its same-origin frames.
   const TAB_KEY = "__app_tab:" + boot.label;
-  let tab = null;
-  try { tab = sessionStorage.getItem(TAB_KEY); } catch (err) { /* storage off: memory only */ }
+  let tab = boot.tab || null;
+  try {
+    if (tab) sessionStorage.setItem(TAB_KEY, tab);
+    else tab = sessionStorage.getItem(TAB_KEY);
+  } catch (err) { /* storage off: this page only */ }
 
   function connect(ticket) {
     // A page that could not fetch a frame handed over HTTP (its own policy may forbid it) has
@@ -332,10 +335,6 @@ function (boot) {
       }
       case "hello":
         resume = m.resume;
-        if (typeof m.tab === "string") {
-          tab = m.tab;
-          try { sessionStorage.setItem(TAB_KEY, tab); } catch (err) { /* memory only */ }
-        }
         for (const event of handlers.keys()) send({ kind: "listen", event }, "listen " + event)
           .catch(() => {});
         break;

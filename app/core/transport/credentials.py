@@ -5,11 +5,12 @@
 2. ``session``: the cookie. Every page the core serves to a request carrying it embeds a fresh
    ``ticket`` in its init script.
 3. ``ticket``: good once, for a short time; the page's runtime spends it to open its WebSocket.
-4. ``tab``: made at the window's first IPC connection and handed over it; the runtime keeps it
-   in ``sessionStorage`` (its origin's, in that tab: no other port, tab or program sees it),
-   and every later connection of the window must show it. The cookie is not enough alone:
-   browsers send the cookies of 127.0.0.1 to every port of it, so another local server the
-   same browser visits receives it.
+4. ``tab``: handed out once, in the first page the session gets (the one the launch URL
+   redirects to, at once); the runtime keeps it in ``sessionStorage`` (its origin's, in that
+   tab: no other port, tab or program sees it) before any script of the page runs, and every
+   IPC connection of the window must show it. The cookie is not enough alone: browsers send
+   the cookies of 127.0.0.1 to every port of it, so another local server the same browser
+   visits receives it, and with it could get pages and tickets, but not the tab secret.
 5. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
    without a new page load. A new one comes with each connection; a window keeps its latest
    ``RESUMES_KEPT`` (those of pages long gone are dropped first).
@@ -70,19 +71,17 @@ class Credentials:
     def session_label(self, secret: str | None) -> str | None:
         return self._sessions.get(secret) if secret else None
 
-    def tab_matches(self, secret: str, shown: str | None) -> bool:
-        """Whether a connection of session ``secret`` showing ``shown`` may open: any, while
-        the session has no tab yet; after that only with its tab secret."""
-        tab = self._tabs.get(secret)
-        return tab is None or (shown is not None and secrets.compare_digest(tab, shown))
-
-    def tab_of(self, secret: str) -> tuple[str, bool]:
-        """The session's tab secret, made now if it has none; and whether it was made now."""
-        tab = self._tabs.get(secret)
-        if tab is not None:
-            return tab, False
+    def first_tab(self, secret: str) -> str | None:
+        """The tab secret of session ``secret`` the first time it is asked for, then ``None``."""
+        if secret in self._tabs or secret not in self._sessions:
+            return None
         tab = self._tabs[secret] = _token()
-        return tab, True
+        return tab
+
+    def tab_matches(self, secret: str, shown: str | None) -> bool:
+        """Whether a connection of session ``secret`` shows the session's tab secret."""
+        tab = self._tabs.get(secret)
+        return tab is not None and shown is not None and secrets.compare_digest(tab, shown)
 
     def issue_ticket(self, label: str, origin: Origin, ttl: float = TICKET_TTL) -> str:
         self._expire()

@@ -198,10 +198,9 @@ class Server:
         label = self.labels[port]
         sent_origin = request.headers.get("Origin")
         own = sent_origin == served_origin(port)
-        session_secret = ""
         if own:
-            # The window's own pages: the session cookie, the window's tab secret once it has
-            # one (see credentials.py), and a ticket one of its pages was given.
+            # The window's own pages: the session cookie, the window's tab secret (see
+            # credentials.py), and a ticket one of its pages was given.
             if self._session_label(request) is None:
                 return refuse(403, "IPC needs the window's session; open the window's launch URL.")
             session_secret = request.cookies[f"app_s{port}"]
@@ -240,12 +239,7 @@ class Server:
         session = Session(self.core, ws, label, ticket.origin, request.transport,
                           handover_port=port if handover else None)
         resume = self.credentials.issue_resume(label, ticket.origin)
-        hello: dict[str, Any] = {"kind": "hello", "resume": resume}
-        if own:
-            tab, made = self.credentials.tab_of(session_secret)
-            if made or request.query.get("tab") is None:
-                hello["tab"] = tab  # the window's first connection (or one racing it)
-        session.deliver(hello)
+        session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
         if self._stopping:  # opened while the app shuts down (a page reconnecting): end it
             await session.close()
@@ -307,6 +301,9 @@ class Server:
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
+        if dest == "document" and request.method == "GET":
+            # The session's first page (the launch URL's target) carries its tab secret.
+            boot["tab"] = self.credentials.first_tab(request.cookies[f"app_s{port}"])
         body = inject_head(html, script_tag(nonce, init_script(boot)))
         csp = build_csp(
             self.core.config.model.app.security.csp,
