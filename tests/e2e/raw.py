@@ -27,7 +27,7 @@ class Launched:
     ticket: str
     html: str
     tab: str | None = None
-    """The window's tab secret, which the session's first page carries."""
+    """The window's tab secret, which the launch URL's redirect carries."""
 
 
 async def launch(url: str) -> Launched:
@@ -37,12 +37,13 @@ async def launch(url: str) -> Launched:
         async with http.get(url, allow_redirects=False) as response:
             assert response.status == 303, await response.text()
             cookie = response.headers["Set-Cookie"].split(";")[0]
+            target = response.headers["Location"]
+        tab = re.search(r"[?&]__app_tab=([^&#]+)", target)
+        assert tab, f"the launch leads to {target}, with no tab secret"
         async with http.get(
-            origin + "/index.html", headers={"Cookie": cookie, "Sec-Fetch-Dest": "document"}
+            origin + target, headers={"Cookie": cookie, "Sec-Fetch-Dest": "document"}
         ) as response:
             html = await response.text()
-    tab = re.search(r'"tab":"([^"]+)"', html)
-    assert tab, "the session's first page carries no tab secret"
     return Launched(origin, cookie, ticket_of(html), html, tab.group(1))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import APIResponse, Browser, Page, Route
 
-from tests.conftest import Served, serving, wait_for_log
+from tests.conftest import Served, serving
 
 from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
 
@@ -278,28 +278,41 @@ def test_a_reloaded_page_reconnects_and_the_launch_url_works_once(
     assert reused.evaluate("typeof window.__APP__") == "undefined"
 
 
-def test_the_windows_pages_have_ipc_in_its_tab_only(browser: Browser, two_windows: Served) -> None:
-    """The window's other pages, reloads and pages it opens share its tab secret; the same
-    browser's other tabs, though they carry the window's cookie, get pages without IPC."""
+def test_the_windows_pages_share_its_tab_secret(browser: Browser, two_windows: Served) -> None:
+    """The tab secret leaves the address before the page's scripts run, and the window's other
+    pages, reloads and the pages it opens (with or without an opener) read it from the
+    origin's storage."""
     page = open_window(browser, two_windows, "main")
+    assert "__app_tab" not in page.url and "__app_tab" not in page.evaluate("location.href")
     origin = page.evaluate("location.origin")
     page.goto(origin + "/index.html?second")
     page.wait_for_function("() => window.__APP__ !== undefined")
     assert page.evaluate(INVOKE, ["greet", {"name": "page 2"}, {}]) == "Hello, page 2!"
-    with page.context.expect_page() as opened:
-        page.evaluate("(url) => { window.open(url); }", origin + "/index.html?opened")
-    popup = opened.value
-    popup.wait_for_function("() => window.__APP__ !== undefined")
-    assert popup.evaluate(INVOKE, ["greet", {"name": "popup"}, {}]) == "Hello, popup!"
-
-    other_tab = page.context.new_page()
-    other_tab.goto(origin + "/index.html")
-    other_tab.wait_for_function("() => window.__APP__ !== undefined")
-    refused = rejection(other_tab, "greet", {"name": "tab"})
-    assert refused["code"] == "internal"
-    assert refused["message"].startswith("'greet' cannot be answered: the connection")
-    wait_for_log(two_windows.log, "IPC is for window 'main' itself: this page was opened outside")
+    for features in ("", "noopener"):
+        with page.context.expect_page() as opened:
+            page.evaluate("([url, features]) => { window.open(url, '_blank', features); }",
+                          [origin + "/index.html?opened", features])
+        popup = opened.value
+        popup.wait_for_function("() => window.__APP__ !== undefined")
+        assert popup.evaluate(INVOKE, ["greet", {"name": "popup"}, {}]) == "Hello, popup!"
     assert page.evaluate(INVOKE, ["greet", {"name": "still"}, {}]) == "Hello, still!"
+
+
+def test_a_window_opened_from_another_window_gets_its_pages(
+    browser: Browser, two_windows: Served
+) -> None:
+    """In a browser, one window of the app may open another's launch URL (another port, so
+    another origin of the same site): the page it leads to is served, and has IPC."""
+    main = open_window(browser, two_windows, "main")
+    with main.context.expect_page() as opened:
+        main.evaluate("(url) => { window.open(url); }", two_windows.urls["settings"])
+    settings = opened.value
+    settings.wait_for_function("() => window.__APP__ !== undefined")
+    assert settings.evaluate("window.__APP__.window.label") == "settings"
+    assert settings.evaluate(INVOKE, ["greet", {"name": "opened"}, {}]) == "Hello, opened!"
+    settings.reload()
+    settings.wait_for_function("() => window.__APP__ !== undefined")
+    assert settings.evaluate(INVOKE, ["greet", {"name": "again"}, {}]) == "Hello, again!"
 
 
 def test_a_first_page_that_moves_on_at_once_leaves_the_window_its_ipc(

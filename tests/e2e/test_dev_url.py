@@ -45,7 +45,7 @@ def dev_server(tmp_path: Path) -> Iterator[str]:
             str(site),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "dev-server.log").open("w"),  # its request log
     )
     deadline = time.monotonic() + 20
     while True:
@@ -80,6 +80,9 @@ def test_pages_from_the_dev_server_get_the_runtime(
         assert "connect-src" in response.headers["content-security-policy"]
         expect(page.locator("#out")).to_have_text("Hello, dev!")
         assert page.evaluate("window.__APP__.window.label") == "main"
+    # The page came from the dev server, the window's tab secret did not go to it.
+    requests = (app_dir / "dev-server.log").read_text()
+    assert '"GET /index.html' in requests and "__app_tab" not in requests
 
 
 def test_a_dev_server_that_is_down_gets_a_clear_answer(browser: Browser, app_dir: Path) -> None:

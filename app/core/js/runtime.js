@@ -212,15 +212,27 @@ function (boot) {
     else call.reject(valueOrError);
   }
 
-  // The window's tab secret (see app/core/transport/credentials.py): the first page the
-  // launch URL opens carries it, and every connection shows it. sessionStorage keeps it for
-  // this origin in this tab: reloads, the window's other pages and its same-origin frames.
-  const TAB_KEY = "__app_tab:" + boot.label;
-  let tab = boot.tab || null;
-  try {
-    if (tab) sessionStorage.setItem(TAB_KEY, tab);
-    else tab = sessionStorage.getItem(TAB_KEY);
-  } catch (err) { /* storage off: this page only */ }
+  // The window's tab secret (see app/core/transport/credentials.py): the launch URL leads to
+  // the first page with it in the address, and every connection shows it. It moves into
+  // localStorage, this origin's alone (reloads, the window's other pages, the pages it opens
+  // and its same-origin frames read it there), and out of the address before the page's own
+  // scripts see it.
+  const TAB_PARAM = "__app_tab";
+  const TAB_KEY = TAB_PARAM + ":" + boot.label;
+  let tab = null;
+  if (boot.tabs) {
+    const address = new URL(location.href);
+    const given = address.searchParams.get(TAB_PARAM);
+    if (given) {
+      tab = given;
+      address.searchParams.delete(TAB_PARAM);
+      try { history.replaceState(history.state, "", address.href); } catch (err) { /* kept */ }
+    }
+    try {
+      if (tab) localStorage.setItem(TAB_KEY, tab);
+      else tab = localStorage.getItem(TAB_KEY);
+    } catch (err) { /* storage off: this page only */ }
+  }
 
   function connect(ticket) {
     // A page that could not fetch a frame handed over HTTP (its own policy may forbid it) has

@@ -5,12 +5,13 @@
 2. ``session``: the cookie. Every page the core serves to a request carrying it embeds a fresh
    ``ticket`` in its init script.
 3. ``ticket``: good once, for a short time; the page's runtime spends it to open its WebSocket.
-4. ``tab``: handed out once, in the first page the session gets (the one the launch URL
-   redirects to, at once); the runtime keeps it in ``sessionStorage`` (its origin's, in that
-   tab: no other port, tab or program sees it) before any script of the page runs, and every
-   IPC connection of the window must show it. The cookie is not enough alone: browsers send
-   the cookies of 127.0.0.1 to every port of it, so another local server the same browser
-   visits receives it, and with it could get pages and tickets, but not the tab secret.
+4. ``tab``: made with the session, and handed out only in the launch URL's redirect, as the
+   ``TAB_PARAM`` query parameter of the page it leads to. The runtime moves it into
+   ``localStorage`` (its origin's: no other port or program sees it) and out of the address
+   before any script of the page runs, and every IPC connection of the window must show it.
+   The cookie is not enough alone: browsers send the cookies of 127.0.0.1 to every port of it,
+   so another local server the same browser visits receives it, and with it could get pages
+   and tickets, but never the tab secret.
 5. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
    without a new page load. A new one comes with each connection; a window keeps its latest
    ``RESUMES_KEPT`` (those of pages long gone are dropped first).
@@ -27,9 +28,11 @@ from dataclasses import dataclass
 
 from ..acl.origin import Origin
 
-__all__ = ["Credentials", "Ticket"]
+__all__ = ["TAB_PARAM", "Credentials", "Ticket"]
 
 TICKET_TTL = 120.0
+TAB_PARAM = "__app_tab"
+"""The query parameter that carries the tab secret from the launch URL to the page."""
 RESUME_TTL = 24 * 3600.0
 RESUMES_KEPT = 64
 """Resume tickets a window keeps: one per page connected now, and then some."""
@@ -59,24 +62,19 @@ class Credentials:
         self._launch[token] = label
         return token
 
-    def spend_launch(self, token: str, label: str) -> str | None:
-        """Exchange a launch token of ``label`` for a new session secret; ``None`` if spent."""
+    def spend_launch(self, token: str, label: str) -> tuple[str, str] | None:
+        """Exchange a launch token of ``label`` for a new session: its secret and its tab
+        secret; ``None`` if spent."""
         if self._launch.get(token) != label:
             return None
         del self._launch[token]
         secret = _token()
         self._sessions[secret] = label
-        return secret
+        tab = self._tabs[secret] = _token()
+        return secret, tab
 
     def session_label(self, secret: str | None) -> str | None:
         return self._sessions.get(secret) if secret else None
-
-    def first_tab(self, secret: str) -> str | None:
-        """The tab secret of session ``secret`` the first time it is asked for, then ``None``."""
-        if secret in self._tabs or secret not in self._sessions:
-            return None
-        tab = self._tabs[secret] = _token()
-        return tab
 
     def tab_matches(self, secret: str, shown: str | None) -> bool:
         """Whether a connection of session ``secret`` shows the session's tab secret."""

@@ -16,10 +16,11 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from yarl import URL
 
 from ..acl.origin import Origin, origin_of
 from ..assets import API_FILES, init_script, inject_head, script_tag
-from .credentials import Credentials
+from .credentials import TAB_PARAM, Credentials
 from .csp import build_csp
 from .devproxy import DevProxy
 from .handover import PATH as HANDOVER_PATH
@@ -119,10 +120,15 @@ class Server:
         page of another site asked for. Browsers send the cookie of 127.0.0.1 to every port of
         it, so a page another local server serves (same site, another origin) would carry it:
         the browser's ``Sec-Fetch-Site`` says so, and it gets nothing of the window."""
-        if request.headers.get("Sec-Fetch-Site") in ("same-site", "cross-site"):
-            return None
         port = local_port(request)
-        label = self.credentials.session_label(request.cookies.get(f"app_s{port}"))
+        secret = request.cookies.get(f"app_s{port}")
+        if request.headers.get("Sec-Fetch-Site") in ("same-site", "cross-site") and not (
+            # ... except the page the launch URL leads to, opened from another window of the
+            # app (window.open of its launch URL): it shows the new tab secret.
+            secret and self.credentials.tab_matches(secret, request.query.get(TAB_PARAM))
+        ):
+            return None
+        label = self.credentials.session_label(secret)
         return label if label == self.labels.get(port) else None
 
     def _boot(self, label: str, origin: Origin, port: int) -> dict[str, Any]:
@@ -134,6 +140,7 @@ class Server:
         timeout_ms = ipc.command_timeout_ms + (hook.hook_timeout_ms if hook else 0) + 5000
         return {
             "label": label,
+            "tabs": origin.kind != "remote",  # the window's own pages show its tab secret
             "ticket": self.credentials.issue_ticket(label, origin),
             "ws": f"ws://{HOST}:{port}/__app__/ipc",
             "timeoutMs": timeout_ms,
@@ -170,16 +177,17 @@ class Server:
     async def _launch(self, request: web.Request) -> web.StreamResponse:
         port = local_port(request)
         label = self.labels[port]
-        secret = self.credentials.spend_launch(request.match_info["token"], label)
-        if secret is None:
+        spent = self.credentials.spend_launch(request.match_info["token"], label)
+        if spent is None:
             return refuse(
                 403,
                 f"This launch link of window '{label}' is not valid or was already used; "
                 "launch links work once. Start the app again for a new one.",
             )
+        secret, tab = spent
         window = self.core.windows.get(label)
-        target = "/" + (window.url if window else "index.html").lstrip("/")
-        response = web.HTTPSeeOther(target)
+        target = URL("/" + (window.url if window else "index.html").lstrip("/"))
+        response = web.HTTPSeeOther(target.update_query({TAB_PARAM: tab}))
         response.set_cookie(f"app_s{port}", secret, httponly=True, samesite="Strict", path="/")
         response.headers["Cache-Control"] = "no-store"
         raise response
@@ -257,7 +265,9 @@ class Server:
                 "This page belongs to an app window; open it through the window's launch URL.",
             )
         if self.dev is not None:
-            fetched = await self.dev.fetch(request.path_qs)
+            # The tab secret goes to no other server, the dev server included.
+            fetched = await self.dev.fetch(str(request.rel_url.without_query_params(TAB_PARAM))
+                                           if TAB_PARAM in request.query else request.path_qs)
             if fetched.is_html and fetched.status == 200:
                 return self._page(request, label, fetched.body, fetched.content_type)
             return web.Response(
@@ -301,9 +311,6 @@ class Server:
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
-        if dest == "document" and request.method == "GET":
-            # The session's first page (the launch URL's target) carries its tab secret.
-            boot["tab"] = self.credentials.first_tab(request.cookies[f"app_s{port}"])
         body = inject_head(html, script_tag(nonce, init_script(boot)))
         csp = build_csp(
             self.core.config.model.app.security.csp,
