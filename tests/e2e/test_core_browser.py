@@ -337,6 +337,23 @@ def test_a_first_page_that_moves_on_at_once_leaves_the_window_its_ipc(
         assert page.evaluate(INVOKE, ["greet", {"name": "bounced"}, {}]) == "Hello, bounced!"
 
 
+def test_the_windows_address_stays_as_configured(browser: Browser, app_dir: Path) -> None:
+    """The tab secret rides in the address of the launch URL's page and leaves it before the
+    page's scripts run: they see the query and fragment the config gives, byte for byte."""
+    config = brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"][0]["url"] = "index.html?flag&v=1.0~b&s=a%20b&t=x/y#/r?z=1"
+    config.write_text(json.dumps(data))
+    with serving(config) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        assert page.evaluate("[location.search, location.hash]") == [
+            "?flag&v=1.0~b&s=a%20b&t=x/y", "#/r?z=1"
+        ]
+        assert page.evaluate(INVOKE, ["greet", {"name": "as is"}, {}]) == "Hello, as is!"
+
+
 def test_a_window_opened_later_gets_the_capabilities_of_its_label(
     browser: Browser, app_dir: Path
 ) -> None:

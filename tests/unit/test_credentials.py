@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.core.acl.origin import Origin
-from app.core.transport.credentials import RESUMES_KEPT, Credentials
+from app.core.transport.credentials import RESUMES_KEPT, Credentials, with_tab, without_tab
 
 LOCAL = Origin("local", "http://127.0.0.1:1")
 
@@ -25,3 +27,14 @@ def test_spent_resume_tickets_do_not_count() -> None:
     for _ in range(RESUMES_KEPT * 2):
         assert credentials.spend_ticket(credentials.issue_resume("main", LOCAL)) is not None
     assert credentials.spend_ticket(live) is not None
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/index.html", "/index.html?flag&v=1.0~b&s=a%20b#/r?z=1", "/a/b.html#frag", "/x?a=1&b=2"],
+)
+def test_the_tab_secret_is_added_and_taken_out_as_text(target: str) -> None:
+    with_it = with_tab(target, "T0K-_")
+    assert "__app_tab=T0K-_" in with_it
+    assert without_tab(with_it) == target
+    assert without_tab(target) == target

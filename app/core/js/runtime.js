@@ -221,12 +221,16 @@ function (boot) {
   const TAB_KEY = TAB_PARAM + ":" + boot.label;
   let tab = null;
   if (boot.tabs) {
-    const address = new URL(location.href);
-    const given = address.searchParams.get(TAB_PARAM);
+    // Taken out as text, so that the rest of the query stays as the app wrote it.
+    const search = location.search;
+    const given = new RegExp("([?&])" + TAB_PARAM + "=([^&#]*)(&?)").exec(search);
     if (given) {
-      tab = given;
-      address.searchParams.delete(TAB_PARAM);
-      try { history.replaceState(history.state, "", address.href); } catch (err) { /* kept */ }
+      tab = decodeURIComponent(given[2]);
+      const kept = given[3] ? (given[1] === "?" ? "?" : "&") : "";
+      const rest = search.slice(0, given.index) + kept + search.slice(given.index + given[0].length);
+      try {
+        history.replaceState(history.state, "", location.pathname + rest + location.hash);
+      } catch (err) { /* the address keeps it */ }
     }
     try {
       if (tab) localStorage.setItem(TAB_KEY, tab);

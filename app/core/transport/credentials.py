@@ -21,18 +21,37 @@ Tokens are 256-bit values from the OS random source.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from ..acl.origin import Origin
 
-__all__ = ["TAB_PARAM", "Credentials", "Ticket"]
+__all__ = ["TAB_PARAM", "Credentials", "Ticket", "with_tab", "without_tab"]
 
 TICKET_TTL = 120.0
 TAB_PARAM = "__app_tab"
 """The query parameter that carries the tab secret from the launch URL to the page."""
+_TAB = re.compile(r"([?&])" + TAB_PARAM + r"=[^&#]*(&?)")
+
+
+def with_tab(target: str, tab: str) -> str:
+    """``target`` (a path, maybe with a query and a fragment) with the tab secret added as
+    text: the rest of its query stays as the app wrote it (no re-encoding)."""
+    path, hash_mark, fragment = quote(target, safe="/?#&=%:@!$'()*+,;~-._").partition("#")
+    return f"{path}{'&' if '?' in path else '?'}{TAB_PARAM}={tab}{hash_mark}{fragment}"
+
+
+def without_tab(path_qs: str) -> str:
+    """``path_qs`` with the tab secret taken out as text (the page's runtime does alike)."""
+    match = _TAB.search(path_qs)
+    if match is None:
+        return path_qs
+    kept = ("?" if match[1] == "?" else "&") if match[2] else ""
+    return path_qs[: match.start()] + kept + path_qs[match.end() :]
 RESUME_TTL = 24 * 3600.0
 RESUMES_KEPT = 64
 """Resume tickets a window keeps: one per page connected now, and then some."""

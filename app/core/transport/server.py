@@ -16,11 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from yarl import URL
 
 from ..acl.origin import Origin, origin_of
 from ..assets import API_FILES, init_script, inject_head, script_tag
-from .credentials import TAB_PARAM, Credentials
+from .credentials import TAB_PARAM, Credentials, with_tab, without_tab
 from .csp import build_csp
 from .devproxy import DevProxy
 from .handover import PATH as HANDOVER_PATH
@@ -186,8 +185,9 @@ class Server:
             )
         secret, tab = spent
         window = self.core.windows.get(label)
-        target = URL("/" + (window.url if window else "index.html").lstrip("/"))
-        response = web.HTTPSeeOther(target.update_query({TAB_PARAM: tab}))
+        target = with_tab("/" + (window.url if window else "index.html").lstrip("/"), tab)
+        response = web.HTTPSeeOther(target)
+        response.headers["Location"] = target  # as written: the page's query is the app's
         response.set_cookie(f"app_s{port}", secret, httponly=True, samesite="Strict", path="/")
         response.headers["Cache-Control"] = "no-store"
         raise response
@@ -215,8 +215,9 @@ class Server:
             if not self.credentials.tab_matches(session_secret, request.query.get("tab")):
                 return refuse(
                     403,
-                    f"IPC is for window '{label}' itself: this page was opened outside it (in "
-                    "another tab, or by another program). Use the window, or start the app again.",
+                    f"IPC of window '{label}' needs the window's tab secret, which this page "
+                    "does not have (it was not opened through the window's launch URL, nor "
+                    "from one of its pages). Use the window, or start the app again.",
                     log,
                 )
             ticket = self.credentials.spend_ticket(request.query.get("ticket"))
@@ -266,8 +267,7 @@ class Server:
             )
         if self.dev is not None:
             # The tab secret goes to no other server, the dev server included.
-            fetched = await self.dev.fetch(str(request.rel_url.without_query_params(TAB_PARAM))
-                                           if TAB_PARAM in request.query else request.path_qs)
+            fetched = await self.dev.fetch(without_tab(request.path_qs))
             if fetched.is_html and fetched.status == 200:
                 return self._page(request, label, fetched.body, fetched.content_type)
             return web.Response(
