@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,10 @@ def test_closing_the_last_window_ends_the_app(app_dir: Path, playwright: Playwri
     with open_window(config, playwright=playwright) as window:
         page = window.page("main")
         page.evaluate("setTimeout(() => window.__APP__.core.invoke('close_window'), 0)")
-        assert window.process.wait(timeout=30) == 0
+        try:
+            assert window.process.wait(timeout=30) == 0
+        except subprocess.TimeoutExpired:
+            pytest.fail("the app did not end:\n" + "\n".join(window.log))
     assert "Traceback" not in "\n".join(window.log)
 
 
