@@ -88,7 +88,12 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         raise RuntimeError(f"pywebview could not create window {config.label!r}")
     app.native_windows[config.label] = window
     window.events.closed += lambda *_: app.native_windows.pop(config.label, None)
-    window.events.loaded += lambda: _on_loaded(app, config.label, window)
+    # pywebview runs event handlers on threads that the interpreter waits for at exit, and
+    # asking a window for its URL blocks until the GUI answers, which a window closing at that
+    # moment never does: the check runs on a daemon thread, so it cannot keep the app alive.
+    window.events.loaded += lambda: threading.Thread(
+        target=_on_loaded, args=(app, config.label, window), name="app-loaded", daemon=True
+    ).start()
     return window
 
 

@@ -79,6 +79,28 @@ def test_closing_the_last_window_ends_the_app(app_dir: Path, playwright: Playwri
     assert "Traceback" not in "\n".join(window.log)
 
 
+def test_the_app_ends_even_when_the_gui_never_answered_about_a_page(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """When a page loads, the core asks the window for its URL (to see whether it is a remote
+    page). A window that closes meanwhile never answers; pywebview ran that question on a
+    thread the interpreter waits for at exit, so the app did not end."""
+    config = app_dir / "app.conf.json"
+    brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"] = data["app"]["windows"][:1]
+    config.write_text(json.dumps(data))
+    with open_window(
+        config, env={"APP_MODULE": "tests.e2e.stuck_url_app"}, playwright=playwright
+    ) as window:
+        page = window.page("main")
+        page.evaluate("setTimeout(() => window.__APP__.core.invoke('close_window'), 0)")
+        try:
+            assert window.process.wait(timeout=30) == 0
+        except subprocess.TimeoutExpired:
+            pytest.fail("the app did not end:\n" + "\n".join(window.log))
+
+
 def test_clicking_through_the_demo_in_the_real_window(playwright: Playwright) -> None:
     """The shipped demo, as a user runs it: python -m app, in its Qt window."""
     with open_window(ROOT / "app.conf.json", playwright=playwright) as window:
