@@ -50,8 +50,12 @@ class Dispatcher:
             if f"'{command.name}'" in exc.message:
                 raise
             raise CommandError(f"'{command.name}' failed: {exc.message}", exc.data) from exc
-        except IpcError:
-            raise
+        except IpcError as exc:
+            # The core's own error, raised in the command's body (a channel's value or an
+            # event name it could not send): the page's message names the command too.
+            if f"'{command.name}'" in exc.message:
+                raise
+            raise type(exc)(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except TimeoutError:
             if not limit.expired():
                 log.exception("command %r raised", command.name)

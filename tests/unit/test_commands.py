@@ -468,3 +468,17 @@ def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> No
         app.listen("tick", 5)  # type: ignore[arg-type]
     # A partial with a name given is fine.
     app.command(name="bound")(functools.partial(private, 1))
+
+
+async def test_the_cores_errors_raised_in_a_command_name_the_command(write_config) -> None:
+    app = make_app(write_config, "allow-announce")
+
+    @app.command
+    def announce() -> None:
+        app.emit("bad name!", 1)  # the command's own mistake, not its caller's arguments
+
+    async with Client(app) as client:
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("announce")
+    assert info.value.message.startswith("'announce' failed: ")
+    assert "bad name!" in info.value.message
