@@ -162,6 +162,40 @@ def test_binary_json_and_channels(browser: Browser, two_windows: Served) -> None
     assert streamed == [1, 2, 3, 4, 5]
 
 
+def test_values_json_would_change_are_refused_in_the_page(
+    browser: Browser, two_windows: Served
+) -> None:
+    """NaN and Infinity would arrive as null, a Map or a Set as {}: refused at once, naming
+    the command, with or without bytes beside them (two ways of writing a message)."""
+    page = open_window(browser, two_windows, "main")
+    outcomes = page.evaluate(
+        """async () => {
+            const { invoke } = window.__APP__.core;
+            const { emit } = window.__APP__.event;
+            const values = [NaN, { deep: [1, Infinity] }, new Map([["a", 1]]), [new Set([1])]];
+            const outcome = (p) => p.then(() => "sent", (e) => [e.code, e.message]);
+            const out = [];
+            for (const value of values) {
+                for (const withBytes of [false, true]) {
+                    const args = { value: withBytes ? [new Uint8Array(1), value] : value };
+                    out.push(await outcome(invoke("echo", args)));
+                }
+            }
+            out.push(await outcome(emit("tick", new Map())));
+            out.push(await invoke("echo", { value: [1, null, -0, 1e308] }));
+            return out;
+        }"""
+    )
+    *refused, emitted, fine = outcomes
+    assert len(refused) == 8
+    for (code, message), kind in zip(refused, ["NaN"] * 4 + ["Map"] * 2 + ["Set"] * 2, strict=True):
+        assert code == "invalid_args"
+        assert message.startswith("The arguments of 'echo' cannot be sent: ")
+        assert ("NaN or Infinity" if kind == "NaN" else f"a {kind} in them would arrive") in message
+    assert emitted[0] == "invalid_args" and "a Map in them" in emitted[1]
+    assert fine == [1, None, 0, 1e308]
+
+
 def test_events_both_ways(browser: Browser, two_windows: Served) -> None:
     page = open_window(browser, two_windows, "main")
     clock = page.evaluate("new Promise((r) => window.__APP__.event.once('clock', (e) => r(e)))")
