@@ -258,6 +258,24 @@ def test_scopes_of_every_applying_grant_merge_and_deny_entries_win() -> None:
     assert [e.capability for e in scope.allow] == ["a", "b"]
 
 
+def test_a_sets_deny_member_still_denies_when_the_set_carries_scope_entries() -> None:
+    """The entries of {"identifier": "<set>", "deny": [...]} narrow the set's allow- members;
+    they do not turn its deny- members into scope-only denies (which would let another grant
+    of that command through)."""
+    sets = {"files:rw": ["allow-read-file", "deny-greet"]}
+    with_entries = {"identifier": "files:rw", "allow": [{"path": "/srv/**"}],
+                    "deny": [{"path": "/srv/secret/**"}]}
+    for entry in ("files:rw", with_entries):
+        auth = authority(cap("a", ["main"], [entry]), cap("b", ["main"], ["allow-greet"]),
+                         sets=sets)
+        assert not allowed(auth, "main", LOCAL, "invoke", "greet"), entry
+        scope = auth.authorize(Caller("main", LOCAL), "invoke", "read_file")
+        if entry is with_entries:
+            assert scope.allows_path("/srv/x") and not scope.allows_path("/srv/secret/x")
+    assert not [p for c in authority(cap("a", ["main"], [with_entries]), sets=sets).compiled
+                for p in c.problems]  # allow entries on the set are not "misplaced"
+
+
 # Messages -----------------------------------------------------------------------------------
 
 

@@ -148,8 +148,13 @@ def compile_capability(source: CapabilitySource, sets: PermissionSets) -> Compil
             if shape is None:
                 continue  # unknown identifier: grants nothing (check reports it)
             effect, target = shape
-            kind: Effect = "restrict" if effect == "deny" and deny and not allow else effect
-            if effect == "deny" and allow and not misplaced:
+            # Scope entries on an object are for the permission it names. Through a set, they
+            # are for its allow- members: a deny- member of the set still denies its command.
+            named = via is None
+            kind: Effect = (
+                "restrict" if effect == "deny" and named and deny and not allow else effect
+            )
+            if effect == "deny" and named and allow and not misplaced:
                 misplaced = True
                 problems.append(
                     Problem(
