@@ -85,6 +85,21 @@ def test_a_symlinked_app_folder_still_matches(tree: Path, tmp_path: Path) -> Non
     assert not scope.allows_path(tmp_path / "app-link" / "web" / "secret" / "key.txt")
 
 
+def test_a_deny_written_through_a_link_denies_where_the_link_leads(tree: Path) -> None:
+    """web/alias links to web/secret. A deny of "$APP/web/alias/**" (or of an absolute path
+    through the link) must refuse what is in secret/, however the path is written; resolved
+    paths never go through the link, so the pattern's own folder is resolved too."""
+    for deny in ("$APP/web/alias/**", str(tree / "web" / "alias") + "/*.txt"):
+        scope = Scope(allow=[{"path": "$APP/web/**"}], deny=[{"path": deny}],
+                      variables={"$APP": str(tree)})
+        assert not scope.allows_path(tree / "web" / "secret" / "key.txt"), deny
+        assert not scope.allows_path(tree / "web" / "alias" / "key.txt"), deny
+        assert scope.allows_path(tree / "web" / "hello.txt"), deny
+    # And an allow written through the link grants what it names.
+    scope = Scope(allow=[{"path": "$APP/web/alias/**"}], variables={"$APP": str(tree)})
+    assert scope.allows_path(tree / "web" / "alias" / "key.txt")
+
+
 def test_unusable_paths_are_refused(tree: Path) -> None:
     scope = web_scope(tree)
     assert not scope.allows_path(str(tree / "web" / "hello.txt") + "\0.png")

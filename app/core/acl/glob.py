@@ -205,15 +205,23 @@ def compile_path_glob(
             f"{pattern!r} is not absolute: start it with {', '.join(VARIABLES)} or '/'"
         )
     segments = _segments(text, fixed)
+    # The folder the pattern names before its first wildcard, with its links resolved, as the
+    # paths it is matched against are: a deny of "$APP/data/alias/**", where alias links to
+    # private/, must refuse data/private/... (written through a link, it matched nothing).
+    count = 0
+    for part, literal in segments:
+        if not literal and (_has_magic(part) or any(c in part for c in "\\{}")):
+            break
+        count += 1
+    # A Windows drive ("C:") starts the path as it is; POSIX paths start at "/".
+    folder = "/".join(part for part, _ in segments[:count])
+    folder = folder if re.match(r"[A-Za-z]:", folder) else "/" + folder
+    if count:
+        resolved = match_form(os.path.realpath(folder))
+        segments = [(part, True) for part in resolved.split("/") if part] + segments[count:]
+        folder = resolved.lstrip("/") if re.match(r"/[A-Za-z]:", resolved) else resolved or "/"
     if ignore_case is None:
-        prefix = []
-        for part, literal in segments:
-            if not literal and _has_magic(part):
-                break
-            prefix.append(part)
-        folder = "/".join(prefix)
-        # A Windows drive ("C:") starts the path as it is; POSIX paths start at "/".
-        ignore_case = ignores_case(folder if re.match(r"[A-Za-z]:", folder) else "/" + folder)
+        ignore_case = ignores_case(folder)
     flags = re.IGNORECASE if ignore_case else 0
     return PathGlob(pattern, re.compile(_regex(segments) + r"\Z", flags))
 
