@@ -154,6 +154,11 @@ def subframe(path: str, port: int = 41234) -> Origin:
         ("/widget.html", remote("http://127.0.0.1:41234/widget.html"), False),
         ("/widget.html", Origin("subframe", "https://example.com/widget.html"), False),
         ("/widget.html", Origin("local", "http://127.0.0.1:41234"), False),
+        # Patterns are decoded as page paths are (one pasted from the address bar).
+        ("https://x.com/a%20b", remote("https://x.com/a%20b"), True),
+        ("https://x.com/a%20b", remote("https://x.com/a b"), True),
+        ("https://x.com/%61", remote("https://x.com/a"), True),
+        ("/my%20widget.html", subframe("/my%20widget.html"), True),
     ],
 )
 def test_url_patterns(pattern: str, origin: Origin, expected: bool) -> None:
@@ -172,6 +177,7 @@ def test_url_patterns(pattern: str, origin: Origin, expected: bool) -> None:
         ("/page.html#top", "queries and fragments"),
         ("https://", "names no host"),
         ("https://example.com/**x", "'**' must be a whole path segment"),
+        ("https://example.com/a%2Ab", "a wildcard character written as %XX"),
     ],
 )
 def test_url_patterns_that_cannot_work_are_refused(pattern: str, complaint: str) -> None:

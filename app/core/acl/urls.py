@@ -100,7 +100,14 @@ class UrlPattern:
 def _path(text: str) -> str:
     if not text:
         return ".*"
-    return path_regex(text)
+    # Decoded, as page paths are (a pattern pasted from the address bar has %20 for spaces).
+    decoded = unquote(text)
+    if any(decoded.count(c) != text.count(c) for c in "*?[]{}\\"):
+        raise PatternError(
+            f"{text!r} has a wildcard character written as %XX; patterns match decoded paths, "
+            "so write the character itself (wildcards cannot be matched literally)"
+        )
+    return path_regex(decoded)
 
 
 def _host(host: str) -> str:
