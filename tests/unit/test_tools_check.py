@@ -143,6 +143,14 @@ PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
          {"identifier": "app:b", "permissions": ["app:a", "allow-greet"]}]),
      "app.conf.json", "$.app.security.permissionSets[0]",
      "includes itself (app:a -> app:b -> app:a)"),
+    ("misspelt key of a scope entry (the deny would limit nothing)",
+     lambda c, d: _grant(c, {"identifier": "deny-read-file",
+                             "deny": [{"paht": "$APP/frontend/secret/**"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].deny[0]",
+     "'paht' is not a key the core reads; did you mean 'path'?"),
+    ("capability for no platform",
+     lambda c, d: _capability(c).update(platforms=[]), "app.conf.json",
+     f"{CAP0}.platforms", "lists no platform, so the capability applies on none"),
 ]
 
 # Valid, so the exit status stays 0, but probably not meant: reported as notes.
@@ -160,6 +168,9 @@ NOTES: list[tuple[str, Mutation, str, str, str]] = [
                         "remote": {"urls": ["https://example.com/**"]},
                         "permissions": ["allow-greet"]})),
      "app.conf.json", "$.app.windows[2]", "covered only for remote pages (by 'help')"),
+    ("window label that names no window",
+     lambda c, d: _capability(c)["windows"].append("mian"), "app.conf.json",
+     f"{CAP0}.windows[1]", "no configured window is labelled 'mian'; did you mean 'main'?"),
     ("capability file not used",
      lambda c, d: (d / "capabilities" / "extra.json").write_text(
          json.dumps({"identifier": "extra", "windows": ["main"]})),

@@ -9,6 +9,7 @@ capability files not used. Exit status 0 when there is no problem (notes or not)
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import TextIO
@@ -72,6 +73,15 @@ def _scope_problems(
     for kind, entries in (("allow", entry.allow), ("deny", entry.deny)):
         for j, value in enumerate(entries):
             if "path" not in value:
+                # Entries may carry an app's own keys; one that looks like "path" is a typo,
+                # and the entry then limits nothing (a deny would let everything through).
+                typo = difflib.get_close_matches("path", [str(k) for k in value], 1, 0.6)
+                if typo and readers:
+                    problems.append(Problem(
+                        file, f"{path}.{kind}[{j}]",
+                        f"{typo[0]!r} is not a key the core reads; did you mean 'path'? As it "
+                        f"is, this {kind} entry names no path",
+                    ))
                 continue
             where = f"{path}.{kind}[{j}].path"
             pattern = value["path"]
@@ -104,6 +114,22 @@ def _capability(
         problems.append(
             Problem(file, base, 'applies to no page: "local" is false and "remote.urls" is empty')
         )
+    if capability.platforms == []:
+        problems.append(Problem(
+            file, f"{base}.platforms", "lists no platform, so the capability applies on none; "
+            "list platforms such as \"linux\", or leave the key out for all of them",
+        ))
+    labels = [w.label for w in app.config.model.app.windows]
+    for i, glob in enumerate(capability.windows):
+        if not any(c in glob for c in "*?[") and glob not in labels:
+            close = difflib.get_close_matches(glob, labels, 1)
+            problems.append(Problem(
+                file, f"{base}.windows[{i}]",
+                f"no configured window is labelled {glob!r}"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + " (a window added later with app.add_window may be)",
+                note=True,
+            ))
     for i, entry in enumerate(capability.permissions):
         path = f"{base}.permissions[{i}]"
         identifier = entry.identifier if isinstance(entry, PermissionEntry) else entry
