@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,6 +31,20 @@ __all__ = [
 ]
 
 LABEL_PATTERN = r"^[A-Za-z0-9_\-/:]+$"
+
+
+_REPEATED = "window labels must be unique; {!r} repeats"
+
+
+def _repeats(labels: Iterable[str]) -> list[str]:
+    """Each label that comes again after its first time."""
+    seen: set[str] = set()
+    repeated = []
+    for label in labels:
+        if label in seen:
+            repeated.append(label)
+        seen.add(label)
+    return repeated
 
 
 class WindowConfig(ConfigModel):
@@ -114,11 +129,8 @@ class AppSection(ConfigModel):
     @field_validator("windows")
     @classmethod
     def _unique_labels(cls, windows: list[WindowConfig]) -> list[WindowConfig]:
-        seen: set[str] = set()
-        for window in windows:
-            if window.label in seen:
-                raise ValueError(f"window labels must be unique; {window.label!r} repeats")
-            seen.add(window.label)
+        for label in _repeats(w.label for w in windows):
+            raise ValueError(_REPEATED.format(label))
         return windows
 
 
@@ -397,15 +409,11 @@ def _repeated_labels(data: Any) -> list[tuple[str, str]]:
     """A label used twice, read from the file's data: pydantic checks it only once every
     window entry is valid."""
     windows = _get(_get(data, "app"), "windows")
-    seen: set[str] = set()
-    problems = []
-    for window in windows if isinstance(windows, list) else []:
-        if not isinstance(window, dict):
-            continue
-        label = window.get("label", "main")
-        if isinstance(label, str) and label in seen:
-            problems.append(
-                ("$.app.windows", f"Value error, window labels must be unique; {label!r} repeats")
-            )
-        seen.add(label if isinstance(label, str) else "")
-    return problems
+    labels = [
+        w.get("label", "main") for w in (windows if isinstance(windows, list) else [])
+        if isinstance(w, dict) and isinstance(w.get("label", "main"), str)
+    ]
+    # Worded as pydantic words the validator's error, so that the two make one line.
+    return [
+        ("$.app.windows", "Value error, " + _REPEATED.format(label)) for label in _repeats(labels)
+    ]

@@ -349,6 +349,15 @@ def test_a_window_opened_from_another_window_gets_its_pages(
     assert settings.evaluate(INVOKE, ["greet", {"name": "again"}, {}]) == "Hello, again!"
 
 
+def main_window_at(app_dir: Path, url: str) -> Path:
+    """brownfield_config, with window "main" opening at ``url``."""
+    config = brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"][0]["url"] = url
+    config.write_text(json.dumps(data))
+    return config
+
+
 def test_a_first_page_that_moves_on_at_once_leaves_the_window_its_ipc(
     browser: Browser, app_dir: Path
 ) -> None:
@@ -359,11 +368,7 @@ def test_a_first_page_that_moves_on_at_once_leaves_the_window_its_ipc(
         '<!doctype html><script src="bounce.js"></script>'
     )
     (app_dir / "frontend" / "bounce.js").write_text("location.replace('index.html?bounced');")
-    config = brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"][0]["url"] = "bounce.html"
-    config.write_text(json.dumps(data))
-    with serving(config) as served:
+    with serving(main_window_at(app_dir, "bounce.html")) as served:
         page = browser.new_context().new_page()
         page.goto(served.urls["main"])
         page.wait_for_url("**/index.html?bounced")
@@ -374,11 +379,7 @@ def test_a_first_page_that_moves_on_at_once_leaves_the_window_its_ipc(
 def test_the_windows_address_stays_as_configured(browser: Browser, app_dir: Path) -> None:
     """The tab secret rides in the address of the launch URL's page and leaves it before the
     page's scripts run: they see the query and fragment the config gives, byte for byte."""
-    config = brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"][0]["url"] = "index.html?flag&v=1.0~b&s=a%20b&t=x/y#/r?z=1"
-    config.write_text(json.dumps(data))
-    with serving(config) as served:
+    with serving(main_window_at(app_dir, "index.html?flag&v=1.0~b&s=a%20b&t=x/y#/r?z=1")) as served:
         page = browser.new_context().new_page()
         page.goto(served.urls["main"])
         page.wait_for_function("() => window.__APP__ !== undefined")

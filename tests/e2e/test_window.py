@@ -63,20 +63,28 @@ def test_invoke_and_events_in_the_real_window_then_close_it(
         assert window.process.wait(timeout=30) == 0
 
 
-def test_closing_the_last_window_ends_the_app(app_dir: Path, playwright: Playwright) -> None:
+def close_the_only_window(
+    app_dir: Path, playwright: Playwright, env: dict[str, str] | None = None
+) -> list[str]:
+    """Run the app with window "main" alone, have its page close it, and check that the app
+    then ends by itself; return its log."""
     config = app_dir / "app.conf.json"
     brownfield_config(app_dir)
     data = json.loads(config.read_text())
     data["app"]["windows"] = data["app"]["windows"][:1]
     config.write_text(json.dumps(data))
-    with open_window(config, playwright=playwright) as window:
+    with open_window(config, env=env, playwright=playwright) as window:
         page = window.page("main")
         page.evaluate("setTimeout(() => window.__APP__.core.invoke('close_window'), 0)")
         try:
             assert window.process.wait(timeout=30) == 0
         except subprocess.TimeoutExpired:
             pytest.fail("the app did not end:\n" + "\n".join(window.log))
-    assert "Traceback" not in "\n".join(window.log)
+    return window.log
+
+
+def test_closing_the_last_window_ends_the_app(app_dir: Path, playwright: Playwright) -> None:
+    assert "Traceback" not in "\n".join(close_the_only_window(app_dir, playwright))
 
 
 def test_the_app_ends_even_when_the_gui_never_answered_about_a_page(
@@ -85,20 +93,7 @@ def test_the_app_ends_even_when_the_gui_never_answered_about_a_page(
     """When a page loads, the core asks the window for its URL (to see whether it is a remote
     page). A window that closes meanwhile never answers; pywebview ran that question on a
     thread the interpreter waits for at exit, so the app did not end."""
-    config = app_dir / "app.conf.json"
-    brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"] = data["app"]["windows"][:1]
-    config.write_text(json.dumps(data))
-    with open_window(
-        config, env={"APP_MODULE": "tests.e2e.stuck_url_app"}, playwright=playwright
-    ) as window:
-        page = window.page("main")
-        page.evaluate("setTimeout(() => window.__APP__.core.invoke('close_window'), 0)")
-        try:
-            assert window.process.wait(timeout=30) == 0
-        except subprocess.TimeoutExpired:
-            pytest.fail("the app did not end:\n" + "\n".join(window.log))
+    close_the_only_window(app_dir, playwright, env={"APP_MODULE": "tests.e2e.stuck_url_app"})
 
 
 def test_clicking_through_the_demo_in_the_real_window(playwright: Playwright) -> None:

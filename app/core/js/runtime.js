@@ -38,13 +38,9 @@ function (boot) {
   const SLOW = 1;
   const CHECK = 2;
   function scan(value, depth) {
-    if (value === null) return PLAIN;
-    if (typeof value !== "object") {
-      if (typeof value === "number" && !Number.isFinite(value)) throw new Error(NOT_FINITE);
-      return PLAIN;
-    }
+    refuseChanged(value);
+    if (value === null || typeof value !== "object") return PLAIN;
     if (isBinary(value)) return SLOW | CHECK;  // (the rest of the value is not looked at)
-    if (value instanceof Map || value instanceof Set) throw new Error(emptied(value));
     if (depth > 64) return SLOW | CHECK;
     if (typeof value.toJSON === "function") return value instanceof Date ? PLAIN : SLOW | CHECK;
     let found = PLAIN;
@@ -58,12 +54,16 @@ function (boot) {
 
   // Values JSON would change without a word: refused, so that what the command gets is what
   // the page sent (undefined, functions and symbols are left out, as JSON leaves them).
-  const NOT_FINITE = "a number in them is NaN or Infinity, which JSON cannot carry (it would "
-    + "arrive as null)";
-  function emptied(value) {
-    const kind = value instanceof Map ? "Map" : "Set";
-    return `a ${kind} in them would arrive as {} (send ${kind === "Map"
-      ? "Object.fromEntries(map) or [...map]" : "[...set]"} instead)`;
+  function refuseChanged(value) {
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      throw new Error("a number in them is NaN or Infinity, which JSON cannot carry (it would "
+        + "arrive as null)");
+    }
+    if (value instanceof Map || value instanceof Set) {
+      const kind = value instanceof Map ? "Map" : "Set";
+      throw new Error(`a ${kind} in them would arrive as {} (send ${kind === "Map"
+        ? "Object.fromEntries(map) or [...map]" : "[...set]"} instead)`);
+    }
   }
 
   // What the core can take and give back: its parser refuses lone surrogates (JSON.stringify
@@ -116,12 +116,8 @@ function (boot) {
   function withBlobs(message) {
     const blobs = [];
     const markers = (escape) => (key, value) => {
-      if (value === null) return value;
-      if (typeof value !== "object") {
-        if (typeof value === "number" && !Number.isFinite(value)) throw new Error(NOT_FINITE);
-        return value;
-      }
-      if (value instanceof Map || value instanceof Set) throw new Error(emptied(value));
+      refuseChanged(value);
+      if (value === null || typeof value !== "object") return value;
       if (isBinary(value)) {
         const bytes = value instanceof ArrayBuffer
           ? new Uint8Array(value)

@@ -33,6 +33,9 @@ from ..acl.origin import Origin
 __all__ = ["TAB_PARAM", "Credentials", "Ticket", "with_tab", "without_tab"]
 
 TICKET_TTL = 120.0
+RESUME_TTL = 24 * 3600.0
+RESUMES_KEPT = 64
+"""Resume tickets a window keeps: one per page connected now, and then some."""
 TAB_PARAM = "__app_tab"
 """The query parameter that carries the tab secret from the launch URL to the page."""
 _TAB = re.compile(r"([?&])" + TAB_PARAM + r"=[^&#]*(&?)")
@@ -52,9 +55,6 @@ def without_tab(path_qs: str) -> str:
         return path_qs
     kept = ("?" if match[1] == "?" else "&") if match[2] else ""
     return path_qs[: match.start()] + kept + path_qs[match.end() :]
-RESUME_TTL = 24 * 3600.0
-RESUMES_KEPT = 64
-"""Resume tickets a window keeps: one per page connected now, and then some."""
 
 
 def _token() -> str:

@@ -42,6 +42,11 @@ SHUTDOWN_GRACE = 2.0
 read would otherwise hold the shutdown for aiohttp's default of a minute)."""
 
 
+def _session_cookie(port: int) -> str:
+    """The name of the session cookie of the window on ``port``."""
+    return f"app_s{port}"
+
+
 def _runner(app: web.Application) -> web.AppRunner:
     return web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
@@ -120,7 +125,7 @@ class Server:
         it, so a page another local server serves (same site, another origin) would carry it:
         the browser's ``Sec-Fetch-Site`` says so, and it gets nothing of the window."""
         port = local_port(request)
-        secret = request.cookies.get(f"app_s{port}")
+        secret = request.cookies.get(_session_cookie(port))
         if request.headers.get("Sec-Fetch-Site") in ("same-site", "cross-site") and not (
             # ... except the page the launch URL leads to, opened from another window of the
             # app (window.open of its launch URL): it shows the new tab secret.
@@ -188,7 +193,9 @@ class Server:
         target = with_tab("/" + (window.url if window else "index.html").lstrip("/"), tab)
         response = web.HTTPSeeOther(target)
         response.headers["Location"] = target  # as written: the page's query is the app's
-        response.set_cookie(f"app_s{port}", secret, httponly=True, samesite="Strict", path="/")
+        response.set_cookie(
+            _session_cookie(port), secret, httponly=True, samesite="Strict", path="/"
+        )
         response.headers["Cache-Control"] = "no-store"
         raise response
 
@@ -211,7 +218,7 @@ class Server:
             # credentials.py), and a ticket one of its pages was given.
             if self._session_label(request) is None:
                 return refuse(403, "IPC needs the window's session; open the window's launch URL.")
-            session_secret = request.cookies[f"app_s{port}"]
+            session_secret = request.cookies[_session_cookie(port)]
             if not self.credentials.tab_matches(session_secret, request.query.get("tab")):
                 return refuse(
                     403,
