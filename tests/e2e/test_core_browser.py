@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +40,9 @@ def test_invoke_resolves(browser: Browser, two_windows: Served) -> None:
     user = page.evaluate(INVOKE, ["create_user", {"args": {"name": "Ada", "email": "a@b.io"}}, {}])
     assert user == {"id": 1, "name": "Ada", "email": "a@b.io"}
     assert page.evaluate(INVOKE, ["read_config", {}, {}]) == {
-        "theme": "light", "notifications": True, "language": "en"
+        "theme": "light",
+        "notifications": True,
+        "language": "en",
     }
     # Saved as sent, any keys, and read back exactly.
     mine = {"theme": "solarized", "fontSize": 14, "recent": ["a", "b"]}
@@ -116,6 +119,19 @@ def test_bad_input_in_the_page_is_rejected_not_hung(browser: Browser, two_window
         "window.__APP__.core.invoke('echo', {value: 'x'.repeat(100000)}).catch(e => e.message)"
     )
     assert "over the limit of 65536 bytes" in big
+    # Text counted by its UTF-8 bytes: 80,000 of them (40,000 "é") are over, said exactly...
+    over = page.evaluate(
+        "window.__APP__.core.invoke('echo', {value: 'é'.repeat(40000)}).catch(e => e.message)"
+    )
+    said = re.search(r"is (\d+) bytes, over the limit of 65536", over)
+    assert said is not None and 80000 < int(said[1]) < 80100, over
+    # ...and 40,000 bytes of text with 20,000 of binary are within it, though the text's
+    # bound (3 bytes a character) and the binary together are not.
+    within = page.evaluate(
+        """window.__APP__.core.invoke('echo', {value: ['é'.repeat(20000), new Uint8Array(20000)]})
+            .then((v) => [v[0].length, v[1].length], (e) => e.message)"""
+    )
+    assert within == [20000, 20000]
     unserializable = rejection(page, "unserializable")
     assert unserializable["code"] == "internal" and "'unserializable'" in unserializable["message"]
     assert page.evaluate(INVOKE, ["greet", {"name": "still here"}, {}]) == "Hello, still here!"
@@ -324,8 +340,10 @@ def test_the_windows_pages_share_its_tab_secret(browser: Browser, two_windows: S
     assert page.evaluate(INVOKE, ["greet", {"name": "page 2"}, {}]) == "Hello, page 2!"
     for features in ("", "noopener"):
         with page.context.expect_page() as opened:
-            page.evaluate("([url, features]) => { window.open(url, '_blank', features); }",
-                          [origin + "/index.html?opened", features])
+            page.evaluate(
+                "([url, features]) => { window.open(url, '_blank', features); }",
+                [origin + "/index.html?opened", features],
+            )
         popup = opened.value
         popup.wait_for_function("() => window.__APP__ !== undefined")
         assert popup.evaluate(INVOKE, ["greet", {"name": "popup"}, {}]) == "Hello, popup!"
@@ -384,7 +402,8 @@ def test_the_windows_address_stays_as_configured(browser: Browser, app_dir: Path
         page.goto(served.urls["main"])
         page.wait_for_function("() => window.__APP__ !== undefined")
         assert page.evaluate("[location.search, location.hash]") == [
-            "?flag&v=1.0~b&s=a%20b&t=x/y", "#/r?z=1"
+            "?flag&v=1.0~b&s=a%20b&t=x/y",
+            "#/r?z=1",
         ]
         assert page.evaluate(INVOKE, ["greet", {"name": "as is"}, {}]) == "Hello, as is!"
 
@@ -467,9 +486,12 @@ def test_frames_after_a_handed_over_one_wait_for_it(browser: Browser, app_dir: P
     with serving(brownfield_config(app_dir)) as served:
         page = browser.new_context().new_page()
         received: list[str] = []
-        page.on("websocket", lambda ws: ws.on(
-            "framereceived", lambda data: received.append(data if isinstance(data, str) else "")
-        ))
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived", lambda data: received.append(data if isinstance(data, str) else "")
+            ),
+        )
         page.goto(served.urls["main"])
         page.wait_for_function("() => window.__APP__ !== undefined")
         # The core writes the large frame; its body reaches the page only when the test says.
@@ -571,8 +593,10 @@ def test_a_value_the_core_cannot_take_fails_alone_and_clearly(
     for key in ("over", "afterBytes", "viaToJSON"):
         assert result[key]["code"] == "invalid_args", (key, result[key])
         assert "250 levels" in result[key]["message"], (key, result[key])
-    assert result["slashLone"]["code"] == "invalid_args" and "surrogate" in result["slashLone"][
-        "message"]
+    assert (
+        result["slashLone"]["code"] == "invalid_args"
+        and "surrogate" in result["slashLone"]["message"]
+    )
     assert result["emoji"] == {"v": "\U0001f600 and \\ud800 as text"}
 
 
@@ -610,9 +634,10 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     )
     for key in ("NaN", "100", "-1", "Infinity", "null"):
         assert result[key].startswith("invalid_args: The timeoutMs of 'greet'"), result
-    assert result["throwingOptions"].startswith("invalid_args:") and "no options" in result[
-        "throwingOptions"
-    ]
+    assert (
+        result["throwingOptions"].startswith("invalid_args:")
+        and "no options" in result["throwingOptions"]
+    )
     assert result["revokedArgs"].startswith("invalid_args:"), result
     for key in ("symbolEvent", "numberEvent", "listenArray"):
         assert result[key].startswith("invalid_args:") and "event name" in result[key], result
