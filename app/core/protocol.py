@@ -122,13 +122,24 @@ def join_frames(messages: list[Encoded]) -> list[tuple[bool, bytes]]:
             texts.append(m.json)
             continue
         if texts:
-            frames.append((False, b"[" + b",".join(texts) + b"]"))
+            frames.append((False, _text_frame(texts)))
             texts = []
-        header = b'{"m":[' + m.json + b'],"a":' + orjson.dumps([len(b) for b in m.blobs]) + b"}"
-        frames.append((True, _U32.pack(len(header)) + header + b"".join(m.blobs)))
+        lengths = orjson.dumps([len(b) for b in m.blobs])
+        size = len(b'{"m":[') + len(m.json) + len(b'],"a":') + len(lengths) + 1
+        parts = (_U32.pack(size), b'{"m":[', m.json, b'],"a":', lengths, b"}", *m.blobs)
+        frames.append((True, b"".join(parts)))  # one copy of a large message, not three
     if texts:
-        frames.append((False, b"[" + b",".join(texts) + b"]"))
+        frames.append((False, _text_frame(texts)))
     return frames
+
+
+def _text_frame(texts: list[bytes]) -> bytes:
+    """``[a,b,...]`` in one copy of the messages (``b"[" + ... + b"]"`` copies them twice)."""
+    parts = [b"["]
+    for text in texts:
+        parts += (text, b",")
+    parts[-1] = b"]"
+    return b"".join(parts)
 
 
 def decode_frame(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
@@ -170,7 +181,7 @@ def _decode_binary(data: bytes) -> list[Any]:
     if size > len(data) - 4:
         raise ProtocolError("The binary frame's header length is larger than the frame.")
     try:
-        header = orjson.loads(data[4 : 4 + size])
+        header = orjson.loads(memoryview(data)[4 : 4 + size])  # no copy of a large one
     except orjson.JSONDecodeError as exc:
         raise ProtocolError(f"The binary frame's header is not valid JSON ({exc}).") from None
     if not isinstance(header, dict) or not isinstance(header.get("m"), list):
