@@ -145,7 +145,7 @@ class App:
         # name or a payload no window could get raises where it was emitted, not in a log.
         check_event_name(event)
         core = self.core
-        if core is None or core.loop is None:
+        if core is None or core.loop is None or core.inbox is None:
             # No window is open and no listener can run yet: nobody to tell.
             log.debug("event %r emitted before the app started: no one received it", event)
             return
@@ -168,7 +168,7 @@ class App:
         if running is core.loop:
             publish()
         else:
-            core.loop.call_soon_threadsafe(publish)
+            core.inbox.put(publish)
 
     # Running -------------------------------------------------------------------------------
 

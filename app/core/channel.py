@@ -18,6 +18,7 @@ from .protocol import encode
 from .transport.backlog import size_of
 
 if TYPE_CHECKING:
+    from .inbox import LoopInbox
     from .transport.session import Session
 
 __all__ = ["Channel"]
@@ -32,18 +33,18 @@ class Channel:
     def __init__(self, channel_id: int) -> None:
         self.id = channel_id
         self._session: Session | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inbox: LoopInbox | None = None
 
-    def attach(self, session: Session | None, loop: asyncio.AbstractEventLoop) -> None:
-        self._session, self._loop = session, loop
+    def attach(self, session: Session | None, inbox: LoopInbox) -> None:
+        self._session, self._inbox = session, inbox
 
     def send(self, value: Any) -> None:
         """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes). Raise here,
         in the command: ``InvalidArgs`` for a value that cannot reach the page, and
         ``InternalError`` when the page is gone or has not read for the command time limit
         (on a worker thread, ``send`` waits while the page is more than 8 MiB behind)."""
-        session, loop = self._session, self._loop
-        if session is None or loop is None:
+        session, inbox = self._session, self._inbox
+        if session is None or inbox is None:
             return
         try:
             encoded = encode({"kind": "channel", "channel": self.id, "value": value})
@@ -56,7 +57,7 @@ class Channel:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is loop:
+        if running is inbox.loop:
             session.deliver_encoded(encoded)
             return
         # On a command's thread: wait while the page is behind, so that a fast sender does not
@@ -71,7 +72,7 @@ class Channel:
             )
             log.warning("channel %d: %s", self.id, error.message)
             raise error
-        loop.call_soon_threadsafe(session.deliver_counted, encoded, size)
+        inbox.put(session.deliver_counted, encoded, size)
 
     @classmethod
     def __get_pydantic_core_schema__(

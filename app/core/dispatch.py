@@ -33,7 +33,8 @@ class Dispatcher:
         bound = command.bind(args, context, injectors)
         for value in bound.values():
             if isinstance(value, Channel):
-                value.attach(getattr(context, "session", None), asyncio.get_running_loop())
+                assert self.workers.inbox is not None
+                value.attach(getattr(context, "session", None), self.workers.inbox)
         limit = asyncio.timeout(self.timeout)
         try:
             async with limit:

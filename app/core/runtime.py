@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .acl.authority import Authority
 from .config import WindowConfig
 from .dispatch import Dispatcher
+from .inbox import LoopInbox
 from .pipeline import build_pipeline
 from .transport.credentials import Credentials
 from .transport.server import Server
@@ -46,12 +47,15 @@ class Core:
         self.pipeline, self.unsealed_pipeline = build_pipeline(self)
         """``unsealed_pipeline`` skips isolation's stage: the test client has no hook frame."""
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.inbox: LoopInbox | None = None
+        """How other threads hand work to the loop (results, events, channel messages)."""
         self.windows: dict[str, WindowConfig] = {}
         self.background: set[asyncio.Future[object]] = set()
 
     async def start(self, ports: dict[str, int] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
-        self.workers.start(self.loop)
+        self.inbox = LoopInbox(self.loop)
+        self.workers.start(self.loop, self.inbox)
         self.events.bind(self.loop, self.workers)
         self.registry.freeze()
         await self.server.start()

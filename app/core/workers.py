@@ -1,9 +1,8 @@
 """The threads that run sync commands and sync event handlers, off the core's loop.
 
-Unlike ``run_in_executor``, results come back to the loop in batches: a worker wakes the loop
-only when no wake-up is already on its way, so a burst of calls finishing together costs one
-wake-up instead of one each. Workers are daemon threads: a command stuck forever cannot keep
-the process alive after the app has ended.
+Unlike ``run_in_executor``, results come back to the loop through its ``LoopInbox``: a burst of
+calls finishing together costs one wake-up of the loop instead of one each. Workers are daemon
+threads: a command stuck forever cannot keep the process alive after the app has ended.
 
 The pool keeps its ``size`` threads and grows when a job arrives and every thread is busy,
 so that slow commands (or commands abandoned at their time limit: a thread cannot be stopped)
@@ -18,6 +17,8 @@ import queue
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from .inbox import LoopInbox
 
 __all__ = ["GROWTH", "IDLE_SECONDS", "WorkerPool"]
 
@@ -44,11 +45,11 @@ class WorkerPool:
         self._name = name
         self._idle_seconds = idle_seconds
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._done: list[tuple[asyncio.Future[Any], bool, Any]] = []
         self._lock = threading.Lock()
-        self._wake_pending = False
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.inbox: LoopInbox | None = None
+        """How the threads hand results to the loop (the core's, shared with its events)."""
         self._live = 0  # threads started and not ended
         self._free = 0  # of those, waiting for a job
         self._queued = 0  # jobs submitted and not yet taken by a thread
@@ -60,8 +61,9 @@ class WorkerPool:
         """Threads alive now."""
         return self._live
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+    def start(self, loop: asyncio.AbstractEventLoop, inbox: LoopInbox | None = None) -> None:
         self._loop = loop
+        self.inbox = inbox or LoopInbox(loop)
         for _ in range(self._size):
             with self._lock:
                 self._live += 1
@@ -126,27 +128,11 @@ class WorkerPool:
                 outcome = (future, True, func(*args, **kwargs))
             except BaseException as exc:  # SystemExit too: it ends the call, not the app
                 outcome = (future, False, _settleable(exc))
-            with self._lock:
-                self._done.append(outcome)
-                if self._wake_pending:
-                    continue
-                self._wake_pending = True
-            assert self._loop is not None
+            assert self.inbox is not None
             try:
-                self._loop.call_soon_threadsafe(self._deliver)
+                self.inbox.put(_settle, *outcome, pace=False)
             except RuntimeError:  # the loop is closed: the app is gone
                 return
-
-    def _deliver(self) -> None:
-        with self._lock:
-            done, self._done = self._done, []
-            self._wake_pending = False
-        for future, ok, value in done:
-            if not future.done():  # not given up meanwhile
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
 
     def shutdown(self) -> None:
         with self._lock:
@@ -155,6 +141,14 @@ class WorkerPool:
         for _ in range(live):
             self._jobs.put(None)
         self._threads.clear()
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if not future.done():  # not given up meanwhile
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 def _settleable(exc: BaseException) -> BaseException:
