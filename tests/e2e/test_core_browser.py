@@ -176,6 +176,22 @@ def test_binary_json_and_channels(browser: Browser, two_windows: Served) -> None
         }"""
     )
     assert streamed == [1, 2, 3, 4, 5]
+    # What a sync command (on a worker thread) sent on a channel or emitted before it returned
+    # reaches the page before its reply.
+    at_reply = page.evaluate(
+        """async () => {
+            const { core, event } = window.__APP__;
+            const got = [];
+            const ch = new core.Channel((v) => got.push(v));
+            await core.invoke('count', { to: 300, progress: ch });
+            const sent = got.length;
+            const heard = [];
+            await event.listen('settings-changed', (e) => heard.push(e.payload.settings));
+            await core.invoke('save_settings', { settings: { theme: 'dark' } });
+            return [sent, heard];
+        }"""
+    )
+    assert at_reply == [300, [{"theme": "dark"}]]
 
 
 def test_values_json_would_change_are_refused_in_the_page(
