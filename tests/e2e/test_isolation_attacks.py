@@ -341,3 +341,44 @@ def items_after_reload(page: Page) -> list[int]:
     page.reload()
     page.wait_for_function("() => window.__APP__ !== undefined")
     return items(page)
+
+
+# Takes the runtime's channel to the isolation frame (as it posts on it) and hands the frame a
+# request of the script's own: `reset_demo`, which the demo's hook refuses, written as a binary
+# value's marker with a String object in place of the bytes. Resolves with the frame's answer.
+SMUGGLE = """async () => {
+  const post = MessagePort.prototype.postMessage;
+  let port = null;
+  MessagePort.prototype.postMessage = function (...args) {
+    port = port || this;
+    return post.apply(this, args);
+  };
+  await window.__APP__.core.invoke('greet', { name: 'to find the channel' });
+  MessagePort.prototype.postMessage = post;
+  const n = 900300;
+  const answer = new Promise((resolve) => port.addEventListener('message', (e) => {
+    const mine = e.data && e.data.results && e.data.results.find((r) => r.n === n);
+    if (mine) resolve(mine);
+  }));
+  const json = JSON.stringify({ id: n, kind: 'invoke', cmd: { $__b: 0 }, args: {} });
+  port.postMessage({ requests: [{ n, json, blobs: [new String('reset_demo')] }] });
+  return answer;
+}"""
+
+
+def test_values_of_other_types_handed_to_the_frame_are_refused(
+    browser: Browser, served: Served
+) -> None:
+    """A String object passes no `===` check of a hook, and JSON seals it as the plain string:
+    the frame takes binary values as byte arrays only."""
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    answer = page.evaluate(SMUGGLE)
+    assert "ct" not in answer and answer["error"]["code"] == "invalid_args", answer
+    assert page.evaluate(
+        "window.__APP__.core.invoke('reset_demo', {}).catch((e) => e.code)"
+    ) == "blocked"
+    # The page's own binary values still pass.
+    assert page.evaluate(
+        "window.__APP__.core.invoke('echo', { value: new Uint8Array([1, 2]) })"
+        ".then((v) => Array.from(v))"
+    ) == [1, 2]

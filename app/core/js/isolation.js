@@ -60,7 +60,23 @@ function (config, wire) {
 
   // ---- one request ----------------------------------------------------------------------------
 
+  // Nothing the page sends is trusted: its scripts run where its runtime does, and can reach
+  // this channel. A request is what the runtime sends, or it is refused: a safe integer `n`,
+  // the message's JSON text, and its binary values as byte arrays only. Any other object in
+  // their place would reach the hook as what JSON never makes (a String object passes no
+  // `===` check), and be sealed as what JSON makes of it (the plain string).
+  function wellFormed(request) {
+    return request !== null && typeof request === "object" && Number.isSafeInteger(request.n)
+      && typeof request.json === "string" && Array.isArray(request.blobs)
+      && request.blobs.every((b) => Object.getPrototypeOf(b) === Uint8Array.prototype);
+  }
+
   function handle(request) {
+    if (!wellFormed(request)) {
+      refuse({ n: request && request.n, error: { code: "invalid_args",
+        message: "The isolation frame refused a request that its page's runtime did not make." } });
+      return;
+    }
     const parsed = JSON.parse(request.json);
     const message = request.blobs.length ? wire.restore(parsed, request.blobs) : parsed;
     const block = (why) => refuse({ n: request.n, error: { code: "blocked",
