@@ -12,8 +12,11 @@ import orjson
 __all__ = ["API_FILES", "init_script", "inject_head", "js_json", "read_js", "script_tag"]
 
 _JS = resources.files("app.core") / "js"
-_HEAD = re.compile(rb"<head[^>]*>", re.IGNORECASE)
-_HTML = re.compile(rb"<html[^>]*>", re.IGNORECASE)
+_PROLOG = re.compile(rb"\s+|<!--.*?(?:-->|$)|<![^>]*>?|<\?[^>]*>?", re.DOTALL)
+"""What may come before a document's first element: blanks, comments, the doctype."""
+_HTML = re.compile(rb"<html(?=[\s/>])", re.IGNORECASE)
+_HEAD = re.compile(rb"<head(?=[\s/>])", re.IGNORECASE)
+_TAG_END = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>?""")
 _END_TAG = re.compile(rb"</(script)", re.IGNORECASE)
 
 
@@ -39,10 +42,22 @@ def script_tag(nonce: str, code: bytes) -> bytes:
 
 
 def inject_head(html: bytes, tag: bytes) -> bytes:
-    """``tag`` as the first thing in the document's ``<head>`` (or after ``<html>``)."""
-    anchor = _HEAD.search(html) or _HTML.search(html)
-    at = anchor.end() if anchor else 0
+    """``tag`` where it runs before anything of the document: first in its ``<head>``, after
+    its ``<html>`` when it has no head tag, or before its first element (after the doctype,
+    which keeps the page in standards mode) when it has neither. Read as a browser reads it:
+    not a ``<header>`` for the head, nor a tag inside a comment."""
+    at = _after_prolog(html, 3 if html.startswith(b"\xef\xbb\xbf") else 0)
+    for element in (_HTML, _HEAD):
+        if element.match(html, at):
+            at = _TAG_END.match(html, at).end()  # type: ignore[union-attr]
+            at = _after_prolog(html, at)
     return html[:at] + tag + html[at:]
+
+
+def _after_prolog(html: bytes, at: int) -> int:
+    while (skipped := _PROLOG.match(html, at)) is not None and skipped.end() > at:
+        at = skipped.end()
+    return at
 
 
 def init_script(boot: dict[str, Any]) -> bytes:

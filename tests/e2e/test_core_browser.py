@@ -679,3 +679,30 @@ def test_the_default_csp_refuses_injected_inline_scripts_and_lets_test_tools_pol
     # A string predicate that is not true at once is polled with eval, which the policy allows.
     page.evaluate("setTimeout(() => { window.later = true; }, 100)")
     page.wait_for_function("window.later === true")
+
+
+def test_pages_of_any_shape_have_the_runtime_before_their_scripts(
+    browser: Browser, app_dir: Path
+) -> None:
+    """HTML needs neither <html> nor <head>: a <header> is not the head, a comment that names
+    the tags is a comment, and a page with no tags at all stays in standards mode."""
+    frontend = app_dir / "frontend"
+    (frontend / "early.js").write_text(
+        "window.early = [typeof window.__APP__, document.compatMode];"
+    )
+    shapes = {
+        "no-head.html": "<!doctype html><html lang=en><title>t</title>"
+        "<script src=early.js></script><body><header>h</header>",
+        "comment.html": "<!doctype html><!-- <html> and <head> first --><html><head>"
+        "<script src=early.js></script></head><body>",
+        "no-tags.html": "<!doctype html><title>t</title><script src=early.js></script>",
+    }
+    for name, html in shapes.items():
+        (frontend / name).write_text(html)
+    with serving(brownfield_config(app_dir)) as served:
+        page = open_window(browser, served, "main")
+        origin = page.evaluate("location.origin")
+        for name in shapes:
+            page.goto(f"{origin}/{name}")
+            assert page.evaluate("window.early") == ["object", "CSS1Compat"], name
+            assert page.evaluate(INVOKE, ["greet", {"name": name}, {}]) == f"Hello, {name}!"

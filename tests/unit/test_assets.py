@@ -1,0 +1,45 @@
+"""Where the runtime goes in a page: before anything of the document runs, as a browser reads it."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.assets import inject_head
+
+TAG = b"<RUNTIME>"
+
+
+@pytest.mark.parametrize(
+    ("page", "placed"),
+    [
+        # First in the head, whatever the case, attributes and blanks.
+        (b"<!doctype html><html><head><script>", b"<!doctype html><html><head><RUNTIME><script>"),
+        (
+            b"<!DOCTYPE html>\n<HTML lang=en>\n <!-- c -->\n <HEAD data-x='a>b'>\n<script>",
+            b"<!DOCTYPE html>\n<HTML lang=en>\n <!-- c -->\n <HEAD data-x='a>b'>\n"
+            b"<RUNTIME><script>",
+        ),
+        (b"\xef\xbb\xbf<html><head><meta>", b"\xef\xbb\xbf<html><head><RUNTIME><meta>"),
+        # No head tag (HTML allows that): after <html>, and not in a <header>.
+        (
+            b"<!doctype html><html lang=en><title>x</title><script src=early.js></script>"
+            b"<body><header>",
+            b"<!doctype html><html lang=en><RUNTIME><title>x</title><script src=early.js></script>"
+            b"<body><header>",
+        ),
+        (b'<html data-q="x>y"><body>', b'<html data-q="x>y"><RUNTIME><body>'),
+        # A comment that mentions the tags is a comment.
+        (
+            b"<!doctype html><!-- <html> and <head> first --><html><head><script>",
+            b"<!doctype html><!-- <html> and <head> first --><html><head><RUNTIME><script>",
+        ),
+        # Neither tag: after the doctype (before it, the page would be in quirks mode).
+        (b"<!doctype html><title>m</title>", b"<!doctype html><RUNTIME><title>m</title>"),
+        (b"<script>first()</script>", b"<RUNTIME><script>first()</script>"),
+        (b"<head/><p>", b"<head/><RUNTIME><p>"),
+        (b"", b"<RUNTIME>"),
+        (b"<!-- never closed <head>", b"<!-- never closed <head><RUNTIME>"),
+    ],
+)
+def test_the_runtime_goes_before_anything_of_the_page_runs(page: bytes, placed: bytes) -> None:
+    assert inject_head(page, TAG) == placed
