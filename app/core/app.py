@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import decimal
 import inspect
 import logging
 import threading
+import uuid
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .acl.origin import Caller
@@ -26,6 +29,16 @@ log = logging.getLogger("app.core.app")
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+
+_VALUE_TYPES = (
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    decimal.Decimal,
+    uuid.UUID,
+    PurePath,
+)
+"""Values that commands take as arguments, as they take the builtins: not to be managed."""
 
 
 class Window:
@@ -96,6 +109,14 @@ class App:
     def manage(self, obj: Any) -> None:
         """Make ``obj`` injectable into commands by a parameter annotated with its type."""
         kind = type(obj)
+        if kind.__module__ == "builtins" or isinstance(obj, _VALUE_TYPES):
+            # Injection goes by annotation: every parameter of that type, in every command,
+            # would get this object instead of the page's argument.
+            raise TypeError(
+                f"app.manage() takes an object of a class of your own, not a {kind.__name__}: "
+                f"every command parameter annotated {kind.__name__} would get it instead of the "
+                "page's argument. Put it in a class (a dataclass will do) and manage that."
+            )
         if kind in self.registry.injectors and kind not in self._state:
             raise TypeError(f"{kind.__name__} is injected by the core and cannot be managed")
         self._state[kind] = obj

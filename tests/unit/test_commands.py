@@ -6,6 +6,8 @@ import asyncio
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
@@ -265,6 +267,18 @@ async def test_injection_by_annotation(client: Client) -> None:
             "count": 1,
         }
         assert (await client.invoke("who"))["count"] == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["db-password", 7, {"managed": "state"}, ["a"], b"x", datetime.now(), Path("."), Decimal(1)],
+)
+def test_values_commands_take_as_arguments_cannot_be_managed(write_config, value: Any) -> None:
+    """Injection goes by annotation: a managed str would fill every str parameter of every
+    command, in place of (and refusing) the page's argument."""
+    app = make_app(write_config)
+    with pytest.raises(TypeError, match=f"not a {type(value).__name__}: every command parameter"):
+        app.manage(value)
 
 
 async def test_nothing_is_allowed_by_default(write_config) -> None:
