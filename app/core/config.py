@@ -129,6 +129,8 @@ class AppSection(ConfigModel):
     @field_validator("windows")
     @classmethod
     def _unique_labels(cls, windows: list[WindowConfig]) -> list[WindowConfig]:
+        if not windows:  # nothing would open, and no page could ever call
+            raise ValueError("an app opens at least one window: list it here")
         for label in _repeats(w.label for w in windows):
             raise ValueError(_REPEATED.format(label))
         return windows
@@ -203,6 +205,8 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
             message = "unknown key; remove it or check its spelling"
         elif item["type"] == "missing":
             message = "required key is missing"
+        elif item["type"] == "value_error":  # the config's own checks: their words only
+            message = str(item["ctx"]["error"])
         loc = _input_path(item["loc"], data, keep_last=item["type"] == "missing")
         if item["type"] == "union_tag_invalid":  # the value of "use" names no pattern
             tag = item["ctx"]["discriminator"].strip("'")
@@ -258,6 +262,8 @@ def _input_path(loc: tuple[int | str, ...], data: Any, *, keep_last: bool) -> tu
 
 def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
     try:
+        if path.exists() and not path.is_file():  # a folder, a pipe, a device: never read
+            return None, [("$", f"not a regular file: {path}")]
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, [("$", f"file not found: {path}")]
@@ -267,14 +273,22 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
         return json.loads(text), []
     except json.JSONDecodeError as exc:
         return None, [("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
+    except RecursionError:
+        return None, [("$", "not valid JSON here: its arrays and objects nest too deeply")]
 
 
 def _load_capabilities(
     declared: list[Any] | None, root: Path, source: Path
 ) -> tuple[list[CapabilitySource], list[Path], list[tuple[str, str]]]:
     cap_dir = root / "capabilities"
-    files = sorted(cap_dir.glob("*.json")) if cap_dir.is_dir() else []
+    # Hidden files (an editor's, say) are not the app's capabilities.
+    files = (
+        sorted(f for f in cap_dir.glob("*.json") if not f.name.startswith("."))
+        if cap_dir.is_dir()
+        else []
+    )
     loaded: list[CapabilitySource] = []
+    placed: list[str] = []  # where each loaded capability is named in the config
     problems: list[tuple[str, str]] = []
     used: set[Path] = set()
     refs: list[Any] = [f.stem for f in files] if declared is None else list(declared)
@@ -282,6 +296,7 @@ def _load_capabilities(
         where = json_path(("app", "security", "capabilities", index))
         if isinstance(ref, Capability):
             loaded.append(CapabilitySource(ref, source, where))
+            placed.append(where)
             continue
         if not isinstance(ref, str):  # an invalid inline capability, already reported
             continue
@@ -300,7 +315,13 @@ def _load_capabilities(
         file = cap_dir / f"{ref}.json"
         data, read_problems = _read_json(file)
         if read_problems:
-            problems += [(where, f"capability {ref!r}: {what}") for _, what in read_problems]
+            if declared is None:  # found in the folder: the file is what is wrong
+                problems += [(f"capabilities/{file.name}: $", what) for _, what in read_problems]
+            else:
+                problems += [
+                    (where, f"capability {ref!r} (capabilities/{file.name}): {what}")
+                    for _, what in read_problems
+                ]
             continue
         used.add(file)
         try:
@@ -317,12 +338,11 @@ def _load_capabilities(
             )
             continue
         loaded.append(CapabilitySource(capability, file, "$"))
+        placed.append(where if declared is not None else f"capabilities/{file.name}: $")
     seen: set[str] = set()
-    for item in loaded:
+    for item, where in zip(loaded, placed, strict=True):
         if item.capability.identifier in seen:
-            problems.append(
-                (item.json_path, f"capability {item.capability.identifier!r} is defined twice")
-            )
+            problems.append((where, f"capability {item.capability.identifier!r} is defined twice"))
         seen.add(item.capability.identifier)
     unused = [f for f in files if f not in used] if declared is not None else []
     return loaded, unused, problems
@@ -413,7 +433,5 @@ def _repeated_labels(data: Any) -> list[tuple[str, str]]:
         w.get("label", "main") for w in (windows if isinstance(windows, list) else [])
         if isinstance(w, dict) and isinstance(w.get("label", "main"), str)
     ]
-    # Worded as pydantic words the validator's error, so that the two make one line.
-    return [
-        ("$.app.windows", "Value error, " + _REPEATED.format(label)) for label in _repeats(labels)
-    ]
+    # Worded as the validator's error, so that the two make one line.
+    return [("$.app.windows", _REPEATED.format(label)) for label in _repeats(labels)]

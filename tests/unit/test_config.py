@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -154,14 +155,22 @@ def test_problems_name_the_json_path_of_the_bad_value(write_config, data, where:
     ("capabilities", "where", "message"),
     [
         # Neither of the union's types: one line naming both, no class names.
-        ([5], "$.app.security.capabilities[0]",
-         "Input should be a valid string or a valid dictionary"),
+        (
+            [5],
+            "$.app.security.capabilities[0]",
+            "Input should be a valid string or a valid dictionary",
+        ),
         # An object that fails inside: only what is wrong inside, not "should be a string".
-        ([{"identifier": "a", "windows": ["main"], "permissions": [1]}],
-         "$.app.security.capabilities[0].permissions[0]",
-         "Input should be a valid string or a valid dictionary"),
-        ([{"windows": ["main"]}], "$.app.security.capabilities[0].identifier",
-         "required key is missing"),
+        (
+            [{"identifier": "a", "windows": ["main"], "permissions": [1]}],
+            "$.app.security.capabilities[0].permissions[0]",
+            "Input should be a valid string or a valid dictionary",
+        ),
+        (
+            [{"windows": ["main"]}],
+            "$.app.security.capabilities[0].identifier",
+            "required key is missing",
+        ),
         # A name that would reach outside capabilities/ is refused before any file is read.
         (["../secrets"], "$.app.security.capabilities[0]", "is not a capability name"),
         (["sub/extra"], "$.app.security.capabilities[0]", "is not a capability name"),
@@ -184,8 +193,10 @@ def test_one_line_per_problem(write_config, capabilities, where: str, message: s
         ({"app": {"windows": [{"fullscreen": 0}]}}, "$.app.windows[0].fullscreen"),
         ({"app": {"ipc": {"threads": "4"}}}, "$.app.ipc.threads"),
         ({"app": {"ipc": {"commandTimeoutMs": True}}}, "$.app.ipc.commandTimeoutMs"),
-        ({"app": {"security": {"capabilities": [{"identifier": "a", "local": "false"}]}}},
-         "$.app.security.capabilities[0].local"),
+        (
+            {"app": {"security": {"capabilities": [{"identifier": "a", "local": "false"}]}}},
+            "$.app.security.capabilities[0].local",
+        ),
     ],
 )
 def test_values_of_the_wrong_type_are_not_converted(write_config, data, where: str) -> None:
@@ -207,14 +218,16 @@ def test_the_pattern_is_brownfield_when_use_is_left_out(write_config) -> None:
 def test_problems_of_every_kind_are_reported_together(write_config, tmp_path) -> None:
     # A wrong value does not hide a missing folder, a missing capability file, or a label used
     # twice next to an invalid window.
-    path = write_config({
-        "productName": 5,
-        "build": {"frontendDist": "nowhere"},
-        "app": {
-            "windows": [{"label": "a b"}, {"label": "main"}, {"label": "main"}],
-            "security": {"capabilities": ["missing", "extra.json"]},
-        },
-    })
+    path = write_config(
+        {
+            "productName": 5,
+            "build": {"frontendDist": "nowhere"},
+            "app": {
+                "windows": [{"label": "a b"}, {"label": "main"}, {"label": "main"}],
+                "security": {"capabilities": ["missing", "extra.json"]},
+            },
+        }
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
     problems = dict(info.value.problems)
@@ -237,14 +250,60 @@ def test_isolation_needs_room_for_sealed_messages(write_config, tmp_path) -> Non
     (tmp_path / "iso").mkdir()
     (tmp_path / "iso" / "index.html").write_text("<html></html>")
     isolation = {"use": "isolation", "options": {"dir": "iso"}}
-    path = write_config({"app": {"security": {"pattern": isolation},
-                                 "ipc": {"maxMessageBytes": 1024}}})
+    path = write_config(
+        {"app": {"security": {"pattern": isolation}, "ipc": {"maxMessageBytes": 1024}}}
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert info.value.problems == [(
-        "$.app.ipc.maxMessageBytes",
-        "at least 4096 under the isolation pattern (a sealed message carries up to 1 KiB "
-        "besides its content)",
-    )]
+    assert info.value.problems == [
+        (
+            "$.app.ipc.maxMessageBytes",
+            "at least 4096 under the isolation pattern (a sealed message carries up to 1 KiB "
+            "besides its content)",
+        )
+    ]
     # Brownfield has no such overhead.
     assert load_config(write_config({"app": {"ipc": {"maxMessageBytes": 1024}}}))
+
+
+def test_unreadable_shapes_of_file_are_problems_not_crashes(write_config, tmp_path) -> None:
+    """Nested past what the JSON reader takes, a pipe (reading it would wait forever), an app
+    with no window (run would fail in the GUI toolkit, serve would serve nothing)."""
+    deep = '{"app": {"security": {"csp": ' + "[" * 5000 + "]" * 5000 + "}}}"
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(raw=deep))
+    assert info.value.problems == [
+        ("$", "not valid JSON here: its arrays and objects nest too deeply")
+    ]
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError) as info:
+        load_config(fifo)
+    assert info.value.problems == [("$", f"not a regular file: {fifo}")]
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"app": {"windows": []}}))
+    assert info.value.problems == [
+        ("$.app.windows", "an app opens at least one window: list it here")
+    ]
+
+
+def test_capability_file_problems_say_which_file_and_where(write_config, tmp_path) -> None:
+    folder = tmp_path / "capabilities"
+    folder.mkdir()
+    (folder / "good.json").write_text(
+        '{"identifier": "good", "windows": ["*"], "permissions": ["allow-greet"]}'
+    )
+    (folder / "broken.json").write_text("{")
+    (folder / ".editor-backup.json").write_text("{")  # hidden: not one of the app's
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({}))  # every file of the folder is used
+    assert [where for where, _ in info.value.problems] == ["capabilities/broken.json: $"]
+    path = write_config({"app": {"security": {"capabilities": ["good", "broken", "good"]}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems[0][0] == "$.app.security.capabilities[1]"
+    assert "(capabilities/broken.json): not valid JSON" in info.value.problems[0][1]
+    assert info.value.problems[1] == (
+        "$.app.security.capabilities[2]",
+        "capability 'good' is defined twice",
+    )
