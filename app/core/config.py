@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -55,6 +56,29 @@ class WindowConfig(ConfigModel):
     height: int = Field(default=600, ge=100, le=16384)
     resizable: bool = True
     fullscreen: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _frontend_page(cls, url: str) -> str:
+        """A page of the frontend (or of the dev server), by its path: the window opens
+        ``/<url>`` on the window's own origin, so nothing else can ever load there."""
+        path = page_path(url)
+        if _SCHEME.match(url) or url.startswith(("//", "\\")) or "\\" in path:
+            raise ValueError(
+                f"a page of the frontend by its path, such as index.html or "
+                f"pages/settings.html?tab=2, not {url!r}"
+            )
+        if ".." in path.split("/"):
+            raise ValueError(f"a page inside the frontend; {url!r} climbs out of it")
+        return url
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def page_path(url: str) -> str:
+    """The path of a window's ``url`` inside the frontend: no query, no fragment, decoded."""
+    return unquote(url.split("#", 1)[0].split("?", 1)[0]).lstrip("/")
 
 
 class BuildConfig(ConfigModel):

@@ -307,3 +307,24 @@ def test_capability_file_problems_say_which_file_and_where(write_config, tmp_pat
         "$.app.security.capabilities[2]",
         "capability 'good' is defined twice",
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://example.com/", "a page of the frontend by its path"),
+        ("//example.com/x.html", "a page of the frontend by its path"),
+        ("javascript:alert(1)", "a page of the frontend by its path"),
+        ("pages\\\\a.html", "a page of the frontend by its path"),
+        ("../../etc/passwd", "climbs out of it"),
+        ("a/%2e%2e/%2e%2e/b.html", "climbs out of it"),
+    ],
+)
+def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message: str) -> None:
+    """The window opens /<url> on its own origin: nothing else could ever load there."""
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"app": {"windows": [{"url": url}]}}))
+    [(where, what)] = info.value.problems
+    assert where == "$.app.windows[0].url" and message in what
+    page = "pages/a%20b.html?tab=2#/r?z=1"
+    assert load_config(write_config({"app": {"windows": [{"url": page}]}})).model.app.windows

@@ -151,6 +151,9 @@ PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
     ("capability for no platform",
      lambda c, d: _capability(c).update(platforms=[]), "app.conf.json",
      f"{CAP0}.platforms", "lists no platform, so the capability applies on none"),
+    ("window page missing from the frontend",
+     lambda c, d: c["app"]["windows"][1].update(url="missing.html?tab=1"), "app.conf.json",
+     "$.app.windows[1].url", "window 'settings' would open a page that is not there: "),
 ]
 
 # Valid, so the exit status stays 0, but probably not meant: reported as notes.

@@ -20,6 +20,7 @@ from ..acl.model import PermissionEntry
 from ..acl.permissions import Catalogue, PermissionSets, command_permissions, split
 from ..acl.scope import Scope
 from ..app import App
+from ..config import page_path
 from .common import catalogue_of, show, source_of
 
 __all__ = ["check", "report"]
@@ -127,7 +128,7 @@ def _capability(
                 file, f"{base}.windows[{i}]",
                 f"no configured window is labelled {glob!r}"
                 + (f"; did you mean {close[0]!r}?" if close else "")
-                + " (a window added later with app.add_window may be)",
+                + " (a window opened later with app.open_window may be)",
                 note=True,
             ))
     for i, entry in enumerate(capability.permissions):
@@ -253,6 +254,31 @@ def check(app: App) -> list[Problem]:
         problems += _capability(app, capability, catalogue, sets)
     problems += _sets(app, catalogue, sets)
     problems += _coverage(app, compiled)
+    problems += _pages(app)
+    return problems
+
+
+def _pages(app: App) -> list[Problem]:
+    """Each window's page is a file of the frontend (the core serves no other page for it);
+    with a dev server, the dev server's pages are not looked at."""
+    config = app.config
+    if config.model.build.dev_url is not None:
+        return []
+    problems = []
+    root = config.frontend_dir
+    for index, window in enumerate(config.model.app.windows):
+        target = root / (page_path(window.url) or "index.html")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            problems.append(
+                Problem(
+                    config.path,
+                    f"$.app.windows[{index}].url",
+                    f"window '{window.label}' would open a page that is not there: "
+                    f"{target} does not exist",
+                )
+            )
     return problems
 
 
