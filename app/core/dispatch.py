@@ -62,7 +62,8 @@ class Dispatcher:
                 log.exception("command %r raised", command.name)
                 raise InternalError(_failed(command)) from None
             raise CallTimeout(
-                f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned."
+                f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned "
+                "(the core's limit, app.ipc.commandTimeoutMs in the config)."
             ) from None
         except asyncio.CancelledError:
             task = asyncio.current_task()

@@ -37,6 +37,7 @@ window.__ISOLATION_HOOK__ = (payload, context) => {
     case "true": return true;
     case "throw": throw new Error("the hook says no");
     case "never": return new Promise(() => {});
+    case "busy": { const until = Date.now() + 800; while (Date.now() < until); return payload; }
     case "later": return new Promise((resolve) => setTimeout(() => resolve(payload), 20));
     case "later-null": return Promise.resolve(null);
     case "rejects": return Promise.reject(new Error("the async hook says no"));
@@ -195,6 +196,18 @@ def test_every_refusal_rejects_with_blocked_and_nothing_hangs(
     assert [emitted, listened] == ["blocked", "blocked"]
     # Refused messages take no sequence number: the next call goes through.
     assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
+
+
+def test_a_calls_time_limit_starts_once_the_hook_has_let_it_through(
+    browser: Browser, hooked: Served
+) -> None:
+    """A synchronous hook has no time limit (a confirm() waits for its user): a call the page
+    gave up on while its hook decided would have run all the same once let through."""
+    page = open_page(browser, hooked.urls["main"])
+    assert outcome(page, "echo", {"value": "busy"}, 300) == {"value": "busy"}
+    # Once through, the limit holds.
+    late = outcome(page, "wait", {"ms": 3000}, 300)
+    assert late["code"] == "timeout" and "'wait' got no answer within 300 ms" in late["message"]
 
 
 def test_calls_made_before_the_frame_is_ready_are_queued(browser: Browser, hooked: Served) -> None:

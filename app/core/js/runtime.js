@@ -499,7 +499,8 @@ function (boot) {
     let next = Infinity;
     for (const [id, call] of [...pending]) {
       if (call.deadline <= now) {
-        settle(id, false, fail("timeout", `'${call.what}' got no answer within ${call.limit} ms.`));
+        settle(id, false, fail("timeout", `'${call.what}' got no answer within ${call.limit} ms `
+          + "(the page's wait: invoke's timeoutMs, by default the core's limit plus 5 s)."));
       } else if (call.deadline < next) {
         next = call.deadline;
       }
@@ -520,16 +521,27 @@ function (boot) {
       const id = nextId++;
       message.id = id;
       const limit = timeoutMs === undefined ? boot.timeoutMs : timeoutMs;
-      const deadline = performance.now() + limit;
+      // Under isolation the clock starts once the hook has let the call through: the frame
+      // answers every request (an async hook within hookTimeoutMs), and a synchronous hook (a
+      // confirm(), say) takes as long as its user. A call timed out while its hook was still
+      // deciding would have run all the same once let through.
+      const deadline = isolation ? Infinity : performance.now() + limit;
       pending.set(id, { resolve, reject, deadline, limit, what, sent: false });
-      armSweep(deadline);
+      if (!isolation) armSweep(deadline);
       let encoded;
       try { encoded = encode(message, what); } catch (err) { settle(id, false, err); return; }
       if (!isolation) { enqueue({ id, ...encoded }); return; }
       // Once sealed, a message goes out even if its caller stopped waiting: the core opens
       // sealed messages strictly in sequence, so one left out would stop all that follow.
       isolation.seal(id, encoded, what).then(
-        (sealed) => enqueue({ id, ...encode(sealed, what) }),
+        (sealed) => {
+          const call = pending.get(id);
+          if (call) {
+            call.deadline = performance.now() + call.limit;
+            armSweep(call.deadline);
+          }
+          enqueue({ id, ...encode(sealed, what) });
+        },
         (err) => settle(id, false, err));
     });
   }

@@ -139,9 +139,9 @@ class Server:
         """A document's boot data: who it is, and a fresh ticket (and isolation key) for it."""
         isolation = self.core.isolation
         ipc = self.core.config.model.app.ipc
-        hook = self.core.config.isolation
-        # The page's own deadline: the command's, and the hook's under isolation, with slack.
-        timeout_ms = ipc.command_timeout_ms + (hook.hook_timeout_ms if hook else 0) + 5000
+        # The page's own deadline: the command's, with slack (under isolation it starts once
+        # the hook has let the call through).
+        timeout_ms = ipc.command_timeout_ms + 5000
         return {
             "label": label,
             "tabs": origin.kind != "remote",  # the window's own pages show its tab secret
