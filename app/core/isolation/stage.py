@@ -90,6 +90,13 @@ def _key_for(keys: KeyRing, request: Request) -> DocumentKey:
             f"The sealed message was made for another window or page, not for window "
             f"'{caller.window}' at {caller.origin}; refused."
         )
+    if session.document is not None and key.kid != session.document:
+        # Its own page load's key only: a message sealed before a reload, and held back, is
+        # not to run in the next page (whose own calls it would also stop).
+        raise ProtocolError(
+            f"The sealed message was made for another page load of window '{caller.window}'; "
+            "refused."
+        )
     bound = session.state.get(SESSION_KEY)
     if bound is not None and bound is not key:
         raise ProtocolError("This connection is bound to another page's isolation key; refused.")

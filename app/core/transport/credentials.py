@@ -66,6 +66,8 @@ class Ticket:
     label: str
     origin: Origin
     expires: float
+    document: str | None = None
+    """The page load it was made for, by its isolation key's id (isolation pattern only)."""
 
 
 class Credentials:
@@ -100,15 +102,18 @@ class Credentials:
         tab = self._tabs.get(secret)
         return tab is not None and shown is not None and secrets.compare_digest(tab, shown)
 
-    def issue_ticket(self, label: str, origin: Origin, ttl: float = TICKET_TTL) -> str:
+    def issue_ticket(
+        self, label: str, origin: Origin, ttl: float = TICKET_TTL, document: str | None = None
+    ) -> str:
         self._expire()
         token = _token()
-        self._tickets[token] = Ticket(label, origin, time.monotonic() + ttl)
+        self._tickets[token] = Ticket(label, origin, time.monotonic() + ttl, document)
         return token
 
-    def issue_resume(self, label: str, origin: Origin) -> str:
-        """A resume ticket of window ``label``; its oldest beyond ``RESUMES_KEPT`` are revoked."""
-        token = self.issue_ticket(label, origin, ttl=RESUME_TTL)
+    def issue_resume(self, label: str, origin: Origin, document: str | None = None) -> str:
+        """A resume ticket of window ``label`` (for the page load ``document``); its oldest
+        beyond ``RESUMES_KEPT`` are revoked."""
+        token = self.issue_ticket(label, origin, ttl=RESUME_TTL, document=document)
         kept = self._resumes.setdefault(label, deque())
         kept.append(token)
         if len(kept) > RESUMES_KEPT:

@@ -142,14 +142,17 @@ class Server:
         # The page's own deadline: the command's, with slack (under isolation it starts once
         # the hook has let the call through).
         timeout_ms = ipc.command_timeout_ms + 5000
+        sealing = isolation.page_boot(label, origin) if isolation else None
+        # Under isolation the ticket is for this page load: its connections may use its key only.
+        document = sealing["kid"] if sealing else None
         return {
             "label": label,
             "tabs": origin.kind != "remote",  # the window's own pages show its tab secret
-            "ticket": self.credentials.issue_ticket(label, origin),
+            "ticket": self.credentials.issue_ticket(label, origin, document=document),
             "ws": f"ws://{HOST}:{port}/__app__/ipc",
             "timeoutMs": timeout_ms,
             "maxMessageBytes": ipc.max_message_bytes,
-            "isolation": isolation.page_boot(label, origin) if isolation else None,
+            "isolation": sealing,
         }
 
     def remote_script(self, label: str, url: str) -> bytes | None:
@@ -253,8 +256,8 @@ class Server:
         # page could not fetch them), unless the page found it could not fetch one.
         handover = own and request.query.get("frames") != "socket"
         session = Session(self.core, ws, label, ticket.origin, request.transport,
-                          handover_port=port if handover else None)
-        resume = self.credentials.issue_resume(label, ticket.origin)
+                          handover_port=port if handover else None, document=ticket.document)
+        resume = self.credentials.issue_resume(label, ticket.origin, ticket.document)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
         if self._stopping:  # opened while the app shuts down (a page reconnecting): end it

@@ -45,12 +45,15 @@ class Session:
         origin: Origin,
         transport: asyncio.Transport | None = None,
         handover_port: int | None = None,
+        document: str | None = None,
     ) -> None:
         self.core = core
         self.ws = ws
         self._transport = transport  # to cut a page that reads nothing off without a goodbye
         self.label = label
         self.caller = Caller(label, origin)
+        self.document = document
+        """The page load this connection is of (its isolation key's id), under isolation."""
         self._handover_port = handover_port
         """Where large frames are handed over HTTP (see handover.py); None: not to this page."""
         self._outbox: list[Encoded] = []
