@@ -4,10 +4,12 @@ Unlike ``run_in_executor``, results come back to the loop through its ``LoopInbo
 calls finishing together costs one wake-up of the loop instead of one each. Workers are daemon
 threads: a command stuck forever cannot keep the process alive after the app has ended.
 
-The pool keeps its ``size`` threads and grows when a job arrives and every thread is busy,
-so that slow commands (or commands abandoned at their time limit: a thread cannot be stopped)
-do not hold up the others. It grows by at most ``GROWTH`` threads; a thread beyond the pool's
-size ends after ``IDLE_SECONDS`` without work.
+The pool keeps its ``size`` threads and grows when jobs wait while no thread is free, so that
+slow commands (or commands abandoned at their time limit: a thread cannot be stopped) do not
+hold up the others: once jobs have waited ``GROW_AFTER``, each waiting job gets a thread of its
+own if no thread took a job meanwhile (they are all held up), or one more thread starts if they
+did (a burst of quick jobs, which the threads there are take in turn). It grows by at most
+``GROWTH`` threads; a thread beyond the pool's size ends after ``IDLE_SECONDS`` without work.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from typing import Any
 
 from .inbox import LoopInbox
 
-__all__ = ["GROWTH", "IDLE_SECONDS", "WorkerPool"]
+__all__ = ["GROWTH", "GROW_AFTER", "IDLE_SECONDS", "WorkerPool"]
 
-GROWTH = 64
+GROWTH = 1024
 """Threads the pool may start beyond its size while all of its threads are busy."""
+
+GROW_AFTER = 0.005
+"""How long jobs wait with no thread free before the pool grows (seconds)."""
 
 IDLE_SECONDS = 10.0
 """How long a thread beyond the pool's size waits for work before it ends."""
@@ -39,11 +44,16 @@ class WorkerPool:
         *,
         growth: int = GROWTH,
         idle_seconds: float = IDLE_SECONDS,
+        grow_after: float = GROW_AFTER,
     ) -> None:
         self._size = threads
         self._limit = threads + growth
         self._name = name
         self._idle_seconds = idle_seconds
+        self._grow_after = grow_after
+        self._grow_check: asyncio.TimerHandle | None = None
+        self._taken = 0  # jobs taken by threads, ever
+        self._taken_then = 0  # ... when the growth check was set
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -85,13 +95,30 @@ class WorkerPool:
         future = self._loop.create_future()
         with self._lock:
             self._queued += 1
-            grow = self._queued > self._free and self._live < self._limit and not self._stopping
-            if grow:
-                self._live += 1
+            waits = self._queued > self._free and self._live < self._limit and not self._stopping
+            taken = self._taken
         self._jobs.put((future, func, args, kwargs))
-        if grow:
-            self._spawn()
+        if waits and self._grow_check is None:
+            self._taken_then = taken
+            self._grow_check = self._loop.call_later(self._grow_after, self._grow)
         return future
+
+    def _grow(self) -> None:
+        """Jobs have waited ``grow_after`` with no thread free (see the module's docstring)."""
+        self._grow_check = None
+        with self._lock:
+            waiting = self._queued - self._free
+            if waiting <= 0 or self._stopping:
+                return
+            held_up = self._taken == self._taken_then
+            count = min(waiting if held_up else 1, self._limit - self._live)
+            self._live += count
+            self._taken_then = self._taken
+        for _ in range(count):
+            self._spawn()
+        if waiting > count and self._live < self._limit:
+            assert self._loop is not None
+            self._grow_check = self._loop.call_later(self._grow_after, self._grow)
 
     def given_up(self, future: asyncio.Future[Any]) -> None:
         """The caller cancelled ``future`` (a time limit, a closed page). A job not started yet
@@ -115,6 +142,7 @@ class WorkerPool:
                 self._free -= 1
                 if job is not None:
                     self._queued -= 1
+                    self._taken += 1
                 else:
                     self._live -= 1
             return job
@@ -135,6 +163,9 @@ class WorkerPool:
                 return
 
     def shutdown(self) -> None:
+        if self._grow_check is not None:
+            self._grow_check.cancel()
+            self._grow_check = None
         with self._lock:
             self._stopping = True
             live = self._live

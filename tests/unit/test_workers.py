@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -110,5 +111,29 @@ async def test_what_is_not_an_exception_fails_its_job_alone() -> None:
                 await asyncio.wait_for(job, 10)
             assert isinstance(info.value.__cause__, kind)
         assert [await asyncio.wait_for(job, 10) for job in fine] == list(range(20))
+    finally:
+        pool.shutdown()
+
+
+async def test_jobs_held_up_by_slow_ones_each_get_a_thread() -> None:
+    async with gated(2) as g:
+        held = [g.pool.submit(g._stuck) for _ in range(100)]
+        for _ in range(100):
+            assert await asyncio.to_thread(g._started.acquire, True, 10), "a job never ran"
+        assert g.pool.threads == 100
+        assert await asyncio.wait_for(g.pool.submit(lambda: "quick"), 10) == "quick"
+        g.gate.set()
+        assert [await job for job in held] == ["late"] * 100
+
+
+async def test_a_burst_of_quick_jobs_is_taken_by_the_threads_there_are() -> None:
+    """Quick jobs waiting for busy threads are not held up: threads started for each of them
+    would cost more than the wait."""
+    pool = WorkerPool(2, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    try:
+        jobs = [pool.submit(time.sleep, 0.0005) for _ in range(400)]
+        await asyncio.wait_for(asyncio.gather(*jobs), 30)
+        assert pool.threads < 50, pool.threads
     finally:
         pool.shutdown()
