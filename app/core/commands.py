@@ -81,6 +81,7 @@ class Command:
     _model: type[BaseModel] | None = field(default=None, repr=False)
     _injected: dict[str, type] = field(default_factory=dict, repr=False)
     _inject_types: frozenset[type] = field(default=frozenset(), repr=False)
+    _model_names: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_function(cls, func: Callable[..., Any], name: str | None = None) -> Command:
@@ -143,6 +144,7 @@ class Command:
             fields[pname] = (strict_scalars(annotation), default)
         model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
         self._model, self._injected, self._inject_types = model, injected, inject_types
+        self._model_names = {to_camel(name): name for name in fields}
 
     @property
     def model(self) -> type[BaseModel]:
@@ -171,10 +173,7 @@ class Command:
         try:
             validated = self.model.model_validate(args)
         except ValidationError as exc:
-            problems = [
-                {"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]}
-                for e in exc.errors(include_url=False)
-            ]
+            problems = [self._problem(e, args) for e in exc.errors(include_url=False)]
             # A caller's many wrong keys make one message each: name the first few only.
             summary = "; ".join(f"{str(p['field'])[:80]}: {p['message']}" for p in problems[:10])
             if len(problems) > 10:
@@ -186,6 +185,20 @@ class Command:
         for pname, ptype in self._injected.items():
             bound[pname] = injectors[ptype](context)
         return bound
+
+    def _problem(self, error: Any, args: dict[str, Any]) -> dict[str, Any]:
+        """One validation error as the page gets it: the field as the page named it (or, when
+        it is missing, by its camelCase name), and its Python name beside a camelCase one."""
+        loc, message = error["loc"], error["msg"]
+        first = loc[0] if loc else None
+        if isinstance(first, str):
+            name = self._model_names.get(first, first)  # the Python name of a camelCase key
+            alias = to_camel(name)
+            if error["type"] == "extra_forbidden" and alias != first and alias in args:
+                message = f"given twice, as {first} and as {alias}; send one of them"
+            elif first != name:
+                message = f"{message} (the parameter {name})"
+        return {"field": ".".join(str(p) for p in loc) or None, "message": message}
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready description: name, permission, arguments schema, docstring."""
