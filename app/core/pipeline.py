@@ -83,7 +83,13 @@ def check_shape(core: Core) -> Stage:
                 request.command = core.registry.get(name)
                 if request.command is None:
                     if not core.authority.context(request.caller).capabilities:
-                        # A caller with no capability learns nothing, not even which names exist.
+                        # A caller with no capability learns nothing, not even which names exist
+                        # (it is denied as for any command); the log tells the developer.
+                        log.warning(
+                            "window %s called %r, which is no registered command either",
+                            request.caller.window,
+                            name[:100],
+                        )
                         return await next_(request)
                     raise NotFound(f"There is no command named '{name[:100]}'.")
             else:

@@ -421,6 +421,21 @@ async def test_a_callers_long_names_are_cut_short_in_messages(write_config) -> N
     assert "'bad name" in bad_event.value.message and len(bad_event.value.message) < 300
 
 
+async def test_a_window_with_no_capability_learns_no_command_names(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Denied alike whether the command exists or not; the log tells the developer."""
+    app = make_app(write_config, *ALL)
+    async with Client(app, window="uncovered") as stranger:
+        denials = []
+        for name in ("greet", "no_such_cmd"):
+            with pytest.raises(Forbidden) as denied:
+                await stranger.invoke(name)
+            denials.append(denied.value.message.replace(name, "X").replace("no-such-cmd", "X"))
+    assert denials[0] == denials[1]
+    assert "'no_such_cmd', which is no registered command either" in caplog.text
+
+
 async def test_a_long_command_name_is_authorized_by_its_whole_name(write_config) -> None:
     # Names are cut short for messages only: the capability check sees the name as sent.
     name = "c" * 250
