@@ -87,7 +87,7 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
     if window is None:
         raise RuntimeError(f"pywebview could not create window {config.label!r}")
     app.native_windows[config.label] = window
-    window.events.closed += lambda *_: app.native_windows.pop(config.label, None)
+    window.events.closed += lambda *_: _closed(app, config.label, window)
     # pywebview runs event handlers on threads that the interpreter waits for at exit, and
     # asking a window for its URL blocks until the GUI answers, which a window closing at that
     # moment never does: the check runs on a daemon thread, so it cannot keep the app alive.
@@ -95,6 +95,20 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         target=_on_loaded, args=(app, config.label, window), name="app-loaded", daemon=True
     ).start()
     return window
+
+
+def _closed(app: App, label: str, window: Any) -> None:
+    """A native window closed (on a thread of pywebview's): the app and the core forget it, so
+    that its label may be opened again. Not if a new window of that label took its place."""
+    if app.native_windows.get(label) is not window:
+        return
+    del app.native_windows[label]
+    core = app.core
+    if core is not None and core.loop is not None and not core.loop.is_closed():
+        try:
+            asyncio.run_coroutine_threadsafe(core.remove_window(label), core.loop)
+        except RuntimeError:  # the loop ended meanwhile: the app is ending
+            pass
 
 
 def _on_loaded(app: App, label: str, window: Any) -> None:

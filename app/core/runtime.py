@@ -76,6 +76,12 @@ class Core:
         log.info("window %s served at http://127.0.0.1:%d", window.label, port)
         return port
 
+    async def remove_window(self, label: str) -> None:
+        """Window ``label`` closed: the core forgets it, and the label may be opened again."""
+        if self.windows.pop(label, None) is not None:
+            await self.server.remove_window(label)
+            log.info("window %s closed", label)
+
     async def stop(self) -> None:
         await self.server.stop()
         self.workers.shutdown()

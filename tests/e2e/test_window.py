@@ -108,6 +108,28 @@ def test_the_app_ends_even_when_the_gui_never_answered_about_a_page(
     close_the_only_window(app_dir, playwright, env={"APP_MODULE": "tests.e2e.stuck_url_app"})
 
 
+def test_a_closed_window_can_be_opened_again(app_dir: Path, playwright: Playwright) -> None:
+    """Closing a window frees its label: the core stops serving it, and it may open again."""
+    config = app_dir / "app.conf.json"
+    brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"] = data["app"]["windows"][:1]
+    data["app"]["security"]["capabilities"][1]["permissions"].append("allow-close-window")
+    config.write_text(json.dumps(data))
+    open_settings = "window.__APP__.core.invoke('open_settings').then((r) => r.label)"
+    with open_window(config, playwright=playwright) as window:
+        main = window.page("main")
+        for _ in range(2):
+            assert main.evaluate(open_settings) == "settings"
+            settings = window.page("settings")
+            assert settings.evaluate("window.__APP__.core.invoke('greet', {name: 's'})") == (
+                "Hello, s!"
+            )
+            ask_to_close(settings)
+            window.wait_closed("settings")
+        assert main.evaluate("window.__APP__.core.invoke('greet', {name: 'm'})") == "Hello, m!"
+
+
 def test_clicking_through_the_demo_in_the_real_window(playwright: Playwright) -> None:
     """The shipped demo, as a user runs it: python -m app, in its Qt window."""
     with open_window(ROOT / "app.conf.json", playwright=playwright) as window:

@@ -61,6 +61,7 @@ class Server:
         self.sessions: set[Session] = set()
         self._stopping = False
         self._runners: list[web.AppRunner] = []
+        self._sites: dict[int, web.SockSite] = {}
         self.app = web.Application(middlewares=[self._host_check])
         # GET only: a HEAD (a link preview, a prefetch) must not spend the one-time link.
         self.app.router.add_get("/__app__/launch/{token}", self._launch, allow_head=False)
@@ -88,10 +89,22 @@ class Server:
 
     async def add_window(self, label: str, port: int = 0) -> int:
         sock = loopback_socket(port)
-        await web.SockSite(self._runner, sock).start()
+        site = web.SockSite(self._runner, sock)
+        await site.start()
         bound = int(sock.getsockname()[1])
         self.labels[bound] = label
+        self._sites[bound] = site
         return bound
+
+    async def remove_window(self, label: str) -> None:
+        """Stop serving window ``label``: its listener closes and its connections end."""
+        for port in [p for p, lbl in self.labels.items() if lbl == label]:
+            del self.labels[port]
+            site = self._sites.pop(port, None)
+            if site is not None:
+                await site.stop()
+        gone = [s for s in self.sessions if s.label == label]
+        await asyncio.gather(*(s.close() for s in gone), return_exceptions=True)
 
     def port_of(self, label: str) -> int:
         return next(p for p, lbl in self.labels.items() if lbl == label)
