@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from app.core.transport.server import MAX_CONNECTIONS
 from tests.conftest import Served, serve, serving, wait_for_log
 
 from . import raw
@@ -48,17 +50,24 @@ async def test_a_frame_of_too_many_messages_is_refused_whole(app_dir: Path) -> N
             assert (await raw.call(ws, [greet(n) for n in range(9002, 13098)]))["ok"]
 
 
-async def test_past_4096_calls_in_flight_the_core_stops_reading(app_dir: Path) -> None:
-    with serving(limits_config(app_dir), env=ENV) as served:
+async def test_past_4096_calls_in_flight_a_window_is_not_read(app_dir: Path) -> None:
+    """The bound is the window's, over all of its connections: a page that opens more gets no
+    more answered at once. Another window is not held up by it."""
+    config = limits_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["security"]["capabilities"][1]["permissions"] += ["allow-peak", "allow-release"]
+    config.write_text(json.dumps(data))
+    with serving(config, env=ENV, windows=2) as served:
         launched = await raw.launch(served.urls["main"])
         http, ws = await raw.connect(launched)
-        other_http, other = await raw.connect(launched, ticket=await raw.new_ticket(launched))
-        async with http, ws, other_http, other:
-            total = 5000
+        second_http, second = await raw.connect(launched, ticket=await raw.new_ticket(launched))
+        other_http, other = await raw.connect(await raw.launch(served.urls["settings"]))
+        async with http, ws, second_http, second, other_http, other:
+            total = 6000
             for start in range(0, total, 1000):
                 holds = [{"id": n, "kind": "invoke", "cmd": "hold", "args": {}}
                          for n in range(start + 1, start + 1001)]
-                await ws.send_str(json.dumps(holds))
+                await (ws if start % 2000 == 0 else second).send_str(json.dumps(holds))
 
             async def peak() -> dict:
                 reply = await raw.call(other, {"id": 1, "kind": "invoke", "cmd": "peak"})
@@ -72,13 +81,16 @@ async def test_past_4096_calls_in_flight_the_core_stops_reading(app_dir: Path) -
             assert (await peak())["now"] == 4096
             await raw.call(other, {"id": 2, "kind": "invoke", "cmd": "release"})
             answered = set()
-            while len(answered) < total:
-                frame = await raw.receive(ws, timeout=30)
-                assert frame.type == aiohttp.WSMsgType.TEXT, frame
-                for reply in json.loads(frame.data):
-                    if reply["kind"] == "reply":
-                        assert reply["ok"], reply
-                        answered.add(reply["id"])
+            for sock, ids in ((ws, 3000), (second, 3000)):
+                mine = set()
+                while len(mine) < ids:
+                    frame = await raw.receive(sock, timeout=30)
+                    assert frame.type == aiohttp.WSMsgType.TEXT, frame
+                    for reply in json.loads(frame.data):
+                        if reply["kind"] == "reply":
+                            assert reply["ok"], reply
+                            mine.add(reply["id"])
+                answered |= mine
             assert answered == set(range(1, total + 1))
             assert (await peak())["peak"] == 4096
 
@@ -227,3 +239,37 @@ async def test_sync_commands_never_wait_for_other_sync_commands(app_dir: Path) -
             await ws.send_str(json.dumps(blocks))
             reply = await raw.call(ws, greet(100))
             assert reply["id"] == 100 and reply["value"] == "Hello, 100!"
+
+
+async def test_a_window_has_at_most_64_connections_at_once(app_dir: Path) -> None:
+    """Each connection has buffers of its own: a page that opens connection after connection
+    (a frame of its own origin gets a ticket each time it loads) is refused past the bound."""
+    with serving(limits_config(app_dir), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        opened = [
+            await raw.connect(launched, ticket=await raw.new_ticket(launched))
+            for _ in range(MAX_CONNECTIONS)
+        ]
+        try:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await raw.connect(launched, ticket=await raw.new_ticket(launched))
+            assert refused.value.status == 429
+            # One closes: there is room again, and the open ones still answer.
+            http, ws = opened.pop()
+            await ws.close()
+            await http.close()
+            for _ in range(100):  # the core notices the close
+                try:
+                    opened.append(
+                        await raw.connect(launched, ticket=await raw.new_ticket(launched))
+                    )
+                    break
+                except aiohttp.WSServerHandshakeError:
+                    await asyncio.sleep(0.05)
+            assert len(opened) == MAX_CONNECTIONS
+            reply = await raw.call(opened[0][1], greet(7))
+            assert reply["value"] == "Hello, 7!"
+        finally:
+            for http, ws in opened:
+                await ws.close()
+                await http.close()

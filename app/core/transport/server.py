@@ -25,7 +25,7 @@ from .devproxy import DevProxy
 from .handover import PATH as HANDOVER_PATH
 from .handover import Handovers
 from .loopback import HOST, foreign_host, local_port, loopback_socket, refuse, served_origin
-from .session import Session
+from .session import InFlight, Session
 
 if TYPE_CHECKING:
     from ..runtime import Core
@@ -38,6 +38,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FRAME_DESTS = {"iframe", "frame"}
 
 SHUTDOWN_GRACE = 2.0
+
+MAX_CONNECTIONS = 64
+"""The most IPC connections one window may have open at once (its documents: the page, its
+frames, pop-ups); each has buffers of its own."""
 """Seconds requests still being answered get when a listener stops (a download that is not
 read would otherwise hold the shutdown for aiohttp's default of a minute)."""
 
@@ -62,6 +66,7 @@ class Server:
         self._stopping = False
         self._runners: list[web.AppRunner] = []
         self._sites: dict[int, web.SockSite] = {}
+        self._in_flight: dict[str, InFlight] = {}  # per window, shared by its connections
         self.app = web.Application(middlewares=[self._host_check])
         # GET only: a HEAD (a link preview, a prefetch) must not spend the one-time link.
         self.app.router.add_get("/__app__/launch/{token}", self._launch, allow_head=False)
@@ -257,6 +262,13 @@ class Server:
                 or origin_of(ticket.origin.url) != sent_origin
             ):
                 return refuse(403, f"IPC from origin {sent_origin!r} is refused.")
+        if sum(1 for s in self.sessions if s.label == label) >= MAX_CONNECTIONS:
+            return refuse(
+                429,
+                f"Window '{label}' has {MAX_CONNECTIONS} IPC connections open already; "
+                "a page that opens more is refused (close some of its frames or pop-ups).",
+                log,
+            )
         ws = web.WebSocketResponse(
             # aiohttp refuses a frame of max_msg_size bytes or more; the limit is inclusive.
             max_msg_size=self.core.config.model.app.ipc.max_message_bytes + 1,
@@ -268,8 +280,10 @@ class Server:
         # Large frames are handed over HTTP only to pages of the window's own origin (a remote
         # page could not fetch them), unless the page found it could not fetch one.
         handover = own and request.query.get("frames") != "socket"
+        in_flight = self._in_flight.setdefault(label, InFlight())
         session = Session(self.core, ws, label, ticket.origin, request.transport,
-                          handover_port=port if handover else None, document=ticket.document)
+                          handover_port=port if handover else None, document=ticket.document,
+                          in_flight=in_flight)
         resume = self.credentials.issue_resume(label, ticket.origin, ticket.document)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)

@@ -2,8 +2,9 @@
 
 Replies finished in the same turn of the loop leave together in one frame. Both ways are
 bounded: a frame carries at most ``MAX_FRAME_MESSAGES`` messages, at most ``MAX_IN_FLIGHT`` of a
-connection's messages are answered at once (past that the socket is not read until some finish,
-so the page's sends wait), and what waits to be written is bounded by its ``Backlog``.
+window's messages are answered at once, over all of its connections (past that they are not
+read until some finish, so the page's sends wait), and what waits to be written is bounded by
+each connection's ``Backlog``.
 """
 
 from __future__ import annotations
@@ -24,14 +25,36 @@ from .handover import HANDOVER_BYTES
 if TYPE_CHECKING:
     from ..runtime import Core
 
-__all__ = ["MAX_FRAME_MESSAGES", "MAX_IN_FLIGHT", "Session"]
+__all__ = ["MAX_FRAME_MESSAGES", "MAX_IN_FLIGHT", "InFlight", "Session"]
 
 log = logging.getLogger("app.core.transport")
 
 MAX_FRAME_MESSAGES = 4096
 """The most messages one frame may carry (the page's runtime sends at most 1024 a frame)."""
 MAX_IN_FLIGHT = 4096
-"""The most messages of one connection that are being answered at once."""
+"""The most messages of one window (all its connections) that are being answered at once."""
+
+
+class InFlight:
+    """How many of a window's messages are being answered, over all of its connections: a page
+    that opens connection after connection gets no more than one would."""
+
+    def __init__(self, limit: int = MAX_IN_FLIGHT) -> None:
+        self.limit = limit
+        self.used = 0
+        self._room = asyncio.Event()
+        self._room.set()
+
+    async def room(self) -> None:
+        """Wait until fewer than ``limit`` are being answered."""
+        while self.used >= self.limit:
+            self._room.clear()
+            await self._room.wait()
+
+    def done(self) -> None:
+        self.used -= 1
+        if self.used < self.limit:
+            self._room.set()
 
 
 class Session:
@@ -46,6 +69,7 @@ class Session:
         transport: asyncio.Transport | None = None,
         handover_port: int | None = None,
         document: str | None = None,
+        in_flight: InFlight | None = None,
     ) -> None:
         self.core = core
         self.ws = ws
@@ -60,8 +84,8 @@ class Session:
         self._outbox_bytes = 0  # their sizes, as counted into the backlog
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._room = asyncio.Event()  # set while fewer than MAX_IN_FLIGHT are being answered
-        self._room.set()
+        self.in_flight = in_flight or InFlight()
+        """The window's count of messages being answered, shared by its connections."""
         ipc = core.config.model.app.ipc
         self.backlog = Backlog(HIGH_WATER, limit=2 * ipc.max_message_bytes + HIGH_WATER)
         self.patience = ipc.command_timeout_ms / 1000
@@ -243,21 +267,21 @@ class Session:
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
         loop = asyncio.get_running_loop()
+        in_flight = self.in_flight
         for message in messages:
-            if len(self._tasks) >= MAX_IN_FLIGHT:
+            if in_flight.used >= in_flight.limit:
                 # Stop reading until answers free room: the page's sends wait in its socket.
-                self._room.clear()
-                await self._room.wait()
+                await in_flight.room()
                 if self.ws.closed:  # the page left meanwhile: start nothing more for it
                     return
+            in_flight.used += 1
             task = loop.create_task(self._handle(message))
             self._tasks.add(task)
             task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if len(self._tasks) < MAX_IN_FLIGHT:
-            self._room.set()
+        self.in_flight.done()
 
     async def _handle(self, message: Any) -> None:
         try:
