@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from app.core.acl.origin import Origin
-from app.core.transport.credentials import RESUMES_KEPT, Credentials, with_tab, without_tab
+from app.core.transport.credentials import (
+    RESUMES_KEPT,
+    TICKET_TTL,
+    Credentials,
+    with_tab,
+    without_tab,
+)
 
 LOCAL = Origin("local", "http://127.0.0.1:1")
 
@@ -38,3 +44,21 @@ def test_the_tab_secret_is_added_and_taken_out_as_text(target: str) -> None:
     assert "__app_tab=T0K-_" in with_it
     assert without_tab(with_it) == target
     assert without_tab(target) == target
+
+
+def test_expired_page_tickets_are_dropped_as_pages_are_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every page served gets a ticket; those never spent go once expired, without a look at
+    all the others each time (that got slow as they piled up)."""
+    clock = [1000.0]
+    monkeypatch.setattr("app.core.transport.credentials.time.monotonic", lambda: clock[0])
+    credentials = Credentials()
+    old = [credentials.issue_ticket("main", LOCAL) for _ in range(1000)]
+    resume = credentials.issue_resume("main", LOCAL)
+    clock[0] += TICKET_TTL + 1
+    fresh = credentials.issue_ticket("main", LOCAL)
+    assert len(credentials._tickets) == 2  # the fresh page ticket and the resume ticket
+    assert all(credentials.spend_ticket(t) is None for t in old)
+    assert credentials.spend_ticket(fresh) is not None
+    assert credentials.spend_ticket(resume) is not None

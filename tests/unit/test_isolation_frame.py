@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.core.acl.origin import Origin
 from app.core.errors import ProtocolError
-from app.core.isolation.keys import DocumentKey, KeyRing, associated_data, nonce
+from app.core.isolation.keys import KEYS_KEPT, DocumentKey, KeyRing, associated_data, nonce
 from app.core.isolation.page import failure, render, security_headers
 
 LOCAL = Origin("local", "http://127.0.0.1:5000")
@@ -104,6 +104,28 @@ def test_a_key_is_fresh_per_document_and_its_frame_is_served_once() -> None:
     assert ring.spend_frame(token) is None
     assert ring.spend_frame("not a token") is None
     assert base64.b64decode(secret) != second.secret
+
+
+class Connection:
+    """What a key in use holds on to: an open connection."""
+
+    class ws:  # the aiohttp socket: only its "closed" is read
+        closed = False
+
+
+def test_a_window_keeps_its_keys_in_use_and_its_latest_others_only() -> None:
+    """A page reloaded without end (or a frame of the page's own, loaded again and again) must
+    not pile keys up: each is kept for a day, for its page to reconnect."""
+    ring = KeyRing()
+    in_use, token = ring.mint("main", LOCAL)
+    ring.spend_frame(token)
+    in_use.session = Connection()  # type: ignore[assignment]
+    minted_keys = [ring.mint("main", LOCAL)[0] for _ in range(KEYS_KEPT * 4)]
+    other, _ = ring.mint("settings", LOCAL)
+    assert ring.get(in_use.kid) is in_use
+    assert all(ring.get(k.kid) is None for k in minted_keys[: -KEYS_KEPT - 1])
+    assert all(ring.get(k.kid) is k for k in minted_keys[-KEYS_KEPT:])
+    assert ring.get(other.kid) is other  # another window's are its own
 
 
 def minted() -> tuple[DocumentKey, bytes]:

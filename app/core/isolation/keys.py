@@ -44,6 +44,9 @@ FRAME_TTL = 120.0
 """Seconds a page has to load its isolation frame before the frame's URL stops working."""
 IDLE_TTL = 24 * 3600.0
 """Seconds an unconnected key is kept for its page to reconnect (as long as a resume ticket)."""
+KEYS_KEPT = 64
+"""Keys a window keeps besides those in use: its latest page loads' (as many as the resume
+tickets it keeps), so that page loads without end do not pile keys up."""
 
 
 def nonce(seq: int) -> bytes:
@@ -123,6 +126,8 @@ class KeyRing:
     def __init__(self) -> None:
         self._keys: dict[str, DocumentKey] = {}
         self._frames: dict[str, _Frame] = {}
+        self._frame_order: deque[tuple[float, str]] = deque()  # (expires, token), in order
+        self._by_window: dict[str, deque[str]] = {}  # kids, oldest first
 
     def mint(self, label: str, origin: Origin) -> tuple[DocumentKey, str]:
         """A new key for a document of window ``label``, and its frame's one-time token."""
@@ -131,7 +136,10 @@ class KeyRing:
         key = DocumentKey(secrets.token_urlsafe(16), label, origin, secret, AESGCM(secret))
         token = secrets.token_urlsafe(32)
         self._keys[key.kid] = key
-        self._frames[token] = _Frame(key.kid, time.monotonic() + FRAME_TTL)
+        expires = time.monotonic() + FRAME_TTL
+        self._frames[token] = _Frame(key.kid, expires)
+        self._frame_order.append((expires, token))
+        self._by_window.setdefault(label, deque()).append(key.kid)
         return key, token
 
     def frame_key(self, token: str) -> DocumentKey | None:
@@ -155,14 +163,21 @@ class KeyRing:
 
     def _prune(self) -> None:
         now = time.monotonic()
-        for token in [t for t, f in self._frames.items() if f.expires < now]:
-            kid = self._frames.pop(token).kid
-            key = self._keys.get(kid)
+        while self._frame_order and self._frame_order[0][0] < now:
+            frame = self._frames.pop(self._frame_order.popleft()[1], None)
+            key = self._keys.get(frame.kid) if frame is not None else None
             if key is not None and key.secret is not None:  # its frame never loaded
+                del self._keys[key.kid]
+        for label, kids in self._by_window.items():
+            live = [k for k in kids if k in self._keys]
+            idle = [k for k in live if not _in_use(self._keys[k])]
+            # The window's oldest idle keys beyond KEYS_KEPT go, and any idle for IDLE_TTL.
+            gone = set(idle[: max(0, len(idle) - KEYS_KEPT)])
+            gone |= {k for k in idle if now - self._keys[k].touched > IDLE_TTL}
+            for kid in gone:
                 del self._keys[kid]
-        for kid in [
-            k
-            for k, v in self._keys.items()
-            if (v.session is None or v.session.ws.closed) and now - v.touched > IDLE_TTL
-        ]:
-            del self._keys[kid]
+            self._by_window[label] = deque(k for k in live if k not in gone)
+
+
+def _in_use(key: DocumentKey) -> bool:
+    return key.session is not None and not key.session.ws.closed

@@ -77,6 +77,9 @@ class Credentials:
         self._tabs: dict[str, str] = {}  # session secret -> its tab secret, once made
         self._tickets: dict[str, Ticket] = {}
         self._resumes: dict[str, deque[str]] = {}  # per window, oldest first
+        # Tickets by time to live, in the order they expire: expired ones are dropped from the
+        # front, however many pages were served (a scan of them all each time got slow).
+        self._expiring: dict[float, deque[tuple[float, str]]] = {}
 
     def new_launch(self, label: str) -> str:
         token = _token()
@@ -107,7 +110,9 @@ class Credentials:
     ) -> str:
         self._expire()
         token = _token()
-        self._tickets[token] = Ticket(label, origin, time.monotonic() + ttl, document)
+        expires = time.monotonic() + ttl
+        self._tickets[token] = Ticket(label, origin, expires, document)
+        self._expiring.setdefault(ttl, deque()).append((expires, token))
         return token
 
     def issue_resume(self, label: str, origin: Origin, document: str | None = None) -> str:
@@ -132,6 +137,6 @@ class Credentials:
 
     def _expire(self) -> None:
         now = time.monotonic()
-        if len(self._tickets) > 64:
-            for token in [t for t, v in self._tickets.items() if v.expires < now]:
-                del self._tickets[token]
+        for queue in self._expiring.values():
+            while queue and queue[0][0] < now:
+                self._tickets.pop(queue.popleft()[1], None)
