@@ -18,11 +18,14 @@ from .errors import InvalidArgs, shown
 from .protocol import Encoded, encode
 from .workers import WorkerPool
 
-__all__ = ["Event", "EventBus", "Subscriber", "check_event_name", "event_message"]
+__all__ = ["MAX_LISTENED", "Event", "EventBus", "Subscriber", "check_event_name", "event_message"]
 
 log = logging.getLogger("app.core.events")
 
 _EVENT_NAME = re.compile(r"[A-Za-z0-9\-/:_.]{1,256}")
+
+MAX_LISTENED = 4096
+"""The most event names one page connection may listen to at once."""
 
 
 def check_event_name(name: Any) -> str:
@@ -73,6 +76,7 @@ class EventBus:
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
         self._subscribers: dict[str, set[Subscriber]] = {}
+        self._listening: dict[Subscriber, set[str]] = {}  # the same, by subscriber
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: WorkerPool | None = None
 
@@ -100,9 +104,21 @@ class EventBus:
     # Window subscriptions --------------------------------------------------------------------
 
     def subscribe(self, event: str, subscriber: Subscriber) -> None:
+        listening = self._listening.setdefault(subscriber, set())
+        if event not in listening and len(listening) >= MAX_LISTENED:
+            raise InvalidArgs(
+                f"A page listens to {MAX_LISTENED} events at most; unlisten some before "
+                f"listening to {shown(event)!r}."
+            )
+        listening.add(event)
         self._subscribers.setdefault(event, set()).add(subscriber)
 
     def unsubscribe(self, event: str, subscriber: Subscriber) -> None:
+        listening = self._listening.get(subscriber)
+        if listening is not None:
+            listening.discard(event)
+            if not listening:
+                del self._listening[subscriber]
         subscribers = self._subscribers.get(event)
         if subscribers is not None:
             subscribers.discard(subscriber)
@@ -110,7 +126,7 @@ class EventBus:
                 del self._subscribers[event]
 
     def drop(self, subscriber: Subscriber) -> None:
-        for event in [e for e, subs in self._subscribers.items() if subscriber in subs]:
+        for event in list(self._listening.get(subscriber, ())):
             self.unsubscribe(event, subscriber)
 
     def listened(self) -> set[str]:

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from app.core import App, Event, Forbidden, InvalidArgs, load_config
+from app.core.events import MAX_LISTENED, EventBus
 from app.core.testing import Client
 
 from .conftest import grant_all
@@ -145,3 +146,29 @@ async def test_emitting_before_the_app_starts_goes_nowhere_and_does_not_raise(
         assert page.events.empty()
         assert (await asyncio.wait_for(heard.get(), 5)).payload == "after"
         assert heard.empty()
+
+
+class Page:
+    label = "main"
+
+    def deliver_encoded(self, encoded: object) -> None:
+        pass
+
+
+def test_a_page_listens_to_a_bounded_number_of_events() -> None:
+    """Names a page listens to are kept while it is connected: a page listening to a million
+    names held 500 MB, and every other page's disconnect scanned them all."""
+    bus = EventBus()
+    page, other = Page(), Page()
+    for n in range(MAX_LISTENED):
+        bus.subscribe(f"e{n}", page)
+    bus.subscribe("e0", page)  # one it listens to already: no more room needed
+    with pytest.raises(InvalidArgs, match=f"listens to {MAX_LISTENED} events at most"):
+        bus.subscribe("one-more", page)
+    bus.subscribe("one-more", other)  # the bound is each page's
+    bus.unsubscribe("e1", page)
+    bus.subscribe("one-more", page)
+    bus.drop(page)
+    assert bus.listened() == {"one-more"}  # only the other page's
+    bus.drop(other)
+    assert bus.listened() == set()
