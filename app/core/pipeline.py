@@ -63,7 +63,7 @@ def request_from(message: Any, caller: Caller, session: Session | None) -> Reque
         raise ProtocolError("Each message must be a JSON object.")
     msg_id = message.get("id")
     if not isinstance(msg_id, int) or isinstance(msg_id, bool) or not 0 <= msg_id < 2**53:
-        raise ProtocolError("Each message needs an integer 'id'.")
+        raise ProtocolError("Each message needs an 'id' that is an integer from 0 to 2**53 - 1.")
     return Request(msg_id, shown(message.get("kind")), message, caller, session)
 
 

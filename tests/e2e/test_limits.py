@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from app.core.transport.server import MAX_CONNECTIONS
+from app.core.transport.session import LOGGED_BAD
 from tests.conftest import Served, serve, serving, wait_for_log
 
 from . import raw
@@ -273,3 +274,28 @@ async def test_a_window_has_at_most_64_connections_at_once(app_dir: Path) -> Non
             for http, ws in opened:
                 await ws.close()
                 await http.close()
+
+
+async def test_a_page_sending_nothing_but_bad_messages_does_not_flood_the_log(
+    app_dir: Path,
+) -> None:
+    with serving(limits_config(app_dir), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            await ws.send_str(json.dumps([0] * 500))  # 500 messages that are not requests
+            await ws.send_str("not json")  # a bad frame
+            await ws.send_str(json.dumps([greet(1)]))
+            notices = 0
+            while True:  # each got its notice, and the call after them its answer
+                frame = await raw.receive(ws, timeout=30)
+                messages = json.loads(frame.data)
+                notices += sum(m["kind"] == "notice" for m in messages)
+                replies = [m for m in messages if m["kind"] == "reply"]
+                if replies:
+                    assert replies[0]["value"] == "Hello, 1!"
+                    break
+            assert notices == 501
+        wait_for_log(served.log, "no more are logged")
+        bad = [line for line in served.log if "sent a bad" in line]
+        assert len(bad) == LOGGED_BAD, len(bad)

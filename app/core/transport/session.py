@@ -31,6 +31,9 @@ log = logging.getLogger("app.core.transport")
 
 MAX_FRAME_MESSAGES = 4096
 """The most messages one frame may carry (the page's runtime sends at most 1024 a frame)."""
+LOGGED_BAD = 20
+"""Bad frames and messages of one connection that are logged; the rest are counted only."""
+
 MAX_IN_FLIGHT = 4096
 """The most messages of one window (all its connections) that are being answered at once."""
 
@@ -93,6 +96,7 @@ class Session:
         backlog over its limit, and a large frame handed over HTTP (seconds)."""
         self._cut = False  # cut off (see _cut_off): nothing more is queued for the page
         self._frames = 0  # frames received on this connection
+        self._bad = 0  # bad frames and messages it sent
         self._closing: asyncio.Task[None] | None = None
         self._sending_since: float | None = None  # when the frame being written began
         self._stall_check: asyncio.TimerHandle | None = None
@@ -262,7 +266,7 @@ class Session:
                     "may share one. None of them was answered."
                 )
         except ProtocolError as exc:
-            log.warning("window %s sent a bad frame: %s", self.label, exc.message)
+            self._log_bad("window %s sent a bad frame: %s", exc.message)
             # The page rejects the calls it sent in this frame: none of them will be answered.
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
@@ -297,11 +301,24 @@ class Session:
             reply = {"kind": "reply", "id": request.id, "ok": False, "error": error.to_wire()}
         self.deliver(reply, request.name)
 
+    def _log_bad(self, what: str, why: str) -> None:
+        """Log what is wrong with what the page sent, for its first ``LOGGED_BAD`` mistakes: a
+        page sending nothing else would flood the log and hold up the core."""
+        self._bad += 1
+        if self._bad <= LOGGED_BAD:
+            log.warning(what, self.label, why)
+        if self._bad == LOGGED_BAD:
+            log.warning(
+                "window %s: %d bad frames or messages on this connection; no more are logged",
+                self.label,
+                LOGGED_BAD,
+            )
+
     def _refuse(self, message: Any, exc: IpcError) -> None:
         """Answer a message that is not a request: by its id when it has one, or with a notice
         (without a usable id no promise can be found; tell the page anyway)."""
         msg_id = message.get("id") if isinstance(message, dict) else None
-        log.warning("window %s sent a bad message: %s", self.label, exc.message)
+        self._log_bad("window %s sent a bad message: %s", exc.message)
         if isinstance(msg_id, int) and not isinstance(msg_id, bool):
             self.deliver({"kind": "reply", "id": msg_id, "ok": False, "error": exc.to_wire()})
         else:
