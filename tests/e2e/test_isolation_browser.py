@@ -210,6 +210,37 @@ def test_a_calls_time_limit_starts_once_the_hook_has_let_it_through(
     assert late["code"] == "timeout" and "'wait' got no answer within 300 ms" in late["message"]
 
 
+def test_the_page_ends_an_async_hooks_wait_when_its_time_is_up(
+    browser: Browser, app_dir: Path
+) -> None:
+    """A hidden frame's timers may be throttled (to a second in Qt WebEngine): the page, whose
+    timers are not, tells the frame when an async hook's time is up. Here it says so at once
+    (as a script of the page may: it can only block its own calls), long before the frame's
+    own 60 s."""
+    with serving(isolation_config(app_dir, HOOK, hook_timeout_ms=60_000), windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        result = page.evaluate(
+            """async () => {
+                const post = MessagePort.prototype.postMessage;
+                let port = null, sent = null;
+                MessagePort.prototype.postMessage = function (message, ...rest) {
+                    port = port || this;
+                    if (message && message.requests) sent = message.requests;
+                    return post.call(this, message, ...rest);
+                };
+                const call = window.__APP__.core.invoke('echo', { value: 'never' })
+                    .then((v) => ({ v }), (e) => ({ code: e.code, message: e.message }));
+                while (!sent) await new Promise((r) => setTimeout(r, 10));
+                MessagePort.prototype.postMessage = post;
+                port.postMessage({ expire: sent.map((r) => r.n) });
+                return call;
+            }"""
+        )
+        assert result["code"] == "blocked", result
+        assert "did not answer within 60000 ms" in result["message"]
+        assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
+
+
 def test_calls_made_before_the_frame_is_ready_are_queued(browser: Browser, hooked: Served) -> None:
     page = browser.new_context().new_page()
     page.goto(hooked.urls["main"])  # sets the window's session

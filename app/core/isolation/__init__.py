@@ -67,7 +67,12 @@ class Isolation:
     def page_boot(self, label: str, origin: Origin) -> dict[str, Any]:
         """The isolation part of a page's boot data: a new key's id and its frame's URL."""
         key, token = self.keys.mint(label, origin)
-        return {"frame": f"{self.frame_origin}/frame/{token}", "kid": key.kid, "startMs": START_MS}
+        return {
+            "frame": f"{self.frame_origin}/frame/{token}",
+            "kid": key.kid,
+            "startMs": START_MS,
+            "hookMs": self._settings.hook_timeout_ms,
+        }
 
     def unseal_stage(self, handler: Handler) -> Handler:
         return unseal_stage(self.keys)(handler)

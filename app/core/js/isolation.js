@@ -19,6 +19,7 @@ function (config, wire) {
   // The largest plaintext: its ciphertext is 16 bytes longer.
   const limit = config.maxMessageBytes - SEALED_FIELDS_BYTES - 16;
   const TIMED_OUT = {};
+  const timing = new Map();          // n -> ends the wait for its async hook, as timed out
   let key = null;
   let nextSeq = 0;
   let approved = [];                 // let through in this turn: { n, plain: {json, blobs}, what }
@@ -31,6 +32,11 @@ function (config, wire) {
   // end of: it goes to the page with the ready message, which only the frontend origin can get.
   const channel = new MessageChannel();
   channel.port1.addEventListener("message", (event) => {
+    const expire = event.data && event.data.expire;
+    if (Array.isArray(expire)) {  // the page says time is up for these (see hookTimeoutMs)
+      for (const n of expire) { const timeUp = timing.get(n); if (timeUp) timeUp(); }
+      return;
+    }
     const requests = event.data && event.data.requests;
     if (!Array.isArray(requests)) return;
     for (const request of requests) {
@@ -99,13 +105,15 @@ function (config, wire) {
     let timer;
     const late = new Promise((resolve) => {
       timer = setTimeout(resolve, config.hookTimeoutMs, TIMED_OUT);
+      timing.set(request.n, () => resolve(TIMED_OUT));
     });
+    const done = () => { clearTimeout(timer); timing.delete(request.n); };
     Promise.race([verdict, late]).then((value) => {
-      clearTimeout(timer);
+      done();
       if (value === TIMED_OUT) block(`the hook did not answer within ${config.hookTimeoutMs} ms`);
       else seal(request.n, message, value, block);
     }, (err) => {
-      clearTimeout(timer);
+      done();
       block(`the hook threw ${describe(err)}`);
     });
   }
