@@ -17,6 +17,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from types import TracebackType
 from typing import Any, ClassVar
 
 __all__ = [
@@ -110,6 +113,33 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         super().__init__("\n".join(self.lines()))
+        _end_quietly_if_uncaught()
 
     def lines(self) -> list[str]:
         return [f"{self.source}: {path}: {what}" for path, what in self.problems]
+
+
+_hook_before: Any = None
+
+
+def _end_quietly_if_uncaught() -> None:
+    """An app's own program that loads a bad config (``App.from_config``) and does not catch
+    the ``ConfigError`` ends as ``python -m app`` does: one line per problem on stderr, exit
+    status 2, no traceback."""
+    global _hook_before
+    if sys.excepthook is not _config_hook:
+        _hook_before = sys.excepthook
+        sys.excepthook = _config_hook
+
+
+def _config_hook(
+    kind: type[BaseException], value: BaseException, traceback: TracebackType | None
+) -> None:
+    if not isinstance(value, ConfigError):
+        (_hook_before or sys.__excepthook__)(kind, value, traceback)
+        return
+    for line in value.lines():
+        print(line, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(2)  # the program ends here either way; 2 is what the CLI gives a bad config

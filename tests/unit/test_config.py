@@ -133,6 +133,31 @@ def test_cli_exits_2_with_one_line_per_problem_and_no_traceback(write_config) ->
     assert result.stdout == ""
 
 
+def test_an_apps_own_program_ends_alike_on_a_bad_config(write_config, tmp_path) -> None:
+    """The contract's Python side: App.from_config(...), then app.run(). Not caught, the
+    ConfigError ends the program as the CLI does; caught, it is the program's to handle."""
+    path = write_config({"productName": 5, "app": {"windows": [{"width": "x"}]}})
+    program = tmp_path / "main.py"
+    program.write_text(f"from app.core import App\nApp.from_config({str(path)!r}).run()\n")
+    result = subprocess.run(
+        [sys.executable, str(program)], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    program.write_text(
+        "from app.core import App, ConfigError\n"
+        f"try:\n    App.from_config({str(path)!r})\n"
+        "except ConfigError as exc:\n    print('handled', len(exc.problems))\n"
+        "raise ValueError('a bug of its own')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(program)], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.stdout == "handled 2\n"
+    assert result.returncode == 1 and "ValueError: a bug of its own" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("data", "where"),
     [
