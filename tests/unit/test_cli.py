@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,22 @@ def test_schemas_that_cannot_be_written_are_one_clear_line(tmp_path: Path) -> No
     assert result.stderr.strip() == (
         f"error: cannot write the schemas into {blocker}: File exists"
     )
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("after", [0.05, 0.2, 0.4])
+def test_a_stop_signal_while_the_app_starts_ends_it_quietly(sent: int, after: float) -> None:
+    """Whatever it is doing then (loading its modules, starting the core), the app ends with
+    status 0 and no traceback, as it does once it runs."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(after)  # a moment into its start-up: the signal is what is tested, not a wait
+    process.send_signal(sent)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
