@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import APIResponse, Browser, Page, Route
 
-from tests.conftest import Served, serving
+from tests.conftest import Served, serving, wait_for_log
 
 from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
 
@@ -706,3 +706,6 @@ def test_pages_of_any_shape_have_the_runtime_before_their_scripts(
             page.goto(f"{origin}/{name}")
             assert page.evaluate("window.early") == ["object", "CSS1Compat"], name
             assert page.evaluate(INVOKE, ["greet", {"name": name}, {}]) == f"Hello, {name}!"
+        # A page that is not there: the window shows a 404, and the log says which.
+        assert page.goto(f"{origin}/missing.html").status == 404  # type: ignore[union-attr]
+        wait_for_log(served.log, "window main: no page /missing.html in the frontend")

@@ -324,6 +324,8 @@ class Server:
         except (ValueError, OSError):  # a NUL byte, a name too long
             found = False
         if not found:
+            if request.headers.get("Sec-Fetch-Dest") == "document":  # a window opened nothing
+                log.warning("window %s: no page /%s in the frontend", label, relative[:200])
             return web.Response(status=404, text=f"Not found: /{relative[:200]}\n")
         if path.suffix.lower() not in (".html", ".htm"):
             response = web.FileResponse(path)
