@@ -709,3 +709,25 @@ def test_pages_of_any_shape_have_the_runtime_before_their_scripts(
         # A page that is not there: the window shows a 404, and the log says which.
         assert page.goto(f"{origin}/missing.html").status == 404  # type: ignore[union-attr]
         wait_for_log(served.log, "window main: no page /missing.html in the frontend")
+
+
+def test_calls_made_while_the_socket_closes_go_on_the_next_one(
+    browser: Browser, two_windows: Served
+) -> None:
+    page = open_window(browser, two_windows, "main")
+    result = page.evaluate(
+        """async () => {
+            const { invoke } = window.__APP__.core;
+            const send = WebSocket.prototype.send;
+            let socket = null;
+            WebSocket.prototype.send = function (data) {
+                socket = this;
+                return send.call(this, data);
+            };
+            await invoke('greet', { name: 'first' });
+            WebSocket.prototype.send = send;
+            socket.close();  // closing, not closed: a send now would be dropped
+            return invoke('greet', { name: 'while closing' }).then((v) => v, (e) => e.message);
+        }"""
+    )
+    assert result == "Hello, while closing!"

@@ -501,3 +501,26 @@ def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_cle
     page.reload()
     page.wait_for_function("() => window.__APP__ !== undefined")
     assert page.evaluate(INVOKE, ["greet", {"name": "reloaded"}]) == "Hello, reloaded!"
+    # The same when the lost message's call had given up waiting before the connection went:
+    # its number is missing all the same.
+    result = page.evaluate(
+        """async () => {
+            const { invoke } = window.__APP__.core;
+            const send = WebSocket.prototype.send;
+            let dropped = null;
+            WebSocket.prototype.send = function (data) {
+                WebSocket.prototype.send = send;
+                dropped = this;
+            };
+            const lost = await invoke('greet', { name: 'lost' }, { timeoutMs: 5 }).then(
+                (v) => v, (e) => e.code);
+            dropped.close();
+            await new Promise((resolve) => dropped.addEventListener('close', resolve));
+            const after = await invoke('greet', { name: 'after' }).then(
+                (v) => v, (e) => [e.code, e.message]);
+            return { lost, after };
+        }"""
+    )
+    assert result["lost"] == "timeout"
+    code, message = result["after"]
+    assert code == "internal" and "Reload the page" in message, result

@@ -228,6 +228,7 @@ function (boot) {
   let open = false;
   let resume = null;
   let lost = null;               // why, once the connection cannot come back
+  const unanswered = new Set();  // under isolation: ids of sealed messages sent, not answered
   const lostFor = (what) => fail("internal", `'${what}' cannot be answered: ${lost}`);
 
   function settle(id, ok, valueOrError) {
@@ -297,7 +298,9 @@ function (boot) {
       // Under isolation every message is sealed with the next number of a sequence the core
       // opens strictly in order. One that was sent and may be lost leaves a gap no later
       // message can pass: reconnecting would only get every call refused.
-      let gap = false;
+      // (Its call may have timed out meanwhile: the message counts all the same.)
+      let gap = unanswered.size > 0;
+      unanswered.clear();
       for (const [id, call] of [...pending]) {
         if (!call.sent) continue;
         gap = gap || isolation !== null;
@@ -356,6 +359,7 @@ function (boot) {
   function receive(m) {
     switch (m.kind) {
       case "reply":
+        unanswered.delete(m.id);
         if (m.ok) settle(m.id, true, m.value);
         else settle(m.id, false, fail(m.error.code, m.error.message, m.error.data));
         break;
@@ -399,7 +403,8 @@ function (boot) {
 
   function flush() {
     flushQueued = false;
-    if (!open || outbox.length === 0) return;
+    // A socket that is closing takes nothing more: what waits goes on the next one.
+    if (!open || outbox.length === 0 || socket.readyState !== WebSocket.OPEN) return;
     const batch = outbox;
     outbox = [];
     let parts = [];
@@ -418,6 +423,7 @@ function (boot) {
     for (const item of batch) {
       const call = pending.get(item.id);
       if (call) call.sent = true;
+      if (isolation) unanswered.add(item.id);
       // Frames leave in the order of their messages (sealed ones must reach the core in
       // sequence): what text was gathered goes first.
       if (item.bulk >= BLOB_FROM || item.blobs.length) {
