@@ -46,6 +46,8 @@ class Channel:
         session, inbox = self._session, self._inbox
         if session is None or inbox is None:
             return
+        # The page's connection now: a page that reconnected since the call gets it there.
+        session = session.current()
         try:
             encoded = encode({"kind": "channel", "channel": self.id, "value": value})
         except TypeError as exc:  # orjson's errors are TypeErrors too

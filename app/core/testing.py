@@ -67,6 +67,10 @@ class Client:
             await self.app.stop()
 
     # The subscriber side: events for this "window" land in ``self.events``.
+    def current(self) -> Client:
+        """The connection a channel of this client's calls delivers to: this one."""
+        return self
+
     def deliver_encoded(self, encoded: Encoded) -> None:
         ((binary, frame),) = join_frames([encoded])
         (message,) = decode_frame(frame, binary=binary)

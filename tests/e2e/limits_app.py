@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from pydantic import BaseModel, HttpUrl
 
-from app.core import App, Channel, CommandError
+from app.core import App, Channel, CommandError, Window
 from app.demo import create_app as demo_app
 
 LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood",
-                   "allow-give-up", "allow-give-up-async", "allow-rich", "allow-odd-failure"]
+                   "allow-give-up", "allow-give-up-async", "allow-rich", "allow-odd-failure",
+                   "allow-stream-later", "allow-drop-connection"]
 
 
 class Size(enum.Enum):
@@ -111,4 +114,24 @@ def create_app(config: str | Path) -> App:
         raise SystemExit(3)
 
     app.listen("give-up", exit_listener)
+    @app.command
+    def stream_later(count: int, delay_ms: int, chunks: Channel) -> None:
+        """Send ``count`` values on ``chunks`` from a thread of its own, after the call returned."""
+
+        def later() -> None:
+            time.sleep(delay_ms / 1000)
+            for n in range(count):
+                chunks.send(n)
+
+        threading.Thread(target=later, daemon=True).start()
+
+    @app.command
+    async def drop_connection(window: Window) -> None:
+        """Close the calling page's connection, just after this reply: the page reconnects."""
+        assert app.core is not None
+        gone = [s for s in app.core.server.sessions if s.label == window.label]
+        loop = asyncio.get_running_loop()
+        for session in gone:
+            loop.call_later(0.05, lambda s=session: loop.create_task(s.close()))
+
     return app

@@ -12,7 +12,15 @@ from playwright.sync_api import APIResponse, Browser, Page, Route
 
 from tests.conftest import Served, serving, wait_for_log
 
-from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, UP_TO_THE_LIMIT, brownfield_config
+from .conftest import (
+    LIMITS_ENV,
+    LOOKALIKES,
+    LOOKALIKES_BACK,
+    RECORD_SENDS,
+    UP_TO_THE_LIMIT,
+    brownfield_config,
+    limits_config,
+)
 
 INVOKE = "([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts)"
 REJECTION = """([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts).then(
@@ -731,3 +739,25 @@ def test_calls_made_while_the_socket_closes_go_on_the_next_one(
         }"""
     )
     assert result == "Hello, while closing!"
+
+
+def test_a_channel_follows_its_page_to_a_new_connection(browser: Browser, app_dir: Path) -> None:
+    """The core closes the page's socket (as it does to a page over the size limit); the page
+    reconnects, and a stream of a call made before goes on arriving there."""
+    with serving(limits_config(app_dir), env=LIMITS_ENV) as served:
+        page = open_window(browser, served, "main")
+        got = page.evaluate(
+            """async () => {
+                const { invoke, Channel } = window.__APP__.core;
+                const got = [];
+                const all = new Promise((resolve) => {
+                    const chunks = new Channel((n) => { got.push(n); if (n === 19) resolve(); });
+                    invoke('stream_later', { count: 20, delayMs: 500, chunks });
+                });
+                await invoke('drop_connection');
+                await all;
+                return got;
+            }"""
+        )
+        assert got == list(range(20))
+        assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"

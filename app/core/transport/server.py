@@ -67,6 +67,8 @@ class Server:
         self._runners: list[web.AppRunner] = []
         self._sites: dict[int, web.SockSite] = {}
         self._in_flight: dict[str, InFlight] = {}  # per window, shared by its connections
+        self.documents: dict[str, Session] = {}
+        """Each page load's connection now, by its document id (see ``_boot``)."""
         self.app = web.Application(middlewares=[self._host_check])
         # GET only: a HEAD (a link preview, a prefetch) must not spend the one-time link.
         self.app.router.add_get("/__app__/launch/{token}", self._launch, allow_head=False)
@@ -161,8 +163,10 @@ class Server:
         # the hook has let the call through).
         timeout_ms = ipc.command_timeout_ms + 5000
         sealing = isolation.page_boot(label, origin) if isolation else None
-        # Under isolation the ticket is for this page load: its connections may use its key only.
-        document = sealing["kid"] if sealing else None
+        # The ticket is for this page load, which its reconnections carry on: a channel of the
+        # page follows it to its new connection, and under isolation its connections may use
+        # its key only (the key's id names the page load then).
+        document = sealing["kid"] if sealing else secrets.token_urlsafe(16)
         return {
             "label": label,
             "tabs": origin.kind != "remote",  # the window's own pages show its tab secret
@@ -287,12 +291,16 @@ class Server:
         resume = self.credentials.issue_resume(label, ticket.origin, ticket.document)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
+        if session.document is not None:
+            self.documents[session.document] = session
         if self._stopping:  # opened while the app shuts down (a page reconnecting): end it
             await session.close()
         try:
             await session.run()
         finally:
             self.sessions.discard(session)
+            if session.document is not None and self.documents.get(session.document) is session:
+                del self.documents[session.document]
         return ws
 
     async def _static(self, request: web.Request) -> web.StreamResponse:

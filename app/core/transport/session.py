@@ -103,6 +103,12 @@ class Session:
         self.state: dict[str, Any] = {}
         """Per-connection state owned by other parts of the core (isolation keeps its own)."""
 
+    def current(self) -> Session:
+        """This page load's connection now: this one, or the one the page reconnected with."""
+        if self.document is None:
+            return self
+        return self.core.server.documents.get(self.document, self)
+
     # Outgoing -------------------------------------------------------------------------------
 
     def deliver(self, message: dict[str, Any], what: str = "") -> None:
