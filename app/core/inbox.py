@@ -72,7 +72,8 @@ class LoopInbox:
         with self._lock:
             calls, self._calls = self._calls, []
             self._waking = False
-        self._taken.set()
+        if not self._taken.is_set():  # a thread may wait for this batch to be taken
+            self._taken.set()
         for i, (func, args) in enumerate(calls):
             try:
                 func(*args)

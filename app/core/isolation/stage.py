@@ -23,12 +23,9 @@ from ..pipeline import Handler, Request, Stage
 from ..protocol import decode_frame
 from .keys import DocumentKey, KeyRing
 
-__all__ = ["SESSION_KEY", "unseal_stage"]
+__all__ = ["unseal_stage"]
 
 log = logging.getLogger("app.core.isolation")
-
-SESSION_KEY = "isolation.key"
-"""Where a connection keeps the ``DocumentKey`` it is bound to (in ``Session.state``)."""
 
 
 def unseal_stage(keys: KeyRing) -> Stage:
@@ -76,7 +73,7 @@ def _open(keys: KeyRing, request: Request) -> dict[str, Any]:
 
 
 def _key_for(keys: KeyRing, request: Request) -> DocumentKey:
-    """The key this request may use: its document's, and free for (or bound to) its connection."""
+    """The key this request may use: its page load's, and not in use by another connection."""
     session = request.session
     if session is None:
         raise ProtocolError("Sealed messages come only over a window's connection.")
@@ -90,17 +87,14 @@ def _key_for(keys: KeyRing, request: Request) -> DocumentKey:
             f"The sealed message was made for another window or page, not for window "
             f"'{caller.window}' at {caller.origin}; refused."
         )
-    if session.document is not None and key.kid != session.document:
+    if key.kid != session.document:
         # Its own page load's key only: a message sealed before a reload, and held back, is
         # not to run in the next page (whose own calls it would also stop).
         raise ProtocolError(
             f"The sealed message was made for another page load of window '{caller.window}'; "
             "refused."
         )
-    bound = session.state.get(SESSION_KEY)
-    if bound is not None and bound is not key:
-        raise ProtocolError("This connection is bound to another page's isolation key; refused.")
-    if bound is None and key.session is not None and not key.session.ws.closed:
+    if key.session is not None and key.session is not session and not key.session.ws.closed:
         raise ProtocolError("This isolation key is in use by another connection; refused.")
     return key
 
@@ -109,7 +103,6 @@ def _bind(key: DocumentKey, request: Request) -> None:
     """The page's first sealed message on a connection (or after a reconnect) binds the two."""
     assert request.session is not None
     key.session = request.session
-    request.session.state[SESSION_KEY] = key
 
 
 def _ciphertext(value: Any) -> bytes:

@@ -296,14 +296,13 @@ function (boot) {
         ? "a message was larger than the core accepts"
         : "the connection to the app core closed";
       // Under isolation every message is sealed with the next number of a sequence the core
-      // opens strictly in order. One that was sent and may be lost leaves a gap no later
-      // message can pass: reconnecting would only get every call refused.
-      // (Its call may have timed out meanwhile: the message counts all the same.)
-      let gap = unanswered.size > 0;
+      // opens strictly in order. One that was sent and may be lost (its call still waiting, or
+      // timed out already) leaves a gap no later message can pass: reconnecting would only get
+      // every call refused.
+      const gap = unanswered.size > 0;
       unanswered.clear();
       for (const [id, call] of [...pending]) {
         if (!call.sent) continue;
-        gap = gap || isolation !== null;
         settle(id, false, fail("internal", `'${call.what}' got no answer: ${reason}. Try again.`));
       }
       if (gap) {

@@ -67,7 +67,7 @@ class Ticket:
     origin: Origin
     expires: float
     document: str | None = None
-    """The page load it was made for, by its isolation key's id (isolation pattern only)."""
+    """The page load it was made for (under isolation, its key's id); see ``Server._boot``."""
 
 
 class Credentials:

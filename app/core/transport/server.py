@@ -38,12 +38,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FRAME_DESTS = {"iframe", "frame"}
 
 SHUTDOWN_GRACE = 2.0
+"""Seconds requests still being answered get when a listener stops (a download that is not
+read would otherwise hold the shutdown for aiohttp's default of a minute)."""
 
 MAX_CONNECTIONS = 64
 """The most IPC connections one window may have open at once (its documents: the page, its
 frames, pop-ups); each has buffers of its own."""
-"""Seconds requests still being answered get when a listener stops (a download that is not
-read would otherwise hold the shutdown for aiohttp's default of a minute)."""
 
 
 def _session_cookie(port: int) -> str:

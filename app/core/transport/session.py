@@ -80,7 +80,8 @@ class Session:
         self.label = label
         self.caller = Caller(label, origin)
         self.document = document
-        """The page load this connection is of (its isolation key's id), under isolation."""
+        """The page load this connection is of, which its reconnections carry on (under
+        isolation, its key's id)."""
         self._handover_port = handover_port
         """Where large frames are handed over HTTP (see handover.py); None: not to this page."""
         self._outbox: list[Encoded] = []
@@ -100,8 +101,6 @@ class Session:
         self._closing: asyncio.Task[None] | None = None
         self._sending_since: float | None = None  # when the frame being written began
         self._stall_check: asyncio.TimerHandle | None = None
-        self.state: dict[str, Any] = {}
-        """Per-connection state owned by other parts of the core (isolation keeps its own)."""
 
     def current(self) -> Session:
         """This page load's connection now: this one, or the one the page reconnected with."""
