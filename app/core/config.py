@@ -120,9 +120,51 @@ class PermissionSet(ConfigModel):
     permissions: list[str] = Field(min_length=1)
 
 
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+OWN_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "Content-Security-Policy",  # app.security.csp: the shell adds its own sources to it
+        "Content-Type",
+        "Content-Length",
+        "Content-Encoding",
+        "Transfer-Encoding",
+        "Connection",
+        "Location",
+        "Set-Cookie",
+        "Cache-Control",
+        "Date",
+        "Server",
+    )
+)
+"""Headers the core writes itself, which ``app.security.headers`` may not set."""
+
+
+def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+    seen: dict[str, str] = {}
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            raise ValueError(
+                f"{name[:80]!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
+            )
+        if name.lower() in OWN_HEADERS:
+            hint = " (use app.security.csp)" if name.lower() == "content-security-policy" else ""
+            raise ValueError(f"{name!r} is a header the core sets itself{hint}")
+        if name.lower() in seen:
+            raise ValueError(f"{name!r} repeats {seen[name.lower()]!r} (header names ignore case)")
+        if any(c in value for c in "\r\n\0"):
+            raise ValueError(f"the value of {name!r} must be one line")
+        seen[name.lower()] = name
+    return headers
+
+
 class SecurityConfig(ConfigModel):
     pattern: Pattern = Field(default_factory=BrownfieldPattern)
     csp: str | dict[str, str | list[str]] | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Response headers of the frontend's pages and files (Cross-Origin-Opener-Policy and
+    Cross-Origin-Embedder-Policy, to make the pages cross-origin isolated, say)."""
     capabilities: list[str | Capability] | None = None
     permission_sets: list[PermissionSet] = Field(default_factory=list)
 
@@ -133,6 +175,11 @@ class SecurityConfig(ConfigModel):
         if isinstance(pattern, dict) and "use" not in pattern:
             return {"use": "brownfield", **pattern}
         return pattern
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        return _check_headers(headers)
 
     def set_members(self) -> dict[str, list[str]]:
         """Each app-defined permission set's identifier and its members."""

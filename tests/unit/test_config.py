@@ -353,3 +353,29 @@ def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message:
     assert where == "$.app.windows[0].url" and message in what
     page = "pages/a%20b.html?tab=2#/r?z=1"
     assert load_config(write_config({"app": {"windows": [{"url": page}]}})).model.app.windows
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"Content-Security-Policy": "default-src *"}, "use app.security.csp"),
+        ({"set-cookie": "a=b"}, "'set-cookie' is a header the core sets itself"),
+        ({"Bad Name": "x"}, "'Bad Name' is not a header name"),
+        ({"X-Note": "two\r\nX-Injected: yes"}, "the value of 'X-Note' must be one line"),
+        ({"X-Note": "a", "x-note": "b"}, "'x-note' repeats 'X-Note'"),
+        ({"X-Note": 5}, "valid string"),
+    ],
+)
+def test_app_headers_that_cannot_be_sent_are_refused(write_config, headers, why) -> None:
+    path = write_config({"app": {"security": {"headers": headers}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    ((where, what),) = info.value.problems
+    assert where.startswith("$.app.security.headers"), where
+    assert why in what, what
+
+
+def test_app_headers_load_as_written(write_config) -> None:
+    headers = {"Cross-Origin-Opener-Policy": "same-origin", "Permissions-Policy": "camera=()"}
+    config = load_config(write_config({"app": {"security": {"headers": headers}}}))
+    assert config.model.app.security.headers == headers

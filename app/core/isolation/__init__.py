@@ -27,6 +27,7 @@ from ..acl.origin import Origin
 from ..pipeline import Handler
 from ..transport.loopback import served_origin
 from .keys import KeyRing
+from .page import EMBEDDER_POLICY
 from .server import FrameSettings, frame_app
 from .stage import unseal_stage
 
@@ -47,8 +48,12 @@ class Isolation:
         directory = core.config.isolation_dir
         assert options is not None and directory is not None
         self._core = core
+        headers = core.config.model.app.security.headers
         self._settings = FrameSettings(
-            directory, options.hook_timeout_ms, core.config.model.app.ipc.max_message_bytes
+            directory,
+            options.hook_timeout_ms,
+            core.config.model.app.ipc.max_message_bytes,
+            next((v for k, v in headers.items() if k.lower() == EMBEDDER_POLICY), None),
         )
         self.keys = KeyRing()
         self._port: int | None = None

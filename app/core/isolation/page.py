@@ -17,7 +17,7 @@ from typing import Any
 
 from ..assets import inject_head, js_json, read_js, script_tag
 
-__all__ = ["FramePage", "failure", "render", "security_headers"]
+__all__ = ["EMBEDDER_POLICY", "FramePage", "failure", "render", "security_headers"]
 
 # A comment is matched too, so that a script inside one stays as it is: commented out.
 _SCRIPT = re.compile(rb"<!--.*?-->|<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
@@ -99,8 +99,19 @@ def failure(reason: str) -> FramePage:
     return FramePage(b"<!doctype html>" + script_tag(nonce, code), nonce, [reason])
 
 
-def security_headers(nonce: str, frontend_origin: str) -> dict[str, str]:
-    """Headers of a frame page: its own strict CSP, sandboxed, embeddable only by the frontend."""
+EMBEDDER_POLICY = "cross-origin-embedder-policy"
+
+
+def security_headers(
+    nonce: str, frontend_origin: str, embedder_policy: str | None = None
+) -> dict[str, str]:
+    """Headers of a frame page: its own strict CSP, sandboxed, embeddable only by the frontend.
+
+    When the frontend's pages have an embedder policy (to be cross-origin isolated), the frame
+    takes it on too and waives its resource policy, as a page under that policy may embed
+    nothing else (Chromium refuses a ``same-site`` frame from another loopback port). It stays
+    served only as a frame of the app's own site, once, and only that page's origin may embed it
+    (``frame-ancestors``; see server.py)."""
     csp = "; ".join(
         [
             "default-src 'none'",
@@ -117,5 +128,6 @@ def security_headers(nonce: str, frontend_origin: str) -> dict[str, str]:
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
-        "Cross-Origin-Resource-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "cross-origin" if embedder_policy else "same-origin",
+        **({"Cross-Origin-Embedder-Policy": embedder_policy} if embedder_policy else {}),
     }

@@ -34,15 +34,19 @@ class FrameSettings:
     directory: Path
     hook_timeout_ms: int
     max_message_bytes: int
+    embedder_policy: str | None = None
+    """The frontend pages' Cross-Origin-Embedder-Policy (app.security.headers), if any."""
 
 
-def _page_response(page: FramePage, frontend_origin: str, status: int = 200) -> web.Response:
+def _page_response(
+    page: FramePage, frontend_origin: str, embedder_policy: str | None, status: int = 200
+) -> web.Response:
     return web.Response(
         status=status,
         body=page.html,
         content_type="text/html",
         charset="utf-8",
-        headers=security_headers(page.nonce, frontend_origin),
+        headers=security_headers(page.nonce, frontend_origin, embedder_policy),
     )
 
 
@@ -73,7 +77,9 @@ def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
                 "served once). Reload the page."
             )
             log.warning("isolation frame refused: %s", reason)
-            return _page_response(failure(reason), f"http://{HOST}:*", status=403)
+            return _page_response(
+                failure(reason), f"http://{HOST}:*", settings.embedder_policy, status=403
+            )
         key, secret = spent
         frontend = origin_of(key.origin.url)
         assert frontend is not None, "keys are made for http(s) documents only"
@@ -92,7 +98,7 @@ def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
             log.error(
                 "%s Every call of window '%s' is blocked until it is fixed.", problem, key.label
             )
-        return _page_response(page, frontend)
+        return _page_response(page, frontend, settings.embedder_policy)
 
     app = web.Application()
     app.router.add_get("/frame/{token}", frame)

@@ -81,6 +81,8 @@ class Server:
         dev_url = core.config.model.build.dev_url
         self.dev = DevProxy(dev_url) if dev_url else None
         self.dev_sources = [self.dev.origin, self.dev.socket_origin] if self.dev else []
+        self.app_headers = dict(core.config.model.app.security.headers)
+        """The app's own headers of the frontend's pages and files (app.security.headers)."""
 
     async def start(self) -> None:
         await self._runner.setup()
@@ -318,7 +320,8 @@ class Server:
             return web.Response(
                 status=fetched.status,
                 body=fetched.body,
-                headers={**fetched.headers, "Content-Type": fetched.content_type},
+                headers={**fetched.headers, **self.app_headers,
+                         "Content-Type": fetched.content_type},
             )
         root = self.core.config.frontend_dir
         relative = request.match_info["path"] or "index.html"
@@ -336,7 +339,7 @@ class Server:
                 log.warning("window %s: no page /%s in the frontend", label, relative[:200])
             return web.Response(status=404, text=f"Not found: /{relative[:200]}\n")
         if path.suffix.lower() not in (".html", ".htm"):
-            response = web.FileResponse(path)
+            response = web.FileResponse(path, headers=self.app_headers)
             response.headers["Cache-Control"] = "no-cache"
             return response
         content_type = mimetypes.guess_type(path.name)[0] or "text/html"
@@ -354,7 +357,9 @@ class Server:
         else:
             # A fetch() of a page is data, not a document: it gets no runtime and no ticket.
             return web.Response(
-                body=html, content_type=content_type, headers={"Cache-Control": "no-store"}
+                body=html,
+                content_type=content_type,
+                headers={**self.app_headers, "Cache-Control": "no-store"},
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
@@ -370,9 +375,10 @@ class Server:
             content_type=content_type.split(";")[0],
             charset="utf-8",
             headers={
-                "Content-Security-Policy": csp,
-                "Cache-Control": "no-store",
                 "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer",
+                **self.app_headers,
+                "Content-Security-Policy": csp,
+                "Cache-Control": "no-store",
             },
         )

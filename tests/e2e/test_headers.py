@@ -1,0 +1,82 @@
+"""app.security.headers in Debian Chromium: the app's own headers on its pages and files, and
+pages made cross-origin isolated by them, in both patterns (the isolation frame goes along)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Response
+
+from tests.conftest import serving
+
+from .conftest import brownfield_config
+from .test_isolation_browser import INVOKE
+from .test_isolation_core import isolation_config
+
+ISOLATED = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Permissions-Policy": "camera=()",
+}
+
+
+def with_headers(config: Path, headers: dict[str, str]) -> Path:
+    data = json.loads(config.read_text())
+    data["app"]["security"]["headers"] = headers
+    config.write_text(json.dumps(data))
+    return config
+
+
+def config_for(pattern: str, app_dir: Path) -> Path:
+    return isolation_config(app_dir) if pattern == "isolation" else brownfield_config(app_dir)
+
+
+@pytest.mark.parametrize("pattern", ["brownfield", "isolation"])
+def test_app_headers_make_the_pages_cross_origin_isolated(
+    browser: Browser, app_dir: Path, pattern: str
+) -> None:
+    with serving(with_headers(config_for(pattern, app_dir), ISOLATED)) as served:
+        page = browser.new_context().new_page()
+        frames: list[Response] = []
+        page.on("response", lambda r: frames.append(r) if "/frame/" in r.url else None)
+        document = page.goto(served.urls["main"])
+        assert document is not None
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        headers = document.all_headers()
+        for name, value in ISOLATED.items():
+            assert headers[name.lower()] == value
+        assert "default-src" in headers["content-security-policy"]  # the shell's own, still
+        assert page.evaluate("crossOriginIsolated") is True
+        assert page.evaluate("typeof SharedArrayBuffer") == "function"
+        # Calls work, through the isolation frame too, which such a page may only embed when
+        # the frame takes the same embedder policy on.
+        assert page.evaluate(INVOKE, ["greet", {"name": "isolated"}]) == "Hello, isolated!"
+        if pattern == "isolation":
+            (frame,) = frames
+            frame_headers = frame.all_headers()
+            assert frame_headers["cross-origin-embedder-policy"] == "require-corp"
+            assert frame_headers["cross-origin-resource-policy"] == "cross-origin"
+        # The frontend's files carry them as well.
+        file_headers = page.evaluate(
+            "fetch('hello.txt').then((r) => Object.fromEntries(r.headers))"
+        )
+        assert file_headers["permissions-policy"] == "camera=()"
+        assert file_headers["cross-origin-embedder-policy"] == "require-corp"
+
+
+def test_without_app_headers_pages_are_not_isolated_and_the_frame_stays_same_origin(
+    browser: Browser, app_dir: Path
+) -> None:
+    with serving(isolation_config(app_dir)) as served:
+        page = browser.new_context().new_page()
+        frames: list[Response] = []
+        page.on("response", lambda r: frames.append(r) if "/frame/" in r.url else None)
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        assert page.evaluate(INVOKE, ["greet", {"name": "plain"}]) == "Hello, plain!"
+        assert page.evaluate("crossOriginIsolated") is False
+        (frame,) = frames
+        assert frame.all_headers()["cross-origin-resource-policy"] == "same-origin"
+        assert "cross-origin-embedder-policy" not in frame.all_headers()
