@@ -36,7 +36,9 @@ class Core:
         ipc = self.config.model.app.ipc
         self.workers = WorkerPool(ipc.threads)
         self.dispatcher = Dispatcher(self.workers, ipc.command_timeout_ms / 1000)
-        self.authority = Authority.from_config(self.config)
+        self.authority = Authority.from_config(
+            self.config, commands=lambda name: self.registry.get(name) is not None
+        )
         self.credentials = Credentials()
         self.server = Server(self, self.credentials)
         self.isolation = None

@@ -339,6 +339,32 @@ def test_denial_points_out_a_misspelt_grant() -> None:
            "like a misspelling" in error.message
 
 
+def test_a_permission_that_exists_is_not_taken_for_a_misspelling() -> None:
+    # core:event:allow-emit is one letter-run away from -emit-to, and allow-greet from
+    # allow-greets; each is written on purpose.
+    auth = authority(cap("m", ["main"], ["core:event:allow-emit", "allow-greet"]))
+    auth.commands = lambda name: name == "greet"
+    message = denial(auth, "main", LOCAL, "emit", "ping", target=True).message
+    assert "misspelling" not in message, message
+    message = denial(auth, "main", LOCAL, "invoke", "greets").message
+    assert "misspelling" not in message, message
+
+
+def test_the_suggested_capability_is_the_one_that_names_the_window_most_closely() -> None:
+    # Adding the permission to "everyone" would grant it to every window.
+    auth = authority(
+        cap("everyone", ["*"], ["allow-greet"]),
+        cap("tools", ["tool-*"], ["allow-greet"]),
+        cap("tool-1-only", ["tool-1"], ["allow-greet"]),
+    )
+    error = denial(auth, "tool-1", LOCAL, "invoke", "delete_item")
+    assert "capability 'tool-1-only'" in error.message
+    assert error.data["capability"] == "tool-1-only"
+    error = denial(auth, "tool-2", LOCAL, "invoke", "delete_item")
+    assert error.data["capability"] == "tools"
+    assert denial(auth, "main", LOCAL, "invoke", "delete_item").data["capability"] == "everyone"
+
+
 def test_denial_mentions_a_grant_limited_to_other_platforms() -> None:
     auth = authority(cap("mac", ["main"], ["allow-greet"], platforms=["macOS"]))
     assert "grants it, but only on macOS" in denial(auth, "main", LOCAL, "invoke", "greet").message

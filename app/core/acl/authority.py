@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..config import CapabilitySource, Config
 from ..errors import Forbidden
@@ -38,6 +38,7 @@ class Authority:
         platform: str | None = None,
         cache_size: int = 512,
         variables: Mapping[str, str] | None = None,
+        commands: Callable[[str], bool] | None = None,
     ) -> None:
         self.platform = platform or current_platform()
         self.sets = PermissionSets(permission_sets)
@@ -53,13 +54,27 @@ class Authority:
         self._cache_size = cache_size
         self.variables = dict(variables or {})
         """What ``$APP``, ``$APPDATA``... stand for in the scopes this authority hands out."""
+        self.commands = commands or (lambda name: False)
+        """Whether a command of that name is registered (for denial messages only)."""
 
     @classmethod
-    def from_config(cls, config: Config, *, platform: str | None = None) -> Authority:
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        platform: str | None = None,
+        commands: Callable[[str], bool] | None = None,
+    ) -> Authority:
         from ..paths import app_dirs
 
         sets = config.model.app.security.set_members()
-        return cls(config.capabilities, sets, platform=platform, variables=app_dirs(config))
+        return cls(
+            config.capabilities,
+            sets,
+            platform=platform,
+            variables=app_dirs(config),
+            commands=commands,
+        )
 
     def context(self, caller: Caller) -> Context:
         """What ``caller`` may do, worked out once per window and origin."""
@@ -92,6 +107,7 @@ class Authority:
             has_target=has_target,
             everywhere=self.compiled,
             platform=self.platform,
+            commands=self.commands,
         )
         log.warning("denied: %s", message)
         raise Forbidden(message, data)

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import shown
-from .compiled import CompiledCapability
+from .compiled import CompiledCapability, command_of
 from .context import Context
 from .origin import Origin
+from .permissions import EVENT_PERMISSIONS
 from .urls import DEFAULT_PORTS, SERVED_HOST, url_form
 
 __all__ = ["explain"]
+
+EVENT_TARGETS = frozenset(EVENT_PERMISSIONS.values())
 
 
 def _what(kind: str, name: str, has_target: bool) -> str:
@@ -39,6 +43,25 @@ def url_suggestion(origin: Origin) -> str:
     return f"{form.scheme}://{form.host}{port}{form.path or '/'}"
 
 
+def _narrowest(
+    capabilities: Sequence[CompiledCapability], window: str
+) -> CompiledCapability | None:
+    """Of the capabilities whose windows match ``window``, the one that names it most closely:
+    the place where a permission added grants it to the fewest other windows. A capability that
+    names the window as it is comes first, then the one whose matching glob has the most
+    literal characters (``tool-*`` before ``*``); the earliest written, among equals."""
+
+    def closeness(capability: CompiledCapability) -> tuple[int, int]:
+        globs = [text for text, regex in capability.windows if regex.fullmatch(window)]
+        if window in globs:
+            return (1, 0)
+        literal = max((len(re.sub(r"[*?\[\]]", "", text)) for text in globs), default=-1)
+        return (0, literal)
+
+    matching = [c for c in capabilities if c.matches_window(window)]
+    return max(matching, key=closeness, default=None)
+
+
 def _origins(capability: CompiledCapability) -> str:
     found = ["the local frontend"] if capability.local else []
     found += [pattern.text for pattern in capability.urls]
@@ -46,7 +69,11 @@ def _origins(capability: CompiledCapability) -> str:
 
 
 def _hints(
-    context: Context, permission: str, everywhere: Sequence[CompiledCapability], platform: str
+    context: Context,
+    permission: str,
+    everywhere: Sequence[CompiledCapability],
+    platform: str,
+    commands: Callable[[str], bool],
 ) -> str:
     caller = context.caller
     hints = []
@@ -67,7 +94,15 @@ def _hints(
                 f"Capability '{capability.identifier}' grants it to this window, but only for "
                 f"{_origins(capability)}."
             )
-    written = {r.permission: r for c in context.capabilities for rs in c.rules.values() for r in rs}
+    # Only what grants nothing can be a misspelling: a permission that exists is written on
+    # purpose, even when it is close to this one (core:event:allow-emit and -emit-to).
+    written = {
+        r.permission: r
+        for c in context.capabilities
+        for rs in c.rules.values()
+        for r in rs
+        if not (r.target in EVENT_TARGETS or commands(command_of(r.target)))
+    }
     for close in difflib.get_close_matches(permission, written, n=1, cutoff=0.8):
         if close != permission:
             rule = written[close]
@@ -84,6 +119,7 @@ def explain(
     has_target: bool = False,
     everywhere: Sequence[CompiledCapability] = (),
     platform: str = "",
+    commands: Callable[[str], bool] = lambda name: False,
 ) -> tuple[str, dict[str, Any]]:
     """The message and the data of a ``Forbidden`` for this denied request."""
     caller = context.caller
@@ -109,8 +145,8 @@ def explain(
         )
         return message, data
     quoted = json.dumps(shown_permission)
-    if context.capabilities:
-        target = context.capabilities[0]
+    target = _narrowest(context.capabilities, caller.window)
+    if target is not None:
         data["capability"] = target.identifier
         message = (
             f"{what} is not allowed in {where}: no capability for this window and origin "
@@ -125,7 +161,7 @@ def explain(
             "app.security.capabilities)."
         )
     else:
-        example = next((c for c in everywhere if c.matches_window(caller.window)), None)
+        example = _narrowest(everywhere, caller.window)
         named = f" (e.g. '{example.identifier}' in {example.where})" if example else ""
         message = (
             f"{what} is not allowed in {where}: sub-frames and pages other than the local "
@@ -133,4 +169,4 @@ def explain(
             f'{json.dumps(url_suggestion(caller.origin))} to "remote.urls" of a capability '
             f"whose windows match '{caller.window}'{named}, with {quoted} in its permissions."
         )
-    return message + _hints(context, permission, everywhere, platform), data
+    return message + _hints(context, permission, everywhere, platform, commands), data
