@@ -69,6 +69,21 @@ class Core:
         # (Without a collection first: one took 35-45 ms of the start-up here and found a few
         # dozen unreachable objects.)
         gc.freeze()
+        # While the windows open: what 'check' would report is in the log too, so a mistake
+        # that lets more through than meant (a deny entry's "Path") shows where it runs.
+        self.loop.call_soon(self._report_problems)
+
+    def _report_problems(self) -> None:
+        from .tools.check import check
+
+        try:
+            problems = [p for p in check(self.app) if not p.note]
+        except Exception:  # the report is a courtesy; the app runs without it
+            log.exception("the configuration could not be checked")
+            return
+        for problem in problems:
+            log.error("%s (as written, it does not do what it says; run 'python -m app check')",
+                      problem)
 
     async def add_window(self, window: WindowConfig, port: int = 0) -> int:
         if window.label in self.windows:

@@ -377,9 +377,3 @@ def test_every_denial_is_logged_with_the_same_detail(caplog: pytest.LogCaptureFi
     assert [r.getMessage() for r in caplog.records] == [f"denied: {error.message}"]
 
 
-def test_unusable_patterns_are_logged_when_compiled(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="app.core.acl"):
-        authority(cap("m", ["[main"], ["allow-greet"], remote={"urls": ["ftp://x"]}))
-    text = caplog.text
-    assert "app.conf.json: $.app.security.capabilities[0].windows[0]:" in text
-    assert "app.conf.json: $.app.security.capabilities[0].remote.urls[0]:" in text

@@ -94,6 +94,8 @@ def test_a_case_insensitive_file_system_makes_patterns_ignore_case() -> None:
         ("$FOO/x", "unknown variable $FOO"),
         ("$APPx/y", "unknown variable"),
         ("$APP.d/y", "put '/' after $APP"),
+        ("/$APP/secret/**", "$APP stands for a folder only at the start"),
+        ("$APP/web/$HOME/**", "$HOME stands for a folder only at the start"),
         ("/srv/**secret", "'**' must be a whole path segment"),
         ("/srv/a**/b", "'**' must be a whole path segment"),
         ("/srv/[abc", "no ']' closes"),

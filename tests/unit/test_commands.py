@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from app.core import (
     IpcError,
     NotFound,
     ProtocolError,
+    Scope,
     Window,
     load_config,
 )
@@ -520,3 +522,38 @@ async def test_the_cores_errors_raised_in_a_command_name_the_command(write_confi
             await client.invoke("announce")
     assert info.value.message.startswith("'announce' failed: ")
     assert "bad name!" in info.value.message
+
+
+async def test_what_check_reports_is_logged_as_the_core_starts(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A deny entry whose key is misspelt denies nothing; the app runs, and the log says so.
+    data = grant_all("allow-greet")
+    data["app"]["security"]["capabilities"][0]["permissions"].append(
+        {"identifier": "allow-read", "deny": [{"Path": "$APP/secret/**"}]}
+    )
+    # ... and so do patterns that cannot be compiled, which match nothing.
+    data["app"]["security"]["capabilities"].append(
+        {"identifier": "odd", "windows": ["[main"], "remote": {"urls": ["ftp://x"]},
+         "permissions": ["allow-greet"]}
+    )
+    app = App(load_config(write_config(data)))
+
+    @app.command
+    def read(path: str, scope: Scope) -> str:
+        return str(scope.check_path(path))
+
+    @app.command
+    def greet() -> str:
+        return "hi"
+
+    with caplog.at_level(logging.ERROR, logger="app.core"):
+        async with Client(app) as client:
+            # The report was queued on the loop as it started, before this call's turns.
+            assert await client.invoke("greet") == "hi"
+    lines = [r.getMessage() for r in caplog.records if "python -m app check" in r.getMessage()]
+    assert len(lines) == 3, lines
+    assert "$.app.security.capabilities[0].permissions[1].deny[0]" in lines[0]
+    assert "'Path' is not a key the core reads; did you mean 'path'?" in lines[0]
+    assert "app.conf.json: $.app.security.capabilities[1].windows[0]:" in lines[1]
+    assert "app.conf.json: $.app.security.capabilities[1].remote.urls[0]:" in lines[2]

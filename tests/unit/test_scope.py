@@ -163,6 +163,14 @@ def test_a_variable_without_a_value_matches_nothing(tree: Path) -> None:
     assert not scope.allows_path(tree / "web" / "hello.txt")
 
 
+def test_a_variable_inside_a_deny_pattern_denies_everything(tree: Path) -> None:
+    # "/$APP/web/**" named a folder called "$APP": the deny denied nothing.
+    scope = Scope(allow=[{"path": "$APP/**"}], deny=[{"path": "/$APP/web/**"}],
+                  variables={"$APP": str(tree)})
+    assert not scope.allows_path(tree / "web" / "hello.txt")
+    assert not scope.allows_path(tree / "other.txt")
+
+
 def test_home_and_temp_have_values_by_default(tmp_path: Path) -> None:
     scope = Scope(allow=[{"path": "$TEMP/**"}, {"path": "$HOME/**"}])
     assert scope.allows_path(Path(os.path.realpath(tmp_path)) / "x")

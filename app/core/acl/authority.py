@@ -46,9 +46,8 @@ class Authority:
         self.active = tuple(
             c for c in self.compiled if c.source.capability.on_platform(self.platform)
         )
-        for capability in self.compiled:
-            for problem in capability.problems:
-                log.error("%s (this part grants nothing; run 'python -m app check')", problem)
+        # What cannot be compiled fails closed; the core logs it as it starts (with the rest
+        # of what 'python -m app check' reports).
         # Sub-frame origins carry the page's URL, so there can be many: keep the recent ones.
         self._contexts: OrderedDict[Caller, Context] = OrderedDict()
         self._cache_size = cache_size

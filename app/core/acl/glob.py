@@ -204,6 +204,10 @@ def compile_path_glob(
         raise PatternError(
             f"{pattern!r} is not absolute: start it with {', '.join(VARIABLES)} or '/'"
         )
+    later = next((m.group(0) for m in _VARIABLE.finditer(text) if m.group(0) in VARIABLES), None)
+    if later:
+        # Taken as it is, it would name a folder called "$APP": a deny that denies nothing.
+        raise PatternError(f"{later} stands for a folder only at the start of a pattern")
     segments = _segments(text, fixed)
     # The folder the pattern names before its first wildcard, with its links resolved, as the
     # paths it is matched against are: a deny of "$APP/data/alias/**", where alias links to
