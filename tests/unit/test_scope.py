@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
 
+from app.core.acl.authority import Authority
+from app.core.acl.model import Capability
+from app.core.acl.origin import Caller, Origin
 from app.core.acl.scope import Scope, ScopeEntry
+from app.core.config import CapabilitySource
 from app.core.errors import Forbidden
 
 
@@ -190,3 +195,50 @@ def test_with_variables_keeps_the_entries(tree: Path) -> None:
     filled = scope.with_variables({"$APP": str(tree)})
     assert filled.allows_path(tree / "web" / "hello.txt")
     assert filled.command == "read_file" and filled.allow == scope.allow
+
+
+def test_a_deny_written_through_a_link_made_after_the_first_check_holds(tree: Path) -> None:
+    # The deny's folder is resolved as it is at each check, not as it was at the first.
+    (tree / "private").mkdir()
+    (tree / "private" / "p.txt").write_text("p")
+    scope = Scope(allow=[{"path": "$APP/**"}], deny=[{"path": "$APP/web/later/**"}],
+                  variables={"$APP": str(tree)})
+    assert scope.allows_path(tree / "private" / "p.txt")  # no link yet: nothing denied
+    (tree / "web" / "later").symlink_to(tree / "private")
+    assert not scope.allows_path(tree / "private" / "p.txt")
+    assert not scope.allows_path(tree / "web" / "later" / "p.txt")
+
+
+@pytest.mark.parametrize("written", ["NFC", "NFD"])
+def test_a_deny_holds_for_a_name_in_either_unicode_form(tree: Path, written: str) -> None:
+    # A file system that takes both forms for one file (APFS) must not let the other form by.
+    deny = unicodedata.normalize(written, "$APP/web/café/**")
+    scope = Scope(allow=[{"path": "$APP/**"}], deny=[{"path": deny}],
+                  variables={"$APP": str(tree)})
+    for form in ("NFC", "NFD"):
+        name = unicodedata.normalize(form, "café")
+        assert not scope.allows_path(tree / "web" / name / "menu.txt"), (written, form)
+    assert scope.allows_path(tree / "web" / "cafe" / "menu.txt")
+
+
+def test_a_scope_denial_says_which_grant_and_caller_it_concerns(tree: Path) -> None:
+    capability = Capability.model_validate({
+        "identifier": "files", "windows": ["main"],
+        "permissions": [{"identifier": "allow-read-file", "allow": [{"path": "$APP/web/**"}],
+                         "deny": [{"path": "$APP/web/secret/**"}]}],
+    })
+    source = CapabilitySource(capability, tree / "app.conf.json", "$.app.security.capabilities[0]")
+    authority = Authority([source], variables={"$APP": str(tree)})
+    caller = Caller("main", Origin("local", "http://127.0.0.1:40001"))
+    scope = authority.authorize(caller, "invoke", "read_file")
+    with pytest.raises(Forbidden) as info:
+        scope.check_path(tree / "web" / "secret" / "key.txt")
+    assert info.value.data == {
+        "path": str(tree / "web" / "secret" / "key.txt"),
+        "command": "read_file",
+        "permission": "allow-read-file",
+        "window": "main",
+        "origin": "http://127.0.0.1:40001",
+        "originKind": "local",
+        "capability": "files",
+    }

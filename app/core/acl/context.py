@@ -57,5 +57,11 @@ def build_context(
             variables=variables or {},
             command="" if target.startswith("core:event:") else command_of(target),
             caller=caller.describe(),
+            denial_data={
+                "permission": target,
+                "window": caller.window,
+                "origin": caller.origin.url,
+                "originKind": caller.origin.kind,
+            },
         )
     return Context(caller, applying, scopes, denied)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "VARIABLE",
     "VARIABLES",
     "PathGlob",
     "PatternError",
@@ -36,7 +37,7 @@ __all__ = [
 
 VARIABLES = ("$APP", "$APPDATA", "$HOME", "$TEMP")
 _LABEL_CHARS = re.compile(r"[A-Za-z0-9_\-/:]*")
-_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _ANY_SEGMENTS = "(?:/[^/]+)*"
 
 
@@ -187,7 +188,7 @@ def compile_path_glob(
         raise PatternError("a path pattern must be a non-empty string such as '$APP/data/**'")
     text = pattern.replace("\\", "/") if os.sep == "\\" else pattern
     fixed: list[tuple[str, bool]] = []
-    variable = _VARIABLE.match(text)
+    variable = VARIABLE.match(text)
     if variable:
         name = variable.group(0)
         if name not in VARIABLES:
@@ -204,7 +205,7 @@ def compile_path_glob(
         raise PatternError(
             f"{pattern!r} is not absolute: start it with {', '.join(VARIABLES)} or '/'"
         )
-    later = next((m.group(0) for m in _VARIABLE.finditer(text) if m.group(0) in VARIABLES), None)
+    later = next((m.group(0) for m in VARIABLE.finditer(text) if m.group(0) in VARIABLES), None)
     if later:
         # Taken as it is, it would name a folder called "$APP": a deny that denies nothing.
         raise PatternError(f"{later} stands for a folder only at the start of a pattern")

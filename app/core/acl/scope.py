@@ -19,13 +19,14 @@ import json
 import logging
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import Forbidden
-from .glob import PathGlob, PatternError, compile_path_glob, match_form
+from .glob import VARIABLE, PathGlob, PatternError, compile_path_glob, match_form
 
 __all__ = ["Scope", "ScopeEntry"]
 
@@ -44,12 +45,42 @@ class ScopeEntry:
     """``file $.json.path`` of the entry."""
 
 
-@functools.lru_cache(maxsize=1024)
 def _compiled(pattern: str, variables: Variables) -> PathGlob | PatternError:
+    """The pattern compiled, as its folder resolves now: compiling resolves the links in the
+    folder it names (see glob.py), and a link made or changed since must count."""
+    return _compiled_at(pattern, variables, _folder_now(pattern, dict(variables)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_at(pattern: str, variables: Variables, folder: str | None) -> PathGlob | PatternError:
     try:
         return compile_path_glob(pattern, dict(variables))
     except PatternError as exc:
         return exc
+
+
+def _folder_now(pattern: str, variables: Mapping[str, str]) -> str | None:
+    """The folder ``pattern`` names before its first wildcard, resolved now (a cache key)."""
+    variable = VARIABLE.match(pattern)
+    text = pattern
+    if variable:
+        text = variables.get(variable.group(0), "") + pattern[variable.end() :]
+    literal = []
+    for part in text.split("/"):
+        if any(c in part for c in "*?[]{}\\"):
+            break
+        literal.append(part)
+    try:
+        return os.path.realpath("/".join(literal) or "/")
+    except (ValueError, OSError):
+        return None
+
+
+def _forms(form: str) -> set[str]:
+    """A path as written and in both Unicode normal forms: a file system may take "café" in
+    one form and in the other for the same file (macOS's APFS does), so deny entries are
+    matched against all three."""
+    return {form, unicodedata.normalize("NFC", form), unicodedata.normalize("NFD", form)}
 
 
 def _default_variables() -> dict[str, str]:
@@ -80,6 +111,9 @@ class Scope:
     """The command this scope was granted for (for messages)."""
     caller: str = ""
     """Who it was granted to, as messages name them: ``window 'main' (the local frontend, ...)``."""
+    denial_data: Mapping[str, Any] = field(default_factory=dict)
+    """What a denial's ``data`` says of the grant besides the path: the permission, the window,
+    its origin and origin kind (the core fills them in)."""
     _key: Variables = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -107,11 +141,12 @@ class Scope:
         except (TypeError, ValueError, OSError):
             return _Verdict(None, False)
         form = match_form(resolved)
+        forms = _forms(form)
         for entry in self.deny:
             glob = self._glob(entry)
             if isinstance(glob, PatternError):
                 return _Verdict(resolved, False, entry, str(glob))
-            if glob is not None and glob.matches(form):
+            if glob is not None and any(glob.matches(f) for f in forms):
                 return _Verdict(resolved, False, entry)
         for entry in self.allow:
             glob = self._glob(entry)
@@ -133,7 +168,10 @@ class Scope:
             return Path(verdict.resolved)
         message = self._explain(str(path), verdict)
         log.warning("scope denied: %s (resolved to %s)", message, verdict.resolved)
-        raise Forbidden(message, {"path": str(path), "command": self.command or None})
+        data = {"path": str(path), "command": self.command or None, **self.denial_data}
+        if verdict.entry is not None and verdict.entry.capability:
+            data["capability"] = verdict.entry.capability
+        raise Forbidden(message, data)
 
     def _explain(self, path: str, verdict: _Verdict) -> str:
         what = f"'{self.command}'" if self.command else "This command"
