@@ -41,8 +41,9 @@ def _targets(results: Results) -> list[Target]:
                1.25, le, "≤ 1.25x", both),
         Target("brownfield p50 / js_api p50", "brownfield", "jsapi", "latency_p50",
                0.6, le, "≤ 0.6x", ("qt",)),
-        # p50s come in 0.1 ms steps (the page's clock); means do not. And an async command
-        # skips the worker-thread hop a sync one takes. These rows show both effects.
+        # js_api's p50 comes in 0.1 ms steps (its page's clock; the others' in 5 µs ones);
+        # means have no steps. And an async command skips the worker-thread hop a sync one
+        # takes. These rows show both effects.
         Target("brownfield mean / bare echo mean", "brownfield", "bare", "latency_mean",
                1.25, le, "≤ 1.25x", both),
         Target("brownfield async-command p50 / bare echo p50", "brownfield", "bare",

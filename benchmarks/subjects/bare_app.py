@@ -47,8 +47,22 @@ async def _socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+# As the shell's benchmark configs set them (app.security.headers): pages that are
+# cross-origin isolated get a 5 µs performance.now() instead of a 100 µs one.
+ISOLATED = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+}
+
+
+async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    if not isinstance(response, web.WebSocketResponse):
+        response.headers.update(ISOLATED)
+
+
 def application() -> web.Application:
     app = web.Application(client_max_size=0)
+    app.on_response_prepare.append(_on_prepare)
     app.router.add_get("/ws", _socket)
     app.router.add_static("/", WEB)
     return app
