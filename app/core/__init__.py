@@ -21,6 +21,7 @@ from .errors import (
     IpcError,
     NotFound,
     ProtocolError,
+    StartError,
 )
 from .events import Event
 
@@ -42,6 +43,7 @@ __all__ = [
     "Origin",
     "ProtocolError",
     "Scope",
+    "StartError",
     "Window",
     "load_config",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import decimal
+import functools
 import inspect
 import logging
 import threading
@@ -17,7 +18,7 @@ from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, WindowConfig, load_config
-from .errors import InvalidArgs
+from .errors import InvalidArgs, StartError
 from .events import Event, EventBus, check_event_name, event_message
 
 if TYPE_CHECKING:
@@ -209,10 +210,20 @@ class App:
             raise
         self.core = core
         for func in self._on_start:
-            result = func(self)
+            name = getattr(func, "__qualname__", repr(func))
+            try:
+                result = func(self)
+            except Exception as exc:
+                log.exception("the app's on_start function %s failed", name)
+                await self.stop()  # a Client, or a later start(), begins from nothing
+                raise StartError(
+                    f"the app's on_start function {name} failed: {exc!r} (the log has its "
+                    "traceback)"
+                ) from exc
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)
                 core.background.add(task)
+                task.add_done_callback(functools.partial(_report_background, name))
         return core
 
     async def stop(self) -> None:
@@ -282,3 +293,9 @@ class App:
         from .serve import serve
 
         serve(self, port=port, on_ready=on_ready, stop=stop)
+
+
+def _report_background(name: str, task: asyncio.Future[object]) -> None:
+    """An async on_start function ended: its failure goes to the log (nothing awaits it)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the app's on_start function %s failed", name, exc_info=task.exception())

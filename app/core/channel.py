@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from pydantic import GetCoreSchemaHandler
@@ -21,12 +24,27 @@ if TYPE_CHECKING:
     from .inbox import LoopInbox
     from .transport.session import Session
 
-__all__ = ["Channel"]
+__all__ = ["Channel", "collecting"]
 
 log = logging.getLogger("app.core.channel")
 
 CHANNEL_KEY = "$__ch"
 _GONE = "The page this channel leads to is gone; nothing reads it."
+
+_made: ContextVar[list[Channel] | None] = ContextVar("app_core_channels_made", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[Channel]]:
+    """The channels that validating a call's arguments makes, wherever they are in them (a
+    parameter, a list of them, a model's field), so that every one can be attached."""
+    made: list[Channel] = []
+    token = _made.set(made)
+    try:
+        yield made
+    finally:
+        _made.reset(token)
+
 
 
 class Channel:
@@ -82,14 +100,19 @@ class Channel:
     ) -> core_schema.CoreSchema:
         def validate(value: Any) -> Channel:
             if isinstance(value, Channel):
-                return value
-            if (
+                channel = value
+            elif (
                 isinstance(value, dict)
                 and isinstance(value.get(CHANNEL_KEY), int)
                 and len(value) == 1
             ):
-                return cls(value[CHANNEL_KEY])
-            raise ValueError("expected a Channel created in JS with new Channel()")
+                channel = cls(value[CHANNEL_KEY])
+            else:
+                raise ValueError("expected a Channel created in JS with new Channel()")
+            made = _made.get()
+            if made is not None:
+                made.append(channel)
+            return channel
 
         return core_schema.no_info_plain_validator_function(validate)
 

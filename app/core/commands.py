@@ -104,21 +104,38 @@ class Command:
                     "(no *args, **kwargs or positional-only parameters)"
                 )
         try:
-            # A functools.partial has no hints of its own: its function's, for what is left.
+            # A functools.partial has no hints of its own: its function's, for what is left;
+            # an object with __call__ has its method's.
             target = func.func if isinstance(func, functools.partial) else func
+            if not inspect.isroutine(target) and not isinstance(target, type):
+                target = type(target).__call__
             hints = typing.get_type_hints(target, include_extras=True)
         except Exception as exc:
             raise TypeError(f"command {name!r}: cannot resolve its type hints: {exc}") from exc
         hints.pop("return", None)
+        keys: dict[str, str] = {}
         for pname in signature.parameters:
             # Only an injected value (annotated with its class) may have such a name.
-            kind = hints.get(pname)
-            if pname.startswith("_") and (not isinstance(kind, type) or kind in _PLAIN_TYPES):
+            kind = _injectable(hints.get(pname))
+            if pname.startswith("_") and (kind is None or kind in _PLAIN_TYPES):
                 raise TypeError(_private(name, pname))
+            if pname.startswith("model_") and (kind is None or kind in _PLAIN_TYPES):
+                raise TypeError(
+                    f"command {name!r}: parameter {pname!r} cannot be an argument: pydantic "
+                    "keeps names starting with 'model_' for itself; rename it"
+                )
+            for key in {pname, to_camel(pname)}:
+                if key in keys:
+                    raise TypeError(
+                        f"command {name!r}: parameters {keys[key]!r} and {pname!r} would both "
+                        f"take the page's key {key!r} (camelCase keys are accepted for "
+                        "snake_case names); rename one"
+                    )
+                keys[key] = pname
         return cls(
             name=name,
             func=func,
-            is_async=inspect.iscoroutinefunction(func),
+            is_async=_is_async(func),
             hints=hints,
             signature=signature,
             doc=inspect.getdoc(func) or "",
@@ -134,15 +151,21 @@ class Command:
         injected: dict[str, type] = {}
         for pname, param in self.signature.parameters.items():
             annotation = self.hints.get(pname, Any)
-            origin = typing.get_origin(annotation) or annotation
-            if isinstance(origin, type) and origin in inject_types:
-                injected[pname] = origin
+            kind = _injectable(annotation)
+            if kind is not None and kind in inject_types:
+                injected[pname] = kind
                 continue
             if pname.startswith("_"):
                 raise TypeError(_private(self.name, pname))
             default = ... if param.default is param.empty else param.default
             fields[pname] = (strict_scalars(annotation), default)
-        model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
+        try:
+            model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
+        except Exception as exc:  # a type pydantic cannot validate (a typing.TypedDict on 3.11)
+            raise TypeError(
+                f"command {self.name!r}: its arguments cannot be validated from their type "
+                f"hints: {exc}"
+            ) from exc
         self._model, self._injected, self._inject_types = model, injected, inject_types
         self._model_names = {to_camel(name): name for name in fields}
 
@@ -212,6 +235,29 @@ class Command:
             "injected": {k: v.__name__ for k, v in self._injected.items()},
             "signature": f"{self.name}{self.signature}",
         }
+
+
+def _injectable(annotation: Any) -> type | None:
+    """The class a parameter is annotated with, through ``Annotated[X, ...]`` and ``X | None``
+    (``Window``, ``Optional[Store]``...): what an injector may fill. None for anything else."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _injectable(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _injectable(members[0]) if len(members) == 1 else None
+    found = origin or annotation
+    return found if isinstance(found, type) else None
+
+
+def _is_async(func: Callable[..., Any]) -> bool:
+    """A coroutine function, or an object whose ``__call__`` is one (or a partial of either)."""
+    target = func.func if isinstance(func, functools.partial) else func
+    if inspect.iscoroutinefunction(target):
+        return True
+    if inspect.isroutine(target) or isinstance(target, type):
+        return False
+    return inspect.iscoroutinefunction(type(target).__call__)
 
 
 def _private(command: str, parameter: str) -> str:

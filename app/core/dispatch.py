@@ -7,14 +7,18 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .channel import Channel
+from .channel import collecting
 from .commands import Command, Injector
 from .errors import CallTimeout, CommandError, InternalError, IpcError
 from .workers import WorkerPool
 
-__all__ = ["Dispatcher"]
+__all__ = ["LATE_SECONDS", "Dispatcher"]
 
 log = logging.getLogger("app.core.dispatch")
+
+LATE_SECONDS = 1.0
+"""How long after its time limit an async command that will not stop (it catches the
+cancellation) is answered for all the same: before the page's own deadline (5 s later)."""
 
 
 class Dispatcher:
@@ -30,15 +34,22 @@ class Dispatcher:
         injectors: Mapping[type, Injector],
     ) -> Any:
         """Bind, run and return the command's result; every failure becomes an ``IpcError``."""
-        bound = command.bind(args, context, injectors)
-        for value in bound.values():
-            if isinstance(value, Channel):
-                assert self.workers.inbox is not None
-                value.attach(getattr(context, "session", None), self.workers.inbox)
+        with collecting() as channels:
+            bound = command.bind(args, context, injectors)
+        for channel in channels:
+            assert self.workers.inbox is not None
+            channel.attach(getattr(context, "session", None), self.workers.inbox)
         limit = asyncio.timeout(self.timeout)
+        late = None
         try:
             async with limit:
                 if command.is_async:
+                    session = getattr(context, "session", None)
+                    if session is not None:
+                        late = asyncio.get_running_loop().call_later(
+                            self.timeout + LATE_SECONDS, _answer_late, session, context, command,
+                            self.timeout,
+                        )
                     return await command.func(**bound)
                 job = self.workers.submit(command.func, **bound)
                 try:
@@ -53,10 +64,12 @@ class Dispatcher:
             raise CommandError(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except IpcError as exc:
             # The core's own error, raised in the command's body (a channel's value or an
-            # event name it could not send): the page's message names the command too.
+            # event name it could not send): the page's message names the command too. As the
+            # core's own class: an app's subclass may take other arguments.
             if f"'{command.name}'" in exc.message:
                 raise
-            raise type(exc)(f"'{command.name}' failed: {exc.message}", exc.data) from exc
+            own = next(c for c in type(exc).__mro__ if c.__module__ == IpcError.__module__)
+            raise own(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except TimeoutError:
             if not limit.expired():
                 log.exception("command %r raised", command.name)
@@ -67,15 +80,38 @@ class Dispatcher:
             ) from None
         except asyncio.CancelledError:
             task = asyncio.current_task()
-            if task is not None and task.cancelling():  # the call was given up: not a failure
+            session = getattr(context, "session", None)
+            # Given up (its page went away, the app is ending): not a failure. A command that
+            # cancelled its own task is one, and its page still gets an answer.
+            given_up = session.ending if session is not None else bool(task and task.cancelling())
+            if given_up:
                 raise
-            log.exception("command %r raised", command.name)
+            if task is not None:
+                while task.uncancel():
+                    pass
+            log.exception("command %r was cancelled from within", command.name)
             raise InternalError(_failed(command)) from None
         except BaseException as exc:
             # SystemExit, KeyboardInterrupt and the like, raised by a command (sys.exit() in
             # it, say), end that call, not the app.
             log.exception("command %r raised", command.name)
             raise InternalError(_failed(command)) from exc
+        finally:
+            if late is not None:
+                late.cancel()
+
+
+def _answer_late(session: Any, request: Any, command: Command, timeout: float) -> None:
+    """The command went on after its time limit cancelled it: the page is answered now."""
+    log.error(
+        "command %r did not stop when cancelled at its time limit (it catches "
+        "asyncio.CancelledError?); the page was answered, the command is left running",
+        command.name,
+    )
+    session.answer_now(request, CallTimeout(
+        f"'{command.name}' did not finish within {timeout:g} s, and did not stop when it "
+        "was cancelled then (the core's limit, app.ipc.commandTimeoutMs in the config)."
+    ))
 
 
 def _failed(command: Command) -> str:

@@ -10,6 +10,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import looprun
+
 if TYPE_CHECKING:
     from .app import App
     from .config import WindowConfig
@@ -46,7 +48,7 @@ class _CoreThread(threading.Thread):
         self._halt: asyncio.Event | None = None
 
     def run(self) -> None:
-        asyncio.run(self._main())
+        looprun.run(self._main())
 
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()

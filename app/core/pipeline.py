@@ -24,6 +24,7 @@ from .acl.scope import Scope
 from .commands import Command
 from .errors import InternalError, IpcError, NotFound, ProtocolError, shown
 from .events import check_event_name
+from .protocol import Encoded, encode
 
 if TYPE_CHECKING:
     from .runtime import Core, Session
@@ -46,6 +47,8 @@ class Request:
     session: Session | None = None
     scope: Scope | None = None
     command: Command | None = None
+    answered: bool = False
+    """Answered already, while its handling went on (``Session.answer_now``)."""
 
     @property
     def name(self) -> str:
@@ -161,6 +164,26 @@ def build_pipeline(core: Core) -> tuple[Handler, Handler]:
     if core.isolation is not None:
         return core.isolation.unseal_stage(checked), checked
     return checked, checked
+
+
+def encode_answer(message: dict[str, Any], what: str, window: str) -> Encoded:
+    """Encode a reply (or notice) for the page. One that cannot be sent still goes, as an error:
+    an error whose data cannot be sent goes without it; a value that cannot be sent becomes an
+    ``internal`` error. The log has why (and a failed serializer's traceback)."""
+    try:
+        return encode(message)
+    except TypeError as exc:
+        log.error("reply %s to %s cannot be serialized: %s", message.get("id"), window, exc,
+                  exc_info=exc.__cause__)
+        failed = message.get("error")
+        if failed is not None:
+            error = {"code": failed["code"], "message": f"{failed['message']} (Its data "
+                     f"cannot be sent to the page: {exc}.)"}
+        else:
+            error = InternalError(
+                f"The return value of '{what}' cannot be sent to the page: {exc}."
+            ).to_wire()
+        return encode({**message, "ok": False, "value": None, "error": error})
 
 
 async def settle(handler: Handler, request: Request) -> dict[str, Any]:

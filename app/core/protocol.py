@@ -76,7 +76,7 @@ def encode(message: Any) -> Encoded:
                 f"a value of type {type(value).__name__} cannot be sent as JSON"
             ) from None
 
-    data = orjson.dumps(message, default=default, option=orjson.OPT_NON_STR_KEYS)
+    data = orjson.dumps(message, default=default, option=_OPTIONS)
     # Every '"$__b":' is a marker, and no key is an escaped one: nothing to escape (the
     # usual case; a string holding them has its quotes escaped in JSON).
     if blobs and (data.count(_MARKER_KEY) != len(blobs) or _ESCAPED_KEY in data):
@@ -85,11 +85,14 @@ def encode(message: Any) -> Encoded:
         data = orjson.dumps(
             _escaped(message),
             default=default,
-            option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS,
+            option=_OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS,
         )
     return Encoded(data, tuple(blobs))
 
 
+# Integers beyond 2**53 - 1 are refused: a JavaScript number would round them without a word
+# (the page's runtime refuses BigInts alike). NaN and infinities become null, as JSON has none.
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_STRICT_INTEGER
 _MARKER_KEY = b'"' + BYTES_KEY.encode() + b'":'
 _ESCAPED_KEY = b"$" + BYTES_KEY.encode() + b'":'
 _LIKE_MARKER = re.compile(r"\$+__b")

@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import looprun
+
 if TYPE_CHECKING:
     from .app import App
 
@@ -54,6 +56,6 @@ def serve(
             await app.stop()
 
     try:
-        asyncio.run(main())
+        looprun.run(main())
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         sys.exit(130)

@@ -21,8 +21,9 @@ from typing import Any
 
 from .acl.origin import Caller, Origin
 from .app import App
-from .errors import InternalError, InvalidArgs, IpcError
-from .pipeline import request_from, settle
+from .channel import CHANNEL_KEY
+from .errors import InvalidArgs, IpcError
+from .pipeline import encode_answer, request_from, settle
 from .protocol import Encoded, decode_frame, encode, join_frames
 from .transport.backlog import HIGH_WATER, Backlog
 
@@ -47,6 +48,11 @@ class Client:
         self.caller = Caller(window, origin or Origin("local", "http://127.0.0.1"))
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._ids = itertools.count(1)
+        self._channel_ids = itertools.count(1)
+        self.channels: dict[int, list[Any]] = {}
+        self.ending = False  # as a window's connection: its calls are not being given up
+        self._early: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        """What commands sent on each of this client's channels (see ``channel``)."""
         self._started = False
         # As a window's connection has (channels wait on it); this one delivers at once.
         self.backlog = Backlog(HIGH_WATER, limit=2**62)
@@ -74,8 +80,25 @@ class Client:
     def deliver_encoded(self, encoded: Encoded) -> None:
         ((binary, frame),) = join_frames([encoded])
         (message,) = decode_frame(frame, binary=binary)
-        if message.get("kind") == "event":  # a channel's: the client has no page to stream to
+        if message.get("kind") == "event":
             self.events.put_nowait(message)
+        elif message.get("kind") == "channel":
+            self.channels.setdefault(message["channel"], []).append(message["value"])
+
+    def answer_now(self, request: Any, error: IpcError) -> None:
+        """As a window's connection does: answer ``request`` before its handling ends."""
+        early = self._early.get(request.id)
+        if early is not None and not early.done():
+            request.answered = True
+            early.set_result({"kind": "reply", "id": request.id, "ok": False,
+                              "error": error.to_wire()})
+
+    def channel(self) -> dict[str, int]:
+        """A new channel to pass as a ``Channel`` argument, as a page's ``new Channel()`` is
+        sent; what the command sends on it lands in ``client.channels[id]``, in order."""
+        channel_id = next(self._channel_ids)
+        self.channels[channel_id] = []
+        return {CHANNEL_KEY: channel_id}
 
     def deliver_counted(self, encoded: Encoded, size: int) -> None:
         self.backlog.written(size)
@@ -89,13 +112,17 @@ class Client:
         except TypeError as exc:  # as a page's runtime refuses what it cannot send
             raise InvalidArgs(f"The message cannot be sent: {exc}.") from None
         request = request_from(message, self.caller, self)  # type: ignore[arg-type]
-        reply = await settle(self.app.core.unsealed_pipeline, request)
+        handling = asyncio.ensure_future(settle(self.app.core.unsealed_pipeline, request))
+        early = self._early[request.id] = asyncio.get_running_loop().create_future()
         try:
-            reply = _round_trip(reply)
-        except TypeError as exc:  # as the window's session does: the call still settles
-            raise InternalError(
-                f"The return value of '{request.name}' cannot be sent to the page: {exc}."
-            ) from None
+            await asyncio.wait({handling, early}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            del self._early[request.id]
+        # Answered early (a command that would not stop at its time limit), or as it ended.
+        reply = early.result() if early.done() else handling.result()
+        # As the window's session sends it: what cannot be sent becomes an error, still.
+        ((binary, frame),) = join_frames([encode_answer(reply, request.name, self.label)])
+        (reply,) = decode_frame(frame, binary=binary)
         if reply["ok"]:
             return reply.get("value")
         error = reply["error"]

@@ -89,7 +89,9 @@ class WorkerPool:
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
 
-    def submit(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+    def submit(
+        self, func: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> asyncio.Future[Any]:
         """Run ``func(*args, **kwargs)`` on a worker; the future resolves on the loop."""
         assert self._loop is not None, "WorkerPool.start() was not called"
         future = self._loop.create_future()

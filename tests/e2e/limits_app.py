@@ -18,7 +18,7 @@ from app.demo import create_app as demo_app
 
 LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood",
                    "allow-give-up", "allow-give-up-async", "allow-rich", "allow-odd-failure",
-                   "allow-stream-later", "allow-drop-connection"]
+                   "allow-stream-later", "allow-drop-connection", "allow-stubborn"]
 
 
 class Size(enum.Enum):
@@ -62,6 +62,15 @@ def create_app(config: str | Path) -> App:
         finally:
             running["now"] -= 1
         return running["peak"]
+
+    @app.command
+    async def stubborn() -> None:
+        """Catch every cancellation, as a careless command does: never ends on its own."""
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                pass
 
     @app.command
     async def peak() -> dict[str, int]:

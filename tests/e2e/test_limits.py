@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -299,3 +300,27 @@ async def test_a_page_sending_nothing_but_bad_messages_does_not_flood_the_log(
         wait_for_log(served.log, "no more are logged")
         bad = [line for line in served.log if "sent a bad" in line]
         assert len(bad) == LOGGED_BAD, len(bad)
+
+
+async def test_a_command_that_will_not_be_cancelled_neither_hangs_its_call_nor_the_end(
+    app_dir: Path,
+) -> None:
+    """An async command that catches CancelledError: its call is answered with 'timeout' soon
+    after the limit (not at the page's own deadline, 5 s later), the core goes on, and SIGTERM
+    still ends the app, with the command left behind after a grace of 2 s."""
+    served = serve(limits_config(app_dir, commandTimeoutMs=300), env=ENV)
+    try:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            started = time.monotonic()
+            reply = await raw.call(ws, {"id": 1, "kind": "invoke", "cmd": "stubborn", "args": {}})
+            assert time.monotonic() - started < 3, "answered only at the page's deadline"
+            assert reply["error"]["code"] == "timeout", reply
+            assert "did not stop when it was cancelled" in reply["error"]["message"]
+            assert (await raw.call(ws, greet(2)))["value"] == "Hello, 2!"
+        await asyncio.to_thread(served.stop)  # ends with status 0 within its 20 s
+        wait_for_log(served.log, "did not end when cancelled as the app ended", timeout=10)
+    finally:
+        if served.process.poll() is None:
+            served.process.kill()

@@ -17,7 +17,7 @@ from aiohttp import WSMsgType, web
 
 from ..acl.origin import Caller, Origin
 from ..errors import InternalError, IpcError, ProtocolError
-from ..pipeline import request_from, settle
+from ..pipeline import Request, encode_answer, request_from, settle
 from ..protocol import Encoded, decode_frame, encode, join_frames
 from .backlog import HIGH_WATER, Backlog, size_of
 from .handover import HANDOVER_BYTES
@@ -101,6 +101,8 @@ class Session:
         self._closing: asyncio.Task[None] | None = None
         self._sending_since: float | None = None  # when the frame being written began
         self._stall_check: asyncio.TimerHandle | None = None
+        self.ending = False
+        """Set as the connection ends: the calls still running are given up, not failed."""
 
     def current(self) -> Session:
         """This page load's connection now: this one, or the one the page reconnected with."""
@@ -114,20 +116,7 @@ class Session:
         """Queue a reply or notice for this document (call on the core's loop). Events and
         channel messages come encoded already (``deliver_encoded``): their senders hear of a
         value that cannot be sent; a reply's value that cannot becomes an ``internal`` error."""
-        try:
-            encoded = encode(message)
-        except TypeError as exc:
-            log.error("reply %s to %s cannot be serialized: %s", message["id"], self.label, exc)
-            failed = message.get("error")
-            if failed is not None:  # an error's data: the error goes, without it
-                error = {"code": failed["code"], "message": f"{failed['message']} (Its data "
-                         f"cannot be sent to the page: {exc}.)"}
-            else:
-                error = InternalError(
-                    f"The return value of '{what}' cannot be sent to the page: {exc}."
-                ).to_wire()
-            encoded = encode({**message, "ok": False, "value": None, "error": error})
-        self.deliver_encoded(encoded)
+        self.deliver_encoded(encode_answer(message, what, self.label))
 
     def deliver_encoded(self, encoded: Encoded) -> None:
         """Queue a message encoded already: an event (encoded once for every window).
@@ -252,6 +241,7 @@ class Session:
                 elif msg.type == WSMsgType.ERROR:
                     log.warning("window %s: connection error: %s", self.label, self.ws.exception())
         finally:
+            self.ending = True
             self.backlog.close()
             if self._stall_check is not None:
                 self._stall_check.cancel()
@@ -304,7 +294,16 @@ class Session:
             log.exception("window %s: no reply could be made to message %s", self.label, request.id)
             error = InternalError("The core failed while answering this message; see its log.")
             reply = {"kind": "reply", "id": request.id, "ok": False, "error": error.to_wire()}
-        self.deliver(reply, request.name)
+        if not request.answered:
+            self.deliver(reply, request.name)
+
+    def answer_now(self, request: Request, error: IpcError) -> None:
+        """Answer ``request`` while its handling goes on (a command that will not stop); what
+        that handling ends with is then dropped: the page gets one answer."""
+        if self.ending or request.answered:
+            return
+        request.answered = True
+        self.deliver({"kind": "reply", "id": request.id, "ok": False, "error": error.to_wire()})
 
     def _log_bad(self, what: str, why: str) -> None:
         """Log what is wrong with what the page sent, for its first ``LOGGED_BAD`` mistakes: a

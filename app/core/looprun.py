@@ -1,0 +1,54 @@
+"""Running the core's loop to its end, as ``asyncio.run`` does, except that the end is bounded.
+
+``asyncio.run`` cancels what is still running when its coroutine returns, then waits for all of
+it to end. An async command that catches ``CancelledError`` and goes on would hold the app open
+for ever (SIGTERM and Ctrl-C included). Here such tasks get ``END_GRACE`` to end; then the loop
+closes without them, and the log names them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+__all__ = ["END_GRACE", "run"]
+
+log = logging.getLogger("app.core")
+
+END_GRACE = 2.0
+"""How long tasks still running at the end have to finish once cancelled (seconds)."""
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(main)
+    finally:
+        try:
+            _end_tasks(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def _end_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    done, stuck = loop.run_until_complete(asyncio.wait(tasks, timeout=END_GRACE))
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler({
+                "message": "a task failed as the app ended",
+                "exception": task.exception(),
+                "task": task,
+            })
+    for task in stuck:
+        log.error("%r did not end when cancelled as the app ended; it is left behind", task)

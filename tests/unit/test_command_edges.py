@@ -1,0 +1,313 @@
+"""Commands written in less usual ways: parameter names, injected types behind Optional or
+Annotated, channels nested in arguments, commands that cancel or will not be cancelled, start
+hooks that fail, values JSON would change, and errors of the app's own classes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import typing
+from typing import Annotated, Any, Optional
+
+import pytest
+from pydantic import BaseModel, field_serializer
+
+from app.core import (
+    App,
+    Channel,
+    CommandError,
+    InternalError,
+    InvalidArgs,
+    StartError,
+    Window,
+    load_config,
+)
+from app.core.testing import Client
+
+from .conftest import grant_all
+
+
+def new_app(write_config, *commands: str, timeout_ms: int = 30_000) -> App:
+    data = grant_all(*(f"allow-{c.replace('_', '-')}" for c in commands))
+    data["app"]["ipc"] = {"commandTimeoutMs": timeout_ms}
+    return App(load_config(write_config(data)))
+
+
+async def test_sync_commands_may_name_parameters_func_and_self(write_config) -> None:
+    # They once collided with the worker pool's own parameters: every call failed.
+    app = new_app(write_config, "run", "method_like")
+
+    @app.command
+    def run(func: str) -> str:
+        return func
+
+    @app.command
+    def method_like(self: int) -> int:
+        return self
+
+    async with Client(app) as client:
+        assert await client.invoke("run", {"func": "f"}) == "f"
+        assert await client.invoke("method_like", {"self": 3}) == 3
+
+
+def test_names_pydantic_keeps_are_refused_at_registration(write_config) -> None:
+    app = new_app(write_config)
+    for name in ("model_config", "model_extra", "model_dump"):
+        with pytest.raises(TypeError, match=f"parameter '{name}' cannot be an argument"):
+            app.command(name="c_" + name)(eval(f"lambda {name}: {name}"))
+
+
+def test_a_name_and_its_camel_case_twin_are_refused(write_config) -> None:
+    app = new_app(write_config)
+
+    def twins(first_name: str, firstName: str = "?") -> str:
+        return first_name + firstName
+
+    with pytest.raises(TypeError, match="'first_name' and 'firstName' would both take"):
+        app.command(twins)
+
+
+class Plain(typing.TypedDict):  # typing's, which pydantic refuses before Python 3.12
+    a: int
+
+
+async def test_a_type_pydantic_cannot_validate_names_its_command(write_config) -> None:
+    app = new_app(write_config, "td")
+
+    @app.command
+    def td(t: Plain) -> Any:
+        return t
+
+    with pytest.raises(TypeError, match="command 'td': its arguments cannot be validated"):
+        async with Client(app):
+            pass
+    assert app.core is None
+
+
+class Store:
+    def __init__(self) -> None:
+        self.items = ["a"]
+
+
+async def test_injected_types_behind_optional_or_annotated_are_injected(write_config) -> None:
+    app = new_app(write_config, "optional_window", "annotated_window", "optional_state")
+    app.manage(Store())
+
+    @app.command
+    def optional_window(window: Optional[Window] = None) -> str:  # noqa: UP045 (typing's spelling, on purpose)
+        return window.label if window else "none"
+
+    @app.command
+    def annotated_window(window: Annotated[Window, "the caller"]) -> str:
+        return window.label
+
+    @app.command
+    def optional_state(store: Store | None = None) -> list[str]:
+        return store.items if store else []
+
+    async with Client(app) as client:
+        assert await client.invoke("optional_window") == "main"
+        assert await client.invoke("annotated_window") == "main"
+        assert await client.invoke("optional_state") == ["a"]
+
+
+class Job(BaseModel, arbitrary_types_allowed=True):
+    name: str
+    progress: Channel
+
+
+async def test_channels_anywhere_in_the_arguments_reach_the_page(write_config) -> None:
+    app = new_app(write_config, "many", "in_model")
+
+    @app.command
+    def many(channels: list[Channel]) -> int:
+        for i, channel in enumerate(channels):
+            channel.send(i)
+        return len(channels)
+
+    @app.command
+    async def in_model(job: Job) -> str:
+        job.progress.send(job.name)
+        return "done"
+
+    async with Client(app) as client:
+        first, second, third = client.channel(), client.channel(), client.channel()
+        assert await client.invoke("many", {"channels": [first, second]}) == 2
+        assert await client.invoke("in_model", {"job": {"name": "j", "progress": third}}) == "done"
+        assert client.channels == {1: [0], 2: [1], 3: ["j"]}
+
+
+async def test_an_async_command_that_cancels_itself_is_answered(write_config) -> None:
+    app = new_app(write_config, "self_cancel")
+
+    @app.command
+    async def self_cancel() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        await asyncio.sleep(1)
+
+    async with Client(app) as client:
+        for _ in range(2):  # answered each time, and the core goes on
+            with pytest.raises(InternalError, match="'self_cancel' failed with an unexpected"):
+                await client.invoke("self_cancel")
+
+
+async def test_an_async_command_that_will_not_stop_is_answered_after_its_limit(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = new_app(write_config, "stubborn", timeout_ms=200)
+    stop = asyncio.Event()
+
+    @app.command
+    async def stubborn() -> None:
+        while not stop.is_set():
+            try:
+                await stop.wait()
+            except asyncio.CancelledError:
+                pass  # as a careless command does
+
+    async with Client(app) as client:
+        with caplog.at_level(logging.ERROR, logger="app.core.dispatch"):
+            with pytest.raises(Exception) as info:
+                await client.invoke("stubborn")
+        stop.set()  # let it end, so that the test's loop can
+    assert getattr(info.value, "code", None) == "timeout"
+    assert "did not stop when it was cancelled" in str(info.value)
+    assert any("did not stop when cancelled" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_start_hook_that_fails_stops_the_start_and_leaves_nothing_running(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = new_app(write_config)
+
+    @app.on_start
+    def connect(app: App) -> None:
+        raise ConnectionError("no database")
+
+    with caplog.at_level(logging.ERROR, logger="app.core.app"):
+        with pytest.raises(StartError, match=r"on_start function .*connect failed"):
+            async with Client(app):
+                pass
+    assert app.core is None
+    assert "on_start function" in caplog.text and "no database" in caplog.text
+
+
+async def test_an_async_start_hook_that_fails_is_logged(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = new_app(write_config, "ping")
+    failed = asyncio.Event()
+
+    @app.on_start
+    async def clock(app: App) -> None:
+        failed.set()
+        raise ValueError("the clock broke")
+
+    @app.command
+    def ping() -> str:
+        return "pong"
+
+    with caplog.at_level(logging.ERROR, logger="app.core.app"):
+        async with Client(app) as client:
+            await failed.wait()
+            assert await client.invoke("ping") == "pong"  # the app goes on
+    records = [r for r in caplog.records if "on_start function" in r.getMessage()]
+    assert len(records) == 1
+    assert records[0].exc_info is not None and "the clock broke" in str(records[0].exc_info[1])
+
+
+async def test_integers_a_page_cannot_hold_exactly_are_refused(write_config) -> None:
+    app = new_app(write_config, "big", "edge")
+
+    @app.command
+    def big() -> int:
+        return 2**53 + 1
+
+    @app.command
+    def edge() -> list[int]:
+        return [2**53 - 1, -(2**53 - 1)]
+
+    async with Client(app) as client:
+        with pytest.raises(InternalError, match=r"'big' cannot be sent.*53-bit"):
+            await client.invoke("big")
+        assert await client.invoke("edge") == [2**53 - 1, -(2**53 - 1)]
+
+
+class Broken(BaseModel):
+    x: int
+
+    @field_serializer("x")
+    def _boom(self, value: int) -> int:
+        raise ValueError("serializer boom")
+
+
+async def test_a_failing_serializer_is_logged_with_its_cause(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = new_app(write_config, "broken")
+
+    @app.command
+    def broken() -> Broken:
+        return Broken(x=1)
+
+    async with Client(app) as client:
+        with caplog.at_level(logging.ERROR):
+            with pytest.raises(InternalError, match="'broken' cannot be sent"):
+                await client.invoke("broken")
+    (record,) = [r for r in caplog.records if "cannot be serialized" in r.getMessage()]
+    assert record.exc_info is not None and "serializer boom" in str(record.exc_info[1])
+
+
+async def test_an_error_whose_data_cannot_be_sent_keeps_its_code(write_config) -> None:
+    app = new_app(write_config, "refuse")
+
+    @app.command
+    def refuse() -> None:
+        raise CommandError("nope", object())
+
+    async with Client(app) as client:
+        with pytest.raises(CommandError) as info:
+            await client.invoke("refuse")
+    assert info.value.code == "command_failed"
+    assert "nope (Its data cannot be sent to the page" in info.value.message
+
+
+class MissingField(InvalidArgs):
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} is missing", {"field": field})
+
+
+async def test_an_apps_own_error_class_keeps_its_code(write_config) -> None:
+    app = new_app(write_config, "strict")
+
+    @app.command
+    def strict() -> None:
+        raise MissingField("name")
+
+    async with Client(app) as client:
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("strict")
+    assert info.value.message == "'strict' failed: name is missing"
+    assert info.value.data == {"field": "name"}
+
+
+class Greeter:
+    def __call__(self, name: str) -> str:
+        return f"Hi {name}"
+
+
+class AsyncGreeter:
+    async def __call__(self, name: str) -> str:
+        return f"Hey {name}"
+
+
+async def test_objects_with_call_can_be_commands(write_config) -> None:
+    app = new_app(write_config, "greeter", "async_greeter")
+    app.command(name="greeter")(Greeter())
+    app.command(name="async_greeter")(AsyncGreeter())
+    async with Client(app) as client:
+        assert await client.invoke("greeter", {"name": "a"}) == "Hi a"
+        assert await client.invoke("async_greeter", {"name": "b"}) == "Hey b"
+    assert app.registry["async_greeter"].is_async
