@@ -77,8 +77,15 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         if args.command == "serve":
 
             def ready(urls: dict[str, str]) -> None:
-                for label, url in urls.items():
-                    print(f"window {label} {url}", flush=True)
+                try:
+                    for label, url in urls.items():
+                        print(f"window {label} {url}", flush=True)
+                except BrokenPipeError:  # `serve | head -1`, say: the lines go to the log
+                    sys.stdout = open(os.devnull, "w")  # for the rest of the run
+                    for label, url in urls.items():
+                        logging.getLogger("app.core").warning(
+                            "standard output is closed: window %s %s", label, url
+                        )
 
             app.serve(port=args.port, on_ready=ready)
             return 0

@@ -193,7 +193,9 @@ class IpcConfig(ConfigModel):
 
 
 class AppSection(ConfigModel):
-    windows: list[WindowConfig] = Field(default_factory=lambda: [WindowConfig()])
+    windows: list[WindowConfig] = Field(
+        default_factory=lambda: [WindowConfig()], json_schema_extra={"minItems": 1}
+    )
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     ipc: IpcConfig = Field(default_factory=IpcConfig)
 
@@ -335,7 +337,7 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
     try:
         if path.exists() and not path.is_file():  # a folder, a pipe, a device: never read
             return None, [("$", f"not a regular file: {path}")]
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write
     except FileNotFoundError:
         return None, [("$", f"file not found: {path}")]
     except (OSError, UnicodeDecodeError) as exc:

@@ -111,7 +111,7 @@ class ConfigError(Exception):
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source
-        self.problems = problems
+        self.problems = list(dict.fromkeys(problems))  # a validator run twice says it twice
         super().__init__("\n".join(self.lines()))
         _end_quietly_if_uncaught()
 

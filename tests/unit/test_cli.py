@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -73,8 +74,31 @@ def test_schemas_that_cannot_be_written_are_one_clear_line(tmp_path: Path) -> No
     )
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        f"error: cannot write the schemas into {blocker}: File exists"
+        f"error: cannot write the schemas into {blocker}: it is not a folder"
     )
+
+
+def test_serve_whose_output_is_closed_logs_its_urls_and_serves_on(tmp_path: Path) -> None:
+    # `python -m app serve | true`: printing the URL lines hit a closed pipe, and serve died.
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"], cwd=ROOT, stdout=write, stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write)
+    os.close(read)  # nobody reads what serve prints
+    try:
+        assert process.stderr is not None
+        line = ""
+        while "standard output is closed" not in line:
+            line = process.stderr.readline()
+            assert line, "serve ended before saying where its windows are"
+        assert "window main http://127.0.0.1:" in line
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def _loaded(pid: int, library: str) -> bool:

@@ -379,3 +379,17 @@ def test_app_headers_load_as_written(write_config) -> None:
     headers = {"Cross-Origin-Opener-Policy": "same-origin", "Permissions-Policy": "camera=()"}
     config = load_config(write_config({"app": {"security": {"headers": headers}}}))
     assert config.model.app.security.headers == headers
+
+
+def test_a_config_with_a_byte_order_mark_loads(tmp_path: Path, write_config) -> None:
+    path = write_config({"productName": "Marked"})
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as some editors save UTF-8
+    assert load_config(path).model.product_name == "Marked"
+
+
+def test_each_problem_is_reported_once(write_config) -> None:
+    path = write_config({"app": {"windows": [{"label": "main"}, {"label": "main"}, {}]}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    repeated = ("$.app.windows", "window labels must be unique; 'main' repeats")
+    assert info.value.problems == [repeated]

@@ -110,3 +110,8 @@ def test_the_committed_schemas_are_up_to_date() -> None:
     for name, text in fresh.items():
         committed = ROOT / "schemas" / name
         assert committed.read_text() == text, f"run 'python -m app schema' to refresh {name}"
+
+
+def test_the_schema_wants_a_window_as_the_loader_does(schemas: dict[str, dict[str, Any]]) -> None:
+    errors = list(validator(schemas["app.conf.schema.json"]).iter_errors({"app": {"windows": []}}))
+    assert [list(e.absolute_path) for e in errors] == [["app", "windows"]]

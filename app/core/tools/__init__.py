@@ -28,6 +28,10 @@ def run(command: str, app: App, args: argparse.Namespace, out: TextIO | None = N
 
         folder = getattr(args, "out", None)
         target = Path(folder) if folder else app.config.root / "schemas"
+        if target.exists() and not target.is_dir():
+            print(f"error: cannot write the schemas into {target}: it is not a folder",
+                  file=sys.stderr, flush=True)
+            return 1
         try:
             written = write_schemas(app, target)
         except OSError as exc:
