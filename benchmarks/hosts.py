@@ -140,9 +140,26 @@ class QtWindow(PageHost):
                 await asyncio.sleep(0.05)
         raise RuntimeError(f"Qt WebEngine's remote debugging did not answer ({process.why()})")
 
+    async def _wait_for_page(self, url: str, process: SubjectProcess, deadline: float) -> None:
+        """Until the window shows its page. The pages are cross-origin isolated: loading one
+        swaps the window's renderer, and Playwright attaching in the middle of that swap in Qt
+        WebEngine waits for ever."""
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline and process.alive():
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                    async with http.get(url + "/json/list",
+                                        timeout=aiohttp.ClientTimeout(total=1)) as response:
+                        targets = await response.json()
+                    if any(t.get("type") == "page" and t.get("url", "").startswith("http")
+                           and "/__app__/launch/" not in t["url"] for t in targets):
+                        return
+                await asyncio.sleep(0.05)
+        raise RuntimeError(f"the window did not show its page ({process.why()})")
+
     async def attach(self, process: SubjectProcess, timeout: float) -> tuple[Page, Detach]:
         deadline = time.monotonic() + timeout
         url = await self._wait_for_cdp(process, deadline)
+        await self._wait_for_page(url, process, deadline)
         # Qt WebEngine does not let Playwright manage contexts (no_defaults), and closing
         # this connection would close the window: it is left to end with the process.
         browser = await self.playwright.chromium.connect_over_cdp(url, no_defaults=True)
