@@ -42,6 +42,11 @@ window.__ISOLATION_HOOK__ = (payload, context) => {
     case "later-null": return Promise.resolve(null);
     case "rejects": return Promise.reject(new Error("the async hook says no"));
     case "seen": payload.message.args.value = seen(); return payload;
+    // What cannot be read: a getter that throws, a rejection that cannot be shown.
+    case "unreadable": return { get cmd() { throw new Error("a getter's bug"); } };
+    case "unreadable-later": return Promise.resolve({ get cmd() { throw new Error("bug"); } });
+    case "rejects-oddly":
+      return Promise.reject({ get message() { throw 1; }, toString() { throw 1; } });
     case "rewrite":
       return { cmd: "invoke", message: { cmd: "greet", args: { name: "rewritten" } } };
   }
@@ -180,6 +185,9 @@ def test_every_refusal_rejects_with_blocked_and_nothing_hangs(
         "later-null": "it returned null",
         "rejects": "the async hook says no",
         "never": "did not answer within 300 ms",
+        "unreadable": "could not be read (Error: a getter's bug)",
+        "unreadable-later": "could not be read (Error: bug)",
+        "rejects-oddly": "the hook threw a value that cannot be shown",
     }
     for value, reason in reasons.items():
         # The call's own timeout is far away: a rejection is the hook's, not a timer's.

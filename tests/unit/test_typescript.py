@@ -40,6 +40,7 @@ def test_the_declarations_type_the_modules_and_window_app(tmp_path: Path) -> Non
         "(3,8): error TS2345",  # invoke(5): a command is named by a string
         "(4,23): error TS2540",  # the label is read-only
         "(5,22): error TS2554",  # emitTo needs the event's name
+        "(6,1): error TS2554",  # an IpcError is made with its code first
     ],
 )
 def test_the_declarations_catch_misuse(tmp_path: Path, error: str) -> None:

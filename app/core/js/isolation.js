@@ -108,6 +108,7 @@ function (config, wire) {
       timing.set(request.n, () => resolve(TIMED_OUT));
     });
     const done = () => { clearTimeout(timer); timing.delete(request.n); };
+    // Whatever the hook's promise settles with, and however odd, the call is answered.
     Promise.race([verdict, late]).then((value) => {
       done();
       if (value === TIMED_OUT) block(`the hook did not answer within ${config.hookTimeoutMs} ms`);
@@ -115,7 +116,7 @@ function (config, wire) {
     }, (err) => {
       done();
       block(`the hook threw ${describe(err)}`);
-    });
+    }).catch((err) => block(`what the hook returned could not be read (${describe(err)})`));
   }
 
   function seal(n, original, verdict, block) {
@@ -123,7 +124,13 @@ function (config, wire) {
       block(`it returned ${verdict}`);
       return;
     }
-    const message = typeof verdict === "object" ? toMessage(verdict, original.id) : null;
+    let message;
+    try {
+      message = typeof verdict === "object" ? toMessage(verdict, original.id) : null;
+    } catch (err) {  // a getter of the hook's own that throws, say
+      block(`what it returned could not be read (${describe(err)})`);
+      return;
+    }
     if (message === null) {
       block(`it returned ${describe(verdict)}, not a message; return the payload (changed or `
         + "not) to let it through");
@@ -294,7 +301,13 @@ function (config, wire) {
   }
 
   function describe(value) {
-    if (value instanceof Error) return `${value.name}: ${value.message}`;
-    try { return String(JSON.stringify(value)).slice(0, 80); } catch (err) { return String(value); }
+    try {
+      if (value instanceof Error) return `${value.name}: ${value.message}`;
+      return String(JSON.stringify(value)).slice(0, 80);
+    } catch (err) {
+      try { return String(value).slice(0, 80); } catch (again) {
+        return "a value that cannot be shown";
+      }
+    }
   }
 }

@@ -59,6 +59,10 @@ function (boot) {
       throw new Error("a number in them is NaN or Infinity, which JSON cannot carry (it would "
         + "arrive as null)");
     }
+    if (value instanceof Blob) {
+      throw new Error("a Blob or File in them would arrive as {} (send its bytes instead: "
+        + "new Uint8Array(await blob.arrayBuffer()))");
+    }
     if (value instanceof Map || value instanceof Set) {
       const kind = value instanceof Map ? "Map" : "Set";
       throw new Error(`a ${kind} in them would arrive as {} (send ${kind === "Map"
@@ -119,6 +123,10 @@ function (boot) {
       refuseChanged(value);
       if (value === null || typeof value !== "object") return value;
       if (isBinary(value)) {
+        if ((value instanceof ArrayBuffer ? value : value.buffer).detached) {
+          throw new Error("a binary value in them is detached (transferred elsewhere), so it "
+            + "holds no bytes");
+        }
         const bytes = value instanceof ArrayBuffer
           ? new Uint8Array(value)
           : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -367,6 +375,8 @@ function (boot) {
         if (!listeners) break;
         const event = { event: m.event, payload: m.payload, source: m.source };
         for (const [id, fn] of [...listeners]) {
+          // One that an earlier listener removed meanwhile hears no more (as in the DOM).
+          if (!listeners.has(id)) continue;
           try { fn({ ...event, id }); } catch (err) { console.error(err); }
         }
         break;
@@ -425,11 +435,10 @@ function (boot) {
       if (isolation) unanswered.add(item.id);
       // Frames leave in the order of their messages (sealed ones must reach the core in
       // sequence): what text was gathered goes first.
-      if (item.bulk >= BLOB_FROM || item.blobs.length) {
+      if (item.frame) {
         sendText();
         if (call) call.frame = framesSent;
-        socket.send(item.bulk >= BLOB_FROM ? blobFrame(item.json, item.blobs, item.utf8)
-          : binaryFrame(item.json, item.blobs));
+        socket.send(item.frame);
         framesSent++;
         continue;
       }
@@ -442,6 +451,14 @@ function (boot) {
   }
 
   function enqueue(item) {
+    // A message with binary values or a large one is framed now: its bytes are copied as they
+    // are when it is sent (as its JSON is), so a buffer the app transfers to a worker or
+    // changes in the same tick changes nothing of it.
+    if (item.bulk >= BLOB_FROM || item.blobs.length) {
+      item.frame = item.bulk >= BLOB_FROM ? blobFrame(item.json, item.blobs, item.utf8)
+        : binaryFrame(item.json, item.blobs);
+      item.blobs = item.utf8 = null;
+    }
     outbox.push(item);
     if (!flushQueued) {
       flushQueued = true;
@@ -534,8 +551,14 @@ function (boot) {
       pending.set(id, { resolve, reject, deadline, limit, what, sent: false });
       if (!isolation) armSweep(deadline);
       let encoded;
-      try { encoded = encode(message, what); } catch (err) { settle(id, false, err); return; }
-      if (!isolation) { enqueue({ id, ...encoded }); return; }
+      try {
+        encoded = encode(message, what);
+        if (!isolation) { enqueue({ id, ...encoded }); return; }
+      } catch (err) {
+        settle(id, false, err instanceof IpcError ? err
+          : fail("internal", `'${what}' could not be sent: ${err && err.message}`));
+        return;
+      }
       // Once sealed, a message goes out even if its caller stopped waiting: the core opens
       // sealed messages strictly in sequence, so one left out would stop all that follow.
       isolation.seal(id, encoded, what).then(
@@ -546,8 +569,8 @@ function (boot) {
             armSweep(call.deadline);
           }
           enqueue({ id, ...encode(sealed, what) });
-        },
-        (err) => settle(id, false, err));
+        }).catch((err) => settle(id, false, err instanceof IpcError ? err
+          : fail("internal", `'${what}' could not be sent: ${err && err.message}`)));
     });
   }
 
@@ -640,7 +663,15 @@ function (boot) {
       if (!ready || broken || requests.length === 0) return;
       const batch = requests;
       requests = [];
-      port.postMessage({ requests: batch });
+      try {
+        port.postMessage({ requests: batch });
+      } catch (err) {  // nothing of the batch reached the frame: each of its calls fails now
+        for (const r of batch) {
+          finish({ n: r.n, error: { code: "internal", message: `'${waiting.get(r.n)?.what}' `
+            + `could not be handed to the isolation frame: ${err && err.message}` } });
+        }
+        return;
+      }
       // The frame times its async hooks, but a hidden frame's timers may be throttled (to a
       // second in Qt WebEngine): this page, whose timers are not, tells it when time is up.
       setTimeout(() => {
@@ -655,7 +686,8 @@ function (boot) {
       return new Promise((resolve, reject) => {
         if (broken) { reject(fail("blocked", `'${what}' ${broken}`)); return; }
         waiting.set(id, { resolve, reject, what });
-        requests.push({ n: id, json: encoded.json, blobs: encoded.blobs });
+        // Copied now, as the JSON was made now: the frame gets them in a later microtask.
+        requests.push({ n: id, json: encoded.json, blobs: encoded.blobs.map((b) => b.slice()) });
         if (ready && !postQueued) { postQueued = true; queueMicrotask(post); }
       });
     }
@@ -744,6 +776,11 @@ function (boot) {
   }
 
   async function once(event, handler) {
+    const bad = badEventName(event, "once()");
+    if (bad) throw bad;
+    if (typeof handler !== "function") {
+      throw fail("invalid_args", `once('${event}') needs a handler function.`);
+    }
     let unlisten = null;
     let fired = false;
     unlisten = await listen(event, (e) => {

@@ -23,5 +23,8 @@ async function main(): Promise<void> {
   try { await invoke("fail"); } catch (e) {
     if (e instanceof IpcError && e.code === "command_failed") console.log(e.data);
   }
+  // An error of the app's own, as the runtime makes them: code, message, data.
+  const own = new IpcError("invalid_args", "'plot' needs x", { field: "x" });
+  console.log(own.code);
 }
 main();

@@ -11,6 +11,7 @@ export type IpcErrorCode =
 
 /** What a rejected `invoke` rejects with. `message` names the command and says what to do. */
 export declare class IpcError extends Error {
+  constructor(code: IpcErrorCode, message: string, data?: unknown);
   readonly name: "IpcError";
   readonly code: IpcErrorCode;
   /** For `command_failed`: what the command raised with; for `invalid_args`: the field errors. */

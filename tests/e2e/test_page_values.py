@@ -1,0 +1,109 @@
+"""Values and listeners in Debian Chromium, in both patterns: binary values are taken as they
+are at the call, what would change on the way is refused, and every call settles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.conftest import Served, serving
+
+from .conftest import brownfield_config
+from .test_isolation_browser import open_page
+from .test_isolation_core import isolation_config
+
+
+@pytest.fixture(params=["brownfield", "isolation"])
+def served(request: pytest.FixtureRequest, app_dir: Path) -> Iterator[Served]:
+    config = isolation_config(app_dir) if request.param == "isolation" else brownfield_config(
+        app_dir
+    )
+    with serving(config) as served:
+        yield served
+
+
+def page_of(browser: Browser, served: Served) -> Page:
+    return open_page(browser, served.urls["main"])
+
+
+# Both calls settle, each as it should: a buffer transferred (or shrunk) right after the call
+# was made is sent as it was then, and the call beside it is not lost.
+AFTER_THE_CALL = """async (how) => {
+  const { invoke } = window.__APP__.core;
+  const outcome = (p) => p.then((v) => ({ v: v instanceof Uint8Array ? Array.from(v) : v }),
+                                (e) => ({ code: e.code, message: e.message }));
+  const buffer = how === "resize" ? new ArrayBuffer(4, { maxByteLength: 8 }) : new ArrayBuffer(4);
+  new Uint8Array(buffer).set([1, 2, 3, 4]);
+  const echo = outcome(invoke("echo", { value: new Uint8Array(buffer) }, { timeoutMs: 10000 }));
+  const greet = outcome(invoke("greet", { name: "beside" }, { timeoutMs: 10000 }));
+  if (how === "transfer") structuredClone(buffer, { transfer: [buffer] });  // as to a worker
+  else if (how === "resize") buffer.resize(1);
+  else new Uint8Array(buffer)[0] = 99;
+  return [await echo, await greet];
+}"""
+
+
+@pytest.mark.parametrize("how", ["transfer", "resize", "change"])
+def test_a_buffer_changed_after_the_call_is_sent_as_it_was(
+    browser: Browser, served: Served, how: str
+) -> None:
+    page = page_of(browser, served)
+    echo, greet = page.evaluate(AFTER_THE_CALL, how)
+    assert echo == {"v": [1, 2, 3, 4]}, echo
+    assert greet == {"v": "Hello, beside!"}, greet
+
+
+REFUSED = """async (make) => {
+  const value = eval(make);
+  return window.__APP__.core.invoke("echo", { value }).then(
+    (v) => ({ v }), (e) => ({ code: e.code, message: e.message }));
+}"""
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        ("new Blob(['abc'])", "a Blob or File in them would arrive as {}"),
+        ("new File(['abc'], 'a.txt')", "a Blob or File in them would arrive as {}"),
+        ("(() => { const b = new ArrayBuffer(4); const view = new Uint8Array(b); "
+         "structuredClone(b, { transfer: [b] }); return view; })()", "detached"),
+    ],
+)
+def test_values_that_would_arrive_as_something_else_are_refused(
+    browser: Browser, served: Served, make: str, why: str
+) -> None:
+    page = page_of(browser, served)
+    result = page.evaluate(REFUSED, make)
+    assert result["code"] == "invalid_args", result
+    assert why in result["message"] and "'echo'" in result["message"], result
+
+
+def test_once_needs_a_handler_as_listen_does(browser: Browser, served: Served) -> None:
+    page = page_of(browser, served)
+    result = page.evaluate(
+        "window.__APP__.event.once('tick').then(() => 'resolved', (e) => [e.code, e.message])"
+    )
+    assert result == ["invalid_args", "once('tick') needs a handler function."]
+
+
+def test_a_listener_removed_by_another_hears_no_more(browser: Browser, served: Served) -> None:
+    page = page_of(browser, served)
+    heard = page.evaluate(
+        """async () => {
+          const { listen, emit } = window.__APP__.event;
+          const heard = [];
+          let unlistenB = null;
+          await listen("removal", (e) => { heard.push("a" + e.payload); unlistenB(); });
+          unlistenB = await listen("removal", (e) => heard.push("b" + e.payload));
+          await emit("removal", 1);
+          // Each event is dispatched to all its listeners at once: a's turn ends it.
+          while (heard.length < 1) await new Promise((r) => setTimeout(r, 10));
+          await emit("removal", 2);
+          while (heard.length < 2) await new Promise((r) => setTimeout(r, 10));
+          return heard;
+        }"""
+    )
+    assert heard == ["a1", "a2"]
