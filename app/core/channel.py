@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -24,26 +22,16 @@ if TYPE_CHECKING:
     from .inbox import LoopInbox
     from .transport.session import Session
 
-__all__ = ["Channel", "collecting"]
+__all__ = ["MADE", "Channel"]
 
 log = logging.getLogger("app.core.channel")
 
 CHANNEL_KEY = "$__ch"
 _GONE = "The page this channel leads to is gone; nothing reads it."
 
-_made: ContextVar[list[Channel] | None] = ContextVar("app_core_channels_made", default=None)
-
-
-@contextmanager
-def collecting() -> Iterator[list[Channel]]:
-    """The channels that validating a call's arguments makes, wherever they are in them (a
-    parameter, a list of them, a model's field), so that every one can be attached."""
-    made: list[Channel] = []
-    token = _made.set(made)
-    try:
-        yield made
-    finally:
-        _made.reset(token)
+MADE: ContextVar[list[Channel] | None] = ContextVar("app_core_channels_made", default=None)
+"""Set to a list while a call's arguments are validated: the channels made, wherever they are
+in them (a parameter, a list of them, a model's field), so that every one can be attached."""
 
 
 
@@ -109,7 +97,7 @@ class Channel:
                 channel = cls(value[CHANNEL_KEY])
             else:
                 raise ValueError("expected a Channel created in JS with new Channel()")
-            made = _made.get()
+            made = MADE.get()
             if made is not None:
                 made.append(channel)
             return channel

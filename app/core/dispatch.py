@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .channel import collecting
+from .channel import MADE, Channel
 from .commands import Command, Injector
 from .errors import CallTimeout, CommandError, InternalError, IpcError
 from .workers import WorkerPool
@@ -34,8 +34,12 @@ class Dispatcher:
         injectors: Mapping[type, Injector],
     ) -> Any:
         """Bind, run and return the command's result; every failure becomes an ``IpcError``."""
-        with collecting() as channels:
+        channels: list[Channel] = []
+        token = MADE.set(channels)
+        try:
             bound = command.bind(args, context, injectors)
+        finally:
+            MADE.reset(token)
         for channel in channels:
             assert self.workers.inbox is not None
             channel.attach(getattr(context, "session", None), self.workers.inbox)
