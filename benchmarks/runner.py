@@ -23,6 +23,7 @@ from .process import Launch, SubjectProcess
 from .results import Results, Run
 from .subjects import SUBJECTS, Subject
 from .subjects.base import Host
+from .subjects.host_env import PLAIN_PAGES
 
 __all__ = ["measure", "run_benchmark"]
 
@@ -70,11 +71,14 @@ def _brief(result: dict[str, Any]) -> str:
                      for k, v in result.items())
 
 
-async def _open(subject: Subject, host: PageHost) -> tuple[SubjectProcess, Page | None,
-                                                          Detach | None, BaseException | None]:
-    """Start ``subject`` on ``host`` and wait for its first call; on failure, say why."""
+async def _open(
+    subject: Subject, host: PageHost, *, plain: bool = False
+) -> tuple[SubjectProcess, Page | None, Detach | None, BaseException | None]:
+    """Start ``subject`` on ``host`` and wait for its first call; on failure, say why.
+    ``plain``: its pages are not cross-origin isolated (see PLAIN_PAGES)."""
     launch = subject.launch(host.name)
-    process = await SubjectProcess.start(Launch(launch.args, {**launch.env, **host.env()}))
+    env = {**launch.env, **host.env(), **(PLAIN_PAGES if plain else {})}
+    process = await SubjectProcess.start(Launch(launch.args, env))
     page: Page | None = None
     detach: Detach | None = None
     try:
@@ -116,9 +120,9 @@ async def measure(subject: Subject, host: PageHost, plan: Plan, progress: Progre
             raise failure
         assert page is not None
         status = await wait_ready(page, process, START_TIMEOUT)
-        run.values["startup_ms"] = _startup(run, status, process)
         run.values["rss_idle_mb"] = process.memory_mb()[0]
-        progress(f"    first invoke {run.values['startup_ms']:.0f} ms after the process started")
+        progress(f"    first invoke {status['first']['at'] - process.started:.0f} ms after the "
+                 "process started (start-up is measured on launches of its own)")
         await _measure_page(page, process, subject, plan, run, progress)
         run.values["rss_peak_mb"] = process.memory_mb()[1]
         if run.errors:
@@ -132,8 +136,9 @@ async def measure(subject: Subject, host: PageHost, plan: Plan, progress: Progre
 
 
 async def startup_sample(subject: Subject, host: PageHost, run: Run) -> None:
-    """One more launch of ``subject``, for its start-up time only (added to ``run``)."""
-    process, page, detach, failure = await _open(subject, host)
+    """One more launch of ``subject``, for its start-up time only (added to ``run``), with pages
+    as js_api's is: not cross-origin isolated, which costs a load a second renderer."""
+    process, page, detach, failure = await _open(subject, host, plain=True)
     try:
         if failure is None and page is not None:
             _startup(run, await wait_ready(page, process, START_TIMEOUT), process)
@@ -164,7 +169,7 @@ def _merge(runs: list[Run]) -> Run:
 
 
 def _settle_startup(run: Run) -> None:
-    """Start-up is the median over every launch of the subject (the measured runs and extras)."""
+    """Start-up is the median over the launches made for it."""
     samples = [s["ms"] for s in run.details.get("startup", [])]
     if samples and run.status != "n/a":
         run.values["startup_ms"] = statistics.median(samples)
@@ -205,11 +210,11 @@ async def run_benchmark(
                         progress(f"{subject.title} in {host_name}{turn}")
                         measured[subject.name].append(await measure(subject, host, plan, progress))
                 merged = {name: _merge(rs) for name, rs in measured.items()}
-                # Start-up varies by hundreds of ms from launch to launch here: more launches,
-                # taken in turns so that every subject sees the same spells of load.
-                extra = max(0, plan.startup_runs - plan.repeat)
+                # Start-up varies by hundreds of ms from launch to launch here: launches of their
+                # own, taken in turns so that every subject sees the same spells of load.
+                extra = plan.startup_runs
                 if extra:
-                    progress(f"start-up: {extra} more launch(es) of each subject in {host_name}")
+                    progress(f"start-up: {extra} launch(es) of each subject in {host_name}")
                 for _ in range(extra):
                     for subject in subjects:
                         if merged[subject.name].status != "n/a":

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
-from .host_env import WEB, qt_environment
+from .host_env import WEB, plain_pages, qt_environment
 from .payload import blob
 
 __all__ = ["main"]
@@ -56,7 +56,7 @@ ISOLATED = {
 
 
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    if not isinstance(response, web.WebSocketResponse):
+    if not isinstance(response, web.WebSocketResponse) and not plain_pages():
         response.headers.update(ISOLATED)
 
 

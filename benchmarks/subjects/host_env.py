@@ -6,9 +6,18 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["WEB", "qt_environment"]
+__all__ = ["PLAIN_PAGES", "WEB", "plain_pages", "qt_environment"]
 
 WEB = Path(__file__).resolve().parent.parent / "web"
+
+PLAIN_PAGES = {"BENCH_PLAIN_PAGES": "1"}
+"""The environment of a launch whose pages are not cross-origin isolated (for start-up)."""
+
+
+def plain_pages() -> bool:
+    """Whether this launch's pages go without the cross-origin isolation headers: measured, a
+    page with them costs a load a renderer of its own, which js_api's page does not pay."""
+    return os.environ.get("BENCH_PLAIN_PAGES") == "1"
 
 
 def qt_environment() -> None:

@@ -86,7 +86,7 @@ def _translate(segment: str, *, in_path: bool) -> str:
         if char == "*":
             if segment[i + 1 : i + 2] == "*":
                 raise PatternError(
-                    "'**' must be a whole path segment, as in '$APP/data/**/*.json'; "
+                    "'**' must be a whole path segment, as in 'data/**/*.json'; "
                     "inside a name, use '*'"
                 )
             out.append(one + "*")
