@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 from playwright.async_api import Browser, Page, Playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from .process import SubjectProcess
 from .subjects.base import Host
@@ -140,6 +141,21 @@ class QtWindow(PageHost):
                 await asyncio.sleep(0.05)
         raise RuntimeError(f"Qt WebEngine's remote debugging did not answer ({process.why()})")
 
+    async def _connect(self, url: str, deadline: float) -> Browser:
+        """Playwright on the window's CDP. An attempt that lands while a cross-origin isolated
+        page swaps its renderer can wait for ever in Qt WebEngine: it is given up and made
+        again (three times at most)."""
+        for attempt in range(3):
+            left = max(1.0, min(10.0, deadline - time.monotonic()))
+            try:
+                return await self.playwright.chromium.connect_over_cdp(
+                    url, no_defaults=True, timeout=left * 1000
+                )
+            except PlaywrightTimeoutError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     async def _wait_for_page(self, url: str, process: SubjectProcess, deadline: float) -> None:
         """Until the window shows its page. The pages are cross-origin isolated: loading one
         swaps the window's renderer, and Playwright attaching in the middle of that swap in Qt
@@ -162,7 +178,7 @@ class QtWindow(PageHost):
         await self._wait_for_page(url, process, deadline)
         # Qt WebEngine does not let Playwright manage contexts (no_defaults), and closing
         # this connection would close the window: it is left to end with the process.
-        browser = await self.playwright.chromium.connect_over_cdp(url, no_defaults=True)
+        browser = await self._connect(url, deadline)
         while time.monotonic() < deadline and process.alive():
             for context in browser.contexts:
                 for page in context.pages:
