@@ -107,3 +107,25 @@ def test_a_listener_removed_by_another_hears_no_more(browser: Browser, served: S
         }"""
     )
     assert heard == ["a1", "a2"]
+
+
+def test_calls_settle_when_page_scripts_replace_timers_and_microtasks(
+    browser: Browser, served: Served
+) -> None:
+    page = page_of(browser, served)
+    result = page.evaluate(
+        """async () => {
+          const { invoke } = window.__APP__.core;
+          const wait = (ms) => new Promise((r) => window.realSetTimeout(r, ms));
+          window.realSetTimeout = window.setTimeout;
+          window.queueMicrotask = () => {};
+          window.setTimeout = () => 0;
+          window.clearTimeout = () => {};
+          const greeted = await invoke("greet", { name: "anyway" });
+          // A call the core is slow to answer still times out on the page's own timer.
+          const slow = invoke("wait", { ms: 2000 }, { timeoutMs: 200 }).then(
+            () => "resolved", (e) => e.code);
+          return [greeted, await Promise.race([slow, wait(5000).then(() => "hung")])];
+        }"""
+    )
+    assert result == ["Hello, anyway!", "timeout"]

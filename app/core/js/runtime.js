@@ -12,6 +12,11 @@ function (boot) {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const fetchFrame = window.fetch.bind(window);  // as it was when the runtime started
+  // The timers and the microtask queue as they were too: a page script that replaces them must
+  // not leave calls waiting for ever.
+  const setTimeout = window.setTimeout.bind(window);
+  const clearTimeout = window.clearTimeout.bind(window);
+  const queueMicrotask = window.queueMicrotask.bind(window);
 
   class IpcError extends Error {
     constructor(code, message, data) {
