@@ -138,7 +138,8 @@ OWN_HEADERS = frozenset(
         "Server",
     )
 )
-"""Headers the core writes itself, which ``app.security.headers`` may not set."""
+"""Headers the core writes itself, which ``app.security.headers`` may not set (it may replace
+the pages' ``X-Content-Type-Options`` and ``Referrer-Policy``, which are defaults)."""
 
 
 def _check_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -153,8 +154,13 @@ def _check_headers(headers: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"{name!r} is a header the core sets itself{hint}")
         if name.lower() in seen:
             raise ValueError(f"{name!r} repeats {seen[name.lower()]!r} (header names ignore case)")
-        if any(c in value for c in "\r\n\0"):
+        if any(c in value for c in "\r\n"):
             raise ValueError(f"the value of {name!r} must be one line")
+        if not all(c == "\t" or " " <= c <= "~" for c in value):
+            raise ValueError(
+                f"the value of {name!r} must be printable ASCII (a browser and the server "
+                "refuse control characters, and other characters are not read alike)"
+            )
         seen[name.lower()] = name
     return headers
 

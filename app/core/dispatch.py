@@ -87,7 +87,10 @@ class Dispatcher:
             session = getattr(context, "session", None)
             # Given up (its page went away, the app is ending): not a failure. A command that
             # cancelled its own task is one, and its page still gets an answer.
-            given_up = session.ending if session is not None else bool(task and task.cancelling())
+            if session is not None:
+                given_up = session.ending or getattr(context, "abandoned", False)
+            else:
+                given_up = bool(task and task.cancelling())
             if given_up:
                 raise
             if task is not None:

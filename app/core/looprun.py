@@ -22,6 +22,17 @@ END_GRACE = 2.0
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on a new loop of this thread (which must have none running)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        main.close()
+        raise RuntimeError(
+            "the app cannot run inside a running event loop: await app.start() and "
+            "app.stop() in it instead"
+        )
     loop = asyncio.new_event_loop()
     try:
         asyncio.set_event_loop(loop)

@@ -49,6 +49,8 @@ class Request:
     command: Command | None = None
     answered: bool = False
     """Answered already, while its handling went on (``Session.answer_now``)."""
+    abandoned: bool = False
+    """Its caller stopped waiting and cancelled its handling (the test client's caller did)."""
 
     @property
     def name(self) -> str:

@@ -90,9 +90,9 @@ def encode(message: Any) -> Encoded:
     return Encoded(data, tuple(blobs))
 
 
-# Integers beyond 2**53 - 1 are refused: a JavaScript number would round them without a word
-# (the page's runtime refuses BigInts alike). NaN and infinities become null, as JSON has none.
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_STRICT_INTEGER
+# As JSON has them: integers of any size up to 64 bits (a page reads those beyond 2**53 as the
+# nearest number it has, as it reads its own), and NaN and infinities as null.
+_OPTIONS = orjson.OPT_NON_STR_KEYS
 _MARKER_KEY = b'"' + BYTES_KEY.encode() + b'":'
 _ESCAPED_KEY = b"$" + BYTES_KEY.encode() + b'":'
 _LIKE_MARKER = re.compile(r"\$+__b")

@@ -70,8 +70,9 @@ class Core:
         # dozen unreachable objects.)
         gc.freeze()
         # While the windows open: what 'check' would report is in the log too, so a mistake
-        # that lets more through than meant (a deny entry's "Path") shows where it runs.
-        self.loop.call_soon(self._report_problems)
+        # that lets more through than meant (a deny entry's "Path") shows where it runs. On a
+        # worker thread: checking takes 5-20 ms, which the loop does not wait for.
+        self.workers.submit(self._report_problems)
 
     def _report_problems(self) -> None:
         from .tools.check import check

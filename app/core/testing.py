@@ -50,9 +50,9 @@ class Client:
         self._ids = itertools.count(1)
         self._channel_ids = itertools.count(1)
         self.channels: dict[int, list[Any]] = {}
+        """What commands sent on each of this client's channels (see ``channel``)."""
         self.ending = False  # as a window's connection: its calls are not being given up
         self._early: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        """What commands sent on each of this client's channels (see ``channel``)."""
         self._started = False
         # As a window's connection has (channels wait on it); this one delivers at once.
         self.backlog = Backlog(HIGH_WATER, limit=2**62)
@@ -116,6 +116,10 @@ class Client:
         early = self._early[request.id] = asyncio.get_running_loop().create_future()
         try:
             await asyncio.wait({handling, early}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the caller stopped waiting: so does the command
+            request.abandoned = True
+            handling.cancel()
+            raise
         finally:
             del self._early[request.id]
         # Answered early (a command that would not stop at its time limit), or as it ended.

@@ -218,21 +218,16 @@ async def test_an_async_start_hook_that_fails_is_logged(
     assert records[0].exc_info is not None and "the clock broke" in str(records[0].exc_info[1])
 
 
-async def test_integers_a_page_cannot_hold_exactly_are_refused(write_config) -> None:
-    app = new_app(write_config, "big", "edge")
+async def test_large_integers_go_both_ways_as_json_has_them(write_config) -> None:
+    # 2**60 is a number a page holds exactly and may send; what it sent comes back.
+    app = new_app(write_config, "echo_number")
 
     @app.command
-    def big() -> int:
-        return 2**53 + 1
-
-    @app.command
-    def edge() -> list[int]:
-        return [2**53 - 1, -(2**53 - 1)]
+    def echo_number(value: int) -> list[int]:
+        return [value, -value, 2**53 - 1]
 
     async with Client(app) as client:
-        with pytest.raises(InternalError, match=r"'big' cannot be sent.*53-bit"):
-            await client.invoke("big")
-        assert await client.invoke("edge") == [2**53 - 1, -(2**53 - 1)]
+        assert await client.invoke("echo_number", {"value": 2**60}) == [2**60, -(2**60), 2**53 - 1]
 
 
 class Broken(BaseModel):
@@ -311,3 +306,32 @@ async def test_objects_with_call_can_be_commands(write_config) -> None:
         assert await client.invoke("greeter", {"name": "a"}) == "Hi a"
         assert await client.invoke("async_greeter", {"name": "b"}) == "Hey b"
     assert app.registry["async_greeter"].is_async
+
+
+async def test_a_test_that_stops_waiting_for_a_call_cancels_its_command(write_config) -> None:
+    app = new_app(write_config, "slow")
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    @app.command
+    async def slow() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async with Client(app) as client:
+        call = asyncio.ensure_future(client.invoke("slow"))
+        await started.wait()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        await cancelled.wait()  # the command was cancelled, not left to run its 30 s
+
+
+async def test_serving_from_inside_a_running_loop_says_what_to_do(write_config) -> None:
+    app = new_app(write_config)
+    with pytest.raises(RuntimeError, match=r"await app\.start\(\) and app\.stop\(\)"):
+        app.serve()
+    assert app.core is None

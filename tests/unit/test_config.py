@@ -362,6 +362,8 @@ def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message:
         ({"set-cookie": "a=b"}, "'set-cookie' is a header the core sets itself"),
         ({"Bad Name": "x"}, "'Bad Name' is not a header name"),
         ({"X-Note": "two\r\nX-Injected: yes"}, "the value of 'X-Note' must be one line"),
+        ({"X-Note": "a\u000bb"}, "the value of 'X-Note' must be printable ASCII"),
+        ({"X-Note": "caf\u00e9"}, "the value of 'X-Note' must be printable ASCII"),
         ({"X-Note": "a", "x-note": "b"}, "'x-note' repeats 'X-Note'"),
         ({"X-Note": 5}, "valid string"),
     ],

@@ -64,6 +64,7 @@ function (boot) {
       throw new Error("a number in them is NaN or Infinity, which JSON cannot carry (it would "
         + "arrive as null)");
     }
+    if (value === null || typeof value !== "object") return;
     if (value instanceof Blob) {
       throw new Error("a Blob or File in them would arrive as {} (send its bytes instead: "
         + "new Uint8Array(await blob.arrayBuffer()))");
@@ -669,7 +670,9 @@ function (boot) {
       const batch = requests;
       requests = [];
       try {
-        port.postMessage({ requests: batch });
+        // The bytes are the batch's own copies (see seal): moved to the frame, not copied.
+        port.postMessage({ requests: batch },
+          batch.flatMap((r) => r.blobs.map((b) => b.buffer)));
       } catch (err) {  // nothing of the batch reached the frame: each of its calls fails now
         for (const r of batch) {
           finish({ n: r.n, error: { code: "internal", message: `'${waiting.get(r.n)?.what}' `
