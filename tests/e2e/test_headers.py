@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Response
+from playwright.sync_api import Browser, Page, Response
 
 from tests.conftest import serving
 
@@ -29,6 +29,18 @@ def with_headers(config: Path, headers: dict[str, str]) -> Path:
     return config
 
 
+def frame_documents(page: Page) -> list[Response]:
+    """The isolation frame's page as the browser gets it (not a large reply handed over)."""
+    found: list[Response] = []
+
+    def seen(response: Response) -> None:
+        if response.request.resource_type == "document" and "/frame/" in response.url:
+            found.append(response)
+
+    page.on("response", seen)
+    return found
+
+
 def config_for(pattern: str, app_dir: Path) -> Path:
     return isolation_config(app_dir) if pattern == "isolation" else brownfield_config(app_dir)
 
@@ -39,8 +51,7 @@ def test_app_headers_make_the_pages_cross_origin_isolated(
 ) -> None:
     with serving(with_headers(config_for(pattern, app_dir), ISOLATED)) as served:
         page = browser.new_context().new_page()
-        frames: list[Response] = []
-        page.on("response", lambda r: frames.append(r) if "/frame/" in r.url else None)
+        frames = frame_documents(page)
         document = page.goto(served.urls["main"])
         assert document is not None
         page.wait_for_function("() => window.__APP__ !== undefined")
@@ -50,6 +61,18 @@ def test_app_headers_make_the_pages_cross_origin_isolated(
         assert "default-src" in headers["content-security-policy"]  # the shell's own, still
         assert page.evaluate("crossOriginIsolated") is True
         assert page.evaluate("typeof SharedArrayBuffer") == "function"
+        # Shared memory goes as bytes: a SharedArrayBuffer itself (it arrived as {}), and a
+        # view on one large enough to leave as a Blob (which refuses shared memory).
+        sizes = page.evaluate(
+            """async () => {
+              const { invoke } = window.__APP__.core;
+              const small = await invoke("echo", { value: new SharedArrayBuffer(8) });
+              const large = await invoke("echo", { value: new Uint8Array(
+                new SharedArrayBuffer(2 << 20)) });
+              return [small instanceof Uint8Array, small.length, large.length];
+            }"""
+        )
+        assert sizes == [True, 8, 2 << 20]
         # Calls work, through the isolation frame too, which such a page may only embed when
         # the frame takes the same embedder policy on.
         assert page.evaluate(INVOKE, ["greet", {"name": "isolated"}]) == "Hello, isolated!"
@@ -71,12 +94,26 @@ def test_without_app_headers_pages_are_not_isolated_and_the_frame_stays_same_ori
 ) -> None:
     with serving(isolation_config(app_dir)) as served:
         page = browser.new_context().new_page()
-        frames: list[Response] = []
-        page.on("response", lambda r: frames.append(r) if "/frame/" in r.url else None)
+        frames = frame_documents(page)
         page.goto(served.urls["main"])
         page.wait_for_function("() => window.__APP__ !== undefined")
         assert page.evaluate(INVOKE, ["greet", {"name": "plain"}]) == "Hello, plain!"
         assert page.evaluate("crossOriginIsolated") is False
+        (frame,) = frames
+        assert frame.all_headers()["cross-origin-resource-policy"] == "same-origin"
+        assert "cross-origin-embedder-policy" not in frame.all_headers()
+
+
+def test_an_embedder_policy_that_isolates_nothing_leaves_the_frame_as_it_is(
+    browser: Browser, app_dir: Path
+) -> None:
+    headers = {"Cross-Origin-Embedder-Policy": "unsafe-none"}
+    with serving(with_headers(isolation_config(app_dir), headers)) as served:
+        page = browser.new_context().new_page()
+        frames = frame_documents(page)
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        assert page.evaluate(INVOKE, ["greet", {"name": "plain"}]) == "Hello, plain!"
         (frame,) = frames
         assert frame.all_headers()["cross-origin-resource-policy"] == "same-origin"
         assert "cross-origin-embedder-policy" not in frame.all_headers()

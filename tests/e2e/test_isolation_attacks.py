@@ -382,3 +382,61 @@ def test_values_of_other_types_handed_to_the_frame_are_refused(
         "window.__APP__.core.invoke('echo', { value: new Uint8Array([1, 2]) })"
         ".then((v) => Array.from(v))"
     ) == [1, 2]
+
+
+# A hook that lets an echo through only when its value says it is safe.
+SAFE_ONLY = """
+window.__ISOLATION_HOOK__ = (payload) => {
+  if (payload.cmd === "invoke" && payload.message.cmd === "echo") {
+    const value = payload.message.args.value;
+    return value && value.safe === true ? payload : null;
+  }
+  return payload;
+};
+"""
+
+# Hands the frame a request of the script's own through the runtime's channel (as SMUGGLE),
+# whose value has a "__proto__" key: rebuilt with an assignment, it became the object's
+# prototype, the hook read `safe` through it, and the sealed JSON left it out.
+PROTO = """async () => {
+  const post = MessagePort.prototype.postMessage;
+  let port = null;
+  MessagePort.prototype.postMessage = function (...args) {
+    port = port || this;
+    return post.apply(this, args);
+  };
+  await window.__APP__.core.invoke('echo', { value: { safe: true } });
+  MessagePort.prototype.postMessage = post;
+  const n = 900400;
+  const answer = new Promise((resolve) => port.addEventListener('message', (e) => {
+    const mine = e.data && e.data.results && e.data.results.find((r) => r.n === n);
+    if (mine) resolve(mine);
+  }));
+  const json = '{"id":' + n + ',"kind":"invoke","cmd":"echo","args":{"value":{"$$__b":0,'
+    + '"target":"/etc/passwd","__proto__":{"safe":true},"b":{"$__b":0}}}}';
+  port.postMessage({ requests: [{ n, json, blobs: [new Uint8Array(1)] }] });
+  return answer;
+}"""
+
+
+def test_a_proto_key_cannot_show_the_hook_what_is_not_sent(
+    browser: Browser, app_dir: Path
+) -> None:
+    with serving(isolation_config(app_dir, SAFE_ONLY)) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        answer = page.evaluate(PROTO)
+        assert "ct" not in answer and answer["error"]["code"] == "blocked", answer
+        # An own "__proto__" key of the app's data still travels as a key, both ways.
+        back = page.evaluate(
+            """async () => {
+              const value = [JSON.parse('{"__proto__": {"a": 1}, "$__b": 2, "safe": true}'),
+                             new Uint8Array([7])];
+              const got = await window.__APP__.core.invoke('echo', { value: { safe: true,
+                                                                               list: value } });
+              const first = got.list[0];
+              return [Object.keys(first), first.a === undefined, got.list[1][0]];
+            }"""
+        )
+        assert back == [["__proto__", "$__b", "safe"], True, 7]

@@ -129,3 +129,17 @@ def test_calls_settle_when_page_scripts_replace_timers_and_microtasks(
         }"""
     )
     assert result == ["Hello, anyway!", "timeout"]
+
+
+def test_a_large_resizable_buffer_is_sent(browser: Browser, served: Served) -> None:
+    # Large values leave as a Blob, which refuses a view on a resizable buffer.
+    page = page_of(browser, served)
+    length = page.evaluate(
+        """async () => {
+          const buffer = new ArrayBuffer(2 << 20, { maxByteLength: 4 << 20 });
+          new Uint8Array(buffer)[5] = 5;
+          const back = await window.__APP__.core.invoke("echo", { value: new Uint8Array(buffer) });
+          return [back.length, back[5]];
+        }"""
+    )
+    assert length == [2 << 20, 5]

@@ -27,7 +27,7 @@ from ..acl.origin import Origin
 from ..pipeline import Handler
 from ..transport.loopback import served_origin
 from .keys import KeyRing
-from .page import EMBEDDER_POLICY
+from .page import EMBEDDER_POLICY, ISOLATING
 from .server import FrameSettings, frame_app
 from .stage import unseal_stage
 
@@ -53,7 +53,11 @@ class Isolation:
             directory,
             options.hook_timeout_ms,
             core.config.model.app.ipc.max_message_bytes,
-            next((v for k, v in headers.items() if k.lower() == EMBEDDER_POLICY), None),
+            next(
+                (v for k, v in headers.items()
+                 if k.lower() == EMBEDDER_POLICY and v.strip().lower() in ISOLATING),
+                None,
+            ),
         )
         self.keys = KeyRing()
         self._port: int | None = None

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..assets import inject_head, js_json, read_js, script_tag
 
-__all__ = ["EMBEDDER_POLICY", "FramePage", "failure", "render", "security_headers"]
+__all__ = ["EMBEDDER_POLICY", "ISOLATING", "FramePage", "failure", "render", "security_headers"]
 
 # A comment is matched too, so that a script inside one stays as it is: commented out.
 _SCRIPT = re.compile(rb"<!--.*?-->|<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
@@ -100,6 +100,9 @@ def failure(reason: str) -> FramePage:
 
 
 EMBEDDER_POLICY = "cross-origin-embedder-policy"
+ISOLATING = ("require-corp", "credentialless")
+"""The embedder policies that make a page cross-origin isolated (with COOP): only these make
+the frame take one on and waive its resource policy."""
 
 
 def security_headers(

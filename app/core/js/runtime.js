@@ -30,8 +30,22 @@ function (boot) {
 
   // ---- wire format (see app/core/protocol.py) ----------------------------------------------
 
+  const Shared = typeof SharedArrayBuffer === "function" ? SharedArrayBuffer : null;
   function isBinary(value) {
-    return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+    return value instanceof ArrayBuffer || ArrayBuffer.isView(value)
+      || (Shared !== null && value instanceof Shared);
+  }
+
+  // A copy of an object's own keys, renamed: each one made an own property, "__proto__" too
+  // (assigned, that key would set the copy's prototype, and a hook would read through to
+  // values that are not sent).
+  function renamed(value, keys, rename) {
+    const out = {};
+    for (const k of keys) {
+      Object.defineProperty(out, rename(k), { value: value[k], enumerable: true, writable: true,
+        configurable: true });
+    }
+    return out;
   }
 
   // How a value must be written, found without a replacer on every key so that plain messages
@@ -129,22 +143,24 @@ function (boot) {
       refuseChanged(value);
       if (value === null || typeof value !== "object") return value;
       if (isBinary(value)) {
-        if ((value instanceof ArrayBuffer ? value : value.buffer).detached) {
+        const whole = !ArrayBuffer.isView(value);
+        const buffer = whole ? value : value.buffer;
+        if (buffer.detached) {
           throw new Error("a binary value in them is detached (transferred elsewhere), so it "
             + "holds no bytes");
         }
-        const bytes = value instanceof ArrayBuffer
-          ? new Uint8Array(value)
+        const bytes = whole ? new Uint8Array(value)
           : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        blobs.push(bytes);
+        // Shared memory may change under the call, and neither it nor a resizable buffer goes
+        // into a Blob: such bytes are copied now.
+        blobs.push((Shared !== null && buffer instanceof Shared) || buffer.resizable
+          || buffer.growable ? bytes.slice() : bytes);
         return { [BYTES_KEY]: blobs.length - 1 };
       }
       if (!escape || Array.isArray(value)) return value;
       const keys = Object.keys(value);
       if (!keys.some((k) => LIKE_MARKER.test(k))) return value;
-      const copy = {};
-      for (const k of keys) copy[LIKE_MARKER.test(k) ? "$" + k : k] = value[k];
-      return copy;
+      return renamed(value, keys, (k) => (LIKE_MARKER.test(k) ? "$" + k : k));
     };
     // A Channel becomes its marker through its toJSON(), before the replacer sees it.
     let json = JSON.stringify(message, markers(false));
@@ -218,9 +234,7 @@ function (boot) {
       if (k.endsWith("__b") && LIKE_ESCAPED.test(k)) escaped = true;
     }
     if (!escaped) return value;
-    const out = {};
-    for (const k of keys) out[LIKE_ESCAPED.test(k) ? k.slice(1) : k] = value[k];
-    return out;
+    return renamed(value, keys, (k) => (LIKE_ESCAPED.test(k) ? k.slice(1) : k));
   }
   const LIKE_ESCAPED = /^\$\$+__b$/;
 
