@@ -102,8 +102,13 @@ def test_serve_whose_output_is_closed_logs_its_urls_and_serves_on(tmp_path: Path
 
 
 def _loaded(pid: int, library: str) -> bool:
-    """Whether process ``pid`` has loaded a shared library whose path has ``library`` in it."""
+    """Whether process ``pid`` has loaded a shared library whose path has ``library`` in it.
+
+    Only once it runs the app: until its exec, the child is a copy of this test process, which
+    has that library loaded too (a signal sent then met a Python not started yet)."""
     try:
+        if b"-m\x00app\x00" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return False
         return library in Path(f"/proc/{pid}/maps").read_text()
     except OSError:  # the process is gone
         return True
