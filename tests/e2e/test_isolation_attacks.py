@@ -343,23 +343,30 @@ def items_after_reload(page: Page) -> list[int]:
     return items(page)
 
 
-# Takes the runtime's channel to the isolation frame (as it posts on it) and hands the frame a
-# request of the script's own: `reset_demo`, which the demo's hook refuses, written as a binary
-# value's marker with a String object in place of the bytes. Resolves with the frame's answer.
-SMUGGLE = """async () => {
+def own_request(n: int, call: str) -> str:
+    """The start of a script that takes the runtime's channel to the isolation frame (as the
+    legitimate ``call`` posts on it) and waits for the frame's answer to request ``n``, which
+    the rest of the script hands the frame on ``port``: the script's own."""
+    return """async () => {
   const post = MessagePort.prototype.postMessage;
   let port = null;
   MessagePort.prototype.postMessage = function (...args) {
     port = port || this;
     return post.apply(this, args);
   };
-  await window.__APP__.core.invoke('greet', { name: 'to find the channel' });
+  await @CALL@;
   MessagePort.prototype.postMessage = post;
-  const n = 900300;
+  const n = @N@;
   const answer = new Promise((resolve) => port.addEventListener('message', (e) => {
     const mine = e.data && e.data.results && e.data.results.find((r) => r.n === n);
     if (mine) resolve(mine);
   }));
+""".replace("@CALL@", call).replace("@N@", str(n))
+
+
+# Hands the frame `reset_demo`, which the demo's hook refuses, written as a binary value's marker
+# with a String object in place of the bytes. Resolves with the frame's answer.
+SMUGGLE = own_request(900300, "window.__APP__.core.invoke('greet', { name: 'to find it' })") + """
   const json = JSON.stringify({ id: n, kind: 'invoke', cmd: { $__b: 0 }, args: {} });
   port.postMessage({ requests: [{ n, json, blobs: [new String('reset_demo')] }] });
   return answer;
@@ -398,20 +405,7 @@ window.__ISOLATION_HOOK__ = (payload) => {
 # Hands the frame a request of the script's own through the runtime's channel (as SMUGGLE),
 # whose value has a "__proto__" key: rebuilt with an assignment, it became the object's
 # prototype, the hook read `safe` through it, and the sealed JSON left it out.
-PROTO = """async () => {
-  const post = MessagePort.prototype.postMessage;
-  let port = null;
-  MessagePort.prototype.postMessage = function (...args) {
-    port = port || this;
-    return post.apply(this, args);
-  };
-  await window.__APP__.core.invoke('echo', { value: { safe: true } });
-  MessagePort.prototype.postMessage = post;
-  const n = 900400;
-  const answer = new Promise((resolve) => port.addEventListener('message', (e) => {
-    const mine = e.data && e.data.results && e.data.results.find((r) => r.n === n);
-    if (mine) resolve(mine);
-  }));
+PROTO = own_request(900400, "window.__APP__.core.invoke('echo', { value: { safe: true } })") + """
   const json = '{"id":' + n + ',"kind":"invoke","cmd":"echo","args":{"value":{"$$__b":0,'
     + '"target":"/etc/passwd","__proto__":{"safe":true},"b":{"$__b":0}}}}';
   port.postMessage({ requests: [{ n, json, blobs: [new Uint8Array(1)] }] });
