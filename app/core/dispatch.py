@@ -18,13 +18,18 @@ log = logging.getLogger("app.core.dispatch")
 
 LATE_SECONDS = 1.0
 """How long after its time limit an async command that will not stop (it catches the
-cancellation) is answered for all the same: before the page's own deadline (5 s later)."""
+cancellation) is answered for all the same, at most twice that: before the page's own deadline
+(5 s later). One sweep a second looks for them, while async calls run: no timer per call."""
 
 
 class Dispatcher:
     def __init__(self, workers: WorkerPool, timeout: float) -> None:
         self.workers = workers
         self.timeout = timeout
+        self._running: dict[int, tuple[Any, Any, Command, float]] = {}
+        """Async calls of window connections now running: (session, request, command, when
+        they are due an answer), by the request's id()."""
+        self._sweep: asyncio.TimerHandle | None = None
 
     async def call(
         self,
@@ -43,17 +48,14 @@ class Dispatcher:
         for channel in channels:
             assert self.workers.inbox is not None
             channel.attach(getattr(context, "session", None), self.workers.inbox)
+        session = getattr(context, "session", None)
+        watched = command.is_async and session is not None
+        if watched:
+            self._watch(session, context, command)
         limit = asyncio.timeout(self.timeout)
-        late = None
         try:
             async with limit:
                 if command.is_async:
-                    session = getattr(context, "session", None)
-                    if session is not None:
-                        late = asyncio.get_running_loop().call_later(
-                            self.timeout + LATE_SECONDS, _answer_late, session, context, command,
-                            self.timeout,
-                        )
                     return await command.func(**bound)
                 job = self.workers.submit(command.func, **bound)
                 try:
@@ -84,7 +86,6 @@ class Dispatcher:
             ) from None
         except asyncio.CancelledError:
             task = asyncio.current_task()
-            session = getattr(context, "session", None)
             # Given up (its page went away, the app is ending): not a failure. A command that
             # cancelled its own task is one, and its page still gets an answer.
             if session is not None:
@@ -104,21 +105,37 @@ class Dispatcher:
             log.exception("command %r raised", command.name)
             raise InternalError(_failed(command)) from exc
         finally:
-            if late is not None:
-                late.cancel()
+            if watched:
+                self._running.pop(id(context), None)
 
+    def _watch(self, session: Any, request: Any, command: Command) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + self.timeout + LATE_SECONDS
+        self._running[id(request)] = (session, request, command, due)
+        if self._sweep is None:
+            self._sweep = loop.call_later(LATE_SECONDS, self._answer_late)
 
-def _answer_late(session: Any, request: Any, command: Command, timeout: float) -> None:
-    """The command went on after its time limit cancelled it: the page is answered now."""
-    log.error(
-        "command %r did not stop when cancelled at its time limit (it catches "
-        "asyncio.CancelledError?); the page was answered, the command is left running",
-        command.name,
-    )
-    session.answer_now(request, CallTimeout(
-        f"'{command.name}' did not finish within {timeout:g} s, and did not stop when it "
-        "was cancelled then (the core's limit, app.ipc.commandTimeoutMs in the config)."
-    ))
+    def _answer_late(self) -> None:
+        """Answer the calls whose command went on after its time limit cancelled it."""
+        loop = asyncio.get_running_loop()
+        self._sweep = None
+        now = loop.time()
+        for key, (session, request, command, due) in list(self._running.items()):
+            if due > now:
+                continue
+            del self._running[key]  # answered once; its handling ends when it ends
+            log.error(
+                "command %r did not stop when cancelled at its time limit (it catches "
+                "asyncio.CancelledError?); the page was answered, the command is left running",
+                command.name,
+            )
+            session.answer_now(request, CallTimeout(
+                f"'{command.name}' did not finish within {self.timeout:g} s, and did not stop "
+                "when it was cancelled then (the core's limit, app.ipc.commandTimeoutMs in the "
+                "config)."
+            ))
+        if self._running:
+            self._sweep = loop.call_later(LATE_SECONDS, self._answer_late)
 
 
 def _failed(command: Command) -> str:
