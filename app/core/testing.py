@@ -32,11 +32,16 @@ __all__ = ["Client"]
 _ERRORS = {cls.code: cls for cls in IpcError.__subclasses__()}
 
 
-def _round_trip(message: Any) -> Any:
-    """Encode and decode ``message`` as the wire would (bytes stay bytes)."""
-    ((binary, frame),) = join_frames([encode(message)])
+def _decoded(encoded: Encoded) -> Any:
+    """An encoded message as it arrives over the wire (bytes stay bytes)."""
+    ((binary, frame),) = join_frames([encoded])
     (decoded,) = decode_frame(frame, binary=binary)
     return decoded
+
+
+def _round_trip(message: Any) -> Any:
+    """Encode and decode ``message`` as the wire would."""
+    return _decoded(encode(message))
 
 
 class Client:
@@ -78,8 +83,7 @@ class Client:
         return self
 
     def deliver_encoded(self, encoded: Encoded) -> None:
-        ((binary, frame),) = join_frames([encoded])
-        (message,) = decode_frame(frame, binary=binary)
+        message = _decoded(encoded)
         if message.get("kind") == "event":
             self.events.put_nowait(message)
         elif message.get("kind") == "channel":
@@ -125,8 +129,7 @@ class Client:
         # Answered early (a command that would not stop at its time limit), or as it ended.
         reply = early.result() if early.done() else handling.result()
         # As the window's session sends it: what cannot be sent becomes an error, still.
-        ((binary, frame),) = join_frames([encode_answer(reply, request.name, self.label)])
-        (reply,) = decode_frame(frame, binary=binary)
+        reply = _decoded(encode_answer(reply, request.name, self.label))
         if reply["ok"]:
             return reply.get("value")
         error = reply["error"]
