@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "VARIABLE",
     "VARIABLES",
     "PathGlob",
     "PatternError",
     "compile_label_glob",
     "compile_path_glob",
+    "folder_of",
     "ignores_case",
     "match_form",
     "path_regex",
@@ -37,7 +37,7 @@ __all__ = [
 
 VARIABLES = ("$APP", "$APPDATA", "$HOME", "$TEMP")
 _LABEL_CHARS = re.compile(r"[A-Za-z0-9_\-/:]*")
-VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _ANY_SEGMENTS = "(?:/[^/]+)*"
 
 
@@ -177,18 +177,13 @@ class PathGlob:
         return self.regex.match(path) is not None
 
 
-def compile_path_glob(
-    pattern: str, variables: Mapping[str, str], *, ignore_case: bool | None = None
-) -> PathGlob:
-    """Compile a scope path pattern; raise ``PatternError`` saying what is wrong with it.
-
-    ``variables`` maps ``$APP``... to folders. ``ignore_case=None`` asks the file system.
-    """
+def _parsed(pattern: str, variables: Mapping[str, str]) -> list[tuple[str, bool]]:
+    """A scope path pattern's segments, its variable put in; ``PatternError`` if unusable."""
     if not isinstance(pattern, str) or not pattern:
         raise PatternError("a path pattern must be a non-empty string such as '$APP/data/**'")
     text = pattern.replace("\\", "/") if os.sep == "\\" else pattern
     fixed: list[tuple[str, bool]] = []
-    variable = VARIABLE.match(text)
+    variable = _VARIABLE.match(text)
     if variable:
         name = variable.group(0)
         if name not in VARIABLES:
@@ -205,14 +200,15 @@ def compile_path_glob(
         raise PatternError(
             f"{pattern!r} is not absolute: start it with {', '.join(VARIABLES)} or '/'"
         )
-    later = next((m.group(0) for m in VARIABLE.finditer(text) if m.group(0) in VARIABLES), None)
+    later = next((m.group(0) for m in _VARIABLE.finditer(text) if m.group(0) in VARIABLES), None)
     if later:
         # Taken as it is, it would name a folder called "$APP": a deny that denies nothing.
         raise PatternError(f"{later} stands for a folder only at the start of a pattern")
-    segments = _segments(text, fixed)
-    # The folder the pattern names before its first wildcard, with its links resolved, as the
-    # paths it is matched against are: a deny of "$APP/data/alias/**", where alias links to
-    # private/, must refuse data/private/... (written through a link, it matched nothing).
+    return _segments(text, fixed)
+
+
+def _literal_folder(segments: list[tuple[str, bool]]) -> tuple[int, str]:
+    """How many segments come before the first wildcard, and the folder they name."""
     count = 0
     for part, literal in segments:
         if not literal and (_has_magic(part) or any(c in part for c in "\\{}")):
@@ -220,7 +216,31 @@ def compile_path_glob(
         count += 1
     # A Windows drive ("C:") starts the path as it is; POSIX paths start at "/".
     folder = "/".join(part for part, _ in segments[:count])
-    folder = folder if re.match(r"[A-Za-z]:", folder) else "/" + folder
+    return count, folder if re.match(r"[A-Za-z]:", folder) else "/" + folder
+
+
+def folder_of(pattern: str, variables: Mapping[str, str]) -> str | None:
+    """The folder a pattern names before its first wildcard, with its links resolved as they
+    are now (what a compiled pattern was built on); None for a pattern that cannot be used."""
+    try:
+        count, folder = _literal_folder(_parsed(pattern, variables))
+    except PatternError:
+        return None
+    return match_form(os.path.realpath(folder)) if count else folder
+
+
+def compile_path_glob(
+    pattern: str, variables: Mapping[str, str], *, ignore_case: bool | None = None
+) -> PathGlob:
+    """Compile a scope path pattern; raise ``PatternError`` saying what is wrong with it.
+
+    ``variables`` maps ``$APP``... to folders. ``ignore_case=None`` asks the file system.
+    """
+    segments = _parsed(pattern, variables)
+    # The folder the pattern names before its first wildcard, with its links resolved, as the
+    # paths it is matched against are: a deny of "$APP/data/alias/**", where alias links to
+    # private/, must refuse data/private/... (written through a link, it matched nothing).
+    count, folder = _literal_folder(segments)
     if count:
         resolved = match_form(os.path.realpath(folder))
         segments = [(part, True) for part in resolved.split("/") if part] + segments[count:]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Forbidden
-from .glob import VARIABLE, PathGlob, PatternError, compile_path_glob, match_form
+from .glob import PathGlob, PatternError, compile_path_glob, folder_of, match_form
 
 __all__ = ["Scope", "ScopeEntry"]
 
@@ -48,7 +48,7 @@ class ScopeEntry:
 def _compiled(pattern: str, variables: Variables) -> PathGlob | PatternError:
     """The pattern compiled, as its folder resolves now: compiling resolves the links in the
     folder it names (see glob.py), and a link made or changed since must count."""
-    return _compiled_at(pattern, variables, _folder_now(pattern, dict(variables)))
+    return _compiled_at(pattern, variables, folder_of(pattern, dict(variables)))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -57,23 +57,6 @@ def _compiled_at(pattern: str, variables: Variables, folder: str | None) -> Path
         return compile_path_glob(pattern, dict(variables))
     except PatternError as exc:
         return exc
-
-
-def _folder_now(pattern: str, variables: Mapping[str, str]) -> str | None:
-    """The folder ``pattern`` names before its first wildcard, resolved now (a cache key)."""
-    variable = VARIABLE.match(pattern)
-    text = pattern
-    if variable:
-        text = variables.get(variable.group(0), "") + pattern[variable.end() :]
-    literal = []
-    for part in text.split("/"):
-        if any(c in part for c in "*?[]{}\\"):
-            break
-        literal.append(part)
-    try:
-        return os.path.realpath("/".join(literal) or "/")
-    except (ValueError, OSError):
-        return None
 
 
 def _forms(form: str) -> set[str]:
