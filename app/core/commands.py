@@ -104,12 +104,7 @@ class Command:
                     "(no *args, **kwargs or positional-only parameters)"
                 )
         try:
-            # A functools.partial has no hints of its own: its function's, for what is left;
-            # an object with __call__ has its method's.
-            target = func.func if isinstance(func, functools.partial) else func
-            if not inspect.isroutine(target) and not isinstance(target, type):
-                target = type(target).__call__
-            hints = typing.get_type_hints(target, include_extras=True)
+            hints = typing.get_type_hints(_target(func), include_extras=True)
         except Exception as exc:
             raise TypeError(f"command {name!r}: cannot resolve its type hints: {exc}") from exc
         hints.pop("return", None)
@@ -250,14 +245,18 @@ def _injectable(annotation: Any) -> type | None:
     return found if isinstance(found, type) else None
 
 
+def _target(func: Callable[..., Any]) -> Any:
+    """The function that says what a command is: a ``functools.partial``'s function (for what
+    is left of it), an object's ``__call__``, or the function itself."""
+    target = func.func if isinstance(func, functools.partial) else func
+    if inspect.isroutine(target) or isinstance(target, type):
+        return target
+    return type(target).__call__
+
+
 def _is_async(func: Callable[..., Any]) -> bool:
     """A coroutine function, or an object whose ``__call__`` is one (or a partial of either)."""
-    target = func.func if isinstance(func, functools.partial) else func
-    if inspect.iscoroutinefunction(target):
-        return True
-    if inspect.isroutine(target) or isinstance(target, type):
-        return False
-    return inspect.iscoroutinefunction(type(target).__call__)
+    return inspect.iscoroutinefunction(_target(func))
 
 
 def _private(command: str, parameter: str) -> str:
