@@ -24,6 +24,9 @@ __all__ = ["Core", "Session"]
 
 log = logging.getLogger("app.core")
 
+REPORT_DELAY = 1.0
+"""Seconds after the start when the configuration's problems are logged."""
+
 
 class Core:
     """Owns the loop-side state of a run: server, credentials, dispatcher, isolation."""
@@ -53,6 +56,7 @@ class Core:
         """How other threads hand work to the loop (results, events, channel messages)."""
         self.windows: dict[str, WindowConfig] = {}
         self.background: set[asyncio.Future[object]] = set()
+        self._report: asyncio.TimerHandle | None = None
 
     async def start(self, ports: dict[str, int] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
@@ -69,10 +73,13 @@ class Core:
         # (Without a collection first: one took 35-45 ms of the start-up here and found a few
         # dozen unreachable objects.)
         gc.freeze()
-        # While the windows open: what 'check' would report is in the log too, so a mistake
-        # that lets more through than meant (a deny entry's "Path") shows where it runs. On a
-        # worker thread: checking takes 5-20 ms, which the loop does not wait for.
-        self.workers.submit(self._report_problems)
+        # What 'check' would report goes to the log too, so a mistake that lets more through
+        # than meant (a deny entry's "Path") shows where it runs. On a worker thread, once the
+        # windows have had time to open: loading and running the check takes 20-30 ms of CPU,
+        # which the windows' first page loads need more.
+        self._report = self.loop.call_later(
+            REPORT_DELAY, self.workers.submit, self._report_problems
+        )
 
     def _report_problems(self) -> None:
         from .tools.check import check
@@ -101,5 +108,7 @@ class Core:
             log.info("window %s closed", label)
 
     async def stop(self) -> None:
+        if self._report is not None:
+            self._report.cancel()
         await self.server.stop()
         self.workers.shutdown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.core.cli import main
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, serving, wait_for_log
 
 
 @pytest.mark.parametrize(
@@ -140,3 +140,16 @@ def test_a_stop_signal_while_the_app_starts_ends_it_quietly(sent: int, phase: st
     _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+def test_a_served_app_logs_what_check_would_report(app_dir: Path) -> None:
+    # A capability that applies to no page is a mistake the app still runs with: its log says
+    # so, pointing at 'check', without 'check' having been run.
+    path = app_dir / "capabilities" / "settings-window.json"
+    capability = json.loads(path.read_text())
+    capability["local"] = False
+    path.write_text(json.dumps(capability))
+    with serving(app_dir / "app.conf.json") as served:
+        line = wait_for_log(served.log, r"applies to no page")
+        assert "settings-window.json" in line and "python -m app check" in line
+        assert "ERROR" in line
