@@ -102,6 +102,7 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
 def _closed(app: App, label: str, window: Any) -> None:
     """A native window closed (on a thread of pywebview's): the app and the core forget it, so
     that its label may be opened again. Not if a new window of that label took its place."""
+    _closed_windows.append(window)
     if app.native_windows.get(label) is not window:
         return
     del app.native_windows[label]
@@ -111,6 +112,33 @@ def _closed(app: App, label: str, window: Any) -> None:
             asyncio.run_coroutine_threadsafe(core.remove_window(label), core.loop)
         except RuntimeError:  # the loop ended meanwhile: the app is ending
             pass
+
+
+_closed_windows: list[Any] = []
+"""The native windows closed in this process, for ``_release_script_waits``."""
+
+
+def _release_script_waits() -> None:
+    """Let go of the threads still waiting for a script's result in a closed window; call once
+    the GUI's loop has ended, when no result can come any more (one coming after the release
+    would find its wait gone, and an error in Qt's callback aborts the process).
+
+    pywebview's Qt window waits for the result of a script with no time limit, and a window
+    closed first never gives it. pywebview runs such a script itself as every page loads (it
+    puts its own API into the page), on a thread that is not a daemon: a window closed just
+    after its page loaded kept the app's process from ending, for ever. Released, such a wait
+    returns an empty result, and scripts run later in a closed window return at once.
+    """
+    while _closed_windows:
+        window = _closed_windows.pop()
+        pending = getattr(getattr(window, "native", None), "_js_results", None)
+        if not isinstance(pending, dict):  # another backend, or another pywebview
+            continue
+        for result in list(pending.values()):
+            semaphore = result.get("semaphore") if isinstance(result, dict) else None
+            if semaphore is not None:
+                log.debug("a script's result in a closed window is no longer waited for")
+                semaphore.release()
 
 
 def _on_loaded(app: App, label: str, window: Any) -> None:
@@ -167,3 +195,4 @@ def run_native(app: App, *, debug: bool = False) -> None:
     finally:
         app.native_windows.clear()
         core.shutdown()
+        _release_script_waits()

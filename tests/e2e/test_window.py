@@ -89,7 +89,8 @@ def close_the_only_window(
         page = window.page("main")
         ask_to_close(page)
         try:
-            assert window.process.wait(timeout=30) == 0
+            rc = window.process.wait(timeout=30)
+            assert rc == 0, "\n".join(window.log)
         except subprocess.TimeoutExpired:
             pytest.fail("the app did not end:\n" + "\n".join(window.log))
     return window.log
