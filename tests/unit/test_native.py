@@ -1,0 +1,40 @@
+"""The native window's side of pywebview that the e2e window tests reach only by chance."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+from app.core import native
+
+
+def _waiting_window() -> tuple[Any, threading.Thread, list[Any]]:
+    """A closed window as pywebview's Qt backend leaves it: a thread (not a daemon) waits for a
+    script's result that will never come, the way pywebview's own injection waits."""
+    semaphore = threading.Semaphore(0)
+    window = SimpleNamespace(native=SimpleNamespace(_js_results={
+        "a1": {"semaphore": semaphore, "result": "", "parse_json": True},
+    }))
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(semaphore.acquire(timeout=30)))
+    waiter.start()
+    return window, waiter, got
+
+
+def test_waits_for_scripts_in_closed_windows_are_let_go_once_the_gui_ends() -> None:
+    window, waiter, got = _waiting_window()
+    app = SimpleNamespace(native_windows={"main": window}, core=None)
+    native._closed(app, "main", window)  # type: ignore[arg-type]
+    assert waiter.is_alive()  # closing alone lets nothing go: a result may still come
+    native._release_script_waits()
+    waiter.join(timeout=10)
+    assert got == [True]
+    assert native._closed_windows == []
+
+
+def test_windows_of_other_backends_are_left_alone() -> None:
+    native._closed_windows.append(SimpleNamespace(native=object()))
+    native._closed_windows.append(SimpleNamespace())
+    native._release_script_waits()
+    assert native._closed_windows == []
