@@ -262,7 +262,11 @@ class App:
         if self.native_windows:
             from .native import open_native
 
-            open_native(self, window, launch)
+            try:
+                open_native(self, window, launch)
+            except BaseException:
+                await core.remove_window(label)
+                raise
         return launch
 
     def window_labels(self) -> list[str]:

@@ -11,6 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import looprun
+from .errors import CommandError
 
 if TYPE_CHECKING:
     from .app import App
@@ -77,6 +78,14 @@ class _CoreThread(threading.Thread):
 def open_native(app: App, config: WindowConfig, url: str) -> Any:
     """Create the pywebview window of ``config`` at ``url`` (before or after ``start``)."""
     import webview
+
+    if app.native_windows and not webview.windows:
+        # The last window is closing (pywebview has let it go, the app not yet): its GUI loop
+        # ends, and a window made now would be taken for the first one, on the wrong thread.
+        raise CommandError(
+            f"window {config.label!r} was not opened: the app's last window has closed, and "
+            "the app is ending"
+        )
 
     window = webview.create_window(
         config.title or app.config.model.product_name,
@@ -178,21 +187,37 @@ def run_native(app: App, *, debug: bool = False) -> None:
         open_native(app, config, core.urls[config.label])
 
     def close_all(*_: Any) -> None:
-        for window in list(app.native_windows.values()):
+        # The last opened first: each waits until its window is shown, and pywebview ends its
+        # GUI loop when the windows it has made are all closed, even with one still on its way
+        # (closed first, the first window would end the app while the others are being made).
+        for window in reversed(list(app.native_windows.values())):
             try:
                 window.destroy()
             except Exception:  # already gone
                 pass
 
-    def on_sigterm(*_: Any) -> None:
+    def on_stop_signal(*_: Any) -> None:
         # The handler runs on the GUI thread, and destroy() waits for that thread: hand it off.
         threading.Thread(target=close_all, name="app-close", daemon=True).start()
 
+    restore: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, on_sigterm)
+        restore = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        signal.signal(signal.SIGTERM, on_stop_signal)
+        signal.signal(signal.SIGINT, on_stop_signal)
+        if gui == "qt":
+            # pywebview's Qt window sets a Ctrl-C handler of its own as it makes the first
+            # window, which quits the GUI loop; one that comes before the loop runs (while the
+            # window is being made, a few hundred ms) was lost, and the app ran on. Ctrl-C
+            # closes the windows as SIGTERM does instead: that waits for the loop.
+            import webview.platforms.qt as qt_backend
+
+            qt_backend._sigint_handler = on_stop_signal
     try:
         webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
         app.native_windows.clear()
         core.shutdown()
         _release_script_waits()
+        for sig, handler in restore.items():
+            signal.signal(sig, handler)

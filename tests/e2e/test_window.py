@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.window import ROOT, open_window
+from tests.window import ROOT, free_port, open_window
 
 from .conftest import brownfield_config
 
@@ -163,3 +166,59 @@ def test_clicking_through_the_demo_in_the_real_window(playwright: Playwright) ->
         assert problems == []
     # Leaving the block sends SIGTERM: the windows close and the app exits cleanly.
     assert window.exit_code == 0
+
+
+def _signal_while_starting(config: Path, sent: int, moment: str) -> tuple[int, list[str]]:
+    """Run the app, send ``sent`` as soon as its log shows ``moment``, and return how it ended
+    (killed after 30 s if it had not: the failure this guards against) and its log."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1",
+             "QTWEBENGINE_REMOTE_DEBUGGING": f"127.0.0.1:{free_port()}"},
+    )
+    log: list[str] = []
+    seen = threading.Event()
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.append(line.rstrip())
+            if moment in line and not seen.is_set():
+                process.send_signal(sent)
+                seen.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        status = process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        status = -9
+    assert seen.is_set(), f"the log never showed {moment!r}:\n" + "\n".join(log)
+    return status, log
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("moment", ["window main served", "DevTools listening"])
+def test_a_stop_signal_while_the_window_is_made_ends_the_app(
+    app_dir: Path, sent: int, moment: str
+) -> None:
+    # Served: the core is up, the window not yet made. DevTools listening: Qt WebEngine runs,
+    # and the window is being made, before the GUI loop runs: pywebview's own Ctrl-C handler
+    # then quit a loop that did not exist yet, and the app ran on (every time, here).
+    status, log = _signal_while_starting(app_dir / "app.conf.json", sent, moment)
+    assert status == 0, "\n".join(log)
+    assert "Traceback" not in "\n".join(log)
+
+
+def test_a_stop_signal_with_two_windows_closes_both(app_dir: Path) -> None:
+    # The windows close the last opened first: the first one closed first ended pywebview's
+    # loop while the second was still being made, and the process then crashed (SIGSEGV) in
+    # about one run in 16.
+    status, log = _signal_while_starting(brownfield_config(app_dir), signal.SIGTERM,
+                                         "DevTools listening")
+    assert status == 0, "\n".join(log)

@@ -6,6 +6,8 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from app.core import native
 
 
@@ -38,3 +40,18 @@ def test_windows_of_other_backends_are_left_alone() -> None:
     native._closed_windows.append(SimpleNamespace())
     native._release_script_waits()
     assert native._closed_windows == []
+
+
+def test_no_window_is_made_once_the_last_one_has_closed() -> None:
+    # pywebview has let go of its last window while the app has not heard yet: a window made
+    # then would be taken for the app's first, on a thread that is not the GUI's.
+    import webview
+
+    from app.core.config import WindowConfig
+    from app.core.errors import CommandError
+
+    assert webview.windows == []
+    app = SimpleNamespace(native_windows={"main": object()})
+    with pytest.raises(CommandError, match="'settings' was not opened: the app's last window"):
+        native.open_native(app, WindowConfig(label="settings", url="index.html"), "http://x/")  # type: ignore[arg-type]
+    assert webview.windows == []
