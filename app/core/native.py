@@ -201,6 +201,7 @@ def run_native(app: App, *, debug: bool = False) -> None:
         threading.Thread(target=close_all, name="app-close", daemon=True).start()
 
     restore: dict[int, Any] = {}
+    qt_backend: Any = None
     if threading.current_thread() is threading.main_thread():
         restore = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         signal.signal(signal.SIGTERM, on_stop_signal)
@@ -212,6 +213,7 @@ def run_native(app: App, *, debug: bool = False) -> None:
             # closes the windows as SIGTERM does instead: that waits for the loop.
             import webview.platforms.qt as qt_backend
 
+            pywebview_handler = qt_backend._sigint_handler
             qt_backend._sigint_handler = on_stop_signal
     try:
         webview.start(gui=gui, debug=debug, private_mode=True)
@@ -221,3 +223,5 @@ def run_native(app: App, *, debug: bool = False) -> None:
         _release_script_waits()
         for sig, handler in restore.items():
             signal.signal(sig, handler)
+        if qt_backend is not None:
+            qt_backend._sigint_handler = pywebview_handler
