@@ -96,14 +96,11 @@ def _wait_for_cdp(window: NativeWindow) -> None:
     raise TimeoutError("Qt WebEngine's remote debugging did not answer:\n" + "\n".join(window.log))
 
 
-@contextmanager
-def open_window(
-    config: Path, env: dict[str, str] | None = None, playwright: Playwright | None = None
-) -> Iterator[NativeWindow]:
-    """Run the app in its real Qt window and connect to it over CDP."""
-    owned = sync_playwright().start() if playwright is None else None
-    pw = owned or playwright
-    assert pw is not None
+def launch(
+    config: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], int]:
+    """Start ``python -m app --config <config>`` offscreen, its output (stdout and stderr) on
+    the process's stdout; return it and the port of Qt WebEngine's remote debugging."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "--config", str(config)],
@@ -119,6 +116,18 @@ def open_window(
             **(env or {}),
         },
     )
+    return process, port
+
+
+@contextmanager
+def open_window(
+    config: Path, env: dict[str, str] | None = None, playwright: Playwright | None = None
+) -> Iterator[NativeWindow]:
+    """Run the app in its real Qt window and connect to it over CDP."""
+    owned = sync_playwright().start() if playwright is None else None
+    pw = owned or playwright
+    assert pw is not None
+    process, port = launch(config, env)
     window = NativeWindow(process, f"http://127.0.0.1:{port}")
 
     def drain() -> None:

@@ -45,10 +45,10 @@ class Dispatcher:
             bound = command.bind(args, context, injectors)
         finally:
             MADE.reset(token)
+        session = getattr(context, "session", None)
         for channel in channels:
             assert self.workers.inbox is not None
-            channel.attach(getattr(context, "session", None), self.workers.inbox)
-        session = getattr(context, "session", None)
+            channel.attach(session, self.workers.inbox)
         watched = command.is_async and session is not None
         if watched:
             self._watch(session, context, command)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.window import ROOT, free_port, open_window
+from tests.window import ROOT, launch, open_window
 
 from .conftest import brownfield_config
 
@@ -170,16 +168,8 @@ def test_clicking_through_the_demo_in_the_real_window(playwright: Playwright) ->
 
 def _signal_while_starting(config: Path, sent: int, moment: str) -> tuple[int, list[str]]:
     """Run the app, send ``sent`` as soon as its log shows ``moment``, and return how it ended
-    (killed after 30 s if it had not: the failure this guards against) and its log."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "--config", str(config)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1",
-             "QTWEBENGINE_REMOTE_DEBUGGING": f"127.0.0.1:{free_port()}"},
-    )
+    (killed after 60 s if it had not: the failure this guards against) and all of its log."""
+    process, _ = launch(config)
     log: list[str] = []
     seen = threading.Event()
 
@@ -191,13 +181,15 @@ def _signal_while_starting(config: Path, sent: int, moment: str) -> tuple[int, l
                 process.send_signal(sent)
                 seen.set()
 
-    threading.Thread(target=drain, daemon=True).start()
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     try:
         status = process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
         status = -9
+    reader.join(timeout=10)  # the log's last lines, a traceback's say
     assert seen.is_set(), f"the log never showed {moment!r}:\n" + "\n".join(log)
     return status, log
 
