@@ -91,7 +91,7 @@ class Channel:
                 channel = value
             elif (
                 isinstance(value, dict)
-                and isinstance(value.get(CHANNEL_KEY), int)
+                and type(value.get(CHANNEL_KEY)) is int  # not a bool, which JSON can send
                 and len(value) == 1
             ):
                 channel = cls(value[CHANNEL_KEY])

@@ -467,6 +467,22 @@ async def test_a_value_a_channel_cannot_send_raises_in_the_command(write_config)
     assert sent and "object" in sent[0]
 
 
+async def test_a_channel_id_must_be_a_number(write_config) -> None:
+    app = make_app(write_config, "allow-stream")
+
+    @app.command
+    def stream(progress: Channel) -> str:
+        progress.send(1)
+        return "ran"
+
+    async with Client(app) as c:
+        for bad in (True, False, "1", 1.0, None, [1]):
+            with pytest.raises(InvalidArgs, match="progress") as info:
+                await c.invoke("stream", {"progress": {"$__ch": bad}})
+            assert "new Channel()" in info.value.message, bad
+        assert await c.invoke("stream", {"progress": {"$__ch": 3}}) == "ran"
+
+
 def test_scalars_are_taken_as_sent_and_other_types_convert_as_usual() -> None:
     def typed(
         text: str, count: int, ratio: float, flag: bool, data: bytes,
