@@ -173,19 +173,22 @@ async def call(
         else:
             await ws.send_str(json.dumps(messages))
     while True:
-        frame = await receive(ws)
-        if frame.type == aiohttp.WSMsgType.BINARY:  # a message with bytes: restored as bytes
-            messages = decode_frame(frame.data, binary=True)
-        elif frame.type == aiohttp.WSMsgType.TEXT:
-            messages = json.loads(frame.data)
-        else:
-            raise AssertionError(f"unexpected frame {frame.type}")
-        for reply in messages:
+        for reply in messages_of(await receive(ws)):
             if reply["kind"] == "notice":
                 return reply
             if reply["kind"] == "reply":
                 assert reply.get("id") == expected, f"expected the reply to {expected}: {reply}"
                 return reply
+
+
+def messages_of(frame: aiohttp.WSMessage) -> list:
+    """The messages of a frame from the core, as the page's runtime reads them: those of a binary
+    frame (bytes, or long strings sent as text blobs) with their values put back."""
+    if frame.type == aiohttp.WSMsgType.BINARY:
+        return decode_frame(frame.data, binary=True)
+    if frame.type == aiohttp.WSMsgType.TEXT:
+        return json.loads(frame.data)
+    raise AssertionError(f"unexpected frame {frame.type}")
 
 
 def _has_bytes(value: object) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
+from app.core.protocol import decode_frame
 from tests.conftest import serving, wait_for_log
 
 from . import raw
@@ -52,7 +53,7 @@ async def test_a_large_frame_is_fetched_once_and_only_from_its_window(app_dir: P
             # Its page gets it, once; it is the event, and the reply comes after it.
             status, body, _ = await raw.get(launched.origin + path)
             assert status == 200
-            (event,) = json.loads(body)
+            (event,) = decode_frame(body, binary=notice["binary"])
             assert event["kind"] == "event" and len(event["payload"]) == BIG
             assert (await raw.get(launched.origin + path))[0] == 404
             frame = await raw.receive(ws)

@@ -368,7 +368,16 @@ def own_request(n: int, call: str) -> str:
 # with a String object in place of the bytes. Resolves with the frame's answer.
 SMUGGLE = own_request(900300, "window.__APP__.core.invoke('greet', { name: 'to find it' })") + """
   const json = JSON.stringify({ id: n, kind: 'invoke', cmd: { $__b: 0 }, args: {} });
-  port.postMessage({ requests: [{ n, json, blobs: [new String('reset_demo')] }] });
+  port.postMessage({ requests: [{ n, json, blobs: [new String('reset_demo')], texts: [] }] });
+  return answer;
+}"""
+
+# Hands the frame `greet` with its text blobs listed wrongly (the runtime lists each once, and
+# only blobs it sends), as @TEXTS@.
+BAD_TEXTS = own_request(900350, "window.__APP__.core.invoke('greet', { name: 'to find it' })") + """
+  const json = JSON.stringify({ id: n, kind: 'invoke', cmd: 'greet', args: { name: { $__b: 0 } } });
+  const bytes = new TextEncoder().encode('text');
+  port.postMessage({ requests: [{ n, json, blobs: [bytes], texts: @TEXTS@ }] });
   return answer;
 }"""
 
@@ -391,6 +400,18 @@ def test_values_of_other_types_handed_to_the_frame_are_refused(
     ) == [1, 2]
 
 
+@pytest.mark.parametrize("texts", ["[1]", "[0, 0]", "[-1]", "['0']", "undefined", "0"])
+def test_text_blobs_listed_wrongly_are_refused(
+    browser: Browser, served: Served, texts: str
+) -> None:
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    answer = page.evaluate(BAD_TEXTS.replace("@TEXTS@", texts))
+    assert "ct" not in answer and answer["error"]["code"] == "invalid_args", answer
+    # Listed rightly, the text reaches the hook, and the command, as a string.
+    answer = page.evaluate(BAD_TEXTS.replace("@TEXTS@", "[0]").replace("900350", "900351"))
+    assert "ct" in answer, answer
+
+
 # A hook that lets an echo through only when its value says it is safe.
 SAFE_ONLY = """
 window.__ISOLATION_HOOK__ = (payload) => {
@@ -408,7 +429,7 @@ window.__ISOLATION_HOOK__ = (payload) => {
 PROTO = own_request(900400, "window.__APP__.core.invoke('echo', { value: { safe: true } })") + """
   const json = '{"id":' + n + ',"kind":"invoke","cmd":"echo","args":{"value":{"$$__b":0,'
     + '"target":"/etc/passwd","__proto__":{"safe":true},"b":{"$__b":0}}}}';
-  port.postMessage({ requests: [{ n, json, blobs: [new Uint8Array(1)] }] });
+  port.postMessage({ requests: [{ n, json, blobs: [new Uint8Array(1)], texts: [] }] });
   return answer;
 }"""
 

@@ -30,7 +30,12 @@ window.__ISOLATION_HOOK__ = (payload, context) => {
   if (payload.cmd === "invoke" && payload.message.cmd === "read_file"
       && String(payload.message.args.path).includes("hello")) return null;
   if (payload.cmd !== "invoke" || payload.message.cmd !== "echo") return payload;
-  switch (payload.message.args.value) {
+  const value = payload.message.args.value;
+  if (typeof value === "string" && value.startsWith("long ")) {  // a text blob on the wire
+    payload.message.args.value = value.toUpperCase();
+    return payload;
+  }
+  switch (value) {
     case "null": return null;
     case "undefined": return undefined;
     case "false": return false;
@@ -155,6 +160,14 @@ def test_the_hook_sees_the_payload_and_context_and_the_core_runs_what_it_returns
     # The core runs what the hook returned, even another command.
     assert page.evaluate(INVOKE, ["echo", {"value": "rewrite"}]) == "Hello, rewritten!"
     assert page.evaluate(INVOKE, ["echo", {"value": "later"}]) == "later"
+
+
+def test_the_hook_sees_a_long_string_as_a_string_and_the_core_runs_what_it_made_of_it(
+    browser: Browser, hooked: Served
+) -> None:
+    page = open_page(browser, hooked.urls["main"])
+    value = "long " + "é😀x" * 30000  # sent as UTF-8 bytes beside the JSON, both ways
+    assert page.evaluate(INVOKE, ["echo", {"value": value}]) == value.upper()
 
 
 def test_what_the_hook_checked_is_what_the_command_gets(browser: Browser, hooked: Served) -> None:

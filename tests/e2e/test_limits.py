@@ -168,9 +168,7 @@ async def test_a_page_that_reads_gets_messages_over_the_limit(app_dir: Path) -> 
             await ws.send_str(json.dumps([call]))
             events, reply = 0, None
             while reply is None:
-                frame = await raw.receive(ws, timeout=30)
-                assert frame.type == aiohttp.WSMsgType.TEXT, frame
-                for message in json.loads(frame.data):
+                for message in raw.messages_of(await raw.receive(ws, timeout=30)):
                     if message["kind"] == "event":
                         assert len(message["payload"]) == size
                         events += 1

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.conftest import Served, serving
 
-from .conftest import brownfield_config
+from .conftest import RECORD_SENDS, brownfield_config
 from .test_isolation_browser import open_page
 from .test_isolation_core import isolation_config
 
@@ -143,3 +143,37 @@ def test_a_large_resizable_buffer_is_sent(browser: Browser, served: Served) -> N
         }"""
     )
     assert length == [2 << 20, 5]
+
+
+def test_long_strings_go_as_text_and_come_back_the_same(browser: Browser, served: Served) -> None:
+    # A string of 64K characters or more travels as its UTF-8 bytes beside the JSON, both ways.
+    page = page_of(browser, served)
+    page.evaluate(RECORD_SENDS)
+    result = page.evaluate(
+        """async () => {
+          const { invoke } = window.__APP__.core;
+          const long = (c) => c.repeat(70000);
+          const shape = (v) => v instanceof Uint8Array ? ["bytes", ...v]
+            : Array.isArray(v) ? v.map(shape)
+            : v && typeof v === "object" ? Object.fromEntries(
+                Object.entries(v).map(([k, x]) => [k, shape(x)]))
+            : v;
+          const values = [
+            long("a"), long("é"), long("😀"),
+            { deep: [{ x: long("b") }], "$__b": 1, "$$__b": long("c"), bin: new Uint8Array([7]) },
+            [...Array(100).fill("s"), long("z")],
+          ];
+          const same = [];
+          for (const value of values) {
+            const back = await invoke("echo", { value });
+            same.push(JSON.stringify(shape(back)) === JSON.stringify(shape(value)));
+          }
+          const lone = await invoke("echo", { value: long("x") + "\\ud800" }).then(
+            () => "sent", (e) => [e.code, e.message]);
+          return { same, lone, first: window.sent[0] };
+        }"""
+    )
+    assert result["same"] == [True] * 5, result["same"]
+    assert result["first"][0] == "binary", result["first"]  # not in a text frame
+    code, message = result["lone"]
+    assert code == "invalid_args" and "lone UTF-16 surrogate" in message, result["lone"]

@@ -264,8 +264,7 @@ async def test_a_remote_ticket_works_only_from_its_origin_and_once(running: Runn
         await ws.send_str(json.dumps(
             [{"id": 3, "kind": "invoke", "cmd": "greet", "args": {"name": name}}]
         ))
-        frame = await ws.receive(timeout=10)
-        (reply,) = json.loads(frame.data)
+        (reply,) = raw.messages_of(await ws.receive(timeout=10))
         assert reply["id"] == 3 and reply["value"] == f"Hello, {name}!"
     finally:
         await ws.close()

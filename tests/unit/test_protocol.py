@@ -1,4 +1,5 @@
-"""The wire codec: bad binary frames are protocol errors, and bytes survive a round trip."""
+"""The wire codec: bad binary frames are protocol errors, and bytes and long strings survive a
+round trip."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import orjson
 import pytest
 
 from app.core.errors import ProtocolError
-from app.core.protocol import BYTES_KEY, decode_frame, encode, join_frames
+from app.core.protocol import BYTES_KEY, TEXT_FROM, decode_frame, encode, join_frames
 from app.core.testing import _round_trip
 
 
@@ -97,3 +98,60 @@ def test_keys_like_the_bytes_marker_survive_a_message_with_bytes() -> None:
     }]
     # Without bytes, nothing is escaped or restored: the text goes as it is.
     assert encode({"fake": {"$__b": 0}}).json == b'{"fake":{"$__b":0}}'
+
+
+LONG = "é😀x" * (TEXT_FROM // 3 + 1)  # two-, four- and one-byte characters in UTF-8
+
+
+def test_long_strings_travel_as_text_blobs_and_come_back_as_strings() -> None:
+    message = {
+        "kind": "reply",
+        "id": 1,
+        "value": {"text": LONG, "list": [1, LONG, "short"], "data": b"\x00", "$__b": LONG},
+    }
+    original = {**message, "value": {**message["value"]}}
+    encoded = encode(message)
+    assert len(encoded.texts) == 3 and len(encoded.blobs) == 4
+    assert LONG.encode() in encoded.blobs
+    assert len(encoded.json) < 200  # the strings are not in the JSON
+    ((binary, frame),) = join_frames([encoded])
+    assert binary
+    assert decode_frame(frame) == [message]
+    assert message == original  # the app's value was not changed on the way
+
+
+def test_a_long_string_deep_in_a_large_message_goes_in_the_json() -> None:
+    # Only the first values of a message are looked at: a long string past them is sent as
+    # any string is, and arrives all the same.
+    message = {"kind": "reply", "id": 1, "value": [[i] for i in range(100)] + [LONG]}
+    encoded = encode(message)
+    assert encoded.blobs == () and LONG.encode() in encoded.json
+    assert _round_trip(message) == message
+
+
+def test_a_long_string_that_is_not_unicode_cannot_be_sent() -> None:
+    for value in ("\ud800" * TEXT_FROM, ["\udfff" + "x" * TEXT_FROM]):
+        with pytest.raises(TypeError, match="surrogates not allowed"):
+            encode({"kind": "reply", "id": 1, "value": value})
+
+
+@pytest.mark.parametrize(
+    ("tail", "why"),
+    [
+        (b',"t":0}', "must be a list of blob indices"),
+        (b',"t":[2]}', "must be a list of blob indices"),
+        (b',"t":[-1]}', "must be a list of blob indices"),
+        (b',"t":[true]}', "must be a list of blob indices"),
+        (b',"t":["0"]}', "must be a list of blob indices"),
+        (b',"t":[1]}', "not valid UTF-8"),
+    ],
+)
+def test_bad_text_blobs_are_protocol_errors(tail: bytes, why: str) -> None:
+    messages = b'[{"kind":"invoke","id":1,"cmd":"echo","args":{"a":{"$__b":0},"b":{"$__b":1}}}]'
+    header = b'{"m":' + messages + b',"a":[2,2]' + tail
+    with pytest.raises(ProtocolError, match=why):
+        decode_frame(binary_frame(header, b"ok", b"\xff\xfe"))
+    # Listed twice, a text blob is read once.
+    header = b'{"m":' + messages + b',"a":[2,2],"t":[0,0]}'
+    ((message,),) = [decode_frame(binary_frame(header, b"ok", b"\x01\x02"))]
+    assert message["args"] == {"a": "ok", "b": b"\x01\x02"}

@@ -11,6 +11,7 @@ function (config, wire) {
 
   const context = Object.freeze({ window: config.window, origin: config.origin });
   const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
   const SEALED_FIELDS_BYTES = 1024;  // room for the sealed message's other fields on the wire
   // A ciphertext travels as base64 text while it is small, so that many sealed calls still go
   // in one text frame, and as bytes (a binary frame of its own, no base64) from this size on,
@@ -68,13 +69,26 @@ function (config, wire) {
 
   // Nothing the page sends is trusted: its scripts run where its runtime does, and can reach
   // this channel. A request is what the runtime sends, or it is refused: a safe integer `n`,
-  // the message's JSON text, and its binary values as byte arrays only. Any other object in
-  // their place would reach the hook as what JSON never makes (a String object passes no
-  // `===` check), and be sealed as what JSON makes of it (the plain string).
+  // the message's JSON text, its binary values as byte arrays only, and which of those are
+  // long strings' UTF-8 bytes (distinct indices). Any other object in their place would reach
+  // the hook as what JSON never makes (a String object passes no `===` check), and be sealed
+  // as what JSON makes of it (the plain string).
   function wellFormed(request) {
     return request !== null && typeof request === "object" && Number.isSafeInteger(request.n)
       && typeof request.json === "string" && Array.isArray(request.blobs)
-      && request.blobs.every((b) => Object.getPrototypeOf(b) === Uint8Array.prototype);
+      && request.blobs.every((b) => Object.getPrototypeOf(b) === Uint8Array.prototype)
+      && Array.isArray(request.texts) && request.texts.every((i, at) => Number.isSafeInteger(i)
+        && i >= 0 && i < request.blobs.length && request.texts.indexOf(i) === at);
+  }
+
+  // The request's values in place of their markers: its long strings decoded (the page's
+  // runtime checked them; bytes that are not UTF-8 would arrive as U+FFFD).
+  function messageOf(request) {
+    const parsed = JSON.parse(request.json);
+    if (!request.blobs.length) return parsed;
+    const values = request.blobs.slice();
+    for (const i of request.texts) values[i] = decoder.decode(values[i]);
+    return wire.restore(parsed, values);
   }
 
   function handle(request) {
@@ -83,8 +97,7 @@ function (config, wire) {
         message: "The isolation frame refused a request that its page's runtime did not make." } });
       return;
     }
-    const parsed = JSON.parse(request.json);
-    const message = request.blobs.length ? wire.restore(parsed, request.blobs) : parsed;
+    const message = messageOf(request);
     const block = (why) => refuse({ n: request.n, error: { code: "blocked",
       message: `'${nameOf(message)}' was blocked by the isolation hook: ${why}.` } });
     if (config.problems.length) { block(config.problems.join(" ")); return; }
@@ -208,8 +221,8 @@ function (config, wire) {
     if (!group.binary) {
       return encoder.encode("J[" + group.members.map((item) => item.plain.json).join(",") + "]");
     }
-    const { json, blobs } = group.members[0].plain;
-    const frame = new Uint8Array(wire.binaryFrame(json, blobs));
+    const { json, blobs, texts } = group.members[0].plain;
+    const frame = new Uint8Array(wire.binaryFrame(json, blobs, texts));
     const plaintext = new Uint8Array(1 + frame.byteLength);
     plaintext[0] = 0x42;  // "B"
     plaintext.set(frame, 1);

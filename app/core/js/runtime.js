@@ -7,6 +7,7 @@ function (boot) {
 
   const BYTES_KEY = "$__b";
   const BLOB_FROM = 1024 * 1024;  // a message this large leaves as a Blob (see blobFrame)
+  const TEXT_FROM = 64 * 1024;     // a string this long goes as UTF-8 bytes (see withBlobs)
   const FRAME_MESSAGES = 1024;     // messages a frame carries at most (the core takes 4096)
   const CHANNEL_KEY = "$__ch";
   const encoder = new TextEncoder();
@@ -58,6 +59,7 @@ function (boot) {
   const CHECK = 2;
   function scan(value, depth) {
     refuseChanged(value);
+    if (typeof value === "string") return value.length >= TEXT_FROM ? SLOW | CHECK : PLAIN;
     if (value === null || typeof value !== "object") return PLAIN;
     if (isBinary(value)) return SLOW | CHECK;  // (the rest of the value is not looked at)
     if (depth > 64) return SLOW | CHECK;
@@ -95,16 +97,18 @@ function (boot) {
   // real escape), and it answers values nested at most about 250 deep.
   const MAX_DEPTH = 250;
   const LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
+  const LONE_SURROGATE_TEXT = /\p{Cs}/u;  // in a string (a pair is one code point with "u")
+  const NOT_UNICODE = "a string in them holds a lone UTF-16 surrogate, which is not valid "
+    + "Unicode (was text cut in the middle of a character?)";
 
-  // Serialize a message for the wire; throw an Error saying what in it cannot be sent.
+  // Serialize a message for the wire: { json, blobs, texts } (see withBlobs); throw an Error
+  // saying what in it cannot be sent.
   function serialize(message) {
     const how = scan(message, 0);
-    const encoded = how & SLOW ? withBlobs(message) : { json: JSON.stringify(message), blobs: [] };
+    const encoded = how & SLOW ? withBlobs(message)
+      : { json: JSON.stringify(message), blobs: [], texts: [] };
     const json = encoded.json;
-    if (json.includes("\\ud") && LONE_SURROGATE.test(json)) {
-      throw new Error("a string in them holds a lone UTF-16 surrogate, which is not valid "
-        + "Unicode (was text cut in the middle of a character?)");
-    }
+    if (json.includes("\\ud") && LONE_SURROGATE.test(json)) throw new Error(NOT_UNICODE);
     if (how & CHECK && depthOf(json) > MAX_DEPTH) {
       throw new Error(`they are nested more than ${MAX_DEPTH} levels deep`);
     }
@@ -134,13 +138,24 @@ function (boot) {
     return most;
   }
 
-  // The replacer's path: binary values become markers, their bytes go in `blobs`. In a
+  // The replacer's path: binary values become markers, their bytes go in `blobs`; so do long
+  // strings, as their UTF-8 bytes, the indices of which go in `texts` (JSON.stringify, a
+  // check for lone surrogates and the core's parse cost more than the bytes themselves). In a
   // message with markers, keys of the app's own data that look like the marker's ("$__b",
   // "$$__b", ...) get one more "$", which restore() takes off (app/core/protocol.py alike).
   function withBlobs(message) {
     const blobs = [];
+    const texts = [];
     const markers = (escape) => (key, value) => {
       refuseChanged(value);
+      if (typeof value === "string" && value.length >= TEXT_FROM) {
+        if (value.isWellFormed ? !value.isWellFormed() : LONE_SURROGATE_TEXT.test(value)) {
+          throw new Error(NOT_UNICODE);
+        }
+        texts.push(blobs.length);
+        blobs.push(utf8Within(value, value.length * 3));
+        return { [BYTES_KEY]: blobs.length - 1 };
+      }
       if (value === null || typeof value !== "object") return value;
       if (isBinary(value)) {
         const whole = !ArrayBuffer.isView(value);
@@ -166,18 +181,23 @@ function (boot) {
     let json = JSON.stringify(message, markers(false));
     if (blobs.length && (json.split(MARKER_KEY).length - 1 !== blobs.length
                          || json.includes(ESCAPED_KEY))) {
-      blobs.length = 0;
+      blobs.length = texts.length = 0;
       json = JSON.stringify(message, markers(true));
     }
-    return { json, blobs };
+    return { json, blobs, texts };
   }
   const LIKE_MARKER = /^\$+__b$/;
   const MARKER_KEY = `"${BYTES_KEY}":`;
   const ESCAPED_KEY = `$${BYTES_KEY}":`;
 
-  function binaryFrame(json, blobs) {
-    const header = encoder.encode(
-      '{"m":[' + json + '],"a":' + JSON.stringify(blobs.map((b) => b.byteLength)) + "}");
+  // The header's end: the blobs' lengths, and which of them are text.
+  function headerTail(blobs, texts) {
+    return '],"a":' + JSON.stringify(blobs.map((b) => b.byteLength))
+      + (texts.length ? ',"t":' + JSON.stringify(texts) : "") + "}";
+  }
+
+  function binaryFrame(json, blobs, texts) {
+    const header = encoder.encode('{"m":[' + json + headerTail(blobs, texts));
     let size = 4 + header.byteLength;
     for (const b of blobs) size += b.byteLength;
     const out = new Uint8Array(size);
@@ -192,9 +212,9 @@ function (boot) {
   // side in one piece, where an ArrayBuffer or a string goes through the socket's small pipe
   // (10 MB: about 80 ms against 170-250 ms, measured in Qt WebEngine and Chromium). The JSON
   // goes in as its UTF-8 bytes (see utf8Within), given or made here.
-  function blobFrame(json, blobs, utf8) {
+  function blobFrame(json, blobs, texts, utf8) {
     const text = utf8 || utf8Within(json, json.length * 3);
-    const tail = '],"a":' + JSON.stringify(blobs.map((b) => b.byteLength)) + "}";
+    const tail = headerTail(blobs, texts);
     const length = new Uint8Array(4);
     new DataView(length.buffer).setUint32(0, 6 + text.byteLength + tail.length, true);
     return new Blob([length, '{"m":[', text, tail, ...blobs]);
@@ -218,11 +238,12 @@ function (boot) {
     const blobs = [];
     let at = 4 + size;
     for (const n of header.a) { blobs.push(new Uint8Array(data, at, n)); at += n; }
+    for (const i of header.t || []) blobs[i] = decoder.decode(blobs[i]);
     return header.m.map((m) => restore(m, blobs));
   }
 
-  // Put the binary values back in place of their markers in a parsed message (and the app's
-  // keys that withBlobs() escaped back to their names).
+  // Put the binary values (and long strings) back in place of their markers in a parsed
+  // message (and the app's keys that withBlobs() escaped back to their names).
   function restore(value, blobs) {
     if (value === null || typeof value !== "object") return value;
     if (Array.isArray(value)) return value.map((v) => restore(v, blobs));
@@ -475,9 +496,10 @@ function (boot) {
     // are when it is sent (as its JSON is), so a buffer the app transfers to a worker or
     // changes in the same tick changes nothing of it.
     if (item.bulk >= BLOB_FROM || item.blobs.length) {
-      item.frame = item.bulk >= BLOB_FROM ? blobFrame(item.json, item.blobs, item.utf8)
-        : binaryFrame(item.json, item.blobs);
-      item.blobs = item.utf8 = null;
+      item.frame = item.bulk >= BLOB_FROM
+        ? blobFrame(item.json, item.blobs, item.texts, item.utf8)
+        : binaryFrame(item.json, item.blobs, item.texts);
+      item.blobs = item.texts = item.utf8 = null;
     }
     outbox.push(item);
     if (!flushQueued) {
@@ -517,7 +539,7 @@ function (boot) {
     // At least its size in bytes: what decides whether it leaves as a Blob.
     let bulk = encoded.json.length;
     for (const b of encoded.blobs) bulk += b.byteLength;
-    return { json: encoded.json, blobs: encoded.blobs, size, bulk, utf8 };
+    return { json: encoded.json, blobs: encoded.blobs, texts: encoded.texts, size, bulk, utf8 };
   }
 
   // Every request, of any kind, goes through here and settles exactly once.
@@ -709,7 +731,8 @@ function (boot) {
         if (broken) { reject(fail("blocked", `'${what}' ${broken}`)); return; }
         waiting.set(id, { resolve, reject, what });
         // Copied now, as the JSON was made now: the frame gets them in a later microtask.
-        requests.push({ n: id, json: encoded.json, blobs: encoded.blobs.map((b) => b.slice()) });
+        requests.push({ n: id, json: encoded.json, blobs: encoded.blobs.map((b) => b.slice()),
+          texts: encoded.texts });
         if (ready && !postQueued) { postQueued = true; queueMicrotask(post); }
       });
     }
