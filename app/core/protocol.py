@@ -36,7 +36,7 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from .errors import ProtocolError
 
-__all__ = ["BYTES_KEY", "TEXT_FROM", "Encoded", "decode_frame", "encode", "join_frames"]
+__all__ = ["BYTES_KEY", "TEXT_FROM", "Encoded", "Frame", "decode_frame", "encode", "join_frames"]
 
 BYTES_KEY = "$__b"
 TEXT_FROM = 64 * 1024
@@ -55,6 +55,22 @@ class Encoded:
     json: bytes
     blobs: tuple[bytes, ...] = ()
     texts: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """A frame for the page, text or binary, in ``parts``: a binary frame's blobs are not copied
+    into one buffer until a socket needs it whole (a large frame handed over HTTP never does)."""
+
+    binary: bool
+    parts: tuple[bytes, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+    def data(self) -> bytes:
+        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
 
 
 class _Text:
@@ -198,31 +214,31 @@ def _escaped(value: Any) -> Any:
     return value
 
 
-def join_frames(messages: list[Encoded]) -> list[tuple[bool, bytes]]:
-    """Pack encoded messages into few frames, in their order: ``(is_binary, data)`` each.
+def join_frames(messages: list[Encoded]) -> list[Frame]:
+    """Pack encoded messages into few frames, in their order.
 
     Messages without blobs in a row share one text frame; each message with blobs gets a binary
     frame (renumbering markers across messages would cost a parse of each one). The page gets
     them in the order they were sent: a channel's last chunk before the call's reply.
     """
-    frames: list[tuple[bool, bytes]] = []
+    frames: list[Frame] = []
     texts: list[bytes] = []
     for m in messages:
         if not m.blobs:
             texts.append(m.json)
             continue
         if texts:
-            frames.append((False, _text_frame(texts)))
+            frames.append(Frame(False, (_text_frame(texts),)))
             texts = []
         tail = b'],"a":' + orjson.dumps([len(b) for b in m.blobs])
         if m.texts:
             tail += b',"t":' + orjson.dumps(m.texts)
         tail += b"}"
         size = len(b'{"m":[') + len(m.json) + len(tail)
-        parts = (_U32.pack(size), b'{"m":[', m.json, tail, *m.blobs)
-        frames.append((True, b"".join(parts)))  # one copy of a large message, not three
+        header = b"".join((_U32.pack(size), b'{"m":[', m.json, tail))
+        frames.append(Frame(True, (header, *m.blobs)))
     if texts:
-        frames.append((False, _text_frame(texts)))
+        frames.append(Frame(False, (_text_frame(texts),)))
     return frames
 
 

@@ -34,8 +34,8 @@ _ERRORS = {cls.code: cls for cls in IpcError.__subclasses__()}
 
 def _decoded(encoded: Encoded) -> Any:
     """An encoded message as it arrives over the wire (bytes stay bytes)."""
-    ((binary, frame),) = join_frames([encoded])
-    (decoded,) = decode_frame(frame, binary=binary)
+    (frame,) = join_frames([encoded])
+    (decoded,) = decode_frame(frame.data(), binary=frame.binary)
     return decoded
 
 

@@ -168,8 +168,9 @@ async def call(
         expected = first.get("id") if isinstance(first, dict) else None
         if any(_has_bytes(m) for m in messages):
             # As a page sends binary values: a binary frame per message, in the wire format.
-            for binary, frame in join_frames([encode(m) for m in messages]):
-                await (ws.send_bytes(frame) if binary else ws.send_str(frame.decode()))
+            for frame in join_frames([encode(m) for m in messages]):
+                data = frame.data()
+                await (ws.send_bytes(data) if frame.binary else ws.send_str(data.decode()))
         else:
             await ws.send_str(json.dumps(messages))
     while True:

@@ -43,9 +43,9 @@ def test_binary_frames_decode_whatever_their_header_length() -> None:
     # Whatever its length, a binary frame is binary, even when its first byte is "[".
     for n in range(300):
         message = {"kind": "reply", "id": 1, "value": {"data": b"\x00\x01", "text": "x" * n}}
-        ((binary, frame),) = join_frames([encode(message)])
-        assert binary
-        assert decode_frame(frame, binary=True) == [message], n
+        (frame,) = join_frames([encode(message)])
+        assert frame.binary
+        assert decode_frame(frame.data(), binary=True) == [message], n
         assert _round_trip(message) == message, n
 
 
@@ -60,8 +60,8 @@ def test_frames_keep_the_order_of_their_messages() -> None:
         {"kind": "reply", "n": 6},
     ]
     frames = join_frames([encode(m) for m in messages])
-    assert [binary for binary, _ in frames] == [False, True, False, True, False]
-    decoded = [m for binary, frame in frames for m in decode_frame(frame, binary=binary)]
+    assert [frame.binary for frame in frames] == [False, True, False, True, False]
+    decoded = [m for frame in frames for m in decode_frame(frame.data(), binary=frame.binary)]
     assert decoded == messages
 
 
@@ -86,9 +86,9 @@ def test_keys_like_the_bytes_marker_survive_a_message_with_bytes() -> None:
         "card": Card(meta={"$__b": 1}),
         "text": 'a string with "$__b": in it',
     }
-    ((binary, frame),) = join_frames([encode(message)])
-    assert binary
-    assert decode_frame(frame, binary=True) == [{
+    (frame,) = join_frames([encode(message)])
+    assert frame.binary
+    assert decode_frame(frame.data(), binary=True) == [{
         "data": b"\x01\x02",
         "fake": {"$__b": 0},
         "escaped": {"$$__b": "x", "k": {"$$$__b": 1}},
@@ -114,9 +114,9 @@ def test_long_strings_travel_as_text_blobs_and_come_back_as_strings() -> None:
     assert len(encoded.texts) == 3 and len(encoded.blobs) == 4
     assert LONG.encode() in encoded.blobs
     assert len(encoded.json) < 200  # the strings are not in the JSON
-    ((binary, frame),) = join_frames([encoded])
-    assert binary
-    assert decode_frame(frame) == [message]
+    (frame,) = join_frames([encoded])
+    assert frame.binary and frame.parts[1:] == encoded.blobs  # not copied into one buffer
+    assert decode_frame(frame.data()) == [message]
     assert message == original  # the app's value was not changed on the way
 
 

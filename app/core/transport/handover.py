@@ -40,7 +40,8 @@ Announce = Callable[[str], Awaitable[None]]
 @dataclasses.dataclass
 class _Parked:
     port: int
-    data: bytes
+    parts: tuple[bytes, ...]
+    """The frame's bytes (see ``protocol.Frame``)."""
     taken: asyncio.Future[None]
     """Done once the page's connection has taken the frame (or the fetch broke off)."""
     serving: asyncio.Transport | None = None
@@ -56,17 +57,17 @@ class Handovers:
         self._parked: dict[str, _Parked] = {}
 
     async def hand_over(
-        self, port: int, data: bytes, announce: Announce, patience: float
+        self, port: int, parts: tuple[bytes, ...], announce: Announce, patience: float
     ) -> bool:
-        """Park ``data`` for the page on ``port``, ``announce`` its path to it, and wait until
-        the page has taken it all; False if it did not within ``patience`` seconds, or its
-        fetch broke off.
+        """Park a frame (its bytes in ``parts``) for the page on ``port``, ``announce`` its path
+        to it, and wait until the page has taken it all; False if it did not within
+        ``patience`` seconds, or its fetch broke off.
 
         However it ends (in time, late, or with the page's connection), nothing of the frame is
         left behind: a fetch still being written to is cut off.
         """
         token = secrets.token_urlsafe(32)
-        parked = _Parked(port, data, asyncio.get_running_loop().create_future())
+        parked = _Parked(port, parts, asyncio.get_running_loop().create_future())
         self._parked[token] = parked
         try:
             async with asyncio.timeout(patience):
@@ -93,16 +94,17 @@ class Handovers:
         response = web.StreamResponse(headers={
             "Content-Type": "application/octet-stream",
             "Cache-Control": "no-store",
-            "Content-Length": str(len(parked.data)),
+            "Content-Length": str(sum(len(part) for part in parked.parts)),
         })
         try:
             await response.prepare(request)
             # In pieces: each waits until the connection has taken the one before (one large
             # write would be buffered whole at once, and count as taken while the page had
             # read nothing).
-            view = memoryview(parked.data)
-            for at in range(0, len(view), _PIECE):
-                await response.write(view[at : at + _PIECE])
+            for part in parked.parts:
+                view = memoryview(part)
+                for at in range(0, len(view), _PIECE):
+                    await response.write(view[at : at + _PIECE])
             await response.write_eof()
             parked.delivered = True
         except ConnectionError:  # the page went away while it read; its socket goes too

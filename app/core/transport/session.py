@@ -18,7 +18,7 @@ from aiohttp import WSMsgType, web
 from ..acl.origin import Caller, Origin
 from ..errors import InternalError, IpcError, ProtocolError
 from ..pipeline import Request, encode_answer, request_from, settle
-from ..protocol import Encoded, decode_frame, encode, join_frames
+from ..protocol import Encoded, Frame, decode_frame, encode, join_frames
 from .backlog import HIGH_WATER, Backlog, size_of
 from .handover import HANDOVER_BYTES
 
@@ -198,30 +198,30 @@ class Session:
             self._wake.clear()
             batch, self._outbox = self._outbox, []
             size, self._outbox_bytes = self._outbox_bytes, 0
-            for is_binary, data in join_frames(batch):
+            for frame in join_frames(batch):
                 if self.ws.closed:
                     return
                 self._sending_since = loop.time()
-                if len(data) >= HANDOVER_BYTES and self._handover_port is not None:
-                    if not await self._hand_over(is_binary, data):
+                if self._handover_port is not None and frame.size >= HANDOVER_BYTES:
+                    if not await self._hand_over(frame):
                         return
                 else:
-                    kind = WSMsgType.BINARY if is_binary else WSMsgType.TEXT
-                    await self.ws.send_frame(data, kind)
+                    kind = WSMsgType.BINARY if frame.binary else WSMsgType.TEXT
+                    await self.ws.send_frame(frame.data(), kind)
                 self._sending_since = None
             self.backlog.written(size)
 
-    async def _hand_over(self, is_binary: bool, data: bytes) -> bool:
+    async def _hand_over(self, frame: Frame) -> bool:
         """Hand a large frame to the page over HTTP; False (and the connection closing) if the
         page did not take it all within ``patience``."""
 
         async def announce(path: str) -> None:
-            notice = encode({"kind": "frame", "path": path, "binary": is_binary})
+            notice = encode({"kind": "frame", "path": path, "binary": frame.binary})
             await self.ws.send_frame(b"[" + notice.json + b"]", WSMsgType.TEXT)
 
         assert self._handover_port is not None
         handovers = self.core.server.handovers
-        if await handovers.hand_over(self._handover_port, data, announce, self.patience):
+        if await handovers.hand_over(self._handover_port, frame.parts, announce, self.patience):
             return True
         self._cut_off("the page did not fetch a large frame handed to it",
                       b"the page did not fetch what the core sent")
