@@ -149,12 +149,17 @@ def _lift_texts(message: Any) -> Any:
     return copies[0]
 
 
-def _encode(message: Any) -> Encoded:
+def _encode(message: Any, *, wide: bool = False) -> Encoded:
+    """``encode`` once the long strings are lifted; ``wide``: with the integers beyond 64 bits
+    that orjson refuses written out by hand (it is tried without first)."""
     blobs: list[bytes] = []
     texts: list[int] = []
     escape = False
 
     def default(value: Any) -> Any:
+        return _widened(convert(value)) if wide else convert(value)
+
+    def convert(value: Any) -> Any:
         if isinstance(value, (bytes, bytearray, memoryview)):
             blobs.append(bytes(value))
             return {BYTES_KEY: len(blobs) - 1}
@@ -165,8 +170,9 @@ def _encode(message: Any) -> Encoded:
         if isinstance(value, BaseModel):
             dumped = value.model_dump(mode="python", by_alias=True)
             return _escaped(dumped) if escape else dumped
-        if escape and dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return _escaped({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        if (escape or wide) and dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+            return _escaped(fields) if escape else fields
         if isinstance(value, (set, frozenset, tuple)):
             return list(value)
         # What a model's fields may hold (URLs, Decimal, paths, durations, enums...), as
@@ -178,7 +184,14 @@ def _encode(message: Any) -> Encoded:
                 f"a value of type {type(value).__name__} cannot be sent as JSON"
             ) from None
 
-    data = orjson.dumps(message, default=default, option=_OPTIONS)
+    options = _OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS if wide else _OPTIONS
+    try:
+        data = orjson.dumps(_widened(message) if wide else message, default=default,
+                            option=options)
+    except orjson.JSONEncodeError as exc:
+        if wide or "64-bit" not in str(exc):
+            raise
+        return _encode(message, wide=True)
     # Every '"$__b":' is a marker, and no key is an escaped one: nothing to escape (the
     # usual case; a string holding them has its quotes escaped in JSON).
     if blobs and (data.count(_MARKER_KEY) != len(blobs) or _ESCAPED_KEY in data):
@@ -186,15 +199,35 @@ def _encode(message: Any) -> Encoded:
         texts.clear()
         escape = True
         data = orjson.dumps(
-            _escaped(message),
+            _escaped(_widened(message) if wide else message),
             default=default,
             option=_OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS,
         )
     return Encoded(data, tuple(blobs), tuple(texts))
 
 
-# As JSON has them: integers of any size up to 64 bits (a page reads those beyond 2**53 as the
-# nearest number it has, as it reads its own), and NaN and infinities as null.
+def _widened(value: Any) -> Any:
+    """``value`` with its integers beyond 64 bits as JSON number text (a page reads them as the
+    nearest number it has, as it reads those beyond 2**53), which orjson does not write."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if _INT64_MIN <= value <= _UINT64_MAX else orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {
+            (str(k) if isinstance(k, int) and not _INT64_MIN <= k <= _UINT64_MAX else k):
+            _widened(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_widened(v) for v in value]
+    return value
+
+
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+
+
+# As JSON has them: integers of any size (a page reads those beyond 2**53 as the nearest number
+# it has, as it reads its own; see _widened), and NaN and infinities as null.
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 _MARKER_KEY = b'"' + BYTES_KEY.encode() + b'":'
 _ESCAPED_KEY = b"$" + BYTES_KEY.encode() + b'":'

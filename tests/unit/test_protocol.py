@@ -155,3 +155,37 @@ def test_bad_text_blobs_are_protocol_errors(tail: bytes, why: str) -> None:
     header = b'{"m":' + messages + b',"a":[2,2],"t":[0,0]}'
     ((message,),) = [decode_frame(binary_frame(header, b"ok", b"\x01\x02"))]
     assert message["args"] == {"a": "ok", "b": b"\x01\x02"}
+
+
+def test_integers_beyond_64_bits_go_as_json_numbers() -> None:
+    # orjson writes integers up to 64 bits; those beyond go as their digits all the same, which a
+    # page reads as the nearest number it has (as it does those beyond 2**53).
+    import dataclasses
+
+    from pydantic import BaseModel
+
+    @dataclasses.dataclass
+    class Row:
+        n: int
+
+    class Card(BaseModel):
+        n: int
+
+    message = {
+        "kind": "reply", "id": 1,
+        "value": {"big": 2**64, "small": -(2**63) - 1, "list": [10**30, (1, 2**70)],
+                  "row": Row(2**65), "card": Card(n=-(10**20)), 2**80: "key", "ok": 2**64 - 1,
+                  "data": b"\x01", "$__b": 5},
+    }
+    encoded = encode(message)
+    assert b"18446744073709551616" in encoded.json and b"1000000000000000000000000000000" in (
+        encoded.json
+    )
+    (frame,) = join_frames([encoded])
+    (back,) = decode_frame(frame.data(), binary=frame.binary)
+    value = back["value"]
+    assert value["big"] == float(2**64) and value["small"] == float(-(2**63) - 1)
+    assert value["list"] == [1e30, [1, float(2**70)]]
+    assert value["row"] == {"n": float(2**65)} and value["card"] == {"n": -1e20}
+    assert value[str(2**80)] == "key" and value["ok"] == 2**64 - 1
+    assert value["data"] == b"\x01" and value["$__b"] == 5
