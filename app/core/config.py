@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from .acl.model import Capability
 from .acl.origin import origin_of
@@ -142,33 +142,46 @@ OWN_HEADERS = frozenset(
 the pages' ``X-Content-Type-Options`` and ``Referrer-Policy``, which are defaults)."""
 
 
-def _check_headers(headers: dict[str, str]) -> dict[str, str]:
+# Each header is checked on its own (a problem each, at its own path), then the names together.
+def _header_name(name: str) -> str:
+    if not _TOKEN.match(name):
+        raise ValueError(
+            f"{name[:80]!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
+        )
+    if name.lower() in OWN_HEADERS:
+        hint = " (use app.security.csp)" if name.lower() == "content-security-policy" else ""
+        raise ValueError(f"{name!r} is a header the core sets itself{hint}")
+    return name
+
+
+def _header_value(value: str) -> str:
+    if any(c in value for c in "\r\n"):
+        raise ValueError("a header's value must be one line")
+    if not all(c == "\t" or " " <= c <= "~" for c in value):
+        raise ValueError(
+            "a header's value must be printable ASCII (a browser and the server refuse "
+            "control characters, and other characters are not read alike)"
+        )
+    return value
+
+
+def _unique_headers(headers: dict[str, str]) -> dict[str, str]:
     seen: dict[str, str] = {}
-    for name, value in headers.items():
-        if not _TOKEN.match(name):
-            raise ValueError(
-                f"{name[:80]!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)"
-            )
-        if name.lower() in OWN_HEADERS:
-            hint = " (use app.security.csp)" if name.lower() == "content-security-policy" else ""
-            raise ValueError(f"{name!r} is a header the core sets itself{hint}")
+    for name in headers:
         if name.lower() in seen:
             raise ValueError(f"{name!r} repeats {seen[name.lower()]!r} (header names ignore case)")
-        if any(c in value for c in "\r\n"):
-            raise ValueError(f"the value of {name!r} must be one line")
-        if not all(c == "\t" or " " <= c <= "~" for c in value):
-            raise ValueError(
-                f"the value of {name!r} must be printable ASCII (a browser and the server "
-                "refuse control characters, and other characters are not read alike)"
-            )
         seen[name.lower()] = name
     return headers
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_header_value)]
 
 
 class SecurityConfig(ConfigModel):
     pattern: Pattern = Field(default_factory=BrownfieldPattern)
     csp: str | dict[str, str | list[str]] | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     """Response headers of the frontend's pages and files (Cross-Origin-Opener-Policy and
     Cross-Origin-Embedder-Policy, to make the pages cross-origin isolated, say)."""
     capabilities: list[str | Capability] | None = None
@@ -185,7 +198,7 @@ class SecurityConfig(ConfigModel):
     @field_validator("headers")
     @classmethod
     def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        return _check_headers(headers)
+        return _unique_headers(headers)
 
     def set_members(self) -> dict[str, list[str]]:
         """Each app-defined permission set's identifier and its members."""
