@@ -51,6 +51,24 @@ _DEFAULTS = {
 }
 
 
+def _app_factory(name: str) -> Factory | str:
+    """The ``create_app`` of module ``name`` (``APP_MODULE``), or what is wrong with it. A
+    module that the app's own code imports and is missing raises as it is: its traceback says
+    where."""
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
+            raise
+        return (f"APP_MODULE={name!r}: there is no such module (is it spelled right, and is its "
+                "folder the current one or on PYTHONPATH?)")
+    factory = getattr(module, "create_app", None)
+    if not callable(factory):
+        return (f"APP_MODULE={name!r} has no create_app function; define "
+                "create_app(config_path) -> App in it")
+    return factory  # type: ignore[no-any-return]
+
+
 def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> int:
     """Entry point. ``factory(config_path)`` builds the ``App`` (default: the demo app)."""
     args = _parser().parse_args(argv)
@@ -63,12 +81,20 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         stream=sys.stderr,
     )
     if factory is None:
-        factory = importlib.import_module(os.environ.get("APP_MODULE", "app.demo")).create_app
+        found = _app_factory(os.environ.get("APP_MODULE", "app.demo"))
+        if isinstance(found, str):
+            print(f"error: {found}", file=sys.stderr, flush=True)
+            return 2
+        factory = found
     try:
         app = factory(args.config)
     except ConfigError as exc:
         for line in exc.lines():
             print(line, file=sys.stderr, flush=True)
+        return 2
+    if not isinstance(app, App):
+        print(f"error: the app's create_app() returned {type(app).__name__}, not an App",
+              file=sys.stderr, flush=True)
         return 2
     try:
         if args.command == "run":

@@ -40,6 +40,36 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.parametrize(
+    ("module", "why"),
+    [
+        ("no_such_app_module", "APP_MODULE='no_such_app_module': there is no such module"),
+        ("no_such_package.app", "APP_MODULE='no_such_package.app': there is no such module"),
+        ("json", "APP_MODULE='json' has no create_app function"),
+        ("tests.unit.bad_factory", "create_app() returned NoneType, not an App"),
+    ],
+)
+def test_an_app_module_that_cannot_be_used_is_one_clear_line(module: str, why: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "check"], capture_output=True, text=True, cwd=ROOT,
+        timeout=60, env={**os.environ, "APP_MODULE": module},
+    )
+    assert result.returncode == 2, result
+    assert result.stderr.strip() == f"error: {why}" or (
+        why in result.stderr and "Traceback" not in result.stderr
+    ), result.stderr
+
+
+def test_a_module_the_app_imports_that_is_missing_shows_where(tmp_path: Path) -> None:
+    (tmp_path / "my_app.py").write_text("import not_installed_lib\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "check"], capture_output=True, text=True, cwd=ROOT,
+        timeout=60, env={**os.environ, "APP_MODULE": "my_app", "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert "my_app.py" in result.stderr and "not_installed_lib" in result.stderr
+
+
 def test_a_port_in_use_is_one_clear_line(write_config) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
