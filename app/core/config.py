@@ -491,7 +491,49 @@ def load_config(path: str | Path) -> Config:
         problems += _check_together(model)
     if problems or model is None:
         raise ConfigError(str(path), problems)
-    return Config(model, path, capabilities, unused)
+    config = Config(model, path, capabilities, unused)
+    problems = _unusable_values(config)
+    if problems:
+        raise ConfigError(str(path), problems)
+    return config
+
+
+def _unusable_values(config: Config) -> list[tuple[str, str]]:
+    """The capabilities' values that are well formed JSON but cannot be used as written: what
+    compiling them finds (a window glob or a remote URL pattern that does not parse, ``allow``
+    entries on a ``deny-`` permission), and a scope entry's path that is not a path pattern.
+    (Built without this check, as a test may, such a value fails closed.)"""
+    from .acl.compiled import compile_capability
+    from .acl.glob import PatternError, compile_path_glob
+    from .acl.model import PermissionEntry
+    from .acl.permissions import PermissionSets
+    from .paths import app_dirs
+
+    variables = app_dirs(config)
+    sets = PermissionSets(config.model.app.security.set_members())
+    problems: list[tuple[str, str]] = []
+    for source in config.capabilities:
+        capability, base = source.capability, source.json_path
+        prefix = "" if source.file == config.path else f"capabilities/{source.file.name}: "
+        found = [(p.json_path, p.message) for p in compile_capability(source, sets).problems]
+        for i, entry in enumerate(capability.permissions):
+            if not isinstance(entry, PermissionEntry):
+                continue
+            for kind, entries in (("allow", entry.allow), ("deny", entry.deny)):
+                for j, value in enumerate(entries):
+                    if "path" not in value:
+                        continue  # an entry of the app's own kind (check looks at its keys)
+                    where = f"{base}.permissions[{i}].{kind}[{j}].path"
+                    pattern = value["path"]
+                    if not isinstance(pattern, str):
+                        found.append((where, "must be a string such as '$APP/data/**'"))
+                        continue
+                    try:
+                        compile_path_glob(pattern, variables, ignore_case=False)
+                    except PatternError as exc:
+                        found.append((where, f"invalid path pattern: {exc}"))
+        problems += [(prefix + where, what) for where, what in found]
+    return problems
 
 
 ISOLATION_MIN_MESSAGE_BYTES = 4096

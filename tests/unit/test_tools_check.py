@@ -99,36 +99,16 @@ PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
     ("grant of a command that does not exist",
      lambda c, d: _grant(c, "deny-launch-rockets"), "app.conf.json", f"{CAP0}.permissions[{N}]",
      "about the command 'launch_rockets', but no command of that name is registered"),
-    ("invalid window glob",
-     lambda c, d: _capability(c)["windows"].append("[main"), "app.conf.json",
-     f"{CAP0}.windows[1]", "opens a character set that no ']' closes"),
     ("capability for no window",
      lambda c, d: c["app"]["security"]["capabilities"].append(
          {"identifier": "nobody", "permissions": ["allow-greet"]}),
      "app.conf.json", "$.app.security.capabilities[2].windows", "lists no window"),
-    ("invalid URL pattern",
-     lambda c, d: _capability(c).update(remote={"urls": ["https://ok.example.com", "ftp://x"]}),
-     "app.conf.json", f"{CAP0}.remote.urls[1]", "use http:// or https://"),
-    ("invalid host wildcard",
-     lambda c, d: _capability(c).update(remote={"urls": ["https://exa*mple.com"]}),
-     "app.conf.json", f"{CAP0}.remote.urls[0]", "a host may only be '*'"),
-    ("invalid scope glob",
-     lambda c, d: _grant(c, {"identifier": "deny-read-file", "deny": [{"path": "$APP/**key"}]}),
-     "app.conf.json", f"{CAP0}.permissions[{N}].deny[0].path",
-     "invalid path pattern: '**' must be a whole path segment"),
-    ("unknown scope variable",
-     lambda c, d: _grant(c, {"identifier": "allow-read-file",
-                             "allow": [{"path": "$APPDIR/data/**"}]}),
-     "app.conf.json", f"{CAP0}.permissions[{N}].allow[0].path", "unknown variable $APPDIR"),
     ("scope entries nothing reads",
      lambda c, d: _grant(c, {"identifier": "allow-greet", "allow": [{"path": "/srv/**"}]}),
      "app.conf.json", f"{CAP0}.permissions[{N}]", "greet takes no Scope parameter"),
     ("scope entries on event permissions",
      lambda c, d: _grant(c, {"identifier": "core:event:default", "allow": [{"path": "/x"}]}),
      "app.conf.json", f"{CAP0}.permissions[{N}]", "event permissions take no scope entries"),
-    ("allow entries on a deny permission",
-     lambda c, d: _grant(c, {"identifier": "deny-read-file", "allow": [{"path": "/srv/**"}]}),
-     "app.conf.json", f"{CAP0}.permissions[{N}].allow", "takes only \"deny\" entries"),
     ("problem inside a capability file",
      lambda c, d: _replace_settings_file(d, permissions=["allow-greet", "allow-raed-config"]),
      "capabilities/settings-window.json", "$.permissions[1]", "did you mean 'allow-read-config'?"),
@@ -155,6 +135,65 @@ PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
      lambda c, d: c["app"]["windows"][1].update(url="missing.html?tab=1"), "app.conf.json",
      "$.app.windows[1].url", "window 'settings' would open a page that is not there: "),
 ]
+
+# Values that cannot be used as written stop the config from loading, as any invalid value
+# does: exit status 2, a line each (the file, its JSON path and what is wrong).
+UNUSABLE: list[tuple[str, Mutation, str, str, str]] = [
+    ("invalid window glob",
+     lambda c, d: _capability(c)["windows"].append("[main"), "app.conf.json",
+     f"{CAP0}.windows[1]", "opens a character set that no ']' closes"),
+    ("invalid URL pattern",
+     lambda c, d: _capability(c).update(remote={"urls": ["https://ok.example.com", "ftp://x"]}),
+     "app.conf.json", f"{CAP0}.remote.urls[1]", "use http:// or https://"),
+    ("invalid host wildcard",
+     lambda c, d: _capability(c).update(remote={"urls": ["https://exa*mple.com"]}),
+     "app.conf.json", f"{CAP0}.remote.urls[0]", "a host may only be '*'"),
+    ("invalid scope glob",
+     lambda c, d: _grant(c, {"identifier": "deny-read-file", "deny": [{"path": "$APP/**key"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].deny[0].path",
+     "invalid path pattern: '**' must be a whole path segment"),
+    ("unknown scope variable",
+     lambda c, d: _grant(c, {"identifier": "allow-read-file",
+                             "allow": [{"path": "$APPDIR/data/**"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].allow[0].path", "unknown variable $APPDIR"),
+    ("allow entries on a deny permission",
+     lambda c, d: _grant(c, {"identifier": "deny-read-file", "allow": [{"path": "/srv/**"}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].allow", "takes only \"deny\" entries"),
+    ("scope path that is not a string",
+     lambda c, d: _grant(c, {"identifier": "deny-read-file", "deny": [{"path": 5}]}),
+     "app.conf.json", f"{CAP0}.permissions[{N}].deny[0].path", "must be a string"),
+    ("empty window glob",
+     lambda c, d: _capability(c)["windows"].append(""), "app.conf.json",
+     f"{CAP0}.windows[1]", "a window glob may not be empty"),
+    ("unusable value inside a capability file",
+     lambda c, d: _replace_settings_file(d, windows=["set[tings"]),
+     "app.conf.json", "capabilities/settings-window.json: $.windows[0]",
+     "opens a character set"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "file", "json_path", "message"),
+    [case[1:] for case in UNUSABLE],
+    ids=[case[0] for case in UNUSABLE],
+)
+def test_each_value_that_cannot_be_used_stops_the_config_from_loading(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    mutate: Mutation,
+    file: str,
+    json_path: str,
+    message: str,
+) -> None:
+    config = clean_config()
+    (tmp_path / "capabilities").mkdir()
+    shutil.copy(ROOT / "capabilities" / "settings-window.json", tmp_path / "capabilities")
+    mutate(config, tmp_path)
+    assert main(["check", "--config", str(write(tmp_path, config))]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    prefix = f"{tmp_path / file}: {json_path}: "
+    assert [line for line in lines if line.startswith(prefix) and message in line], lines
+
 
 # Valid, so the exit status stays 0, but probably not meant: reported as notes.
 NOTES: list[tuple[str, Mutation, str, str, str]] = [

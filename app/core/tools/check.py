@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TextIO
 
 from ..acl.compiled import CompiledCapability, Problem, command_of, compile_capability, display
-from ..acl.glob import PatternError, compile_path_glob
 from ..acl.model import PermissionEntry
 from ..acl.permissions import Catalogue, PermissionSets, command_permissions, split
 from ..acl.scope import Scope
@@ -70,29 +69,20 @@ def _scope_problems(
                 "no Scope parameter, so nothing reads them",
             )
         )
-    variables = app.scope_variables()
+    # (A path that is not a pattern stops the config from loading: see config._unusable_values.)
     for kind, entries in (("allow", entry.allow), ("deny", entry.deny)):
         for j, value in enumerate(entries):
-            if "path" not in value:
-                # Entries may carry an app's own keys; one that looks like "path" is a typo,
-                # and the entry then limits nothing (a deny would let everything through).
-                typo = difflib.get_close_matches("path", [str(k) for k in value], 1, 0.6)
-                if typo and readers:
-                    problems.append(Problem(
-                        file, f"{path}.{kind}[{j}]",
-                        f"{typo[0]!r} is not a key the core reads; did you mean 'path'? As it "
-                        f"is, this {kind} entry names no path",
-                    ))
+            if "path" in value:
                 continue
-            where = f"{path}.{kind}[{j}].path"
-            pattern = value["path"]
-            if not isinstance(pattern, str):
-                problems.append(Problem(file, where, "must be a string such as '$APP/data/**'"))
-                continue
-            try:
-                compile_path_glob(pattern, variables, ignore_case=False)
-            except PatternError as exc:
-                problems.append(Problem(file, where, f"invalid path pattern: {exc}"))
+            # Entries may carry an app's own keys; one that looks like "path" is a typo, and
+            # the entry then limits nothing (a deny would let everything through).
+            typo = difflib.get_close_matches("path", [str(k) for k in value], 1, 0.6)
+            if typo and readers:
+                problems.append(Problem(
+                    file, f"{path}.{kind}[{j}]",
+                    f"{typo[0]!r} is not a key the core reads; did you mean 'path'? As it "
+                    f"is, this {kind} entry names no path",
+                ))
     return problems
 
 
