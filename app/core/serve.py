@@ -30,12 +30,16 @@ def serve(
     ``port`` is the first window's port; further windows take the ports after it.
     """
 
+    handled = False  # whether the loop takes the stop signals yet
+
     async def main() -> None:
+        nonlocal handled
         done = asyncio.Event()
         loop = asyncio.get_running_loop()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, done.set)
+            handled = True
         if stop is not None:
 
             def watch(stop: threading.Event) -> None:
@@ -55,7 +59,11 @@ def serve(
         finally:
             await app.stop()
 
+    running = main()
     try:
-        looprun.run(main())
-    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
-        sys.exit(130)
+        looprun.run(running)
+    except KeyboardInterrupt:
+        running.close()
+        if not handled:  # while the loop was being made: it ends as if the app were not up
+            raise
+        sys.exit(130)  # a second Ctrl-C during shutdown

@@ -172,6 +172,27 @@ def test_a_stop_signal_while_the_app_starts_ends_it_quietly(sent: int, phase: st
     assert "Traceback" not in err
 
 
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc to follow start-up")
+def test_a_stop_signal_anywhere_in_the_module_loading_ends_it_quietly() -> None:
+    """Raised inside an import, a KeyboardInterrupt could land in code that namedtuple or a
+    dataclass runs with eval, and CPython then ended the process with SIGINT (status -2, about
+    one launch in four), caught or not. Signals at a spread of moments while the modules load:"""
+    outcomes = []
+    for offset_ms in range(0, 80, 10):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "check"], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 30
+        while not _loaded(process.pid, "pydantic_core") and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(offset_ms / 1000)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        outcomes.append((offset_ms, process.returncode, "Traceback" in err))
+    assert all(code == 0 and not traceback for _, code, traceback in outcomes), outcomes
+
+
 def test_a_served_app_logs_what_check_would_report(app_dir: Path) -> None:
     # A capability that applies to no page is a mistake the app still runs with: its log says
     # so, pointing at 'check', without 'check' having been run.
