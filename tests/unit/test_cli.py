@@ -204,3 +204,24 @@ def test_a_served_app_logs_what_check_would_report(app_dir: Path) -> None:
         line = wait_for_log(served.log, r"applies to no page")
         assert "settings-window.json" in line and "python -m app check" in line
         assert "ERROR" in line
+
+
+def test_a_ctrl_c_while_the_serve_loop_is_made_ends_it_as_before_the_app_was_up(
+    write_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before the loop takes the stop signals, a KeyboardInterrupt is the start being stopped
+    # (python -m app ends with status 0), not a second Ctrl-C during shutdown (status 130);
+    # the coroutine that never ran is closed, not left to warn.
+    import warnings
+
+    from app.core import App, load_config, looprun
+
+    def interrupted(main: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(looprun, "run", interrupted)
+    app = App(load_config(write_config({})))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(KeyboardInterrupt):
+            app.serve()
