@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator
 
-from .acl.model import Capability
+from .acl.model import IDENTIFIER_PATTERN, Capability
 from .acl.origin import origin_of
 from .errors import ConfigError
 from .models import ConfigModel
@@ -32,6 +32,8 @@ __all__ = [
 ]
 
 LABEL_PATTERN = r"^[A-Za-z0-9_\-/:]+$"
+SET_PATTERN = r"^[a-z0-9][a-z0-9\-]*:[a-z0-9][a-z0-9\-]*$"
+APP_ID_PATTERN = r"^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$"
 
 
 _REPEATED = "window labels must be unique; {!r} repeats"
@@ -115,7 +117,7 @@ Pattern = Annotated[BrownfieldPattern | IsolationPattern, Field(discriminator="u
 class PermissionSet(ConfigModel):
     """A named list of permissions a capability can grant by its identifier."""
 
-    identifier: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*:[a-z0-9][a-z0-9\-]*$")
+    identifier: str = Field(pattern=SET_PATTERN)
     description: str = ""
     permissions: list[str] = Field(min_length=1)
 
@@ -232,7 +234,7 @@ class AppConfig(ConfigModel):
     schema_: str | None = Field(default=None, alias="$schema")
     product_name: str = "App"
     identifier: str = Field(
-        default="com.example.app", pattern=r"^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$"
+        default="com.example.app", pattern=APP_ID_PATTERN
     )
     version: str = "0.1.0"
     build: BuildConfig = Field(default_factory=BuildConfig)
@@ -299,6 +301,10 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
             message = "required key is missing"
         elif item["type"] == "value_error":  # the config's own checks: their words only
             message = str(item["ctx"]["error"])
+        elif item["type"] == "string_pattern_mismatch":  # in words, not as a regex
+            expected = _PATTERN_WORDS.get(item["ctx"]["pattern"])
+            if expected is not None:
+                message = f"{str(item['input'])[:80]!r} is not {expected}"
         loc = _input_path(item["loc"], data, keep_last=item["type"] == "missing")
         if item["type"] == "union_tag_invalid":  # the value of "use" names no pattern
             tag = item["ctx"]["discriminator"].strip("'")
@@ -323,6 +329,13 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
 
 
 _SHOULD_BE = "Input should be "
+_PATTERN_WORDS = {
+    LABEL_PATTERN: "a window label: use letters, digits, '_', '-', '/' and ':'",
+    IDENTIFIER_PATTERN: "an identifier: use letters, digits, '_', '-', '.' and ':'",
+    SET_PATTERN: "a permission set identifier: 'prefix:name' in lower-case letters, digits "
+    "and '-', such as 'files:default'",
+    APP_ID_PATTERN: "an app identifier: a reverse domain name such as 'com.example.app'",
+}
 _INSTANCE_OF = re.compile(r" or instance of \w+")
 
 

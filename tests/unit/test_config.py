@@ -408,3 +408,30 @@ def test_each_problem_is_reported_once(write_config) -> None:
         load_config(path)
     repeated = ("$.app.windows", "window labels must be unique; 'main' repeats")
     assert info.value.problems == [repeated]
+
+
+def test_names_of_the_wrong_form_are_explained_in_words(write_config) -> None:
+    config = {
+        "identifier": "bad id",
+        "app": {
+            "windows": [{"label": "a b"}],
+            "security": {
+                "capabilities": [{"identifier": "x y", "windows": ["a"], "permissions": []}],
+                "permissionSets": [{"identifier": "Bad", "permissions": ["allow-x"]}],
+            },
+        },
+    }
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(config))
+    problems = dict(info.value.problems)
+    assert problems == {
+        "$.identifier": "'bad id' is not an app identifier: a reverse domain name such as "
+        "'com.example.app'",
+        "$.app.windows[0].label": "'a b' is not a window label: use letters, digits, '_', '-', "
+        "'/' and ':'",
+        "$.app.security.capabilities[0].identifier": "'x y' is not an identifier: use letters, "
+        "digits, '_', '-', '.' and ':'",
+        "$.app.security.permissionSets[0].identifier": "'Bad' is not a permission set "
+        "identifier: 'prefix:name' in lower-case letters, digits and '-', such as "
+        "'files:default'",
+    }

@@ -185,11 +185,7 @@ def test_each_value_that_cannot_be_used_stops_the_config_from_loading(
     json_path: str,
     message: str,
 ) -> None:
-    config = clean_config()
-    (tmp_path / "capabilities").mkdir()
-    shutil.copy(ROOT / "capabilities" / "settings-window.json", tmp_path / "capabilities")
-    mutate(config, tmp_path)
-    assert main(["check", "--config", str(write(tmp_path, config))]) == 2
+    assert main(["check", "--config", str(_configured(tmp_path, mutate))]) == 2
     lines = capsys.readouterr().err.splitlines()
     prefix = f"{tmp_path / file}: {json_path}: "
     assert [line for line in lines if line.startswith(prefix) and message in line], lines
@@ -220,14 +216,20 @@ NOTES: list[tuple[str, Mutation, str, str, str]] = [
 ]
 
 
-def _reported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Mutation
-) -> tuple[int, list[str]]:
+def _configured(tmp_path: Path, mutate: Mutation) -> Path:
+    """The demo's config and its settings capability file in ``tmp_path``, changed by
+    ``mutate``; the config's path."""
     config = clean_config()
     (tmp_path / "capabilities").mkdir()
     shutil.copy(ROOT / "capabilities" / "settings-window.json", tmp_path / "capabilities")
     mutate(config, tmp_path)
-    return run_check(write(tmp_path, config), capsys)
+    return write(tmp_path, config)
+
+
+def _reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Mutation
+) -> tuple[int, list[str]]:
+    return run_check(_configured(tmp_path, mutate), capsys)
 
 
 # (case, mutation, file, JSON path, part of the message, a note rather than a problem)
