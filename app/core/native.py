@@ -47,6 +47,7 @@ class _CoreThread(threading.Thread):
         self.error: BaseException | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._halt: asyncio.Event | None = None
+        self._stopping = threading.Event()
 
     def run(self) -> None:
         looprun.run(self._main())
@@ -65,11 +66,13 @@ class _CoreThread(threading.Thread):
             return
         self.ready.set()
         try:
-            await self._halt.wait()
+            if not self._stopping.is_set():  # told to stop while it started
+                await self._halt.wait()
         finally:
             await self.app.stop()
 
     def shutdown(self) -> None:
+        self._stopping.set()
         if self.loop is not None and self._halt is not None:
             self.loop.call_soon_threadsafe(self._halt.set)
         self.join(timeout=10)
@@ -173,18 +176,8 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
 
 
 def run_native(app: App, *, debug: bool = False) -> None:
-    # The core starts (and loads its transport) on its thread while this one loads the GUI
-    # toolkit. Opening windows blank and navigating later was measured slower: two page loads.
-    core = _CoreThread(app)
-    core.start()
-    gui = prepare_environment()
-    import webview
-
-    core.ready.wait()
-    if core.error is not None:
-        raise core.error
-    for config in app.config.model.app.windows:
-        open_native(app, config, core.urls[config.label])
+    stop_asked = threading.Event()  # before the GUI starts: it never will
+    starting = threading.Event()  # from then on, a stop closes the windows
 
     def close_all(*_: Any) -> None:
         # The last opened first: each waits until its window is shown, and pywebview ends its
@@ -197,16 +190,37 @@ def run_native(app: App, *, debug: bool = False) -> None:
                 pass
 
     def on_stop_signal(*_: Any) -> None:
+        if not starting.is_set():
+            stop_asked.set()
+            return
         # The handler runs on the GUI thread, and destroy() waits for that thread: hand it off.
         threading.Thread(target=close_all, name="app-close", daemon=True).start()
 
+    # The handlers are set before anything starts: a KeyboardInterrupt raised while this thread
+    # and the core's both load modules could land in the import machinery's locks and leave
+    # them waiting for ever (seen: 1 launch in 36 with SIGTERM 0.15-0.5 s after the start).
+    main = threading.current_thread() is threading.main_thread()
     restore: dict[int, Any] = {}
-    qt_backend: Any = None
-    if threading.current_thread() is threading.main_thread():
+    if main:
         restore = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         signal.signal(signal.SIGTERM, on_stop_signal)
         signal.signal(signal.SIGINT, on_stop_signal)
-        if gui == "qt":
+    qt_backend: Any = None
+    # The core starts (and loads its transport) on its thread while this one loads the GUI
+    # toolkit. Opening windows blank and navigating later was measured slower: two page loads.
+    core = _CoreThread(app)
+    core.start()
+    try:
+        gui = prepare_environment()
+        import webview
+
+        # In steps, so that a stop signal ends the wait (the app's on_start may take long).
+        while not core.ready.wait(0.05):
+            if stop_asked.is_set():
+                return
+        if core.error is not None:
+            raise core.error
+        if main and gui == "qt":
             # pywebview's Qt window sets a Ctrl-C handler of its own as it makes the first
             # window, which quits the GUI loop; one that comes before the loop runs (while the
             # window is being made, a few hundred ms) was lost, and the app ran on. Ctrl-C
@@ -215,7 +229,11 @@ def run_native(app: App, *, debug: bool = False) -> None:
 
             pywebview_handler = qt_backend._sigint_handler
             qt_backend._sigint_handler = on_stop_signal
-    try:
+        for config in app.config.model.app.windows:
+            open_native(app, config, core.urls[config.label])
+        starting.set()  # (then the check: a stop between the two is not lost)
+        if stop_asked.is_set():
+            return
         webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
         app.native_windows.clear()

@@ -55,3 +55,40 @@ def test_no_window_is_made_once_the_last_one_has_closed() -> None:
     with pytest.raises(CommandError, match="'settings' was not opened: the app's last window"):
         native.open_native(app, WindowConfig(label="settings", url="index.html"), "http://x/")  # type: ignore[arg-type]
     assert webview.windows == []
+
+
+def test_a_stop_signal_while_the_core_starts_ends_the_run_before_any_window(
+    write_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run's handlers are set before the core starts: a stop then is noted, not raised as a
+    # KeyboardInterrupt (which, landing in the import machinery while two threads load modules,
+    # could leave both waiting for ever), and no window is made.
+    import os
+    import signal
+    import time
+
+    import webview
+
+    from app.core import App, load_config
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    app = App(load_config(write_config({})))
+    started = threading.Event()
+
+    @app.on_start
+    def slow(_: App) -> None:  # holds the core's start until the signal has come
+        started.set()
+        time.sleep(1.0)
+
+    def stop() -> None:
+        started.wait(30)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = signal.getsignal(signal.SIGTERM)
+    threading.Thread(target=stop, daemon=True).start()
+    begun = time.monotonic()
+    native.run_native(app)  # returns; raises nothing
+    assert time.monotonic() - begun < 10
+    assert app.native_windows == {} and webview.windows == []
+    assert app.core is None  # stopped
+    assert signal.getsignal(signal.SIGTERM) is before
