@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator
 
@@ -93,6 +93,13 @@ class BuildConfig(ConfigModel):
         if url is not None and origin_of(url) is None:
             raise ValueError(
                 f"an http:// or https:// URL such as http://localhost:5173, not {url!r}"
+            )
+        if url is not None and urlsplit(url).path.strip("/"):
+            # The window's paths are the dev server's: a base path goes in the windows' url.
+            raise ValueError(
+                f"the dev server's origin only, such as {origin_of(url)}; a base path such as "
+                f"{urlsplit(url).path!r} goes in each window's url (\"url\": "
+                f"\"{urlsplit(url).path.strip('/')}/index.html\")"
             )
         return url
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,69 @@ def test_a_dev_server_that_is_down_gets_a_clear_answer(browser: Browser, app_dir
         response = page.goto(served.urls["main"])
         assert response is not None and response.status == 502
         assert "did not answer" in page.content() and "Is it running?" in page.content()
+
+
+@contextmanager
+def vite_like(port: int, log: Path) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("dev_server.py")), str(port), str(log)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_page_s_method_body_and_headers_reach_the_dev_server_but_not_its_cookie(
+    browser: Browser, app_dir: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "requests.jsonl"
+    with vite_like(free_port(), log) as url, serving(with_dev_url(app_dir, url)) as served:
+        page = browser.new_page()
+        response = page.goto(served.urls["main"])
+        assert response is not None and response.ok
+        # A stylesheet link asks for text/css: relayed, the dev server answers it with CSS.
+        expect(page.locator("#title")).to_have_css("color", "rgb(255, 0, 0)")
+        echoed = page.evaluate(
+            """() => fetch('/api/echo', { method: 'POST', body: 'posted',
+                                          headers: { 'X-Custom': 'yes' } }).then((r) => r.text())"""
+        )
+        assert echoed == "posted"
+        csp = response.headers["content-security-policy"]
+    requests = [json.loads(line) for line in log.read_text().splitlines()]
+    post = next(r for r in requests if r["method"] == "POST")
+    assert post["headers"].get("X-Custom") == "yes"
+    assert all("Cookie" not in r["headers"] and "__app_tab" not in r["path"] for r in requests)
+    # Its hot-reload client may name it by either loopback name; Vite's restart check runs in
+    # a worker made from a blob: URL.
+    port = url.rsplit(":", 1)[1]
+    for source in (f"ws://127.0.0.1:{port}", f"ws://localhost:{port}"):
+        assert source in csp.split("connect-src", 1)[1].split(";")[0], csp
+    assert "blob:" in csp.split("worker-src", 1)[1].split(";")[0], csp
+
+
+def test_a_window_waits_for_its_dev_server_and_loads_once_it_answers(
+    browser: Browser, app_dir: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    with serving(with_dev_url(app_dir, f"http://127.0.0.1:{port}")) as served:
+        page = browser.new_page()
+        response = page.goto(served.urls["main"])
+        assert response is not None and response.status == 502
+        assert "reloads by itself" in page.content()
+        with vite_like(port, tmp_path / "requests.jsonl"):
+            page.wait_for_function("() => window.__APP__ !== undefined", timeout=20_000)
+            assert page.evaluate("window.__APP__.window.label") == "main"
+    said = [line for line in served.log if "does not answer" in line]
+    assert len(said) == 1, said  # once, not at every reload

@@ -435,3 +435,15 @@ def test_names_of_the_wrong_form_are_explained_in_words(write_config) -> None:
         "identifier: 'prefix:name' in lower-case letters, digits and '-', such as "
         "'files:default'",
     }
+
+
+def test_a_dev_url_with_a_base_path_says_where_the_path_goes(write_config) -> None:
+    # The window's paths are the dev server's: a base path in devUrl would be added to every
+    # root-relative URL of the page again (/app/app/src/main.js).
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"build": {"devUrl": "http://127.0.0.1:5173/app/"}}))
+    ((where, what),) = info.value.problems
+    assert where == "$.build.devUrl"
+    assert "http://127.0.0.1:5173" in what and '"url": "app/index.html"' in what, what
+    for fine in ("http://localhost:5173", "http://localhost:5173/"):
+        assert load_config(write_config({"build": {"devUrl": fine}})).model.build.dev_url

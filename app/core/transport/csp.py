@@ -2,7 +2,9 @@
 
 With ``csp: null`` a strict default applies. A policy from the config (a string, or an object of
 directive -> sources) is kept, and the sources the shell itself needs are added to it: the init
-script's nonce, the IPC WebSocket and, under isolation, the isolation frame's origin.
+script's nonce, the IPC WebSocket, under isolation the isolation frame's origin, and with a dev
+server, the dev server and the workers its client makes from blob: URLs (Vite's, to find out
+when the dev server is back after a restart).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def build_csp(
     nonce: str,
     connect: list[str],
     frame: str | None,
+    workers: tuple[str, ...] = (),
 ) -> str:
     directives = _parse(policy)
     fallback = directives.get("default-src", [])
@@ -63,4 +66,6 @@ def build_csp(
     add("connect-src", *connect)
     if frame:
         add("frame-src", frame)
+    if workers:
+        add("worker-src", *workers)
     return "; ".join(f"{k} {' '.join(v)}".strip() for k, v in directives.items())

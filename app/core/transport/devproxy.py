@@ -1,19 +1,32 @@
 """``build.devUrl``: serve the window's pages from a dev server (Vite and the like).
 
-Requests for the frontend are fetched from the dev server and answered from the window's own
-origin, so pages keep their runtime, ticket and CSP exactly as with ``frontendDist``. A dev
-server's hot-reload socket connects to the dev server directly; the page's CSP allows it.
+Requests for the frontend are relayed to the dev server (method, body and the page's headers,
+but not its cookies) and answered from the window's own origin, so pages keep their runtime,
+ticket and CSP exactly as with ``frontendDist``. A dev server's hot-reload socket connects to
+the dev server directly; the page's CSP allows it, by ``localhost`` and ``127.0.0.1`` alike.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from ..acl.origin import origin_of
 
+log = logging.getLogger("app.core.transport")
+
 __all__ = ["DevProxy", "Fetched"]
+
+# What the page sends that does not go to the dev server: its credentials for the app (the
+# session cookie), what addresses the app (Host, Origin), and hop-by-hop headers.
+_KEEP_BACK = {
+    "host", "cookie", "origin", "referer", "connection", "keep-alive", "upgrade",
+    "transfer-encoding", "content-length", "te", "trailer", "proxy-authorization",
+}
 
 # Hop-by-hop and encoding headers do not survive being relayed.
 _DROP = {
@@ -47,17 +60,41 @@ class DevProxy:
             raise ValueError(f"build.devUrl must be an http(s) URL, not {base_url!r}")
         self.origin = origin
         self.socket_origin = self.origin.replace("http", "ws", 1)
+        self.sources = [self.origin, self.socket_origin]
+        """What the page's CSP lets it connect to: the dev server, by either loopback name (a
+        dev server's client may use the page's host name with the dev server's port)."""
+        parts = urlsplit(self.origin)
+        twin = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}.get(parts.hostname or "")
+        if twin is not None:
+            other = f"{parts.scheme}://{twin}" + (f":{parts.port}" if parts.port else "")
+            self.sources += [other, other.replace("http", "ws", 1)]
         self._http: aiohttp.ClientSession | None = None
+        self._down = False
 
-    async def fetch(self, path_qs: str) -> Fetched:
+    async def fetch(
+        self,
+        path_qs: str,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> Fetched:
+        """Relay one request; a dev server that does not answer gets a 502 saying so."""
         if self._http is None:
             self._http = aiohttp.ClientSession(auto_decompress=True)
+        sent = {k: v for k, v in (headers or {}).items() if k.lower() not in _KEEP_BACK}
         try:
-            async with self._http.get(self.base + path_qs, allow_redirects=True) as response:
-                body = await response.read()
-                headers = {k: v for k, v in response.headers.items() if k.lower() not in _DROP}
-                return Fetched(response.status, response.content_type, body, headers)
+            async with self._http.request(
+                method, self.base + path_qs, headers=sent, data=body, allow_redirects=True
+            ) as response:
+                content = await response.read()
+                kept = {k: v for k, v in response.headers.items() if k.lower() not in _DROP}
+                self._down = False
+                return Fetched(response.status, response.content_type, content, kept)
         except aiohttp.ClientError as exc:
+            if not self._down:  # once until it answers again
+                log.warning("the dev server at %s does not answer (%s); is it running?",
+                            self.base, exc)
+            self._down = True
             message = f"The dev server at {self.base} did not answer ({exc}). Is it running?\n"
             return Fetched(502, "text/plain", message.encode(), {})
 

@@ -9,6 +9,7 @@ socket needs the window's session cookie, which only the one-time launch URL set
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import mimetypes
 import secrets
@@ -80,7 +81,9 @@ class Server:
         self._runner = _runner(self.app)
         dev_url = core.config.model.build.dev_url
         self.dev = DevProxy(dev_url) if dev_url else None
-        self.dev_sources = [self.dev.origin, self.dev.socket_origin] if self.dev else []
+        self.dev_sources = self.dev.sources if self.dev else []
+        if self.dev is not None:  # what a page sends to its own origin goes to the dev server
+            self.app.router.add_route("*", "/{path:.*}", self._static)
         self.app_headers = dict(core.config.model.app.security.headers)
         """The app's own headers of the frontend's pages and files (app.security.headers)."""
 
@@ -314,9 +317,14 @@ class Server:
             )
         if self.dev is not None:
             # The tab secret goes to no other server, the dev server included.
-            fetched = await self.dev.fetch(without_tab(request.path_qs))
-            if fetched.is_html and fetched.status == 200:
+            fetched = await self.dev.fetch(
+                without_tab(request.path_qs), request.method, request.headers,
+                await request.read() if request.can_read_body else None,
+            )
+            if fetched.is_html and fetched.status == 200 and request.method == "GET":
                 return self._page(request, label, fetched.body, fetched.content_type)
+            if fetched.status == 502 and request.headers.get("Sec-Fetch-Dest") == "document":
+                return _retrying(fetched.body.decode())
             return web.Response(
                 status=fetched.status,
                 body=fetched.body,
@@ -369,6 +377,7 @@ class Server:
             nonce=nonce,
             connect=[boot["ws"], served_origin(port) + HANDOVER_PATH, *self.dev_sources],
             frame=self.core.isolation.frame_origin if self.core.isolation else None,
+            workers=("blob:",) if self.dev else (),
         )
         return web.Response(
             body=body,
@@ -382,3 +391,17 @@ class Server:
                 "Cache-Control": "no-store",
             },
         )
+
+
+def _retrying(message: str) -> web.Response:
+    """A window's page while its dev server does not answer: what is wrong, and a reload every
+    second until it answers (a native window has no reload button)."""
+    text = html.escape(message.strip())
+    return web.Response(
+        status=502,
+        text=f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="1">'
+        f"<title>Waiting for the dev server</title><p>{text}</p><p>This page reloads by itself "
+        "once it answers.</p>\n",
+        content_type="text/html",
+        headers={"Cache-Control": "no-store"},
+    )

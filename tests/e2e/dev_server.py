@@ -1,0 +1,32 @@
+"""A dev server as Vite behaves where it matters to the relay: run as ``python dev_server.py
+PORT LOG``. A stylesheet comes as CSS only to a request that accepts text/css (as JS
+otherwise); ``POST /api/echo`` answers its body; every request's method, path and headers go
+to LOG, one JSON line each."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from aiohttp import web
+
+PAGE = """<!doctype html><html><head><link rel="stylesheet" href="/style.css"></head>
+<body><h1 id="title">dev</h1></body></html>"""
+
+
+async def handle(request: web.Request) -> web.StreamResponse:
+    with open(sys.argv[2], "a") as log:
+        log.write(json.dumps({"method": request.method, "path": request.path_qs,
+                              "headers": dict(request.headers)}) + "\n")
+    if request.path == "/api/echo" and request.method == "POST":
+        return web.Response(text=(await request.read()).decode())
+    if request.path == "/style.css":
+        if "text/css" in request.headers.get("Accept", ""):
+            return web.Response(text="#title { color: rgb(255, 0, 0); }", content_type="text/css")
+        return web.Response(text="export default {};", content_type="text/javascript")
+    return web.Response(text=PAGE, content_type="text/html")
+
+
+app = web.Application()
+app.router.add_route("*", "/{path:.*}", handle)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
