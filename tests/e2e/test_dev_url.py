@@ -48,18 +48,23 @@ def dev_server(tmp_path: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "dev-server.log").open("w"),  # its request log
     )
+    listening(port)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def listening(port: int) -> None:
+    """Wait until a server listens on ``port`` (20 s at most)."""
     deadline = time.monotonic() + 20
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return
         except OSError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def with_dev_url(app_dir: Path, url: str) -> Path:
@@ -101,15 +106,7 @@ def vite_like(port: int, log: Path) -> Iterator[str]:
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        listening(port)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
