@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..starting import noted
 from .app import App
 from .errors import ConfigError, StartError
 
@@ -96,6 +97,8 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         print(f"error: the app's create_app() returned {type(app).__name__}, not an App",
               file=sys.stderr, flush=True)
         return 2
+    if noted():  # stopped while the app was made: nothing runs
+        return 0
     try:
         if args.command == "run":
             app.run(debug=args.debug)

@@ -10,6 +10,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..starting import noted
 from . import looprun
 from .errors import CommandError
 
@@ -205,6 +206,8 @@ def run_native(app: App, *, debug: bool = False) -> None:
         restore = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
         signal.signal(signal.SIGTERM, on_stop_signal)
         signal.signal(signal.SIGINT, on_stop_signal)
+        if noted():  # stopped while the app was made (python -m app)
+            stop_asked.set()
     qt_backend: Any = None
     # The core starts (and loads its transport) on its thread while this one loads the GUI
     # toolkit. Opening windows blank and navigating later was measured slower: two page loads.

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..starting import noted
 from . import looprun
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ def serve(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, done.set)
             handled = True
+            if noted():  # stopped while the app was made (python -m app): nothing starts
+                return
         if stop is not None:
 
             def watch(stop: threading.Event) -> None:
