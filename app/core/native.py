@@ -76,7 +76,8 @@ class _CoreThread(threading.Thread):
         self._stopping.set()
         if self.loop is not None and self._halt is not None:
             self.loop.call_soon_threadsafe(self._halt.set)
-        self.join(timeout=10)
+        if self.ident is not None:  # started
+            self.join(timeout=10)
 
 
 def open_native(app: App, config: WindowConfig, url: str) -> Any:
@@ -212,7 +213,8 @@ def run_native(app: App, *, debug: bool = False) -> None:
     # The core starts (and loads its transport) on its thread while this one loads the GUI
     # toolkit. Opening windows blank and navigating later was measured slower: two page loads.
     core = _CoreThread(app)
-    core.start()
+    if not stop_asked.is_set():
+        core.start()
     try:
         gui = prepare_environment()
         import webview
