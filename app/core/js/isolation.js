@@ -20,7 +20,8 @@ function (config, wire) {
   // The largest plaintext: its ciphertext is 16 bytes longer.
   const limit = config.maxMessageBytes - SEALED_FIELDS_BYTES - 16;
   const TIMED_OUT = {};
-  const timing = new Map();          // n -> ends the wait for its async hook, as timed out
+  const timing = new Map();          // n -> { since, end }: when its async hook began, and
+                                     // what ends the wait for it, as timed out
   let key = null;
   let nextSeq = 0;
   let approved = [];                 // let through in this turn: { n, plain: {json, blobs}, what }
@@ -34,8 +35,12 @@ function (config, wire) {
   const channel = new MessageChannel();
   channel.port1.addEventListener("message", (event) => {
     const expire = event.data && event.data.expire;
-    if (Array.isArray(expire)) {  // the page says time is up for these (see hookTimeoutMs)
-      for (const n of expire) { const timeUp = timing.get(n); if (timeUp) timeUp(); }
+    if (Array.isArray(expire)) {  // the page says time may be up for these (see hookTimeoutMs)
+      const now = performance.now();
+      for (const n of expire) {
+        const hook = timing.get(n);
+        if (hook && now - hook.since >= config.hookTimeoutMs) hook.end();
+      }
       return;
     }
     const requests = event.data && event.data.requests;
@@ -118,7 +123,7 @@ function (config, wire) {
     let timer;
     const late = new Promise((resolve) => {
       timer = setTimeout(resolve, config.hookTimeoutMs, TIMED_OUT);
-      timing.set(request.n, () => resolve(TIMED_OUT));
+      timing.set(request.n, { since: performance.now(), end: () => resolve(TIMED_OUT) });
     });
     const done = () => { clearTimeout(timer); timing.delete(request.n); };
     // Whatever the hook's promise settles with, and however odd, the call is answered.

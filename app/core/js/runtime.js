@@ -717,11 +717,17 @@ function (boot) {
         return;
       }
       // The frame times its async hooks, but a hidden frame's timers may be throttled (to a
-      // second in Qt WebEngine): this page, whose timers are not, tells it when time is up.
-      setTimeout(() => {
+      // second in Qt WebEngine): this page, whose timers are not, tells it when time may be
+      // up, again and again while the calls wait. The frame ends the wait of a hook that has
+      // run that long by its own clock: one held up behind another hook (a confirm() the user
+      // reads, say) has not.
+      const remind = () => setTimeout(() => {
         const late = batch.map((r) => r.n).filter((n) => waiting.has(n));
-        if (late.length && port && !broken) port.postMessage({ expire: late });
+        if (!late.length || !port || broken) return;
+        port.postMessage({ expire: late });
+        remind();
       }, config.hookMs + 20);
+      remind();
     }
 
     // Resolves to the sealed message for request `id` (already encoded), or rejects with an
