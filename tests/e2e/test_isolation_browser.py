@@ -54,6 +54,7 @@ window.__ISOLATION_HOOK__ = (payload, context) => {
       return Promise.reject({ get message() { throw 1; }, toString() { throw 1; } });
     case "rewrite":
       return { cmd: "invoke", message: { cmd: "greet", args: { name: "rewritten" } } };
+    case "no-command": return { cmd: "invoke", message: { args: {} } };
   }
   return payload;
 };
@@ -201,6 +202,7 @@ def test_every_refusal_rejects_with_blocked_and_nothing_hangs(
         "unreadable": "could not be read (Error: a getter's bug)",
         "unreadable-later": "could not be read (Error: bug)",
         "rejects-oddly": "the hook threw a value that cannot be shown",
+        "no-command": "it returned an invoke with no command name in message.cmd",
     }
     for value, reason in reasons.items():
         # The call's own timeout is far away: a rejection is the hook's, not a timer's.
@@ -437,12 +439,25 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         result = outcome(page, "greet", {"name": "x"})
         assert result["code"] == "blocked"
         assert "'hook.js', which is not a file" in result["message"]
+        assert not result["message"].endswith(".."), result["message"]
         wait_for_log(served.log, r"hook\.js.*blocked")
     (app_dir / "dist-isolation" / "index.html").write_text("<!doctype html><p>no hook</p>")
     with serving(config, windows=2) as served:
         page = open_page(browser, served.urls["main"])
         result = outcome(page, "greet", {"name": "x"})
         assert result["code"] == "blocked" and "defines no hook" in result["message"]
+    # A hook that does not parse: the message says why there is none.
+    (app_dir / "dist-isolation" / "index.html").write_text(
+        '<!doctype html><script src="index.js"></script>'
+    )
+    (app_dir / "dist-isolation" / "index.js").write_text(
+        "window.__ISOLATION_HOOK__ = (payload) => {\n  return payload;\n"
+    )
+    with serving(config, windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        result = outcome(page, "greet", {"name": "x"})
+        assert result["code"] == "blocked" and "defines no hook" in result["message"]
+        assert "its scripts failed as they ran: Uncaught SyntaxError" in result["message"], result
 
 
 @contextmanager

@@ -28,6 +28,15 @@ function (config, wire) {
   let sealing = Promise.resolve();   // the last sealed results to leave
   let refused = [];                  // results with an error, to leave at the end of the turn
 
+  // What went wrong as the app's scripts ran (a syntax error, say): said when they leave no
+  // hook, so that its author learns why.
+  const scriptErrors = [];
+  window.addEventListener("error", (event) => {
+    if (document.readyState === "loading" && scriptErrors.length < 3) {
+      scriptErrors.push(`${event.message} (line ${event.lineno})`);
+    }
+  });
+
   const secret = Uint8Array.from(atob(config.key), (c) => c.charCodeAt(0));
   config.key = null;
   // Requests and results travel on a channel of their own, which only the page holds the other
@@ -104,11 +113,14 @@ function (config, wire) {
     }
     const message = messageOf(request);
     const block = (why) => refuse({ n: request.n, error: { code: "blocked",
-      message: `'${nameOf(message)}' was blocked by the isolation hook: ${why}.` } });
+      message: `'${nameOf(message)}' was blocked by the isolation hook: `
+        + `${String(why).replace(/\.$/, "")}.` } });
     if (config.problems.length) { block(config.problems.join(" ")); return; }
     const hook = window.__ISOLATION_HOOK__ || window.__TAURI_ISOLATION_HOOK__;
     if (typeof hook !== "function") {
-      block("the isolation app defines no hook; set window.__ISOLATION_HOOK__ to a function");
+      block("the isolation app defines no hook; set window.__ISOLATION_HOOK__ to a function"
+        + (scriptErrors.length ? ` (its scripts failed as they ran: ${scriptErrors.join("; ")})`
+          : ""));
       return;
     }
     let verdict;
@@ -152,6 +164,10 @@ function (config, wire) {
     if (message === null) {
       block(`it returned ${describe(verdict)}, not a message; return the payload (changed or `
         + "not) to let it through");
+      return;
+    }
+    if (message.kind === "invoke" && (typeof message.cmd !== "string" || !message.cmd)) {
+      block("it returned an invoke with no command name in message.cmd");
       return;
     }
     let plain;
