@@ -6,10 +6,13 @@ threads: a command stuck forever cannot keep the process alive after the app has
 
 The pool keeps its ``size`` threads and grows when jobs wait while no thread is free, so that
 slow commands (or commands abandoned at their time limit: a thread cannot be stopped) do not
-hold up the others: once jobs have waited ``GROW_AFTER``, each waiting job gets a thread of its
-own if no thread took a job meanwhile (they are all held up), or one more thread starts if they
-did (a burst of quick jobs, which the threads there are take in turn). It grows by at most
-``GROWTH`` threads; a thread beyond the pool's size ends after ``IDLE_SECONDS`` without work.
+hold up the others: once jobs have waited ``GROW_AFTER``, the pool doubles (up to a thread for
+each waiting job) if no thread took a job meanwhile (they are all held up), and checks again
+after as long; one more thread starts if they did (a burst of quick jobs, which the threads
+there are take in turn). Doubling, not a thread per waiting job at once: on a busy machine
+threads that are not held up may just not have run for ``GROW_AFTER``, and hundreds of threads
+would start for a burst of quick jobs. It grows by at most ``GROWTH`` threads; a thread beyond
+the pool's size ends after ``IDLE_SECONDS`` without work.
 """
 
 from __future__ import annotations
@@ -113,7 +116,8 @@ class WorkerPool:
             if waiting <= 0 or self._stopping:
                 return
             held_up = self._taken == self._taken_then
-            count = min(waiting if held_up else 1, self._limit - self._live)
+            count = min(min(waiting, max(self._live, 1)) if held_up else 1,
+                        self._limit - self._live)
             self._live += count
             self._taken_then = self._taken
         for _ in range(count):

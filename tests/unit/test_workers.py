@@ -126,6 +126,29 @@ async def test_jobs_held_up_by_slow_ones_each_get_a_thread() -> None:
         assert [await job for job in held] == ["late"] * 100
 
 
+async def test_a_burst_behind_a_moment_of_busy_threads_starts_few_threads() -> None:
+    # The pool's threads busy for longer than GROW_AFTER (here with two 50 ms jobs; on a loaded
+    # machine, not scheduled) while 400 quick jobs wait: the pool doubles, and the threads it
+    # adds take the quick jobs in turn. It started a thread for each waiting job (400).
+    pool = WorkerPool(2, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    try:
+        started = threading.Semaphore(0)
+
+        def busy() -> None:
+            started.release()
+            time.sleep(0.05)
+
+        jobs = [pool.submit(busy) for _ in range(2)]
+        for _ in range(2):
+            assert await asyncio.to_thread(started.acquire, True, 10)
+        jobs += [pool.submit(time.sleep, 0.0005) for _ in range(400)]
+        await asyncio.wait_for(asyncio.gather(*jobs), 30)
+        assert pool.threads < 50, pool.threads
+    finally:
+        pool.shutdown()
+
+
 async def test_a_burst_of_quick_jobs_is_taken_by_the_threads_there_are() -> None:
     """Quick jobs waiting for busy threads are not held up: threads started for each of them
     would cost more than the wait."""
