@@ -7,8 +7,8 @@ threads: a command stuck forever cannot keep the process alive after the app has
 The pool keeps its ``size`` threads and grows when jobs wait while no thread is free, so that
 slow commands (or commands abandoned at their time limit: a thread cannot be stopped) do not
 hold up the others: once jobs have waited ``GROW_AFTER``, the pool doubles (up to a thread for
-each waiting job) if no thread took a job meanwhile (they are all held up), and checks again
-after as long; one more thread starts if they did (a burst of quick jobs, which the threads
+each waiting job) if no job finished meanwhile (the threads are all held up), and checks again
+after as long; one more thread starts if some did (a burst of quick jobs, which the threads
 there are take in turn). Doubling, not a thread per waiting job at once: on a busy machine
 threads that are not held up may just not have run for ``GROW_AFTER``, and hundreds of threads
 would start for a burst of quick jobs. It grows by at most ``GROWTH`` threads; a thread beyond
@@ -55,8 +55,8 @@ class WorkerPool:
         self._idle_seconds = idle_seconds
         self._grow_after = grow_after
         self._grow_check: asyncio.TimerHandle | None = None
-        self._taken = 0  # jobs taken by threads, ever
-        self._taken_then = 0  # ... when the growth check was set
+        self._finished = 0  # jobs that threads have finished, ever
+        self._finished_then = 0  # ... when the growth check was set
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -101,10 +101,10 @@ class WorkerPool:
         with self._lock:
             self._queued += 1
             waits = self._queued > self._free and self._live < self._limit and not self._stopping
-            taken = self._taken
+            finished = self._finished
         self._jobs.put((future, func, args, kwargs))
         if waits and self._grow_check is None:
-            self._taken_then = taken
+            self._finished_then = finished
             self._grow_check = self._loop.call_later(self._grow_after, self._grow)
         return future
 
@@ -115,11 +115,11 @@ class WorkerPool:
             waiting = self._queued - self._free
             if waiting <= 0 or self._stopping:
                 return
-            held_up = self._taken == self._taken_then
+            held_up = self._finished == self._finished_then
             count = min(min(waiting, max(self._live, 1)) if held_up else 1,
                         self._limit - self._live)
             self._live += count
-            self._taken_then = self._taken
+            self._finished_then = self._finished
         for _ in range(count):
             self._spawn()
         if waiting > count and self._live < self._limit:
@@ -148,7 +148,6 @@ class WorkerPool:
                 self._free -= 1
                 if job is not None:
                     self._queued -= 1
-                    self._taken += 1
                 else:
                     self._live -= 1
             return job
@@ -162,6 +161,8 @@ class WorkerPool:
                 outcome = (future, True, func(*args, **kwargs))
             except BaseException as exc:  # SystemExit too: it ends the call, not the app
                 outcome = (future, False, _settleable(exc))
+            with self._lock:
+                self._finished += 1
             assert self.inbox is not None
             try:
                 self.inbox.put(_settle, *outcome, pace=False)
