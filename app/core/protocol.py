@@ -156,9 +156,6 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
     texts: list[int] = []
     escape = False
 
-    def default(value: Any) -> Any:
-        return _widened(convert(value)) if wide else convert(value)
-
     def convert(value: Any) -> Any:
         if isinstance(value, (bytes, bytearray, memoryview)):
             blobs.append(bytes(value))
@@ -184,6 +181,7 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
                 f"a value of type {type(value).__name__} cannot be sent as JSON"
             ) from None
 
+    default = (lambda value: _widened(convert(value))) if wide else convert
     options = _OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS if wide else _OPTIONS
     try:
         data = orjson.dumps(_widened(message) if wide else message, default=default,

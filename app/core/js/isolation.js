@@ -11,7 +11,6 @@ function (config, wire) {
 
   const context = Object.freeze({ window: config.window, origin: config.origin });
   const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
   const SEALED_FIELDS_BYTES = 1024;  // room for the sealed message's other fields on the wire
   // A ciphertext travels as base64 text while it is small, so that many sealed calls still go
   // in one text frame, and as bytes (a binary frame of its own, no base64) from this size on,
@@ -95,14 +94,11 @@ function (config, wire) {
         && i >= 0 && i < request.blobs.length && request.texts.indexOf(i) === at);
   }
 
-  // The request's values in place of their markers: its long strings decoded (the page's
-  // runtime checked them; bytes that are not UTF-8 would arrive as U+FFFD).
+  // The request's message with its values in place of their markers.
   function messageOf(request) {
     const parsed = JSON.parse(request.json);
     if (!request.blobs.length) return parsed;
-    const values = request.blobs.slice();
-    for (const i of request.texts) values[i] = decoder.decode(values[i]);
-    return wire.restore(parsed, values);
+    return wire.restore(parsed, wire.valuesOf(request.blobs, request.texts));
   }
 
   function handle(request) {

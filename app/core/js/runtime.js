@@ -238,8 +238,16 @@ function (boot) {
     const blobs = [];
     let at = 4 + size;
     for (const n of header.a) { blobs.push(new Uint8Array(data, at, n)); at += n; }
-    for (const i of header.t || []) blobs[i] = decoder.decode(blobs[i]);
-    return header.m.map((m) => restore(m, blobs));
+    const values = valuesOf(blobs, header.t || []);
+    return header.m.map((m) => restore(m, values));
+  }
+
+  // The values that a message's markers stand for: its blobs, those that `texts` lists
+  // decoded to strings (invalid UTF-8 would become U+FFFD).
+  function valuesOf(blobs, texts) {
+    const values = blobs.slice();
+    for (const i of texts) values[i] = decoder.decode(values[i]);
+    return values;
   }
 
   // Put the binary values (and long strings) back in place of their markers in a parsed
@@ -261,7 +269,7 @@ function (boot) {
 
   // The isolation frame encodes what its hook lets through exactly as a page would: it runs
   // this function for the wire format alone (see app/core/isolation/page.py).
-  if (boot.codecOnly) return Object.freeze({ serialize, binaryFrame, restore });
+  if (boot.codecOnly) return Object.freeze({ serialize, binaryFrame, restore, valuesOf });
 
   // ---- connection ---------------------------------------------------------------------------
 
