@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Frame, Page, Route
+from playwright.sync_api import Browser, Dialog, Page
 
 from tests.conftest import ROOT, Served, serving, wait_for_log
 
@@ -461,38 +461,35 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
 
 
 @contextmanager
-def page_recording_sends(
-    browser: Browser, app_dir: Path, max_message_bytes: int
-) -> Iterator[tuple[Page, Frame]]:
-    """The main window's page under isolation and this message limit, and its isolation frame,
-    with ``window.sent`` recording the frames the frame sends to the core (see RECORD_SENDS)."""
+def page_recording_sends(browser: Browser, app_dir: Path, max_message_bytes: int) -> Iterator[Page]:
+    """The main window's page under isolation and this message limit, with ``window.sent``
+    recording the frames it sends (see RECORD_SENDS)."""
     with serving(isolation_config(app_dir, maxMessageBytes=max_message_bytes), windows=2) as served:
         page = open_page(browser, served.urls["main"])
-        frame = isolation_frame(page)
-        frame.evaluate(RECORD_SENDS)
-        yield page, frame
+        page.evaluate(RECORD_SENDS)
+        yield page
 
 
 def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
     browser: Browser, app_dir: Path
 ) -> None:
-    with page_recording_sends(browser, app_dir, 65536) as (page, frame):
+    with page_recording_sends(browser, app_dir, 65536) as page:
         # 60,000 bytes of UTF-8: as base64 (80,000) it would not fit in a 64 KiB message.
         text = "é" * 10_000 + "x" * 40_000
         assert page.evaluate(INVOKE, ["echo", {"value": text}]) == text
         # (The demo page's own start-up calls may still be leaving: small text frames.)
-        sent = frame.evaluate("window.sent")
+        sent = page.evaluate("window.sent")
         ((kind, size),) = [(k, n) for k, n in sent if k != "text"]
         assert kind == "binary" and 60_000 < size < 61_000, sent
         assert all(n < 2000 for k, n in sent if k == "text"), sent
-        frame.evaluate("window.sent = []")
+        page.evaluate("window.sent = []")
         many = page.evaluate(
             """() => Promise.all(Array.from({ length: 50 }, (_, i) =>
                 window.__APP__.core.invoke('greet', { name: String(i) })))"""
         )
         assert many == [f"Hello, {i}!" for i in range(50)]
-        kinds = {kind for kind, _ in frame.evaluate("window.sent")}
-        assert kinds == {"text"} and len(frame.evaluate("window.sent")) < 50
+        kinds = {kind for kind, _ in page.evaluate("window.sent")}
+        assert kinds == {"text"} and len(page.evaluate("window.sent")) < 50
         # Sealed in one turn, small and large: they must reach the core in sequence, so the
         # text gathered before a large one's binary frame leaves first.
         mixed = page.evaluate(
@@ -515,50 +512,35 @@ def test_a_large_ciphertext_travels_as_bytes_and_small_ones_share_text_frames(
 def test_under_a_small_limit_a_ciphertext_goes_as_bytes_when_its_base64_would_not_fit(
     browser: Browser, app_dir: Path
 ) -> None:
-    with page_recording_sends(browser, app_dir, 4096) as (page, frame):
+    with page_recording_sends(browser, app_dir, 4096) as page:
         result = page.evaluate(UP_TO_THE_LIMIT, [2800, False])
         assert result["refused"] and len(result["passed"]) > 50, result
         assert result["code"] == "invalid_args" and "for a sealed message" in result["message"]
         # 2,800 bytes and more: as base64 with the envelope's fields they would not fit in
         # 4 KiB, so they went as bytes, though far under the 16 KiB from which all do.
-        binary = [size for kind, size in frame.evaluate("window.sent") if kind == "binary"]
-        assert binary and max(binary) < 4096, frame.evaluate("window.sent")
+        binary = [size for kind, size in page.evaluate("window.sent") if kind == "binary"]
+        assert binary and max(binary) < 4096, page.evaluate("window.sent")
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}]) == "Hello, after!"
-
-
-# Run in a page: ``window.pageSocket`` becomes the runtime's socket, found by a reply it reads.
-FIND_SOCKET = """async () => {
-    const getter = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data').get;
-    Object.defineProperty(MessageEvent.prototype, 'data', { configurable: true, get() {
-        if (this.target instanceof WebSocket) window.pageSocket = this.target;
-        return getter.call(this);
-    } });
-    await window.__APP__.core.invoke('greet', { name: 'find' });
-}"""
-
-# Run in the isolation frame: what it sends to the core from now on is held back, never sent.
-HOLD_SENDS = """() => {
-    window.held = [];
-    WebSocket.prototype.send = function (data) { window.held.push(data); };
-}"""
 
 
 def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_clear(
     browser: Browser, hooked: Served
 ) -> None:
     page = open_page(browser, hooked.urls["main"])
-    page.evaluate(FIND_SOCKET)
-    # The page's connection closes while a sealed message is on its way (held back in the
-    # frame here): its number never reaches the core.
-    isolation_frame(page).evaluate(HOLD_SENDS)
-    page.evaluate("() => { window.lost = window.__APP__.core.invoke('greet', { name: 'lost' })"
-                  ".then((v) => v, (e) => e.message); }")
-    isolation_frame(page).wait_for_function("() => window.held.length > 0", polling=10)
+    assert page.evaluate(INVOKE, ["greet", {"name": "before"}]) == "Hello, before!"
     result = page.evaluate(
         """async () => {
-            window.pageSocket.close();
-            const lost = await window.lost;
-            const after = await window.__APP__.core.invoke('greet', { name: 'after' }).then(
+            const { invoke } = window.__APP__.core;
+            // The next frame is lost on its way and the connection drops, as when the core
+            // goes away mid-call: its sealed number never reaches the core.
+            const send = WebSocket.prototype.send;
+            WebSocket.prototype.send = function (data) {
+                WebSocket.prototype.send = send;
+                this.close();
+            };
+            const lost = await invoke('greet', { name: 'lost' }).then(
+                (v) => v, (e) => e.message);
+            const after = await invoke('greet', { name: 'after' }).then(
                 (v) => v, (e) => [e.code, e.message]);
             return { lost, after };
         }"""
@@ -573,15 +555,19 @@ def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_cle
     assert page.evaluate(INVOKE, ["greet", {"name": "reloaded"}]) == "Hello, reloaded!"
     # The same when the lost message's call had given up waiting before the connection went:
     # its number is missing all the same.
-    page.evaluate(FIND_SOCKET)
-    isolation_frame(page).evaluate(HOLD_SENDS)
     result = page.evaluate(
         """async () => {
             const { invoke } = window.__APP__.core;
+            const send = WebSocket.prototype.send;
+            let dropped = null;
+            WebSocket.prototype.send = function (data) {
+                WebSocket.prototype.send = send;
+                dropped = this;
+            };
             const lost = await invoke('greet', { name: 'lost' }, { timeoutMs: 5 }).then(
                 (v) => v, (e) => e.code);
-            window.pageSocket.close();
-            await new Promise((resolve) => window.pageSocket.addEventListener('close', resolve));
+            dropped.close();
+            await new Promise((resolve) => dropped.addEventListener('close', resolve));
             const after = await invoke('greet', { name: 'after' }).then(
                 (v) => v, (e) => [e.code, e.message]);
             return { lost, after };
@@ -590,62 +576,3 @@ def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_cle
     assert result["lost"] == "timeout"
     code, message = result["after"]
     assert code == "internal" and "Reload the page" in message, result
-
-
-def test_the_frames_own_connection_lost_fails_the_page_closed_and_clear(
-    browser: Browser, hooked: Served
-) -> None:
-    page = open_page(browser, hooked.urls["main"])
-    assert page.evaluate(INVOKE, ["greet", {"name": "before"}]) == "Hello, before!"
-    # The frame's connection drops as a sealed message leaves on it.
-    isolation_frame(page).evaluate(
-        """() => { WebSocket.prototype.send = function () { this.close(); }; }"""
-    )
-    result = page.evaluate(
-        """async () => {
-            const { invoke } = window.__APP__.core;
-            const lost = await invoke('greet', { name: 'lost' }).then(
-                (v) => v, (e) => [e.code, e.message]);
-            const after = await invoke('greet', { name: 'after' }).then(
-                (v) => v, (e) => [e.code, e.message]);
-            return { lost, after };
-        }"""
-    )
-    code, message = result["lost"]
-    assert code == "internal" and "connection to the core closed" in message, result
-    code, message = result["after"]
-    assert code == "blocked" and "reload the page" in message, result
-    page.reload()
-    page.wait_for_function("() => window.__APP__ !== undefined")
-    assert page.evaluate(INVOKE, ["greet", {"name": "reloaded"}]) == "Hello, reloaded!"
-
-
-def isolation_frame(page: Page) -> Frame:
-    return next(f for f in page.frames if "/frame/" in f.url)
-
-
-
-def test_a_frame_that_cannot_open_its_connection_hands_the_page_what_it_sealed(
-    browser: Browser, hooked: Served
-) -> None:
-    context = browser.new_context()
-
-    def without_its_connection(route: Route) -> None:
-        # The frame page as served (fetched as the browser would, as a frame of the app's
-        # site), its connection's address made one that does not answer.
-        response = route.fetch(headers={**route.request.headers, "sec-fetch-dest": "iframe",
-                                        "sec-fetch-site": "same-site"})
-        body = response.text().replace('"socket":', '"socket":"ws://127.0.0.1:9/x","was":', 1)
-        route.fulfill(response=response, body=body)
-
-    context.route("**/frame/**", without_its_connection)
-    page = context.new_page()
-    page.goto(hooked.urls["main"])
-    page.wait_for_function("() => window.__APP__ !== undefined")
-    page.evaluate(RECORD_SENDS)
-    assert page.evaluate(INVOKE, ["greet", {"name": "page"}]) == "Hello, page!"
-    text = "y" * 40_000  # its ciphertext goes as bytes
-    assert page.evaluate(INVOKE, ["echo", {"value": text}]) == text
-    kinds = [kind for kind, _ in page.evaluate("window.sent")]
-    assert "text" in kinds and "binary" in kinds, kinds
-    assert outcome(page, "echo", {"value": "null"})["code"] == "blocked"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.core.acl.origin import Origin
 from app.core.errors import ProtocolError
-from app.core.isolation.keys import (
-    KEYS_KEPT,
-    SOCKET_TTL,
-    DocumentKey,
-    KeyRing,
-    associated_data,
-    nonce,
-)
+from app.core.isolation.keys import KEYS_KEPT, DocumentKey, KeyRing, associated_data, nonce
 from app.core.isolation.page import failure, render, security_headers
 
 LOCAL = Origin("local", "http://127.0.0.1:5000")
@@ -93,9 +85,6 @@ def test_frame_headers_are_strict() -> None:
     assert "frame-ancestors http://127.0.0.1:5000" in csp
     assert "sandbox allow-scripts allow-modals" in csp
     assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
-    assert "connect-src" not in csp, "without a connection of its own, the frame connects nowhere"
-    own = security_headers("N", "http://127.0.0.1:5000", socket="ws://127.0.0.1:6000")
-    assert "; connect-src ws://127.0.0.1:6000;" in own["Content-Security-Policy"]
 
 
 def seal(key: bytes, kid: str, seq: int, plaintext: bytes) -> bytes:
@@ -115,21 +104,6 @@ def test_a_key_is_fresh_per_document_and_its_frame_is_served_once() -> None:
     assert ring.spend_frame(token) is None
     assert ring.spend_frame("not a token") is None
     assert base64.b64decode(secret) != second.secret
-
-
-def test_a_frames_connection_token_works_once_and_not_after_it_expires(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    ring = KeyRing()
-    key, _ = ring.mint("main", LOCAL)
-    token = ring.socket_token(key)
-    assert ring.spend_socket("not a token") is None
-    assert ring.spend_socket(token) is key
-    assert ring.spend_socket(token) is None
-    late = ring.socket_token(key)
-    later = time.monotonic() + SOCKET_TTL + 1
-    monkeypatch.setattr(time, "monotonic", lambda: later)
-    assert ring.spend_socket(late) is None
 
 
 class Connection:

@@ -5,10 +5,8 @@
     page (frontend origin)            isolation frame (own origin)        core
     send(message) --MessageChannel--> hook(payload, context)
                                       seal: AES-GCM, next seq
-                                      {id, kind: "sealed", kid, seq, ct}
-                                                 --its own WebSocket--> unseal_stage -> ...
-                  <--MessageChannel-- {n, seq, sent}
-    reply <-------------------------------------the page's WebSocket---- ...
+                  <--MessageChannel-- {n, seq, ct}
+    {id, kind: "sealed", kid, seq, ct} --WebSocket----------------------> unseal_stage -> ...
 
 The frame hands the page its end of the channel in a ``postMessage`` that only the frontend
 origin receives, and the page takes it only from its own frame element.
@@ -16,11 +14,7 @@ origin receives, and the page takes it only from its own frame element.
 - ``keys.py``: a fresh key per window document, and the cipher and sequence of its messages.
 - ``page.py``: the frame page, with the app's scripts inlined and its own CSP.
 - ``server.py``: the isolation origin, which serves each frame page once.
-- ``socket.py``: the frames' own connections, on which they send what they sealed.
 - ``stage.py``: the pipeline stage that lets only sealed messages in.
-
-A frame whose connection could not open hands the sealed envelopes to the page, which sends them
-on its own connection (slower: one more hop between the two).
 
 The page learns the key's id and its frame's one-time URL; the key itself reaches the frame only.
 """
@@ -35,7 +29,6 @@ from ..transport.loopback import served_origin
 from .keys import KeyRing
 from .page import EMBEDDER_POLICY, ISOLATING
 from .server import FrameSettings, frame_app
-from .socket import FrameSockets
 from .stage import unseal_stage
 
 if TYPE_CHECKING:
@@ -71,10 +64,7 @@ class Isolation:
 
     async def start(self) -> None:
         """Serve the isolation origin on a loopback port of its own."""
-        sockets = FrameSockets(self.keys, self._core.server, self._settings.max_message_bytes)
-        self._port = await self._core.server.serve_app(
-            frame_app(self.keys, self._settings, sockets)
-        )
+        self._port = await self._core.server.serve_app(frame_app(self.keys, self._settings))
 
     @property
     def frame_origin(self) -> str:

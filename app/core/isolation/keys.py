@@ -17,10 +17,6 @@ first carries the ciphertext, the others only the number. The core opens the num
 in order, 0, 1, 2, ..., and then hands out a group's messages strictly in their order, each once,
 each only to the envelope with its id. So a replayed, reordered, skipped or re-targeted message
 is refused, and so is one sealed under another document's key.
-
-A frame sends what it sealed to the core itself, on a WebSocket of its own (``socket.py``),
-which it opens with a one-time token served with its key. Those envelopes are opened as if the
-page had sent them: under the same checks, in the same order, answered to the page.
 """
 
 from __future__ import annotations
@@ -41,13 +37,11 @@ from ..errors import ProtocolError
 if TYPE_CHECKING:
     from ..transport.session import Session
 
-__all__ = ["FRAME_TTL", "SOCKET_TTL", "DocumentKey", "KeyRing", "associated_data", "nonce"]
+__all__ = ["FRAME_TTL", "DocumentKey", "KeyRing", "associated_data", "nonce"]
 
 KEY_BYTES = 32
 FRAME_TTL = 120.0
 """Seconds a page has to load its isolation frame before the frame's URL stops working."""
-SOCKET_TTL = 60.0
-"""Seconds a served frame has to open its connection to the core before its token expires."""
 IDLE_TTL = 24 * 3600.0
 """Seconds an unconnected key is kept for its page to reconnect (as long as a resume ticket)."""
 KEYS_KEPT = 64
@@ -134,7 +128,6 @@ class KeyRing:
         self._frames: dict[str, _Frame] = {}
         self._frame_order: deque[tuple[float, str]] = deque()  # (expires, token), in order
         self._by_window: dict[str, deque[str]] = {}  # kids, oldest first
-        self._sockets: dict[str, _Frame] = {}  # the frames' connection tokens, not spent yet
 
     def mint(self, label: str, origin: Origin) -> tuple[DocumentKey, str]:
         """A new key for a document of window ``label``, and its frame's one-time token."""
@@ -165,28 +158,10 @@ class KeyRing:
         secret, key.secret = key.secret, None
         return key, base64.b64encode(secret).decode()
 
-    def socket_token(self, key: DocumentKey) -> str:
-        """A one-time token with which the frame holding ``key`` opens its connection."""
-        token = secrets.token_urlsafe(32)
-        self._sockets[token] = _Frame(key.kid, time.monotonic() + SOCKET_TTL)
-        return token
-
-    def spend_socket(self, token: str) -> DocumentKey | None:
-        """The key whose frame was given ``token``, once; ``None`` after, or once expired."""
-        self._expire_sockets()
-        frame = self._sockets.pop(token, None)
-        return self._keys.get(frame.kid) if frame is not None else None
-
-    def _expire_sockets(self) -> None:
-        now = time.monotonic()
-        for stale in [t for t, s in self._sockets.items() if s.expires < now]:
-            del self._sockets[stale]
-
     def get(self, kid: str) -> DocumentKey | None:
         return self._keys.get(kid)
 
     def _prune(self) -> None:
-        self._expire_sockets()
         now = time.monotonic()
         while self._frame_order and self._frame_order[0][0] < now:
             frame = self._frames.pop(self._frame_order.popleft()[1], None)

@@ -106,10 +106,7 @@ the frame take one on and waive its resource policy."""
 
 
 def security_headers(
-    nonce: str,
-    frontend_origin: str,
-    embedder_policy: str | None = None,
-    socket: str | None = None,
+    nonce: str, frontend_origin: str, embedder_policy: str | None = None
 ) -> dict[str, str]:
     """Headers of a frame page: its own strict CSP, sandboxed, embeddable only by the frontend.
 
@@ -117,13 +114,11 @@ def security_headers(
     takes it on too and waives its resource policy, as a page under that policy may embed
     nothing else (Chromium refuses a ``same-site`` frame from another loopback port). It stays
     served only as a frame of the app's own site, once, and only that page's origin may embed it
-    (``frame-ancestors``; see server.py). ``socket``: the origin of the frame's own connection
-    to the core (``socket.py``), the one place it may connect to."""
+    (``frame-ancestors``; see server.py)."""
     csp = "; ".join(
         [
             "default-src 'none'",
             f"script-src 'nonce-{nonce}'",
-            *([f"connect-src {socket}"] if socket else []),
             "base-uri 'none'",
             "form-action 'none'",
             f"frame-ancestors {frontend_origin}",

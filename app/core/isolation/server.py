@@ -17,10 +17,9 @@ from pathlib import Path
 from aiohttp import web
 
 from ..acl.origin import origin_of
-from ..transport.loopback import HOST, foreign_host, local_port, refuse
+from ..transport.loopback import HOST, foreign_host, refuse
 from .keys import KeyRing
 from .page import FramePage, failure, render, security_headers
-from .socket import SOCKET_PATH, FrameSockets
 
 __all__ = ["FrameSettings", "frame_app"]
 
@@ -40,23 +39,19 @@ class FrameSettings:
 
 
 def _page_response(
-    page: FramePage,
-    frontend_origin: str,
-    embedder_policy: str | None,
-    status: int = 200,
-    socket: str | None = None,
+    page: FramePage, frontend_origin: str, embedder_policy: str | None, status: int = 200
 ) -> web.Response:
     return web.Response(
         status=status,
         body=page.html,
         content_type="text/html",
         charset="utf-8",
-        headers=security_headers(page.nonce, frontend_origin, embedder_policy, socket),
+        headers=security_headers(page.nonce, frontend_origin, embedder_policy),
     )
 
 
-def frame_app(keys: KeyRing, settings: FrameSettings, sockets: FrameSockets) -> web.Application:
-    """The aiohttp application of the isolation origin: the frames' pages and connections."""
+def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
+    """The aiohttp application of the isolation origin."""
 
     async def frame(request: web.Request) -> web.StreamResponse:
         refusal = foreign_host(request)
@@ -88,13 +83,11 @@ def frame_app(keys: KeyRing, settings: FrameSettings, sockets: FrameSockets) -> 
         key, secret = spent
         frontend = origin_of(key.origin.url)
         assert frontend is not None, "keys are made for http(s) documents only"
-        socket = f"ws://{HOST}:{local_port(request)}"
         page = render(
             settings.directory,
             {
                 "key": secret,
                 "kid": key.kid,
-                "socket": f"{socket}{SOCKET_PATH}{keys.socket_token(key)}",
                 "window": key.label,
                 "origin": frontend,
                 "hookTimeoutMs": settings.hook_timeout_ms,
@@ -105,13 +98,8 @@ def frame_app(keys: KeyRing, settings: FrameSettings, sockets: FrameSockets) -> 
             log.error(
                 "%s Every call of window '%s' is blocked until it is fixed.", problem, key.label
             )
-        return _page_response(page, frontend, settings.embedder_policy, socket=socket)
-
-    async def closing(_app: web.Application) -> None:
-        await sockets.close()
+        return _page_response(page, frontend, settings.embedder_policy)
 
     app = web.Application()
     app.router.add_get("/frame/{token}", frame)
-    app.router.add_get(SOCKET_PATH + "{token}", sockets.serve)
-    app.on_shutdown.append(closing)
     return app

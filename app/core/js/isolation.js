@@ -1,11 +1,10 @@
 function (config, wire) {
   "use strict";
   // The isolation frame's runtime. The core inlines it into the isolation app's page, ahead of
-  // the app's own scripts, with this document's config: { key (base64, once), kid, socket (its
-  // connection's URL, once), window, origin (the frontend's), hookTimeoutMs, maxMessageBytes,
-  // problems } and the page runtime's wire codec. It takes requests from the page, runs the
-  // app's hook on each, seals what the hook lets through and sends it to the core. The app's
-  // scripts only define the hook.
+  // the app's own scripts, with this document's config: { key (base64, once), kid, window,
+  // origin (the frontend's), hookTimeoutMs, maxMessageBytes, problems } and the page runtime's
+  // wire codec. It takes requests from the page, runs the app's hook on each, and seals what
+  // the hook lets through. The app's scripts only define the hook.
 
   // The key sat in this script's text; take the text out of the document.
   if (document.currentScript) document.currentScript.remove();
@@ -27,11 +26,6 @@ function (config, wire) {
   let approved = [];                 // let through in this turn: { n, plain: {json, blobs}, what }
   let sealing = Promise.resolve();   // the last sealed results to leave
   let refused = [];                  // results with an error, to leave at the end of the turn
-  // Where sealed messages go: "socket", the frame's own connection to the core (see
-  // app/core/isolation/socket.py; handed back to the page, each call would cross between the
-  // two processes once more), or "page" when it could not open; "lost" once it closed.
-  let sending = "page";
-  let socket = null;
 
   // What went wrong as the app's scripts ran (a syntax error, say): said when they leave no
   // hook, so that its author learns why.
@@ -70,55 +64,14 @@ function (config, wire) {
   crypto.subtle.importKey("raw", secret, { name: "AES-GCM" }, false, ["encrypt"]).then((k) => {
     key = k;
     secret.fill(0);
-    connect(() => whenParsed(() => {
+    whenParsed(() => {
       channel.port1.start();
       window.parent.postMessage({ ready: true }, config.origin, [channel.port2]);
-    }));
+    });
   }, (err) => {
     window.parent.postMessage({ failed: `the isolation frame cannot use its key (${err}).` },
       config.origin);
   });
-
-  // Opens the frame's connection, then goes on: with it open, or without it (the page sends)
-  // when it fails, or has not opened within SOCKET_WAIT_MS (a connection the browser blocks
-  // may not even say so).
-  const SOCKET_WAIT_MS = 3000;
-  function connect(then) {
-    const url = config.socket;
-    config.socket = null;
-    let ws;
-    try { ws = url ? new WebSocket(url) : null; } catch (err) { ws = null; }
-    if (!ws) { then(); return; }
-    let waited = false;
-    const without = () => {
-      if (waited) return;
-      waited = true;
-      clearTimeout(timer);
-      then();
-    };
-    const timer = setTimeout(() => { without(); ws.close(); }, SOCKET_WAIT_MS);
-    ws.binaryType = "arraybuffer";
-    ws.onopen = () => {
-      if (waited) return;  // too late: the page sends
-      waited = true;
-      clearTimeout(timer);
-      socket = ws;
-      sending = "socket";
-      then();
-    };
-    ws.onerror = () => { if (sending !== "socket") without(); };
-    ws.onclose = (event) => {
-      if (sending !== "socket") { without(); return; }  // it never opened
-      socket = null;
-      sending = "lost";
-      // What was sent and not yet answered may be lost, and the core opens sealed messages
-      // strictly in order: nothing sent after a gap could pass. Every later call is blocked.
-      const why = "the isolation frame's connection to the core closed"
-        + (event.reason ? ` (${event.reason})` : "") + "; reload the page.";
-      config.problems.push(why);
-      post({ broken: why });
-    };
-  }
 
   function whenParsed(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
@@ -259,13 +212,6 @@ function (config, wire) {
           `app-isolation/1 ${config.kid} ${group.seq}`) }, key, plaintextOf(group));
     }
     sealing = sealing.then(() => Promise.all(groups.map((g) => g.ct))).then((cts) => {
-      if (sending === "socket") { sendSealed(groups, cts); return; }
-      if (sending === "lost") {
-        post({ results: groups.flatMap((g) => g.members.map((item) => ({ n: item.n,
-          error: { code: "internal", message: `'${item.what}' could not be sent: `
-            + config.problems[config.problems.length - 1] } }))) });
-        return;
-      }
       const results = [];
       const transfer = [];
       groups.forEach((group, i) => group.members.forEach((item, j) => {
@@ -284,39 +230,6 @@ function (config, wire) {
         error: { code: "internal",
           message: `The isolation frame could not seal '${item.what}': ${err}.` } }))) });
     });
-  }
-
-  // Each sealed message as the envelope the page would send for it (app/core/isolation/stage.py)
-  // in frames as the page's are, in order, on the frame's own connection; the page hears only
-  // that they left.
-  function sendSealed(groups, cts) {
-    const results = [];
-    let parts = [];
-    let size = 2;
-    const sendText = () => {
-      if (parts.length) socket.send("[" + parts.join(",") + "]");
-      parts = [];
-      size = 2;
-    };
-    groups.forEach((group, i) => group.members.forEach((item, j) => {
-      results.push({ n: item.n, seq: group.seq, sent: true });
-      const envelope = { id: item.n, kind: "sealed", kid: config.kid, seq: group.seq };
-      if (j === 0) envelope.ct = asSent(cts[i], []);  // the group's first carries its ciphertext
-      const { json, blobs } = wire.serialize(envelope);
-      if (blobs.length) {  // a ciphertext as bytes: a binary frame of its own
-        sendText();
-        socket.send(blobs[0].byteLength >= wire.BLOB_FROM ? wire.blobFrame(json, blobs, [])
-          : wire.binaryFrame(json, blobs, []));
-        return;
-      }
-      // (ASCII only: its length is its size in bytes)
-      if (size + json.length + 1 > config.maxMessageBytes
-          || parts.length === wire.FRAME_MESSAGES) sendText();
-      parts.push(json);
-      size += json.length + 1;
-    }));
-    sendText();
-    post({ results });
   }
 
   // One tag byte, then the group: "J" and the JSON array of its messages, or "B" and the

@@ -269,10 +269,7 @@ function (boot) {
 
   // The isolation frame encodes what its hook lets through exactly as a page would: it runs
   // this function for the wire format alone (see app/core/isolation/page.py).
-  if (boot.codecOnly) {
-    return Object.freeze({ serialize, binaryFrame, blobFrame, restore, valuesOf, BLOB_FROM,
-      FRAME_MESSAGES });
-  }
+  if (boot.codecOnly) return Object.freeze({ serialize, binaryFrame, restore, valuesOf });
 
   // ---- connection ---------------------------------------------------------------------------
 
@@ -621,13 +618,7 @@ function (boot) {
             call.deadline = performance.now() + call.limit;
             armSweep(call.deadline);
           }
-          if (sealed !== SENT) { enqueue({ id, ...encode(sealed, what) }); return; }
-          // The frame sent it on its own connection; its answer comes here (unless it came
-          // already).
-          if (call) {
-            call.sent = true;
-            unanswered.add(id);
-          }
+          enqueue({ id, ...encode(sealed, what) });
         }).catch((err) => settle(id, false, err instanceof IpcError ? err
           : fail("internal", `'${what}' could not be sent: ${err && err.message}`)));
     });
@@ -635,7 +626,6 @@ function (boot) {
 
   // ---- isolation (set up when the pattern is on) --------------------------------------------
 
-  const SENT = {};  // what seal() resolves to for a message the frame sent itself
   const isolation = boot.isolation ? createIsolationClient(boot.isolation) : null;
 
   // Under the isolation pattern each request goes to the isolation frame first: a hidden,
@@ -696,20 +686,8 @@ function (boot) {
         clearTimeout(startTimer);
         port = event.ports[0];
         port.addEventListener("message", (e) => {
-          if (broken || !e.data) return;
           // In the frame's order, which is the sequence order the core expects.
-          if (Array.isArray(e.data.results)) e.data.results.forEach(finish);
-          // Its connection to the core closed: what it sent may never be answered, and no
-          // more can pass.
-          if (typeof e.data.broken === "string") {
-            breakDown(`cannot pass the isolation hook: ${e.data.broken}`);
-            for (const [id, call] of [...pending]) {
-              if (call.sent && unanswered.has(id)) {
-                settle(id, false, fail("internal", `'${call.what}' may get no answer: `
-                  + e.data.broken));
-              }
-            }
-          }
+          if (!broken && e.data && Array.isArray(e.data.results)) e.data.results.forEach(finish);
         });
         port.start();
         post();
@@ -724,8 +702,6 @@ function (boot) {
       waiting.delete(result.n);
       if (result.error) {
         call.reject(fail(result.error.code, result.error.message));
-      } else if (result.sent === true) {
-        call.resolve(SENT);
       } else {
         call.resolve({ id: result.n, kind: "sealed", kid: config.kid, seq: result.seq,
           ct: result.ct });

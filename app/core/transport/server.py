@@ -70,7 +70,6 @@ class Server:
         self._in_flight: dict[str, InFlight] = {}  # per window, shared by its connections
         self.documents: dict[str, Session] = {}
         """Each page load's connection now, by its document id (see ``_boot``)."""
-        self._arrivals: dict[str, asyncio.Event] = {}  # page loads waited for (see document)
         self.app = web.Application(middlewares=[self._host_check])
         # GET only: a HEAD (a link preview, a prefetch) must not spend the one-time link.
         self.app.router.add_get("/__app__/launch/{token}", self._launch, allow_head=False)
@@ -119,22 +118,6 @@ class Server:
         gone = [s for s in self.sessions if s.label == label]
         await asyncio.gather(*(s.close() for s in gone), return_exceptions=True)
 
-    async def document(self, document: str, wait: float) -> Session | None:
-        """Page load ``document``'s connection now; if it has none, the one it opens within
-        ``wait`` seconds (a page connects as it starts, and again after losing its connection).
-        """
-        session = self.documents.get(document)
-        if session is not None or self._stopping:
-            return session
-        arrived = self._arrivals.setdefault(document, asyncio.Event())
-        try:
-            async with asyncio.timeout(wait):
-                await arrived.wait()
-        except TimeoutError:
-            if self._arrivals.get(document) is arrived:
-                del self._arrivals[document]
-        return self.documents.get(document)
-
     def port_of(self, label: str) -> int:
         return next(p for p, lbl in self.labels.items() if lbl == label)
 
@@ -146,9 +129,6 @@ class Server:
         # Open sockets would hold the shutdown until they close by themselves; a page that
         # reconnects meanwhile gets its new socket closed as soon as it opens.
         self._stopping = True
-        for arrived in self._arrivals.values():  # no page connects any more: stop waiting
-            arrived.set()
-        self._arrivals.clear()
         await asyncio.gather(*(s.close() for s in list(self.sessions)), return_exceptions=True)
         # Together: each gives its unfinished requests SHUTDOWN_GRACE, and no more in all.
         await asyncio.gather(*(runner.cleanup() for runner in [*self._runners, self._runner]))
@@ -318,9 +298,6 @@ class Server:
         self.sessions.add(session)
         if session.document is not None:
             self.documents[session.document] = session
-            arrived = self._arrivals.pop(session.document, None)
-            if arrived is not None:
-                arrived.set()
         if self._stopping:  # opened while the app shuts down (a page reconnecting): end it
             await session.close()
         try:

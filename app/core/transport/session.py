@@ -254,22 +254,17 @@ class Session:
         frame = self._frames  # the page numbers its frames the same way, from 0
         self._frames += 1
         try:
-            await self.receive(data, binary)
+            messages = decode_frame(data, binary=binary)
+            if len(messages) > MAX_FRAME_MESSAGES:
+                raise ProtocolError(
+                    f"A frame carried {len(messages)} messages; at most {MAX_FRAME_MESSAGES} "
+                    "may share one. None of them was answered."
+                )
         except ProtocolError as exc:
             self._log_bad("window %s sent a bad frame: %s", exc.message)
             # The page rejects the calls it sent in this frame: none of them will be answered.
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
-
-    async def receive(self, data: str | bytes, binary: bool) -> None:
-        """Take one frame of this document's messages, from its page or (under isolation) its
-        isolation frame, and start answering them; ``ProtocolError``, with none of them
-        started, if the frame is not one."""
-        messages = decode_frame(data, binary=binary)
-        if len(messages) > MAX_FRAME_MESSAGES:
-            raise ProtocolError(
-                f"A frame carried {len(messages)} messages; at most {MAX_FRAME_MESSAGES} "
-                "may share one. None of them was answered."
-            )
+            return
         loop = asyncio.get_running_loop()
         in_flight = self.in_flight
         for message in messages:
