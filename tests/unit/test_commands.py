@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from app.core import (
     App,
@@ -504,6 +504,43 @@ def test_scalars_are_taken_as_sent_and_other_types_convert_as_usual() -> None:
         assert info.value.data[0]["field"].startswith(field), (field, value, info.value.data)
 
 
+class Lax(BaseModel):
+    path: str
+    n: int
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(strict=True)
+    path: str
+    n: int
+
+
+@dataclass
+class Marked:
+    path: Annotated[str, Strict()]
+
+
+def test_fields_of_models_and_dataclasses_convert_unless_they_say_strict() -> None:
+    """Strictness is the parameters' own; a model's or dataclass's fields are its author's to
+    make strict (README, Writing commands)."""
+
+    def typed(lax: Lax, strict: StrictModel, marked: Marked) -> None:
+        pass
+
+    command = Command.from_function(typed)
+    command.prepare(frozenset())
+    good = {"lax": {"path": "/a", "n": 1}, "strict": {"path": "/a", "n": 1},
+            "marked": {"path": "/a"}}
+    assert command.bind(good, None, {})["marked"] == Marked("/a")
+    converted = command.bind({**good, "lax": {"path": b"/etc", "n": "7"}}, None, {})["lax"]
+    assert converted == Lax(path="/etc", n=7)
+    for field, value in [("strict", {"path": b"/etc", "n": 1}),
+                         ("strict", {"path": "/a", "n": "7"}), ("marked", {"path": b"/etc"})]:
+        with pytest.raises(InvalidArgs) as info:
+            command.bind({**good, field: value}, None, {})
+        assert info.value.data[0]["field"].startswith(field), (field, value, info.value.data)
+
+
 def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> None:
     import functools
 
@@ -577,3 +614,22 @@ async def test_what_check_reports_is_logged_as_the_core_starts(
     assert "'Path' is not a key the core reads; did you mean 'path'?" in lines[0]
     assert "app.conf.json: $.app.security.capabilities[1].permissions[0]:" in lines[1]
     assert "did you mean 'allow-greet'?" in lines[1]
+
+
+async def test_a_command_named_with_a_prefix_has_the_prefixed_permissions(write_config) -> None:
+    app = make_app(write_config, "files:allow-read-text")
+
+    @app.command(name="files:read_text")
+    def read_text() -> str:
+        return "text"
+
+    @app.command(name="files:remove")
+    def remove() -> str:
+        return "removed"
+
+    async with Client(app) as c:
+        assert await c.invoke("files:read_text") == "text"
+        with pytest.raises(Forbidden, match="files:allow-remove"):
+            await c.invoke("files:remove")
+        with pytest.raises(NotFound, match="no command named 'read_text'"):
+            await c.invoke("read_text")  # the function's own name is not the command's
