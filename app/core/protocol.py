@@ -201,6 +201,8 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
             default=default,
             option=_OPTIONS | orjson.OPT_PASSTHROUGH_DATACLASS,
         )
+    if len(data) < _TRIM_BELOW:
+        data = bytes(memoryview(data))  # its own size (see _TRIM_BELOW)
     return Encoded(data, tuple(blobs), tuple(texts))
 
 
@@ -227,6 +229,10 @@ _UINT64_MAX = 2**64 - 1
 # As JSON has them: integers of any size (a page reads those beyond 2**53 as the nearest number
 # it has, as it reads its own; see _widened), and NaN and infinities as null.
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+_TRIM_BELOW = 4096
+"""orjson's output keeps the 4 KiB buffer it was written in, whatever its length: 100,000 small
+events queued for a page that does not read held 400 MB, not 6. Shorter outputs are copied to
+their own size (0.17 us each, as long as writing them)."""
 _MARKER_KEY = b'"' + BYTES_KEY.encode() + b'":'
 _ESCAPED_KEY = b"$" + BYTES_KEY.encode() + b'":'
 _LIKE_MARKER = re.compile(r"\$+__b")

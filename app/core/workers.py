@@ -8,11 +8,14 @@ The pool keeps its ``size`` threads and grows when jobs wait while no thread is 
 slow commands (or commands abandoned at their time limit: a thread cannot be stopped) do not
 hold up the others: once jobs have waited ``GROW_AFTER``, the pool doubles (up to a thread for
 each waiting job) if no job finished meanwhile (the threads are all held up), and checks again
-after as long; one more thread starts if some did (a burst of quick jobs, which the threads
-there are take in turn). Doubling, not a thread per waiting job at once: on a busy machine
-threads that are not held up may just not have run for ``GROW_AFTER``, and hundreds of threads
-would start for a burst of quick jobs. It grows by at most ``GROWTH`` threads; a thread beyond
-the pool's size ends after ``IDLE_SECONDS`` without work.
+after as long. If some did, the threads are taking the jobs in turn (a burst, or a steady load,
+of quick jobs), and a thread starts only for each one held up by a job that has run
+``SLOW_JOB`` or longer (once for each such job). Doubling, not a thread per waiting job at once:
+on a busy machine threads that are not held up may just not have run for ``GROW_AFTER``, and
+hundreds of threads would start for a burst of quick jobs; and not a thread more at each check
+while jobs wait, which under a steady load of quick calls grew the pool to as many threads as
+calls in flight. It grows by at most ``GROWTH`` threads; a thread beyond the pool's size ends
+after ``IDLE_SECONDS`` without work.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from .inbox import LoopInbox
 
-__all__ = ["GROWTH", "GROW_AFTER", "IDLE_SECONDS", "WorkerPool"]
+__all__ = ["GROWTH", "GROW_AFTER", "IDLE_SECONDS", "SLOW_JOB", "WorkerPool"]
 
 GROWTH = 1024
 """Threads the pool may start beyond its size while all of its threads are busy."""
@@ -35,6 +39,9 @@ GROW_AFTER = 0.005
 
 IDLE_SECONDS = 10.0
 """How long a thread beyond the pool's size waits for work before it ends."""
+
+SLOW_JOB = 0.1
+"""A job that has run this long (seconds) holds its thread up: the pool starts another."""
 
 _Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
@@ -57,6 +64,8 @@ class WorkerPool:
         self._grow_check: asyncio.TimerHandle | None = None
         self._finished = 0  # jobs that threads have finished, ever
         self._finished_then = 0  # ... when the growth check was set
+        self._running: dict[int, float] = {}  # thread -> when its job began
+        self._replaced: set[int] = set()  # threads held up whose job a new thread took over
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -115,9 +124,16 @@ class WorkerPool:
             waiting = self._queued - self._free
             if waiting <= 0 or self._stopping:
                 return
-            held_up = self._finished == self._finished_then
-            count = min(min(waiting, max(self._live, 1)) if held_up else 1,
-                        self._limit - self._live)
+            if self._finished == self._finished_then:  # held up, all of them
+                count = min(waiting, max(self._live, 1))
+                replaced = set(self._running)
+            else:
+                now = time.monotonic()
+                replaced = {t for t, since in self._running.items()
+                            if now - since >= SLOW_JOB and t not in self._replaced}
+                count = min(waiting, len(replaced))
+            count = min(count, self._limit - self._live)
+            self._replaced |= replaced
             self._live += count
             self._finished_then = self._finished
         for _ in range(count):
@@ -154,20 +170,33 @@ class WorkerPool:
 
     def _work(self) -> None:
         while (job := self._take()) is not None:
-            future, func, args, kwargs = job
-            if future.cancelled():  # given up while it waited
-                continue
-            try:
-                outcome = (future, True, func(*args, **kwargs))
-            except BaseException as exc:  # SystemExit too: it ends the call, not the app
-                outcome = (future, False, _settleable(exc))
-            with self._lock:
-                self._finished += 1
-            assert self.inbox is not None
-            try:
-                self.inbox.put(_settle, *outcome, pace=False)
-            except RuntimeError:  # the loop is closed: the app is gone
+            if not self._run(job):
                 return
+            job = None  # not kept while the thread waits for the next: it may be large
+
+    def _run(self, job: _Job) -> bool:
+        """Run ``job`` and hand its outcome to the loop; False if the loop is gone. (A call of
+        its own: the arguments, result or exception are let go as it returns.)"""
+        future, func, args, kwargs = job
+        if future.cancelled():  # given up while it waited
+            return True
+        me = threading.get_ident()
+        with self._lock:
+            self._running[me] = time.monotonic()
+        try:
+            outcome = (future, True, func(*args, **kwargs))
+        except BaseException as exc:  # SystemExit too: it ends the call, not the app
+            outcome = (future, False, _settleable(exc))
+        with self._lock:
+            self._finished += 1
+            del self._running[me]
+            self._replaced.discard(me)
+        assert self.inbox is not None
+        try:
+            self.inbox.put(_settle, *outcome, pace=False)
+        except RuntimeError:  # the loop is closed: the app is gone
+            return False
+        return True
 
     def shutdown(self) -> None:
         if self._grow_check is not None:

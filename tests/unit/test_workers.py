@@ -160,3 +160,66 @@ async def test_a_burst_of_quick_jobs_is_taken_by_the_threads_there_are() -> None
         assert pool.threads < 50, pool.threads
     finally:
         pool.shutdown()
+
+
+async def test_a_steady_load_of_quick_jobs_keeps_the_pool_small() -> None:
+    """200 quick calls kept in flight for a second (a page calling as fast as it can): the
+    threads take them in turn. The pool once grew by a thread at each check while jobs waited,
+    to as many threads as calls in flight."""
+    pool = WorkerPool(4, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    try:
+        deadline = time.monotonic() + 1.0
+        done = 0
+
+        async def caller() -> None:
+            nonlocal done
+            while time.monotonic() < deadline:
+                await pool.submit(sum, range(200))
+                done += 1
+
+        await asyncio.wait_for(asyncio.gather(*(caller() for _ in range(200))), 30)
+        assert done > 1000 and pool.threads <= 12, (done, pool.threads)
+    finally:
+        pool.shutdown()
+
+
+async def test_a_thread_held_up_by_a_slow_job_is_replaced_once() -> None:
+    """One thread held by a slow job while quick ones keep coming: after SLOW_JOB, one thread
+    more takes its place, and no more for the same job."""
+    pool = WorkerPool(2, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    release = threading.Event()
+    try:
+        slow = pool.submit(release.wait, 30)
+        deadline = time.monotonic() + 0.6
+        while time.monotonic() < deadline:
+            await asyncio.gather(*(pool.submit(sum, range(100)) for _ in range(20)))
+        assert pool.threads == 3, pool.threads
+        release.set()
+        assert await asyncio.wait_for(slow, 10) is True
+    finally:
+        release.set()
+        pool.shutdown()
+
+
+async def test_an_idle_thread_lets_go_of_its_last_job() -> None:
+    """A large argument or result is not kept alive by the thread that handled it while it
+    waits for its next job."""
+    import gc
+    import weakref
+
+    class Big:
+        pass
+
+    pool = WorkerPool(2, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    try:
+        given, returned = Big(), await asyncio.wait_for(pool.submit(Big), 10)
+        await asyncio.wait_for(pool.submit(lambda value: None, given), 10)
+        refs = [weakref.ref(given), weakref.ref(returned)]
+        del given, returned
+        gc.collect()
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        pool.shutdown()

@@ -20,8 +20,13 @@ HIGH_WATER = 8 * 1024 * 1024
 """Bytes waiting for the page above which a channel's sender waits for it to read."""
 
 
+MESSAGE_BYTES = 160
+"""What a queued message costs beyond its own bytes (its objects and their bookkeeping),
+counted with it so that many small messages are held to the limits as their memory is."""
+
+
 def size_of(encoded: Encoded) -> int:
-    return len(encoded.json) + sum(len(blob) for blob in encoded.blobs)
+    return MESSAGE_BYTES + len(encoded.json) + sum(len(blob) for blob in encoded.blobs)
 
 
 class Backlog:

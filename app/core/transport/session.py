@@ -192,24 +192,32 @@ class Session:
                 self._transport.abort()
 
     async def _writer(self) -> None:
-        loop = asyncio.get_running_loop()
         while not self.ws.closed:
             await self._wake.wait()
             self._wake.clear()
             batch, self._outbox = self._outbox, []
             size, self._outbox_bytes = self._outbox_bytes, 0
-            for frame in join_frames(batch):
-                if self.ws.closed:
-                    return
-                self._sending_since = loop.time()
-                if self._handover_port is not None and frame.size >= HANDOVER_BYTES:
-                    if not await self._hand_over(frame):
-                        return
-                else:
-                    kind = WSMsgType.BINARY if frame.binary else WSMsgType.TEXT
-                    await self.ws.send_frame(frame.data(), kind)
-                self._sending_since = None
+            if not await self._write(batch):
+                return
             self.backlog.written(size)
+
+    async def _write(self, batch: list[Encoded]) -> bool:
+        """Write ``batch`` to the page; False once the connection is gone. (A call of its own:
+        what it wrote is let go as it returns, not kept until the next batch, which may be long
+        in coming.)"""
+        loop = asyncio.get_running_loop()
+        for frame in join_frames(batch):
+            if self.ws.closed:
+                return False
+            self._sending_since = loop.time()
+            if self._handover_port is not None and frame.size >= HANDOVER_BYTES:
+                if not await self._hand_over(frame):
+                    return False
+            else:
+                kind = WSMsgType.BINARY if frame.binary else WSMsgType.TEXT
+                await self.ws.send_frame(frame.data(), kind)
+            self._sending_since = None
+        return True
 
     async def _hand_over(self, frame: Frame) -> bool:
         """Hand a large frame to the page over HTTP; False (and the connection closing) if the
