@@ -22,6 +22,10 @@ cancellation) is answered for all the same, at most twice that: before the page'
 (5 s later). One sweep a second looks for them, while async calls run: no timer per call."""
 
 
+FULL_LOG_SECONDS = 10.0
+"""How often, at most, the log says that calls time out waiting for a thread."""
+
+
 class Dispatcher:
     def __init__(self, workers: WorkerPool, timeout: float) -> None:
         self.workers = workers
@@ -30,6 +34,7 @@ class Dispatcher:
         """Async calls of window connections now running: (session, request, command, when
         they are due an answer), by the request's id()."""
         self._sweep: asyncio.TimerHandle | None = None
+        self._full_logged = -FULL_LOG_SECONDS  # when it last logged that no thread was free
 
     async def call(
         self,
@@ -53,6 +58,7 @@ class Dispatcher:
         if watched:
             self._watch(session, context, command)
         limit = asyncio.timeout(self.timeout)
+        job: asyncio.Future[Any] | None = None
         try:
             async with limit:
                 if command.is_async:
@@ -61,6 +67,7 @@ class Dispatcher:
                 try:
                     return await job
                 finally:
+                    started = self.workers.started(job)
                     self.workers.given_up(job)  # when cancelled: it may still be running
         except CommandError as exc:
             # The page's message names the command, whatever the command wrote (in a new
@@ -80,6 +87,8 @@ class Dispatcher:
             if not limit.expired():
                 log.exception("command %r raised", command.name)
                 raise InternalError(_failed(command)) from None
+            if job is not None and not started:
+                raise CallTimeout(self._never_started(command)) from None
             raise CallTimeout(
                 f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned "
                 "(the core's limit, app.ipc.commandTimeoutMs in the config)."
@@ -107,6 +116,25 @@ class Dispatcher:
         finally:
             if watched:
                 self._running.pop(id(context), None)
+
+    def _never_started(self, command: Command) -> str:
+        """The answer to a sync call that waited out its time limit for a thread; logged too,
+        at most once in ``FULL_LOG_SECONDS``."""
+        threads = self.workers.threads
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._full_logged >= FULL_LOG_SECONDS:
+            self._full_logged = loop.time()
+            log.warning(
+                "all %d command threads are held up by sync commands that have not returned, "
+                "so calls wait for a thread and time out without running (command %r, for "
+                "one); see which commands block, and make them return or async", threads,
+                command.name,
+            )
+        return (
+            f"'{command.name}' did not start within {self.timeout:g} s: all {threads} of the "
+            "core's command threads are held up by commands that have not returned (the app's "
+            "log says more). It did not run."
+        )
 
     def _watch(self, session: Any, request: Any, command: Command) -> None:
         loop = asyncio.get_running_loop()

@@ -65,6 +65,7 @@ class WorkerPool:
         self._finished = 0  # jobs that threads have finished, ever
         self._finished_then = 0  # ... when the growth check was set
         self._running: dict[int, float] = {}  # thread -> when its job began
+        self._unstarted: set[asyncio.Future[Any]] = set()  # jobs no thread has taken yet
         self._replaced: set[int] = set()  # threads held up whose job a new thread took over
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -109,6 +110,7 @@ class WorkerPool:
         future = self._loop.create_future()
         with self._lock:
             self._queued += 1
+            self._unstarted.add(future)
             waits = self._queued > self._free and self._live < self._limit and not self._stopping
             finished = self._finished
         self._jobs.put((future, func, args, kwargs))
@@ -145,6 +147,13 @@ class WorkerPool:
     def given_up(self, future: asyncio.Future[Any]) -> None:
         """The caller cancelled ``future`` (a time limit, a closed page). A job not started yet
         is skipped; one running keeps its thread, and the pool grows around it if it must."""
+        with self._lock:
+            self._unstarted.discard(future)
+
+    def started(self, future: asyncio.Future[Any]) -> bool:
+        """Whether a thread has taken the job of ``future`` (call before ``given_up``)."""
+        with self._lock:
+            return future not in self._unstarted
 
     def _take(self) -> _Job | None:
         """The next job; ``None`` when this thread is to end."""
@@ -178,6 +187,8 @@ class WorkerPool:
         """Run ``job`` and hand its outcome to the loop; False if the loop is gone. (A call of
         its own: the arguments, result or exception are let go as it returns.)"""
         future, func, args, kwargs = job
+        with self._lock:
+            self._unstarted.discard(future)
         if future.cancelled():  # given up while it waited
             return True
         me = threading.get_ident()

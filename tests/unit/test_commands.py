@@ -633,3 +633,42 @@ async def test_a_command_named_with_a_prefix_has_the_prefixed_permissions(write_
             await c.invoke("files:remove")
         with pytest.raises(NotFound, match="no command named 'read_text'"):
             await c.invoke("read_text")  # the function's own name is not the command's
+
+
+async def test_a_call_that_no_thread_took_in_time_says_it_did_not_run(caplog) -> None:
+    """All threads held up by commands that do not return: a sync call times out waiting for
+    one, and says so (not that it ran too long), and the log says why."""
+    from app.core.dispatch import Dispatcher
+    from app.core.workers import WorkerPool
+
+    pool = WorkerPool(1, name="test-pool", growth=0)
+    pool.start(asyncio.get_running_loop())
+    dispatcher = Dispatcher(pool, timeout=0.3)
+    running, release = threading.Event(), threading.Event()
+
+    def block() -> bool:
+        running.set()
+        return release.wait(30)
+
+    def ping() -> str:
+        return "pong"
+
+    commands = {f.__name__: Command.from_function(f) for f in (block, ping)}
+    for command in commands.values():
+        command.prepare(frozenset())
+    try:
+        held = asyncio.create_task(dispatcher.call(commands["block"], {}, None, {}))
+        assert await asyncio.to_thread(running.wait, 10)
+        with caplog.at_level(logging.WARNING, "app.core.dispatch"):
+            with pytest.raises(CallTimeout, match=r"'ping' did not start within 0\.3 s: all 1 ") \
+                    as info:
+                await dispatcher.call(commands["ping"], {}, None, {})
+        assert info.value.message.endswith("It did not run.")
+        assert "command threads are held up" in caplog.text
+        with pytest.raises(CallTimeout, match=r"'block' did not finish within 0\.3 s"):
+            await held
+        release.set()
+        assert await dispatcher.call(commands["ping"], {}, None, {}) == "pong"
+    finally:
+        release.set()
+        pool.shutdown()
