@@ -77,6 +77,8 @@ class Served:
     process: subprocess.Popen[str]
     urls: dict[str, str]
     log: list[str] = field(default_factory=list)
+    drained: threading.Event = field(default_factory=threading.Event)
+    """Set once all the process wrote to its log has been read into ``log``."""
 
     def origin(self, label: str) -> str:
         return self.urls[label].split("/__app__/")[0]
@@ -88,6 +90,7 @@ class Served:
         if not died_before:
             self.process.terminate()
         status = self.process.wait(timeout=20)
+        self.drained.wait(10)  # what it wrote last is in the log too
         if died_before or status != 0:
             how = "had already exited" if died_before else "ended on SIGTERM"
             raise AssertionError(
@@ -112,6 +115,7 @@ def serve(config: Path, windows: int = 1, env: dict[str, str] | None = None) -> 
         assert process.stderr is not None
         for line in process.stderr:
             served.log.append(line.rstrip())
+        served.drained.set()
 
     threading.Thread(target=drain, daemon=True).start()
     assert process.stdout is not None

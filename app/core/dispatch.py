@@ -62,6 +62,9 @@ class Dispatcher:
         try:
             async with limit:
                 if command.is_async:
+                    task = asyncio.current_task()
+                    if task is not None:  # what the log calls it, should it be left behind
+                        task.set_name(f"command '{command.name}'")
                     return await command.func(**bound)
                 job = self.workers.submit(command.func, **bound)
                 try:
@@ -108,6 +111,8 @@ class Dispatcher:
                     pass
             log.exception("command %r was cancelled from within", command.name)
             raise InternalError(_failed(command)) from None
+        except GeneratorExit:
+            raise  # its coroutine is being closed (left behind as the app ended): no failure
         except BaseException as exc:
             # SystemExit, KeyboardInterrupt and the like, raised by a command (sys.exit() in
             # it, say), end that call, not the app.

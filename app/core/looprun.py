@@ -62,4 +62,8 @@ def _end_tasks(loop: asyncio.AbstractEventLoop) -> None:
                 "task": task,
             })
     for task in stuck:
-        log.error("%r did not end when cancelled as the app ended; it is left behind", task)
+        log.error("%s did not end when cancelled as the app ended; it is left behind",
+                  task.get_name())
+        # Left behind on purpose, and said so: asyncio need not say it again, with a
+        # traceback, when the closed loop's task is let go.
+        task._log_destroy_pending = False  # type: ignore[attr-defined]

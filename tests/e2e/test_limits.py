@@ -318,7 +318,12 @@ async def test_a_command_that_will_not_be_cancelled_neither_hangs_its_call_nor_t
             assert "did not stop when it was cancelled" in reply["error"]["message"]
             assert (await raw.call(ws, greet(2)))["value"] == "Hello, 2!"
         await asyncio.to_thread(served.stop)  # ends with status 0 within its 20 s
-        wait_for_log(served.log, "did not end when cancelled as the app ended", timeout=10)
+        line = wait_for_log(served.log, "did not end when cancelled as the app ended", timeout=10)
+        assert "command 'stubborn' did not end" in line, line
+        # Said once, by its name: no traceback of its coroutine being closed, and not again by
+        # asyncio as a task destroyed while pending.
+        log = "\n".join(served.log)
+        assert "Traceback" not in log and "Task was destroyed" not in log, log[-2000:]
     finally:
         if served.process.poll() is None:
             served.process.kill()
