@@ -133,19 +133,24 @@ def _lift_texts(message: Any) -> Any:
             break
     if not found:
         return message
+    # The containers on the way to each long string are copied, once each, and each copy put in
+    # place of its original in its parent's copy, up to the message. (In a loop: a nested
+    # function calling itself would be a reference cycle, keeping the copies, and the long
+    # strings, until the garbage collector's next full pass: 60 MB a call of a 30 MB string.)
     copies: dict[int, Any] = {}  # index in todo -> the container's copy
-
-    def copy(at: int) -> Any:
-        made = copies.get(at)
-        if made is None:
-            container, parent, key = todo[at]
-            made = copies[at] = dict(container) if type(container) is dict else list(container)
-            if parent >= 0:  # and the copy in place of the original, up to the message
-                copy(parent)[key] = made
-        return made
-
     for at, key in found:
-        copy(at)[key] = _Text(todo[at][0][key])
+        path = []
+        up = at
+        while up >= 0 and up not in copies:
+            path.append(up)
+            up = todo[up][1]
+        for index in reversed(path):
+            container, parent, place = todo[index]
+            made = dict(container) if type(container) is dict else list(container)
+            copies[index] = made
+            if parent >= 0:
+                copies[parent][place] = made
+        copies[at][key] = _Text(todo[at][0][key])
     return copies[0]
 
 

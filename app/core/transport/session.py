@@ -195,11 +195,14 @@ class Session:
         while not self.ws.closed:
             await self._wake.wait()
             self._wake.clear()
-            batch, self._outbox = self._outbox, []
             size, self._outbox_bytes = self._outbox_bytes, 0
-            if not await self._write(batch):
+            if not await self._write(self._take_outbox()):
                 return
             self.backlog.written(size)
+
+    def _take_outbox(self) -> list[Encoded]:
+        batch, self._outbox = self._outbox, []
+        return batch
 
     async def _write(self, batch: list[Encoded]) -> bool:
         """Write ``batch`` to the page; False once the connection is gone. (A call of its own:
