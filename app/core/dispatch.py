@@ -111,9 +111,9 @@ class Dispatcher:
                     pass
             log.exception("command %r was cancelled from within", command.name)
             raise InternalError(_failed(command)) from None
-        except GeneratorExit:
-            raise  # its coroutine is being closed (left behind as the app ended): no failure
         except BaseException as exc:
+            if isinstance(exc, GeneratorExit) and not _loop_running():
+                raise  # its coroutine is being closed, left behind as the app ended: no failure
             # SystemExit, KeyboardInterrupt and the like, raised by a command (sys.exit() in
             # it, say), end that call, not the app.
             log.exception("command %r raised", command.name)
@@ -169,6 +169,14 @@ class Dispatcher:
             ))
         if self._running:
             self._sweep = loop.call_later(LATE_SECONDS, self._answer_late)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _failed(command: Command) -> str:

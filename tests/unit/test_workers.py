@@ -179,7 +179,9 @@ async def test_a_steady_load_of_quick_jobs_keeps_the_pool_small() -> None:
                 done += 1
 
         await asyncio.wait_for(asyncio.gather(*(caller() for _ in range(200))), 30)
-        assert done > 1000 and pool.threads <= 12, (done, pool.threads)
+        # On a loaded machine all threads may not finish anything for 5 ms now and then, and
+        # the pool doubles; it grew by a thread at every check while calls waited (81 here).
+        assert done > 1000 and pool.threads <= 32, (done, pool.threads)
     finally:
         pool.shutdown()
 
@@ -187,7 +189,9 @@ async def test_a_steady_load_of_quick_jobs_keeps_the_pool_small() -> None:
 async def test_a_thread_held_up_by_a_slow_job_is_replaced_once() -> None:
     """One thread held by a slow job while quick ones keep coming: after SLOW_JOB, one thread
     more takes its place, and no more for the same job."""
-    pool = WorkerPool(2, name="test-pool")
+    # (Checks 50 ms apart: on a loaded machine the threads may not run for 5 ms, and the pool
+    # would double for that, which is another test's.)
+    pool = WorkerPool(2, name="test-pool", grow_after=0.05)
     pool.start(asyncio.get_running_loop())
     release = threading.Event()
     try:
