@@ -70,8 +70,9 @@ class Dispatcher:
                 try:
                     return await job
                 finally:
-                    started = self.workers.started(job)
-                    self.workers.given_up(job)  # when cancelled: it may still be running
+                    # When cancelled, the job may still be running, or (no thread was free)
+                    # not have started.
+                    started = self.workers.let_go(job)
         except CommandError as exc:
             # The page's message names the command, whatever the command wrote (in a new
             # error: the command's own may be raised again, by it or another command).

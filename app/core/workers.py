@@ -144,16 +144,15 @@ class WorkerPool:
             assert self._loop is not None
             self._grow_check = self._loop.call_later(self._grow_after, self._grow)
 
-    def given_up(self, future: asyncio.Future[Any]) -> None:
-        """The caller cancelled ``future`` (a time limit, a closed page). A job not started yet
-        is skipped; one running keeps its thread, and the pool grows around it if it must."""
+    def let_go(self, future: asyncio.Future[Any]) -> bool:
+        """The caller waits for ``future`` no more (it settled, or was cancelled: a time limit,
+        a closed page); whether a thread had taken its job. A job not started yet is skipped;
+        one running keeps its thread, and the pool grows around it if it must."""
         with self._lock:
-            self._unstarted.discard(future)
-
-    def started(self, future: asyncio.Future[Any]) -> bool:
-        """Whether a thread has taken the job of ``future`` (call before ``given_up``)."""
-        with self._lock:
-            return future not in self._unstarted
+            if future in self._unstarted:
+                self._unstarted.discard(future)
+                return False
+            return True
 
     def _take(self) -> _Job | None:
         """The next job; ``None`` when this thread is to end."""
@@ -173,6 +172,7 @@ class WorkerPool:
                 self._free -= 1
                 if job is not None:
                     self._queued -= 1
+                    self._unstarted.discard(job[0])
                 else:
                     self._live -= 1
             return job
@@ -187,8 +187,6 @@ class WorkerPool:
         """Run ``job`` and hand its outcome to the loop; False if the loop is gone. (A call of
         its own: the arguments, result or exception are let go as it returns.)"""
         future, func, args, kwargs = job
-        with self._lock:
-            self._unstarted.discard(future)
         if future.cancelled():  # given up while it waited
             return True
         me = threading.get_ident()

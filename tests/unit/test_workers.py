@@ -84,7 +84,7 @@ async def test_a_job_given_up_before_it_started_does_not_run() -> None:
         first = await g.running()
         queued = g.pool.submit(ran.set)
         queued.cancel()
-        g.pool.given_up(queued)
+        assert not g.pool.let_go(queued)
         g.gate.set()
         assert await first == "late"
         # The thread is free again and took the cancelled job first: it did not run it.

@@ -201,6 +201,7 @@ class Session:
             self.backlog.written(size)
 
     def _take_outbox(self) -> list[Encoded]:
+        """What waits to be written (handed to ``_write``, not bound in the writer's loop)."""
         batch, self._outbox = self._outbox, []
         return batch
 
