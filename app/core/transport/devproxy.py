@@ -59,8 +59,7 @@ class DevProxy:
         if origin is None:
             raise ValueError(f"build.devUrl must be an http(s) URL, not {base_url!r}")
         self.origin = origin
-        self.socket_origin = self.origin.replace("http", "ws", 1)
-        self.sources = [self.origin, self.socket_origin]
+        self.sources = [self.origin, self.origin.replace("http", "ws", 1)]
         """What the page's CSP lets it connect to: the dev server, by either loopback name (a
         dev server's client may use the page's host name with the dev server's port)."""
         parts = urlsplit(self.origin)
