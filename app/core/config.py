@@ -406,6 +406,11 @@ def _load_capabilities(
     refs: list[Any] = [f.stem for f in files] if declared is None else list(declared)
     for index, ref in enumerate(refs):
         where = json_path(("app", "security", "capabilities", index))
+        if isinstance(ref, dict):  # inline, in a config that is wrong elsewhere: checked alone
+            try:
+                ref = Capability.model_validate(ref)
+            except ValidationError:  # reported with the rest of the config
+                continue
         if isinstance(ref, Capability):
             loaded.append(CapabilitySource(ref, source, where))
             placed.append(where)
@@ -509,32 +514,37 @@ def load_config(path: str | Path) -> Config:
     problems += cap_problems
     if model is not None:
         problems += _check_together(model)
+    problems += _unusable_values(path, capabilities, model, data)
     if problems or model is None:
         raise ConfigError(str(path), problems)
-    config = Config(model, path, capabilities, unused)
-    problems = _unusable_values(config)
-    if problems:
-        raise ConfigError(str(path), problems)
-    return config
+    return Config(model, path, capabilities, unused)
 
 
-def _unusable_values(config: Config) -> list[tuple[str, str]]:
+def _unusable_values(
+    path: Path, capabilities: list[CapabilitySource], model: AppConfig | None, data: Any
+) -> list[tuple[str, str]]:
     """The capabilities' values that are well formed JSON but cannot be used as written: what
     compiling them finds (a window glob or a remote URL pattern that does not parse, ``allow``
     entries on a ``deny-`` permission), and a scope entry's path that is not a path pattern.
-    (Built without this check, as a test may, such a value fails closed.)"""
+    Checked in every capability that is valid alone, whatever else is wrong in the config (its
+    ``model``, ``None`` then). (Built without this check, as a test may, such a value fails
+    closed.)"""
     from .acl.compiled import compile_capability
     from .acl.glob import PatternError, compile_path_glob
     from .acl.model import PermissionEntry
     from .acl.permissions import PermissionSets
-    from .paths import app_dirs
+    from .paths import dirs_of
 
-    variables = app_dirs(config)
-    sets = PermissionSets(config.model.app.security.set_members())
+    if model is not None:
+        identifier, members = model.identifier, model.app.security.set_members()
+    else:  # the variables' values only have to exist for a pattern to be checked
+        identifier, members = str(_get(data, "identifier", "")), {}
+    variables = dirs_of(path.parent, identifier)
+    sets = PermissionSets(members)
     problems: list[tuple[str, str]] = []
-    for source in config.capabilities:
+    for source in capabilities:
         capability, base = source.capability, source.json_path
-        prefix = "" if source.file == config.path else f"capabilities/{source.file.name}: "
+        prefix = "" if source.file == path else f"capabilities/{source.file.name}: "
         found = [(p.json_path, p.message) for p in compile_capability(source, sets).problems]
         for i, entry in enumerate(capability.permissions):
             if not isinstance(entry, PermissionEntry):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .config import Config
 
-__all__ = ["app_dirs"]
+__all__ = ["app_dirs", "dirs_of"]
 
 
 def _data_home() -> Path:
@@ -22,9 +22,14 @@ def _data_home() -> Path:
 
 def app_dirs(config: Config) -> dict[str, str]:
     """``$APP`` is the folder of app.conf.json; ``$APPDATA`` the app's data folder by identifier."""
+    return dirs_of(config.root, config.model.identifier)
+
+
+def dirs_of(root: Path, identifier: str) -> dict[str, str]:
+    """The scope variables of an app whose app.conf.json is in ``root``."""
     return {
-        "$APP": str(config.root.resolve()),
-        "$APPDATA": str(_data_home() / config.model.identifier),
+        "$APP": str(root.resolve()),
+        "$APPDATA": str(_data_home() / identifier),
         "$HOME": str(Path.home()),
         "$TEMP": tempfile.gettempdir(),
     }

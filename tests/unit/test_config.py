@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -68,6 +69,39 @@ def test_every_problem_is_reported_with_its_json_path(write_config) -> None:
         "$.app.windows[0].colour",
     ]
     assert "unknown key" in dict(info.value.problems)["$.app.windows[0].colour"]
+
+
+def test_values_a_capability_cannot_use_are_reported_with_the_other_problems(
+    write_config, tmp_path: Path
+) -> None:
+    """A window glob, a remote URL pattern or a scope path that cannot be used is reported
+    together with the config's other problems, not only once those are fixed."""
+    (tmp_path / "capabilities").mkdir()
+    (tmp_path / "capabilities" / "extra.json").write_text(json.dumps({
+        "identifier": "extra", "windows": ["main"], "remote": {"urls": ["ftp://x"]},
+        "permissions": [{"identifier": "allow-x", "allow": [{"path": "rel/**"}]}],
+    }))
+    path = write_config({
+        "app": {
+            "windows": [{"label": "main", "width": "wide"}],
+            "security": {"capabilities": [
+                {"identifier": "inline", "windows": ["[main"], "permissions": []},
+                {"identifier": "broken", "windows": 5},
+                "extra",
+            ]},
+        }
+    })
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert [where for where, _ in info.value.problems] == [
+        "$.app.windows[0].width",
+        "$.app.security.capabilities[1].windows",
+        "$.app.security.capabilities[0].windows[0]",
+        "capabilities/extra.json: $.remote.urls[0]",
+        "capabilities/extra.json: $.permissions[0].allow[0].path",
+    ]
+    assert "no ']' closes" in info.value.problems[2][1]
+    assert "not absolute" in info.value.problems[4][1]
 
 
 def test_duplicate_labels_and_missing_frontend_are_problems(write_config, tmp_path) -> None:
