@@ -19,6 +19,17 @@ __all__ = ["main"]
 Factory = Callable[[str | Path], App]
 
 
+def _port(text: str) -> int:
+    """``--port``'s value: a port to listen on (a usage error otherwise, as a word is)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {port}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     # SUPPRESS: an option given before the sub-command must not be reset by the sub-parser.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -35,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", parents=[common], help="run the core without a native window; print launch URLs"
     )
-    serve.add_argument("--port", type=int, help="port of the first window")
+    serve.add_argument("--port", type=_port, help="port of the first window (1 to 65535)")
     sub.add_parser("check", parents=[common], help="validate config and capabilities")
     schema = sub.add_parser("schema", parents=[common], help="write the JSON schemas")
     schema.add_argument("--out", help="where to write them (default: schemas/ by the config)")

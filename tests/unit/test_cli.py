@@ -85,13 +85,19 @@ def test_a_port_in_use_is_one_clear_line(write_config) -> None:
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("port", ["-1", "70000"])
-def test_a_port_out_of_range_is_one_clear_line(port: str) -> None:
+@pytest.mark.parametrize(
+    ("port", "why"),
+    [
+        ("-1", "a port is a number from 1 to 65535, not -1"),
+        ("0", "a port is a number from 1 to 65535, not 0"),
+        ("70000", "a port is a number from 1 to 65535, not 70000"),
+        ("abc", "'abc' is not a port number"),
+    ],
+)
+def test_a_port_out_of_range_is_a_usage_error(port: str, why: str) -> None:
     result = _serve("--port", port)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"error: cannot listen on 127.0.0.1:{port}: a port is a number from 1 to 65535"
-    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith(f"argument --port: {why}")
     assert "Traceback" not in result.stderr
 
 
