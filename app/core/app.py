@@ -19,7 +19,7 @@ from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, WindowConfig, load_config
 from .errors import InvalidArgs, StartError
-from .events import Event, EventBus, check_event_name, event_message
+from .events import Event, EventBus, check_event_name, check_window_label, event_message
 
 if TYPE_CHECKING:
     from .runtime import Core
@@ -160,7 +160,7 @@ class App:
 
     def emit_to(self, label: str, event: str, payload: Any = None) -> None:
         """Send ``event`` to the listeners of window ``label`` only (thread-safe)."""
-        self._publish(event, payload, label)
+        self._publish(event, payload, check_window_label(label))
 
     def _publish(self, event: str, payload: Any, target: str | None) -> None:
         # Checked (and encoded, once for every window) here, on the caller's thread, so a bad

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .config import LABEL_PATTERN
 from .errors import InvalidArgs, shown
 from .protocol import Encoded, encode
 from .workers import WorkerPool
@@ -23,6 +24,8 @@ __all__ = ["MAX_LISTENED", "Event", "EventBus", "Subscriber", "check_event_name"
 log = logging.getLogger("app.core.events")
 
 _EVENT_NAME = re.compile(r"[A-Za-z0-9\-/:_.]{1,256}")
+
+_WINDOW_LABEL = re.compile(LABEL_PATTERN)
 
 MAX_LISTENED = 4096
 """The most event names one page connection may listen to at once."""
@@ -36,6 +39,16 @@ def check_event_name(name: Any) -> str:
             "'-', '/', ':', '_' or '.'."
         )
     return name
+
+
+def check_window_label(label: Any) -> str:
+    """A target window's label, as the config's labels are written; raise ``InvalidArgs``."""
+    if not isinstance(label, str) or not _WINDOW_LABEL.fullmatch(label):
+        raise InvalidArgs(
+            f"Window label {shown(label, 100)!r} is not valid: a label is made of letters, "
+            "digits, '_', '-', '/' and ':'."
+        )
+    return label
 
 
 def event_message(event: str, payload: Any, source: str | None) -> Encoded:

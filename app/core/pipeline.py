@@ -23,7 +23,7 @@ from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command
 from .errors import InternalError, IpcError, NotFound, ProtocolError, shown
-from .events import check_event_name
+from .events import check_event_name, check_window_label
 from .protocol import Encoded, encode
 
 if TYPE_CHECKING:
@@ -100,8 +100,10 @@ def check_shape(core: Core) -> Stage:
             else:
                 check_event_name(body.get("event"))
                 target = body.get("target")
-                if target is not None and not isinstance(target, str):
-                    raise ProtocolError("An event's 'target' must be a window label.")
+                if target is not None:
+                    if not isinstance(target, str):
+                        raise ProtocolError("An event's 'target' must be a window label.")
+                    check_window_label(target)
             return await next_(request)
 
         return handler

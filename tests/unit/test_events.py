@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -75,6 +76,22 @@ async def test_a_pages_emit_reaches_python_and_the_windows_it_targets(write_conf
         await main.emit("note", "fence")
         assert (await asyncio.wait_for(heard.get(), 5)).payload == "fence"
         assert (await main.next_event())["payload"] == "fence"
+
+
+@pytest.mark.parametrize("label", ["", "a b", "main\n", "é", 5])
+async def test_a_target_that_cannot_be_a_window_label_is_refused(write_config, label) -> None:
+    """From Python and from a page alike: an event sent to no possible window is a mistake
+    to hear of, not a silent no-op."""
+    app = make_app(write_config, "core:event:default")
+    with pytest.raises(InvalidArgs, match="is not valid: a label is made of letters"):
+        app.emit_to(label, "note", 1)
+    async with Client(app) as page:
+        with pytest.raises(InvalidArgs, match="is not valid: a label is made of letters"):
+            app.emit_to(label, "note", 1)
+        if isinstance(label, str):
+            with pytest.raises(InvalidArgs, match=re.escape(f"Window label {label!r} is not")):
+                await page.emit("note", 1, target=label)
+        await page.emit("note", 1, target="settings")  # a label no window has yet: fine
 
 
 async def test_listening_and_emitting_need_their_permissions(write_config) -> None:
