@@ -115,3 +115,72 @@ def test_the_committed_schemas_are_up_to_date() -> None:
 def test_the_schema_wants_a_window_as_the_loader_does(schemas: dict[str, dict[str, Any]]) -> None:
     errors = list(validator(schemas["app.conf.schema.json"]).iter_errors({"app": {"windows": []}}))
     assert [list(e.absolute_path) for e in errors] == [["app", "windows"]]
+
+
+def _capability_with(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"identifier": "extra", "windows": ["main"], "permissions": [entry]}
+
+
+def _read_file(path: Any) -> dict[str, Any]:
+    return _capability_with({"identifier": "allow-read-file", "allow": [{"path": path}]})
+
+
+# What the loader refuses beyond types and keys, as configs: each is refused by the schema too.
+REFUSED_BY_BOTH: list[tuple[str, dict[str, Any]]] = [
+    ("scope path not absolute", {"app": {"security": {"capabilities": [
+        _read_file("frontend/**")]}}}),
+    ("scope path, unknown variable", {"app": {"security": {"capabilities": [
+        _read_file("$FOO/**")]}}}),
+    ("scope path, variable later on", {"app": {"security": {"capabilities": [
+        _read_file("/$APP/x/**")]}}}),
+    ("allow entries on a deny-", {"app": {"security": {"capabilities": [_capability_with(
+        {"identifier": "deny-echo", "allow": [{"path": "$APP/**"}]})]}}}),
+    ("a header the core sets", {"app": {"security": {"headers": {"content-type": "x"}}}}),
+    ("a header that is no token", {"app": {"security": {"headers": {"a b": "x"}}}}),
+    ("a header value on two lines", {"app": {"security": {"headers": {"X-A": "a\nb"}}}}),
+    ("devUrl not a URL", {"build": {"devUrl": "not a url"}}),
+    ("devUrl with a path", {"build": {"devUrl": "http://localhost:5173/app/"}}),
+    ("window url elsewhere", {"app": {"windows": [{"url": "http://evil.com/"}]}}),
+    ("window url climbing out", {"app": {"windows": [{"url": "../app.conf.json"}]}}),
+    ("remote url of another scheme", {"app": {"security": {"capabilities": [
+        {"identifier": "extra", "remote": {"urls": ["ftp://x"]}}]}}}),
+    ("isolation with too small messages", {"app": {
+        "security": {"pattern": {"use": "isolation", "options": {"dir": "dist-isolation"}}},
+        "ipc": {"maxMessageBytes": 2000}}}),
+]
+
+
+@pytest.mark.parametrize(("what", "config"), REFUSED_BY_BOTH, ids=[w for w, _ in REFUSED_BY_BOTH])
+def test_the_schema_refuses_what_the_loader_refuses(
+    schemas: dict[str, dict[str, Any]], write_config, what: str, config: dict[str, Any]
+) -> None:
+    from app.core import ConfigError, load_config
+
+    with pytest.raises(ConfigError):
+        load_config(write_config(config))
+    assert not validator(schemas["app.conf.schema.json"]).is_valid(config), what
+    for capability in config.get("app", {}).get("security", {}).get("capabilities", []):
+        assert not validator(schemas["capability.schema.json"]).is_valid(capability), what
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"app": {"security": {"capabilities": [_read_file("$APP/data/**")]}}},
+        {"app": {"security": {"capabilities": [_read_file("/srv/data/*.txt")]}}},
+        {"app": {"security": {"capabilities": [_capability_with(
+            {"identifier": "deny-read-file", "deny": [{"path": "$HOME/**"}]})]}}},
+        {"app": {"security": {"headers": {"X-Frame-Options": "DENY"}}}},
+        {"build": {"devUrl": "http://localhost:5173"}},
+        {"app": {"windows": [{"url": "pages/settings.html?tab=2#top"}]}},
+        {"app": {"security": {"capabilities": [{"identifier": "extra", "remote": {
+            "urls": ["https://*.example.com/docs/**", "/widgets/**"]}}]}}},
+    ],
+)
+def test_what_the_loader_takes_the_schema_takes(
+    schemas: dict[str, dict[str, Any]], write_config, config: dict[str, Any]
+) -> None:
+    from app.core import load_config
+
+    load_config(write_config(config))
+    validator(schemas["app.conf.schema.json"]).validate(config)

@@ -8,6 +8,7 @@ and flags a misspelt one. Regenerate them after adding a command or a permission
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from ..acl.glob import VARIABLES
 from ..acl.model import IDENTIFIER_PATTERN, Capability
 from ..acl.permissions import Catalogue
 from ..app import App
-from ..config import AppConfig
+from ..config import ISOLATION_MIN_MESSAGE_BYTES, OWN_HEADERS, AppConfig
 from .common import catalogue_of
 
 __all__ = [
@@ -52,6 +53,8 @@ def _identifier(catalogue: Catalogue) -> JsonSchema:
     }
 
 
+_VARIABLE_NAMES = "(?:" + "|".join(v[1:] for v in VARIABLES) + ")(?![A-Za-z0-9_])"
+
 SCOPE_ENTRY: JsonSchema = {
     "type": "object",
     "description": "A scope entry. Commands that take a Scope read path entries; others may "
@@ -61,10 +64,57 @@ SCOPE_ENTRY: JsonSchema = {
             "type": "string",
             "description": "A path glob starting with " + ", ".join(VARIABLES) + " or '/'. '*' "
             "stays within a folder, '**' spans any folders.",
+            # Absolute, or a variable then '/' (a drive letter for Windows), and no variable
+            # later on (there it would name a folder called "$APP").
+            "pattern": rf"^(?:/|[A-Za-z]:[/\\]|\${_VARIABLE_NAMES}(?:[/\\]|$))"
+            rf"(?!.*\${_VARIABLE_NAMES})",
         }
     },
     "additionalProperties": True,
 }
+
+
+def _any_case(word: str) -> str:
+    """A regex for ``word`` in any case (JSON Schema's regexes take no flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def _loader_rules(defs: JsonSchema) -> None:
+    """What the loader checks beyond types and keys, where a schema can say it, so that an
+    editor flags it as well (the loader's messages say more)."""
+    entry = defs["PermissionEntry"]
+    # A deny- permission takes only "deny" entries.
+    entry["if"] = {"properties": {"identifier": {"pattern": "^(?:[^:]+:)?deny-"}},
+                   "required": ["identifier"]}
+    entry["then"] = {"properties": {"allow": {"maxItems": 0}}}
+    defs["RemoteConfig"]["properties"]["urls"]["items"]["pattern"] = (
+        f"^(?:/|{_any_case('http')}s?://[^/?#]+(?:[/?#]|$))"
+    )
+    if "WindowConfig" not in defs:
+        return  # a capability file's schema
+    # A page of the frontend by its path: no scheme, nothing that climbs out of it.
+    defs["WindowConfig"]["properties"]["url"]["pattern"] = (
+        r"^(?![A-Za-z][A-Za-z0-9+.\-]*:|//)(?!(?:[^?#]*/)?\.\.(?:[/?#]|$))[^\\?#]*(?:[?#].*)?$"
+    )
+    dev_url = defs["BuildConfig"]["properties"]["devUrl"]
+    next(o for o in dev_url["anyOf"] if o.get("type") == "string")["pattern"] = (
+        f"^{_any_case('http')}s?://[^/?#]+/?$"
+    )
+    headers = defs["SecurityConfig"]["properties"]["headers"]
+    own = "|".join(_any_case(name) for name in sorted(OWN_HEADERS))
+    headers["propertyNames"] = {"pattern": rf"^(?!(?:{own})$)[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"}
+    headers["additionalProperties"]["pattern"] = r"^[\t -~]*$"
+    # Under the isolation pattern, a sealed message needs room besides its content.
+    defs["AppSection"]["if"] = {
+        "properties": {"security": {
+            "properties": {"pattern": {"properties": {"use": {"const": "isolation"}},
+                                       "required": ["use"]}},
+            "required": ["pattern"],
+        }},
+        "required": ["security"],
+    }
+    defs["AppSection"]["then"] = {"properties": {"ipc": {"properties": {
+        "maxMessageBytes": {"minimum": ISOLATION_MIN_MESSAGE_BYTES}}}}}
 
 
 def _patch_capability(
@@ -90,6 +140,7 @@ def capability_schema(catalogue: Catalogue, labels: list[str] | None = None) -> 
     defs["PermissionIdentifier"] = _identifier(catalogue)
     defs["ScopeEntry"] = SCOPE_ENTRY
     _patch_capability(schema, defs, "#/$defs/", labels or [])
+    _loader_rules(defs)
     return {
         "$schema": DRAFT,
         "title": "Capability",
@@ -104,6 +155,7 @@ def config_schema(catalogue: Catalogue, labels: list[str] | None = None) -> Json
     defs["PermissionIdentifier"] = _identifier(catalogue)
     defs["ScopeEntry"] = SCOPE_ENTRY
     _patch_capability(defs["Capability"], defs, "#/$defs/", labels or [])
+    _loader_rules(defs)
     defs["PermissionSet"]["properties"]["permissions"]["items"] = {
         "$ref": "#/$defs/PermissionIdentifier"
     }
