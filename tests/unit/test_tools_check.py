@@ -67,6 +67,20 @@ def test_a_clean_config_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ]
 
 
+def test_the_summary_counts_one_of_a_kind_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = clean_config()
+    config["app"]["windows"] = config["app"]["windows"][:1]
+    config["app"]["security"]["capabilities"] = config["app"]["security"]["capabilities"][:1]
+    status, lines = run_check(write(tmp_path, config), capsys)
+    assert status == 0, lines
+    assert lines[-1].startswith(
+        f"{tmp_path / 'app.conf.json'}: no problems (1 capability in app.conf.json; "
+    )
+    assert " commands; 1 window)" in lines[-1]
+
+
 def _capability(config: dict[str, Any]) -> dict[str, Any]:
     return config["app"]["security"]["capabilities"][0]  # type: ignore[no-any-return]
 

@@ -292,15 +292,16 @@ def report(app: App, problems: list[Problem], out: TextIO) -> int:
         )
         return 1
     files = sorted({display(c.file) for c in config.capabilities})
+    capabilities = _count(len(config.capabilities), "capability", "capabilities")
     print(
-        f"{show(config.path)}: no problems ({len(config.capabilities)} capabilities in "
-        f"{', '.join(files) or 'no file'}; {len(app.registry)} commands; "
-        f"{len(config.model.app.windows)} windows){noted}.",
+        f"{show(config.path)}: no problems ({capabilities} in "
+        f"{', '.join(files) or 'no file'}; {_count(len(app.registry), 'command')}; "
+        f"{_count(len(config.model.app.windows), 'window')}){noted}.",
         file=out,
         flush=True,
     )
     return 0
 
 
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" + ("s" if n != 1 else "")
+def _count(n: int, what: str, plural: str = "") -> str:
+    return f"{n} {what if n == 1 else plural or what + 's'}"
