@@ -4,7 +4,7 @@ import os
 import signal
 import sys
 
-from app.starting import note, noted
+from app.starting import ending, note, noted
 
 # A stop signal from here on is noted, and the run acts on it once it takes the signals (see
 # app/starting.py); a second one ends the start at once.
@@ -21,4 +21,5 @@ try:
     code = 0 if noted() else main()  # (nothing has started yet)
 except KeyboardInterrupt:  # a second stop signal while the app started: it ends, quietly
     code = 0
+ending(code)
 sys.exit(code)

@@ -1,4 +1,5 @@
-"""A stop signal that comes while ``python -m app`` starts, before the run takes the signals.
+"""Stop signals that come while ``python -m app`` starts, before the run takes the signals, and
+after it has ended.
 
 ``python -m app`` sets ``note`` for SIGTERM and SIGINT as its first act. The first such signal
 is noted, and the run acts on it as soon as it takes the signals itself (it then ends at once,
@@ -8,15 +9,27 @@ ends the process with SIGINT though it is caught, or leaves the import lock held
 second signal is raised at once, for a start that hangs (an app's ``create_app`` that waits
 for ever, say).
 
+Once the run has ended, a stop signal ends the process at once with the run's exit status
+(``ending``): nothing is left but the interpreter's own teardown (a Qt window's takes tens of
+ms). Python puts the default handlers back as it finalizes, which made a second Ctrl-C or
+SIGTERM then end the process *by* the signal, a failure status after a clean run; from the
+interpreter's exit functions on, stop signals are ignored.
+
 A program that runs an app itself (``App.run()``) has its own handlers, and notes nothing.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import signal
+import sys
 import threading
 from types import FrameType
 
-__all__ = ["note", "noted"]
+__all__ = ["ending", "note", "noted"]
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 _noted = threading.Event()
 
@@ -30,3 +43,25 @@ def note(signum: int, frame: FrameType | None) -> None:
 def noted() -> bool:
     """Whether a stop signal came while the app started."""
     return _noted.is_set()
+
+
+def ending(code: int) -> None:
+    """The run is over, with exit status ``code``: take the stop signals for the process's end."""
+
+    def stop_now(signum: int, frame: FrameType | None) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # closed, or gone: nothing more can be said on it
+                pass
+        os._exit(code)
+
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, stop_now)
+    atexit.register(_ignore_stops)
+
+
+def _ignore_stops() -> None:
+    # Ignored, not handled: Python only keeps an ignored signal ignored as it finalizes.
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)

@@ -214,3 +214,25 @@ def test_a_stop_signal_with_two_windows_closes_both(app_dir: Path) -> None:
     status, log = _signal_while_starting(brownfield_config(app_dir), signal.SIGTERM,
                                          "DevTools listening")
     assert status == 0, "\n".join(log)
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signals_as_the_app_ends_leave_its_exit_status_alone(
+    app_dir: Path, playwright: Playwright, sent: int
+) -> None:
+    """Ctrl-C pressed again and again: the app ends cleanly, with status 0. Python puts the
+    default handlers back as it finalizes, and a signal then ended the process by the signal
+    (status -15 or -2) in 3 runs of 4."""
+    with open_window(brownfield_config(app_dir), playwright=playwright) as window:
+        page = window.page("main")
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'x'})") == "Hello, x!"
+        process = window.process
+        while process.poll() is None:
+            try:
+                process.send_signal(sent)
+                process.wait(timeout=0.02)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        window.exit_code = process.returncode
+    assert window.exit_code == 0, "\n".join(window.log)
+    assert "Traceback" not in "\n".join(window.log)
