@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..starting import noted
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 __all__ = ["prepare_environment", "run_native"]
 
 log = logging.getLogger("app.core.native")
+
+SHUTDOWN_WAIT = 10.0
+"""How long the app waits for the core to end (seconds): an app's on_start or a command may
+never return."""
 
 
 def prepare_environment() -> Literal["qt"] | None:
@@ -72,12 +77,21 @@ class _CoreThread(threading.Thread):
         finally:
             await self.app.stop()
 
-    def shutdown(self) -> None:
+    def shutdown(self, hurry: threading.Event) -> None:
+        """Stop the core and wait for it, at most ``SHUTDOWN_WAIT`` seconds, and not once
+        ``hurry`` is set (a second stop signal: the app ends at once)."""
         self._stopping.set()
         if self.loop is not None and self._halt is not None:
-            self.loop.call_soon_threadsafe(self._halt.set)
-        if self.ident is not None:  # started
-            self.join(timeout=10)
+            try:
+                self.loop.call_soon_threadsafe(self._halt.set)
+            except RuntimeError:  # its loop has ended already: the core did not start
+                pass
+        if self.ident is None:  # not started
+            return
+        deadline = time.monotonic() + SHUTDOWN_WAIT
+        # In steps: the main thread runs the signal handlers between them.
+        while self.is_alive() and not hurry.is_set() and time.monotonic() < deadline:
+            self.join(timeout=0.05)
 
 
 def open_native(app: App, config: WindowConfig, url: str) -> Any:
@@ -180,6 +194,8 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
 def run_native(app: App, *, debug: bool = False) -> None:
     stop_asked = threading.Event()  # before the GUI starts: it never will
     starting = threading.Event()  # from then on, a stop closes the windows
+    ended = threading.Event()  # the GUI is over, and the core is being stopped
+    hurry = threading.Event()  # a stop signal came after the first: end at once
 
     def close_all(*_: Any) -> None:
         # The last opened first: each waits until its window is shown, and pywebview ends its
@@ -192,6 +208,9 @@ def run_native(app: App, *, debug: bool = False) -> None:
                 pass
 
     def on_stop_signal(*_: Any) -> None:
+        if ended.is_set() or (stop_asked.is_set() and not starting.is_set()):
+            hurry.set()  # a second one, while the app waits for its core to end
+            return
         if not starting.is_set():
             stop_asked.set()
             return
@@ -241,8 +260,9 @@ def run_native(app: App, *, debug: bool = False) -> None:
             return
         webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
+        ended.set()
         app.native_windows.clear()
-        core.shutdown()
+        core.shutdown(hurry)
         _release_script_waits()
         for sig, handler in restore.items():
             signal.signal(sig, handler)

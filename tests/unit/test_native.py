@@ -92,3 +92,66 @@ def test_a_stop_signal_while_the_core_starts_ends_the_run_before_any_window(
     assert app.native_windows == {} and webview.windows == []
     assert app.core is None  # stopped
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_start_that_fails_is_raised_as_it_is(
+    write_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The core's loop has closed by the time the run stops it: that must not replace the
+    start's own error (it did, with 'Event loop is closed', in 3 runs of 15)."""
+    from app.core import App, StartError, load_config
+
+    app = App(load_config(write_config({})))
+
+    @app.on_start
+    def boom(_: App) -> None:
+        raise ValueError("nope")
+
+    core = native._CoreThread(app)
+    core.start()
+    core.join(30)  # its loop is closed now
+    assert not core.is_alive()
+    assert isinstance(core.error, StartError)
+    core.shutdown(threading.Event())  # raises nothing
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    with pytest.raises(StartError, match=r"on_start function .*boom failed"):
+        native.run_native(app)
+
+
+def test_a_second_stop_signal_ends_the_wait_for_a_core_that_does_not_start(
+    write_config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import time
+
+    from app.core import App, load_config
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setattr(native, "SHUTDOWN_WAIT", 120.0)
+    app = App(load_config(write_config({})))
+    started, release, returned = threading.Event(), threading.Event(), threading.Event()
+
+    @app.on_start
+    def stuck(_: App) -> None:  # a start that does not end by itself
+        started.set()
+        release.wait(300)
+
+    def stop() -> None:
+        started.wait(30)
+        while not returned.wait(0.05):  # Ctrl-C, again and again
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    # What the run puts back as it returns: a signal sent just then must not end the tests.
+    before = signal.signal(signal.SIGTERM, lambda *_: None)
+    stopper = threading.Thread(target=stop, daemon=True)
+    stopper.start()
+    begun = time.monotonic()
+    try:
+        native.run_native(app)
+    finally:
+        returned.set()
+        release.set()
+        stopper.join(10)
+        signal.signal(signal.SIGTERM, before)
+    assert time.monotonic() - begun < 60  # not SHUTDOWN_WAIT
