@@ -374,6 +374,25 @@ def test_the_windows_pages_share_its_tab_secret(browser: Browser, two_windows: S
     assert page.evaluate(INVOKE, ["greet", {"name": "still"}, {}]) == "Hello, still!"
 
 
+def test_a_page_that_lost_its_tab_secret_is_told_what_helps(
+    browser: Browser, two_windows: Served
+) -> None:
+    """Its storage cleared, a page cannot connect again, and a reload does not help: its calls
+    say to start the app again, not to reload."""
+    page = open_window(browser, two_windows, "main")
+    assert page.evaluate(INVOKE, ["greet", {"name": "x"}, {}]) == "Hello, x!"
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    page.wait_for_function("() => window.__APP__ !== undefined")
+    refused = rejection(page, "greet", {"name": "y"})
+    assert refused["code"] == "internal"
+    assert refused["message"] == (
+        "'greet' cannot be answered: this page does not have its window's tab secret (the "
+        "app's launch URL gives it, and the window's pages keep it in localStorage, which has "
+        "been cleared or is off), so the app core refuses it; start the app again."
+    )
+
+
 def test_a_window_opened_from_another_window_gets_its_pages(
     browser: Browser, two_windows: Served
 ) -> None:

@@ -371,7 +371,12 @@ function (boot) {
         resume = null;
         setTimeout(() => connect(ticket), 50);
       } else {
-        lost = "the connection to the app core is lost; reload the page to reconnect.";
+        lost = !wasOpen && boot.tabs && !tab
+          // The core refuses a connection without it, and a reload cannot bring it back.
+          ? "this page does not have its window's tab secret (the app's launch URL gives it, "
+            + "and the window's pages keep it in localStorage, which has been cleared or is "
+            + "off), so the app core refuses it; start the app again."
+          : "the connection to the app core is lost; reload the page to reconnect.";
         for (const [id, call] of [...pending]) settle(id, false, lostFor(call.what));
       }
     };
