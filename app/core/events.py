@@ -33,22 +33,20 @@ MAX_LISTENED = 4096
 
 def check_event_name(name: Any) -> str:
     """Event names are 1-256 of letters, digits and ``- / : _ .``; raise ``InvalidArgs``."""
-    if not isinstance(name, str) or not _EVENT_NAME.fullmatch(name):
-        raise InvalidArgs(
-            f"Event name {shown(name, 100)!r} is not valid: use 1 to 256 letters, digits, "
-            "'-', '/', ':', '_' or '.'."
-        )
-    return name
+    return _checked(name, _EVENT_NAME, "Event name",
+                    "use 1 to 256 letters, digits, '-', '/', ':', '_' or '.'")
 
 
 def check_window_label(label: Any) -> str:
     """A target window's label, as the config's labels are written; raise ``InvalidArgs``."""
-    if not isinstance(label, str) or not _WINDOW_LABEL.fullmatch(label):
-        raise InvalidArgs(
-            f"Window label {shown(label, 100)!r} is not valid: a label is made of letters, "
-            "digits, '_', '-', '/' and ':'."
-        )
-    return label
+    return _checked(label, _WINDOW_LABEL, "Window label",
+                    "a label is made of letters, digits, '_', '-', '/' and ':'")
+
+
+def _checked(value: Any, form: re.Pattern[str], what: str, rule: str) -> str:
+    if not isinstance(value, str) or not form.fullmatch(value):
+        raise InvalidArgs(f"{what} {shown(value, 100)!r} is not valid: {rule}.")
+    return value
 
 
 def event_message(event: str, payload: Any, source: str | None) -> Encoded:
