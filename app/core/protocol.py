@@ -45,6 +45,7 @@ _TEXT_LOOK = 64
 """How many values of an outgoing message are looked at, at most, for long strings."""
 _U32 = struct.Struct("<I")
 _GC_PAUSE_BYTES = 256 * 1024
+_DEEP_OPENERS = 250
 
 
 @dataclasses.dataclass(frozen=True)
@@ -308,7 +309,29 @@ def decode_frame(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
             parsed = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise ProtocolError(f"The frame is not valid JSON ({exc}).") from None
-        return parsed if isinstance(parsed, list) else [parsed]
+        messages = parsed if isinstance(parsed, list) else [parsed]
+        if isinstance(data, str):
+            openers = data.count("[") + data.count("{")
+        else:
+            openers = data.count(b"[") + data.count(b"{")
+        return _answerable(messages, openers)
+
+
+def _answerable(messages: list[Any], openers: int) -> list[Any]:
+    """``messages``, if the core could send their values back: its parser takes values nested
+    up to 1024 levels deep, its encoder 255. Deeper ones are refused as they come in, not once
+    a command has kept one (a setting saved, then never read back: every window's read
+    failed). Only a frame with ``openers`` ('[' and '{') of 250 or more can nest that deep:
+    other frames are not looked at again."""
+    if openers >= _DEEP_OPENERS:
+        try:
+            orjson.dumps(messages)
+        except TypeError as exc:  # orjson's only failure for what it parsed: the depth
+            raise ProtocolError(
+                "The frame nests values deeper than the core could send them back: about 250 "
+                "levels, the message and its arguments object counted."
+            ) from exc
+    return messages
 
 
 @contextmanager
@@ -349,7 +372,8 @@ def _decode_binary(data: bytes) -> list[Any]:
         isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(lengths) for i in texts
     ):
         raise ProtocolError("The binary frame's text blobs must be a list of blob indices.")
-    messages: list[Any] = header["m"]
+    openers = data.count(b"[", 4, 4 + size) + data.count(b"{", 4, 4 + size)
+    messages: list[Any] = _answerable(header["m"], openers)
     if not lengths:  # a large message without binary values: nothing to put back
         return messages
     view = memoryview(data)
@@ -369,10 +393,8 @@ def _decode_binary(data: bytes) -> list[Any]:
                 f"A text value of the binary frame is not valid UTF-8 ({exc.reason} at byte "
                 f"{exc.start})."
             ) from None
-    try:
-        return [_restore(m, blobs) for m in messages]
-    except RecursionError:
-        raise ProtocolError("The binary frame's header is nested too deeply.") from None
+    # (Nested at most about 250 deep, as ``_answerable`` made sure: within Python's stack.)
+    return [_restore(m, blobs) for m in messages]
 
 
 def _restore(value: Any, blobs: list[bytes | str]) -> Any:

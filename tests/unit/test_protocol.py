@@ -17,13 +17,42 @@ def binary_frame(header: bytes, *blobs: bytes) -> bytes:
     return struct.pack("<I", len(header)) + header + b"".join(blobs)
 
 
+DEEPER = "The frame nests values deeper than the core could send them back"
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "1" + "]" * depth
+
+
 def test_a_binary_header_nested_too_deeply_is_a_protocol_error() -> None:
     # orjson reads up to 1024 levels; restoring the blobs must not overflow Python's stack.
-    nested = "[" * 1000 + "]" * 1000
-    header = ('{"m":[' + nested + '],"a":[1]}').encode()
+    header = ('{"m":[' + _nested(1000) + '],"a":[1]}').encode()
     assert orjson.loads(header)  # valid JSON: the depth is what is wrong
-    with pytest.raises(ProtocolError, match="nested too deeply"):
+    with pytest.raises(ProtocolError, match=DEEPER):
         decode_frame(binary_frame(header, b"x"))
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_values_too_deep_to_send_back_are_refused_as_they_come_in(binary: bool) -> None:
+    """The parser reads 1024 levels, the encoder 255: what a page sent that deep was taken in
+    (a setting saved) and could never be sent back (every read of it failed)."""
+
+    def frame(depth: int) -> str | bytes:
+        message = '{"id":1,"kind":"invoke","cmd":"save","args":{"v":' + _nested(depth) + "}}"
+        if not binary:
+            return "[" + message + "]"
+        return binary_frame(('{"m":[' + message + '],"a":[]}').encode())
+
+    for depth in (10, 240, 251):  # kept, and encodable again
+        (message,) = decode_frame(frame(depth))
+        assert encode({"kind": "reply", "id": 1, "ok": True, "value": message["args"]["v"]})
+    for depth in (252, 300, 1000):
+        with pytest.raises(ProtocolError, match=DEEPER):
+            decode_frame(frame(depth))
+    # Many brackets, none deep: taken as it is.
+    wide = "[" + ",".join([f'{{"id":{i},"kind":"invoke","cmd":"x","args":{{"v":[[1]]}}}}'
+                           for i in range(300)]) + "]"
+    assert len(decode_frame(wide)) == 300
 
 
 def test_a_binary_frame_without_blobs_is_taken_as_parsed() -> None:
