@@ -46,6 +46,7 @@ _TEXT_LOOK = 64
 _U32 = struct.Struct("<I")
 _GC_PAUSE_BYTES = 256 * 1024
 _DEEP_OPENERS = 250
+_SHARED_TEXT = 64 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,7 +272,7 @@ def join_frames(messages: list[Encoded]) -> list[Frame]:
             texts.append(m.json)
             continue
         if texts:
-            frames.append(Frame(False, (_text_frame(texts),)))
+            frames.append(Frame(False, _text_frame(texts)))
             texts = []
         tail = b'],"a":' + orjson.dumps([len(b) for b in m.blobs])
         if m.texts:
@@ -281,17 +282,33 @@ def join_frames(messages: list[Encoded]) -> list[Frame]:
         header = b"".join((_U32.pack(size), b'{"m":[', m.json, tail))
         frames.append(Frame(True, (header, *m.blobs)))
     if texts:
-        frames.append(Frame(False, (_text_frame(texts),)))
+        frames.append(Frame(False, _text_frame(texts)))
     return frames
 
 
-def _text_frame(texts: list[bytes]) -> bytes:
-    """``[a,b,...]`` in one copy of the messages (``b"[" + ... + b"]"`` copies them twice)."""
-    parts = [b"["]
+def _text_frame(texts: list[bytes]) -> tuple[bytes, ...]:
+    """``[a,b,...]`` in parts: each run of small messages in one copy (``b"[" + ... + b"]"``
+    would copy them twice), and each large one as it is. An event goes to every connection
+    that listens as the same bytes, and a large frame handed over HTTP is served from its parts
+    (see Frame): copied into each connection's frame, a 32 MB event for 63 connections that
+    did not fetch it held 2 GB."""
+    tokens = [b"["]
     for text in texts:
-        parts += (text, b",")
-    parts[-1] = b"]"
-    return b"".join(parts)
+        tokens += (text, b",")
+    tokens[-1] = b"]"
+    parts: list[bytes] = []
+    run: list[bytes] = []
+    for token in tokens:
+        if len(token) < _SHARED_TEXT:
+            run.append(token)
+            continue
+        if run:
+            parts.append(b"".join(run))
+            run = []
+        parts.append(token)
+    if run:
+        parts.append(b"".join(run))
+    return tuple(parts)
 
 
 def decode_frame(data: str | bytes, *, binary: bool | None = None) -> list[Any]:

@@ -247,3 +247,19 @@ def test_encoding_a_long_string_leaves_nothing_for_the_garbage_collector() -> No
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_large_message_is_not_copied_into_each_connections_frame() -> None:
+    """An event goes to every connection that listens: its bytes are shared by their frames
+    (a large frame is handed over HTTP from its parts), not copied into each."""
+    event = encode({"kind": "event", "event": "big", "payload": ["x" * 60_000] * 40})
+    small = encode({"kind": "reply", "id": 1, "ok": True, "value": 1})
+    frames = [join_frames([small, event, small, small]) for _connection in range(3)]
+    for (frame,) in frames:
+        assert not frame.binary
+        assert any(part is event.json for part in frame.parts)
+        assert len(frame.parts) == 3  # "[small,", the event, ",small,small]"
+        assert orjson.loads(frame.data()) == [orjson.loads(m.json) for m in (small, event, small,
+                                                                              small)]
+    (alone,) = join_frames([small, small])
+    assert alone.parts == (b"[" + small.json + b"," + small.json + b"]",)
