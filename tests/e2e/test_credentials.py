@@ -174,27 +174,27 @@ async def test_many_calls_in_one_frame_all_settle(two_windows: Served) -> None:
 async def test_names_and_kinds_of_any_shape_get_a_prompt_clear_reply(two_windows: Served) -> None:
     launched = await launch(two_windows.urls["main"])
     http, ws = await connect(launched)
-    deep = "[" * 1000 + '"x"' + "]" * 1000  # within the parser's depth, too deep to print
+    deep = "[" * 1000 + '"x"' + "]" * 1000  # within the parser's depth, too deep to send back
+    wide = "[" * 200 + '"x"' + "]" * 200  # not as deep, and not a name either
     try:
         for msg_id, fields, code in (
-            (11, f'"kind":{deep}', "protocol"),
-            (12, f'"kind":"invoke","cmd":{deep}', "protocol"),
-            (13, f'"kind":"listen","event":{deep}', "invalid_args"),
-            (14, f'"kind":"emit","event":{deep}', "invalid_args"),
+            (11, f'"kind":{wide}', "protocol"),
+            (12, f'"kind":"invoke","cmd":{wide}', "protocol"),
+            (13, f'"kind":"listen","event":{wide}', "invalid_args"),
+            (14, f'"kind":"emit","event":{wide}', "invalid_args"),
             (15, '"kind":"listen","event":"trailing\\n"', "invalid_args"),
         ):
             raw = f'[{{"id":{msg_id},{fields}}}]'
             reply = await asyncio.wait_for(call(ws, raw, reply_to=msg_id), 5)
             assert reply["kind"] == "reply", reply
             assert reply["id"] == msg_id and reply["error"]["code"] == code, reply
-        # An event whose payload could not reach its listeners is refused, not dropped after
-        # an ok.
+        # Values nested deeper than the core could send back are refused with their frame,
+        # names and payloads alike: nothing the core took in would be lost on the way out.
         assert (await call(ws, {"id": 20, "kind": "listen", "event": "e"}))["ok"] is True
-        deep_payload = "[" * 300 + "1" + "]" * 300
-        reply = await call(ws, f'[{{"id":19,"kind":"emit","event":"e","payload":{deep_payload}}}]',
-                           reply_to=19)
-        assert reply["error"]["code"] == "invalid_args" and "cannot be sent" in reply["error"][
-            "message"]
+        for fields in (f'"kind":{deep}', f'"kind":"emit","event":"e","payload":{deep}'):
+            notice = await asyncio.wait_for(call(ws, f'[{{"id":19,{fields}}}]', reply_to=19), 5)
+            assert notice["kind"] == "notice" and notice["error"]["code"] == "protocol", notice
+            assert "deeper than the core could send them back" in notice["error"]["message"]
         # A kind of 60,000 characters is not echoed back whole.
         reply = await call(ws, {"id": 16, "kind": "k" * 60_000})
         assert reply["error"]["code"] == "protocol" and len(reply["error"]["message"]) < 300
