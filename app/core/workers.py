@@ -68,6 +68,7 @@ class WorkerPool:
         self._unstarted: set[asyncio.Future[Any]] = set()  # jobs no thread has taken yet
         self._replaced: set[int] = set()  # threads held up whose job a new thread took over
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._then: dict[asyncio.Future[Any], Callable[[], object]] = {}  # see submit_then
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -78,6 +79,11 @@ class WorkerPool:
         self._queued = 0  # jobs submitted and not yet taken by a thread
         self._started = 0
         self._stopping = False
+
+    @property
+    def limit(self) -> int:
+        """The most threads it may have."""
+        return self._limit
 
     @property
     def threads(self) -> int:
@@ -106,8 +112,28 @@ class WorkerPool:
         self, func: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> asyncio.Future[Any]:
         """Run ``func(*args, **kwargs)`` on a worker; the future resolves on the loop."""
+        return self._submit(func, args, kwargs, None)
+
+    def submit_then(
+        self, then: Callable[[], object], func: Callable[..., Any], /, **kwargs: Any
+    ) -> asyncio.Future[Any]:
+        """As ``submit``; ``then()`` runs on the loop once the job is over: run to its end,
+        whether its caller still waited or not, or skipped, given up before a thread took it
+        (a thread cannot be stopped: a job given up while it runs is over only as it returns).
+        """
+        return self._submit(func, (), kwargs, then)
+
+    def _submit(
+        self,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        then: Callable[[], object] | None,
+    ) -> asyncio.Future[Any]:
         assert self._loop is not None, "WorkerPool.start() was not called"
         future = self._loop.create_future()
+        if then is not None:  # before a thread can take the job
+            self._then[future] = then
         with self._lock:
             self._queued += 1
             self._unstarted.add(future)
@@ -187,7 +213,14 @@ class WorkerPool:
         """Run ``job`` and hand its outcome to the loop; False if the loop is gone. (A call of
         its own: the arguments, result or exception are let go as it returns.)"""
         future, func, args, kwargs = job
+        assert self.inbox is not None
         if future.cancelled():  # given up while it waited
+            then = self._then.pop(future, None)
+            try:
+                if then is not None:
+                    self.inbox.put(then, pace=False)
+            except RuntimeError:  # the loop is closed: the app is gone
+                return False
             return True
         me = threading.get_ident()
         with self._lock:
@@ -200,9 +233,8 @@ class WorkerPool:
             self._finished += 1
             del self._running[me]
             self._replaced.discard(me)
-        assert self.inbox is not None
         try:
-            self.inbox.put(_settle, *outcome, pace=False)
+            self.inbox.put(_settle, *outcome, self._then.pop(future, None), pace=False)
         except RuntimeError:  # the loop is closed: the app is gone
             return False
         return True
@@ -219,12 +251,16 @@ class WorkerPool:
         self._threads.clear()
 
 
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+def _settle(
+    future: asyncio.Future[Any], ok: bool, value: Any, then: Callable[[], object] | None
+) -> None:
     if not future.done():  # not given up meanwhile
         if ok:
             future.set_result(value)
         else:
             future.set_exception(value)
+    if then is not None:
+        then()
 
 
 def _settleable(exc: BaseException) -> BaseException:

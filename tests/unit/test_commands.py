@@ -672,3 +672,53 @@ async def test_a_call_that_no_thread_took_in_time_says_it_did_not_run(caplog) ->
     finally:
         release.set()
         pool.shutdown()
+
+
+async def test_a_window_whose_sync_calls_block_leaves_threads_for_the_others() -> None:
+    """One window may hold at most half of the most threads the pool may have, until its
+    commands return, even once their calls have timed out: its other calls wait (and say so if
+    they time out waiting), while another window's calls still run."""
+    from types import SimpleNamespace
+
+    from app.core.dispatch import Dispatcher
+    from app.core.workers import WorkerPool
+
+    pool = WorkerPool(1, name="test-pool", growth=3, grow_after=0.001)
+    pool.start(asyncio.get_running_loop())
+    dispatcher = Dispatcher(pool, timeout=0.5)
+    assert dispatcher.window_share == 2
+    running, release = threading.Semaphore(0), threading.Event()
+
+    def block() -> bool:
+        running.release()
+        return release.wait(30)
+
+    def ping() -> str:
+        return "pong"
+
+    commands = {f.__name__: Command.from_function(f) for f in (block, ping)}
+    for command in commands.values():
+        command.prepare(frozenset())
+
+    def caller(window: str) -> SimpleNamespace:
+        return SimpleNamespace(session=object(), caller=SimpleNamespace(window=window))
+
+    try:
+        held = [asyncio.create_task(dispatcher.call(commands["block"], {}, caller("main"), {}))
+                for _ in range(2)]
+        for _ in held:
+            assert await asyncio.to_thread(running.acquire, True, 10)
+        for _ in range(2):  # the second time, the calls that hold the threads have timed out
+            with pytest.raises(CallTimeout, match=r"'ping' did not start within 0\.5 s: window "
+                               r"'main' has 2 sync commands running, the most one window may, "
+                               r"and they have not returned\. It did not run\."):
+                await dispatcher.call(commands["ping"], {}, caller("main"), {})
+        for task in held:
+            with pytest.raises(CallTimeout, match=r"'block' did not finish within 0\.5 s"):
+                await task
+        assert await dispatcher.call(commands["ping"], {}, caller("settings"), {}) == "pong"
+        release.set()  # the threads are free: so is main's share
+        assert await dispatcher.call(commands["ping"], {}, caller("main"), {}) == "pong"
+    finally:
+        release.set()
+        pool.shutdown()
