@@ -174,8 +174,10 @@ $("theme-toggle").addEventListener("click", (e) => {
     e.currentTarget);
 });
 
-function onSettingsChanged({ payload }) {
-  if (!payload || !payload.settings) return;
+function onSettingsChanged({ payload, source }) {
+  // Saved settings are announced by Python (no source); an event of that name that a page
+  // sent (emitTo) is not taken for them, whatever its payload says.
+  if (source != null || !payload || !payload.settings) return;
   applySettings(payload.settings);
   $("settings-status").textContent = `Changed by ${payload.by} at ${timeOfDay()}`;
   if (settings.notifications !== false) toast(`Settings changed by window ${payload.by}`);

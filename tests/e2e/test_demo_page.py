@@ -282,6 +282,15 @@ def test_second_window_labelled_settings(browser: Browser, app_dir: Path) -> Non
         expect(other.get_by_test_id("settings-status")).to_contain_text("Changed by main")
         expect(other.get_by_test_id("toast").first).to_contain_text("changed by window main")
 
+        # Only Python announces saved settings: a page's event of that name is logged, and
+        # not applied, whatever it says of itself.
+        heard = main.locator("#event-log li[data-event=settings-changed]")
+        before = heard.count()
+        other.evaluate("window.__APP__.event.emitTo('main', 'settings-changed', "
+                       "{settings: {theme: 'light'}, by: 'main'})")
+        expect(heard).to_have_count(before + 1)
+        expect(main.locator("html")).to_have_attribute("data-theme", "dark")
+
 
 def test_the_demo_in_brownfield_has_no_hook(page: Page, app_dir: Path) -> None:
     """Switched to brownfield (one line of config), nothing refuses reset_demo: the gallery
