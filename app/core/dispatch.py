@@ -35,11 +35,13 @@ class Dispatcher:
         they are due an answer), by the request's id()."""
         self._sweep: asyncio.TimerHandle | None = None
         self._full_logged = -FULL_LOG_SECONDS  # when it last logged that no thread was free
-        self.window_share = max(1, workers.limit // 2)
-        """The most sync calls of one window that hold command threads at once. Its others
-        wait, so that a window whose commands block (a page stuck in a loop, or hostile) leaves
-        threads for the other windows' calls: 4000 blocked calls of one window held another's
-        quick call up for 27 s."""
+        self.window_share = max(1, workers.limit - workers.size)
+        """The most sync calls of one window that hold command threads at once: all of the
+        threads the pool may have but as many as it keeps. Its others wait, so that a window
+        whose commands block (a page stuck in a loop, or hostile) leaves threads for the other
+        windows' calls: 4000 blocked calls of one window held another's quick call up for 27 s.
+        (Half of them, tried first, made 1000 quick calls in flight wait for each other, at
+        15-20% of their throughput.)"""
         self._shares: dict[str, asyncio.Semaphore] = {}
 
     async def call(

@@ -86,6 +86,11 @@ class WorkerPool:
         return self._limit
 
     @property
+    def size(self) -> int:
+        """The threads it keeps."""
+        return self._size
+
+    @property
     def threads(self) -> int:
         """Threads alive now."""
         return self._live

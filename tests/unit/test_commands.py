@@ -675,15 +675,15 @@ async def test_a_call_that_no_thread_took_in_time_says_it_did_not_run(caplog) ->
 
 
 async def test_a_window_whose_sync_calls_block_leaves_threads_for_the_others() -> None:
-    """One window may hold at most half of the most threads the pool may have, until its
-    commands return, even once their calls have timed out: its other calls wait (and say so if
-    they time out waiting), while another window's calls still run."""
+    """One window may hold all the threads the pool may have but as many as it keeps, until
+    its commands return, even once their calls have timed out: its other calls wait (and say so
+    if they time out waiting), while another window's calls still run."""
     from types import SimpleNamespace
 
     from app.core.dispatch import Dispatcher
     from app.core.workers import WorkerPool
 
-    pool = WorkerPool(1, name="test-pool", growth=3, grow_after=0.001)
+    pool = WorkerPool(1, name="test-pool", growth=2, grow_after=0.001)
     pool.start(asyncio.get_running_loop())
     dispatcher = Dispatcher(pool, timeout=0.5)
     assert dispatcher.window_share == 2
