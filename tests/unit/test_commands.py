@@ -635,6 +635,23 @@ async def test_a_command_named_with_a_prefix_has_the_prefixed_permissions(write_
             await c.invoke("read_text")  # the function's own name is not the command's
 
 
+def _block_and_ping(running: threading.Semaphore, release: threading.Event) -> dict[str, Command]:
+    """Commands ``block`` (counts itself in ``running``, then waits for ``release``) and
+    ``ping``."""
+
+    def block() -> bool:
+        running.release()
+        return release.wait(30)
+
+    def ping() -> str:
+        return "pong"
+
+    commands = {f.__name__: Command.from_function(f) for f in (block, ping)}
+    for command in commands.values():
+        command.prepare(frozenset())
+    return commands
+
+
 async def test_a_call_that_no_thread_took_in_time_says_it_did_not_run(caplog) -> None:
     """All threads held up by commands that do not return: a sync call times out waiting for
     one, and says so (not that it ran too long), and the log says why."""
@@ -644,21 +661,11 @@ async def test_a_call_that_no_thread_took_in_time_says_it_did_not_run(caplog) ->
     pool = WorkerPool(1, name="test-pool", growth=0)
     pool.start(asyncio.get_running_loop())
     dispatcher = Dispatcher(pool, timeout=0.3)
-    running, release = threading.Event(), threading.Event()
-
-    def block() -> bool:
-        running.set()
-        return release.wait(30)
-
-    def ping() -> str:
-        return "pong"
-
-    commands = {f.__name__: Command.from_function(f) for f in (block, ping)}
-    for command in commands.values():
-        command.prepare(frozenset())
+    running, release = threading.Semaphore(0), threading.Event()
+    commands = _block_and_ping(running, release)
     try:
         held = asyncio.create_task(dispatcher.call(commands["block"], {}, None, {}))
-        assert await asyncio.to_thread(running.wait, 10)
+        assert await asyncio.to_thread(running.acquire, True, 10)
         with caplog.at_level(logging.WARNING, "app.core.dispatch"):
             with pytest.raises(CallTimeout, match=r"'ping' did not start within 0\.3 s: all 1 ") \
                     as info:
@@ -688,17 +695,7 @@ async def test_a_window_whose_sync_calls_block_leaves_threads_for_the_others() -
     dispatcher = Dispatcher(pool, timeout=0.5)
     assert dispatcher.window_share == 2
     running, release = threading.Semaphore(0), threading.Event()
-
-    def block() -> bool:
-        running.release()
-        return release.wait(30)
-
-    def ping() -> str:
-        return "pong"
-
-    commands = {f.__name__: Command.from_function(f) for f in (block, ping)}
-    for command in commands.values():
-        command.prepare(frozenset())
+    commands = _block_and_ping(running, release)
 
     def caller(window: str) -> SimpleNamespace:
         return SimpleNamespace(session=object(), caller=SimpleNamespace(window=window))
