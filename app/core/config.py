@@ -129,7 +129,9 @@ class PermissionSet(ConfigModel):
     permissions: list[str] = Field(min_length=1)
 
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+"""A header's name: an HTTP token."""
+_TOKEN = re.compile(HEADER_NAME_PATTERN)
 
 OWN_HEADERS = frozenset(
     name.lower()

@@ -41,7 +41,7 @@ class Dispatcher:
         whose commands block (a page stuck in a loop, or hostile) leaves threads for the other
         windows' calls: 4000 blocked calls of one window held another's quick call up for 27 s.
         (Half of them, tried first, made 1000 quick calls in flight wait for each other, at
-        15-20% of their throughput.)"""
+        13-22% of their throughput.)"""
         self._shares: dict[str, asyncio.Semaphore] = {}
 
     async def call(

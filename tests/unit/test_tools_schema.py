@@ -156,8 +156,11 @@ def test_the_schema_refuses_what_the_loader_refuses(
 ) -> None:
     from app.core import ConfigError, load_config
 
+    path = write_config(config)
+    (path.parent / "dist-isolation").mkdir(exist_ok=True)  # refused for its values alone
+    (path.parent / "dist-isolation" / "index.html").write_text("<html></html>")
     with pytest.raises(ConfigError):
-        load_config(write_config(config))
+        load_config(path)
     assert not validator(schemas["app.conf.schema.json"]).is_valid(config), what
     for capability in config.get("app", {}).get("security", {}).get("capabilities", []):
         assert not validator(schemas["capability.schema.json"]).is_valid(capability), what

@@ -18,7 +18,7 @@ from ..acl.glob import VARIABLES
 from ..acl.model import IDENTIFIER_PATTERN, Capability
 from ..acl.permissions import Catalogue
 from ..app import App
-from ..config import ISOLATION_MIN_MESSAGE_BYTES, OWN_HEADERS, AppConfig
+from ..config import HEADER_NAME_PATTERN, ISOLATION_MIN_MESSAGE_BYTES, OWN_HEADERS, AppConfig
 from .common import catalogue_of
 
 __all__ = [
@@ -102,7 +102,7 @@ def _loader_rules(defs: JsonSchema) -> None:
     )
     headers = defs["SecurityConfig"]["properties"]["headers"]
     own = "|".join(_any_case(name) for name in sorted(OWN_HEADERS))
-    headers["propertyNames"] = {"pattern": rf"^(?!(?:{own})$)[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"}
+    headers["propertyNames"] = {"pattern": f"^(?!(?:{own})$){HEADER_NAME_PATTERN[1:]}"}
     headers["additionalProperties"]["pattern"] = r"^[\t -~]*$"
     # Under the isolation pattern, a sealed message needs room besides its content.
     defs["AppSection"]["if"] = {
