@@ -338,6 +338,44 @@ def test_events_reach_exactly_their_targets(browser: Browser, two_windows: Serve
     assert main.evaluate("window.got") == [["to all", "main"], ["to main", "main"]]
 
 
+def test_a_listen_made_as_the_page_loads_is_sent_once(
+    browser: Browser, two_windows: Served
+) -> None:
+    """A listen() made before the socket opens goes with the first frame; the core's greeting
+    on the new connection does not subscribe it a second time (the hook and the capability
+    check each saw it twice). After a reconnect, the page's listeners subscribe again."""
+    page = browser.new_context().new_page()
+    page.add_init_script("""() => {
+        window.listens = [];
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+            window.socket = this;
+            if (typeof data === 'string') {
+                for (const m of JSON.parse(data)) {
+                    if (m.kind === 'listen') window.listens.push(m.event);
+                }
+            }
+            return send.call(this, data);
+        };
+        window.addEventListener('app:ready', () => {
+            window.__APP__.event.listen('early', (e) => { window.heard = e.payload; });
+        });
+    }""".replace("() => {", "(() => {", 1) + ")()")
+    page.goto(two_windows.urls["main"])
+    page.wait_for_function("() => window.__APP__ !== undefined")
+    assert page.evaluate(INVOKE, ["greet", {"name": "x"}, {}]) == "Hello, x!"
+    page.evaluate("() => window.__APP__.event.emit('early', 1)")
+    page.wait_for_function("() => window.heard === 1")
+    listens = page.evaluate("window.listens")
+    assert listens.count("early") == 1, listens
+    # A dropped connection: the page connects again and subscribes once more, once.
+    page.evaluate("() => window.socket.close()")
+    page.wait_for_function("() => window.listens.filter((e) => e === 'early').length === 2")
+    page.evaluate("() => window.__APP__.event.emit('early', 2)")
+    page.wait_for_function("() => window.heard === 2")
+    assert page.evaluate("window.listens").count("early") == 2
+
+
 def test_a_reloaded_page_reconnects_and_the_launch_url_works_once(
     browser: Browser, two_windows: Served
 ) -> None:

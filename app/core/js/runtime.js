@@ -444,8 +444,13 @@ function (boot) {
       }
       case "hello":
         resume = m.resume;
-        for (const event of handlers.keys()) send({ kind: "listen", event }, "listen " + event)
-          .catch(() => {});
+        // A new connection has no subscriptions: the page's listeners subscribe again. One
+        // whose listen message is still on its way subscribes with it (it goes on this
+        // connection: one sent on a closed one failed), not twice.
+        for (const event of handlers.keys()) {
+          if (subscribing.has(event)) continue;
+          send({ kind: "listen", event }, "listen " + event).catch(() => {});
+        }
         break;
       case "notice":
         console.error("[app] the core refused a frame:", m.error && m.error.message);
