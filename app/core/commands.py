@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Strict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model
 from pydantic.alias_generators import to_camel
 
 from .acl.permissions import command_permissions
@@ -59,13 +59,11 @@ def strict_scalars(annotation: Any) -> Any:
 
 
 class _ArgsBase(BaseModel):
-    # A page may name ``first_number`` as ``firstNumber``; both are accepted.
-    model_config = ConfigDict(
-        extra="forbid",
-        populate_by_name=True,
-        arbitrary_types_allowed=True,
-        alias_generator=AliasGenerator(validation_alias=to_camel),
-    )
+    # A page may name the parameter ``first_number`` as ``firstNumber``; both are accepted. The
+    # camelCase name is each parameter's own alias, not an alias generator of this config: the
+    # dataclasses and TypedDicts inside the arguments take this config as theirs, and would
+    # take camelCase keys too, which an isolation hook that checks their fields would not see.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, arbitrary_types_allowed=True)
 
 
 @dataclass
@@ -153,7 +151,11 @@ class Command:
             if pname.startswith("_"):
                 raise TypeError(_private(self.name, pname))
             default = ... if param.default is param.empty else param.default
-            fields[pname] = (strict_scalars(annotation), default)
+            checked = strict_scalars(annotation)
+            camel = to_camel(pname)
+            if camel != pname:
+                checked = Annotated[checked, Field(validation_alias=camel)]
+            fields[pname] = (checked, default)
         try:
             model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
         except Exception as exc:  # a type pydantic cannot validate (a typing.TypedDict on 3.11)

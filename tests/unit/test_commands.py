@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, Strict
+from typing_extensions import TypedDict
 
 from app.core import (
     App,
@@ -539,6 +540,44 @@ def test_fields_of_models_and_dataclasses_convert_unless_they_say_strict() -> No
         with pytest.raises(InvalidArgs) as info:
             command.bind({**good, field: value}, None, {})
         assert info.value.data[0]["field"].startswith(field), (field, value, info.value.data)
+
+
+@dataclass
+class Note:
+    created_by: str = "nobody"
+
+
+class NoteDict(TypedDict):
+    created_by: str
+
+
+class NoteModel(BaseModel):
+    created_by: str = "nobody"
+
+
+def test_camel_case_keys_name_parameters_only() -> None:
+    """``createdBy`` fills the parameter ``created_by``, not a field of the same name inside an
+    argument's dataclass or TypedDict: there it is an unknown key. (Those took the arguments'
+    camelCase aliases as theirs, so a hook that checked ``note.created_by`` could be passed by
+    a page that sent ``note.createdBy``.) A pydantic model keeps its own config."""
+
+    def noted(created_by: str, note: Note, entry: NoteDict, model: NoteModel) -> None:
+        pass
+
+    command = Command.from_function(noted)
+    command.prepare(frozenset())
+    good = {"note": {"created_by": "a"}, "entry": {"created_by": "b"},
+            "model": {"created_by": "c"}}
+    for key in ("created_by", "createdBy"):
+        bound = command.bind({key: "x", **good}, None, {})
+        assert bound == {"created_by": "x", "note": Note("a"), "entry": {"created_by": "b"},
+                         "model": NoteModel(created_by="c")}
+    for field in ("note", "entry"):
+        with pytest.raises(InvalidArgs) as info:
+            command.bind({"createdBy": "x", **good, field: {"createdBy": "y"}}, None, {})
+        assert f"{field}.createdBy" in [p["field"] for p in info.value.data], info.value.data
+    model = command.bind({"createdBy": "x", **good, "model": {"createdBy": "y"}}, None, {})
+    assert model["model"] == NoteModel()  # its own config ignores keys it does not know
 
 
 def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> None:
