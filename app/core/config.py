@@ -8,6 +8,7 @@ objects or names of files ``capabilities/<identifier>.json`` beside the config; 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -71,7 +72,12 @@ class WindowConfig(ConfigModel):
                 f"pages/settings.html?tab=2, not {url!r}"
             )
         if ".." in path.split("/"):
-            raise ValueError(f"a page inside the frontend; {url!r} climbs out of it")
+            inside = posixpath.normpath(path)
+            if inside == ".." or inside.startswith("../"):
+                raise ValueError(f"a page inside the frontend; {url!r} climbs out of it")
+            raise ValueError(
+                f"a page of the frontend by a path with no '..' in it: {inside!r}, not {url!r}"
+            )
         return url
 
 

@@ -377,6 +377,7 @@ def test_capability_file_problems_say_which_file_and_where(write_config, tmp_pat
         ("pages\\\\a.html", "a page of the frontend by its path"),
         ("../../etc/passwd", "climbs out of it"),
         ("a/%2e%2e/%2e%2e/b.html", "climbs out of it"),
+        ("sub/../index.html", "with no '..' in it: 'index.html', not 'sub/../index.html'"),
     ],
 )
 def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message: str) -> None:
