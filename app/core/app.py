@@ -142,6 +142,21 @@ class App:
 
     def on_start(self, func: Callable[[App], Any]) -> Callable[[App], Any]:
         """Run ``func(app)`` on the core's loop once it serves (a coroutine runs as a task)."""
+        if not callable(func):
+            raise TypeError(f"on_start takes a function, not {type(func).__name__}")
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):  # one Python cannot look into: it is called as it is
+            signature = None
+        if signature is not None:
+            try:
+                signature.bind(self)
+            except TypeError:
+                name = getattr(func, "__name__", "func")
+                raise TypeError(
+                    f"on_start calls {name}{signature} with the app as its one argument; "
+                    f"define it as def {name}(app): ..."
+                ) from None
         self._on_start.append(func)
         return func
 

@@ -194,6 +194,27 @@ async def test_a_start_hook_that_fails_stops_the_start_and_leaves_nothing_runnin
     assert "on_start function" in caplog.text and "no database" in caplog.text
 
 
+def test_a_start_hook_that_cannot_take_the_app_is_refused_as_it_is_registered(
+    write_config,
+) -> None:
+    app = new_app(write_config)
+
+    def zero() -> None:
+        pass
+
+    def two(app: App, other: int) -> None:
+        pass
+
+    for func in (zero, two):
+        with pytest.raises(TypeError, match=rf"define it as def {func.__name__}\(app\)"):
+            app.on_start(func)
+    with pytest.raises(TypeError, match="takes a function, not int"):
+        app.on_start(5)  # type: ignore[arg-type]
+    app.on_start(lambda app, extra=1: None)  # one with a default for the rest is fine
+    app.on_start(print)  # one Python cannot look into is taken as it is
+    assert len(app._on_start) == 2
+
+
 async def test_an_async_start_hook_that_fails_is_logged(
     write_config, caplog: pytest.LogCaptureFixture
 ) -> None:
