@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
-from .config import Config, WindowConfig, load_config
+from .config import Config, load_config, window_config
 from .errors import InvalidArgs, StartError
 from .events import Event, EventBus, check_event_name, check_window_label, event_message
 
@@ -267,11 +267,13 @@ class App:
 
         It gets exactly the capabilities whose window globs match ``label``. Returns its launch
         URL; when the app runs with native windows, the native window is opened too.
+        ``ValueError`` for a label, url or size that cannot be a window's, or a label already
+        open (``window_labels()``).
         """
         core = self.core
         if core is None:
             raise RuntimeError("the app is not running")
-        window = WindowConfig(label=label, url=url, title=title, width=width, height=height)
+        window = window_config(label=label, url=url, title=title, width=width, height=height)
         await core.add_window(window)
         launch = core.server.launch_url(label)
         if self.native_windows:

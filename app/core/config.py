@@ -30,6 +30,7 @@ __all__ = [
     "IsolationOptions",
     "WindowConfig",
     "load_config",
+    "window_config",
 ]
 
 LABEL_PATTERN = r"^[A-Za-z0-9_\-/:]+$"
@@ -304,6 +305,18 @@ def json_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
         else:
             out += f"[{json.dumps(part)}]"
     return out
+
+
+def window_config(**fields: Any) -> WindowConfig:
+    """A window's config made in Python (``App.open_window``), or a ``ValueError`` that says
+    what is wrong with it, a field at a time."""
+    try:
+        return WindowConfig(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{path.removeprefix('$.')}: {message}" for path, message in _problems(exc, fields)
+        )
+        raise ValueError(f"cannot open window {fields.get('label')!r}: {problems}") from None
 
 
 def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:

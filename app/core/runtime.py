@@ -95,7 +95,10 @@ class Core:
 
     async def add_window(self, window: WindowConfig, port: int = 0) -> int:
         if window.label in self.windows:
-            raise ValueError(f"there is already a window labelled {window.label!r}")
+            raise ValueError(
+                f"there is already a window labelled {window.label!r}; app.window_labels() "
+                "lists the open ones"
+            )
         self.windows[window.label] = window
         port = await self.server.add_window(window.label, port)
         log.info("window %s served at http://127.0.0.1:%d", window.label, port)

@@ -356,3 +356,26 @@ async def test_serving_from_inside_a_running_loop_says_what_to_do(write_config) 
     with pytest.raises(RuntimeError, match=r"await app\.start\(\) and app\.stop\(\)"):
         app.serve()
     assert app.core is None
+
+
+async def test_open_window_says_what_is_wrong_with_a_window(write_config) -> None:
+    """Bad values raise a ValueError naming the field (not pydantic's own report), and a label
+    already open says where the open ones are listed; the core goes on serving."""
+    app = new_app(write_config)
+    async with Client(app):
+        url = await app.open_window("tool-1")
+        assert "/__app__/launch" in url and "tool-1" in app.window_labels()
+        cases = [
+            ({"label": "bad label"}, "cannot open window 'bad label': label: 'bad label' is not"),
+            ({"label": ""}, "cannot open window '': label:"),
+            ({"label": "t2", "url": "https://example.com/"}, "url: a page of the frontend"),
+            ({"label": "t2", "width": 5}, "width: Input should be greater than or equal to 100"),
+            ({"label": "tool-1"}, "already a window labelled 'tool-1'; app.window_labels()"),
+        ]
+        for fields, message in cases:
+            label = fields.pop("label")
+            with pytest.raises(ValueError) as info:
+                await app.open_window(label, **fields)
+            assert message in str(info.value), str(info.value)
+            assert "pydantic" not in str(info.value)
+        assert sorted(app.window_labels()) == ["main", "tool-1"]
