@@ -136,8 +136,17 @@ def test_check_path_says_which_entry_denies(tree: Path, caplog: pytest.LogCaptur
     assert f"resolved to {tree}/web/secret/key.txt" in caplog.text
     with pytest.raises(Forbidden) as error:
         scope.check_path(tree / "app.conf.json")
-    assert "outside the allowed paths ($APP/web/**)" in error.value.message
+    assert "outside the allowed paths ($APP/web/**). To allow" in error.value.message
     assert "capability 'main-window' (app.conf.json $.a.allow[0])" in error.value.message
+    # Why a path that reads as inside is outside: a link, or the working directory.
+    with pytest.raises(Forbidden) as error:
+        scope.check_path(tree / "web" / "link-out.txt")
+    assert "outside the allowed paths ($APP/web/**) (once its links and '..' are followed)" in (
+        error.value.message)
+    assert "outside.txt" not in error.value.message.split("may not use")[1].split(":", 1)[1]
+    with pytest.raises(Forbidden) as error:
+        scope.check_path("web/hello.txt")
+    assert "a relative path is taken from the app's working directory" in error.value.message
 
 
 def test_a_grant_without_allow_entries_allows_no_path(tree: Path) -> None:

@@ -182,7 +182,14 @@ class Scope:
             )
         first = next((e for e in self.allow if e.capability), None)
         where = f" in capability '{first.capability}' ({first.location})" if first else ""
+        if not os.path.isabs(path):
+            how = (" (a relative path is taken from the app's working directory; the command "
+                   "can join it to a folder of its own first, such as app.config.root)")
+        elif verdict.resolved != os.path.normpath(path):
+            how = " (once its links and '..' are followed)"
+        else:
+            how = ""
         return (
             f"{what} may not use {path!r}: it is outside the allowed paths "
-            f"({', '.join(allowed)}). To allow it, add {hint} to the allow entries{where}."
+            f"({', '.join(allowed)}){how}. To allow it, add {hint} to the allow entries{where}."
         )
