@@ -95,6 +95,13 @@ def _replace_settings_file(folder: Path, **changes: Any) -> None:
     path.write_text(json.dumps({**data, **changes}))
 
 
+def _without_scope(config: dict[str, Any], command: str) -> None:
+    """Grant ``command`` by its plain permission name, with no scope entries."""
+    permissions = _capability(config)["permissions"]
+    i = DEMO_COMMANDS.index(command)
+    permissions[i] = permissions[i]["identifier"]
+
+
 N = len(DEMO_COMMANDS) + 1  # index of the first permission a mutation appends
 CAP0 = "$.app.security.capabilities[0]"
 
@@ -204,6 +211,10 @@ NOTES: list[tuple[str, Mutation, str, str, str]] = [
     ("window label that names no window",
      lambda c, d: _capability(c)["windows"].append("mian"), "app.conf.json",
      f"{CAP0}.windows[1]", "no configured window is labelled 'mian'; did you mean 'main'?"),
+    ("command that takes a Scope granted with no allow entries",
+     lambda c, d: _without_scope(c, "read_file"),
+     "app.conf.json", f"{CAP0}.permissions[{DEMO_COMMANDS.index('read_file')}]",
+     "command 'read_file' takes a Scope, and no grant of it has allow entries"),
     ("capability file not used",
      lambda c, d: (d / "capabilities" / "extra.json").write_text(
          json.dumps({"identifier": "extra", "windows": ["main"]})),

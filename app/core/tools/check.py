@@ -4,7 +4,8 @@ Every problem is one line, ``file: $.json.path: what is wrong and what to do``: 
 permission identifiers (with the closest known one), grants of commands that do not exist, and
 globs, URL patterns and scope entries that cannot be used. Then notes, in the same form, about
 what is valid but may not be meant: commands no capability grants, windows no capability covers,
-capability files not used. Exit status 0 when there is no problem (notes or not), 1 otherwise.
+capability files not used, commands that take a Scope granted with no allow entries. Exit status
+0 when there is no problem (notes or not), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -232,6 +233,31 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
     return problems
 
 
+def _unscoped(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
+    """Notes: a command that takes a ``Scope``, granted only without allow entries, may use no
+    path at all (its grants are valid, and ``check_path`` refuses everything)."""
+    problems = []
+    for command in app.registry:
+        if Scope not in command.injected.values():
+            continue
+        allow = command_permissions(command.name)[0]
+        grants = [(c, rule) for c in compiled for rule in c.rules.get(allow, ())
+                  if rule.effect == "allow" and rule.target == allow]
+        if not grants or any(rule.allow for _, rule in grants):
+            continue
+        for capability, rule in grants:
+            shown = display(capability.source.file)
+            where = rule.location[len(shown) + 1:] if rule.location.startswith(shown) else ""
+            problems.append(Problem(
+                capability.source.file, where or capability.source.json_path,
+                f"command '{command.name}' takes a Scope, and no grant of it has allow "
+                "entries, so its scope allows no path: scope.check_path refuses every one; "
+                f'grant it as {{"identifier": "{allow}", "allow": [{{"path": "$APP/..."}}]}}',
+                note=True,
+            ))
+    return problems
+
+
 def check(app: App) -> list[Problem]:
     """Every problem of ``app``'s configuration and capabilities, in file order."""
     security = app.config.model.app.security
@@ -244,6 +270,7 @@ def check(app: App) -> list[Problem]:
         problems += _capability(app, capability, catalogue, sets)
     problems += _sets(app, catalogue, sets)
     problems += _coverage(app, compiled)
+    problems += _unscoped(app, compiled)
     problems += _pages(app)
     return problems
 
