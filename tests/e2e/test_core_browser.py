@@ -708,6 +708,10 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
             out.numberEvent = await attempt(() => event.emitTo('main', 5, 1));
             out.listenArray = await attempt(() => event.listen(['x'], () => {}));
             out.zeroOptions = await attempt(() => core.invoke('greet', { name: 'a' }, 0));
+            out.numberOptions = await attempt(() => core.invoke('greet', { name: 'a' }, 5000));
+            out.misspeltOption = await attempt(
+                () => core.invoke('greet', { name: 'a' }, { timeout: 100 }));
+            out.nullOptions = await attempt(() => core.invoke('greet', { name: 'a' }, null));
             out.farDeadline = await attempt(
                 () => core.invoke('greet', { name: 'a' }, { timeoutMs: 2 ** 40 }));
             return out;
@@ -722,7 +726,12 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     assert result["revokedArgs"].startswith("invalid_args:"), result
     for key in ("symbolEvent", "numberEvent", "listenArray"):
         assert result[key].startswith("invalid_args:") and "event name" in result[key], result
-    assert result["farDeadline"] == result["zeroOptions"] == "resolved"
+    assert result["farDeadline"] == result["nullOptions"] == "resolved"
+    for key in ("zeroOptions", "numberOptions"):
+        assert result[key] == ("invalid_args: The options of 'greet' must be an object such as "
+                               "{ timeoutMs: 5000 }, not number."), result
+    assert result["misspeltOption"] == ('invalid_args: invoke() has no option "timeout" (in the '
+                                        "call of 'greet'); its one option is timeoutMs."), result
     assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"
 
 

@@ -788,7 +788,19 @@ function (boot) {
         return Promise.reject(fail("invalid_args",
           `The arguments of '${cmd}' must be an object of named values.`));
       }
-      timeout = options === undefined || options === null ? undefined : options.timeoutMs;
+      if (options !== undefined && options !== null) {
+        if (typeof options !== "object" || Array.isArray(options)) {
+          return Promise.reject(fail("invalid_args", `The options of '${cmd}' must be an object `
+            + `such as { timeoutMs: 5000 }, not ${Array.isArray(options) ? "an array"
+              : typeof options}.`));
+        }
+        const unknown = Object.keys(options).find((key) => key !== "timeoutMs");
+        if (unknown !== undefined) {
+          return Promise.reject(fail("invalid_args", `invoke() has no option ${
+            JSON.stringify(unknown)} (in the call of '${cmd}'); its one option is timeoutMs.`));
+        }
+        timeout = options.timeoutMs;
+      }
     } catch (err) {
       return Promise.reject(fail("invalid_args",
         `The arguments or options of '${cmd}' cannot be read: ${err && err.message}.`));
