@@ -36,7 +36,16 @@ from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from .errors import ProtocolError
 
-__all__ = ["BYTES_KEY", "TEXT_FROM", "Encoded", "Frame", "decode_frame", "encode", "join_frames"]
+__all__ = [
+    "BYTES_KEY",
+    "TEXT_FROM",
+    "Encoded",
+    "Frame",
+    "decode_frame",
+    "decode_json",
+    "encode",
+    "join_frames",
+]
 
 BYTES_KEY = "$__b"
 TEXT_FROM = 64 * 1024
@@ -319,18 +328,25 @@ def decode_frame(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
         if binary:
             return _decode_binary(data if isinstance(data, bytes) else data.encode())
         try:
-            parsed = orjson.loads(data)
+            parsed = decode_json(data)
         except orjson.JSONDecodeError as exc:
             raise ProtocolError(f"The frame is not valid JSON ({exc}).") from None
-        messages = parsed if isinstance(parsed, list) else [parsed]
-        if isinstance(data, str):
-            openers = data.count("[") + data.count("{")
-        else:
-            openers = data.count(b"[") + data.count(b"{")
-        return _answerable(messages, openers)
+        return parsed if isinstance(parsed, list) else [parsed]
 
 
-def _answerable(messages: list[Any], openers: int) -> list[Any]:
+def decode_json(data: str | bytes | memoryview) -> Any:
+    """Parse JSON text that carries messages (a text frame, a sealed group); raise
+    ``orjson.JSONDecodeError``, or ``ProtocolError`` for values too deep to send back."""
+    parsed = orjson.loads(data)
+    if isinstance(data, str):
+        openers = data.count("[") + data.count("{")
+    else:
+        raw = data if isinstance(data, bytes) else data.tobytes()
+        openers = raw.count(b"[") + raw.count(b"{")
+    return _answerable(parsed, openers)
+
+
+def _answerable(messages: Any, openers: int) -> Any:
     """``messages``, if the core could send their values back: its parser takes values nested
     up to 1024 levels deep, its encoder 255. Deeper ones are refused as they come in, not once
     a command has kept one (a setting saved, then never read back: every window's read
@@ -407,22 +423,33 @@ def _decode_binary(data: bytes) -> list[Any]:
                 f"{exc.start})."
             ) from None
     # (Nested at most about 250 deep, as ``_answerable`` made sure: within Python's stack.)
-    return [_restore(m, blobs) for m in messages]
+    used: set[int] = set()
+    return [_restore(m, blobs, used) for m in messages]
 
 
-def _restore(value: Any, blobs: list[bytes | str]) -> Any:
+def _restore(value: Any, blobs: list[bytes | str], used: set[int]) -> Any:
     """The binary values (and long strings) back in place of their markers, and the keys the
-    page escaped (see ``encode``) back to their names."""
+    page escaped (see ``encode``) back to their names. Each blob is one value: a frame whose
+    markers name one blob many times would make a message many times the frame's size (1 MiB
+    named 400 times: a 400 MiB reply to an echo, or an event to every window that listens)."""
     if isinstance(value, dict):
         if len(value) == 1 and BYTES_KEY in value:
             index = value[BYTES_KEY]
             if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(blobs):
                 raise ProtocolError("A binary value refers to a blob the frame does not have.")
+            if index in used:
+                raise ProtocolError(
+                    f"Two binary values of the frame refer to its blob {index}; each blob is "
+                    "one value."
+                )
+            used.add(index)
             return blobs[index]
         return {
-            (k[1:] if k.endswith("__b") and _LIKE_ESCAPED.fullmatch(k) else k): _restore(v, blobs)
+            (k[1:] if k.endswith("__b") and _LIKE_ESCAPED.fullmatch(k) else k): _restore(
+                v, blobs, used
+            )
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_restore(v, blobs) for v in value]
+        return [_restore(v, blobs, used) for v in value]
     return value

@@ -245,6 +245,26 @@ async def test_a_group_sealed_together_is_handed_out_in_order_and_once(served: S
         await http.close()
 
 
+async def test_a_sealed_group_too_deep_to_answer_is_refused_as_it_comes_in(
+    served: Served,
+) -> None:
+    """As an unsealed frame is: a value nested deeper than the core's encoder goes (it would
+    be kept by a command, then every read of it failed), refused at once, sealed or not."""
+    frame = await play(await launch(served.urls["main"]))
+    http, ws = await connect(frame.page)
+    try:
+        def echo(n: int, depth: int) -> dict[str, Any]:
+            value = "[" * depth + "1" + "]" * depth
+            body = f'J[{{"id":{n},"kind":"invoke","cmd":"echo","args":{{"value":{value}}}}}]'
+            return frame.seal_group([{"id": n}], plaintext=body.encode())[0]
+
+        assert "nests values deeper than the core could send them back" in refusal(
+            await call(ws, echo(900_001, 300)))
+        assert (await call(ws, echo(900_002, 200)))["ok"] is True
+    finally:
+        await http.close()
+
+
 async def test_plain_and_empty_messages_are_refused_whatever_the_arity(served: Served) -> None:
     frame = await play(await launch(served.urls["main"]))
     http, ws = await connect(frame.page)

@@ -55,6 +55,22 @@ def test_values_too_deep_to_send_back_are_refused_as_they_come_in(binary: bool) 
     assert len(decode_frame(wide)) == 300
 
 
+@pytest.mark.parametrize("text", [False, True])
+def test_a_blob_named_by_two_values_is_a_protocol_error(text: bool) -> None:
+    """Each blob is one value: markers that name one blob many times would make a message
+    many times the frame's size (an echo of 1 MiB named 400 times: a 400 MiB reply)."""
+    args = {"value": [{BYTES_KEY: 0}] * 400}
+    header = orjson.dumps({"m": [{"id": 1, "kind": "invoke", "cmd": "echo", "args": args}],
+                           "a": [1 << 20], **({"t": [0]} if text else {})})
+    with pytest.raises(ProtocolError, match="refer to its blob 0; each blob is one value"):
+        decode_frame(binary_frame(header, b"a" * (1 << 20)), binary=True)
+    # One message each, each naming its own: fine.
+    header = orjson.dumps({"m": [{"id": 1, "v": {BYTES_KEY: 0}}, {"id": 2, "v": {BYTES_KEY: 1}}],
+                           "a": [1, 1]})
+    assert decode_frame(binary_frame(header, b"x", b"y"), binary=True) == [
+        {"id": 1, "v": b"x"}, {"id": 2, "v": b"y"}]
+
+
 def test_a_binary_frame_without_blobs_is_taken_as_parsed() -> None:
     # A large message without binary values leaves the page as a binary frame (a Blob): its
     # messages are not walked for markers, as those of a text frame are not.

@@ -20,7 +20,7 @@ import orjson
 
 from ..errors import ProtocolError
 from ..pipeline import Handler, Request, Stage
-from ..protocol import decode_frame
+from ..protocol import decode_frame, decode_json
 from .keys import DocumentKey, KeyRing
 
 __all__ = ["unseal_stage"]
@@ -123,7 +123,7 @@ def _plain_messages(plaintext: bytes) -> list[dict[str, Any]]:
     messages: Any = None
     if tag == b"J":
         try:
-            messages = orjson.loads(memoryview(plaintext)[1:])
+            messages = decode_json(plaintext[1:])
         except orjson.JSONDecodeError as exc:
             raise ProtocolError(f"A sealed group is not valid JSON ({exc}).") from None
     elif tag == b"B":
