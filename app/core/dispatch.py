@@ -68,7 +68,7 @@ class Dispatcher:
         limit = asyncio.timeout(self.timeout)
         job: asyncio.Future[Any] | None = None
         window = context.caller.window if session is not None else None
-        share = self._share(window) if window is not None and not command.is_async else None
+        share = self.share(window) if window is not None and not command.is_async else None
         try:
             async with limit:
                 if command.is_async:
@@ -143,7 +143,9 @@ class Dispatcher:
             if watched:
                 self._running.pop(id(context), None)
 
-    def _share(self, window: str) -> asyncio.Semaphore:
+    def share(self, window: str) -> asyncio.Semaphore:
+        """The places on the command threads of window ``window``'s sync work: its sync
+        commands, and the Python listeners of the events its pages emit."""
         share = self._shares.get(window)
         if share is None:
             share = self._shares[window] = asyncio.Semaphore(self.window_share)

@@ -7,6 +7,7 @@ listens; ``emit_to`` reaches the listeners of one window only.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import re
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .config import LABEL_PATTERN
-from .errors import InvalidArgs, shown
+from .errors import CallTimeout, InvalidArgs, shown
 from .protocol import Encoded, encode
 from .workers import WorkerPool
 
@@ -162,8 +163,10 @@ class EventBus:
         target: str | None = None,
         source: str | None = None,
         encoded: Encoded | None = None,
+        listeners: bool = True,
     ) -> None:
-        """Deliver to the targets: all listeners, or the windows labelled ``target`` only.
+        """Deliver to the targets: all listeners, or the windows labelled ``target`` only
+        (``listeners``: Python's too).
 
         ``event`` was checked by the caller (``App.emit`` or the pipeline's shape check), and
         ``encoded`` is its ``event_message`` when the caller made it already. Raise
@@ -177,11 +180,47 @@ class EventBus:
                 encoded = event_message(event, payload, source)
             for subscriber in subscribers:
                 subscriber.deliver_encoded(encoded)
-        if target is None:
+        if target is None and listeners:
             for handler in list(self._handlers.get(event, ())):
                 self._run_handler(handler, Event(event, payload, source))
 
-    def _run_handler(self, handler: Handler, event: Event) -> None:
+    async def publish_from_page(
+        self,
+        event: str,
+        payload: Any,
+        *,
+        target: str | None,
+        source: str,
+        share: asyncio.Semaphore,
+        timeout: float,
+    ) -> None:
+        """A page's emit, delivered as ``publish`` does. Its sync Python listeners take places
+        of the window's ``share`` of the command threads (``Dispatcher.share``), waiting up to
+        ``timeout`` for one: a page that emits faster than they run waits for them, instead of
+        queueing jobs without end on the threads every window's commands use (100,000 emits
+        to a listener that took 10 ms held every sync command up for seconds)."""
+        self.publish(event, payload, target=target, source=source, listeners=False)
+        if target is not None:
+            return
+        for handler in list(self._handlers.get(event, ())):
+            happening = Event(event, payload, source)
+            if inspect.iscoroutinefunction(handler):
+                self._run_handler(handler, happening)
+                continue
+            try:
+                async with asyncio.timeout(timeout):
+                    await share.acquire()
+            except TimeoutError:
+                raise CallTimeout(
+                    f"The Python listeners of '{event}' could not start within {timeout:g} s: "
+                    f"window '{source}' holds all the command threads it may; the event reached "
+                    "the windows, not every listener."
+                ) from None
+            self._run_handler(handler, happening, then=share.release)
+
+    def _run_handler(
+        self, handler: Handler, event: Event, then: Callable[[], object] | None = None
+    ) -> None:
         assert self._loop is not None and self._workers is not None
 
         def report(future: asyncio.Future[Any]) -> None:
@@ -196,8 +235,11 @@ class EventBus:
         if inspect.iscoroutinefunction(handler):
             task = self._loop.create_task(_contained(handler(event)))
             task.add_done_callback(report)
-        else:
+        elif then is None:
             self._workers.submit(handler, event).add_done_callback(report)
+        else:
+            job = self._workers.submit_then(then, functools.partial(handler, event))
+            job.add_done_callback(report)
 
 
 async def _contained(listening: Awaitable[Any]) -> Any:

@@ -143,11 +143,14 @@ def route(core: Core) -> Handler:
         if request.kind == "emit":
             # Refused (InvalidArgs) if windows listen and the payload cannot reach them: the
             # page hears so, instead of an ok for an event nobody gets.
-            core.events.publish(
+            window = request.caller.window
+            await core.events.publish_from_page(
                 body["event"],
                 body.get("payload"),
                 target=body.get("target"),
-                source=request.caller.window,
+                source=window,
+                share=core.dispatcher.share(window),
+                timeout=core.dispatcher.timeout,
             )
             return None
         if request.session is None:
