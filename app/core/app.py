@@ -9,6 +9,7 @@ import functools
 import inspect
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path, PurePath
@@ -204,8 +205,20 @@ class App:
             running = None
         if running is core.loop:
             publish()
-        else:
-            core.inbox.put(publish)
+            return
+        if encoded is not None:
+            # On another thread: wait while a page it goes to is behind, so that a thread
+            # emitting in a loop goes at the pace of the pages that read, and does not pile up
+            # what they have not read. A page that has not caught up within the command time
+            # limit (all of them together) is cut off, as one that does not read.
+            deadline = time.monotonic() + core.dispatcher.timeout
+            for subscriber in self.events.subscribers_of(event, target):
+                backlog = getattr(subscriber, "backlog", None)
+                if backlog is None:
+                    continue
+                if not backlog.wait_for_room(max(0.0, deadline - time.monotonic())):
+                    core.inbox.put(subscriber.behind)  # type: ignore[attr-defined]
+        core.inbox.put(publish)
 
     # Running -------------------------------------------------------------------------------
 

@@ -153,6 +153,12 @@ class EventBus:
             return False
         return target is None or any(s.label == target for s in list(subscribers))
 
+    def subscribers_of(self, event: str, target: str | None = None) -> list[Subscriber]:
+        """The windows' connections that listen to ``event`` (``target``'s only, if given); a
+        plain read, as ``reaches_windows``."""
+        return [s for s in list(self._subscribers.get(event, ()))
+                if target is None or s.label == target]
+
     # Delivery (on the core's loop) -----------------------------------------------------------
 
     def publish(

@@ -188,6 +188,37 @@ async def test_a_page_that_reads_gets_messages_over_the_limit(app_dir: Path) -> 
         assert (await raw.call(ws, greet(20)))["value"] == "Hello, 20!"
 
 
+async def test_a_thread_that_emits_faster_than_its_page_reads_waits_for_it(
+    app_dir: Path,
+) -> None:
+    """A page that reads, if slowly, gets every event of a thread that emits in a loop: the
+    thread waits while the page is over 8 MiB behind. (It piled up 40 MB while the page was busy
+    for a second, four times the limit here, and the page was cut off as one that does not
+    read.)"""
+    config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=20_000)
+    with serving(config, env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
+            await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
+                                           "args": {"count": 4000, "size": 10_000}}]))
+            events, reply = 0, None
+            while reply is None:
+                frame = await raw.receive(ws, timeout=30)
+                if events == 0:
+                    await asyncio.sleep(1)  # the page is busy with something else for a while
+                for message in raw.messages_of(frame):
+                    if message["kind"] == "event":
+                        events += 1
+                    elif message["kind"] == "reply":
+                        reply = message
+            assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 4000}
+            assert events == 4000
+            assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
+        assert not [line for line in served.log if "closing its connection" in line]
+
+
 async def test_a_download_that_is_not_read_does_not_hold_the_shutdown(app_dir: Path) -> None:
     (app_dir / "frontend" / "video.bin").write_bytes(b"\0" * 100_000_000)
     served = serve(limits_config(app_dir), env=ENV)

@@ -1,9 +1,9 @@
 """What a connection has queued for its page and not yet written, and the limits on it.
 
 A page that stops reading its socket (busy, frozen, or hostile) must not make the core hold
-everything meant for it: a channel's sender (a command's thread) waits while the backlog is
-high, then gives up; over its limit, the session cuts off a page that makes no progress (see
-``Session.deliver_encoded``).
+everything meant for it: a thread that sends on a channel or emits an event waits while the
+backlog is high (a channel's sender then gives up); over its limit, the session cuts off a page
+that makes no progress (see ``Session.deliver_encoded``).
 """
 
 from __future__ import annotations
@@ -61,6 +61,12 @@ class Backlog:
                 return False
             self._bytes += size
             return True
+
+    def wait_for_room(self, timeout: float) -> bool:
+        """Wait (up to ``timeout`` s) until the backlog is at most ``high``; False when the
+        time ran out."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._closed or self._bytes <= self.high, timeout)
 
     def written(self, size: int) -> None:
         with self._cond:

@@ -130,7 +130,12 @@ class Session:
         size = size_of(encoded)
         if not self.backlog.add(size):
             if self.backlog.bytes > 4 * self.backlog.limit:
-                self._overflow()
+                self._cut_off(
+                    f"over {4 * self.backlog.limit} bytes wait for the page, four times the "
+                    "limit: the app sent faster than it reads (code on the core's loop, such as "
+                    "an async command, does not wait for a page that is behind; a thread does)",
+                    b"the page did not read what the core sent",
+                )
                 return
             if self._stall_check is None:
                 self._stall_check = asyncio.get_running_loop().call_later(
@@ -160,6 +165,15 @@ class Session:
         channel's)."""
         if not self.backlog.closed:
             self._queue(encoded, size)
+
+    def behind(self) -> None:
+        """A thread's emit waited the command time limit for this page to catch up."""
+        if self.backlog.bytes > self.backlog.high:
+            self._cut_off(
+                f"over {self.backlog.high} bytes have waited {self.patience:g} s for a page "
+                "that does not read them",
+                b"the page did not read what the core sent",
+            )
 
     def _overflow(self) -> None:
         self._cut_off(
