@@ -153,12 +153,15 @@ class Session:
         if self._cut or self.backlog.bytes <= self.backlog.limit:
             return
         since = self._sending_since
-        if since is not None and asyncio.get_running_loop().time() - since >= self.patience:
+        now = asyncio.get_running_loop().time()
+        if since is not None and now - since >= self.patience:
             self._overflow()
-        else:  # still over, but the page reads: look again later
-            self._stall_check = asyncio.get_running_loop().call_later(
-                self.patience, self._check_stall
-            )
+            return
+        # Still over, but the page has read since: look again when the frame being written
+        # will have waited ``patience`` (not ``patience`` from now, which let a page that had
+        # stopped reading hold on for up to twice as long).
+        delay = self.patience if since is None else since + self.patience - now
+        self._stall_check = asyncio.get_running_loop().call_later(delay, self._check_stall)
 
     def deliver_counted(self, encoded: Encoded, size: int) -> None:
         """Queue a message whose ``size`` its sender added to the backlog already (a

@@ -1,0 +1,38 @@
+"""A window connection's backlog rules, on a session whose page and socket are stand-ins."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from app.core.acl.origin import Origin
+from app.core.transport.session import Session
+
+
+def _session(patience_ms: int) -> Session:
+    ipc = SimpleNamespace(max_message_bytes=65536, command_timeout_ms=patience_ms)
+    core = SimpleNamespace(config=SimpleNamespace(model=SimpleNamespace(app=SimpleNamespace(
+        ipc=ipc))))
+    ws = SimpleNamespace(closed=False)
+    return Session(core, ws, "main", Origin("local", ""))  # type: ignore[arg-type]
+
+
+async def test_a_page_that_stopped_reading_is_looked_at_again_when_its_time_is_up() -> None:
+    """Over the limit, with the frame being written started a while ago: the next look is when
+    that frame will have waited the patience, not the patience from now (which let a page that
+    had stopped reading hold on for up to twice as long)."""
+    loop = asyncio.get_running_loop()
+    session = _session(patience_ms=2000)
+    session.backlog.add(session.backlog.limit + 1)
+    session._sending_since = loop.time() - 1.5
+    session._check_stall()
+    assert session._stall_check is not None
+    due = session._stall_check.when() - loop.time()
+    assert 0 < due <= 0.5 + 0.05, due
+    session._stall_check.cancel()
+    # A frame that has waited the whole time: the page is cut off now.
+    session._sending_since = loop.time() - 2.5
+    cut: list[str] = []
+    session._cut_off = lambda why, goodbye: cut.append(why)  # type: ignore[method-assign]
+    session._check_stall()
+    assert cut and "does not read them" in cut[0]
