@@ -11,6 +11,7 @@ import functools
 import inspect
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -91,6 +92,7 @@ class EventBus:
         self._listening: dict[Subscriber, set[str]] = {}  # the same, by subscriber
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: WorkerPool | None = None
+        self._failures = _Failures()
 
     def bind(self, loop: asyncio.AbstractEventLoop, workers: WorkerPool) -> None:
         self._loop, self._workers = loop, workers
@@ -231,12 +233,7 @@ class EventBus:
 
         def report(future: asyncio.Future[Any]) -> None:
             if not future.cancelled() and future.exception() is not None:
-                log.error(
-                    "listener %r of event %r raised",
-                    handler,
-                    event.event,
-                    exc_info=future.exception(),
-                )
+                self._failures.failed(handler, event.event, future.exception())
 
         if inspect.iscoroutinefunction(handler):
             task = self._loop.create_task(_contained(handler(event)))
@@ -246,6 +243,41 @@ class EventBus:
         else:
             job = self._workers.submit_then(then, functools.partial(handler, event))
             job.add_done_callback(report)
+
+
+LOGGED_FAILURES = 3
+"""The failures of one listener that are logged with their traceback; then a count, now and
+then (``FAILURES_EVERY`` seconds): a page that emits thousands of events to a listener that
+raises would otherwise fill the log."""
+
+FAILURES_EVERY = 10.0
+
+
+class _Failures:
+    """What the Python listeners raised, logged in measure (on the core's loop)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[Handler, str], int] = {}
+        self._unsaid: dict[tuple[Handler, str], int] = {}  # failures since the last line
+        self._said: dict[tuple[Handler, str], float] = {}  # when that line was written
+
+    def failed(self, handler: Handler, event: str, exc: BaseException | None) -> None:
+        key = (handler, event)
+        count = self._counts[key] = self._counts.get(key, 0) + 1
+        if count <= LOGGED_FAILURES:
+            last = count == LOGGED_FAILURES
+            more = " (its later failures are counted, not shown)" if last else ""
+            log.error("listener %r of event %r raised%s", handler, event, more, exc_info=exc)
+            self._said[key] = time.monotonic()
+            return
+        self._unsaid[key] = self._unsaid.get(key, 0) + 1
+        now = time.monotonic()
+        if now - self._said.get(key, 0.0) >= FAILURES_EVERY:
+            log.error(
+                "listener %r of event %r raised %d more times (%d in all); the last: %r",
+                handler, event, self._unsaid.pop(key), count, exc,
+            )
+            self._said[key] = now
 
 
 async def _contained(listening: Awaitable[Any]) -> Any:

@@ -232,3 +232,33 @@ async def test_a_pages_emits_wait_for_their_sync_listeners_when_its_share_is_ful
     finally:
         release.set()
         pool.shutdown()
+
+
+async def test_a_listener_that_keeps_raising_does_not_fill_the_log(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its first failures are logged with their traceback, the rest counted: 40 emits to a
+    listener that raises wrote 40 tracebacks (a page's 20,000, 160,000 lines)."""
+    import logging
+
+    app = make_app(write_config, "core:event:default")
+    done = asyncio.Event()
+    calls = 0
+
+    async def broken(event: Event) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 40:
+            done.set()
+        raise ValueError(f"broken {event.payload}")
+
+    app.listen("note", broken)
+    with caplog.at_level(logging.ERROR, logger="app.core"):
+        async with Client(app) as main:
+            for n in range(40):
+                await main.emit("note", n)
+            await asyncio.wait_for(done.wait(), 5)
+    records = [r for r in caplog.records if "of event 'note' raised" in r.getMessage()]
+    assert len(records) == 3, [r.getMessage() for r in records]
+    assert all(r.exc_info is not None for r in records)
+    assert "later failures are counted" in records[-1].getMessage()
