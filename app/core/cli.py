@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -78,6 +80,13 @@ def _app_factory(name: str) -> Factory | str:
     if not callable(factory):
         return (f"APP_MODULE={name!r} has no create_app function; define "
                 "create_app(config_path) -> App in it")
+    try:
+        inspect.signature(factory).bind("app.conf.json")
+    except TypeError:
+        return (f"APP_MODULE={name!r}: its create_app{inspect.signature(factory)} cannot take "
+                "the config file's path; define it as create_app(config_path) -> App")
+    except ValueError:  # one Python cannot look into: it is called as it is
+        pass
     return factory  # type: ignore[no-any-return]
 
 
@@ -92,8 +101,18 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    module = os.environ.get("APP_MODULE", "app.demo")
+    maker = "the app's factory"
     if factory is None:
-        found = _app_factory(os.environ.get("APP_MODULE", "app.demo"))
+        maker = f"create_app(config_path) of APP_MODULE={module!r}"
+        try:
+            found = _app_factory(module)
+        except Exception as exc:  # the app's own module failed as it loaded: where, then what
+            traceback.print_exc()
+            print(f"error: APP_MODULE={module!r} failed as it loaded: "
+                  f"{type(exc).__name__}: {exc} (the traceback above says where)",
+                  file=sys.stderr, flush=True)
+            return 1
         if isinstance(found, str):
             print(f"error: {found}", file=sys.stderr, flush=True)
             return 2
@@ -104,6 +123,12 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         for line in exc.lines():
             print(line, file=sys.stderr, flush=True)
         return 2
+    except Exception as exc:  # the app's create_app failed: where, then what
+        traceback.print_exc()
+        print(f"error: {maker} raised {type(exc).__name__}: {exc} (the traceback above says "
+              "where)",
+              file=sys.stderr, flush=True)
+        return 1
     if not isinstance(app, App):
         print(f"error: the app's create_app() returned {type(app).__name__}, not an App",
               file=sys.stderr, flush=True)

@@ -47,6 +47,9 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
         ("no_such_package.app", "APP_MODULE='no_such_package.app': there is no such module"),
         ("json", "APP_MODULE='json' has no create_app function"),
         ("tests.unit.bad_factory", "create_app() returned NoneType, not an App"),
+        ("tests.unit.bad_factory_signature", "APP_MODULE='tests.unit.bad_factory_signature': "
+         "its create_app() cannot take the config file's path; define it as "
+         "create_app(config_path) -> App"),
     ],
 )
 def test_an_app_module_that_cannot_be_used_is_one_clear_line(module: str, why: str) -> None:
@@ -58,6 +61,33 @@ def test_an_app_module_that_cannot_be_used_is_one_clear_line(module: str, why: s
     assert result.stderr.strip() == f"error: {why}" or (
         why in result.stderr and "Traceback" not in result.stderr
     ), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "last"),
+    [
+        ("def create_app(config):\n    x = (\n", "error: APP_MODULE='my_app' failed as it loaded: "
+         "SyntaxError: "),
+        ("raise RuntimeError('no database')\n", "error: APP_MODULE='my_app' failed as it "
+         "loaded: RuntimeError: no database (the traceback above says where)"),
+        ("def create_app(config):\n    raise RuntimeError('no database')\n",
+         "error: create_app(config_path) of APP_MODULE='my_app' raised RuntimeError: no "
+         "database (the traceback above says where)"),
+    ],
+    ids=["syntax error", "module raises", "create_app raises"],
+)
+def test_an_app_module_that_fails_shows_where_then_says_what(
+    tmp_path: Path, source: str, last: str
+) -> None:
+    (tmp_path / "my_app.py").write_text(source)
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "check"], capture_output=True, text=True, cwd=ROOT,
+        timeout=60, env={**os.environ, "APP_MODULE": "my_app", "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" in result.stderr and "my_app.py" in result.stderr, result.stderr
+    assert lines[-1].startswith(last), lines[-1]
 
 
 def test_a_module_the_app_imports_that_is_missing_shows_where(tmp_path: Path) -> None:
