@@ -343,6 +343,9 @@ async def test_the_client_works_with_the_shipped_isolation_config() -> None:
             await c.invoke("no_such_command")
         assert app.core is not None
         assert app.core.pipeline is not app.core.unsealed_pipeline
+    for label in ("bad label", "", None):
+        with pytest.raises(ValueError, match="not a window label"):
+            Client(app, window=label)  # type: ignore[arg-type]
 
 
 async def test_a_bad_event_name_raises_where_it_is_emitted(write_config) -> None:
