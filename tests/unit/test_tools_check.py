@@ -102,6 +102,14 @@ def _without_scope(config: dict[str, Any], command: str) -> None:
     permissions[i] = permissions[i]["identifier"]
 
 
+def _isolation_app(config: dict[str, Any], folder: Path, html: str) -> None:
+    """The isolation pattern, with an isolation app whose index.html is ``html``."""
+    (folder / "iso").mkdir()
+    (folder / "iso" / "index.html").write_text(html)
+    (folder / "iso" / "hook.js").write_text("window.__ISOLATION_HOOK__ = (p) => p;")
+    config["app"]["security"]["pattern"] = {"use": "isolation", "options": {"dir": "iso"}}
+
+
 N = len(DEMO_COMMANDS) + 1  # index of the first permission a mutation appends
 CAP0 = "$.app.security.capabilities[0]"
 
@@ -152,6 +160,14 @@ PROBLEMS: list[tuple[str, Mutation, str, str, str]] = [
     ("capability for no platform",
      lambda c, d: _capability(c).update(platforms=[]), "app.conf.json",
      f"{CAP0}.platforms", "lists no platform, so the capability applies on none"),
+    ("isolation app with a module script",
+     lambda c, d: _isolation_app(c, d, '<script type="module" src="hook.js"></script>'),
+     "app.conf.json", "$.app.security.pattern.options.dir",
+     "has a module script; ES modules do not run in the isolation frame"),
+    ("isolation app loading a script from outside its folder",
+     lambda c, d: _isolation_app(c, d, '<script src="../frontend/app.js"></script>'),
+     "app.conf.json", "$.app.security.pattern.options.dir",
+     "loads the script '../frontend/app.js', which is not a file in"),
     ("window page missing from the frontend",
      lambda c, d: c["app"]["windows"][1].update(url="missing.html?tab=1"), "app.conf.json",
      "$.app.windows[1].url", "window 'settings' would open a page that is not there: "),

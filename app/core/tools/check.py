@@ -21,6 +21,7 @@ from ..acl.permissions import Catalogue, PermissionSets, command_permissions, sp
 from ..acl.scope import Scope
 from ..app import App
 from ..config import page_path
+from ..isolation.page import render
 from .common import catalogue_of, show, source_of
 
 __all__ = ["check", "report"]
@@ -272,7 +273,20 @@ def check(app: App) -> list[Problem]:
     problems += _coverage(app, compiled)
     problems += _unscoped(app, compiled)
     problems += _pages(app)
+    problems += _isolation_app(app)
     return problems
+
+
+def _isolation_app(app: App) -> list[Problem]:
+    """What the core would find wrong with the isolation app as it serves its frame (a module
+    script, a script that is not one of its files): the frame then blocks every call."""
+    directory = app.config.isolation_dir
+    if directory is None:
+        return []
+    page = render(directory, {})
+    return [Problem(app.config.path, "$.app.security.pattern.options.dir",
+                    f"{problem} Until then the isolation frame blocks every call.")
+            for problem in page.problems]
 
 
 def _pages(app: App) -> list[Problem]:
