@@ -115,7 +115,8 @@ class App:
             # Injection goes by annotation: every parameter of that type, in every command,
             # would get this object instead of the page's argument.
             raise TypeError(
-                f"app.manage() takes an object of a class of your own, not a {kind.__name__}: "
+                f"app.manage() takes an object of a class of your own, not "
+                f"{'an' if kind.__name__[:1] in 'aeiouAEIOU' else 'a'} {kind.__name__}: "
                 f"every command parameter annotated {kind.__name__} would get it instead of the "
                 "page's argument. Put it in a class (a dataclass will do) and manage that."
             )

@@ -92,7 +92,8 @@ class Dispatcher:
             # error: the command's own may be raised again, by it or another command).
             if f"'{command.name}'" in exc.message:
                 raise
-            raise CommandError(f"'{command.name}' failed: {exc.message}", exc.data) from exc
+            said = f": {exc.message}" if exc.message.strip() else "."
+            raise CommandError(f"'{command.name}' failed{said}", exc.data) from exc
         except IpcError as exc:
             # The core's own error, raised in the command's body (a channel's value or an
             # event name it could not send): the page's message names the command too. As the

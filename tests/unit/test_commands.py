@@ -287,7 +287,9 @@ def test_values_commands_take_as_arguments_cannot_be_managed(write_config, value
     """Injection goes by annotation: a managed str would fill every str parameter of every
     command, in place of (and refusing) the page's argument."""
     app = make_app(write_config)
-    with pytest.raises(TypeError, match=f"not a {type(value).__name__}: every command parameter"):
+    name = type(value).__name__
+    article = "an" if name[0] in "aeiou" else "a"
+    with pytest.raises(TypeError, match=f"not {article} {name}: every command parameter"):
         app.manage(value)
 
 
@@ -617,6 +619,19 @@ async def test_the_cores_errors_raised_in_a_command_name_the_command(write_confi
             await client.invoke("announce")
     assert info.value.message.startswith("'announce' failed: ")
     assert "bad name!" in info.value.message
+
+
+async def test_a_command_error_with_no_sentence_still_reads_as_one(write_config) -> None:
+    app = make_app(write_config, "allow-quiet")
+
+    @app.command
+    def quiet() -> None:
+        raise CommandError("")
+
+    async with Client(app) as client:
+        with pytest.raises(CommandError) as info:
+            await client.invoke("quiet")
+    assert info.value.message == "'quiet' failed."
 
 
 async def test_what_check_reports_is_logged_as_the_core_starts(
