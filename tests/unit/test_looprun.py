@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import threading
 
 import pytest
 
@@ -29,7 +30,11 @@ def test_running_out_of_file_descriptors_is_said_once_in_a_while(
         loop.call_exception_handler({"message": "something else went wrong"})
 
     with caplog.at_level(logging.ERROR):
-        looprun.run(main())
+        # On a thread of its own: this one may have a loop running (Playwright's sync API).
+        runner = threading.Thread(target=looprun.run, args=(main(),))
+        runner.start()
+        runner.join(30)
+        assert not runner.is_alive()
     said = [r.getMessage() for r in caplog.records if "file descriptors" in r.getMessage()]
     assert len(said) == 1, said
     assert "Too many open files" in said[0] and "since the last report: 1)" in said[0]
