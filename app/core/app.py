@@ -19,7 +19,7 @@ from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, load_config, window_config
-from .errors import InvalidArgs, StartError
+from .errors import InvalidArgs, StartError, Unsendable
 from .events import Event, EventBus, check_event_name, check_window_label, event_message
 
 if TYPE_CHECKING:
@@ -177,22 +177,29 @@ class App:
 
     def emit_to(self, label: str, event: str, payload: Any = None) -> None:
         """Send ``event`` to the listeners of window ``label`` only (thread-safe)."""
-        self._publish(event, payload, check_window_label(label))
+        try:
+            target = check_window_label(label)
+        except InvalidArgs as exc:
+            raise Unsendable(exc.message, exc.data) from None
+        self._publish(event, payload, target)
 
     def _publish(self, event: str, payload: Any, target: str | None) -> None:
         # Checked (and encoded, once for every window) here, on the caller's thread, so a bad
         # name or a payload no window could get raises where it was emitted, not in a log.
-        check_event_name(event)
-        core = self.core
-        if core is None or core.loop is None or core.inbox is None:
-            # No window is open and no listener can run yet: nobody to tell.
-            log.debug("event %r emitted before the app started: no one received it", event)
-            return
-        encoded = (
-            event_message(event, payload, None)
-            if self.events.reaches_windows(event, target)
-            else None
-        )
+        try:
+            check_event_name(event)
+            core = self.core
+            if core is None or core.loop is None or core.inbox is None:
+                # No window is open and no listener can run yet: nobody to tell.
+                log.debug("event %r emitted before the app started: no one received it", event)
+                return
+            encoded = (
+                event_message(event, payload, None)
+                if self.events.reaches_windows(event, target)
+                else None
+            )
+        except InvalidArgs as exc:
+            raise Unsendable(exc.message, exc.data) from None
 
         def publish() -> None:
             try:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from .errors import InternalError, InvalidArgs
+from .errors import InternalError, Unsendable
 from .protocol import encode
 from .transport.backlog import size_of
 
@@ -57,7 +57,7 @@ class Channel:
         try:
             encoded = encode({"kind": "channel", "channel": self.id, "value": value})
         except TypeError as exc:  # orjson's errors are TypeErrors too
-            raise InvalidArgs(f"A value sent on a channel cannot reach the page: {exc}.") from None
+            raise Unsendable(f"A value sent on a channel cannot reach the page: {exc}.") from None
         backlog = session.backlog
         if backlog.closed:
             raise InternalError(_GONE)

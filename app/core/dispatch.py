@@ -9,7 +9,7 @@ from typing import Any
 
 from .channel import MADE, Channel
 from .commands import Command, Injector
-from .errors import CallTimeout, CommandError, InternalError, IpcError
+from .errors import CallTimeout, CommandError, InternalError, IpcError, Unsendable
 from .workers import WorkerPool
 
 __all__ = ["LATE_SECONDS", "Dispatcher"]
@@ -94,6 +94,11 @@ class Dispatcher:
                 raise
             said = f": {exc.message}" if exc.message.strip() else "."
             raise CommandError(f"'{command.name}' failed{said}", exc.data) from exc
+        except Unsendable as exc:
+            # What the command tried to send a page cannot go: its own mistake, not its
+            # caller's arguments (which invalid_args would say). The message is the core's.
+            log.warning("command %r: %s", command.name, exc.message)
+            raise InternalError(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except IpcError as exc:
             # The core's own error, raised in the command's body (a channel's value or an
             # event name it could not send): the page's message names the command too. As the

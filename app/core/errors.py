@@ -34,6 +34,7 @@ __all__ = [
     "NotFound",
     "ProtocolError",
     "StartError",
+    "Unsendable",
     "shown",
 ]
 
@@ -79,6 +80,12 @@ class Blocked(IpcError):
 
 class InvalidArgs(IpcError):
     code = "invalid_args"
+
+
+class Unsendable(InvalidArgs):
+    """Python tried to send a page what cannot go (an event's name or payload, a channel's
+    value): the sender's mistake. Raised out of a command, its call fails with ``internal``
+    (the message kept): ``invalid_args`` would tell the page that its arguments were wrong."""
 
 
 class CommandError(IpcError):

@@ -608,17 +608,41 @@ def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> No
 
 
 async def test_the_cores_errors_raised_in_a_command_name_the_command(write_config) -> None:
-    app = make_app(write_config, "allow-announce")
+    """What a command tries to send a page and cannot (an event's name or payload, a channel's
+    value) is its own mistake: its call fails with internal, the core's message kept, not with
+    invalid_args, which would tell the page its arguments were wrong. In Python it is an
+    InvalidArgs, for the command to catch."""
+    app = make_app(write_config, "allow-announce", "allow-stream-lone", "core:event:default")
+    caught: list[str] = []
 
     @app.command
-    def announce() -> None:
-        app.emit("bad name!", 1)  # the command's own mistake, not its caller's arguments
+    def announce(how: str) -> None:
+        if how == "name":
+            app.emit("bad name!", 1)
+        elif how == "target":
+            app.emit_to("a b", "note", 1)
+        else:
+            try:
+                app.emit("note", "\ud800")
+            except InvalidArgs as exc:
+                caught.append(exc.message)
+                raise
+
+    @app.command
+    def stream_lone(out: Channel) -> None:
+        out.send("\ud800")
 
     async with Client(app) as client:
-        with pytest.raises(InvalidArgs) as info:
-            await client.invoke("announce")
-    assert info.value.message.startswith("'announce' failed: ")
-    assert "bad name!" in info.value.message
+        await client.listen("note")
+        for how, says in (("name", "bad name!"), ("target", "'a b'"), ("payload", "note")):
+            with pytest.raises(InternalError) as info:
+                await client.invoke("announce", {"how": how})
+            assert info.value.message.startswith("'announce' failed: "), info.value.message
+            assert says in info.value.message
+        with pytest.raises(InternalError, match="'stream_lone' failed: A value sent on a "
+                                                "channel cannot reach the page"):
+            await client.invoke("stream_lone", {"out": client.channel()})
+    assert caught and "cannot be sent to the windows" in caught[0]
 
 
 async def test_a_command_error_with_no_sentence_still_reads_as_one(write_config) -> None:
