@@ -61,7 +61,9 @@ def _char_set(text: str, start: int, *, in_path: bool) -> tuple[str, int]:
     while j < len(text) and text[j] != "]":
         j += 1
     if j >= len(text):
-        raise PatternError(f"'[' at position {start + 1} opens a character set that no ']' closes")
+        raise PatternError(
+            f"the '[' of {text[start:]!r} opens a character set that no ']' closes"
+        )
     body = text[first:j]
     members = re.sub(r"([\\\[\]^&~|])", r"\\\1", body)
     if negate:
