@@ -116,8 +116,9 @@ class Dispatcher:
             if job is None and share is not None:
                 raise CallTimeout(
                     f"'{command.name}' did not start within {self.timeout:g} s: window "
-                    f"'{window}' has {self.window_share} sync commands running, the most one "
-                    "window may, and they have not returned. It did not run."
+                    f"'{window}' has {self.window_share} sync commands (or Python listeners of "
+                    "its events) running, the most one window may, and they have not returned. "
+                    "It did not run."
                 ) from None
             raise CallTimeout(
                 f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned "
