@@ -23,12 +23,12 @@ from .conftest import greet, limits_config
 
 @asynccontextmanager
 async def flood_listener(
-    app_dir: Path,
+    app_dir: Path, patience_ms: int = 2000
 ) -> AsyncIterator[tuple[Served, raw.Launched, aiohttp.ClientWebSocketResponse]]:
     """The app served with a backlog limit of 8.1 MiB (twice a 64 KiB message limit, and
     8 MiB) and 2 s of patience (the command time limit), and a connection of its main window
     that listens to "flood"."""
-    config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=2000)
+    config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=patience_ms)
     with serving(config, env=ENV) as served:
         launched = await raw.launch(served.urls["main"])
         http, ws = await raw.connect(launched)
@@ -195,27 +195,22 @@ async def test_a_thread_that_emits_faster_than_its_page_reads_waits_for_it(
     thread waits while the page is over 8 MiB behind. (It piled up 40 MB while the page was busy
     for a second, four times the limit here, and the page was cut off as one that does not
     read.)"""
-    config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=20_000)
-    with serving(config, env=ENV) as served:
-        launched = await raw.launch(served.urls["main"])
-        http, ws = await raw.connect(launched)
-        async with http, ws:
-            assert (await raw.call(ws, {"id": 1, "kind": "listen", "event": "flood"}))["ok"]
-            await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
-                                           "args": {"count": 4000, "size": 10_000}}]))
-            events, reply = 0, None
-            while reply is None:
-                frame = await raw.receive(ws, timeout=30)
-                if events == 0:
-                    await asyncio.sleep(1)  # the page is busy with something else for a while
-                for message in raw.messages_of(frame):
-                    if message["kind"] == "event":
-                        events += 1
-                    elif message["kind"] == "reply":
-                        reply = message
-            assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 4000}
-            assert events == 4000
-            assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
+    async with flood_listener(app_dir, patience_ms=20_000) as (served, _, ws):
+        await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
+                                       "args": {"count": 4000, "size": 10_000}}]))
+        events, reply = 0, None
+        while reply is None:
+            frame = await raw.receive(ws, timeout=30)
+            if events == 0:
+                await asyncio.sleep(1)  # the page is busy with something else for a while
+            for message in raw.messages_of(frame):
+                if message["kind"] == "event":
+                    events += 1
+                elif message["kind"] == "reply":
+                    reply = message
+        assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 4000}
+        assert events == 4000
+        assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
         assert not [line for line in served.log if "closing its connection" in line]
 
 
