@@ -26,8 +26,8 @@ async def flood_listener(
     app_dir: Path, patience_ms: int = 2000
 ) -> AsyncIterator[tuple[Served, raw.Launched, aiohttp.ClientWebSocketResponse]]:
     """The app served with a backlog limit of 8.1 MiB (twice a 64 KiB message limit, and
-    8 MiB) and 2 s of patience (the command time limit), and a connection of its main window
-    that listens to "flood"."""
+    8 MiB), ``patience_ms`` of patience (the command time limit), and a connection of its
+    main window that listens to "flood"."""
     config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=patience_ms)
     with serving(config, env=ENV) as served:
         launched = await raw.launch(served.urls["main"])
