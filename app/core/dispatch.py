@@ -9,7 +9,15 @@ from typing import Any
 
 from .channel import MADE, Channel
 from .commands import Command, Injector
-from .errors import CallTimeout, CommandError, InternalError, IpcError, Unsendable
+from .errors import (
+    Blocked,
+    CallTimeout,
+    CommandError,
+    InternalError,
+    IpcError,
+    ProtocolError,
+    Unsendable,
+)
 from .workers import WorkerPool
 
 __all__ = ["LATE_SECONDS", "Dispatcher"]
@@ -94,10 +102,11 @@ class Dispatcher:
                 raise
             said = f": {exc.message}" if exc.message.strip() else "."
             raise CommandError(f"'{command.name}' failed{said}", exc.data) from exc
-        except Unsendable as exc:
+        except (Unsendable, Blocked, ProtocolError) as exc:
             # What the command tried to send a page cannot go: its own mistake, not its
-            # caller's arguments (which invalid_args would say). The message is the core's.
-            log.warning("command %r: %s", command.name, exc.message)
+            # caller's arguments (which invalid_args would say). And the isolation hook's and the
+            # wire's codes are theirs: a command that raised them is not either.
+            log.warning("command %r: %s: %s", command.name, type(exc).__name__, exc.message)
             raise InternalError(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except IpcError as exc:
             # The core's own error, raised in the command's body (a channel's value or an

@@ -17,6 +17,7 @@ from typing_extensions import TypedDict
 
 from app.core import (
     App,
+    Blocked,
     Caller,
     CallTimeout,
     Channel,
@@ -644,6 +645,30 @@ async def test_the_cores_errors_raised_in_a_command_name_the_command(write_confi
                                                 "channel cannot reach the page"):
             await client.invoke("stream_lone", {"out": client.channel()})
     assert caught and "cannot be sent to the windows" in caught[0]
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"),
+    [(NotFound, "not_found"), (Forbidden, "forbidden"), (InvalidArgs, "invalid_args"),
+     (CallTimeout, "timeout"), (Blocked, "internal"), (ProtocolError, "internal")],
+)
+async def test_the_cores_error_classes_raised_by_a_command_keep_their_code_but_two(
+    write_config, raised: type[IpcError], code: str
+) -> None:
+    """A command may reject with the codes of the core's classes it raises, but for the
+    isolation hook's (blocked) and the wire's (protocol): raised by a command, those would
+    tell the page something that did not happen."""
+    app = make_app(write_config, "allow-refuse")
+
+    @app.command
+    def refuse() -> None:
+        raise raised("no, as the command says", {"why": 1})
+
+    async with Client(app) as client:
+        with pytest.raises(IpcError) as info:
+            await client.invoke("refuse")
+    assert info.value.code == code
+    assert info.value.message == "'refuse' failed: no, as the command says"
 
 
 async def test_a_command_error_with_no_sentence_still_reads_as_one(write_config) -> None:
