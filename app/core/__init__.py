@@ -6,7 +6,7 @@ The public surface is what ``__all__`` lists; everything else is private to the 
 from __future__ import annotations
 
 from .acl.origin import Caller, Origin
-from .acl.scope import Scope
+from .acl.scope import Scope, ScopeEntry
 from .app import App, Window
 from .channel import Channel
 from .config import Config, load_config
@@ -43,6 +43,7 @@ __all__ = [
     "Origin",
     "ProtocolError",
     "Scope",
+    "ScopeEntry",
     "StartError",
     "Window",
     "load_config",

@@ -31,6 +31,8 @@ log = logging.getLogger("app.core.app")
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+S = TypeVar("S", bound=Callable[["App"], Any])
+"""An on_start function, its type kept."""
 
 _VALUE_TYPES = (
     datetime.date,
@@ -142,7 +144,7 @@ class App:
 
         return app_dirs(self.config)
 
-    def on_start(self, func: Callable[[App], Any]) -> Callable[[App], Any]:
+    def on_start(self, func: S) -> S:
         """Run ``func(app)`` on the core's loop once it serves (a coroutine runs as a task)."""
         if not callable(func):
             raise TypeError(f"on_start takes a function, not {type(func).__name__}")
@@ -165,7 +167,9 @@ class App:
     # Events --------------------------------------------------------------------------------
 
     def listen(self, event: str, handler: Callable[[Event], Any]) -> Callable[[], None]:
-        """Call ``handler(Event)`` for each ``event`` emitted (by any window or by Python)."""
+        """Call ``handler(Event)`` for each ``event`` emitted to all (by a page's ``emit`` or
+        Python's ``app.emit``; ``emitTo``/``emit_to`` go to a window's page only). Returns a
+        function that removes the handler."""
         return self.events.listen(event, handler)
 
     def emit(self, event: str, payload: Any = None) -> None:

@@ -41,6 +41,8 @@ def test_the_declarations_type_the_modules_and_window_app(tmp_path: Path) -> Non
         "(4,23): error TS2540",  # the label is read-only
         "(5,22): error TS2554",  # emitTo needs the event's name
         "(6,1): error TS2554",  # an IpcError is made with its code first
+        "(7,16): error TS2345",  # arguments are named: not an array
+        "(8,16): error TS2345",  # ... nor a function
     ],
 )
 def test_the_declarations_catch_misuse(tmp_path: Path, error: str) -> None:

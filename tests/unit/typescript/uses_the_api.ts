@@ -1,5 +1,5 @@
 import { invoke, Channel, IpcError } from "./core.js";
-import { listen, emit } from "./event.js";
+import { listen, emit, type Event } from "./event.js";
 
 interface GreetArgs { name: string }
 class Point { constructor(public x: number, public y: number) {} }
@@ -8,6 +8,10 @@ async function main(): Promise<void> {
   const args: GreetArgs = { name: "World" };
   const hello: string = await invoke<string>("greet", args);
   await invoke("plot", new Point(1, 2), { timeoutMs: 1000 });
+  await invoke("plot", { x: 1 }, null);
+  await invoke("plot", { x: 1 }, { timeoutMs: undefined });
+  const onAny = (e: Event) => console.log(e.payload);
+  await listen("y", onAny);
   const viaGlobal: string = await window.__APP__.core.invoke<string>("greet", { name: hello });
   const label: string = window.__APP__.window.label;
   const unlisten = await window.__APP__.event.listen<{ n: number }>("tick", (e) => {

@@ -1,4 +1,4 @@
-export interface Event<T> {
+export interface Event<T = unknown> {
   /** The event's name. */
   event: string;
   payload: T;
@@ -8,7 +8,7 @@ export interface Event<T> {
   id: number;
 }
 
-export type EventCallback<T> = (event: Event<T>) => void;
+export type EventCallback<T = unknown> = (event: Event<T>) => void;
 export type UnlistenFn = () => void;
 
 /** Receive an event until the returned function is called. */
