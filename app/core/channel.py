@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
+from typing_extensions import TypeVar
 
 from .errors import InternalError, Unsendable
 from .protocol import encode
@@ -33,9 +34,13 @@ MADE: ContextVar[list[Channel] | None] = ContextVar("app_core_channels_made", de
 """Set to a list while a call's arguments are validated: the channels made, wherever they are
 in them (a parameter, a list of them, a model's field), so that every one can be attached."""
 
+T = TypeVar("T", default=Any)
 
 
-class Channel:
+class Channel(Generic[T]):
+    """``Channel[int]`` says what the command sends on it (as the page's ``Channel<number>``);
+    ``Channel`` alone, anything."""
+
     def __init__(self, channel_id: int) -> None:
         self.id = channel_id
         self._session: Session | None = None
@@ -44,7 +49,7 @@ class Channel:
     def attach(self, session: Session | None, inbox: LoopInbox) -> None:
         self._session, self._inbox = session, inbox
 
-    def send(self, value: Any) -> None:
+    def send(self, value: T) -> None:
         """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes). Raise here,
         in the command: ``InvalidArgs`` for a value that cannot reach the page, and
         ``InternalError`` when the page is gone or has not read for the command time limit

@@ -475,6 +475,26 @@ async def test_a_value_a_channel_cannot_send_raises_in_the_command(write_config)
     assert sent and "object" in sent[0]
 
 
+async def test_a_channel_may_say_what_it_carries(write_config) -> None:
+    """``Channel[int]`` types what the command sends (for a type checker); it is the same
+    channel argument at run time, alone or in a list."""
+    app = make_app(write_config, "allow-count-up")
+
+    @app.command
+    def count_up(to: int, progress: Channel[int], notes: list[Channel[str]]) -> int:
+        for n in range(to):
+            progress.send(n)
+        for note in notes:
+            note.send("done")
+        return to
+
+    async with Client(app) as c:
+        progress, note = c.channel(), c.channel()
+        assert await c.invoke("count_up", {"to": 3, "progress": progress, "notes": [note]}) == 3
+        assert c.channels[progress["$__ch"]] == [0, 1, 2]
+        assert c.channels[note["$__ch"]] == ["done"]
+
+
 async def test_a_channel_id_must_be_a_number(write_config) -> None:
     app = make_app(write_config, "allow-stream")
 
