@@ -20,7 +20,15 @@ from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, load_config, window_config
 from .errors import InvalidArgs, StartError, Unsendable
-from .events import Event, EventBus, check_event_name, check_window_label, event_message
+from .events import (
+    Event,
+    EventBus,
+    Subscriber,
+    check_event_name,
+    check_window_label,
+    event_message,
+)
+from .transport.backlog import size_of
 
 if TYPE_CHECKING:
     from .runtime import Core
@@ -205,9 +213,13 @@ class App:
         except InvalidArgs as exc:
             raise Unsendable(exc.message, exc.data) from None
 
+        counted: dict[Subscriber, int] = {}
+
         def publish() -> None:
             try:
-                self.events.publish(event, payload, target=target, encoded=encoded)
+                self.events.publish(
+                    event, payload, target=target, encoded=encoded, counted=counted
+                )
             except InvalidArgs as exc:  # a window began listening after the check above
                 log.error("%s", exc.message)
 
@@ -219,17 +231,17 @@ class App:
             publish()
             return
         if encoded is not None:
-            # On another thread: wait while a page it goes to is behind, so that a thread
-            # emitting in a loop goes at the pace of the pages that read, and does not pile up
-            # what they have not read. A page that has not caught up within the command time
-            # limit (all of them together) is cut off, as one that does not read.
+            # On another thread: rather than push a page that still reads past its hard limit
+            # (four times the backlog's), where it would be cut off, wait for it to take some;
+            # a page that is not reading does not hold the thread up (all of them together, at
+            # most the command time limit). Below that limit nothing waits: one slow page must
+            # not hold up the events of the others. Counted now (the loop takes it later), so
+            # that the events on their way to the loop count too.
+            size = size_of(encoded)
             deadline = time.monotonic() + core.dispatcher.timeout
             for subscriber in self.events.subscribers_of(event, target):
-                backlog = getattr(subscriber, "backlog", None)
-                if backlog is None:
-                    continue
-                if not backlog.wait_for_room(max(0.0, deadline - time.monotonic())):
-                    core.inbox.put(subscriber.behind)  # type: ignore[attr-defined]
+                subscriber.backlog.add_when_room(size, deadline)
+                counted[subscriber] = size
         core.inbox.put(publish)
 
     # Running -------------------------------------------------------------------------------

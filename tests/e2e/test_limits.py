@@ -29,7 +29,7 @@ async def flood_listener(
     8 MiB), ``patience_ms`` of patience (the command time limit), and a connection of its
     main window that listens to "flood"."""
     config = limits_config(app_dir, maxMessageBytes=65536, commandTimeoutMs=patience_ms)
-    with serving(config, env=ENV) as served:
+    with serving(config, windows=2, env=ENV) as served:
         launched = await raw.launch(served.urls["main"])
         http, ws = await raw.connect(launched)
         async with http, ws:
@@ -211,6 +211,37 @@ async def test_a_thread_that_emits_faster_than_its_page_reads_waits_for_it(
         assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 4000}
         assert events == 4000
         assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
+        assert not [line for line in served.log if "closing its connection" in line]
+
+
+async def test_a_page_that_stops_reading_holds_up_no_one_elses_events(app_dir: Path) -> None:
+    """Window settings' page stops reading while a thread emits 28 MB to every window: over the
+    8.1 MiB limit for that page, far from four times it. Nothing waits for it: main's page gets
+    every event and the command's reply at once, and settings' page, reading again, gets
+    them all too (it had the command time limit to do so)."""
+    async with flood_listener(app_dir, patience_ms=20_000) as (served, _, main):
+        launched = await raw.launch(served.urls["settings"])
+        http, settings = await raw.connect(launched)
+        async with http, settings:
+            listen = {"id": 1, "kind": "listen", "event": "flood"}
+            assert (await raw.call(settings, listen))["ok"]
+            # From here on this page reads nothing (its socket fills, then the core's backlog).
+            await main.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
+                                             "args": {"count": 2800, "size": 10_000}}]))
+            events, reply = 0, None
+            while reply is None:
+                for message in raw.messages_of(await raw.receive(main, timeout=30)):
+                    if message["kind"] == "event":
+                        events += 1
+                    elif message["kind"] == "reply":
+                        reply = message
+            assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 2800}
+            assert events == 2800
+            heard = 0
+            while heard < 2800:
+                heard += sum(m["kind"] == "event"
+                             for m in raw.messages_of(await raw.receive(settings, timeout=30)))
+            assert heard == 2800
         assert not [line for line in served.log if "closing its connection" in line]
 
 

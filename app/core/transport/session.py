@@ -128,20 +128,27 @@ class Session:
         if self._cut:
             return
         size = size_of(encoded)
-        if not self.backlog.add(size):
-            if self.backlog.bytes > 4 * self.backlog.limit:
+        if self._admitted(self.backlog.add(size)):
+            self._queue(encoded, size)
+
+    def _admitted(self, within: bool) -> bool:
+        """Whether a message just counted into the backlog (``within`` its limit or not) is to
+        be queued: over the limit, the page is watched for progress; past the hard limit it is
+        cut off."""
+        if not within:
+            if self.backlog.bytes > self.backlog.hard:
                 self._cut_off(
-                    f"over {4 * self.backlog.limit} bytes wait for the page, four times the "
-                    "limit: the app sent faster than it reads (code on the core's loop, such as "
-                    "an async command, does not wait for a page that is behind; a thread does)",
+                    f"over {self.backlog.hard} bytes wait for the page, four times the limit: "
+                    "the app sent faster than it reads (code on the core's loop, such as an "
+                    "async command, does not wait for a page that is behind)",
                     b"the page did not read what the core sent",
                 )
-                return
+                return False
             if self._stall_check is None:
                 self._stall_check = asyncio.get_running_loop().call_later(
                     self.patience, self._check_stall
                 )
-        self._queue(encoded, size)
+        return True
 
     def _queue(self, encoded: Encoded, size: int) -> None:
         self._outbox.append(encoded)
@@ -164,19 +171,12 @@ class Session:
         self._stall_check = asyncio.get_running_loop().call_later(delay, self._check_stall)
 
     def deliver_counted(self, encoded: Encoded, size: int) -> None:
-        """Queue a message whose ``size`` its sender added to the backlog already (a
-        channel's)."""
-        if not self.backlog.closed:
+        """Queue a message whose ``size`` its sender added to the backlog already (a channel's,
+        or an event a thread emitted)."""
+        if self._cut or self.backlog.closed:
+            return
+        if self._admitted(self.backlog.bytes <= self.backlog.limit):
             self._queue(encoded, size)
-
-    def behind(self) -> None:
-        """A thread's emit waited the command time limit for this page to catch up."""
-        if self.backlog.bytes > self.backlog.high:
-            self._cut_off(
-                f"over {self.backlog.high} bytes have waited {self.patience:g} s for a page "
-                "that does not read them",
-                b"the page did not read what the core sent",
-            )
 
     def _overflow(self) -> None:
         self._cut_off(
