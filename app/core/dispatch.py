@@ -76,7 +76,7 @@ class Dispatcher:
         limit = asyncio.timeout(self.timeout)
         job: asyncio.Future[Any] | None = None
         window = context.caller.window if session is not None else None
-        share = self.share(window) if window is not None and not command.is_async else None
+        share = self._share(window) if window is not None and not command.is_async else None
         try:
             async with limit:
                 if command.is_async:
@@ -125,9 +125,8 @@ class Dispatcher:
             if job is None and share is not None:
                 raise CallTimeout(
                     f"'{command.name}' did not start within {self.timeout:g} s: window "
-                    f"'{window}' has {self.window_share} sync commands (or Python listeners of "
-                    "its events) running, the most one window may, and they have not returned. "
-                    "It did not run."
+                    f"'{window}' has {self.window_share} sync commands running, the most one "
+                    "window may, and they have not returned. It did not run."
                 ) from None
             raise CallTimeout(
                 f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned "
@@ -159,9 +158,8 @@ class Dispatcher:
             if watched:
                 self._running.pop(id(context), None)
 
-    def share(self, window: str) -> asyncio.Semaphore:
-        """The places on the command threads of window ``window``'s sync work: its sync
-        commands, and the Python listeners of the events its pages emit."""
+    def _share(self, window: str) -> asyncio.Semaphore:
+        """The places on the command threads of window ``window``'s sync commands."""
         share = self._shares.get(window)
         if share is None:
             share = self._shares[window] = asyncio.Semaphore(self.window_share)

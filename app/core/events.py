@@ -97,6 +97,7 @@ class EventBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: WorkerPool | None = None
         self._failures = _Failures()
+        self._places: dict[str, tuple[asyncio.Semaphore, asyncio.Semaphore]] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop, workers: WorkerPool) -> None:
         self._loop, self._workers = loop, workers
@@ -213,32 +214,40 @@ class EventBus:
         *,
         target: str | None,
         source: str,
-        share: asyncio.Semaphore,
         timeout: float,
     ) -> None:
-        """A page's emit, delivered as ``publish`` does. Its sync Python listeners take places
-        of the window's ``share`` of the command threads (``Dispatcher.share``), waiting up to
-        ``timeout`` for one: a page that emits faster than they run waits for them, instead of
-        queueing jobs without end on the threads every window's commands use (100,000 emits
-        to a listener that took 10 ms held every sync command up for seconds)."""
+        """A page's emit, delivered as ``publish`` does. Each Python listener it runs takes a
+        place of its window's (``LISTENER_THREADS`` sync ones at once, ``LISTENER_TASKS`` async
+        ones), waiting for one (all of them together, up to ``timeout``): a page that emits
+        faster than they run waits for them, instead of queueing jobs without end on the
+        threads every window's commands use (100,000 emits to a sync listener that took 10 ms
+        held every window's sync commands up for seconds; to an async one, 2 KB of memory each
+        until they ended)."""
         self.publish(event, payload, target=target, source=source, listeners=False)
         if target is not None:
             return
-        for handler in list(self._handlers.get(event, ())):
-            happening = Event(event, payload, source)
-            if inspect.iscoroutinefunction(handler):
-                self._run_handler(handler, happening)
-                continue
-            try:
-                async with asyncio.timeout(timeout):
-                    await share.acquire()
-            except TimeoutError:
-                raise CallTimeout(
-                    f"The Python listeners of '{event}' could not start within {timeout:g} s: "
-                    f"window '{source}' holds all the command threads it may; the event reached "
-                    "the windows, not every listener."
-                ) from None
-            self._run_handler(handler, happening, then=share.release)
+        threads, tasks = self._places_of(source)
+        try:
+            async with asyncio.timeout(timeout):
+                for handler in list(self._handlers.get(event, ())):
+                    places = tasks if inspect.iscoroutinefunction(handler) else threads
+                    await places.acquire()
+                    self._run_handler(handler, Event(event, payload, source), then=places.release)
+        except TimeoutError:
+            raise CallTimeout(
+                f"The Python listeners of '{event}' could not all start within {timeout:g} s: "
+                f"the listeners of window '{source}''s events are all busy; the event reached "
+                "the windows, and the listeners that started."
+            ) from None
+
+    def _places_of(self, window: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+        """Window ``window``'s places for the Python listeners of its events: threads, tasks."""
+        places = self._places.get(window)
+        if places is None:
+            assert self._workers is not None
+            threads = asyncio.Semaphore(max(1, self._workers.size // 2))
+            places = self._places[window] = (threads, asyncio.Semaphore(LISTENER_TASKS))
+        return places
 
     def _run_handler(
         self, handler: Handler, event: Event, then: Callable[[], object] | None = None
@@ -252,12 +261,18 @@ class EventBus:
         if inspect.iscoroutinefunction(handler):
             task = self._loop.create_task(_contained(handler(event)))
             task.add_done_callback(report)
+            if then is not None:
+                task.add_done_callback(lambda _: then())
         elif then is None:
             self._workers.submit(handler, event).add_done_callback(report)
         else:
             job = self._workers.submit_then(then, functools.partial(handler, event))
             job.add_done_callback(report)
 
+
+LISTENER_TASKS = 256
+"""Async Python listeners of one window's events that may run at once; its pages' emits wait
+for a place. (Sync ones: half the threads the pool keeps, ``app.ipc.threads``.)"""
 
 LOGGED_FAILURES = 3
 """The failures of one listener that are logged with their traceback; then a count, now and

@@ -149,7 +149,6 @@ def route(core: Core) -> Handler:
                 body.get("payload"),
                 target=body.get("target"),
                 source=window,
-                share=core.dispatcher.share(window),
                 timeout=core.dispatcher.timeout,
             )
             return None

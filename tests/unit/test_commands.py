@@ -834,9 +834,8 @@ async def test_a_window_whose_sync_calls_block_leaves_threads_for_the_others() -
             assert await asyncio.to_thread(running.acquire, True, 10)
         for _ in range(2):  # the second time, the calls that hold the threads have timed out
             with pytest.raises(CallTimeout, match=r"'ping' did not start within 0\.5 s: window "
-                               r"'main' has 2 sync commands \(or Python listeners of its "
-                               r"events\) running, the most one window may, and they have not "
-                               r"returned\. It did not run\."):
+                               r"'main' has 2 sync commands running, the most one window may, "
+                               r"and they have not returned\. It did not run\."):
                 await dispatcher.call(commands["ping"], {}, caller("main"), {})
         for task in held:
             with pytest.raises(CallTimeout, match=r"'block' did not finish within 0\.5 s"):

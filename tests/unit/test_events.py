@@ -191,20 +191,25 @@ def test_a_page_listens_to_a_bounded_number_of_events() -> None:
     assert bus.listened() == set()
 
 
-async def test_a_pages_emits_wait_for_their_sync_listeners_when_its_share_is_full() -> None:
-    """A page's emits take places of its window's share of the command threads for their sync
-    listeners: one that emits faster than they run waits for them (and says so when it times
-    out), instead of queueing jobs without end on the threads every window's commands use."""
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_pages_emits_wait_for_their_listeners_when_its_places_are_full(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's emits take places of its window's for their Python listeners (sync ones: half
+    the threads the pool keeps; async ones: LISTENER_TASKS): one that emits faster than they
+    run waits for them (and says so when it times out), instead of queueing jobs without end
+    on the threads every window's commands use, or tasks without end on the loop."""
     import threading
 
+    from app.core import events
     from app.core.errors import CallTimeout
     from app.core.workers import WorkerPool
 
-    pool = WorkerPool(1, name="test-pool", growth=2, grow_after=0.001)
+    monkeypatch.setattr(events, "LISTENER_TASKS", 2)
+    pool = WorkerPool(4, name="test-pool", growth=2, grow_after=0.001)
     pool.start(asyncio.get_running_loop())
     bus = EventBus()
     bus.bind(asyncio.get_running_loop(), pool)
-    share = asyncio.Semaphore(2)
     started, release = threading.Semaphore(0), threading.Event()
     heard: list[int] = []
 
@@ -213,22 +218,30 @@ async def test_a_pages_emits_wait_for_their_sync_listeners_when_its_share_is_ful
         started.release()
         release.wait(10)
 
-    bus.listen("flood", slow)
-    emit = {"target": None, "source": "main", "share": share, "timeout": 0.3}
+    async def slow_async(event: Event) -> None:
+        heard.append(event.payload)
+        started.release()
+        await asyncio.to_thread(release.wait, 10)
+
+    bus.listen("flood", slow if kind == "sync" else slow_async)
+    emit = {"target": None, "source": "main", "timeout": 0.3}
     try:
-        for n in (1, 2):
+        for n in (1, 2):  # the window's two places
             await bus.publish_from_page("flood", n, **emit)
             assert await asyncio.to_thread(started.acquire, True, 10)
-        late = r"listeners of 'flood' could not start within 0\.3 s"
+        late = r"listeners of 'flood' could not all start within 0\.3 s"
         with pytest.raises(CallTimeout, match=late):
             await bus.publish_from_page("flood", 3, **emit)
+        # Another window's events have places of their own.
+        await bus.publish_from_page("flood", 5, **{**emit, "source": "settings"})
+        assert await asyncio.to_thread(started.acquire, True, 10)
         waiting = asyncio.create_task(bus.publish_from_page("flood", 4, **{**emit, "timeout": 10}))
         await asyncio.sleep(0.05)
-        assert not waiting.done() and heard == [1, 2]
+        assert not waiting.done() and heard == [1, 2, 5]
         release.set()  # the listeners return: their places are free again
         await waiting
         assert await asyncio.to_thread(started.acquire, True, 10)
-        assert heard == [1, 2, 4]
+        assert heard == [1, 2, 5, 4]
     finally:
         release.set()
         pool.shutdown()
