@@ -287,8 +287,10 @@ class _Failures:
 
     def __init__(self) -> None:
         self._counts: dict[tuple[Handler, str], int] = {}
-        self._unsaid: dict[tuple[Handler, str], int] = {}  # failures since the last line
+        self._unsaid: dict[tuple[Handler, str], tuple[int, BaseException | None]] = {}
+        """Failures since the last line, and the last of them."""
         self._said: dict[tuple[Handler, str], float] = {}  # when that line was written
+        self._due: set[tuple[Handler, str]] = set()  # a line is due later
 
     def failed(self, handler: Handler, event: str, exc: BaseException | None) -> None:
         key = (handler, event)
@@ -299,14 +301,25 @@ class _Failures:
             log.error("listener %r of event %r raised%s", handler, event, more, exc_info=exc)
             self._said[key] = time.monotonic()
             return
-        self._unsaid[key] = self._unsaid.get(key, 0) + 1
-        now = time.monotonic()
-        if now - self._said.get(key, 0.0) >= FAILURES_EVERY:
-            log.error(
-                "listener %r of event %r raised %d more times (%d in all); the last: %r",
-                handler, event, self._unsaid.pop(key), count, exc,
-            )
-            self._said[key] = now
+        self._unsaid[key] = (self._unsaid.get(key, (0, None))[0] + 1, exc)
+        wait = self._said.get(key, 0.0) + FAILURES_EVERY - time.monotonic()
+        if wait <= 0:
+            self._say(key)
+        elif key not in self._due:  # said at the latest when its time comes, even with no more
+            self._due.add(key)
+            asyncio.get_running_loop().call_later(wait, self._say, key)
+
+    def _say(self, key: tuple[Handler, str]) -> None:
+        self._due.discard(key)
+        unsaid = self._unsaid.pop(key, None)
+        if unsaid is None:
+            return
+        handler, event = key
+        log.error(
+            "listener %r of event %r raised %d more times (%d in all); the last: %r",
+            handler, event, unsaid[0], self._counts[key], unsaid[1],
+        )
+        self._said[key] = time.monotonic()
 
 
 async def _contained(listening: Awaitable[Any]) -> Any:

@@ -65,21 +65,32 @@ class _OutOfFiles:
     def __init__(self) -> None:
         self._said = -OUT_OF_FILES_EVERY
         self._unsaid = 0
+        self._last: object = None
+        self._due = False
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") != _OUT_OF_FILES:
             loop.default_exception_handler(context)
             return
         self._unsaid += 1
-        now = time.monotonic()
-        if now - self._said < OUT_OF_FILES_EVERY:
+        self._last = context.get("exception")
+        wait = self._said + OUT_OF_FILES_EVERY - time.monotonic()
+        if wait <= 0:
+            self._say()
+        elif not self._due:  # said when its time comes, even if no more come
+            self._due = True
+            loop.call_later(wait, self._say)
+
+    def _say(self) -> None:
+        self._due = False
+        if not self._unsaid:
             return
         log.error(
             "the app cannot take new connections: the process has no file descriptors left "
             "(%s; failed accepts since the last report: %d). Too many connections are open, "
-            "or the limit is low (ulimit -n).", context.get("exception"), self._unsaid,
+            "or the limit is low (ulimit -n).", self._last, self._unsaid,
         )
-        self._said, self._unsaid = now, 0
+        self._said, self._unsaid = time.monotonic(), 0
 
 
 def _end_tasks(loop: asyncio.AbstractEventLoop) -> None:
