@@ -37,6 +37,26 @@ async def flood_listener(
             yield served, launched, ws
 
 
+async def flood(ws: aiohttp.ClientWebSocketResponse, count: int, *, busy: float = 0) -> int:
+    """Have the app emit ``count`` events of 10,000 characters to every window that listens,
+    read them and the call's reply on ``ws`` (waiting ``busy`` seconds after the first frame,
+    as a page busy with something else); return how many events came."""
+    await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
+                                   "args": {"count": count, "size": 10_000}}]))
+    events, reply = 0, None
+    while reply is None:
+        frame = await raw.receive(ws, timeout=30)
+        if events == 0 and busy:
+            await asyncio.sleep(busy)
+        for message in raw.messages_of(frame):
+            if message["kind"] == "event":
+                events += 1
+            elif message["kind"] == "reply":
+                reply = message
+    assert reply == {"kind": "reply", "id": 2, "ok": True, "value": count}
+    return events
+
+
 async def test_a_frame_of_too_many_messages_is_refused_whole(app_dir: Path) -> None:
     with serving(limits_config(app_dir)) as served:
         launched = await raw.launch(served.urls["main"])
@@ -192,24 +212,12 @@ async def test_a_thread_that_emits_faster_than_its_page_reads_waits_for_it(
     app_dir: Path,
 ) -> None:
     """A page that reads, if slowly, gets every event of a thread that emits in a loop: the
-    thread waits while the page is over 8 MiB behind. (It piled up 40 MB while the page was busy
-    for a second, four times the limit here, and the page was cut off as one that does not
-    read.)"""
+    thread waits rather than push the page past four times the limit. (It piled up 40 MB while
+    the page was busy for a second, over four times the limit here, and the page was cut off as
+    one that does not read.)"""
     async with flood_listener(app_dir, patience_ms=20_000) as (served, _, ws):
-        await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
-                                       "args": {"count": 4000, "size": 10_000}}]))
-        events, reply = 0, None
-        while reply is None:
-            frame = await raw.receive(ws, timeout=30)
-            if events == 0:
-                await asyncio.sleep(1)  # the page is busy with something else for a while
-            for message in raw.messages_of(frame):
-                if message["kind"] == "event":
-                    events += 1
-                elif message["kind"] == "reply":
-                    reply = message
-        assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 4000}
-        assert events == 4000
+        # The page is busy with something else for a second after the first frame.
+        assert await flood(ws, 4000, busy=1.0) == 4000
         assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
         assert not [line for line in served.log if "closing its connection" in line]
 
@@ -226,17 +234,7 @@ async def test_a_page_that_stops_reading_holds_up_no_one_elses_events(app_dir: P
             listen = {"id": 1, "kind": "listen", "event": "flood"}
             assert (await raw.call(settings, listen))["ok"]
             # From here on this page reads nothing (its socket fills, then the core's backlog).
-            await main.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
-                                             "args": {"count": 2800, "size": 10_000}}]))
-            events, reply = 0, None
-            while reply is None:
-                for message in raw.messages_of(await raw.receive(main, timeout=30)):
-                    if message["kind"] == "event":
-                        events += 1
-                    elif message["kind"] == "reply":
-                        reply = message
-            assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 2800}
-            assert events == 2800
+            assert await flood(main, 2800) == 2800
             heard = 0
             while heard < 2800:
                 heard += sum(m["kind"] == "event"
