@@ -135,17 +135,29 @@ async def measure(subject: Subject, host: PageHost, plan: Plan, progress: Progre
     return run
 
 
+STARTUP_TRIES = 2
+"""Launches made for one start-up sample at most: now and then a window's launch hangs (Qt
+WebEngine's remote debugging, on a loaded machine); the next one is measured instead."""
+
+
 async def startup_sample(subject: Subject, host: PageHost, run: Run) -> None:
     """One more launch of ``subject``, for its start-up time only (added to ``run``), with pages
-    as js_api's is: not cross-origin isolated, which costs a load a second renderer."""
-    process, page, detach, failure = await _open(subject, host, plain=True)
-    try:
-        if failure is None and page is not None:
+    as js_api's is: not cross-origin isolated, which costs a load a second renderer. A launch
+    that fails is said in the run's details and made again, once."""
+    for _ in range(STARTUP_TRIES):
+        process, page, detach, failure = await _open(subject, host, plain=True)
+        try:
+            if failure is not None:
+                raise failure
+            assert page is not None
             _startup(run, await wait_ready(page, process, START_TIMEOUT), process)
-    except Exception:  # a failed extra launch only costs a sample
-        pass
-    finally:
-        await _close(process, detach)
+            return
+        except Exception as exc:  # a failed extra launch costs its sample only
+            run.details.setdefault("startup_failures", []).append(
+                f"{type(exc).__name__}: {str(exc)[:300]}"
+            )
+        finally:
+            await _close(process, detach)
 
 
 def _merge(runs: list[Run]) -> Run:
