@@ -9,7 +9,6 @@ import functools
 import inspect
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path, PurePath
@@ -20,15 +19,7 @@ from .acl.scope import Scope
 from .commands import Command, Registry
 from .config import Config, load_config, window_config
 from .errors import InvalidArgs, StartError, Unsendable
-from .events import (
-    Event,
-    EventBus,
-    Subscriber,
-    check_event_name,
-    check_window_label,
-    event_message,
-)
-from .transport.backlog import size_of
+from .events import Event, EventBus, check_event_name, check_window_label, event_message
 
 if TYPE_CHECKING:
     from .runtime import Core
@@ -213,13 +204,9 @@ class App:
         except InvalidArgs as exc:
             raise Unsendable(exc.message, exc.data) from None
 
-        counted: dict[Subscriber, int] = {}
-
         def publish() -> None:
             try:
-                self.events.publish(
-                    event, payload, target=target, encoded=encoded, counted=counted
-                )
+                self.events.publish(event, payload, target=target, encoded=encoded)
             except InvalidArgs as exc:  # a window began listening after the check above
                 log.error("%s", exc.message)
 
@@ -229,20 +216,8 @@ class App:
             running = None
         if running is core.loop:
             publish()
-            return
-        if encoded is not None:
-            # On another thread: rather than push a page that still reads past its hard limit
-            # (four times the backlog's), where it would be cut off, wait for it to take some;
-            # a page that is not reading does not hold the thread up (all of them together, at
-            # most the command time limit). Below that limit nothing waits: one slow page must
-            # not hold up the events of the others. Counted now (the loop takes it later), so
-            # that the events on their way to the loop count too.
-            size = size_of(encoded)
-            deadline = time.monotonic() + core.dispatcher.timeout
-            for subscriber in self.events.subscribers_of(event, target):
-                subscriber.backlog.add_when_room(size, deadline)
-                counted[subscriber] = size
-        core.inbox.put(publish)
+        else:
+            core.inbox.put(publish)
 
     # Running -------------------------------------------------------------------------------
 

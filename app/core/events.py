@@ -12,14 +12,13 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .config import LABEL_PATTERN
 from .errors import CallTimeout, InvalidArgs, shown
 from .protocol import Encoded, encode
-from .transport.backlog import Backlog
 from .workers import WorkerPool
 
 __all__ = ["MAX_LISTENED", "Event", "EventBus", "Subscriber", "check_event_name", "event_message"]
@@ -79,11 +78,8 @@ class Subscriber(Protocol):
     """A window connection that can receive events."""
 
     label: str
-    backlog: Backlog
 
     def deliver_encoded(self, encoded: Encoded) -> None: ...
-
-    def deliver_counted(self, encoded: Encoded, size: int) -> None: ...
 
 
 Handler = Callable[[Event], Any] | Callable[[Event], Awaitable[Any]]
@@ -160,12 +156,6 @@ class EventBus:
             return False
         return target is None or any(s.label == target for s in list(subscribers))
 
-    def subscribers_of(self, event: str, target: str | None = None) -> list[Subscriber]:
-        """The windows' connections that listen to ``event`` (``target``'s only, if given); a
-        plain read, as ``reaches_windows``."""
-        return [s for s in list(self._subscribers.get(event, ()))
-                if target is None or s.label == target]
-
     # Delivery (on the core's loop) -----------------------------------------------------------
 
     def publish(
@@ -177,12 +167,9 @@ class EventBus:
         source: str | None = None,
         encoded: Encoded | None = None,
         listeners: bool = True,
-        counted: Mapping[Subscriber, int] | None = None,
     ) -> None:
         """Deliver to the targets: all listeners, or the windows labelled ``target`` only
-        (``listeners``: Python's too). ``counted``: the subscribers whose backlog counts the
-        message already, and its size (what a thread emitted); one that no longer listens
-        has it taken off again.
+        (``listeners``: Python's too).
 
         ``event`` was checked by the caller (``App.emit`` or the pipeline's shape check), and
         ``encoded`` is its ``event_message`` when the caller made it already. Raise
@@ -191,18 +178,11 @@ class EventBus:
         subscribers = [
             s for s in list(self._subscribers.get(event, ())) if target is None or s.label == target
         ]
-        counted = dict(counted or {})
         if subscribers:
             if encoded is None:
                 encoded = event_message(event, payload, source)
             for subscriber in subscribers:
-                size = counted.pop(subscriber, None)
-                if size is None:
-                    subscriber.deliver_encoded(encoded)
-                else:
-                    subscriber.deliver_counted(encoded, size)
-        for subscriber, size in counted.items():
-            subscriber.backlog.written(size)
+                subscriber.deliver_encoded(encoded)
         if target is None and listeners:
             for handler in list(self._handlers.get(event, ())):
                 self._run_handler(handler, Event(event, payload, source))

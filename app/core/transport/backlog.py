@@ -3,28 +3,22 @@
 A page that stops reading its socket (busy, frozen, or hostile) must not make the core hold
 everything meant for it: a channel's sender (a command's thread) waits while the backlog is
 high, then gives up; over its limit, the session cuts off a page that makes no progress, and one
-that lets four times the limit pile up (see ``Session.deliver_encoded``). A thread that emits an
-event waits rather than push a page that still reads over that hard limit (``add_when_room``).
+that lets four times the limit pile up (see ``Session.deliver_encoded``).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..protocol import Encoded
 
-__all__ = ["HIGH_WATER", "READING", "Backlog", "size_of"]
+__all__ = ["HIGH_WATER", "Backlog", "size_of"]
 
 HIGH_WATER = 8 * 1024 * 1024
 """Bytes waiting for the page above which a channel's sender waits for it to read."""
 
-
-READING = 2.0
-"""A page that took something from its socket within this many seconds is still reading: a
-thread's emit that would put it over its hard limit waits for it (see ``add_when_room``)."""
 
 MESSAGE_BYTES = 160
 """What a queued message costs beyond its own bytes (its objects and their bookkeeping),
@@ -46,7 +40,6 @@ class Backlog:
         self.hard = 4 * limit
         """Above this, a page is cut off whether it reads or not."""
         self._bytes = 0
-        self._last_written = time.monotonic()  # when the page last took something
         self._closed = False
         self._cond = threading.Condition(threading.Lock())
 
@@ -71,25 +64,11 @@ class Backlog:
             self._bytes += size
             return True
 
-    def add_when_room(self, size: int, deadline: float) -> None:
-        """Count ``size`` bytes, first waiting while they would put the backlog over ``hard``
-        and the page is still reading (it took something within ``READING`` seconds), until
-        ``deadline`` (``time.monotonic()``). Then they are counted all the same: a page that
-        does not read is cut off as it would have been."""
-        with self._cond:
-            while not self._closed and self._bytes + size > self.hard:
-                now = time.monotonic()
-                if now >= deadline or now - self._last_written > READING:
-                    break
-                self._cond.wait(min(deadline - now, READING))
-            self._bytes += size
-
     def written(self, size: int) -> None:
         with self._cond:
             was_high = self._bytes > self.high
             self._bytes = max(0, self._bytes - size)
-            self._last_written = time.monotonic()
-            if (was_high and self._bytes <= self.high) or self._bytes + size > self.hard:
+            if was_high and self._bytes <= self.high:
                 self._cond.notify_all()
 
     def close(self) -> None:
