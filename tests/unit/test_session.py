@@ -36,3 +36,27 @@ async def test_a_page_that_stopped_reading_is_looked_at_again_when_its_time_is_u
     session._cut_off = lambda why, goodbye: cut.append(why)  # type: ignore[method-assign]
     session._check_stall()
     assert cut and "does not read them" in cut[0]
+
+
+async def test_a_page_that_takes_what_the_socket_holds_is_not_cut_off() -> None:
+    """The frame being written has waited the whole time, but the page took some of what the
+    socket held since the last look: it reads, slowly, behind what was ahead of that frame.
+    It is looked at again later; one that has taken nothing since is cut off."""
+    loop = asyncio.get_running_loop()
+    session = _session(patience_ms=2000)
+    held = [5_000_000]
+    session._transport = SimpleNamespace(  # type: ignore[assignment]
+        get_write_buffer_size=lambda: held[0])
+    cut: list[str] = []
+    session._cut_off = lambda why, goodbye: cut.append(why)  # type: ignore[method-assign]
+    session.backlog.add(session.backlog.limit + 1)
+    assert session._admitted(False)  # over the limit: watched from now on
+    assert session._stall_check is not None
+    session._stall_check.cancel()
+    session._sending_since = loop.time() - 2.5
+    held[0] = 4_000_000  # the page took a megabyte
+    session._check_stall()
+    assert not cut and session._stall_check is not None
+    session._stall_check.cancel()
+    session._check_stall()  # nothing taken since
+    assert cut and "does not read them" in cut[0]

@@ -101,6 +101,7 @@ class Session:
         self._closing: asyncio.Task[None] | None = None
         self._sending_since: float | None = None  # when the frame being written began
         self._stall_check: asyncio.TimerHandle | None = None
+        self._buffered: int | None = None  # the socket's own buffer at the last look
         self.ending = False
         """Set as the connection ends: the calls still running are given up, not failed."""
 
@@ -145,10 +146,18 @@ class Session:
                 )
                 return False
             if self._stall_check is None:
+                self._buffered = self._socket_buffer()
                 self._stall_check = asyncio.get_running_loop().call_later(
                     self.patience, self._check_stall
                 )
         return True
+
+    def _socket_buffer(self) -> int | None:
+        """What the connection's transport holds that the page has not taken yet."""
+        try:
+            return self._transport.get_write_buffer_size() if self._transport else None
+        except Exception:  # closed meanwhile
+            return None
 
     def _queue(self, encoded: Encoded, size: int) -> None:
         self._outbox.append(encoded)
@@ -161,9 +170,15 @@ class Session:
             return
         since = self._sending_since
         now = asyncio.get_running_loop().time()
-        if since is not None and now - since >= self.patience:
+        # A page that took some of what the socket holds since the last look is reading, if
+        # slowly: the frame being written may have waited that long behind what is ahead of it.
+        buffered, self._buffered = self._buffered, self._socket_buffer()
+        taking = buffered is not None and self._buffered is not None and self._buffered < buffered
+        if since is not None and now - since >= self.patience and not taking:
             self._overflow()
             return
+        if taking:
+            since = now
         # Still over, but the page has read since: look again when the frame being written
         # will have waited ``patience`` (not ``patience`` from now, which let a page that had
         # stopped reading hold on for up to twice as long).
