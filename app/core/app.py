@@ -180,17 +180,15 @@ class App:
 
     def emit_to(self, label: str, event: str, payload: Any = None) -> None:
         """Send ``event`` to the listeners of window ``label`` only (thread-safe)."""
-        try:
-            target = check_window_label(label)
-        except InvalidArgs as exc:
-            raise Unsendable(exc.message, exc.data) from None
-        self._publish(event, payload, target)
+        self._publish(event, payload, label)
 
     def _publish(self, event: str, payload: Any, target: str | None) -> None:
         # Checked (and encoded, once for every window) here, on the caller's thread, so a bad
         # name or a payload no window could get raises where it was emitted, not in a log.
         try:
             check_event_name(event)
+            if target is not None:
+                check_window_label(target)
             core = self.core
             if core is None or core.loop is None or core.inbox is None:
                 # No window is open and no listener can run yet: nobody to tell.

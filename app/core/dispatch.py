@@ -109,8 +109,8 @@ class Dispatcher:
             log.warning("command %r: %s: %s", command.name, type(exc).__name__, exc.message)
             raise InternalError(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except IpcError as exc:
-            # The core's own error, raised in the command's body (a channel's value or an
-            # event name it could not send): the page's message names the command too. As the
+            # The core's own error, raised in the command's body (a scope's refusal, or one the
+            # app raised): the page's message names the command too. As the
             # core's own class: an app's subclass may take other arguments.
             if f"'{command.name}'" in exc.message:
                 raise

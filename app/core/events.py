@@ -197,8 +197,8 @@ class EventBus:
         timeout: float,
     ) -> None:
         """A page's emit, delivered as ``publish`` does. Each Python listener it runs takes a
-        place of its window's (``LISTENER_THREADS`` sync ones at once, ``LISTENER_TASKS`` async
-        ones), waiting for one (all of them together, up to ``timeout``): a page that emits
+        place of its window's (half the pool's kept threads for sync ones, ``LISTENER_TASKS``
+        async ones), waiting for one (all of them together, up to ``timeout``): a page that emits
         faster than they run waits for them, instead of queueing jobs without end on the
         threads every window's commands use (100,000 emits to a sync listener that took 10 ms
         held every window's sync commands up for seconds; to an async one, 2 KB of memory each

@@ -334,16 +334,13 @@ def decode_frame(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
         return parsed if isinstance(parsed, list) else [parsed]
 
 
-def decode_json(data: str | bytes | memoryview) -> Any:
+def decode_json(data: str | bytes) -> Any:
     """Parse JSON text that carries messages (a text frame, a sealed group); raise
     ``orjson.JSONDecodeError``, or ``ProtocolError`` for values too deep to send back."""
     parsed = orjson.loads(data)
     if isinstance(data, str):
-        openers = data.count("[") + data.count("{")
-    else:
-        raw = data if isinstance(data, bytes) else data.tobytes()
-        openers = raw.count(b"[") + raw.count(b"{")
-    return _answerable(parsed, openers)
+        return _answerable(parsed, data.count("[") + data.count("{"))
+    return _answerable(parsed, data.count(b"[") + data.count(b"{"))
 
 
 def _answerable(messages: Any, openers: int) -> Any:

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 from types import TracebackType
 from typing import Any
 
 from .acl.origin import Caller, Origin
 from .app import App
 from .channel import CHANNEL_KEY
-from .config import LABEL_PATTERN
 from .errors import InvalidArgs, IpcError
+from .events import check_window_label
 from .pipeline import encode_answer, request_from, settle
 from .protocol import Encoded, decode_frame, encode, join_frames
 from .transport.backlog import HIGH_WATER, Backlog
@@ -50,10 +49,10 @@ class Client:
     """Acts as window ``window`` at ``origin`` (the local frontend by default)."""
 
     def __init__(self, app: App, window: str = "main", origin: Origin | None = None) -> None:
-        if not isinstance(window, str) or not re.fullmatch(LABEL_PATTERN, window):
-            raise ValueError(
-                f"Client(window={window!r}): not a window label (letters, digits, - _ / :)"
-            )
+        try:
+            check_window_label(window)
+        except InvalidArgs as exc:
+            raise ValueError(f"Client(window={window!r}): {exc.message}") from None
         self.app = app
         self.label = window
         self.caller = Caller(window, origin or Origin("local", "http://127.0.0.1"))

@@ -347,7 +347,7 @@ async def test_the_client_works_with_the_shipped_isolation_config() -> None:
         assert app.core is not None
         assert app.core.pipeline is not app.core.unsealed_pipeline
     for label in ("bad label", "", None):
-        with pytest.raises(ValueError, match="not a window label"):
+        with pytest.raises(ValueError, match="is not valid: a label is made of"):
             Client(app, window=label)  # type: ignore[arg-type]
 
 

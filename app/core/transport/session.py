@@ -140,8 +140,8 @@ class Session:
             if self.backlog.bytes > self.backlog.hard:
                 self._cut_off(
                     f"over {self.backlog.hard} bytes wait for the page, four times the limit: "
-                    "the app sent faster than it reads (code on the core's loop, such as an "
-                    "async command, does not wait for a page that is behind)",
+                    "the app sent faster than it reads (events, and channels on the core's "
+                    "loop, wait for no page)",
                     b"the page did not read what the core sent",
                 )
                 return False
@@ -186,8 +186,8 @@ class Session:
         self._stall_check = asyncio.get_running_loop().call_later(delay, self._check_stall)
 
     def deliver_counted(self, encoded: Encoded, size: int) -> None:
-        """Queue a message whose ``size`` its sender added to the backlog already (a channel's,
-        or an event a thread emitted)."""
+        """Queue a message whose ``size`` its sender added to the backlog already (a channel's
+        from a thread)."""
         if self._cut or self.backlog.closed:
             return
         if self._admitted(self.backlog.bytes <= self.backlog.limit):
