@@ -215,6 +215,8 @@ class App:
         if running is core.loop:
             publish()
         else:
+            if encoded is not None:
+                self.events.wait_for_readers(event, target)
             core.inbox.put(publish)
 
     # Running -------------------------------------------------------------------------------

@@ -14,12 +14,15 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import LABEL_PATTERN
 from .errors import CallTimeout, InvalidArgs, shown
 from .protocol import Encoded, encode
 from .workers import WorkerPool
+
+if TYPE_CHECKING:
+    from .transport.backlog import Backlog
 
 __all__ = ["MAX_LISTENED", "Event", "EventBus", "Subscriber", "check_event_name", "event_message"]
 
@@ -78,6 +81,9 @@ class Subscriber(Protocol):
     """A window connection that can receive events."""
 
     label: str
+    backlog: Backlog
+    """What waits for its page (see ``EventBus.wait_for_readers``)."""
+    patience: float
 
     def deliver_encoded(self, encoded: Encoded) -> None: ...
 
@@ -155,6 +161,15 @@ class EventBus:
         if not subscribers:
             return False
         return target is None or any(s.label == target for s in list(subscribers))
+
+    def wait_for_readers(self, event: str, target: str | None = None) -> None:
+        """Wait (on a thread emitting ``event``, before it is handed to the loop) for the
+        windows it goes to that are far behind but reading (see ``Backlog.wait_for_reader``):
+        a thread that emits faster than a page reads goes at the page's pace, instead of piling
+        up what the page has not read until it is cut off. Emits on the loop never wait."""
+        for subscriber in list(self._subscribers.get(event, ())):
+            if target is None or subscriber.label == target:
+                subscriber.backlog.wait_for_reader(subscriber.patience)
 
     # Delivery (on the core's loop) -----------------------------------------------------------
 

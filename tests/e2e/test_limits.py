@@ -225,6 +225,28 @@ async def test_a_page_that_stops_reading_holds_up_no_one_elses_events(app_dir: P
         assert not [line for line in served.log if "closing its connection" in line]
 
 
+async def test_a_thread_emitting_faster_than_a_page_reads_goes_at_its_pace(app_dir: Path) -> None:
+    """A thread emits 100 MB of events to a page that reads them slowly (a frame, then 20 ms of
+    other work): four times the 8.1 MiB limit would pile up within a second and the page be cut
+    off, though it reads. The emitter waits for it instead: the page gets every event, and
+    nothing is cut off."""
+    async with flood_listener(app_dir, patience_ms=20_000) as (served, _, ws):
+        await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
+                                       "args": {"count": 2000, "size": 50_000}}]))
+        events, reply = 0, None
+        while reply is None:
+            for message in raw.messages_of(await raw.receive(ws, timeout=30)):
+                if message["kind"] == "event":
+                    events += 1
+                elif message["kind"] == "reply":
+                    reply = message
+            await asyncio.sleep(0.02)
+        assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 2000}
+        assert events == 2000
+        assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
+    assert not [line for line in served.log if "closing its connection" in line]
+
+
 async def test_a_download_that_is_not_read_does_not_hold_the_shutdown(app_dir: Path) -> None:
     (app_dir / "frontend" / "video.bin").write_bytes(b"\0" * 100_000_000)
     served = serve(limits_config(app_dir), env=ENV)

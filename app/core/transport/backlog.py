@@ -2,22 +2,35 @@
 
 A page that stops reading its socket (busy, frozen, or hostile) must not make the core hold
 everything meant for it: a channel's sender (a command's thread) waits while the backlog is
-high, then gives up; over its limit, the session cuts off a page that makes no progress, and one
-that lets four times the limit pile up (see ``Session.deliver_encoded``).
+high, then gives up; a thread emitting events waits while the backlog is high and the page reads
+(``wait_for_reader``); over its limit, the session cuts off a page that makes no progress, and
+one that lets four times the limit pile up (see ``Session.deliver_encoded``).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..protocol import Encoded
 
-__all__ = ["HIGH_WATER", "Backlog", "size_of"]
+__all__ = ["HIGH_WATER", "READER_PATIENCE", "Backlog", "size_of"]
 
 HIGH_WATER = 8 * 1024 * 1024
-"""Bytes waiting for the page above which a channel's sender waits for it to read."""
+"""Bytes waiting for the page above which a channel's sender, or a thread emitting events,
+waits for it to read."""
+
+READER_PATIENCE = 1.0
+"""How long a thread emitting events waits for a page over ``HIGH_WATER`` that takes nothing
+(seconds). A page found not reading is not waited for again until it takes something: the
+events of the other windows are held up once, by this long, and the session's own limits deal
+with the page."""
+
+_LOOK_EVERY = 0.05
+"""How often a waiting emitter looks whether the page took something from the socket (s)."""
 
 
 MESSAGE_BYTES = 160
@@ -32,14 +45,20 @@ def size_of(encoded: Encoded) -> int:
 class Backlog:
     """Bytes queued for one page; thread-safe (channels add to it from worker threads)."""
 
-    def __init__(self, high: int, limit: int) -> None:
+    def __init__(
+        self, high: int, limit: int, socket_buffer: Callable[[], int | None] | None = None
+    ) -> None:
         self.high = high
-        """Above this, channel senders wait for the page to read."""
+        """Above this, channel senders and threads emitting events wait for the page to read."""
         self.limit = limit
         """Above this, a page that does not read is cut off."""
         self.hard = 4 * limit
         """Above this, a page is cut off whether it reads or not."""
+        self._socket_buffer = socket_buffer
+        """What the connection's socket holds that the page has not taken yet, if known."""
         self._bytes = 0
+        self._taken = 0  # bytes written to the page in all (it grows while the page reads)
+        self._unread = False  # an emitter found the page taking nothing (see wait_for_reader)
         self._closed = False
         self._cond = threading.Condition(threading.Lock())
 
@@ -64,10 +83,41 @@ class Backlog:
             self._bytes += size
             return True
 
+    def wait_for_reader(self, timeout: float) -> None:
+        """Wait (on a thread emitting an event for the page) while more than ``high`` bytes wait
+        for a page that is reading them: until they are down to ``high``, or ``timeout`` (s)
+        passes, or the page has taken nothing, neither from the backlog nor from its socket, for
+        ``READER_PATIENCE``. Such a page is not waited for again until it takes something."""
+        if self._bytes <= self.high or self._unread or self._closed:  # (read without the lock)
+            return
+        now = time.monotonic()
+        deadline, progress_at = now + timeout, now
+        taken, buffered = self._taken, self._buffered()
+        with self._cond:
+            while self._bytes > self.high and not self._unread and not self._closed:
+                now = time.monotonic()
+                if now >= deadline:
+                    return
+                if now - progress_at >= READER_PATIENCE:
+                    self._unread = True
+                    return
+                self._cond.wait(min(_LOOK_EVERY, deadline - now))
+                was, buffered = buffered, self._buffered()
+                if self._taken > taken or (
+                    was is not None and buffered is not None and buffered < was
+                ):
+                    progress_at = time.monotonic()
+                taken = self._taken
+
+    def _buffered(self) -> int | None:
+        return self._socket_buffer() if self._socket_buffer is not None else None
+
     def written(self, size: int) -> None:
         with self._cond:
             was_high = self._bytes > self.high
             self._bytes = max(0, self._bytes - size)
+            self._taken += size
+            self._unread = False
             if was_high and self._bytes <= self.high:
                 self._cond.notify_all()
 

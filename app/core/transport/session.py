@@ -34,6 +34,11 @@ MAX_FRAME_MESSAGES = 4096
 LOGGED_BAD = 20
 """Bad frames and messages of one connection that are logged; the rest are counted only."""
 
+WRITE_CHUNK = 1024 * 1024
+"""What the writer takes from the outbox at a time (bytes as counted into the backlog; at least
+one message): the backlog learns of the page's progress chunk by chunk, and a thread emitting
+events for a page that reads goes on as it reads (see ``Backlog.wait_for_reader``)."""
+
 MAX_IN_FLIGHT = 4096
 """The most messages of one window (all its connections) that are being answered at once."""
 
@@ -84,14 +89,16 @@ class Session:
         isolation, its key's id)."""
         self._handover_port = handover_port
         """Where large frames are handed over HTTP (see handover.py); None: not to this page."""
-        self._outbox: list[Encoded] = []
-        self._outbox_bytes = 0  # their sizes, as counted into the backlog
+        self._outbox: list[tuple[Encoded, int]] = []  # with their sizes, as in the backlog
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self.in_flight = in_flight or InFlight()
         """The window's count of messages being answered, shared by its connections."""
         ipc = core.config.model.app.ipc
-        self.backlog = Backlog(HIGH_WATER, limit=2 * ipc.max_message_bytes + HIGH_WATER)
+        self.backlog = Backlog(
+            HIGH_WATER, limit=2 * ipc.max_message_bytes + HIGH_WATER,
+            socket_buffer=self._socket_buffer,
+        )
         self.patience = ipc.command_timeout_ms / 1000
         """How long the core waits for a page that does not read: a channel's sender, a
         backlog over its limit, and a large frame handed over HTTP (seconds)."""
@@ -140,8 +147,8 @@ class Session:
             if self.backlog.bytes > self.backlog.hard:
                 self._cut_off(
                     f"over {self.backlog.hard} bytes wait for the page, four times the limit: "
-                    "the app sent faster than it reads (events, and channels on the core's "
-                    "loop, wait for no page)",
+                    "the app sent faster than it reads (what is sent on the core's loop, and "
+                    "events for a page that took nothing for a while, wait for no page)",
                     b"the page did not read what the core sent",
                 )
                 return False
@@ -160,8 +167,7 @@ class Session:
             return None
 
     def _queue(self, encoded: Encoded, size: int) -> None:
-        self._outbox.append(encoded)
-        self._outbox_bytes += size
+        self._outbox.append((encoded, size))
         self._wake.set()
 
     def _check_stall(self) -> None:
@@ -206,7 +212,6 @@ class Session:
         self._cut = True
         log.warning("window %s: %s; closing its connection", self.label, why)
         self._outbox.clear()
-        self._outbox_bytes = 0
         self.backlog.close()
         self._closing = asyncio.get_running_loop().create_task(
             self._shut(1008, goodbye)
@@ -227,15 +232,24 @@ class Session:
         while not self.ws.closed:
             await self._wake.wait()
             self._wake.clear()
-            size, self._outbox_bytes = self._outbox_bytes, 0
-            if not await self._write(self._take_outbox()):
-                return
-            self.backlog.written(size)
+            while self._outbox:
+                batch, size = self._take_outbox()
+                if not await self._write(batch):
+                    return
+                self.backlog.written(size)
 
-    def _take_outbox(self) -> list[Encoded]:
-        """What waits to be written (handed to ``_write``, not bound in the writer's loop)."""
-        batch, self._outbox = self._outbox, []
-        return batch
+    def _take_outbox(self) -> tuple[list[Encoded], int]:
+        """The next messages to write, ``WRITE_CHUNK`` bytes of them or one, and their size
+        (handed to ``_write``, not bound in the writer's loop)."""
+        count = size = 0
+        for _, each in self._outbox:
+            if count and size + each > WRITE_CHUNK:
+                break
+            count += 1
+            size += each
+        batch = [encoded for encoded, _ in self._outbox[:count]]
+        del self._outbox[:count]
+        return batch, size
 
     async def _write(self, batch: list[Encoded]) -> bool:
         """Write ``batch`` to the page; False once the connection is gone. (A call of its own:

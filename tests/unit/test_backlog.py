@@ -1,0 +1,99 @@
+"""A thread emitting events waits for a page that is far behind while it reads, and not for
+one that takes nothing (``Backlog.wait_for_reader``)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from app.core.transport import backlog as backlog_module
+from app.core.transport.backlog import Backlog
+
+
+def _waiting(backlog: Backlog, timeout: float = 30) -> tuple[threading.Thread, threading.Event]:
+    """An emitter's wait, on a thread of its own; the event is set when it has returned."""
+    done = threading.Event()
+
+    def wait() -> None:
+        backlog.wait_for_reader(timeout)
+        done.set()
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+    return thread, done
+
+
+def test_an_emitter_goes_on_at_once_while_the_page_is_not_far_behind() -> None:
+    backlog = Backlog(high=100, limit=1000)
+    backlog.add(100)
+    _, done = _waiting(backlog)
+    assert done.wait(5)
+
+
+def test_an_emitter_waits_while_the_page_reads_until_it_has_caught_up() -> None:
+    backlog = Backlog(high=100, limit=1000)
+    backlog.add(300)
+    _, done = _waiting(backlog)
+    # The page takes 50 bytes every 0.1 s, well within the patience: the emitter waits on.
+    for _ in range(3):
+        assert not done.wait(0.1)
+        backlog.written(50)
+    assert not done.wait(0.1)  # 150 bytes behind still
+    backlog.written(50)
+    assert done.wait(5)
+
+
+def test_a_page_that_takes_nothing_is_waited_for_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 0.2)
+    backlog = Backlog(high=100, limit=1000)
+    backlog.add(300)
+    _, done = _waiting(backlog)
+    assert done.wait(5)
+    # Found not reading: the next emits do not wait for it at all (not even the patience)...
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 3600)
+    _, done = _waiting(backlog)
+    assert done.wait(5)
+    # ...until it takes something: then they wait for it again.
+    backlog.written(10)
+    _, done = _waiting(backlog)
+    assert not done.wait(0.3)
+    backlog.written(200)
+    assert done.wait(5)
+
+
+@pytest.mark.parametrize("taking", [True, False])
+def test_a_page_taking_from_its_socket_is_reading(
+    monkeypatch: pytest.MonkeyPatch, taking: bool
+) -> None:
+    """The backlog shrinks a chunk at a time, once the socket has taken it all; a page that
+    takes from the socket meanwhile is reading (the emitter waits up to its time limit), one
+    whose socket holds as much as before is not."""
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 0.3)
+    held = [10_000_000]
+
+    def socket_buffer() -> int:
+        if taking:
+            held[0] -= 1000
+        return held[0]
+
+    backlog = Backlog(high=100, limit=1000, socket_buffer=socket_buffer)
+    backlog.add(300)
+    thread, done = _waiting(backlog, timeout=1.0)
+    assert done.wait(10)
+    thread.join()
+    assert backlog._unread is not taking
+
+
+@pytest.mark.parametrize("end", [Backlog.close, lambda b: b.written(10_000)])
+def test_a_waiting_emitter_goes_on_when_the_connection_closes_or_the_page_caught_up(
+    monkeypatch: pytest.MonkeyPatch, end: Callable[[Backlog], None]
+) -> None:
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 3600)
+    backlog = Backlog(high=100, limit=1000)
+    backlog.add(300)
+    _, done = _waiting(backlog)
+    assert not done.wait(0.2)
+    end(backlog)
+    assert done.wait(5)
