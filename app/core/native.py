@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import logging
 import os
 import signal
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..starting import noted
 from . import looprun
-from .errors import CommandError
+from .errors import CommandError, shown
 
 if TYPE_CHECKING:
     from .app import App
@@ -191,6 +193,28 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
         window.run_js(runtime.decode())
 
 
+_bridge_refusals = itertools.count(1)
+
+LOGGED_BRIDGE_CALLS = 20
+"""Calls of pywebview's bridge that are logged; the rest are refused without a word."""
+
+
+def _refuse_bridge_call(
+    app: App, window: Any, func_name: Any, param: Any, value_id: Any
+) -> None:
+    """In place of pywebview's ``js_bridge_call``: a page reaches Python only through the core,
+    under its capabilities. The call gets no answer (pywebview's page API has no errors)."""
+    refused = next(_bridge_refusals)
+    if refused <= LOGGED_BRIDGE_CALLS:
+        log.warning(
+            "refused a call of pywebview's own bridge (%s) from a page of window %r: the shell "
+            "switches it off; pages call Python with invoke()%s",
+            shown(str(func_name)),
+            next((label for label, w in app.native_windows.items() if w is window), "?"),
+            " (later ones are not logged)" if refused == LOGGED_BRIDGE_CALLS else "",
+        )
+
+
 def run_native(app: App, *, debug: bool = False) -> None:
     stop_asked = threading.Event()  # before the GUI starts: it never will
     starting = threading.Event()  # from then on, a stop closes the windows
@@ -228,7 +252,11 @@ def run_native(app: App, *, debug: bool = False) -> None:
         signal.signal(signal.SIGINT, on_stop_signal)
         if noted():  # stopped while the app was made (python -m app)
             stop_asked.set()
-    qt_backend: Any = None
+    patched: list[tuple[Any, str, Any]] = []  # pywebview's own, put back as the run ends
+
+    def patch(owner: Any, name: str, value: Any) -> None:
+        patched.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, value)
     # The core starts (and loads its transport) on its thread while this one loads the GUI
     # toolkit. Opening windows blank and navigating later was measured slower: two page loads.
     core = _CoreThread(app)
@@ -244,15 +272,19 @@ def run_native(app: App, *, debug: bool = False) -> None:
                 return
         if core.error is not None:
             raise core.error
-        if main and gui == "qt":
-            # pywebview's Qt window sets a Ctrl-C handler of its own as it makes the first
-            # window, which quits the GUI loop; one that comes before the loop runs (while the
-            # window is being made, a few hundred ms) was lost, and the app ran on. Ctrl-C
-            # closes the windows as SIGTERM does instead: that waits for the loop.
+        if gui == "qt":
             import webview.platforms.qt as qt_backend
 
-            pywebview_handler = qt_backend._sigint_handler
-            qt_backend._sigint_handler = on_stop_signal
+            # pywebview's own bridge to Python is in every page of its windows, and reached
+            # what no capability grants (moving the window, pywebview's state, attributes of
+            # its js_api, with Python's tracebacks): it is switched off; alert() still works.
+            patch(qt_backend, "js_bridge_call", functools.partial(_refuse_bridge_call, app))
+            if main:
+                # pywebview's Qt window sets a Ctrl-C handler of its own as it makes the first
+                # window, which quits the GUI loop; one that comes before the loop runs (while
+                # the window is being made, a few hundred ms) was lost, and the app ran on.
+                # Ctrl-C closes the windows as SIGTERM does instead: that waits for the loop.
+                patch(qt_backend, "_sigint_handler", on_stop_signal)
         for config in app.config.model.app.windows:
             open_native(app, config, core.urls[config.label])
         starting.set()  # (then the check: a stop between the two is not lost)
@@ -266,5 +298,5 @@ def run_native(app: App, *, debug: bool = False) -> None:
         _release_script_waits()
         for sig, handler in restore.items():
             signal.signal(sig, handler)
-        if qt_backend is not None:
-            qt_backend._sigint_handler = pywebview_handler
+        for owner, name, value in patched:
+            setattr(owner, name, value)

@@ -14,6 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.conftest import wait_for_log
 from tests.window import ROOT, launch, open_window
 
 from .conftest import brownfield_config
@@ -236,3 +237,29 @@ def test_stop_signals_as_the_app_ends_leave_its_exit_status_alone(
         window.exit_code = process.returncode
     assert window.exit_code == 0, "\n".join(window.log)
     assert "Traceback" not in "\n".join(window.log)
+
+
+def test_pywebviews_own_bridge_is_off_in_the_shells_windows(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """pywebview puts its own bridge to Python in every page of its windows, beside the core's
+    capability checks: through it a page's script moved the window, wrote pywebview's state and
+    called attributes of its js_api (getting Python's tracebacks back). Each call is refused."""
+    with open_window(brownfield_config(app_dir), playwright=playwright) as window:
+        page = window.page("main")
+        page.wait_for_function("() => !!(window.pywebview && window.pywebview._QWebChannel)")
+        x = page.evaluate("window.screenX")
+        page.evaluate("""() => {
+            window.answered = [];
+            window.pywebview._returnValuesCallbacks['__class__.__name__.upper'] = {
+                c1: (v) => window.answered.push(v) };
+            window.pywebview._jsApiCallback('__class__.__name__.upper', [], 'c1');
+            window.pywebview._jsApiCallback('pywebviewMoveWindow', [x + 321, 123], 'm1');
+            window.pywebview.state.taken = 'from the page';
+        }""".replace("x + 321", str(x + 321)))
+        for call in ("__class__.__name__.upper", "pywebviewMoveWindow", "pywebviewStateUpdate"):
+            wait_for_log(window.log, rf"refused a call of pywebview's own bridge \({call}\) "
+                                     "from a page of window 'main'")
+        # The app is served as before (and a reply of pywebview's would have come by now).
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'Qt'})") == "Hello, Qt!"
+        assert page.evaluate("[window.answered, window.screenX]") == [[], x]
