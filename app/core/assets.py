@@ -9,10 +9,15 @@ from typing import Any
 
 import orjson
 
-__all__ = ["API_FILES", "init_script", "inject_head", "js_json", "read_js", "script_tag"]
+__all__ = [
+    "API_FILES", "COMMENT", "init_script", "inject_head", "js_json", "read_js", "script_tag",
+]
 
 _JS = resources.files("app.core") / "js"
-_PROLOG = re.compile(rb"\s+|<!--.*?(?:-->|$)|<![^>]*>?|<\?[^>]*>?", re.DOTALL)
+COMMENT = rb"<!--(?:-?>|.*?(?:--!?>|\Z))"
+"""An HTML comment as browsers read it: ``<!-->`` and ``<!--->`` are whole (empty) comments,
+``--!>`` ends one as ``-->`` does, and one never closed runs to the end of the document."""
+_PROLOG = re.compile(rb"\s+|" + COMMENT + rb"|<![^>]*>?|<\?[^>]*>?", re.DOTALL)
 """What may come before a document's first element: blanks, comments, the doctype."""
 _HTML = re.compile(rb"<html(?=[\s/>])", re.IGNORECASE)
 _HEAD = re.compile(rb"<head(?=[\s/>])", re.IGNORECASE)

@@ -39,6 +39,14 @@ TAG = b"<RUNTIME>"
         (b"<head/><p>", b"<head/><RUNTIME><p>"),
         (b"", b"<RUNTIME>"),
         (b"<!-- never closed <head>", b"<!-- never closed <head><RUNTIME>"),
+        # Comments end where a browser ends them: "<!-->" and "<!--->" are whole ones, and
+        # "--!>" ends one. (Read to the next "-->", the script here ran before the runtime.)
+        (b"<!--><script src=e.js></script>--><html><head>",
+         b"<!--><RUNTIME><script src=e.js></script>--><html><head>"),
+        (b"<!doctype html><!---><script>x()</script>-->",
+         b"<!doctype html><!---><RUNTIME><script>x()</script>-->"),
+        (b"<!-- a --!><html><head><p>-->", b"<!-- a --!><html><head><RUNTIME><p>-->"),
+        (b"<!----><head><p>", b"<!----><head><RUNTIME><p>"),
     ],
 )
 def test_the_runtime_goes_before_anything_of_the_page_runs(page: bytes, placed: bytes) -> None:

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..assets import inject_head, js_json, read_js, script_tag
+from ..assets import COMMENT, inject_head, js_json, read_js, script_tag
 
 __all__ = ["EMBEDDER_POLICY", "ISOLATING", "FramePage", "failure", "render", "security_headers"]
 
 # A comment is matched too, so that a script inside one stays as it is: commented out.
-_SCRIPT = re.compile(rb"<!--.*?-->|<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_SCRIPT = re.compile(
+    COMMENT + rb"|<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
+)
 _ATTRIBUTE = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
 _SRC = re.compile(_ATTRIBUTE.format("src").encode(), re.IGNORECASE)
 _TYPE = re.compile(_ATTRIBUTE.format("type").encode(), re.IGNORECASE)
