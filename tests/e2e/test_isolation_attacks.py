@@ -80,6 +80,31 @@ blast();
 setInterval(blast, 5);
 """
 
+# Loaded by a page of the app's own, after the runtime: takes whatever port a message hands
+# over and closes it, and makes every port's postMessage, addEventListener and start do nothing.
+CUT_OFF = """
+window.stolen = 0;
+window.addEventListener('message', (e) => {
+  for (const port of e.ports) { port.close(); window.stolen++; }
+}, true);
+MessagePort.prototype.postMessage = function () {};
+MessagePort.prototype.addEventListener = function () {};
+MessagePort.prototype.start = function () {};
+"""
+
+# Two calls from that page: one the hook lets through, one it blocks; each answered (or not).
+CUT_OFF_CALLS = """() => Promise.all(['greet', 'reset_demo'].map((cmd) =>
+    Promise.race([window.__APP__.core.invoke(cmd, { name: 'x' }).catch((e) => e.code),
+                  new Promise((r) => setTimeout(() => r('no answer in 10 s'), 10000))])))"""
+
+
+def add_cut_off_page(frontend: Path) -> None:
+    (frontend / "cut-off.html").write_text(
+        '<!doctype html><html><head><script src="cut-off.js"></script></head></html>'
+    )
+    (frontend / "cut-off.js").write_text(CUT_OFF)
+
+
 INVOKE = "([cmd, args]) => window.__APP__.core.invoke(cmd, args)"
 
 
@@ -91,6 +116,7 @@ def served(app_dir: Path) -> Iterator[Served]:
         '<!doctype html><html><head><script src="forge.js"></script></head></html>'
     )
     (frontend / "forge.js").write_text(FORGE)
+    add_cut_off_page(frontend)
     config = isolation_config(app_dir)
     # The page's own CSP would stop some attempts early; open it up so they reach the core.
     data = json.loads(config.read_text())
@@ -335,6 +361,21 @@ def test_taking_the_frame_away_fails_closed(browser: Browser, served: Served) ->
     assert navigated == "blocked"
     assert page.evaluate("window.hostile.sent.length") == before
     assert 1 in items_after_reload(page)
+
+
+def test_a_script_cannot_cut_the_page_off_from_its_frame(
+    browser: Browser, served: Served
+) -> None:
+    """A page script that took the frame's channel from its ready message and closed it, or
+    stopped what is posted on channels, left every later call waiting for ever (the clock of a
+    call starts once the hook let it through). It gets neither: calls go through the hook."""
+    page = browser.new_context().new_page()
+    page.on("dialog", lambda dialog: dialog.dismiss())
+    page.goto(served.urls["main"])
+    page.wait_for_function("() => window.__APP__ !== undefined")
+    page.goto(page.url.rsplit("/", 1)[0] + "/cut-off.html")
+    assert page.evaluate(CUT_OFF_CALLS) == ["Hello, x!", "blocked"]
+    assert page.evaluate("window.stolen") == 0
 
 
 def items_after_reload(page: Page) -> list[int]:

@@ -13,7 +13,7 @@ from playwright.sync_api import Playwright
 
 from tests.window import open_window
 
-from .test_isolation_attacks import HOSTILE, INVOKE
+from .test_isolation_attacks import CUT_OFF_CALLS, HOSTILE, INVOKE, add_cut_off_page
 from .test_isolation_browser import examples_app
 
 pytestmark = pytest.mark.window
@@ -143,3 +143,18 @@ def test_a_hostile_script_in_the_real_window_gets_around_nothing(
         )
         assert removed == "blocked"
         assert other.evaluate(INVOKE, ["greet", {"name": "still"}]) == "Hello, still!"
+
+
+def test_a_script_cannot_cut_the_page_off_from_its_frame_in_the_real_window(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """As in Chromium (test_isolation_attacks.py): a page script that would take the frame's
+    channel, or stop what is posted on channels, leaves no call waiting."""
+    add_cut_off_page(app_dir / "frontend")
+    with open_window(examples_app(app_dir, None), playwright=playwright) as window:
+        page = window.page("main")
+        page.on("dialog", lambda dialog: dialog.dismiss())
+        page.goto(page.url.rsplit("/", 1)[0] + "/cut-off.html")
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        assert page.evaluate(CUT_OFF_CALLS) == ["Hello, x!", "blocked"]
+        assert page.evaluate("window.stolen") == 0

@@ -18,6 +18,10 @@ function (boot) {
   const setTimeout = window.setTimeout.bind(window);
   const clearTimeout = window.clearTimeout.bind(window);
   const queueMicrotask = window.queueMicrotask.bind(window);
+  // And the isolation frame's channel (a MessagePort) is used with its methods as they were.
+  const apply = Reflect.apply;
+  const Port = { post: MessagePort.prototype.postMessage, listen: MessagePort.prototype
+    .addEventListener, start: MessagePort.prototype.start, close: MessagePort.prototype.close };
 
   class IpcError extends Error {
     constructor(code, message, data) {
@@ -664,7 +668,7 @@ function (boot) {
     function breakDown(reason) {
       if (broken) return;
       broken = reason;
-      if (port) port.close();
+      if (port) apply(Port.close, port, []);
       requests = [];
       for (const call of waiting.values()) call.reject(fail("blocked", `'${call.what}' ${reason}`));
       waiting.clear();
@@ -688,18 +692,23 @@ function (boot) {
     // only on the channel it handed over, which no other frame holds an end of. (Capturing,
     // and added first: no listener of the page's can hide the frame's messages from this one.)
     window.addEventListener("message", (event) => {
-      if (event.source !== target || event.origin !== "null" || broken) return;
+      if (event.source !== target || event.origin !== "null") return;
+      // The frame's messages are for this runtime alone: no listener of the page's hears
+      // them, nor gets the channel its ready message hands over (to close it, say, which
+      // would leave every later call waiting for the frame).
+      event.stopImmediatePropagation();
+      if (broken) return;
       const data = event.data;
       if (data === null || typeof data !== "object") return;
       if (data.ready === true && !ready && event.ports.length === 1) {
         ready = true;
         clearTimeout(startTimer);
         port = event.ports[0];
-        port.addEventListener("message", (e) => {
+        apply(Port.listen, port, ["message", (e) => {
           // In the frame's order, which is the sequence order the core expects.
           if (!broken && e.data && Array.isArray(e.data.results)) e.data.results.forEach(finish);
-        });
-        port.start();
+        }]);
+        apply(Port.start, port, []);
         post();
       } else if (typeof data.failed === "string") {
         breakDown(`cannot pass the isolation hook: ${data.failed}`);
@@ -725,8 +734,8 @@ function (boot) {
       requests = [];
       try {
         // The bytes are the batch's own copies (see seal): moved to the frame, not copied.
-        port.postMessage({ requests: batch },
-          batch.flatMap((r) => r.blobs.map((b) => b.buffer)));
+        apply(Port.post, port, [{ requests: batch },
+          batch.flatMap((r) => r.blobs.map((b) => b.buffer))]);
       } catch (err) {  // nothing of the batch reached the frame: each of its calls fails now
         for (const r of batch) {
           finish({ n: r.n, error: { code: "internal", message: `'${waiting.get(r.n)?.what}' `
@@ -742,7 +751,7 @@ function (boot) {
       const remind = () => setTimeout(() => {
         const late = batch.map((r) => r.n).filter((n) => waiting.has(n));
         if (!late.length || !port || broken) return;
-        port.postMessage({ expire: late });
+        apply(Port.post, port, [{ expire: late }]);
         remind();
       }, config.hookMs + 20);
       remind();
