@@ -48,3 +48,21 @@ def test_unsafe_inline_is_not_turned_off_by_the_nonce() -> None:
     # With a nonce or hash of its own, 'unsafe-inline' is off already: the nonce joins them.
     got = csp("script-src 'self' 'unsafe-inline' 'sha256-abc'")
     assert got["script-src"][-1] == "'nonce-N'"
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"Default-Src": "'self'", "SCRIPT-SRC": ["'self'"]},
+        "Default-Src 'self'; SCRIPT-SRC 'self'",
+        # Named twice: a browser takes the first, and so does the shell (the second would let
+        # any script in).
+        "default-src 'self'; script-src 'self'; script-src *",
+        {"default-src": "'self'", "script-src": "'self'", "Script-Src": "*"},
+    ],
+)
+def test_directives_are_read_as_a_browser_reads_them(policy: str | dict[str, object]) -> None:
+    got = directives(build_csp(policy, nonce="N", connect=[WS], frame=None))  # type: ignore[arg-type]
+    assert got["script-src"] == ["'self'", "'nonce-N'"]
+    assert got["connect-src"] == ["'self'", WS]
+    assert got["default-src"] == ["'self'"]

@@ -28,15 +28,21 @@ DEFAULT = {
 
 
 def _parse(policy: str | dict[str, str | list[str]] | None) -> dict[str, list[str]]:
+    """The policy's directives, as a browser reads them: names in any case, and of a directive
+    named twice, the first (a browser ignores the second)."""
     if policy is None:
         return {k: list(v) for k, v in DEFAULT.items()}
     if isinstance(policy, dict):
-        return {k: (v.split() if isinstance(v, str) else list(v)) for k, v in policy.items()}
+        pairs = [
+            (name.split(), value.split() if isinstance(value, str) else list(value))
+            for name, value in policy.items()
+        ]
+    else:
+        pairs = [(words[:1], words[1:]) for words in map(str.split, policy.split(";"))]
     directives: dict[str, list[str]] = {}
-    for part in policy.split(";"):
-        words = part.split()
-        if words:
-            directives[words[0].lower()] = words[1:]
+    for name, sources in pairs:
+        if name:
+            directives.setdefault(name[0].lower(), sources)
     return directives
 
 
