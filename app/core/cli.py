@@ -90,6 +90,11 @@ def _app_factory(name: str) -> Factory | str:
     return factory  # type: ignore[no-any-return]
 
 
+def _config_problems(exc: ConfigError) -> None:
+    for line in exc.lines():
+        print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> int:
     """Entry point. ``factory(config_path)`` builds the ``App`` (default: the demo app)."""
     args = _parser().parse_args(argv)
@@ -107,6 +112,9 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         maker = f"create_app(config_path) of APP_MODULE={module!r}"
         try:
             found = _app_factory(module)
+        except ConfigError as exc:  # a module that loads its config as it is imported
+            _config_problems(exc)
+            return 2
         except Exception as exc:  # the app's own module failed as it loaded: where, then what
             traceback.print_exc()
             print(f"error: APP_MODULE={module!r} failed as it loaded: "
@@ -120,8 +128,7 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
     try:
         app = factory(args.config)
     except ConfigError as exc:
-        for line in exc.lines():
-            print(line, file=sys.stderr, flush=True)
+        _config_problems(exc)
         return 2
     except Exception as exc:  # the app's create_app failed: where, then what
         traceback.print_exc()

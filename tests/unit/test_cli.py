@@ -90,6 +90,31 @@ def test_an_app_module_that_fails_shows_where_then_says_what(
     assert lines[-1].startswith(last), lines[-1]
 
 
+def test_a_bad_config_loaded_as_the_app_module_is_imported_is_one_line_each(
+    tmp_path: Path,
+) -> None:
+    """The README's own example loads the config at the module's top: a bad one is reported as
+    any bad config is (status 2, a line per problem), not as a module that failed to load."""
+    config = tmp_path / "app.conf.json"
+    config.write_text('{"app": {"windows": [{"label": "main", "width": "big"}]}}')
+    (tmp_path / "frontend").mkdir()
+    (tmp_path / "my_app.py").write_text(
+        "from app.core import App\n"
+        f"app = App.from_config({str(config)!r})\n"
+        "def create_app(config):\n    return app\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(config)], capture_output=True,
+        text=True, cwd=ROOT, timeout=60,
+        env={**os.environ, "APP_MODULE": "my_app", "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"{config}: $.app.windows[0].width: Input should be a valid integer"
+    ], result.stderr
+
+
 def test_a_module_the_app_imports_that_is_missing_shows_where(tmp_path: Path) -> None:
     (tmp_path / "my_app.py").write_text("import not_installed_lib\n")
     result = subprocess.run(
