@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
 
 from .acl.model import IDENTIFIER_PATTERN, Capability
 from .acl.origin import origin_of
@@ -324,7 +325,12 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
     for item in error.errors(include_url=False):
         message = item["msg"]
         if item["type"] == "extra_forbidden":
-            message = "unknown key; remove it or check its spelling"
+            key = item["loc"][-1] if item["loc"] else ""
+            message = (
+                f"unknown key; keys are camelCase: {to_camel(key)!r}"
+                if isinstance(key, str) and "_" in key.strip("_") and to_camel(key) != key
+                else "unknown key; remove it or check its spelling"
+            )
         elif item["type"] == "missing":
             message = "required key is missing"
         elif item["type"] == "value_error":  # the config's own checks: their words only
@@ -429,7 +435,7 @@ def _load_capabilities(
         where = json_path(("app", "security", "capabilities", index))
         if isinstance(ref, dict):  # inline, in a config that is wrong elsewhere: checked alone
             try:
-                ref = Capability.model_validate(ref)
+                ref = Capability.model_validate(ref, by_alias=True, by_name=False)
             except ValidationError:  # reported with the rest of the config
                 continue
         if isinstance(ref, Capability):
@@ -463,7 +469,7 @@ def _load_capabilities(
             continue
         used.add(file)
         try:
-            capability = Capability.model_validate(data)
+            capability = Capability.model_validate(data, by_alias=True, by_name=False)
         except ValidationError as exc:
             problems += [(f"capabilities/{file.name}: {p}", w) for p, w in _problems(exc, data)]
             continue
@@ -520,7 +526,7 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(str(path), problems)
     model: AppConfig | None = None
     try:
-        model = AppConfig.model_validate(data)
+        model = AppConfig.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
         problems = _problems(exc, data)
         problems += [p for p in _repeated_labels(data) if p not in problems]

@@ -71,6 +71,31 @@ def test_every_problem_is_reported_with_its_json_path(write_config) -> None:
     assert "unknown key" in dict(info.value.problems)["$.app.windows[0].colour"]
 
 
+def test_snake_case_keys_are_refused_naming_the_camel_case_one(
+    write_config, tmp_path: Path
+) -> None:
+    """Keys are camelCase, in the config and in capability files, as the schema says: a
+    snake_case one was taken silently, and the folder checks then read the camelCase key
+    ("frontend_dist": "web" failed as a missing frontend/, "nope" passed)."""
+    (tmp_path / "capabilities").mkdir()
+    (tmp_path / "capabilities" / "c.json").write_text(
+        '{"identifier": "c", "permissions": [], "remote": {"urls": []}, "platforms_x": 1}'
+    )
+    path = write_config({
+        "product_name": "x",
+        "build": {"frontendDist": "frontend", "dev_url": None},
+        "app": {"ipc": {"command_timeout_ms": 5}, "security": {"capabilities": ["c"]}},
+    })
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert sorted(info.value.problems) == [
+        ("$.app.ipc.command_timeout_ms", "unknown key; keys are camelCase: 'commandTimeoutMs'"),
+        ("$.build.dev_url", "unknown key; keys are camelCase: 'devUrl'"),
+        ("$.product_name", "unknown key; keys are camelCase: 'productName'"),
+        ("capabilities/c.json: $.platforms_x", "unknown key; keys are camelCase: 'platformsX'"),
+    ]
+
+
 def test_values_a_capability_cannot_use_are_reported_with_the_other_problems(
     write_config, tmp_path: Path
 ) -> None:
