@@ -206,14 +206,15 @@ def test_values_json_would_change_are_refused_in_the_page(
     browser: Browser, two_windows: Served
 ) -> None:
     """NaN and Infinity would arrive as null, a Map or a Set as {}: refused at once, naming
-    the command, with or without bytes beside them (two ways of writing a message)."""
+    the command and where in its arguments (as the core names fields), with or without bytes
+    beside them (two ways of writing a message). So are what JSON cannot write at all."""
     page = open_window(browser, two_windows, "main")
     outcomes = page.evaluate(
         """async () => {
             const { invoke } = window.__APP__.core;
             const { emit } = window.__APP__.event;
             const values = [NaN, { deep: [1, Infinity] }, new Map([["a", 1]]), [new Set([1])]];
-            const outcome = (p) => p.then(() => "sent", (e) => [e.code, e.message]);
+            const outcome = (p) => p.then(() => "sent", (e) => [e.code, e.message, e.data]);
             const out = [];
             for (const value of values) {
                 for (const withBytes of [false, true]) {
@@ -223,17 +224,30 @@ def test_values_json_would_change_are_refused_in_the_page(
             }
             out.push(await outcome(emit("tick", new Map())));
             out.push(await invoke("echo", { value: [1, null, -0, 1e308] }));
+            const cycle = { name: "loop" };
+            cycle.self = cycle;
+            const unsendable = [{ count: 10n }, { text: "ok", bad: "\ud800" }, { note: cycle },
+                                { get broken() { throw new Error("no"); } }];
+            out.push(await Promise.all(unsendable.map((args) => outcome(invoke("echo", args))
+                .then((o) => [o[0], o[2][0].field]))));
             return out;
         }"""
     )
-    *refused, emitted, fine = outcomes
+    *refused, emitted, fine, unsendable = outcomes
     assert len(refused) == 8
-    for (code, message), kind in zip(refused, ["NaN"] * 4 + ["Map"] * 2 + ["Set"] * 2, strict=True):
+    fields = ["value", "value.1", "value.deep.1", "value.1.deep.1", "value", "value.1",
+              "value.0", "value.1.0"]
+    kinds = ["NaN"] * 4 + ["Map"] * 2 + ["Set"] * 2
+    for (code, message, data), kind, field in zip(refused, kinds, fields, strict=True):
         assert code == "invalid_args"
         assert message.startswith("The arguments of 'echo' cannot be sent: ")
         assert ("NaN or Infinity" if kind == "NaN" else f"a {kind} in them would arrive") in message
+        assert message.endswith(f" (at {field}).") and data[0]["field"] == field, (message, data)
     assert emitted[0] == "invalid_args" and "a Map in them" in emitted[1]
+    assert emitted[2][0]["field"] == "payload"
     assert fine == [1, None, 0, 1e308]
+    assert unsendable == [["invalid_args", "count"], ["invalid_args", "bad"],
+                          ["invalid_args", "note.self"], ["invalid_args", "broken"]]
 
 
 def test_events_both_ways(browser: Browser, two_windows: Served) -> None:

@@ -551,7 +551,10 @@ function (boot) {
   function encode(message, what) {
     let encoded;
     try { encoded = serialize(message); } catch (err) {
-      throw fail("invalid_args", `The arguments of '${what}' cannot be sent: ${err.message}.`);
+      const why = String(err && err.message);
+      const field = refusedAt(message);
+      throw fail("invalid_args", `The arguments of '${what}' cannot be sent: ${why}`
+        + (field ? ` (at ${field}).` : "."), [{ field, message: why }]);
     }
     const { size, utf8 } = sizeOf(encoded.json, encoded.blobs);
     if (size > boot.maxMessageBytes) {
@@ -562,6 +565,43 @@ function (boot) {
     let bulk = encoded.json.length;
     for (const b of encoded.blobs) bulk += b.byteLength;
     return { json: encoded.json, blobs: encoded.blobs, texts: encoded.texts, size, bulk, utf8 };
+  }
+
+  // Where in a message serialize() refused something, named as the core names fields (for an
+  // invoke, from its arguments: "note.tags.2"; for an event, "payload..."), or null when it
+  // cannot be told. Only walked once a message has been refused.
+  function refusedAt(message) {
+    const seen = new Set();
+    const at = (value, path) => {
+      try {
+        if (typeof value === "bigint") return path;
+        refuseChanged(value);
+        if (typeof value === "string") {
+          return (value.isWellFormed ? value.isWellFormed() : !LONE_SURROGATE_TEXT.test(value))
+            ? null : path;
+        }
+        if (value === null || typeof value !== "object" || isBinary(value)) return null;
+        if (seen.has(value) || path.length > MAX_DEPTH) return path;
+        if (typeof value.toJSON === "function" && !(value instanceof Channel)) {
+          value = value.toJSON();
+          if (value === null || typeof value !== "object") return at(value, path);
+        }
+        seen.add(value);
+        for (const key of Object.keys(value)) {
+          let item;
+          try { item = value[key]; } catch (err) { return [...path, key]; }  // a getter
+          const found = at(item, [...path, key]);
+          if (found) return found;
+        }
+        seen.delete(value);
+        return null;
+      } catch (err) {
+        return path;
+      }
+    };
+    const root = message.kind === "invoke" ? message.args : message;
+    const found = at(root, []);
+    return found && found.length ? found.join(".") : null;
   }
 
   // Every request, of any kind, goes through here and settles exactly once.
