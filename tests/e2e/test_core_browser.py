@@ -841,3 +841,22 @@ def test_a_channel_follows_its_page_to_a_new_connection(browser: Browser, app_di
         )
         assert got == list(range(20))
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"
+
+
+def test_the_frontends_files_go_with_their_web_types(
+    browser: Browser, app_dir: Path, two_windows: Served
+) -> None:
+    """Whatever the system's own list of types holds: aiohttp reads none of it, and served
+    images, fonts, source maps and XHTML as application/octet-stream (a browser then downloads
+    an .xhtml page instead of showing it)."""
+    names = ["a.webp", "a.woff2", "a.map", "a.xhtml", "a.mjs", "a.wasm", "a.unknownkind"]
+    for name in names:
+        (app_dir / "frontend" / name).write_bytes(b"x")
+    page = open_window(browser, two_windows, "main")
+    types = page.evaluate(
+        "(names) => Promise.all(names.map((n) => fetch(n).then((r) => r.headers.get("
+        "'content-type'))))",
+        names,
+    )
+    assert types == ["image/webp", "font/woff2", "application/json", "application/xhtml+xml",
+                     "text/javascript", "application/wasm", "application/octet-stream"]

@@ -42,6 +42,20 @@ SHUTDOWN_GRACE = 2.0
 """Seconds requests still being answered get when a listener stops (a download that is not
 read would otherwise hold the shutdown for aiohttp's default of a minute)."""
 
+WEB_TYPES = {
+    ".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
+    ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+    ".json": "application/json", ".map": "application/json",
+    ".webmanifest": "application/manifest+json", ".wasm": "application/wasm",
+    ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".ico": "image/x-icon",
+    ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf",
+    ".txt": "text/plain", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".wav": "audio/wav",
+    ".mp4": "video/mp4", ".webm": "video/webm",
+}
+"""The types of a frontend's files, whatever the system's own list holds (aiohttp reads none
+of it, and served .webp, .woff2, .map and .xhtml files as application/octet-stream)."""
+
 MAX_CONNECTIONS = 64
 """The most IPC connections one window may have open at once (its documents: the page, its
 frames, pop-ups); each has buffers of its own."""
@@ -346,11 +360,16 @@ class Server:
             if request.headers.get("Sec-Fetch-Dest") == "document":  # a window opened nothing
                 log.warning("window %s: no page /%s in the frontend", label, relative[:200])
             return web.Response(status=404, text=f"Not found: /{relative[:200]}\n")
+        content_type = (
+            WEB_TYPES.get(path.suffix.lower())
+            or mimetypes.guess_type(path.name)[0]
+            or "application/octet-stream"
+        )
         if path.suffix.lower() not in (".html", ".htm"):
             response = web.FileResponse(path, headers=self.app_headers)
             response.headers["Cache-Control"] = "no-cache"
+            response.headers["Content-Type"] = content_type
             return response
-        content_type = mimetypes.guess_type(path.name)[0] or "text/html"
         return self._page(request, label, path.read_bytes(), content_type)
 
     def _page(
