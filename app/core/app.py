@@ -147,19 +147,7 @@ class App:
         """Run ``func(app)`` on the core's loop once it serves (a coroutine runs as a task)."""
         if not callable(func):
             raise TypeError(f"on_start takes a function, not {type(func).__name__}")
-        try:
-            signature = inspect.signature(func)
-        except (TypeError, ValueError):  # one Python cannot look into: it is called as it is
-            signature = None
-        if signature is not None:
-            try:
-                signature.bind(self)
-            except TypeError:
-                name = getattr(func, "__name__", "func")
-                raise TypeError(
-                    f"on_start calls {name}{signature} with the app as its one argument; "
-                    f"define it as def {name}(app): ..."
-                ) from None
+        _takes_one(func, "on_start calls {} with the app as its one argument", "app")
         self._on_start.append(func)
         return func
 
@@ -169,6 +157,9 @@ class App:
         """Call ``handler(Event)`` for each ``event`` emitted to all (by a page's ``emit`` or
         Python's ``app.emit``; ``emitTo``/``emit_to`` go to a window's page only). Returns a
         function that removes the handler."""
+        if callable(handler):
+            _takes_one(handler, f"the listener of event {event!r} is called as {{}} with the "
+                       "event as its one argument", "event")
         return self.events.listen(event, handler)
 
     def emit(self, event: str, payload: Any = None) -> None:
@@ -332,3 +323,19 @@ def _report_background(name: str, task: asyncio.Future[object]) -> None:
     """An async on_start function ended: its failure goes to the log (nothing awaits it)."""
     if not task.cancelled() and task.exception() is not None:
         log.error("the app's on_start function %s failed", name, exc_info=task.exception())
+
+
+def _takes_one(func: Callable[..., Any], said: str, argument: str) -> None:
+    """Raise ``TypeError`` (``said`` with the function's signature, and how to define it) if
+    ``func`` cannot be called with one argument; one Python cannot look into passes."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(None)
+    except TypeError:
+        name = getattr(func, "__name__", "func")
+        raise TypeError(
+            said.format(f"{name}{signature}") + f"; define it as def {name}({argument}): ..."
+        ) from None

@@ -215,6 +215,25 @@ def test_a_start_hook_that_cannot_take_the_app_is_refused_as_it_is_registered(
     assert len(app._on_start) == 2
 
 
+def test_a_listener_that_cannot_take_the_event_is_refused_as_it_is_registered(
+    write_config,
+) -> None:
+    """As on_start is: it failed only when an event came, with a TypeError in the log."""
+    app = new_app(write_config)
+    with pytest.raises(TypeError, match=r"the listener of event 'x' is called as <lambda>\(\) "
+                       r"with the event as its one argument; define it as def <lambda>\(event\)"):
+        app.listen("x", lambda: None)
+
+    async def two(event: object, other: int) -> None:
+        pass
+
+    with pytest.raises(TypeError, match=r"define it as def two\(event\)"):
+        app.listen("x", two)
+    app.listen("x", lambda event, extra=1: None)
+    app.listen("x", print)
+    assert len(app.events._handlers["x"]) == 2
+
+
 async def test_an_async_start_hook_that_fails_is_logged(
     write_config, caplog: pytest.LogCaptureFixture
 ) -> None:
