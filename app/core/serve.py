@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..starting import noted
 from . import looprun
+from .errors import StartError
 
 if TYPE_CHECKING:
     from .app import App
@@ -31,6 +32,12 @@ def serve(
     ``port`` is the first window's port; further windows take the ports after it.
     """
 
+    labels = [w.label for w in app.config.model.app.windows]
+    if port and port + len(labels) - 1 > 65535:  # before any window is served
+        raise StartError(
+            f"the app's {len(labels)} windows take the ports from {port} on, past 65535; "
+            f"give a first port of at most {65536 - len(labels)}"
+        )
     handled = False  # whether the loop takes the stop signals yet
 
     async def main() -> None:
@@ -51,7 +58,6 @@ def serve(
                     loop.call_soon_threadsafe(done.set)
 
             threading.Thread(target=watch, args=(stop,), daemon=True).start()
-        labels = [w.label for w in app.config.model.app.windows]
         ports = {label: port + i for i, label in enumerate(labels)} if port else None
         await app.start(ports)
         try:

@@ -125,6 +125,19 @@ def test_a_module_the_app_imports_that_is_missing_shows_where(tmp_path: Path) ->
     assert "my_app.py" in result.stderr and "not_installed_lib" in result.stderr
 
 
+def test_a_first_port_that_leaves_no_room_for_every_window_is_refused_at_once(
+    write_config,
+) -> None:
+    config = write_config({"app": {"windows": [{"label": "main"}, {"label": "other"}]}})
+    result = _serve("--config", str(config), "--port", "65535")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: the app's 2 windows take the ports from 65535 on, past 65535; give a first "
+        "port of at most 65534"
+    )
+    assert "window main" not in result.stdout and "served at" not in result.stderr
+
+
 def test_a_port_in_use_is_one_clear_line(write_config) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
