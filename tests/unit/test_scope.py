@@ -251,3 +251,9 @@ def test_a_scope_denial_says_which_grant_and_caller_it_concerns(tree: Path) -> N
         "originKind": "local",
         "capability": "files",
     }
+    # Outside every allowed path: the capability whose allow entries the message names.
+    with pytest.raises(Forbidden) as info:
+        scope.check_path("/etc/passwd")
+    assert info.value.data["capability"] == "files"
+    assert "add {\"path\": \"...\"} to the allow entries in capability 'files'" in (
+        info.value.message)

@@ -152,8 +152,11 @@ class Scope:
         message = self._explain(str(path), verdict)
         log.warning("scope denied: %s (resolved to %s)", message, verdict.resolved)
         data = {"path": str(path), "command": self.command or None, **self.denial_data}
-        if verdict.entry is not None and verdict.entry.capability:
-            data["capability"] = verdict.entry.capability
+        # The capability of the deny entry that refused it, or of the allow entries it is
+        # outside of (the one the message says to add to).
+        entry = verdict.entry or next((e for e in self.allow if e.capability), None)
+        if entry is not None and entry.capability:
+            data["capability"] = entry.capability
         raise Forbidden(message, data)
 
     def _explain(self, path: str, verdict: _Verdict) -> str:
