@@ -316,18 +316,6 @@ def test_denial_for_a_window_no_capability_covers_says_how_to_add_one() -> None:
     assert '"windows": ["about"]' in error.message and '"allow-greet"' in error.message
 
 
-def test_denial_of_a_command_that_does_not_exist_suggests_no_permission_for_it() -> None:
-    auth = authority(MAIN_GREET)
-    auth.commands = lambda name: name == "greet"  # as the core's registry answers
-    error = denial(auth, "about", LOCAL, "invoke", "nosuch")
-    assert error.message == (
-        "'nosuch' is not allowed in window 'about' (the local frontend, http://127.0.0.1:40001): "
-        "no capability applies to this window, and no command of that name is registered "
-        "either."
-    )
-    assert "allow-greet" in denial(auth, "about", LOCAL, "invoke", "greet").message
-
-
 def test_denial_in_a_subframe_says_which_url_to_name() -> None:
     error = denial(authority(MAIN_GREET), "main", sub("/widgets/clock.html?x=1"), "invoke",
                    "greet")

@@ -53,8 +53,7 @@ class Authority:
         self._cache_size = cache_size
         self.variables = dict(variables or {})
         """What ``$APP``, ``$APPDATA``... stand for in the scopes this authority hands out."""
-        self.commands = commands
-        """Whether a command of that name is registered; None: not known."""
+        self.commands = commands or (lambda name: False)
         """Whether a command of that name is registered (for denial messages only)."""
 
     @classmethod

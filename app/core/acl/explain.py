@@ -119,7 +119,7 @@ def explain(
     has_target: bool = False,
     everywhere: Sequence[CompiledCapability] = (),
     platform: str = "",
-    commands: Callable[[str], bool] | None = None,
+    commands: Callable[[str], bool] = lambda name: False,
 ) -> tuple[str, dict[str, Any]]:
     """The message and the data of a ``Forbidden`` for this denied request."""
     caller = context.caller
@@ -153,13 +153,6 @@ def explain(
             f"grants '{shown_permission}'. To allow it, add {quoted} to the permissions of "
             f"capability '{target.identifier}' ({target.where})."
         )
-    elif (caller.origin.kind == "local" and kind == "invoke" and commands is not None
-          and not commands(name)):
-        # (The app's own frontend: that no such command exists is no secret from it.)
-        message = (
-            f"{what} is not allowed in {where}: no capability applies to this window, and no "
-            "command of that name is registered either."
-        )
     elif caller.origin.kind == "local":
         message = (
             f"{what} is not allowed in {where}: no capability applies to this window. To allow "
@@ -176,5 +169,4 @@ def explain(
             f'{json.dumps(url_suggestion(caller.origin))} to "remote.urls" of a capability '
             f"whose windows match '{caller.window}'{named}, with {quoted} in its permissions."
         )
-    known = commands or (lambda name: False)
-    return message + _hints(context, permission, everywhere, platform, known), data
+    return message + _hints(context, permission, everywhere, platform, commands), data
