@@ -72,6 +72,21 @@ def two_windows(app_dir: Path) -> Iterator[Served]:
         yield served
 
 
+# An init script (it runs before the runtime, as a browser extension's could; the page's own
+# scripts come too late, since the runtime keeps MessagePort's methods as they were): records
+# the ports the runtime posts on, and the last requests it hands the isolation frame, so that a
+# test can hand the frame requests of its own.
+TAKE_PORTS = """(() => {
+    const post = MessagePort.prototype.postMessage;
+    window.__taken = { ports: [], requests: null };
+    MessagePort.prototype.postMessage = function (message, ...rest) {
+        if (!window.__taken.ports.includes(this)) window.__taken.ports.push(this);
+        if (message && message.requests) window.__taken.requests = message.requests;
+        return post.call(this, message, ...rest);
+    };
+})();"""
+
+
 # Run in a page: from then on ``window.sent`` records each frame the page sends on its socket,
 # as [kind, size]: "text" (size in characters), "binary" (an ArrayBuffer) or "blob" (bytes).
 RECORD_SENDS = """() => {

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.conftest import Served, serving
 
+from .conftest import TAKE_PORTS
 from .test_isolation_core import isolation_config
 
 # Installed in the page after it loaded, as a malicious dependency would run.
@@ -135,6 +136,13 @@ def hostile_page(context: BrowserContext, url: str) -> Page:
     # One legitimate call shows the hostile script the runtime's socket.
     assert page.evaluate(INVOKE, ["greet", {"name": "first"}]) == "Hello, first!"
     return page
+
+
+def taking_ports(browser: Browser) -> BrowserContext:
+    """A context whose pages take the runtime's channel to the frame (``TAKE_PORTS``)."""
+    context = browser.new_context()
+    context.add_init_script(TAKE_PORTS)
+    return context
 
 
 def codes(replies: list[dict[str, Any]]) -> list[str]:
@@ -386,17 +394,12 @@ def items_after_reload(page: Page) -> list[int]:
 
 def own_request(n: int, call: str) -> str:
     """The start of a script that takes the runtime's channel to the isolation frame (as the
-    legitimate ``call`` posts on it) and waits for the frame's answer to request ``n``, which
-    the rest of the script hands the frame on ``port``: the script's own."""
+    legitimate ``call`` posts on it; the page needs ``TAKE_PORTS``) and waits for the frame's
+    answer to request ``n``, which the rest of the script hands the frame on ``port``: the
+    script's own."""
     return """async () => {
-  const post = MessagePort.prototype.postMessage;
-  let port = null;
-  MessagePort.prototype.postMessage = function (...args) {
-    port = port || this;
-    return post.apply(this, args);
-  };
   await @CALL@;
-  MessagePort.prototype.postMessage = post;
+  const port = window.__taken.ports[0];
   const n = @N@;
   const answer = new Promise((resolve) => port.addEventListener('message', (e) => {
     const mine = e.data && e.data.results && e.data.results.find((r) => r.n === n);
@@ -428,7 +431,7 @@ def test_values_of_other_types_handed_to_the_frame_are_refused(
 ) -> None:
     """A String object passes no `===` check of a hook, and JSON seals it as the plain string:
     the frame takes binary values as byte arrays only."""
-    page = hostile_page(browser.new_context(), served.urls["main"])
+    page = hostile_page(taking_ports(browser), served.urls["main"])
     answer = page.evaluate(SMUGGLE)
     assert "ct" not in answer and answer["error"]["code"] == "invalid_args", answer
     assert page.evaluate(
@@ -445,7 +448,7 @@ def test_values_of_other_types_handed_to_the_frame_are_refused(
 def test_text_blobs_listed_wrongly_are_refused(
     browser: Browser, served: Served, texts: str
 ) -> None:
-    page = hostile_page(browser.new_context(), served.urls["main"])
+    page = hostile_page(taking_ports(browser), served.urls["main"])
     answer = page.evaluate(BAD_TEXTS.replace("@TEXTS@", texts))
     assert "ct" not in answer and answer["error"]["code"] == "invalid_args", answer
     # Listed rightly, the text reaches the hook, and the command, as a string.
@@ -479,7 +482,7 @@ def test_a_proto_key_cannot_show_the_hook_what_is_not_sent(
     browser: Browser, app_dir: Path
 ) -> None:
     with serving(isolation_config(app_dir, SAFE_ONLY)) as served:
-        page = browser.new_context().new_page()
+        page = taking_ports(browser).new_page()
         page.goto(served.urls["main"])
         page.wait_for_function("() => window.__APP__ !== undefined")
         answer = page.evaluate(PROTO)

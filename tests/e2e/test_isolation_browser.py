@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Dialog, Page
 
 from tests.conftest import ROOT, Served, serving, wait_for_log
 
-from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, UP_TO_THE_LIMIT
+from .conftest import LOOKALIKES, LOOKALIKES_BACK, RECORD_SENDS, TAKE_PORTS, UP_TO_THE_LIMIT
 from .test_isolation_core import isolation_config
 
 HELLO = "hello from a file\n"  # frontend/hello.txt
@@ -65,8 +65,11 @@ OUTCOME = """([cmd, args, timeoutMs]) => window.__APP__.core.invoke(cmd, args, {
     (value) => ({ value }), (e) => ({ code: e.code, message: e.message }))"""
 
 
-def open_page(browser: Browser, url: str) -> Page:
-    page = browser.new_context().new_page()
+def open_page(browser: Browser, url: str, init_script: str | None = None) -> Page:
+    context = browser.new_context()
+    if init_script is not None:
+        context.add_init_script(init_script)
+    page = context.new_page()
     page.goto(url)
     page.wait_for_function("() => window.__APP__ !== undefined")
     return page
@@ -241,21 +244,14 @@ def test_the_page_s_reminder_ends_only_a_hook_that_has_run_its_time(
     only of a hook that has run hookTimeoutMs by its own clock: a reminder that comes early
     (here at once, as a script of the page may send one) ends nothing."""
     with serving(isolation_config(app_dir, HOOK, hook_timeout_ms=60_000), windows=2) as served:
-        page = open_page(browser, served.urls["main"])
+        page = open_page(browser, served.urls["main"], TAKE_PORTS)
         result = page.evaluate(
             """async () => {
-                const post = MessagePort.prototype.postMessage;
-                let port = null, sent = null;
-                MessagePort.prototype.postMessage = function (message, ...rest) {
-                    port = port || this;
-                    if (message && message.requests) sent = message.requests;
-                    return post.call(this, message, ...rest);
-                };
                 const call = window.__APP__.core.invoke('echo', { value: 'later' })
                     .then((v) => ({ v }), (e) => ({ code: e.code, message: e.message }));
-                while (!sent) await new Promise((r) => setTimeout(r, 1));
-                MessagePort.prototype.postMessage = post;
-                port.postMessage({ expire: sent.map((r) => r.n) });
+                const taken = window.__taken;
+                while (!taken.requests) await new Promise((r) => setTimeout(r, 1));
+                taken.ports[0].postMessage({ expire: taken.requests.map((r) => r.n) });
                 return call;
             }"""
         )
