@@ -66,6 +66,12 @@ def _session_cookie(port: int) -> str:
     return f"app_s{port}"
 
 
+def _local_port(handler: web.RequestHandler) -> int | None:
+    transport = handler.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    return int(sockname[1]) if sockname else None
+
+
 def _runner(app: web.Application) -> web.AppRunner:
     return web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
@@ -124,13 +130,25 @@ class Server:
 
     async def remove_window(self, label: str) -> None:
         """Stop serving window ``label``: its listener closes and its connections end."""
-        for port in [p for p, lbl in self.labels.items() if lbl == label]:
+        ports = [p for p, lbl in self.labels.items() if lbl == label]
+        for port in ports:
             del self.labels[port]
             site = self._sites.pop(port, None)
             if site is not None:
                 await site.stop()
         gone = [s for s in self.sessions if s.label == label]
         await asyncio.gather(*(s.close() for s in gone), return_exceptions=True)
+        # Its HTTP connections too (the browser keeps them open for its next requests): a
+        # listener that stops closes none, and each window opened and closed left a few open.
+        # An idle one ends at once (close() stops its wait for a next request); what is being
+        # answered gets SHUTDOWN_GRACE, as in the runner's own cleanup.
+        server = self._runner.server
+        handlers = [h for h in (server.connections if server is not None else ())
+                    if _local_port(h) in ports]
+        for handler in handlers:
+            handler.close()
+        await asyncio.gather(*(h.shutdown(SHUTDOWN_GRACE) for h in handlers),
+                             return_exceptions=True)
 
     def port_of(self, label: str) -> int:
         return next(p for p, lbl in self.labels.items() if lbl == label)

@@ -1,0 +1,40 @@
+"""Windows opened and closed while the app runs: what is left of a closed one."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.core import App, load_config
+from app.core.testing import Client
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP response's head and body; return its status."""
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def test_a_closed_windows_connections_end_with_it(write_config) -> None:
+    """The browser keeps a window's HTTP connections open for its next requests; a listener
+    that stops closes none, and each window opened and closed left a few open for good."""
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    async with Client(app):
+        assert app.core is not None
+        await app.open_window("extra")
+        port = app.core.server.port_of("extra")
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            request = f"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+            writer.write(request)
+            assert await _read_response(reader) == 403  # (no session) kept alive all the same
+            await app.core.remove_window("extra")
+            assert await asyncio.wait_for(reader.read(), 10) == b""  # closed by the core
+            assert app.window_labels() == ["main"]
+        finally:
+            writer.close()
