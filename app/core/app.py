@@ -45,18 +45,39 @@ _VALUE_TYPES = (
 
 
 class Window:
-    """The window a command was called from (inject with a ``window: Window`` parameter)."""
+    """The window a command was called from (inject with a ``window: Window`` parameter).
+
+    It stays that window: once it has closed, a window opened since with its label is another,
+    which this one neither emits to nor closes."""
 
     def __init__(self, app: App, label: str) -> None:
         self.app = app
         self.label = label
+        core = app.core
+        self._opened = core.windows.get(label) if core is not None else None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether this window is still open (not closed, nor closed and opened again)."""
+        core = self.app.core
+        return core is not None and core.windows.get(self.label) is self._opened
 
     def emit(self, event: str, payload: Any = None) -> None:
-        """Send an event to this window's listeners only."""
-        self.app.emit_to(self.label, event, payload)
+        """Send an event to this window's listeners only (once it has closed, to no one)."""
+        if self.is_open:
+            self.app.emit_to(self.label, event, payload)
+        else:
+            check_event_name(event)
+            log.debug("event %r for window %r, which has closed: no one received it", event,
+                      self.label)
 
     def close(self) -> None:
         """Close this window's native window (the app ends when its last window closes)."""
+        if not self.is_open:
+            raise RuntimeError(
+                f"window {self.label!r} has closed already (a window opened since with that "
+                "label is another: app.close_window closes it)"
+            )
         self.app.close_window(self.label)
 
     def __repr__(self) -> str:

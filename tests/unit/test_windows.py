@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from app.core import App, load_config
+import pytest
+
+from app.core import App, Window, load_config
 from app.core.testing import Client
 
 
@@ -38,3 +40,38 @@ async def test_a_closed_windows_connections_end_with_it(write_config) -> None:
             assert app.window_labels() == ["main"]
         finally:
             writer.close()
+
+
+async def test_a_window_handle_stays_the_window_it_was_once_it_closes(write_config) -> None:
+    """A command held its window's handle while the window closed and another opened with its
+    label: the handle emitted to, and closed, the new window."""
+    config = write_config({"app": {
+        "windows": [{"label": "main"}],
+        "security": {"capabilities": [{"identifier": "all", "windows": ["*"],
+                                       "permissions": ["allow-keep", "core:event:default"]}]},
+    }})
+    app = App(load_config(config))
+    kept: list[Window] = []
+
+    @app.command
+    def keep(window: Window) -> bool:
+        kept.append(window)
+        return window.is_open
+
+    async with Client(app):
+        await app.open_window("w2")
+        async with Client(app, window="w2") as first:
+            assert await first.invoke("keep") is True
+        old = kept.pop()
+        assert app.core is not None
+        await app.core.remove_window("w2")
+        assert not old.is_open
+        await app.open_window("w2")
+        async with Client(app, window="w2") as second:
+            await second.listen("news")
+            old.emit("news", "for the closed window")
+            with pytest.raises(RuntimeError, match="window 'w2' has closed already"):
+                old.close()
+            assert await second.invoke("keep") is True
+            kept.pop().emit("news", "for the new one")
+            assert (await second.next_event())["payload"] == "for the new one"
