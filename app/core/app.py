@@ -251,7 +251,10 @@ class App:
         for func in self._on_start:
             name = getattr(func, "__qualname__", repr(func))
             try:
-                result = func(self)
+                if inspect.iscoroutinefunction(func):
+                    result = func(self)
+                else:  # on a thread, as sync commands run: the loop serves meanwhile
+                    result = await core.workers.submit(func, self)
             except Exception as exc:
                 log.exception("the app's on_start function %s failed", name)
                 await self.stop()  # a Client, or a later start(), begins from nothing

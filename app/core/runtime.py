@@ -115,3 +115,4 @@ class Core:
             self._report.cancel()
         await self.server.stop()
         self.workers.shutdown()
+        log.info("the core has stopped")

@@ -167,10 +167,12 @@ def test_clicking_through_the_demo_in_the_real_window(playwright: Playwright) ->
     assert window.exit_code == 0
 
 
-def _signal_while_starting(config: Path, sent: int, moment: str) -> tuple[int, list[str]]:
+def _signal_while_starting(
+    config: Path, sent: int, moment: str, env: dict[str, str] | None = None
+) -> tuple[int, list[str]]:
     """Run the app, send ``sent`` as soon as its log shows ``moment``, and return how it ended
     (killed after 60 s if it had not: the failure this guards against) and all of its log."""
-    process, _ = launch(config)
+    process, _ = launch(config, env)
     log: list[str] = []
     seen = threading.Event()
 
@@ -206,6 +208,27 @@ def test_a_stop_signal_while_the_window_is_made_ends_the_app(
     status, log = _signal_while_starting(app_dir / "app.conf.json", sent, moment)
     assert status == 0, "\n".join(log)
     assert "Traceback" not in "\n".join(log)
+
+
+def test_a_stop_signal_while_an_on_start_function_runs_stops_the_core(app_dir: Path) -> None:
+    """The on_start function runs on a thread: the core stops at once, without waiting for it
+    (it waited, and was then left running when the app gave up on it)."""
+    (app_dir / "slow_start_app.py").write_text(
+        "import logging, threading\n"
+        "from app.demo import create_app as demo\n"
+        "def create_app(config):\n"
+        "    app = demo(config)\n"
+        "    @app.on_start\n"
+        "    def prepare(app):\n"
+        "        logging.getLogger('slow').warning('preparing')\n"
+        "        threading.Event().wait(60)\n"
+        "    return app\n"
+    )
+    env = {"APP_MODULE": "slow_start_app", "PYTHONPATH": str(app_dir)}
+    status, log = _signal_while_starting(app_dir / "app.conf.json", signal.SIGTERM,
+                                         "preparing", env)
+    assert status == 0, "\n".join(log)
+    assert any("the core has stopped" in line for line in log), "\n".join(log)
 
 
 def test_a_stop_signal_with_two_windows_closes_both(app_dir: Path) -> None:

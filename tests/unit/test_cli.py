@@ -293,6 +293,34 @@ def test_a_start_that_hangs_ends_at_a_second_stop_signal(tmp_path: Path) -> None
     assert "Traceback" not in err
 
 
+def test_a_slow_on_start_function_neither_blocks_the_core_nor_a_stop(tmp_path: Path) -> None:
+    """A plain on_start function runs on a thread, as sync commands do: on the core's loop, one
+    that took 30 s held up every page's calls, and stop signals, for as long."""
+    (tmp_path / "slow_start_app.py").write_text(
+        "import sys, threading\n"
+        "from app.demo import create_app as demo\n"
+        "def create_app(config):\n"
+        "    app = demo(config)\n"
+        "    @app.on_start\n"
+        "    def prepare(app):\n"
+        "        print('preparing', file=sys.stderr, flush=True)\n"
+        "        threading.Event().wait(60)\n"
+        "    return app\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"], cwd=ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "APP_MODULE": "slow_start_app", "PYTHONPATH": str(tmp_path)},
+    )
+    assert process.stderr is not None
+    while "preparing" not in (line := process.stderr.readline()):
+        assert line, "the app ended before its on_start function ran"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=10)  # one signal is enough
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+
+
 def test_a_served_app_logs_what_check_would_report(app_dir: Path) -> None:
     # A capability that applies to no page is a mistake the app still runs with: its log says
     # so, pointing at 'check', without 'check' having been run.
