@@ -28,7 +28,10 @@ __all__ = ["MADE", "Channel"]
 log = logging.getLogger("app.core.channel")
 
 CHANNEL_KEY = "$__ch"
-_GONE = "The page this channel leads to is gone; nothing reads it."
+_GONE = (
+    "The page this channel leads to is not connected: it has closed, or its connection dropped "
+    "(such a page reconnects, and what is sent once it has reaches it); this value was not sent."
+)
 
 MADE: ContextVar[list[Channel] | None] = ContextVar("app_core_channels_made", default=None)
 """Set to a list while a call's arguments are validated: the channels made, wherever they are
