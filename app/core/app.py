@@ -264,6 +264,8 @@ class App:
                 ) from exc
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)
+                if isinstance(task, asyncio.Task):  # named in the log (one that will not end)
+                    task.set_name(f"on_start function {name}")
                 core.background.add(task)
                 task.add_done_callback(functools.partial(_report_background, name))
         return core
@@ -321,6 +323,9 @@ class App:
         """Close window ``label`` (thread-safe); without a native window this is an error."""
         native = self.native_windows.get(label)
         if native is None:
+            if label not in self.window_labels():
+                raise RuntimeError(f"window {label!r} is not open (app.window_labels() lists "
+                                   "the open ones)")
             raise RuntimeError(f"window {label!r} has no native window to close")
         native.destroy()
 

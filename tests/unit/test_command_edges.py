@@ -234,6 +234,21 @@ def test_a_listener_that_cannot_take_the_event_is_refused_as_it_is_registered(
     assert len(app.events._handlers["x"]) == 2
 
 
+async def test_an_async_start_hooks_task_is_named_after_it(write_config) -> None:
+    """As the log names a task that will not end when cancelled as the app ends."""
+    app = new_app(write_config)
+
+    @app.on_start
+    async def clock(app: App) -> None:
+        await asyncio.Event().wait()
+
+    async with Client(app):
+        assert app.core is not None
+        names = [task.get_name() for task in app.core.background]  # type: ignore[attr-defined]
+    assert names == ["on_start function test_an_async_start_hooks_task_is_named_after_it."
+                     "<locals>.clock"]
+
+
 async def test_an_async_start_hook_that_fails_is_logged(
     write_config, caplog: pytest.LogCaptureFixture
 ) -> None:

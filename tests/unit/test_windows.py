@@ -75,3 +75,12 @@ async def test_a_window_handle_stays_the_window_it_was_once_it_closes(write_conf
             assert await second.invoke("keep") is True
             kept.pop().emit("news", "for the new one")
             assert (await second.next_event())["payload"] == "for the new one"
+
+
+async def test_closing_a_window_that_is_not_open_says_so(write_config) -> None:
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    async with Client(app):
+        with pytest.raises(RuntimeError, match=r"window 'gone' is not open \(app.window_labels"):
+            app.close_window("gone")
+        with pytest.raises(RuntimeError, match="window 'main' has no native window to close"):
+            app.close_window("main")
