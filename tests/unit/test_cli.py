@@ -321,6 +321,33 @@ def test_a_slow_on_start_function_neither_blocks_the_core_nor_a_stop(tmp_path: P
     assert "Traceback" not in err
 
 
+def test_threads_of_the_app_that_hold_its_end_are_named(tmp_path: Path) -> None:
+    """Python waits for every thread that is not a daemon: the app's end said nothing, and the
+    process seemed to hang."""
+    (tmp_path / "thread_app.py").write_text(
+        "import threading\n"
+        "from app.demo import create_app as demo\n"
+        "def create_app(config):\n"
+        "    app = demo(config)\n"
+        "    threading.Thread(target=threading.Event().wait, name='poller').start()\n"
+        "    return app\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"], cwd=ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "APP_MODULE": "thread_app", "PYTHONPATH": str(tmp_path)},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith("window ")  # served
+    process.send_signal(signal.SIGTERM)
+    while "the process waits for threads" not in (line := process.stderr.readline()):
+        assert line, "the process ended, or said nothing"
+    assert "still running: poller (Python waits" in line
+    process.send_signal(signal.SIGTERM)  # then ends at once
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+
+
 def test_a_served_app_logs_what_check_would_report(app_dir: Path) -> None:
     # A capability that applies to no page is a mistake the app still runs with: its log says
     # so, pointing at 'check', without 'check' having been run.
