@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -293,6 +295,27 @@ def test_a_start_that_hangs_ends_at_a_second_stop_signal(tmp_path: Path) -> None
     assert "Traceback" not in err
 
 
+def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
+    """The lines of the process's standard error as they come ("" once it ends)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+        lines.put("")
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _wait_for_line(lines: queue.Queue[str], text: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while text not in (line := lines.get(timeout=max(0.0, deadline - time.monotonic()))):
+        assert line, f"the process ended without saying {text!r}"
+    return line
+
+
 def test_a_slow_on_start_function_neither_blocks_the_core_nor_a_stop(tmp_path: Path) -> None:
     """A plain on_start function runs on a thread, as sync commands do: on the core's loop, one
     that took 30 s held up every page's calls, and stop signals, for as long."""
@@ -312,9 +335,7 @@ def test_a_slow_on_start_function_neither_blocks_the_core_nor_a_stop(tmp_path: P
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "APP_MODULE": "slow_start_app", "PYTHONPATH": str(tmp_path)},
     )
-    assert process.stderr is not None
-    while "preparing" not in (line := process.stderr.readline()):
-        assert line, "the app ended before its on_start function ran"
+    _wait_for_line(_lines_of(process), "preparing")
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=10)  # one signal is enough
     assert process.returncode == 0, err
@@ -337,11 +358,11 @@ def test_threads_of_the_app_that_hold_its_end_are_named(tmp_path: Path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "APP_MODULE": "thread_app", "PYTHONPATH": str(tmp_path)},
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
     assert process.stdout.readline().startswith("window ")  # served
+    errors = _lines_of(process)
     process.send_signal(signal.SIGTERM)
-    while "the process waits for threads" not in (line := process.stderr.readline()):
-        assert line, "the process ended, or said nothing"
+    line = _wait_for_line(errors, "the process waits for threads")
     assert "still running: poller (Python waits" in line
     process.send_signal(signal.SIGTERM)  # then ends at once
     _, err = process.communicate(timeout=10)
