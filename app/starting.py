@@ -21,6 +21,7 @@ A program that runs an app itself (``App.run()``) has its own handlers, and note
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import signal
 import sys
@@ -59,6 +60,21 @@ def ending(code: int) -> None:
     for sig in _STOP_SIGNALS:
         signal.signal(sig, stop_now)
     atexit.register(_ignore_stops)
+    _say_what_holds_the_end()
+
+
+def _say_what_holds_the_end() -> None:
+    """Python waits for the threads that are not daemons before the process ends: say which,
+    or it seems to hang for no reason."""
+    held = [t.name for t in threading.enumerate()
+            if t is not threading.current_thread() and not t.daemon and t.is_alive()]
+    if held:
+        logging.getLogger("app.core").warning(
+            "the app has ended, but the process waits for threads that are still running: %s "
+            "(Python waits for every thread that is not a daemon: start them with daemon=True, "
+            "or have them end with the app; a stop signal ends the process now)",
+            ", ".join(held),
+        )
 
 
 def _ignore_stops() -> None:

@@ -8,7 +8,6 @@ import inspect
 import logging
 import os
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -91,20 +90,6 @@ def _app_factory(name: str) -> Factory | str:
     return factory  # type: ignore[no-any-return]
 
 
-def _say_what_holds_the_end() -> None:
-    """The app has ended; Python waits for the threads that are not daemons before the process
-    ends: say which, or it seems to hang for no reason."""
-    held = [t.name for t in threading.enumerate()
-            if t is not threading.current_thread() and not t.daemon and t.is_alive()]
-    if held:
-        logging.getLogger("app.core").warning(
-            "the app has ended, but the process waits for threads that are still running: %s "
-            "(Python waits for every thread that is not a daemon; start them with daemon=True, "
-            "or end them, e.g. when app.stop is near; a second stop signal ends it now)",
-            ", ".join(held),
-        )
-
-
 def _config_problems(exc: ConfigError) -> None:
     for line in exc.lines():
         print(line, file=sys.stderr, flush=True)
@@ -160,7 +145,6 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
     try:
         if args.command == "run":
             app.run(debug=args.debug)
-            _say_what_holds_the_end()
             return 0
         if args.command == "serve":
 
@@ -176,7 +160,6 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
                         )
 
             app.serve(port=args.port, on_ready=ready)
-            _say_what_holds_the_end()
             return 0
     except StartError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)

@@ -270,29 +270,14 @@ def test_a_stop_signal_anywhere_in_the_start_ends_it_quietly() -> None:
     assert all(code == 0 and not traceback for _, code, traceback in outcomes), outcomes
 
 
-def test_a_start_that_hangs_ends_at_a_second_stop_signal(tmp_path: Path) -> None:
-    # The first stop signal while the app starts is acted on once the run takes the signals;
-    # an app whose create_app never returns would keep it waiting: a second one ends it.
-    (tmp_path / "hanging_app.py").write_text(
-        "import sys, time\n"
-        "def create_app(config):\n"
-        "    print('making the app', file=sys.stderr, flush=True)\n"
-        "    time.sleep(60)\n"
-    )
-    process = subprocess.Popen(
+def _serve_module(tmp_path: Path, name: str, source: str) -> subprocess.Popen[str]:
+    """``python -m app serve`` of the app module ``name`` written with ``source``."""
+    (tmp_path / f"{name}.py").write_text(source)
+    return subprocess.Popen(
         [sys.executable, "-m", "app", "serve"], cwd=ROOT, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "APP_MODULE": "hanging_app", "PYTHONPATH": str(tmp_path)},
+        env={**os.environ, "APP_MODULE": name, "PYTHONPATH": str(tmp_path)},
     )
-    assert process.stderr is not None
-    assert "making the app" in process.stderr.readline()
-    process.send_signal(signal.SIGTERM)
-    with pytest.raises(subprocess.TimeoutExpired):
-        process.wait(timeout=0.5)  # noted: the start goes on (here, for ever)
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=10)
-    assert process.returncode == 0, err
-    assert "Traceback" not in err
 
 
 def _lines_of(process: subprocess.Popen[str]) -> queue.Queue[str]:
@@ -316,10 +301,32 @@ def _wait_for_line(lines: queue.Queue[str], text: str, timeout: float = 30) -> s
     return line
 
 
+def test_a_start_that_hangs_ends_at_a_second_stop_signal(tmp_path: Path) -> None:
+    # The first stop signal while the app starts is acted on once the run takes the signals;
+    # an app whose create_app never returns would keep it waiting: a second one ends it.
+    process = _serve_module(
+        tmp_path, "hanging_app",
+        "import sys, time\n"
+        "def create_app(config):\n"
+        "    print('making the app', file=sys.stderr, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    assert process.stderr is not None
+    assert "making the app" in process.stderr.readline()
+    process.send_signal(signal.SIGTERM)
+    with pytest.raises(subprocess.TimeoutExpired):
+        process.wait(timeout=0.5)  # noted: the start goes on (here, for ever)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+
+
 def test_a_slow_on_start_function_neither_blocks_the_core_nor_a_stop(tmp_path: Path) -> None:
     """A plain on_start function runs on a thread, as sync commands do: on the core's loop, one
     that took 30 s held up every page's calls, and stop signals, for as long."""
-    (tmp_path / "slow_start_app.py").write_text(
+    process = _serve_module(
+        tmp_path, "slow_start_app",
         "import sys, threading\n"
         "from app.demo import create_app as demo\n"
         "def create_app(config):\n"
@@ -329,11 +336,6 @@ def test_a_slow_on_start_function_neither_blocks_the_core_nor_a_stop(tmp_path: P
         "        print('preparing', file=sys.stderr, flush=True)\n"
         "        threading.Event().wait(60)\n"
         "    return app\n"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"], cwd=ROOT, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "APP_MODULE": "slow_start_app", "PYTHONPATH": str(tmp_path)},
     )
     _wait_for_line(_lines_of(process), "preparing")
     process.send_signal(signal.SIGTERM)
@@ -345,7 +347,8 @@ def test_a_slow_on_start_function_neither_blocks_the_core_nor_a_stop(tmp_path: P
 def test_threads_of_the_app_that_hold_its_end_are_named(tmp_path: Path) -> None:
     """Python waits for every thread that is not a daemon: the app's end said nothing, and the
     process seemed to hang."""
-    (tmp_path / "thread_app.py").write_text(
+    process = _serve_module(
+        tmp_path, "thread_app",
         "import threading\n"
         "from app.demo import create_app as demo\n"
         "def create_app(config):\n"
@@ -353,18 +356,13 @@ def test_threads_of_the_app_that_hold_its_end_are_named(tmp_path: Path) -> None:
         "    threading.Thread(target=threading.Event().wait, name='poller').start()\n"
         "    return app\n"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve"], cwd=ROOT, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "APP_MODULE": "thread_app", "PYTHONPATH": str(tmp_path)},
-    )
     assert process.stdout is not None
     assert process.stdout.readline().startswith("window ")  # served
     errors = _lines_of(process)
     process.send_signal(signal.SIGTERM)
     line = _wait_for_line(errors, "the process waits for threads")
     assert "still running: poller (Python waits" in line
-    process.send_signal(signal.SIGTERM)  # then ends at once
+    process.send_signal(signal.SIGTERM)  # ends it now
     _, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
 
