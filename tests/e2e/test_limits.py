@@ -37,11 +37,14 @@ async def flood_listener(
             yield served, launched, ws
 
 
-async def flood(ws: aiohttp.ClientWebSocketResponse, count: int) -> int:
-    """Have the app emit ``count`` events of 10,000 characters to every window that listens,
-    read them and the call's reply on ``ws``; return how many events came."""
+async def flood(
+    ws: aiohttp.ClientWebSocketResponse, count: int, size: int = 10_000, pace: float = 0
+) -> int:
+    """Have the app emit ``count`` events of ``size`` characters to every window that listens,
+    read them and the call's reply on ``ws`` (``pace`` seconds of other work after each frame:
+    a page that reads slowly); return how many events came."""
     await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
-                                   "args": {"count": count, "size": 10_000}}]))
+                                   "args": {"count": count, "size": size}}]))
     events, reply = 0, None
     while reply is None:
         for message in raw.messages_of(await raw.receive(ws, timeout=30)):
@@ -49,6 +52,8 @@ async def flood(ws: aiohttp.ClientWebSocketResponse, count: int) -> int:
                 events += 1
             elif message["kind"] == "reply":
                 reply = message
+        if pace:
+            await asyncio.sleep(pace)
     assert reply == {"kind": "reply", "id": 2, "ok": True, "value": count}
     return events
 
@@ -231,18 +236,7 @@ async def test_a_thread_emitting_faster_than_a_page_reads_goes_at_its_pace(app_d
     off, though it reads. The emitter waits for it instead: the page gets every event, and
     nothing is cut off."""
     async with flood_listener(app_dir, patience_ms=20_000) as (served, _, ws):
-        await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
-                                       "args": {"count": 2000, "size": 50_000}}]))
-        events, reply = 0, None
-        while reply is None:
-            for message in raw.messages_of(await raw.receive(ws, timeout=30)):
-                if message["kind"] == "event":
-                    events += 1
-                elif message["kind"] == "reply":
-                    reply = message
-            await asyncio.sleep(0.02)
-        assert reply == {"kind": "reply", "id": 2, "ok": True, "value": 2000}
-        assert events == 2000
+        assert await flood(ws, 2000, size=50_000, pace=0.02) == 2000
         assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
     assert not [line for line in served.log if "closing its connection" in line]
 
