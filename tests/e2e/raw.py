@@ -78,10 +78,11 @@ async def connect(
     cookie: str | None = None,
     host: str | None = None,
     tab: str | None = None,
+    hello: bool = True,
 ) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
     """Open the IPC socket as the window's page would, with its tab secret (``tab=""`` leaves
     it out); raises ``aiohttp.WSServerHandshakeError`` when refused. The connection's hello is
-    read here (``hello_of``)."""
+    read here (``hello_of``), unless ``hello`` is False."""
     headers = {"Origin": origin if origin is not None else launched.origin}
     if cookie is not None or launched.cookie:
         headers["Cookie"] = cookie if cookie is not None else launched.cookie
@@ -98,13 +99,14 @@ async def connect(
         url += "&tab=" + shown
     try:
         ws = await http.ws_connect(url, headers=headers, max_msg_size=0)  # as a browser takes any
-        hello = json.loads((await ws.receive(timeout=10)).data)[0]
+        first = json.loads((await ws.receive(timeout=10)).data)[0] if hello else None
     except Exception:
         await http.close()
         raise
-    assert hello["kind"] == "hello", hello
-    _hellos[ws] = hello
     _origins[ws] = launched.origin
+    if first is not None:
+        assert first["kind"] == "hello", first
+        _hellos[ws] = first
     return http, ws
 
 

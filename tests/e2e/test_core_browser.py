@@ -860,3 +860,34 @@ def test_the_frontends_files_go_with_their_web_types(
     )
     assert types == ["image/webp", "font/woff2", "application/json", "application/xhtml+xml",
                      "text/javascript", "application/wasm", "application/octet-stream"]
+
+
+def test_a_page_past_the_windows_connections_says_why_it_has_none(
+    browser: Browser, app_dir: Path, two_windows: Served
+) -> None:
+    """The 65th connection of a window is refused with its reason, which the page's calls give
+    (a refused handshake shows a page nothing: they said the connection was lost)."""
+    (app_dir / "frontend" / "blank.html").write_text("<!doctype html><title>blank</title>")
+    page = open_window(browser, two_windows, "main")
+    messages = page.evaluate(
+        """async () => {
+            const frames = [];
+            for (let i = 0; i < 64; i++) {  // with the page's own, 65 connections
+                const frame = document.createElement('iframe');
+                frame.src = 'blank.html';
+                document.body.appendChild(frame);
+                frames.push(new Promise((r) => frame.addEventListener('load', () => r(frame))));
+            }
+            const loaded = await Promise.all(frames);
+            const said = (e) => e.code + ': ' + e.message;
+            return Promise.all(loaded.map((f) => f.contentWindow.__APP__.core
+                .invoke('greet', { name: 'x' }).then(() => 'ok', said)));
+        }"""
+    )
+    crowded = [m for m in messages if "connections open already" in m]
+    assert crowded == [
+        "internal: 'greet' cannot be answered: the app core refused this page's connection: "
+        "window 'main' has 64 IPC connections open already; close some of its frames or "
+        "pop-ups."
+    ], messages
+    assert all(m.startswith("forbidden: ") for m in messages if m not in crowded), messages

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from app.core.transport.server import MAX_CONNECTIONS
+from app.core.transport.server import CROWDED, MAX_CONNECTIONS
 from app.core.transport.session import LOGGED_BAD
 from tests.conftest import Served, serve, serving, wait_for_log
 
@@ -312,21 +312,31 @@ async def test_a_window_has_at_most_64_connections_at_once(app_dir: Path) -> Non
             await raw.connect(launched, ticket=await raw.new_ticket(launched))
             for _ in range(MAX_CONNECTIONS)
         ]
+
+        async def connect() -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
+            http, ws = await raw.connect(
+                launched, ticket=await raw.new_ticket(launched), hello=False
+            )
+            first = await ws.receive(timeout=10)
+            if first.type == aiohttp.WSMsgType.CLOSE:  # refused, saying why (the page shows it)
+                await http.close()
+                raise ConnectionRefusedError(ws.close_code, first.extra)
+            return http, ws
+
         try:
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await raw.connect(launched, ticket=await raw.new_ticket(launched))
-            assert refused.value.status == 429
+            with pytest.raises(ConnectionRefusedError) as refused:
+                await connect()
+            assert refused.value.args == (CROWDED, "window 'main' has 64 IPC connections open "
+                                          "already; close some of its frames or pop-ups")
             # One closes: there is room again, and the open ones still answer.
             http, ws = opened.pop()
             await ws.close()
             await http.close()
             for _ in range(100):  # the core notices the close
                 try:
-                    opened.append(
-                        await raw.connect(launched, ticket=await raw.new_ticket(launched))
-                    )
+                    opened.append(await connect())
                     break
-                except aiohttp.WSServerHandshakeError:
+                except ConnectionRefusedError:
                     await asyncio.sleep(0.05)
             assert len(opened) == MAX_CONNECTIONS
             reply = await raw.call(opened[0][1], greet(7))

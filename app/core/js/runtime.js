@@ -353,6 +353,11 @@ function (boot) {
       const wasOpen = open;
       open = false;
       socket = null;
+      if (e.code === 4429) {  // the core refused it, saying why (too many connections)
+        lost = `the app core refused this page's connection: ${e.reason}.`;
+        for (const [id, call] of [...pending]) settle(id, false, lostFor(call.what));
+        return;
+      }
       const reason = e.code === 1009
         ? "a message was larger than the core accepts"
         : "the connection to the app core closed";

@@ -56,6 +56,9 @@ WEB_TYPES = {
 """The types of a frontend's files, whatever the system's own list holds (aiohttp reads none
 of it, and served .webp, .woff2, .map and .xhtml files as application/octet-stream)."""
 
+CROWDED = 4429
+"""The close code of a connection refused for ``MAX_CONNECTIONS`` (its reason says so)."""
+
 MAX_CONNECTIONS = 64
 """The most IPC connections one window may have open at once (its documents: the page, its
 frames, pop-ups); each has buffers of its own."""
@@ -303,13 +306,7 @@ class Server:
                 or origin_of(ticket.origin.url) != sent_origin
             ):
                 return refuse(403, f"IPC from origin {sent_origin!r} is refused.")
-        if sum(1 for s in self.sessions if s.label == label) >= MAX_CONNECTIONS:
-            return refuse(
-                429,
-                f"Window '{label}' has {MAX_CONNECTIONS} IPC connections open already; "
-                "a page that opens more is refused (close some of its frames or pop-ups).",
-                log,
-            )
+        crowded = sum(1 for s in self.sessions if s.label == label) >= MAX_CONNECTIONS
         ws = web.WebSocketResponse(
             # aiohttp refuses a frame of max_msg_size bytes or more; the limit is inclusive.
             max_msg_size=self.core.config.model.app.ipc.max_message_bytes + 1,
@@ -318,6 +315,14 @@ class Server:
             decode_text=False,  # orjson parses the UTF-8 bytes directly
         )
         await ws.prepare(request)
+        if crowded:
+            # Opened, then closed with the reason: a browser shows a page nothing of a refused
+            # handshake, and its runtime then said only that the connection was lost.
+            why = (f"window '{label}' has {MAX_CONNECTIONS} IPC connections open already; close "
+                   "some of its frames or pop-ups")
+            log.warning("refused: %s", why)
+            await ws.close(code=CROWDED, message=why.encode()[:123])
+            return ws
         # Large frames are handed over HTTP only to pages of the window's own origin (a remote
         # page could not fetch them), unless the page found it could not fetch one.
         handover = own and request.query.get("frames") != "socket"
