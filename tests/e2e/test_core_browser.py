@@ -891,3 +891,25 @@ def test_a_page_past_the_windows_connections_says_why_it_has_none(
         "pop-ups."
     ], messages
     assert all(m.startswith("forbidden: ") for m in messages if m not in crowded), messages
+
+
+def test_an_answer_that_came_while_the_page_was_held_up_is_not_a_timeout(
+    browser: Browser, two_windows: Served
+) -> None:
+    """The page's thread is held up (a long task) past a call's time, in the task that made the
+    call (which therefore leaves only then): the call's timer ran first, and it timed out with
+    no time for an answer. It gets a moment more, and resolves; a call whose answer does not
+    come still times out."""
+    page = open_window(browser, two_windows, "main")
+    outcomes = page.evaluate(
+        """async () => {
+            const { invoke } = window.__APP__.core;
+            const quick = invoke('echo', { value: 'came' }, { timeoutMs: 300 });
+            const slow = invoke('wait', { ms: 1500 }, { timeoutMs: 300 });
+            const until = performance.now() + 1000;
+            while (performance.now() < until) { /* held up */ }
+            const said = (e) => e.code;
+            return Promise.all([quick.catch(said), slow.catch(said)]);
+        }"""
+    )
+    assert outcomes == ["came", "timeout"]

@@ -623,12 +623,24 @@ function (boot) {
     sweepTimer = setTimeout(sweep, Math.min(2 ** 31 - 1, delay));
   }
 
+  // A sweep this late (ms) ran after the page's thread was held up (a long task, a dialog):
+  // answers that came meanwhile may still wait behind it to be read. A call then past its time
+  // gets a moment more (ms), once, before it times out.
+  const SWEPT_LATE = 50;
+  const LATE_GRACE = 100;
+
   function sweep() {
+    const due = sweepAt;
     sweepTimer = null;
     sweepAt = Infinity;
     const now = performance.now();
+    const late = now - due > SWEPT_LATE;
     let next = Infinity;
     for (const [id, call] of [...pending]) {
+      if (late && call.deadline <= now && !call.graced) {
+        call.graced = true;
+        call.deadline = now + LATE_GRACE;
+      }
       if (call.deadline <= now) {
         settle(id, false, fail("timeout", `'${call.what}' got no answer within ${call.limit} ms `
           + "(the page's wait: invoke's timeoutMs, by default the core's limit plus 5 s)."));
