@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..starting import noted
@@ -224,6 +225,18 @@ def _refuse_bridge_call(
         )
 
 
+def _with_a_bridge(view: Any, qt_backend: Any, set_js_api: Callable[[Any], None]) -> None:
+    """pywebview's set-up of a page that finished loading, with its bridge object made anew if a
+    page deleted it."""
+    try:
+        view.js_bridge.objectName()
+    except RuntimeError:  # "wrapped C/C++ object ... has been deleted"
+        log.warning("a page of window %r deleted pywebview's bridge object; it is made anew",
+                    getattr(view.pywebview_window, "title", "?"))
+        view.js_bridge = qt_backend.BrowserView.JSBridge(view)
+    set_js_api(view)
+
+
 def run_native(app: App, *, debug: bool = False) -> None:
     stop_asked = threading.Event()  # before the GUI starts: it never will
     starting = threading.Event()  # from then on, a stop closes the windows
@@ -288,6 +301,12 @@ def run_native(app: App, *, debug: bool = False) -> None:
             # what no capability grants (moving the window, pywebview's state, attributes of
             # its js_api, with Python's tracebacks): it is switched off; alert() still works.
             patch(qt_backend, "js_bridge_call", functools.partial(_refuse_bridge_call, app))
+            # Qt's web channel offers pages the bridge object's inherited deleteLater() too: a
+            # page that deleted it made pywebview fail as the window's next page loaded, and
+            # Qt then aborted the process. A deleted bridge is made anew instead.
+            set_js_api = qt_backend.BrowserView._set_js_api
+            patch(qt_backend.BrowserView, "_set_js_api",
+                  lambda view: _with_a_bridge(view, qt_backend, set_js_api))
             if main:
                 # pywebview's Qt window sets a Ctrl-C handler of its own as it makes the first
                 # window, which quits the GUI loop; one that comes before the loop runs (while

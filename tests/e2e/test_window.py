@@ -286,3 +286,11 @@ def test_pywebviews_own_bridge_is_off_in_the_shells_windows(
         # The app is served as before (and a reply of pywebview's would have come by now).
         assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'Qt'})") == "Hello, Qt!"
         assert page.evaluate("[window.answered, window.screenX]") == [[], x]
+        # Qt's web channel offers the bridge object's deleteLater() too: deleted, it made
+        # pywebview fail as the next page loaded, and Qt abort the process. It is made anew.
+        page.evaluate("window.pywebview._QWebChannel.objects.external.deleteLater()")
+        page.reload()
+        page.wait_for_function("() => !!(window.pywebview && window.pywebview._QWebChannel)")
+        wait_for_log(window.log, "deleted pywebview's bridge object; it is made anew")
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'again'})") == (
+            "Hello, again!")
