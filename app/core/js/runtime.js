@@ -18,10 +18,15 @@ function (boot) {
   const setTimeout = window.setTimeout.bind(window);
   const clearTimeout = window.clearTimeout.bind(window);
   const queueMicrotask = window.queueMicrotask.bind(window);
-  // And the isolation frame's channel (a MessagePort) is used with its methods as they were.
+  // And the isolation frame's channel (a MessagePort), and the messages that come from it,
+  // are used with their methods as they were.
   const apply = Reflect.apply;
   const Port = { post: MessagePort.prototype.postMessage, listen: MessagePort.prototype
     .addEventListener, start: MessagePort.prototype.start, close: MessagePort.prototype.close };
+  const getter = (name) => Object.getOwnPropertyDescriptor(MessageEvent.prototype, name).get;
+  const Message = { data: getter("data"), origin: getter("origin"), source: getter("source"),
+    ports: getter("ports"), stop: Event.prototype.stopImmediatePropagation };
+  const read = (event, name) => apply(Message[name], event, []);
 
   class IpcError extends Error {
     constructor(code, message, data) {
@@ -345,8 +350,9 @@ function (boot) {
         .finally(() => { waiting--; });
     };
     ws.onmessage = (e) => {
-      if (waiting > 0) { queued(inbox.then(() => take(ws, e.data))); return; }
-      const later = take(ws, e.data);
+      const data = read(e, "data");
+      if (waiting > 0) { queued(inbox.then(() => take(ws, data))); return; }
+      const later = take(ws, data);
       if (later) queued(later);
     };
     ws.onclose = (e) => {
@@ -749,21 +755,23 @@ function (boot) {
     // only on the channel it handed over, which no other frame holds an end of. (Capturing,
     // and added first: no listener of the page's can hide the frame's messages from this one.)
     window.addEventListener("message", (event) => {
-      if (event.source !== target || event.origin !== "null") return;
+      if (read(event, "source") !== target || read(event, "origin") !== "null") return;
       // The frame's messages are for this runtime alone: no listener of the page's hears
       // them, nor gets the channel its ready message hands over (to close it, say, which
       // would leave every later call waiting for the frame).
-      event.stopImmediatePropagation();
+      apply(Message.stop, event, []);
       if (broken) return;
-      const data = event.data;
+      const data = read(event, "data");
       if (data === null || typeof data !== "object") return;
-      if (data.ready === true && !ready && event.ports.length === 1) {
+      const ports = read(event, "ports");
+      if (data.ready === true && !ready && ports.length === 1) {
         ready = true;
         clearTimeout(startTimer);
-        port = event.ports[0];
+        port = ports[0];
         apply(Port.listen, port, ["message", (e) => {
           // In the frame's order, which is the sequence order the core expects.
-          if (!broken && e.data && Array.isArray(e.data.results)) e.data.results.forEach(finish);
+          const results = read(e, "data");
+          if (!broken && results && Array.isArray(results.results)) results.results.forEach(finish);
         }]);
         apply(Port.start, port, []);
         post();
