@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .config import LABEL_PATTERN
 from .errors import CallTimeout, InvalidArgs, shown
 from .protocol import Encoded, encode
+from .transport.backlog import wait_for_readers
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
@@ -167,9 +168,11 @@ class EventBus:
         windows it goes to that are far behind but reading (see ``Backlog.wait_for_reader``):
         a thread that emits faster than a page reads goes at the page's pace, instead of piling
         up what the page has not read until it is cut off. Emits on the loop never wait."""
-        for subscriber in list(self._subscribers.get(event, ())):
-            if target is None or subscriber.label == target:
-                subscriber.backlog.wait_for_reader(subscriber.patience)
+        subscribers = [s for s in list(self._subscribers.get(event, ()))
+                       if target is None or s.label == target]
+        if subscribers:
+            wait_for_readers([s.backlog for s in subscribers],
+                             max(s.patience for s in subscribers))
 
     # Delivery (on the core's loop) -----------------------------------------------------------
 

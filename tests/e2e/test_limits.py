@@ -41,19 +41,20 @@ async def flood(
     ws: aiohttp.ClientWebSocketResponse, count: int, size: int = 10_000, pace: float = 0
 ) -> int:
     """Have the app emit ``count`` events of ``size`` characters to every window that listens,
-    read them and the call's reply on ``ws`` (``pace`` seconds of other work after each frame:
-    a page that reads slowly); return how many events came."""
+    read them and the call's reply on ``ws`` (after each frame, ``pace`` seconds of other work
+    for each MiB it held: a page that reads slowly); return how many events came."""
     await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "flood",
                                    "args": {"count": count, "size": size}}]))
     events, reply = 0, None
     while reply is None:
-        for message in raw.messages_of(await raw.receive(ws, timeout=30)):
+        frame = await raw.receive(ws, timeout=30)
+        for message in raw.messages_of(frame):
             if message["kind"] == "event":
                 events += 1
             elif message["kind"] == "reply":
                 reply = message
         if pace:
-            await asyncio.sleep(pace)
+            await asyncio.sleep(pace * len(frame.data) / 2**20)
     assert reply == {"kind": "reply", "id": 2, "ok": True, "value": count}
     return events
 
@@ -231,12 +232,11 @@ async def test_a_page_that_stops_reading_holds_up_no_one_elses_events(app_dir: P
 
 
 async def test_a_thread_emitting_faster_than_a_page_reads_goes_at_its_pace(app_dir: Path) -> None:
-    """A thread emits 100 MB of events to a page that reads them slowly (a frame, then 20 ms of
-    other work): four times the 8.1 MiB limit would pile up within a second and the page be cut
-    off, though it reads. The emitter waits for it instead: the page gets every event, and
-    nothing is cut off."""
+    """A thread emits 40 MB of events to a page that reads them at 10 MB/s: four times the
+    8.1 MiB limit would pile up at once and the page be cut off, though it reads. The emitter
+    waits for it instead: the page gets every event, and nothing is cut off."""
     async with flood_listener(app_dir, patience_ms=20_000) as (served, _, ws):
-        assert await flood(ws, 2000, size=50_000, pace=0.02) == 2000
+        assert await flood(ws, 800, size=50_000, pace=0.1) == 800
         assert (await raw.call(ws, greet(3)))["value"] == "Hello, 3!"
     assert not [line for line in served.log if "closing its connection" in line]
 

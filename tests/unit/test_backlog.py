@@ -4,12 +4,13 @@ one that takes nothing (``Backlog.wait_for_reader``)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
 
 from app.core.transport import backlog as backlog_module
-from app.core.transport.backlog import Backlog
+from app.core.transport.backlog import Backlog, wait_for_readers
 
 
 def _waiting(backlog: Backlog, timeout: float = 30) -> tuple[threading.Thread, threading.Event]:
@@ -97,3 +98,27 @@ def test_a_waiting_emitter_goes_on_when_the_connection_closes_or_the_page_caught
     assert not done.wait(0.2)
     end(backlog)
     assert done.wait(5)
+
+
+def test_several_pages_that_take_nothing_hold_the_emitter_up_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """They are waited for together: ten stuck connections of one window held a thread's emits
+    (and with them every other window's events) up ten times the patience."""
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 0.5)
+    stuck = [Backlog(high=100, limit=1000) for _ in range(3)]
+    reading = Backlog(high=100, limit=1000)
+    for backlog in (*stuck, reading):
+        backlog.add(300)
+    done = threading.Event()
+    threading.Thread(
+        target=lambda: (wait_for_readers([*stuck, reading], 30), done.set()), daemon=True
+    ).start()
+    start = time.monotonic()
+    for _ in range(4):  # the one that reads is waited for as long as it reads
+        reading.written(10)
+        assert not done.wait(0.2)
+    reading.written(1000)
+    assert done.wait(5)
+    assert time.monotonic() - start < 1.4  # 3 x 0.5 s one after another, at least
+    assert all(b._unread for b in stuck) and not reading._unread

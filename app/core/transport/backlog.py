@@ -17,17 +17,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..protocol import Encoded
 
-__all__ = ["HIGH_WATER", "READER_PATIENCE", "Backlog", "size_of"]
+__all__ = ["HIGH_WATER", "READER_PATIENCE", "Backlog", "size_of", "wait_for_readers"]
 
 HIGH_WATER = 8 * 1024 * 1024
 """Bytes waiting for the page above which a channel's sender, or a thread emitting events,
 waits for it to read."""
 
-READER_PATIENCE = 1.0
+READER_PATIENCE = 5.0
 """How long a thread emitting events waits for a page over ``HIGH_WATER`` that takes nothing
 (seconds). A page found not reading is not waited for again until it takes something: the
 events of the other windows are held up once, by this long, and the session's own limits deal
-with the page."""
+with the page. A page's reading shows in bursts (the browser and the kernel buffer megabytes; a
+large frame is fetched whole over HTTP): one that reads a few megabytes a second may show
+nothing for a second or two."""
 
 _LOOK_EVERY = 0.05
 """How often a waiting emitter looks whether the page took something from the socket (s)."""
@@ -84,33 +86,16 @@ class Backlog:
             return True
 
     def wait_for_reader(self, timeout: float) -> None:
-        """Wait (on a thread emitting an event for the page) while more than ``high`` bytes wait
-        for a page that is reading them: until they are down to ``high``, or ``timeout`` (s)
-        passes, or the page has taken nothing, neither from the backlog nor from its socket, for
-        ``READER_PATIENCE``. Such a page is not waited for again until it takes something."""
-        if self._bytes <= self.high or self._unread or self._closed:  # (read without the lock)
-            return
-        now = time.monotonic()
-        deadline, progress_at = now + timeout, now
-        taken, buffered = self._taken, self._buffered()
-        with self._cond:
-            while self._bytes > self.high and not self._unread and not self._closed:
-                now = time.monotonic()
-                if now >= deadline:
-                    return
-                if now - progress_at >= READER_PATIENCE:
-                    self._unread = True
-                    return
-                self._cond.wait(min(_LOOK_EVERY, deadline - now))
-                was, buffered = buffered, self._buffered()
-                if self._taken > taken or (
-                    was is not None and buffered is not None and buffered < was
-                ):
-                    progress_at = time.monotonic()
-                taken = self._taken
+        """``wait_for_readers([self], timeout)``."""
+        wait_for_readers([self], timeout)
 
-    def _buffered(self) -> int | None:
-        return self._socket_buffer() if self._socket_buffer is not None else None
+    def _behind(self) -> bool:
+        """Over ``high``, for a page an emitter is to wait for (read without the lock)."""
+        return self._bytes > self.high and not self._unread and not self._closed
+
+    def _progress(self) -> tuple[int, int | None]:
+        """What the page has taken so far: from the backlog, and from its socket."""
+        return self._taken, self._socket_buffer() if self._socket_buffer is not None else None
 
     def written(self, size: int) -> None:
         with self._cond:
@@ -129,3 +114,38 @@ class Backlog:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def wait_for_readers(backlogs: list[Backlog], timeout: float) -> None:
+    """Wait (on a thread emitting an event for these pages) while more than ``high`` bytes wait
+    for a page that is reading them: until each is down to ``high`` or has taken nothing,
+    neither from its backlog nor from its socket, for ``READER_PATIENCE``, or ``timeout`` (s)
+    passes. A page found not reading is not waited for again until it takes something. The
+    pages are waited for together: several stuck ones hold the emitter up once, not once each."""
+    behind = [b for b in backlogs if b._behind()]
+    if not behind:
+        return
+    start = time.monotonic()
+    deadline = start + timeout
+    seen = {b: (b._progress(), start) for b in behind}
+    while True:
+        now = time.monotonic()
+        for backlog in list(behind):
+            (was_taken, was_buffered), since = seen[backlog]
+            taken, buffered = backlog._progress()
+            if taken > was_taken or (
+                was_buffered is not None and buffered is not None and buffered < was_buffered
+            ):
+                since = now
+            seen[backlog] = (taken, buffered), since
+            if not backlog._behind():
+                behind.remove(backlog)
+            elif now - since >= READER_PATIENCE:
+                backlog._unread = True
+                behind.remove(backlog)
+        if not behind or now >= deadline:
+            return
+        first = behind[0]  # woken as soon as it catches up; the others are looked at meanwhile
+        with first._cond:
+            if first._behind():
+                first._cond.wait(min(_LOOK_EVERY, deadline - now))
