@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 __all__ = ["ending", "note", "noted"]
@@ -60,14 +61,22 @@ def ending(code: int) -> None:
     for sig in _STOP_SIGNALS:
         signal.signal(sig, stop_now)
     atexit.register(_ignore_stops)
-    _say_what_holds_the_end()
+    threading.Thread(target=_say_what_holds_the_end, name="app-ending", daemon=True).start()
+
+
+HELD_FOR = 1.0
+"""How long the process may wait for threads at its end before it says which (seconds)."""
 
 
 def _say_what_holds_the_end() -> None:
-    """Python waits for the threads that are not daemons before the process ends: say which,
-    or it seems to hang for no reason."""
+    """Python waits for the threads that are not daemons before the process ends: if that takes
+    a while, say which, or it seems to hang for no reason. (Said only then: idle pool threads
+    end as the interpreter finalizes, and hold nothing up.)"""
+    time.sleep(HELD_FOR)  # (a process that ends meanwhile ends this thread with it)
+    main = threading.main_thread()
     held = [t.name for t in threading.enumerate()
-            if t is not threading.current_thread() and not t.daemon and t.is_alive()]
+            if t is not main and t is not threading.current_thread() and not t.daemon
+            and t.is_alive()]
     if held:
         logging.getLogger("app.core").warning(
             "the app has ended, but the process waits for threads that are still running: %s "
