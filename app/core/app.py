@@ -60,14 +60,18 @@ class Window:
     def is_open(self) -> bool:
         """Whether this window is still open (not closed, nor closed and opened again)."""
         core = self.app.core
-        return core is not None and core.windows.get(self.label) is self._opened
+        return (core is not None and self._opened is not None
+                and core.windows.get(self.label) is self._opened)
 
     def emit(self, event: str, payload: Any = None) -> None:
         """Send an event to this window's listeners only (once it has closed, to no one)."""
         if self.is_open:
             self.app.emit_to(self.label, event, payload)
-        else:
-            check_event_name(event)
+        else:  # checked all the same, as an event that reaches no one is
+            try:
+                event_message(check_event_name(event), payload, None)
+            except InvalidArgs as exc:
+                raise Unsendable(exc.message, exc.data) from None
             log.debug("event %r for window %r, which has closed: no one received it", event,
                       self.label)
 
@@ -165,7 +169,9 @@ class App:
         return app_dirs(self.config)
 
     def on_start(self, func: S) -> S:
-        """Run ``func(app)`` on the core's loop once it serves (a coroutine runs as a task)."""
+        """Run ``func(app)`` once the core serves: a plain function on a worker thread, as sync
+        commands run (the start waits for it), a coroutine function as a task on the core's
+        loop (use one for asyncio: a worker thread has no event loop)."""
         if not callable(func):
             raise TypeError(f"on_start takes a function, not {type(func).__name__}")
         _takes_one(func, "on_start calls {} with the app as its one argument", "app")
@@ -258,9 +264,14 @@ class App:
             except Exception as exc:
                 log.exception("the app's on_start function %s failed", name)
                 await self.stop()  # a Client, or a later start(), begins from nothing
+                hint = (
+                    "; a plain on_start function runs on a worker thread, which has no event "
+                    "loop: make it 'async def' to use asyncio"
+                    if isinstance(exc, RuntimeError) and "event loop" in str(exc) else ""
+                )
                 raise StartError(
-                    f"the app's on_start function {name} failed: {exc!r} (the log has its "
-                    "traceback)"
+                    f"the app's on_start function {name} failed: {exc!r}{hint} (the log has "
+                    "its traceback)"
                 ) from exc
             if inspect.isawaitable(result):
                 task = asyncio.ensure_future(result)

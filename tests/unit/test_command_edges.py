@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import typing
 from typing import Annotated, Any, Optional
 
@@ -232,6 +233,24 @@ def test_a_listener_that_cannot_take_the_event_is_refused_as_it_is_registered(
     app.listen("x", lambda event, extra=1: None)
     app.listen("x", print)
     assert len(app.events._handlers["x"]) == 2
+
+
+async def test_a_plain_start_hook_runs_on_a_thread_and_says_so_if_it_wants_asyncio(
+    write_config,
+) -> None:
+    app = new_app(write_config)
+    threads: list[str] = []
+
+    @app.on_start
+    def prepare(app: App) -> None:
+        threads.append(threading.current_thread().name)
+        asyncio.get_event_loop().create_task(asyncio.sleep(0))
+
+    with pytest.raises(StartError, match="runs on a worker thread, which has no event loop: "
+                       "make it 'async def' to use asyncio"):
+        async with Client(app):
+            pass
+    assert threads and threads[0] != threading.main_thread().name
 
 
 async def test_an_async_start_hooks_task_is_named_after_it(write_config) -> None:

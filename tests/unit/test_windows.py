@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.core import App, Window, load_config
+from app.core import App, InvalidArgs, Window, load_config
 from app.core.testing import Client
 
 
@@ -70,8 +70,11 @@ async def test_a_window_handle_stays_the_window_it_was_once_it_closes(write_conf
         async with Client(app, window="w2") as second:
             await second.listen("news")
             old.emit("news", "for the closed window")
+            with pytest.raises(InvalidArgs):  # checked all the same, as for no listener
+                old.emit("news", object())
             with pytest.raises(RuntimeError, match="window 'w2' has closed already"):
                 old.close()
+            assert not Window(app, "never-opened").is_open
             assert await second.invoke("keep") is True
             kept.pop().emit("news", "for the new one")
             assert (await second.next_event())["payload"] == "for the new one"
