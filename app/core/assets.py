@@ -21,7 +21,9 @@ _PROLOG = re.compile(rb"\s+|" + COMMENT + rb"|<![^>]*>?|<\?[^>]*>?", re.DOTALL)
 """What may come before a document's first element: blanks, comments, the doctype."""
 _HTML = re.compile(rb"<html(?=[\s/>])", re.IGNORECASE)
 _HEAD = re.compile(rb"<head(?=[\s/>])", re.IGNORECASE)
-_TAG_END = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>?""")
+_TAG_END = re.compile(rb"""(?:[\s/]+|[^\s/>][^\s/>=]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?)*>?""")
+"""The rest of a start tag, as browsers read it: quotes delimit attribute values only (in
+``<html a=b'>`` the quote is part of the value, and the tag ends at the ``>``)."""
 _END_TAG = re.compile(rb"</(script)", re.IGNORECASE)
 
 

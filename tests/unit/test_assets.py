@@ -47,6 +47,11 @@ TAG = b"<RUNTIME>"
          b"<!doctype html><!---><RUNTIME><script>x()</script>-->"),
         (b"<!-- a --!><html><head><p>-->", b"<!-- a --!><html><head><RUNTIME><p>-->"),
         (b"<!----><head><p>", b"<!----><head><RUNTIME><p>"),
+        # Quotes delimit attribute values only: a quote elsewhere in the tag is no string.
+        (b"<!doctype html><html a=b'><script src=evil.js></script><head>'>",
+         b"<!doctype html><html a=b'><RUNTIME><script src=evil.js></script><head>'>"),
+        (b"<html data-x = \"a>b\" c d='e>f'><head x'y>", b"<html data-x = \"a>b\" c d='e>f'>"
+         b"<head x'y><RUNTIME>"),
     ],
 )
 def test_the_runtime_goes_before_anything_of_the_page_runs(page: bytes, placed: bytes) -> None:
