@@ -66,3 +66,49 @@ def test_directives_are_read_as_a_browser_reads_them(policy: str | dict[str, obj
     assert got["script-src"] == ["'self'", "'nonce-N'"]
     assert got["connect-src"] == ["'self'", WS]
     assert got["default-src"] == ["'self'"]
+
+
+def test_what_the_shell_adds_falls_back_as_in_a_browser() -> None:
+    """frame-src and worker-src fall back to child-src before default-src: built from
+    default-src, they let in what the author's child-src refused."""
+    got = directives(build_csp("default-src 'self' http://127.0.0.1:*; child-src 'none'",
+                               nonce="N", connect=[WS], frame="http://127.0.0.1:6000",
+                               workers=("blob:",)))
+    assert got["frame-src"] == ["http://127.0.0.1:6000"]
+    assert got["worker-src"] == ["blob:"]
+    assert got["child-src"] == ["'none'"]
+    # child-src alone restricts frames: the isolation frame is added where it counts.
+    alone = directives(build_csp("child-src 'self'", nonce="N", connect=[WS],
+                                 frame="http://127.0.0.1:6000"))
+    assert alone["frame-src"] == ["'self'", "http://127.0.0.1:6000"]
+
+
+def test_only_ascii_whitespace_separates_a_policys_words() -> None:
+    # A browser reads "\\vscript-src" as a directive name it does not know, and ignores it.
+    got = directives(build_csp("default-src 'self'; \vscript-src 'self' data:", nonce="N",
+                               connect=[WS], frame=None))
+    assert "script-src" in got and "data:" not in got["script-src"]
+    assert got["script-src"] == ["'self'", "'nonce-N'"]
+    assert "script-src" in csp("default-src 'self';\tscript-src\t'self'")
+
+
+@pytest.mark.parametrize(
+    ("policy", "where"),
+    [
+        ("default-src 'self'; script-src-elem 'self'", ["script-src-elem", "script-src"]),
+        ("script-src 'strict-dynamic' 'unsafe-inline' 'self'", ["script-src"]),
+    ],
+)
+def test_the_nonce_goes_where_a_browser_looks_for_it(policy: str, where: list[str]) -> None:
+    got = csp(policy)
+    for name in where:
+        assert "'nonce-N'" in got[name], got
+
+
+def test_each_of_several_policies_lets_the_shell_in() -> None:
+    header = build_csp("script-src 'self', img-src 'self'; default-src 'self'", nonce="N",
+                       connect=[WS], frame=None)
+    first, second = (directives(p.strip()) for p in header.split(","))
+    assert first["script-src"] == ["'self'", "'nonce-N'"]
+    assert second["script-src"] == ["'self'", "'nonce-N'"] and second["connect-src"] == [
+        "'self'", WS]

@@ -9,6 +9,8 @@ when the dev server is back after a restart).
 
 from __future__ import annotations
 
+import re
+
 DEFAULT = {
     "default-src": ["'self'"],
     # No inline script but the shell's (by nonce). eval() stays allowed: frameworks that
@@ -27,22 +29,41 @@ DEFAULT = {
 }
 
 
-def _parse(policy: str | dict[str, str | list[str]] | None) -> dict[str, list[str]]:
-    """The policy's directives, as a browser reads them: names in any case, and of a directive
-    named twice, the first (a browser ignores the second)."""
+_WHITESPACE = re.compile(r"[\t\n\f\r ]+")
+"""What separates the words of a policy: ASCII whitespace only (a browser takes a vertical tab or
+a no-break space as part of a word, and a directive named with one is no directive)."""
+_NAME = re.compile(r"[A-Za-z0-9-]+")
+
+_FALLBACKS = {
+    "script-src": ("default-src",),
+    "script-src-elem": ("script-src", "default-src"),
+    "connect-src": ("default-src",),
+    "frame-src": ("child-src", "default-src"),
+    "worker-src": ("child-src", "script-src", "default-src"),
+}
+"""Where a browser looks, for each directive the shell adds sources to, when it is absent."""
+
+
+def _parse_one(policy: str | dict[str, str | list[str]] | None) -> dict[str, list[str]]:
+    """One policy's directives, as a browser reads them: names in any case, of a directive named
+    twice the first (a browser ignores the second), and none whose name is not a name."""
     if policy is None:
         return {k: list(v) for k, v in DEFAULT.items()}
     if isinstance(policy, dict):
         pairs = [
-            (name.split(), value.split() if isinstance(value, str) else list(value))
+            (name, _WHITESPACE.split(value.strip()) if isinstance(value, str) else list(value))
             for name, value in policy.items()
         ]
     else:
-        pairs = [(words[:1], words[1:]) for words in map(str.split, policy.split(";"))]
+        pairs = []
+        for part in policy.split(";"):
+            words = [w for w in _WHITESPACE.split(part) if w]
+            if words:
+                pairs.append((words[0], words[1:]))
     directives: dict[str, list[str]] = {}
     for name, sources in pairs:
-        if name:
-            directives.setdefault(name[0].lower(), sources)
+        if _NAME.fullmatch(name):
+            directives.setdefault(name.lower(), [w for w in sources if w])
     return directives
 
 
@@ -54,21 +75,48 @@ def build_csp(
     frame: str | None,
     workers: tuple[str, ...] = (),
 ) -> str:
-    directives = _parse(policy)
-    fallback = directives.get("default-src", [])
+    # Policies joined with commas are each enforced: each one must let the shell's sources in.
+    policies = policy.split(",") if isinstance(policy, str) else [policy]
+    return ", ".join(
+        _build_one(_parse_one(p), nonce=nonce, connect=connect, frame=frame, workers=workers)
+        for p in policies
+    )
+
+
+def _build_one(
+    directives: dict[str, list[str]],
+    *,
+    nonce: str,
+    connect: list[str],
+    frame: str | None,
+    workers: tuple[str, ...],
+) -> str:
+    def governing(name: str) -> list[str] | None:
+        """The sources that govern ``name``: its own, or its fallback's (None: unrestricted)."""
+        for each in (name, *_FALLBACKS.get(name, ())):
+            if each in directives:
+                return directives[each]
+        return None
 
     def add(name: str, *sources: str) -> None:
-        if name not in directives and "default-src" not in directives:
+        inherited = governing(name)
+        if inherited is None:
             return  # nothing restricts it: adding the directive would
-        values = directives.setdefault(name, [s for s in fallback if s != "'none'"])
+        values = directives.setdefault(name, [s for s in inherited if s != "'none'"])
         if "'none'" in values:
             values.remove("'none'")
         values += [s for s in sources if s not in values]
 
-    scripts = directives.get("script-src", fallback)
-    # A nonce turns 'unsafe-inline' off; a policy that relies on it runs the init script anyway.
-    if "'unsafe-inline'" not in scripts or any(s.startswith(("'nonce-", "'sha")) for s in scripts):
-        add("script-src", f"'nonce-{nonce}'")
+    # A nonce turns 'unsafe-inline' off; a policy that relies on it runs the init script anyway
+    # (unless 'strict-dynamic' turns it off too).
+    for name in ("script-src", "script-src-elem"):
+        scripts = governing(name) or []
+        if (name == "script-src" or name in directives) and (
+            "'unsafe-inline'" not in scripts
+            or "'strict-dynamic'" in scripts
+            or any(s.startswith(("'nonce-", "'sha")) for s in scripts)
+        ):
+            add(name, f"'nonce-{nonce}'")
     add("connect-src", *connect)
     if frame:
         add("frame-src", frame)
