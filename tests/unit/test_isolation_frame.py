@@ -39,7 +39,8 @@ def test_every_script_is_inlined_with_the_nonce_after_the_shell_runtime(tmp_path
         '<script src="./lib/a.js?v=1"></script></head>'
         '<body><script>window.inline = 1;</script><script defer src="hook.js"></script>'
         '<!-- <script src="old.js"></script> --><!--><script>window.after = 2;</script>-->'
-        '</body>',
+        '<script data-src="hook.js">window.own = 3;</script>'
+        '<script type="text/plain" src="data.txt">data, not code</script></body>',
         {
             "lib/a.js": "window.a = '</script><b>';",
             "hook.js": "window.__ISOLATION_HOOK__ = (p) => p;",
@@ -54,7 +55,9 @@ def test_every_script_is_inlined_with_the_nonce_after_the_shell_runtime(tmp_path
     assert bodies[1] == "window.a = '<\\/script><b>';"  # cannot end its element early
     # (After "<!-->", a comment whole as it is, a script runs, as a browser reads it.)
     assert bodies[2:] == ["window.inline = 1;", "window.__ISOLATION_HOOK__ = (p) => p;",
-                          "window.after = 2;"]
+                          "window.after = 2;", "window.own = 3;"]
+    # A data block is no script: left as it is, with no nonce (so it could not run as one).
+    assert b'<script type="text/plain" src="data.txt">data, not code</script>' in page.html
     assert b'src="./lib' not in page.html and b'src="hook' not in page.html
     assert b'<!-- <script src="old.js"></script> -->' in page.html
 

@@ -23,7 +23,12 @@ __all__ = ["EMBEDDER_POLICY", "ISOLATING", "FramePage", "failure", "render", "se
 _SCRIPT = re.compile(
     COMMENT + rb"|<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
 )
-_ATTRIBUTE = r"""\b{}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
+# An attribute of that name, not one whose name ends with it ("data-src").
+_ATTRIBUTE = r"""(?<![^\s"'/]){}\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
+_CLASSIC = {"", "text/javascript", "application/javascript", "application/ecmascript",
+            "text/ecmascript", "application/x-javascript", "text/jscript"}
+"""The types of a script that runs as a classic script (a data block, "text/plain" say, does not
+run: it is left as it is, with no nonce)."""
 _SRC = re.compile(_ATTRIBUTE.format("src").encode(), re.IGNORECASE)
 _TYPE = re.compile(_ATTRIBUTE.format("type").encode(), re.IGNORECASE)
 
@@ -50,6 +55,8 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
         if attributes is None:
             return match.group(0)
         kind = _attribute(_TYPE, attributes)
+        if kind is not None and kind.strip().lower() not in _CLASSIC | {"module"}:
+            return match.group(0)
         if kind is not None and kind.strip().lower() == "module":
             problems.append(
                 "The isolation app's index.html has a module script; ES modules do not run in "
