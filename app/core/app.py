@@ -261,6 +261,9 @@ class App:
                     result = func(self)
                 else:  # on a thread, as sync commands run: the loop serves meanwhile
                     result = await core.workers.submit(func, self)
+            except asyncio.CancelledError:  # the start was given up (a stop): nothing stays up
+                await self.stop()
+                raise
             except Exception as exc:
                 log.exception("the app's on_start function %s failed", name)
                 await self.stop()  # a Client, or a later start(), begins from nothing

@@ -122,3 +122,23 @@ def test_several_pages_that_take_nothing_hold_the_emitter_up_once(
     assert done.wait(5)
     assert time.monotonic() - start < 1.4  # 3 x 0.5 s one after another, at least
     assert all(b._unread for b in stuck) and not reading._unread
+
+
+def test_a_page_fetching_a_large_frame_piece_by_piece_is_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large frame goes over HTTP and counts as written only once fetched whole: a page
+    fetching 4 MiB at 0.6 MB/s showed no progress for longer than the patience, was taken for
+    one that does not read, and was flooded and cut off. Each piece it takes counts."""
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 0.3)
+    backlog = Backlog(high=100, limit=1000)
+    backlog.add(300)
+    done = threading.Event()
+    threading.Thread(target=lambda: (wait_for_readers([backlog], 30), done.set()),
+                     daemon=True).start()
+    for _ in range(5):  # 1 s of pieces, each within the patience
+        backlog.moved()
+        assert not done.wait(0.2)
+    assert not backlog._unread
+    backlog.written(300)
+    assert done.wait(5)

@@ -253,6 +253,20 @@ async def test_a_plain_start_hook_runs_on_a_thread_and_says_so_if_it_wants_async
     assert threads and threads[0] != threading.main_thread().name
 
 
+async def test_a_start_given_up_during_a_plain_start_hook_leaves_nothing_running(
+    write_config,
+) -> None:
+    app = new_app(write_config)
+    release = threading.Event()
+    app.on_start(lambda app: release.wait(10))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(app.start(), 0.3)
+    release.set()
+    assert app.core is None  # and it starts again
+    async with Client(app):
+        assert app.core is not None
+
+
 async def test_an_async_start_hooks_task_is_named_after_it(write_config) -> None:
     """As the log names a task that will not end when cancelled as the app ends."""
     app = new_app(write_config)

@@ -60,6 +60,7 @@ class Backlog:
         """What the connection's socket holds that the page has not taken yet, if known."""
         self._bytes = 0
         self._taken = 0  # bytes written to the page in all (it grows while the page reads)
+        self._moved = 0  # pieces of a large frame the page has fetched (see moved)
         self._unread = False  # an emitter found the page taking nothing (see wait_for_reader)
         self._closed = False
         self._cond = threading.Condition(threading.Lock())
@@ -93,9 +94,17 @@ class Backlog:
         """Over ``high``, for a page an emitter is to wait for (read without the lock)."""
         return self._bytes > self.high and not self._unread and not self._closed
 
+    def moved(self) -> None:
+        """The page took a piece of a large frame it fetches over HTTP (on the core's loop):
+        reading, though the frame counts as written only once it has all of it."""
+        self._moved += 1
+
     def _progress(self) -> tuple[int, int | None]:
-        """What the page has taken so far: from the backlog, and from its socket."""
-        return self._taken, self._socket_buffer() if self._socket_buffer is not None else None
+        """What the page has taken so far: from the backlog and the frames it fetches, and from
+        its socket."""
+        return self._taken + self._moved, (
+            self._socket_buffer() if self._socket_buffer is not None else None
+        )
 
     def written(self, size: int) -> None:
         with self._cond:

@@ -31,7 +31,9 @@ HANDOVER_BYTES = 1024 * 1024
 
 PATH = "/__app__/frame/"
 
-_PIECE = 1024 * 1024
+_PIECE = 256 * 1024
+"""What a fetch is written in: each piece waits for the one before to be taken, and says the page
+is reading (a page that reads 100 KB/s shows progress every few seconds)."""
 
 Announce = Callable[[str], Awaitable[None]]
 """Tells the page the path of its parked frame."""
@@ -48,6 +50,8 @@ class _Parked:
     """The connection the frame is being written to, once a fetch took it."""
     delivered: bool = False
     """Whether that connection took all of it."""
+    progress: Callable[[], None] | None = None
+    """Called as the page takes each piece."""
 
 
 class Handovers:
@@ -57,7 +61,12 @@ class Handovers:
         self._parked: dict[str, _Parked] = {}
 
     async def hand_over(
-        self, port: int, parts: tuple[bytes, ...], announce: Announce, patience: float
+        self,
+        port: int,
+        parts: tuple[bytes, ...],
+        announce: Announce,
+        patience: float,
+        progress: Callable[[], None] | None = None,
     ) -> bool:
         """Park a frame (its bytes in ``parts``) for the page on ``port``, ``announce`` its path
         to it, and wait until the page has taken it all; False if it did not within
@@ -67,7 +76,8 @@ class Handovers:
         left behind: a fetch still being written to is cut off.
         """
         token = secrets.token_urlsafe(32)
-        parked = _Parked(port, parts, asyncio.get_running_loop().create_future())
+        parked = _Parked(port, parts, asyncio.get_running_loop().create_future(),
+                         progress=progress)
         self._parked[token] = parked
         try:
             async with asyncio.timeout(patience):
@@ -105,6 +115,8 @@ class Handovers:
                 view = memoryview(part)
                 for at in range(0, len(view), _PIECE):
                     await response.write(view[at : at + _PIECE])
+                    if parked.progress is not None:
+                        parked.progress()
             await response.write_eof()
             parked.delivered = True
         except ConnectionError:  # the page went away while it read; its socket goes too

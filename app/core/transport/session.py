@@ -281,7 +281,8 @@ class Session:
 
         assert self._handover_port is not None
         handovers = self.core.server.handovers
-        if await handovers.hand_over(self._handover_port, frame.parts, announce, self.patience):
+        if await handovers.hand_over(self._handover_port, frame.parts, announce, self.patience,
+                                     self.backlog.moved):
             return True
         self._cut_off("the page did not fetch a large frame handed to it",
                       b"the page did not fetch what the core sent")
