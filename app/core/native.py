@@ -225,6 +225,18 @@ def _refuse_bridge_call(
         )
 
 
+_uncaught = itertools.count(1)
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    """sys.excepthook while the windows run: what a Qt slot raises is logged (the first 20 with
+    their traceback), and the app goes on."""
+    number = next(_uncaught)
+    if number <= LOGGED_BRIDGE_CALLS:
+        log.error("an error in the windows' GUI thread (a page's call of pywebview's bridge "
+                  "that it could not read, say); the app goes on", exc_info=(kind, exc, tb))
+
+
 def _with_a_bridge(view: Any, qt_backend: Any, set_js_api: Callable[[Any], None]) -> None:
     """pywebview's set-up of a page that finished loading, with its bridge object made anew if a
     page deleted it."""
@@ -301,6 +313,10 @@ def run_native(app: App, *, debug: bool = False) -> None:
             # what no capability grants (moving the window, pywebview's state, attributes of
             # its js_api, with Python's tracebacks): it is switched off; alert() still works.
             patch(qt_backend, "js_bridge_call", functools.partial(_refuse_bridge_call, app))
+            # An exception in a Qt slot (pywebview's, as a page calls its bridge with what it
+            # cannot read) aborted the process: PyQt calls qFatal() unless sys.excepthook was
+            # replaced. It goes to the log instead.
+            patch(sys, "excepthook", _log_uncaught)
             # Qt's web channel offers pages the bridge object's inherited deleteLater() too: a
             # page that deleted it made pywebview fail as the window's next page loaded, and
             # Qt then aborted the process. A deleted bridge is made anew instead.

@@ -294,3 +294,11 @@ def test_pywebviews_own_bridge_is_off_in_the_shells_windows(
         wait_for_log(window.log, "deleted pywebview's bridge object; it is made anew")
         assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'again'})") == (
             "Hello, again!")
+        # What pywebview's bridge cannot read raises in a Qt slot, which aborted the process.
+        page.evaluate("""() => {
+            const bridge = window.pywebview._QWebChannel.objects.external;
+            bridge.call('x', 'not json', 'y');
+            bridge.call('x', '['.repeat(200000), 'y');
+        }""")
+        wait_for_log(window.log, "an error in the windows' GUI thread")
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'on'})") == "Hello, on!"
