@@ -17,11 +17,16 @@ _JS = resources.files("app.core") / "js"
 COMMENT = rb"<!--(?:-?>|.*?(?:--!?>|\Z))"
 """An HTML comment as browsers read it: ``<!-->`` and ``<!--->`` are whole (empty) comments,
 ``--!>`` ends one as ``-->`` does, and one never closed runs to the end of the document."""
-_PROLOG = re.compile(rb"\s+|" + COMMENT + rb"|<![^>]*>?|<\?[^>]*>?", re.DOTALL)
+_WS = rb"[\t\n\f\r ]"
+"""HTML's whitespace (not Python's \s: to a browser a vertical tab is part of a name or value)."""
+_PROLOG = re.compile(_WS + rb"+|" + COMMENT + rb"|<![^>]*>?|<\?[^>]*>?", re.DOTALL)
 """What may come before a document's first element: blanks, comments, the doctype."""
-_HTML = re.compile(rb"<html(?=[\s/>])", re.IGNORECASE)
-_HEAD = re.compile(rb"<head(?=[\s/>])", re.IGNORECASE)
-_TAG_END = re.compile(rb"""(?:[\s/]+|[^\s/>][^\s/>=]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?)*>?""")
+_HTML = re.compile(rb"<html(?=" + _WS + rb"|[/>])", re.IGNORECASE)
+_HEAD = re.compile(rb"<head(?=" + _WS + rb"|[/>])", re.IGNORECASE)
+_TAG_END = re.compile(
+    rb"(?:[\t\n\f\r /]+|[^\t\n\f\r />][^\t\n\f\r />=]*(?:" + _WS + rb"*=" + _WS
+    + rb"""*(?:"[^"]*"|'[^']*'|[^\t\n\f\r >]*))?)*>?"""
+)
 """The rest of a start tag, as browsers read it: quotes delimit attribute values only (in
 ``<html a=b'>`` the quote is part of the value, and the tag ends at the ``>``)."""
 _END_TAG = re.compile(rb"</(script)", re.IGNORECASE)

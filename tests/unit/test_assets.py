@@ -52,6 +52,11 @@ TAG = b"<RUNTIME>"
          b"<!doctype html><html a=b'><RUNTIME><script src=evil.js></script><head>'>"),
         (b"<html data-x = \"a>b\" c d='e>f'><head x'y>", b"<html data-x = \"a>b\" c d='e>f'>"
          b"<head x'y><RUNTIME>"),
+        # HTML's whitespace, not Python's: a vertical tab is part of a name or a value.
+        (b"<html a=\x0b\"><script src=evil.js></script>\">",
+         b"<html a=\x0b\"><RUNTIME><script src=evil.js></script>\">"),
+        (b"<!DOCTYPE html><HTML\x0bx=\"><script src=evil.js></script>\">",
+         b"<!DOCTYPE html><RUNTIME><HTML\x0bx=\"><script src=evil.js></script>\">"),
     ],
 )
 def test_the_runtime_goes_before_anything_of_the_page_runs(page: bytes, placed: bytes) -> None:
