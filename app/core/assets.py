@@ -18,7 +18,7 @@ COMMENT = rb"<!--(?:-?>|.*?(?:--!?>|\Z))"
 """An HTML comment as browsers read it: ``<!-->`` and ``<!--->`` are whole (empty) comments,
 ``--!>`` ends one as ``-->`` does, and one never closed runs to the end of the document."""
 _WS = rb"[\t\n\f\r ]"
-"""HTML's whitespace (not Python's \s: to a browser a vertical tab is part of a name or value)."""
+"""HTML's whitespace (not Python's: to a browser a vertical tab is part of a name or value)."""
 _PROLOG = re.compile(_WS + rb"+|" + COMMENT + rb"|<![^>]*>?|<\?[^>]*>?", re.DOTALL)
 """What may come before a document's first element: blanks, comments, the doctype."""
 _HTML = re.compile(rb"<html(?=" + _WS + rb"|[/>])", re.IGNORECASE)
