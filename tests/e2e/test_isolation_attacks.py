@@ -96,6 +96,8 @@ const ports = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'ports').g
 Object.defineProperty(MessageEvent.prototype, 'ports', {
   get() { const given = ports.call(this); take(given); return given; } });
 Object.defineProperty(MessageEvent.prototype, 'source', { get() { return null; } });
+Object.defineProperty(Object.prototype, 'then', { configurable: true,
+  get() { return this && this.kind === 'sealed' ? () => {} : undefined; } });
 MessagePort.prototype.postMessage = function () {};
 MessagePort.prototype.addEventListener = function () {};
 MessagePort.prototype.start = function () {};

@@ -787,8 +787,10 @@ function (boot) {
       if (result.error) {
         call.reject(fail(result.error.code, result.error.message));
       } else {
-        call.resolve({ id: result.n, kind: "sealed", kid: config.kid, seq: result.seq,
-          ct: result.ct });
+        // With no prototype: an Object.prototype.then of a page script's would make it a
+        // thenable, which the promise would wait on for ever.
+        call.resolve(Object.assign(Object.create(null), { id: result.n, kind: "sealed",
+          kid: config.kid, seq: result.seq, ct: result.ct }));
       }
     }
 
