@@ -97,6 +97,8 @@ def test_only_ascii_whitespace_separates_a_policys_words() -> None:
     [
         ("default-src 'self'; script-src-elem 'self'", ["script-src-elem", "script-src"]),
         ("script-src 'strict-dynamic' 'unsafe-inline' 'self'", ["script-src"]),
+        ("script-src 'unsafe-inline' 'Strict-Dynamic'", ["script-src"]),
+        ("script-src 'unsafe-inline' 'NONCE-abc'", ["script-src"]),
     ],
 )
 def test_the_nonce_goes_where_a_browser_looks_for_it(policy: str, where: list[str]) -> None:
@@ -112,3 +114,10 @@ def test_each_of_several_policies_lets_the_shell_in() -> None:
     assert first["script-src"] == ["'self'", "'nonce-N'"]
     assert second["script-src"] == ["'self'", "'nonce-N'"] and second["connect-src"] == [
         "'self'", WS]
+
+
+def test_unsafe_inline_in_any_case_is_not_turned_off() -> None:
+    for policy in ("script-src 'self' 'UNSAFE-INLINE'",
+                   {"script-src": ["'self' 'unsafe-inline'"]}):
+        got = directives(build_csp(policy, nonce="N", connect=[WS], frame=None))  # type: ignore[arg-type]
+        assert not any(s.startswith("'nonce-") for s in got["script-src"]), got

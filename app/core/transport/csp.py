@@ -51,7 +51,8 @@ def _parse_one(policy: str | dict[str, str | list[str]] | None) -> dict[str, lis
         return {k: list(v) for k, v in DEFAULT.items()}
     if isinstance(policy, dict):
         pairs = [
-            (name, _WHITESPACE.split(value.strip()) if isinstance(value, str) else list(value))
+            (name, [w for item in ([value] if isinstance(value, str) else value)
+                    for w in _WHITESPACE.split(item)])
             for name, value in policy.items()
         ]
     else:
@@ -102,15 +103,14 @@ def _build_one(
         inherited = governing(name)
         if inherited is None:
             return  # nothing restricts it: adding the directive would
-        values = directives.setdefault(name, [s for s in inherited if s != "'none'"])
-        if "'none'" in values:
-            values.remove("'none'")
+        values = directives.setdefault(name, [s for s in inherited if s.lower() != "'none'"])
+        values[:] = [s for s in values if s.lower() != "'none'"]
         values += [s for s in sources if s not in values]
 
     # A nonce turns 'unsafe-inline' off; a policy that relies on it runs the init script anyway
     # (unless 'strict-dynamic' turns it off too).
     for name in ("script-src", "script-src-elem"):
-        scripts = governing(name) or []
+        scripts = [s.lower() for s in governing(name) or []]  # keywords in any case
         if (name == "script-src" or name in directives) and (
             "'unsafe-inline'" not in scripts
             or "'strict-dynamic'" in scripts
