@@ -130,6 +130,7 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         raise RuntimeError(f"pywebview could not create window {config.label!r}")
     app.native_windows[config.label] = window
     window.events.closed += lambda *_: _closed(app, config.label, window)
+    window.events.before_show += _no_unasked_pop_ups
     # pywebview runs event handlers on threads that the interpreter waits for at exit, and
     # asking a window for its URL blocks until the GUI answers, which a window closing at that
     # moment never does: the check runs on a daemon thread, so it cannot keep the app alive.
@@ -137,6 +138,20 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         target=_on_loaded, args=(app, config.label, window), name="app-loaded", daemon=True
     ).start()
     return window
+
+
+def _no_unasked_pop_ups(window: Any) -> None:
+    """(pywebview's before_show, on the GUI thread, before the first page loads) A page opens a
+    window only from a user's click or key: pywebview hands every window a page opens to the
+    system's browser, and Qt WebEngine let any script, a remote page's too, open one at will."""
+    try:
+        from qtpy.QtWebEngineCore import QWebEngineSettings
+
+        settings = window.native.webview.page().settings()
+        settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
+    except Exception:  # another GUI, or a pywebview whose window is made otherwise
+        log.warning("pages of window %r may open windows without a click", window.title,
+                    exc_info=True)
 
 
 def _closed(app: App, label: str, window: Any) -> None:

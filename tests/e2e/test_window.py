@@ -302,3 +302,21 @@ def test_pywebviews_own_bridge_is_off_in_the_shells_windows(
         }""")
         wait_for_log(window.log, "an error in the windows' GUI thread")
         assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'on'})") == "Hello, on!"
+
+
+def test_a_page_opens_a_window_only_from_a_click(app_dir: Path, playwright: Playwright) -> None:
+    """pywebview hands every window a page opens to the system's browser: a page's script, a
+    remote one's too, opened one at will, with no click. (BROWSER is a no-op here, should the
+    old code try.)"""
+    (app_dir / "frontend" / "pop-up.html").write_text(
+        '<!doctype html><script src="pop-up.js"></script>')
+    # Run by the page as it loads: no click (a script run over CDP counts as one).
+    (app_dir / "frontend" / "pop-up.js").write_text(
+        "window.opened = window.open('http://127.0.0.1:9/unasked') !== null;")
+    with open_window(brownfield_config(app_dir), env={"BROWSER": "true"},
+                     playwright=playwright) as window:
+        page = window.page("main")
+        page.goto(page.url.rsplit("/", 1)[0] + "/pop-up.html")
+        page.wait_for_function("() => window.opened !== undefined && window.__APP__")
+        assert page.evaluate("window.opened") is False
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'Qt'})") == "Hello, Qt!"
