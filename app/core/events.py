@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .config import LABEL_PATTERN
 from .errors import CallTimeout, InvalidArgs, shown
 from .protocol import Encoded, encode
-from .transport.backlog import wait_for_readers
+from .transport.backlog import await_readers, wait_for_readers
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
@@ -220,7 +220,13 @@ class EventBus:
         faster than they run waits for them, instead of queueing jobs without end on the
         threads every window's commands use (100,000 emits to a sync listener that took 10 ms
         held every window's sync commands up for seconds; to an async one, 2 KB of memory each
-        until they ended)."""
+        until they ended). It waits, too, for the windows it goes to that are far behind but
+        reading, as a thread's emit does (one page's emits cut another off, and took the core's
+        memory up by hundreds of megabytes)."""
+        backlogs = [s.backlog for s in list(self._subscribers.get(event, ()))
+                    if target is None or s.label == target]
+        if backlogs:
+            await await_readers(backlogs, timeout)
         self.publish(event, payload, target=target, source=source, listeners=False)
         if target is not None:
             return

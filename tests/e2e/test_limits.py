@@ -241,6 +241,34 @@ async def test_a_thread_emitting_faster_than_a_page_reads_goes_at_its_pace(app_d
     assert not [line for line in served.log if "closing its connection" in line]
 
 
+async def test_a_pages_emits_wait_for_the_page_they_go_to(app_dir: Path) -> None:
+    """One page emits 80 MB of events to another that reads them at 10 MB/s: past four times
+    its 16 MiB limit at once, that page was cut off though it read (and the core held it all).
+    The emitting page's emits wait for it instead; every event arrives, nothing is cut off."""
+    config = limits_config(app_dir, maxMessageBytes=4 * 2**20, commandTimeoutMs=20_000)
+    with serving(config, env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, reader = await raw.connect(launched)
+        other, emitter = await raw.connect(launched, ticket=await raw.new_ticket(launched))
+        async with http, reader, other, emitter:
+            assert (await raw.call(reader, {"id": 1, "kind": "listen", "event": "big"}))["ok"]
+            payload = "x" * 2_000_000
+            for n in range(40):
+                await emitter.send_str(json.dumps([{"id": 100 + n, "kind": "emit",
+                                                     "event": "big", "payload": payload}]))
+            events = 0
+            while events < 40:
+                frame = await raw.receive(reader, timeout=30)
+                events += sum(m["kind"] == "event" for m in raw.messages_of(frame))
+                await asyncio.sleep(0.1 * len(frame.data) / 2**20)
+            replies = []
+            while len(replies) < 40:
+                replies += [m for m in raw.messages_of(await raw.receive(emitter, timeout=30))
+                            if m["kind"] == "reply"]
+            assert all(r["ok"] for r in replies), replies[:3]
+    assert not [line for line in served.log if "closing its connection" in line]
+
+
 async def test_a_download_that_is_not_read_does_not_hold_the_shutdown(app_dir: Path) -> None:
     (app_dir / "frontend" / "video.bin").write_bytes(b"\0" * 100_000_000)
     served = serve(limits_config(app_dir), env=ENV)

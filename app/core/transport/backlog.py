@@ -9,6 +9,7 @@ one that lets four times the limit pile up (see ``Session.deliver_encoded``).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..protocol import Encoded
 
-__all__ = ["HIGH_WATER", "READER_PATIENCE", "Backlog", "size_of", "wait_for_readers"]
+__all__ = [
+    "HIGH_WATER", "READER_PATIENCE", "Backlog", "await_readers", "size_of", "wait_for_readers",
+]
 
 HIGH_WATER = 8 * 1024 * 1024
 """Bytes waiting for the page above which a channel's sender, or a thread emitting events,
@@ -125,36 +128,54 @@ class Backlog:
         return self._closed
 
 
+class _Readers:
+    """The pages an emit waits for, looked at again and again (see ``wait_for_readers``)."""
+
+    def __init__(self, backlogs: list[Backlog], timeout: float) -> None:
+        self.behind = [b for b in backlogs if b._behind()]
+        start = time.monotonic()
+        self.deadline = start + timeout
+        self._seen = {b: (b._progress(), start) for b in self.behind}
+
+    def done(self) -> bool:
+        """Look at each page again; True once none is to be waited for any more."""
+        now = time.monotonic()
+        for backlog in list(self.behind):
+            (was_taken, was_buffered), since = self._seen[backlog]
+            taken, buffered = backlog._progress()
+            if taken > was_taken or (
+                was_buffered is not None and buffered is not None and buffered < was_buffered
+            ):
+                since = now
+            self._seen[backlog] = (taken, buffered), since
+            if not backlog._behind():
+                self.behind.remove(backlog)
+            elif now - since >= READER_PATIENCE:
+                backlog._unread = True
+                self.behind.remove(backlog)
+        return not self.behind or now >= self.deadline
+
+    def pause(self) -> float:
+        return max(0.0, min(_LOOK_EVERY, self.deadline - time.monotonic()))
+
+
 def wait_for_readers(backlogs: list[Backlog], timeout: float) -> None:
     """Wait (on a thread emitting an event for these pages) while more than ``high`` bytes wait
     for a page that is reading them: until each is down to ``high`` or has taken nothing,
     neither from its backlog nor from its socket, for ``READER_PATIENCE``, or ``timeout`` (s)
     passes. A page found not reading is not waited for again until it takes something. The
     pages are waited for together: several stuck ones hold the emitter up once, not once each."""
-    behind = [b for b in backlogs if b._behind()]
-    if not behind:
-        return
-    start = time.monotonic()
-    deadline = start + timeout
-    seen = {b: (b._progress(), start) for b in behind}
-    while True:
-        now = time.monotonic()
-        for backlog in list(behind):
-            (was_taken, was_buffered), since = seen[backlog]
-            taken, buffered = backlog._progress()
-            if taken > was_taken or (
-                was_buffered is not None and buffered is not None and buffered < was_buffered
-            ):
-                since = now
-            seen[backlog] = (taken, buffered), since
-            if not backlog._behind():
-                behind.remove(backlog)
-            elif now - since >= READER_PATIENCE:
-                backlog._unread = True
-                behind.remove(backlog)
-        if not behind or now >= deadline:
-            return
-        first = behind[0]  # woken as soon as it catches up; the others are looked at meanwhile
+    readers = _Readers(backlogs, timeout)
+    while not readers.done():
+        first = readers.behind[0]  # woken as soon as it catches up; the others looked at meanwhile
         with first._cond:
             if first._behind():
-                first._cond.wait(min(_LOOK_EVERY, deadline - now))
+                first._cond.wait(readers.pause())
+
+
+async def await_readers(backlogs: list[Backlog], timeout: float) -> None:
+    """``wait_for_readers`` for a page's emit, on the core's loop: the emitting page's emit
+    waits, and with it (its calls in flight being bounded) the page itself."""
+    readers = _Readers(backlogs, timeout)
+    while not readers.done():
+        await asyncio.sleep(readers.pause())
