@@ -20,6 +20,7 @@ from .commands import Command, Registry
 from .config import Config, load_config, window_config
 from .errors import InvalidArgs, StartError, Unsendable
 from .events import Event, EventBus, check_event_name, check_window_label, event_message
+from .transport.backlog import size_of
 
 if TYPE_CHECKING:
     from .runtime import Core
@@ -235,7 +236,7 @@ class App:
         else:
             if encoded is not None:
                 self.events.wait_for_readers(event, target)
-            core.inbox.put(publish)
+            core.inbox.put(publish, size=size_of(encoded) if encoded is not None else 0)
 
     # Running -------------------------------------------------------------------------------
 

@@ -23,12 +23,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["BATCH", "PATIENCE", "LoopInbox"]
+__all__ = ["BATCH", "BATCH_BYTES", "PATIENCE", "LoopInbox"]
 
 log = logging.getLogger("app.core")
 
 BATCH = 64
 """Calls that may wait for the loop before the threads handing more wait for it too."""
+
+BATCH_BYTES = 4 * 1024 * 1024
+"""Or calls carrying this many bytes (events a thread emits): the pages' backlogs only count
+what the loop has taken, so what waits here must stay small for a thread's emits to wait for
+the pages in time (a thread emitting 1 MB events queued 64 MB the pages' limits never saw)."""
 
 PATIENCE = 1.0
 """How long such a thread waits for the loop at most (seconds)."""
@@ -41,17 +46,19 @@ class LoopInbox:
         self.loop = loop
         self._loop_thread = threading.get_ident()
         self._calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._bytes = 0  # what the calls waiting carry (as their putters said)
         self._lock = threading.Lock()
         self._waking = False
         self._taken = threading.Event()  # cleared while BATCH calls or more wait
 
-    def put(self, func: Callable[..., Any], *args: Any, pace: bool = True) -> None:
+    def put(self, func: Callable[..., Any], *args: Any, pace: bool = True, size: int = 0) -> None:
         """Run ``func(*args)`` on the loop soon (call from any thread but the loop's); with
-        ``pace``, wait while ``BATCH`` calls or more wait for the loop. ``RuntimeError`` if the
-        loop is closed: the app is gone."""
+        ``pace``, wait while ``BATCH`` calls or more, or ``BATCH_BYTES`` of them (each carries
+        ``size``), wait for the loop. ``RuntimeError`` if the loop is closed: the app is gone."""
         with self._lock:
             self._calls.append((func, args))
-            full = pace and len(self._calls) >= BATCH
+            self._bytes += size
+            full = pace and (len(self._calls) >= BATCH or self._bytes >= BATCH_BYTES)
             if full:
                 self._taken.clear()
             waking, self._waking = self._waking, True
@@ -71,6 +78,7 @@ class LoopInbox:
     def _run(self) -> None:
         with self._lock:
             calls, self._calls = self._calls, []
+            self._bytes = 0
             self._waking = False
         if not self._taken.is_set():  # a thread may wait for this batch to be taken
             self._taken.set()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app.core.inbox import BATCH, LoopInbox
+from app.core.inbox import BATCH, BATCH_BYTES, LoopInbox
 
 
 class CountingLoop:
@@ -137,3 +138,32 @@ async def test_a_thread_that_floods_the_loop_waits_for_it_to_take_each_batch() -
     await asyncio.wait_for(done.wait(), 10)
     # The thread waited for the loop at each BATCH: all but the last batches ran meanwhile.
     assert ran_while_putting >= count - 2 * BATCH
+
+
+async def test_calls_carrying_many_bytes_are_paced_by_their_bytes() -> None:
+    """Events of 1 MB from a thread: 64 of them (64 MB) waited for the loop, which the pages'
+    backlogs never counted, so a thread's emits could not wait for a page in time."""
+    inbox = LoopInbox(asyncio.get_running_loop())
+    ran = 0
+    most_waiting = 0
+    puts = 0
+
+    def record() -> None:
+        nonlocal ran, most_waiting
+        ran += 1
+        most_waiting = max(most_waiting, puts - ran + 1)
+
+    def flood() -> None:
+        nonlocal puts
+        for _ in range(40):
+            puts += 1
+            inbox.put(record, size=1_000_000)
+
+    await asyncio.to_thread(flood)
+    await asyncio.wait_for(_until(lambda: ran == 40), 10)
+    assert most_waiting <= BATCH_BYTES // 1_000_000 + 1, most_waiting
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
