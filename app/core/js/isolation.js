@@ -94,6 +94,8 @@ function (config, wire) {
         && i >= 0 && i < request.blobs.length && request.texts.indexOf(i) === at);
   }
 
+  const shared = (buffer) => Object.prototype.toString.call(buffer) === "[object SharedArrayBuffer]";
+
   // The request's message with its values in place of their markers.
   function messageOf(request) {
     const parsed = JSON.parse(request.json);
@@ -107,6 +109,10 @@ function (config, wire) {
         message: "The isolation frame refused a request that its page's runtime did not make." } });
       return;
     }
+    // Bytes in shared memory could change after the hook has seen them and before they are
+    // sealed (a page script that rewrote the runtime's copying could hand such a view): the
+    // frame works on a copy of its own, which the page cannot reach.
+    request.blobs = request.blobs.map((b) => (shared(b.buffer) ? new Uint8Array(b) : b));
     const message = messageOf(request);
     const block = (why) => refuse({ n: request.n, error: { code: "blocked",
       message: `'${nameOf(message)}' was blocked by the isolation hook: `
