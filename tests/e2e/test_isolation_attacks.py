@@ -479,6 +479,52 @@ PROTO = own_request(900400, "window.__APP__.core.invoke('echo', { value: { safe:
 }"""
 
 
+# A hostile script that rewrites what the runtime hands the frame (through Array.prototype
+# .flatMap, which the runtime calls on the batch): markers that name no value, such as
+# {"$__b": "at"}, gave the hook the frame's own Array.prototype.at as a toJSON, which the frame
+# then sealed in place of what its hook had checked ("approved").
+MARKER_TRICK = """async () => {
+  const flatMap = Array.prototype.flatMap;
+  Array.prototype.flatMap = function (...args) {
+    for (const request of this) {
+      if (request && typeof request.json === 'string' && request.json.includes('approved')) {
+        request.json = request.json.split('{"value":"approved"}').join('{"value":"approved",'
+          + '"length":1,"0":{"value":"never approved"},"toJSON":{"$__b":"at"}}');
+        if (!request.blobs.length) request.blobs = [new Uint8Array(1)];
+      }
+    }
+    return flatMap.apply(this, args);
+  };
+  const said = (e) => e.code;
+  const sent = await window.__APP__.core.invoke('echo', { value: 'approved' }).catch(said);
+  Array.prototype.flatMap = flatMap;
+  return [sent, await window.__APP__.core.invoke('echo', { value: 'approved' })];
+}"""
+
+
+def test_a_marker_that_names_no_value_shows_the_hook_nothing_else(
+    browser: Browser, app_dir: Path
+) -> None:
+    with serving(isolation_config(app_dir, APPROVED_ONLY)) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        refused, fine = page.evaluate(MARKER_TRICK)
+        assert refused == "internal", refused  # the frame could not read the request
+        assert fine == "approved"
+
+
+# A hook that lets an echo through only when its value is "approved".
+APPROVED_ONLY = """
+window.__ISOLATION_HOOK__ = (payload) => {
+  if (payload.cmd === "invoke" && payload.message.cmd === "echo") {
+    return payload.message.args.value === "approved" ? payload : null;
+  }
+  return payload;
+};
+"""
+
+
 def test_a_proto_key_cannot_show_the_hook_what_is_not_sent(
     browser: Browser, app_dir: Path
 ) -> None:

@@ -265,7 +265,16 @@ function (boot) {
     if (value === null || typeof value !== "object") return value;
     if (Array.isArray(value)) return value.map((v) => restore(v, blobs));
     const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === BYTES_KEY) return blobs[value[BYTES_KEY]];
+    if (keys.length === 1 && keys[0] === BYTES_KEY) {
+      // A marker names one of the values by its place, or the message is refused: the
+      // isolation frame reads what the page's scripts could write ("$__b": "at" gave its hook
+      // Array.prototype.at, a toJSON that sealed another value than the one it checked).
+      const at = value[BYTES_KEY];
+      if (!Number.isSafeInteger(at) || at < 0 || at >= blobs.length) {
+        throw new Error(`a binary value's marker names no value (${JSON.stringify(at)})`);
+      }
+      return blobs[at];
+    }
     let escaped = false;
     for (const k of keys) {
       value[k] = restore(value[k], blobs);
