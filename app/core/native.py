@@ -240,6 +240,12 @@ def _refuse_bridge_call(
         )
 
 
+def _deny_permission(page: Any, url: Any, feature: Any) -> None:
+    from qtpy.QtWebEngineCore import QWebEnginePage
+
+    page.setFeaturePermission(url, feature, QWebEnginePage.PermissionPolicy.PermissionDeniedByUser)
+
+
 _uncaught = itertools.count(1)
 
 
@@ -332,6 +338,12 @@ def run_native(app: App, *, debug: bool = False) -> None:
             # cannot read) aborted the process: PyQt calls qFatal() unless sys.excepthook was
             # replaced. It goes to the log instead.
             patch(sys, "excepthook", _log_uncaught)
+            # pywebview's answer to a page's permission request raised (it hands PyQt6 a plain
+            # number): the page's request never settled, and each one logged an error. Every
+            # request is denied instead: a page gets no camera, microphone, location or
+            # notifications (pywebview meant to grant the camera and microphone to any page).
+            patch(qt_backend.BrowserView.WebPage, "onFeaturePermissionRequested",
+                  _deny_permission)
             # Qt's web channel offers pages the bridge object's inherited deleteLater() too: a
             # page that deleted it made pywebview fail as the window's next page loaded, and
             # Qt then aborted the process. A deleted bridge is made anew instead.

@@ -320,3 +320,15 @@ def test_a_page_opens_a_window_only_from_a_click(app_dir: Path, playwright: Play
         page.wait_for_function("() => window.opened !== undefined && window.__APP__")
         assert page.evaluate("window.opened") is False
         assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'Qt'})") == "Hello, Qt!"
+
+
+def test_a_pages_permission_requests_are_denied(app_dir: Path, playwright: Playwright) -> None:
+    """pywebview's answer raised (a plain number where PyQt6 wants its own enum): the request
+    never settled, and each one logged an error of the GUI thread."""
+    with open_window(brownfield_config(app_dir), playwright=playwright) as window:
+        page = window.page("main")
+        answer = page.evaluate("""() => Promise.race([
+            Notification.requestPermission(),
+            new Promise((r) => setTimeout(() => r('no answer in 10 s'), 10000))])""")
+        assert answer == "denied"
+        assert not [line for line in window.log if "GUI thread" in line], window.log[-5:]
