@@ -6,6 +6,7 @@ request whose ``Host`` does not name the listener it came in on (no DNS rebindin
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -15,7 +16,9 @@ from aiohttp import web
 from ..acl.urls import SERVED_HOST as HOST
 from ..errors import StartError
 
-__all__ = ["HOST", "foreign_host", "local_port", "loopback_socket", "refuse", "served_origin"]
+__all__ = [
+    "HOST", "foreign_host", "local_port", "loopback_socket", "port_of", "refuse", "served_origin",
+]
 
 
 def loopback_socket(port: int = 0) -> socket.socket:
@@ -49,7 +52,12 @@ def served_origin(port: int) -> str:
 
 def local_port(request: web.Request) -> int:
     """The port of the listener the request came in on (-1 when the connection is gone)."""
-    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return port_of(request.transport)
+
+
+def port_of(transport: asyncio.BaseTransport | None) -> int:
+    """The local port of a connection (-1 when it is gone)."""
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
     return int(sockname[1]) if sockname else -1
 
 

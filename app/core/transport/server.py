@@ -25,7 +25,15 @@ from .csp import build_csp
 from .devproxy import DevProxy
 from .handover import PATH as HANDOVER_PATH
 from .handover import Handovers
-from .loopback import HOST, foreign_host, local_port, loopback_socket, refuse, served_origin
+from .loopback import (
+    HOST,
+    foreign_host,
+    local_port,
+    loopback_socket,
+    port_of,
+    refuse,
+    served_origin,
+)
 from .session import InFlight, Session
 
 if TYPE_CHECKING:
@@ -67,12 +75,6 @@ frames, pop-ups); each has buffers of its own."""
 def _session_cookie(port: int) -> str:
     """The name of the session cookie of the window on ``port``."""
     return f"app_s{port}"
-
-
-def _local_port(handler: web.RequestHandler) -> int | None:
-    transport = handler.transport
-    sockname = transport.get_extra_info("sockname") if transport is not None else None
-    return int(sockname[1]) if sockname else None
 
 
 def _runner(app: web.Application) -> web.AppRunner:
@@ -147,7 +149,7 @@ class Server:
         # answered gets SHUTDOWN_GRACE, as in the runner's own cleanup.
         server = self._runner.server
         handlers = [h for h in (server.connections if server is not None else ())
-                    if _local_port(h) in ports]
+                    if port_of(h.transport) in ports]
         for handler in handlers:
             handler.close()
         await asyncio.gather(*(h.shutdown(SHUTDOWN_GRACE) for h in handlers),
