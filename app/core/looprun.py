@@ -19,7 +19,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-__all__ = ["END_GRACE", "run"]
+__all__ = ["END_GRACE", "run", "unless_stopped"]
 
 log = logging.getLogger("app.core")
 
@@ -29,6 +29,24 @@ END_GRACE = 2.0
 OUT_OF_FILES_EVERY = 10.0
 
 _OUT_OF_FILES = "socket.accept() out of system resource"
+
+
+async def unless_stopped(work: Coroutine[Any, Any, Any], stop: asyncio.Event) -> bool:
+    """Run ``work`` to its end (raising what it raises), unless ``stop`` is set first: then it
+    is cancelled, and awaited, and the answer is False. (An app's start waits for a plain
+    on_start function on a thread, which a stop signal must not wait for.)"""
+    working = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({working, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not working.done():
+        working.cancel()
+        await asyncio.gather(working, return_exceptions=True)
+        return False
+    working.result()
+    return True
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:

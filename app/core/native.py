@@ -64,29 +64,26 @@ class _CoreThread(threading.Thread):
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
         self._halt = asyncio.Event()
-        starting = asyncio.ensure_future(self.app.start())
-        halting = asyncio.ensure_future(self._halt.wait())
         try:
-            await asyncio.wait({starting, halting}, return_when=asyncio.FIRST_COMPLETED)
-            if not starting.done():  # told to stop while an on_start function runs (on its
-                starting.cancel()    # thread, it runs on until it returns)
-                await asyncio.gather(starting, return_exceptions=True)
-                return
             try:
-                starting.result()
-                self.urls = {
-                    w.label: self.app.launch_url(w.label)
-                    for w in self.app.config.model.app.windows
-                }
+                # Told to stop while an on_start function runs (on its thread, it runs on
+                # until it returns): the core stops without waiting for it.
+                started = await looprun.unless_stopped(self.app.start(), self._halt)
+                if started:
+                    self.urls = {
+                        w.label: self.app.launch_url(w.label)
+                        for w in self.app.config.model.app.windows
+                    }
             except BaseException as exc:
                 self.error = exc
-                return
-            finally:
                 self.ready.set()
+                return
+            if not started:
+                return
+            self.ready.set()
             if not self._stopping.is_set():  # told to stop while it started
-                await halting
+                await self._halt.wait()
         finally:
-            halting.cancel()
             await self.app.stop()
 
     def shutdown(self, hurry: threading.Event) -> None:

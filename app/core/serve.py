@@ -59,23 +59,16 @@ def serve(
 
             threading.Thread(target=watch, args=(stop,), daemon=True).start()
         ports = {label: port + i for i, label in enumerate(labels)} if port else None
-        starting = asyncio.ensure_future(app.start(ports))
-        stopping = asyncio.ensure_future(done.wait())
         try:
-            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not starting.done():
-                # Stopped while an on_start function runs: the app ends without waiting for it
-                # (on its thread, it runs on until it returns, or the process ends).
-                starting.cancel()
-                await asyncio.gather(starting, return_exceptions=True)
+            # Stopped while an on_start function runs, the app ends without waiting for it (on
+            # its thread, it runs on until it returns, or the process ends).
+            if not await looprun.unless_stopped(app.start(ports), done):
                 return
-            starting.result()  # (a start that failed raises here)
             urls = {label: app.launch_url(label) for label in labels}
             if on_ready is not None:
                 on_ready(urls)
-            await stopping
+            await done.wait()
         finally:
-            stopping.cancel()
             await app.stop()
 
     running = main()
