@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import decimal
 import functools
@@ -10,7 +11,7 @@ import inspect
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -69,10 +70,8 @@ class Window:
         if self.is_open:
             self.app.emit_to(self.label, event, payload)
         else:  # checked all the same, as an event that reaches no one is
-            try:
+            with _sendable():
                 event_message(check_event_name(event), payload, None)
-            except InvalidArgs as exc:
-                raise Unsendable(exc.message, exc.data) from None
             log.debug("event %r for window %r, which has closed: no one received it", event,
                       self.label)
 
@@ -204,7 +203,7 @@ class App:
     def _publish(self, event: str, payload: Any, target: str | None) -> None:
         # Checked (and encoded, once for every window) here, on the caller's thread, so a bad
         # name or a payload no window could get raises where it was emitted, not in a log.
-        try:
+        with _sendable():
             check_event_name(event)
             if target is not None:
                 check_window_label(target)
@@ -218,8 +217,6 @@ class App:
                 if self.events.reaches_windows(event, target)
                 else None
             )
-        except InvalidArgs as exc:
-            raise Unsendable(exc.message, exc.data) from None
 
         def publish() -> None:
             try:
@@ -367,6 +364,16 @@ def _report_background(name: str, task: asyncio.Future[object]) -> None:
     """An async on_start function ended: its failure goes to the log (nothing awaits it)."""
     if not task.cancelled() and task.exception() is not None:
         log.error("the app's on_start function %s failed", name, exc_info=task.exception())
+
+
+@contextlib.contextmanager
+def _sendable() -> Iterator[None]:
+    """What Python emits is checked where it is emitted: a bad name or a payload no page could
+    get raises ``Unsendable`` there (an ``InvalidArgs``, for a command to catch)."""
+    try:
+        yield
+    except InvalidArgs as exc:
+        raise Unsendable(exc.message, exc.data) from None
 
 
 def _takes_one(func: Callable[..., Any], said: str, argument: str) -> None:

@@ -165,14 +165,19 @@ class EventBus:
 
     def wait_for_readers(self, event: str, target: str | None = None) -> None:
         """Wait (on a thread emitting ``event``, before it is handed to the loop) for the
-        windows it goes to that are far behind but reading (see ``Backlog.wait_for_reader``):
+        windows it goes to that are far behind but reading (see ``backlog.wait_for_readers``):
         a thread that emits faster than a page reads goes at the page's pace, instead of piling
         up what the page has not read until it is cut off. Emits on the loop never wait."""
-        subscribers = [s for s in list(self._subscribers.get(event, ()))
-                       if target is None or s.label == target]
+        subscribers = self._targets(event, target)
         if subscribers:
             wait_for_readers([s.backlog for s in subscribers],
                              max(s.patience for s in subscribers))
+
+    def _targets(self, event: str, target: str | None) -> list[Subscriber]:
+        """The windows' connections that listen to ``event`` (``target``'s only, if given);
+        a copy, fit for other threads as ``reaches_windows`` is."""
+        return [s for s in list(self._subscribers.get(event, ()))
+                if target is None or s.label == target]
 
     # Delivery (on the core's loop) -----------------------------------------------------------
 
@@ -193,9 +198,7 @@ class EventBus:
         ``encoded`` is its ``event_message`` when the caller made it already. Raise
         ``InvalidArgs`` (delivering to no one) if windows listen and the payload cannot reach
         them."""
-        subscribers = [
-            s for s in list(self._subscribers.get(event, ())) if target is None or s.label == target
-        ]
+        subscribers = self._targets(event, target)
         if subscribers:
             if encoded is None:
                 encoded = event_message(event, payload, source)
@@ -223,8 +226,7 @@ class EventBus:
         until they ended). It waits, too, for the windows it goes to that are far behind but
         reading, as a thread's emit does (one page's emits cut another off, and took the core's
         memory up by hundreds of megabytes)."""
-        backlogs = [s.backlog for s in list(self._subscribers.get(event, ()))
-                    if target is None or s.label == target]
+        backlogs = [s.backlog for s in self._targets(event, target)]
         if backlogs:
             await await_readers(backlogs, timeout)
         self.publish(event, payload, target=target, source=source, listeners=False)

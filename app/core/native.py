@@ -217,8 +217,9 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
 
 _bridge_refusals = itertools.count(1)
 
-LOGGED_BRIDGE_CALLS = 20
-"""Calls of pywebview's bridge that are logged; the rest are refused without a word."""
+LOGGED = 20
+"""Refused calls of pywebview's bridge, and errors of the GUI thread, that are logged (of each);
+the rest go without a word (a page could make them by the thousand)."""
 
 
 def _refuse_bridge_call(
@@ -227,13 +228,13 @@ def _refuse_bridge_call(
     """In place of pywebview's ``js_bridge_call``: a page reaches Python only through the core,
     under its capabilities. The call gets no answer (pywebview's page API has no errors)."""
     refused = next(_bridge_refusals)
-    if refused <= LOGGED_BRIDGE_CALLS:
+    if refused <= LOGGED:
         log.warning(
             "refused a call of pywebview's own bridge (%s) from a page of window %r: the shell "
             "switches it off; pages call Python with invoke()%s",
             shown(str(func_name)),
             next((label for label, w in app.native_windows.items() if w is window), "?"),
-            " (later ones are not logged)" if refused == LOGGED_BRIDGE_CALLS else "",
+            " (later ones are not logged)" if refused == LOGGED else "",
         )
 
 
@@ -250,7 +251,7 @@ def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: Any) -> Non
     """sys.excepthook while the windows run: what a Qt slot raises is logged (the first 20 with
     their traceback), and the app goes on."""
     number = next(_uncaught)
-    if number <= LOGGED_BRIDGE_CALLS:
+    if number <= LOGGED:
         log.error("an error in the windows' GUI thread (a page's call of pywebview's bridge "
                   "that it could not read, say); the app goes on", exc_info=(kind, exc, tb))
 

@@ -1,5 +1,5 @@
 """A thread emitting events waits for a page that is far behind while it reads, and not for
-one that takes nothing (``Backlog.wait_for_reader``)."""
+one that takes nothing (``backlog.wait_for_readers``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _waiting(backlog: Backlog, timeout: float = 30) -> tuple[threading.Thread, t
     done = threading.Event()
 
     def wait() -> None:
-        backlog.wait_for_reader(timeout)
+        wait_for_readers([backlog], timeout)
         done.set()
 
     thread = threading.Thread(target=wait, daemon=True)

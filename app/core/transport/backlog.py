@@ -3,7 +3,7 @@
 A page that stops reading its socket (busy, frozen, or hostile) must not make the core hold
 everything meant for it: a channel's sender (a command's thread) waits while the backlog is
 high, then gives up; a thread emitting events waits while the backlog is high and the page reads
-(``wait_for_reader``); over its limit, the session cuts off a page that makes no progress, and
+(``wait_for_readers``); over its limit, the session cuts off a page that makes no progress, and
 one that lets four times the limit pile up (see ``Session.deliver_encoded``).
 """
 
@@ -64,7 +64,7 @@ class Backlog:
         self._bytes = 0
         self._taken = 0  # bytes written to the page in all (it grows while the page reads)
         self._moved = 0  # pieces of a large frame the page has fetched (see moved)
-        self._unread = False  # an emitter found the page taking nothing (see wait_for_reader)
+        self._unread = False  # an emitter found the page taking nothing (see wait_for_readers)
         self._closed = False
         self._cond = threading.Condition(threading.Lock())
 
@@ -88,10 +88,6 @@ class Backlog:
                 return False
             self._bytes += size
             return True
-
-    def wait_for_reader(self, timeout: float) -> None:
-        """``wait_for_readers([self], timeout)``."""
-        wait_for_readers([self], timeout)
 
     def _behind(self) -> bool:
         """Over ``high``, for a page an emitter is to wait for (read without the lock)."""
