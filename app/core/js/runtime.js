@@ -368,7 +368,8 @@ function (boot) {
       const wasOpen = open;
       open = false;
       socket = null;
-      if (e.code === 4429) {  // the core refused it, saying why (too many connections)
+      // The core refused it, saying why (too many connections: CROWDED in server.py).
+      if (e.code === 4429) {
         lost = `the app core refused this page's connection: ${e.reason}.`;
         for (const [id, call] of [...pending]) settle(id, false, lostFor(call.what));
         return;
