@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import itertools
 import logging
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..starting import noted
-from . import looprun
-from .errors import CommandError, shown
+from . import looprun, qtguard
+from .errors import CommandError
 
 if TYPE_CHECKING:
     from .app import App
@@ -127,7 +124,7 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         raise RuntimeError(f"pywebview could not create window {config.label!r}")
     app.native_windows[config.label] = window
     window.events.closed += lambda *_: _closed(app, config.label, window)
-    window.events.before_show += _no_unasked_pop_ups
+    window.events.before_show += qtguard.prepare_page
     # pywebview runs event handlers on threads that the interpreter waits for at exit, and
     # asking a window for its URL blocks until the GUI answers, which a window closing at that
     # moment never does: the check runs on a daemon thread, so it cannot keep the app alive.
@@ -135,20 +132,6 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         target=_on_loaded, args=(app, config.label, window), name="app-loaded", daemon=True
     ).start()
     return window
-
-
-def _no_unasked_pop_ups(window: Any) -> None:
-    """(pywebview's before_show, on the GUI thread, before the first page loads) A page opens a
-    window only from a user's click or key: pywebview hands every window a page opens to the
-    system's browser, and Qt WebEngine let any script, a remote page's too, open one at will."""
-    try:
-        from qtpy.QtWebEngineCore import QWebEngineSettings
-
-        settings = window.native.webview.page().settings()
-        settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
-    except Exception:  # another GUI, or a pywebview whose window is made otherwise
-        log.warning("pages of window %r may open windows without a click", window.title,
-                    exc_info=True)
 
 
 def _closed(app: App, label: str, window: Any) -> None:
@@ -215,59 +198,6 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
         window.run_js(runtime.decode())
 
 
-_bridge_refusals = itertools.count(1)
-
-LOGGED = 20
-"""Refused calls of pywebview's bridge, and errors of the GUI thread, that are logged (of each);
-the rest go without a word (a page could make them by the thousand)."""
-
-
-def _refuse_bridge_call(
-    app: App, window: Any, func_name: Any, param: Any, value_id: Any
-) -> None:
-    """In place of pywebview's ``js_bridge_call``: a page reaches Python only through the core,
-    under its capabilities. The call gets no answer (pywebview's page API has no errors)."""
-    refused = next(_bridge_refusals)
-    if refused <= LOGGED:
-        log.warning(
-            "refused a call of pywebview's own bridge (%s) from a page of window %r: the shell "
-            "switches it off; pages call Python with invoke()%s",
-            shown(str(func_name)),
-            next((label for label, w in app.native_windows.items() if w is window), "?"),
-            " (later ones are not logged)" if refused == LOGGED else "",
-        )
-
-
-def _deny_permission(page: Any, url: Any, feature: Any) -> None:
-    from qtpy.QtWebEngineCore import QWebEnginePage
-
-    page.setFeaturePermission(url, feature, QWebEnginePage.PermissionPolicy.PermissionDeniedByUser)
-
-
-_uncaught = itertools.count(1)
-
-
-def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
-    """sys.excepthook while the windows run: what a Qt slot raises is logged (the first 20 with
-    their traceback), and the app goes on."""
-    number = next(_uncaught)
-    if number <= LOGGED:
-        log.error("an error in the windows' GUI thread (a page's call of pywebview's bridge "
-                  "that it could not read, say); the app goes on", exc_info=(kind, exc, tb))
-
-
-def _with_a_bridge(view: Any, qt_backend: Any, set_js_api: Callable[[Any], None]) -> None:
-    """pywebview's set-up of a page that finished loading, with its bridge object made anew if a
-    page deleted it."""
-    try:
-        view.js_bridge.objectName()
-    except RuntimeError:  # "wrapped C/C++ object ... has been deleted"
-        log.warning("a page of window %r deleted pywebview's bridge object; it is made anew",
-                    getattr(view.pywebview_window, "title", "?"))
-        view.js_bridge = qt_backend.BrowserView.JSBridge(view)
-    set_js_api(view)
-
-
 def run_native(app: App, *, debug: bool = False) -> None:
     stop_asked = threading.Event()  # before the GUI starts: it never will
     starting = threading.Event()  # from then on, a stop closes the windows
@@ -328,26 +258,7 @@ def run_native(app: App, *, debug: bool = False) -> None:
         if gui == "qt":
             import webview.platforms.qt as qt_backend
 
-            # pywebview's own bridge to Python is in every page of its windows, and reached
-            # what no capability grants (moving the window, pywebview's state, attributes of
-            # its js_api, with Python's tracebacks): it is switched off; alert() still works.
-            patch(qt_backend, "js_bridge_call", functools.partial(_refuse_bridge_call, app))
-            # An exception in a Qt slot (pywebview's, as a page calls its bridge with what it
-            # cannot read) aborted the process: PyQt calls qFatal() unless sys.excepthook was
-            # replaced. It goes to the log instead.
-            patch(sys, "excepthook", _log_uncaught)
-            # pywebview's answer to a page's permission request raised (it hands PyQt6 a plain
-            # number): the page's request never settled, and each one logged an error. Every
-            # request is denied instead: a page gets no camera, microphone, location or
-            # notifications (pywebview meant to grant the camera and microphone to any page).
-            patch(qt_backend.BrowserView.WebPage, "onFeaturePermissionRequested",
-                  _deny_permission)
-            # Qt's web channel offers pages the bridge object's inherited deleteLater() too: a
-            # page that deleted it made pywebview fail as the window's next page loaded, and
-            # Qt then aborted the process. A deleted bridge is made anew instead.
-            set_js_api = qt_backend.BrowserView._set_js_api
-            patch(qt_backend.BrowserView, "_set_js_api",
-                  lambda view: _with_a_bridge(view, qt_backend, set_js_api))
+            qtguard.harden(app, patch)
             if main:
                 # pywebview's Qt window sets a Ctrl-C handler of its own as it makes the first
                 # window, which quits the GUI loop; one that comes before the loop runs (while

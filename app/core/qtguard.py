@@ -1,0 +1,121 @@
+"""What the shell changes in pywebview's Qt windows, so that a page reaches Python only through
+the core and cannot take the app down.
+
+pywebview's Qt backend gives every page of its windows a bridge of its own to Python, answers
+permission requests in a way that raises, and lets any script open windows; an exception in one
+of its Qt slots aborts the process. ``harden`` replaces what the whole backend does (undone as
+the windows' run ends), ``prepare_page`` sets up each window's page as the window is shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import shown
+
+if TYPE_CHECKING:
+    from .app import App
+
+__all__ = ["harden", "prepare_page"]
+
+log = logging.getLogger("app.core.native")
+
+Patch = Callable[[Any, str, Any], None]
+
+
+def harden(app: App, patch: Patch) -> None:
+    """Replace, with ``patch(owner, name, value)`` (which puts them back later), what pywebview's
+    Qt backend does for every window."""
+    import webview.platforms.qt as qt_backend
+
+    # pywebview's own bridge to Python is in every page of its windows, and reached what no
+    # capability grants (moving the window, pywebview's state, attributes of its js_api, with
+    # Python's tracebacks): it is switched off; alert() still works.
+    patch(qt_backend, "js_bridge_call", functools.partial(_refuse_bridge_call, app))
+    # An exception in a Qt slot (pywebview's, as a page calls its bridge with what it cannot
+    # read) aborted the process: PyQt calls qFatal() unless sys.excepthook was replaced. It
+    # goes to the log instead.
+    patch(sys, "excepthook", _log_uncaught)
+    # pywebview's answer to a page's permission request raised (it hands PyQt6 a plain number):
+    # the page's request never settled, and each one logged an error. Every request is denied
+    # instead: a page gets no camera, microphone, location or notifications (pywebview meant to
+    # grant the camera and microphone to any page).
+    patch(qt_backend.BrowserView.WebPage, "onFeaturePermissionRequested", _deny_permission)
+    # Qt's web channel offers pages the bridge object's inherited deleteLater() too: a page
+    # that deleted it made pywebview fail as the window's next page loaded, and Qt then aborted
+    # the process. A deleted bridge is made anew instead.
+    set_js_api = qt_backend.BrowserView._set_js_api
+    patch(qt_backend.BrowserView, "_set_js_api",
+          lambda view: _with_a_bridge(view, qt_backend, set_js_api))
+
+
+def prepare_page(window: Any) -> None:
+    """(pywebview's before_show, on the GUI thread, before the first page loads) A page opens a
+    window only from a user's click or key: pywebview hands every window a page opens to the
+    system's browser, and Qt WebEngine let any script, a remote page's too, open one at will."""
+    try:
+        from qtpy.QtWebEngineCore import QWebEngineSettings
+
+        settings = window.native.webview.page().settings()
+        settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
+    except Exception:  # another GUI, or a pywebview whose window is made otherwise
+        log.warning("pages of window %r may open windows without a click", window.title,
+                    exc_info=True)
+
+
+_bridge_refusals = itertools.count(1)
+
+LOGGED = 20
+"""Refused calls of pywebview's bridge, and errors of the GUI thread, that are logged (of each);
+the rest go without a word (a page could make them by the thousand)."""
+
+
+def _refuse_bridge_call(
+    app: App, window: Any, func_name: Any, param: Any, value_id: Any
+) -> None:
+    """In place of pywebview's ``js_bridge_call``: a page reaches Python only through the core,
+    under its capabilities. The call gets no answer (pywebview's page API has no errors)."""
+    refused = next(_bridge_refusals)
+    if refused <= LOGGED:
+        log.warning(
+            "refused a call of pywebview's own bridge (%s) from a page of window %r: the shell "
+            "switches it off; pages call Python with invoke()%s",
+            shown(str(func_name)),
+            next((label for label, w in app.native_windows.items() if w is window), "?"),
+            " (later ones are not logged)" if refused == LOGGED else "",
+        )
+
+
+def _deny_permission(page: Any, url: Any, feature: Any) -> None:
+    from qtpy.QtWebEngineCore import QWebEnginePage
+
+    page.setFeaturePermission(url, feature, QWebEnginePage.PermissionPolicy.PermissionDeniedByUser)
+
+
+_uncaught = itertools.count(1)
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+    """sys.excepthook while the windows run: what a Qt slot raises is logged (the first 20 with
+    their traceback), and the app goes on."""
+    number = next(_uncaught)
+    if number <= LOGGED:
+        log.error("an error in the windows' GUI thread (a page's call of pywebview's bridge "
+                  "that it could not read, say); the app goes on", exc_info=(kind, exc, tb))
+
+
+def _with_a_bridge(view: Any, qt_backend: Any, set_js_api: Callable[[Any], None]) -> None:
+    """pywebview's set-up of a page that finished loading, with its bridge object made anew if a
+    page deleted it."""
+    try:
+        view.js_bridge.objectName()
+    except RuntimeError:  # "wrapped C/C++ object ... has been deleted"
+        log.warning("a page of window %r deleted pywebview's bridge object; it is made anew",
+                    getattr(view.pywebview_window, "title", "?"))
+        view.js_bridge = qt_backend.BrowserView.JSBridge(view)
+    set_js_api(view)
