@@ -60,6 +60,25 @@ class NativeWindow:
             time.sleep(0.1)
         raise TimeoutError(f"window {label!r} did not come up:\n" + "\n".join(self.log[-30:]))
 
+    def page_processes(self) -> list[int]:
+        """The processes of the window's pages: Qt WebEngine's renderers, which its zygote
+        process (a child of the app's) starts."""
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:  # ended meanwhile
+                    continue
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        zygotes = {pid for pid, parent in parents.items() if parent == self.process.pid}
+        return [pid for pid, parent in parents.items() if parent in zygotes]
+
+    def attach_again(self, playwright: Playwright) -> None:
+        """Connect to the window anew over CDP: Playwright gives up on a page whose process
+        ended, even once the window has loaded it again."""
+        self.browser = playwright.chromium.connect_over_cdp(self.cdp_url, no_defaults=True)
+
     def wait_closed(self, label: str, timeout: float = 30) -> None:
         """Wait until no page is window ``label`` any more (a closing page may fail to answer,
         which counts as not being that window)."""

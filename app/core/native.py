@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -124,7 +125,7 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
         raise RuntimeError(f"pywebview could not create window {config.label!r}")
     app.native_windows[config.label] = window
     window.events.closed += lambda *_: _closed(app, config.label, window)
-    window.events.before_show += qtguard.prepare_page
+    window.events.before_show += functools.partial(qtguard.prepare_page, app, config.label)
     # pywebview runs event handlers on threads that the interpreter waits for at exit, and
     # asking a window for its URL blocks until the GUI answers, which a window closing at that
     # moment never does: the check runs on a daemon thread, so it cannot keep the app alive.

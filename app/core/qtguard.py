@@ -4,7 +4,8 @@ the core and cannot take the app down.
 pywebview's Qt backend gives every page of its windows a bridge of its own to Python, answers
 permission requests in a way that raises, and lets any script open windows; an exception in one
 of its Qt slots aborts the process. ``harden`` replaces what the whole backend does (undone as
-the windows' run ends), ``prepare_page`` sets up each window's page as the window is shown.
+the windows' run ends), ``prepare_page`` sets up each window's page as the window is shown (and
+loads it again if its process ends).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import functools
 import itertools
 import logging
 import sys
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -54,18 +57,77 @@ def harden(app: App, patch: Patch) -> None:
           lambda view: _with_a_bridge(view, qt_backend, set_js_api))
 
 
-def prepare_page(window: Any) -> None:
-    """(pywebview's before_show, on the GUI thread, before the first page loads) A page opens a
-    window only from a user's click or key: pywebview hands every window a page opens to the
-    system's browser, and Qt WebEngine let any script, a remote page's too, open one at will."""
+def prepare_page(app: App, label: str, window: Any) -> None:
+    """(pywebview's before_show, on the GUI thread, before the first page loads) Set up the page
+    of window ``label``:
+
+    - A page opens a window only from a user's click or key: pywebview hands every window a page
+      opens to the system's browser, and Qt WebEngine let any script, a remote page's too, open
+      one at will.
+    - A page whose process ends (it crashed, ran out of memory, was killed) is loaded again, at
+      most ``RELOADS`` times in ``RELOADS_WITHIN`` seconds: the window stayed blank for good.
+    """
     try:
         from qtpy.QtWebEngineCore import QWebEngineSettings
 
-        settings = window.native.webview.page().settings()
-        settings.setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows, False)
+        page = window.native.webview.page()
+        page.settings().setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows,
+                                     False)
     except Exception:  # another GUI, or a pywebview whose window is made otherwise
-        log.warning("pages of window %r may open windows without a click", window.title,
-                    exc_info=True)
+        log.warning("pages of window %r may open windows without a click, and are not loaded "
+                    "again if their process ends", label, exc_info=True)
+        return
+    ended: deque[float] = deque()
+    page.renderProcessTerminated.connect(
+        lambda status, code: _page_process_ended(app, label, window, ended, status, code)
+    )
+
+
+RELOADS = 3
+"""How many times a window's page is loaded again after its process ended, within
+``RELOADS_WITHIN`` seconds; then it is left (a page that takes its process down as it loads would
+be loaded for ever)."""
+
+RELOADS_WITHIN = 60.0
+
+GAVE_UP_PAGE = """<!doctype html><meta charset="utf-8"><title>Stopped</title>
+<body style="font: 15px system-ui, sans-serif; margin: 3em; color: #333">
+<h1 style="font-size: 1.3em">This window's page stopped working</h1>
+<p>Its process ended {count} times within {within:g} seconds, so it was not loaded again.
+The app's log says more. Start the app again to get the page back.</p>"""
+
+
+def _page_process_ended(
+    app: App, label: str, window: Any, ended: deque[float], status: Any, code: int
+) -> None:
+    """(Qt's renderProcessTerminated, on the GUI thread) Load the page of window ``label`` again
+    after its process ended, unless the window is closing or it happened too often."""
+    from qtpy.QtWebEngineCore import QWebEnginePage
+
+    kinds = QWebEnginePage.RenderProcessTerminationStatus
+    view = window.native.webview
+    if status == kinds.NormalTerminationStatus or app.native_windows.get(label) is not window:
+        return  # the window is closing, or closed
+    how = {
+        kinds.AbnormalTerminationStatus: "ended abnormally",
+        kinds.CrashedTerminationStatus: "crashed",
+        kinds.KilledTerminationStatus: "was killed",
+    }.get(status, "ended")
+    now = time.monotonic()
+    ended.append(now)
+    while now - ended[0] > RELOADS_WITHIN:
+        ended.popleft()
+    if len(ended) > RELOADS:
+        log.error(
+            "window %r: its page's process %s (exit status %s), %d times within %g s; the page "
+            "is not loaded again (the window says so)", label, how, code, len(ended),
+            RELOADS_WITHIN,
+        )
+        view.setHtml(GAVE_UP_PAGE.format(count=len(ended), within=RELOADS_WITHIN))
+        return
+    log.warning("window %r: its page's process %s (exit status %s); the page is loaded again",
+                label, how, code)
+    view.reload()
 
 
 _bridge_refusals = itertools.count(1)

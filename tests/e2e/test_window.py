@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from playwright.sync_api import Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import wait_for_log
-from tests.window import ROOT, launch, open_window
+from tests.window import ROOT, NativeWindow, launch, open_window
 
 from .conftest import brownfield_config
 
@@ -99,7 +101,9 @@ def close_the_only_window(
 
 
 def test_closing_the_last_window_ends_the_app(app_dir: Path, playwright: Playwright) -> None:
-    assert "Traceback" not in "\n".join(close_the_only_window(app_dir, playwright))
+    log = "\n".join(close_the_only_window(app_dir, playwright))
+    assert "Traceback" not in log
+    assert "its page's process" not in log  # it ended as a closed page's does: no reload
 
 
 def test_the_app_ends_even_when_the_gui_never_answered_about_a_page(
@@ -131,6 +135,7 @@ def test_a_closed_window_can_be_opened_again(app_dir: Path, playwright: Playwrig
             ask_to_close(settings)
             window.wait_closed("settings")
         assert main.evaluate("window.__APP__.core.invoke('greet', {name: 'm'})") == "Hello, m!"
+        assert not [line for line in window.log if "loaded again" in line], window.log[-5:]
 
 
 def test_clicking_through_the_demo_in_the_real_window(playwright: Playwright) -> None:
@@ -332,3 +337,61 @@ def test_a_pages_permission_requests_are_denied(app_dir: Path, playwright: Playw
             new Promise((r) => setTimeout(() => r('no answer in 10 s'), 10000))])""")
         assert answer == "denied"
         assert not [line for line in window.log if "GUI thread" in line], window.log[-5:]
+
+
+def _end_page_processes(window: NativeWindow) -> None:
+    processes = window.page_processes()
+    assert processes, "the window's pages have no process of their own"
+    for pid in processes:
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_a_page_whose_process_ends_is_loaded_again(app_dir: Path, playwright: Playwright) -> None:
+    """A renderer that crashed or was killed (out of memory, say) left its windows blank for
+    good, with nothing in the log."""
+    with open_window(brownfield_config(app_dir), playwright=playwright) as window:
+        for label in ("main", "settings"):
+            window.page(label).evaluate("window.__APP__.core.invoke('greet', {name: 'x'})")
+        _end_page_processes(window)  # both windows' pages, here in one process or two
+        for label in ("main", "settings"):
+            wait_for_log(window.log, rf"window '{label}': its page's process was killed "
+                         r"\(exit status 9\); the page is loaded again")
+        window.attach_again(playwright)
+        for label in ("main", "settings"):
+            page = window.page(label)
+            assert page.evaluate(
+                "window.__APP__.core.invoke('greet', {name: 'back'})") == "Hello, back!"
+        assert window.process.poll() is None
+
+
+def test_a_page_whose_process_keeps_ending_is_left_with_a_message(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """A page that takes its process down as it loads would be loaded for ever."""
+    from app.core.qtguard import RELOADS
+
+    config = brownfield_config(app_dir)
+    settings = json.loads(config.read_text())
+    settings["app"]["windows"] = settings["app"]["windows"][:1]
+    config.write_text(json.dumps(settings))
+    with open_window(config, playwright=playwright) as window:
+        window.page("main")
+        for ended in range(1, RELOADS + 2):
+            deadline = time.monotonic() + 30
+            while not window.page_processes():  # the page loaded again has its process
+                assert time.monotonic() < deadline, window.log[-20:]
+                time.sleep(0.05)
+            _end_page_processes(window)
+            if ended <= RELOADS:
+                deadline = time.monotonic() + 30
+                while sum("is loaded again" in line for line in window.log) < ended:
+                    assert time.monotonic() < deadline, window.log[-20:]
+                    time.sleep(0.05)
+        wait_for_log(window.log, rf"window 'main': its page's process was killed \(exit status "
+                     rf"9\), {RELOADS + 1} times within 60 s; the page is not loaded again")
+        window.attach_again(playwright)
+        (page,) = window.pages()
+        expect(page.locator("body")).to_contain_text("This window's page stopped working",
+                                                     timeout=30_000)
+        expect(page.locator("body")).to_contain_text("Start the app again")
+        assert window.process.poll() is None
