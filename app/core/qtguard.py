@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import qtdialogs
 from .errors import shown
 
 if TYPE_CHECKING:
@@ -49,6 +50,13 @@ def harden(app: App, patch: Patch) -> None:
     # instead: a page gets no camera, microphone, location or notifications (pywebview meant to
     # grant the camera and microphone to any page).
     patch(qt_backend.BrowserView.WebPage, "onFeaturePermissionRequested", _deny_permission)
+    # A page could show dialogs without end, and pywebview's alert() one inside another (see
+    # qtdialogs): they come one at a time now, and the user may stop them.
+    page_class = qt_backend.BrowserView.WebPage
+    patch(page_class, "javaScriptAlert", qtdialogs.alert)
+    patch(page_class, "javaScriptConfirm", qtdialogs.confirm)
+    patch(page_class, "javaScriptPrompt", qtdialogs.prompt)
+    patch(qt_backend, "QMessageBox", qtdialogs.message_box(vars(qt_backend)["QMessageBox"]))
     # Qt's web channel offers pages the bridge object's inherited deleteLater() too: a page
     # that deleted it made pywebview fail as the window's next page loaded, and Qt then aborted
     # the process. A deleted bridge is made anew instead.
@@ -64,6 +72,7 @@ def prepare_page(app: App, label: str, window: Any) -> None:
     - A page opens a window only from a user's click or key: pywebview hands every window a page
       opens to the system's browser, and Qt WebEngine let any script, a remote page's too, open
       one at will.
+    - Its JavaScript dialogs come one at a time, and the user can stop them (``qtdialogs``).
     - A page whose process ends (it crashed, ran out of memory, was killed) is loaded again, at
       most ``RELOADS`` times in ``RELOADS_WITHIN`` seconds: the window stayed blank for good.
     """
@@ -77,6 +86,7 @@ def prepare_page(app: App, label: str, window: Any) -> None:
         log.warning("pages of window %r may open windows without a click, and are not loaded "
                     "again if their process ends", label, exc_info=True)
         return
+    qtdialogs.on_page(page, label)
     ended: deque[float] = deque()
     page.renderProcessTerminated.connect(
         lambda status, code: _page_process_ended(app, label, window, ended, status, code)

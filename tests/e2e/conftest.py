@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Served, serving
+from tests.xdisplay import virtual_display
 
 from .limits_app import LIMITS_COMMANDS
 
@@ -146,3 +147,10 @@ LOOKALIKES = """async () => {
     return [back[0] instanceof Uint8Array, Array.from(back[0]), back.slice(1)];
 }"""
 LOOKALIKES_BACK = [True, [1, 2], [{"$__b": 0}, {"$$__b": "x", "k": {"$__b": 7}}, {"$__b": "a"}]]
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    """A virtual X display for the real window (``DISPLAY``), with xdotool."""
+    with virtual_display() as number:
+        yield number

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Playwright
 
 from tests.window import open_window
+from tests.xdisplay import XVFB_ENV, answer_dialog
 
 from .test_isolation_attacks import CUT_OFF_CALLS, HOSTILE, INVOKE, add_cut_off_page
 from .test_isolation_browser import examples_app
@@ -24,52 +21,10 @@ OUTCOME = (
 )
 
 
-@pytest.fixture
-def display() -> Iterator[str]:
-    """A virtual X display. Qt WebEngine does not report JavaScript dialogs over CDP (nor take
-    Page.handleJavaScriptDialog), so the window's confirm() box is answered with a key press."""
-    if shutil.which("Xvfb") is None or shutil.which("xdotool") is None:
-        pytest.skip("answering the real window's dialog needs Xvfb and xdotool (apt)")
-    read, write = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as numbers:
-        number = numbers.readline().strip()
-    try:
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def answer_dialog(display: str, key: str) -> str:
-    """Wait for the window's JavaScript dialog, press ``key`` in it; return its title."""
-    env = {**os.environ, "DISPLAY": display}
-    found = subprocess.run(
-        ["xdotool", "search", "--sync", "--name", "^Javascript Confirm"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout.split()[0]
-    title = subprocess.run(
-        ["xdotool", "getwindowname", found], env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    subprocess.run(
-        ["xdotool", "windowfocus", "--sync", found, "key", key], env=env, check=True, timeout=30
-    )
-    return title
-
-
 def test_the_validation_example_and_its_confirm_dialog_in_the_real_window(
     app_dir: Path, display: str, playwright: Playwright
 ) -> None:
-    env = {"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env = {"DISPLAY": display, **XVFB_ENV}
     with open_window(examples_app(app_dir, "validation"), env=env, playwright=playwright) as window:
         page = window.page("main")
         assert page.evaluate(INVOKE, ["greet", {"name": "Qt"}]) == "Hello, Qt!"

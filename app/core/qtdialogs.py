@@ -1,0 +1,193 @@
+"""The JavaScript dialogs of the shell's Qt windows (alert, confirm, prompt).
+
+A dialog is modal to the whole app (the GUI's thread, which serves every window, waits for it),
+so a page that shows dialogs in a loop held the app until the user had answered every one, with
+no way to stop it; and pywebview's own ``alert()``, which it puts in place of the page's, does
+not wait for its answer: a loop of them opened one dialog inside another, as many as the page
+asked for. Here:
+
+- a page shows one dialog at a time: pywebview's ``alert()`` messages that come while one is
+  open wait their turn (at most ``WAITING`` of them; more are dropped);
+- from a page's second dialog on, the dialog has a check box to stop the page's dialogs, as
+  browsers do. Once checked, the page's dialogs are answered at once without being shown
+  (``alert`` as read, ``confirm`` and ``prompt`` as cancelled) until its window loads a page
+  again;
+- the page's text is shown as it is (plain text, never Qt's rich text), under a title that
+  names the page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from typing import Any
+
+__all__ = ["STOP_LABEL", "WAITING", "PageDialogs"]
+
+log = logging.getLogger("app.core.native")
+
+WAITING = 100
+"""pywebview ``alert()`` messages of one page that may wait for the one shown; more are dropped."""
+
+STOP_LABEL = "&Don't let this page show more dialogs"
+
+TITLES = {
+    "alert": "Javascript Alert", "confirm": "Javascript Confirm", "prompt": "Javascript Prompt"
+}
+"""As Qt WebEngine's own dialogs were titled (followed by the page's address)."""
+
+
+class PageDialogs:
+    """The dialogs of one window's page (on the GUI thread); made anew as a page loads."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = 0  # dialogs shown since the page loaded
+        self.open = False  # one is showing now
+        self.stopped = False  # the user checked STOP_LABEL
+        self.waiting: deque[str] = deque()  # pywebview alert() messages
+        self.dropped = 0
+
+    def ask(self, page: Any, kind: str, message: str | None, default: str | None = None
+            ) -> tuple[bool, str]:
+        """Show a dialog of ``kind`` for ``page`` (Qt WebEngine's own, which wait for their
+        answer: the page waits too), and return whether it was accepted, and the text typed."""
+        if self.stopped:
+            return False, ""
+        return self._show(page, kind, message or "", default or "")
+
+    def tell(self, page: Any, message: str) -> None:
+        """pywebview's ``alert()``, whose page does not wait: shown after the one showing now."""
+        if self.stopped:
+            return
+        if self.open:
+            if len(self.waiting) < WAITING:
+                self.waiting.append(message)
+            else:
+                self.dropped += 1
+                if self.dropped == 1:
+                    log.warning("window %r: its page showed more than %d alerts at once; the "
+                                "rest are dropped", self.label, WAITING)
+            return
+        self._show(page, "alert", message, "")
+        while self.waiting and not self.stopped:  # in turn, not one inside another
+            self._show(page, "alert", self.waiting.popleft(), "")
+        self.waiting.clear()
+
+    def _show(self, page: Any, kind: str, message: str, default: str) -> tuple[bool, str]:
+        from qtpy import QtWebEngineWidgets
+        from qtpy.QtCore import Qt
+        from qtpy.QtWidgets import (
+            QCheckBox,
+            QDialog,
+            QDialogButtonBox,
+            QLabel,
+            QLineEdit,
+            QVBoxLayout,
+        )
+
+        widgets: Any = QtWebEngineWidgets
+        view = widgets.QWebEngineView.forPage(page)
+        if view is None:  # the window is going
+            return False, ""
+        dialog = QDialog(view)
+        dialog.setWindowTitle(f"{TITLES[kind]} - {page.url().toString()}")
+        # Modal to the app, as Qt's own: while it waits, so does the GUI's thread (a loop of its
+        # own), which serves every window.
+        dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+        layout = QVBoxLayout(dialog)
+        text = QLabel(message)
+        text.setTextFormat(Qt.TextFormat.PlainText)
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(text)
+        field = QLineEdit(default) if kind == "prompt" else None
+        if field is not None:
+            field.selectAll()  # as browsers do: typing replaces the page's default
+            layout.addWidget(field)
+        stop = QCheckBox(STOP_LABEL) if self.shown else None
+        if stop is not None:
+            layout.addWidget(stop)
+        choices = QDialogButtonBox.StandardButton.Ok
+        if kind != "alert":
+            choices |= QDialogButtonBox.StandardButton.Cancel
+        buttons = QDialogButtonBox(choices)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        layout.addWidget(buttons)
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        if ok is not None:
+            ok.setDefault(True)  # Return accepts, even from the prompt's field
+        # The field to type in, or the button: not the check box, which would take a space
+        # meant for the button.
+        focus = field if field is not None else ok
+        if focus is not None:
+            focus.setFocus()
+        self.shown += 1
+        self.open = True
+        try:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            self.open = False
+        typed = field.text() if field is not None else ""
+        if stop is not None and stop.isChecked():
+            self.stopped = True
+            log.info("window %r: its page's dialogs are stopped, as the user asked, until it "
+                     "loads a page again", self.label)
+        dialog.deleteLater()
+        return accepted, typed
+
+
+def dialogs_of(page: Any) -> PageDialogs:
+    """The dialogs of ``page`` (one of the shell's windows' pages, or another: a state of its
+    own, made on first use)."""
+    found = getattr(page, "_app_dialogs", None)
+    if not isinstance(found, PageDialogs):
+        found = PageDialogs("?")
+        page._app_dialogs = found
+    return found
+
+
+def on_page(page: Any, label: str) -> None:
+    """Give the page of window ``label`` its dialogs' state, and a new one as it loads a page."""
+    page._app_dialogs = PageDialogs(label)
+    page.loadStarted.connect(lambda: setattr(page, "_app_dialogs", PageDialogs(label)))
+
+
+def alert(page: Any, origin: Any, message: str | None) -> None:
+    """QWebEnginePage.javaScriptAlert."""
+    dialogs_of(page).ask(page, "alert", message)
+
+
+def confirm(page: Any, origin: Any, message: str | None) -> bool:
+    """QWebEnginePage.javaScriptConfirm."""
+    return dialogs_of(page).ask(page, "confirm", message)[0]
+
+
+def prompt(page: Any, origin: Any, message: str | None, default: str | None) -> tuple[bool, str]:
+    """QWebEnginePage.javaScriptPrompt."""
+    return dialogs_of(page).ask(page, "prompt", message, default)
+
+
+def message_box(base: Any) -> type:
+    """pywebview's QMessageBox, whose ``information()`` (its ``alert()``, the only use) shows the
+    message as its page's alert instead: in turn, and only blocking its window."""
+
+    class MessageBox(base):  # type: ignore[misc]
+        @staticmethod
+        def information(parent: Any, title: Any, text: Any, *args: Any) -> Any:
+            page = parent.webview.page()
+            dialogs_of(page).tell(page, _as_said(str(text)))
+            return base.StandardButton.Ok
+
+    return MessageBox
+
+
+def _as_said(text: str) -> str:
+    """pywebview's page hands its ``alert()`` message over as JSON: a string comes quoted."""
+    try:
+        said = json.loads(text)
+    except ValueError:
+        return text
+    return said if isinstance(said, str) else text

@@ -1,0 +1,84 @@
+"""A page's JavaScript dialogs in the real Qt window, answered with key presses under Xvfb.
+
+They are modal to the whole app, and a page could show them without end, with no way to stop
+it: pywebview's alert() does not even wait for its answer, so a loop of them opened as many
+dialogs, one inside another."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, Playwright
+
+from tests.conftest import wait_for_log
+from tests.window import open_window
+from tests.xdisplay import XVFB_ENV, answer_dialog, shown
+
+from .conftest import brownfield_config
+
+pytestmark = pytest.mark.window
+
+# "Don't let this page show more dialogs", checked (from the OK button, which has the focus;
+# its Alt+D does not work here: with no window manager, Qt does not take the dialog for active)
+STOP = ("shift+Tab", "space")
+
+
+def one_window(app_dir: Path) -> Path:
+    config = brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"] = data["app"]["windows"][:1]
+    config.write_text(json.dumps(data))
+    return config
+
+
+def test_a_page_showing_dialogs_without_end_can_be_stopped(
+    app_dir: Path, display: str, playwright: Playwright
+) -> None:
+    env = {"DISPLAY": display, **XVFB_ENV}
+    with open_window(one_window(app_dir), env=env, playwright=playwright) as window:
+        page = window.page("main")
+        page.evaluate("""setTimeout(() => {
+            const answers = [];
+            for (let i = 0; i < 50; i++) answers.push(confirm('Again ' + i));
+            window.answers = answers;
+        })""")
+        answer_dialog(display, "Escape")  # the first: no check box
+        answer_dialog(display, *STOP, "Return")  # the second: stop them, and accept it
+        page.wait_for_function("window.answers !== undefined", timeout=10_000)
+        assert page.evaluate("window.answers") == [False, True] + [False] * 48
+        wait_for_log(window.log, "window 'main': its page's dialogs are stopped")
+        # Until the window loads a page again.
+        page.evaluate("location.reload()")
+        page = reloaded(window.page("main"))
+        page.evaluate("setTimeout(() => { window.again = [confirm('Back?'), prompt('?', 'x')]; })")
+        answer_dialog(display, "Return")
+        answer_dialog(display, "shift+a", "d", "a", "Return", title="^Javascript Prompt")  # not 'x'
+        page.wait_for_function("window.again !== undefined")
+        assert page.evaluate("window.again") == [True, "Ada"]
+
+
+def reloaded(page: Page) -> Page:
+    page.wait_for_function("window.__APP__ && !window.answers")
+    return page
+
+
+def test_pywebviews_alerts_come_one_at_a_time_and_can_be_stopped(
+    app_dir: Path, display: str, playwright: Playwright
+) -> None:
+    """pywebview replaces a page's alert() with a call of its own that does not wait."""
+    env = {"DISPLAY": display, **XVFB_ENV}
+    with open_window(one_window(app_dir), env=env, playwright=playwright) as window:
+        page = window.page("main")
+        page.wait_for_function("String(window.alert).includes('pywebview')")
+        # (After the evaluation's answer: a dialog holds up what CDP answers until it closes.)
+        page.evaluate("setTimeout(() => { for (let i = 0; i < 30; i++) alert('Number ' + i); })")
+        title = answer_dialog(display, "Return", title="^Javascript Alert")
+        assert title.startswith("Javascript Alert - http://127.0.0.1:")
+        assert len(shown(display, "^Javascript Alert")) <= 1
+        answer_dialog(display, *STOP, "Return", title="^Javascript Alert")
+        wait_for_log(window.log, "window 'main': its page's dialogs are stopped")
+        assert shown(display, "^Javascript Alert") == []
+        # The rest were not shown; confirm() is answered at once too.
+        assert page.evaluate("confirm('Still there?')") is False
