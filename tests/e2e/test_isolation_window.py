@@ -12,6 +12,7 @@ from tests.xdisplay import XVFB_ENV, answer_dialog
 
 from .test_isolation_attacks import CUT_OFF_CALLS, HOSTILE, INVOKE, add_cut_off_page
 from .test_isolation_browser import examples_app
+from .test_isolation_core import isolation_config
 
 pytestmark = pytest.mark.window
 
@@ -113,3 +114,18 @@ def test_a_script_cannot_cut_the_page_off_from_its_frame_in_the_real_window(
         page.wait_for_function("() => window.__APP__ !== undefined")
         assert page.evaluate(CUT_OFF_CALLS) == ["Hello, x!", "blocked"]
         assert page.evaluate("window.stolen") == 0
+
+
+def test_a_hook_that_awaits_a_timer_is_not_slowed_in_the_real_window(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """Chromium slows the timers of a cross-origin frame that is not rendered to one a second:
+    with the frame display: none, every call of a hook that awaited a 100 ms timer took 1 s in
+    the Qt window, and with hookTimeoutMs 800 was blocked."""
+    hook = """window.__ISOLATION_HOOK__ = (payload) =>
+        new Promise((resolve) => setTimeout(() => resolve(payload), 100));"""
+    config = isolation_config(app_dir, hook, hook_timeout_ms=800)
+    with open_window(config, playwright=playwright) as window:
+        page = window.page("main")
+        outcomes = [page.evaluate(OUTCOME, ["greet", {"name": str(n)}]) for n in range(4)]
+        assert outcomes == [{"value": f"Hello, {n}!"} for n in range(4)], outcomes

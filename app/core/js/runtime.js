@@ -725,10 +725,17 @@ function (boot) {
     frame.setAttribute("sandbox", "allow-scripts allow-modals");
     frame.setAttribute("aria-hidden", "true");
     frame.tabIndex = -1;
-    frame.style.display = "none";
+    // Hidden from sight, not from layout: Chromium slows the timers of a cross-origin frame
+    // that is not rendered (display: none, or in <head>) to one a second, which held every
+    // call whose hook awaits a timer for a second. A child of <html>, outside <body>: code that
+    // rebuilds the body must not take the frame with it.
+    for (const [name, value] of [["position", "fixed"], ["left", "0"], ["top", "0"],
+      ["width", "1px"], ["height", "1px"], ["opacity", "0"], ["border", "0"],
+      ["pointer-events", "none"], ["display", "block"], ["visibility", "visible"]]) {
+      frame.style.setProperty(name, value, "important");
+    }
     frame.src = config.frame;
-    // In <head>: code that rebuilds the body must not take the frame with it.
-    (document.head || document.documentElement).appendChild(frame);
+    document.documentElement.appendChild(frame);
     const target = frame.contentWindow;
     let port = null;             // the frame's channel, handed over with its ready message
     const waiting = new Map();   // id -> { resolve, reject, what }
