@@ -726,6 +726,10 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
             out.misspeltOption = await attempt(
                 () => core.invoke('greet', { name: 'a' }, { timeout: 100 }));
             out.nullOptions = await attempt(() => core.invoke('greet', { name: 'a' }, null));
+            out.nullArgs = await attempt(() => core.invoke('read_config', null));
+            out.nullArgsUnknown = await attempt(() => core.invoke('no_such_command', null));
+            out.nullArgsNeeded = await attempt(() => core.invoke('greet', null));
+            out.textArgs = await attempt(() => core.invoke('greet', 'World'));
             out.farDeadline = await attempt(
                 () => core.invoke('greet', { name: 'a' }, { timeoutMs: 2 ** 40 }));
             return out;
@@ -740,7 +744,14 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     assert result["revokedArgs"].startswith("invalid_args:"), result
     for key in ("symbolEvent", "numberEvent", "listenArray"):
         assert result[key].startswith("invalid_args:") and "event name" in result[key], result
-    assert result["farDeadline"] == result["nullOptions"] == "resolved"
+    assert result["farDeadline"] == result["nullOptions"] == result["nullArgs"] == "resolved"
+    # null is no arguments, as undefined is: the core says what is missing, or that there is
+    # no such command.
+    assert result["nullArgsUnknown"].startswith("not_found:"), result
+    assert result["nullArgsNeeded"].startswith("invalid_args:") and "name" in result[
+        "nullArgsNeeded"], result
+    assert result["textArgs"] == ("invalid_args: The arguments of 'greet' must be an object of "
+                                  "named values."), result
     for key in ("zeroOptions", "numberOptions"):
         assert result[key] == ("invalid_args: The options of 'greet' must be an object such as "
                                "{ timeoutMs: 5000 }, not number."), result

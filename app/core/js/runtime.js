@@ -876,8 +876,9 @@ function (boot) {
     }
     let timeout;
     try {
-      if (args !== undefined
-          && (args === null || typeof args !== "object" || Array.isArray(args))) {
+      // No arguments: undefined or null (as Python's None comes through a test tool).
+      if (args !== undefined && args !== null
+          && (typeof args !== "object" || Array.isArray(args))) {
         return Promise.reject(fail("invalid_args",
           `The arguments of '${cmd}' must be an object of named values.`));
       }

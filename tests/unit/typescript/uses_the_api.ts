@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const hello: string = await invoke<string>("greet", args);
   await invoke("plot", new Point(1, 2), { timeoutMs: 1000 });
   await invoke("plot", { x: 1 }, null);
+  await invoke("read_config", null);
   await invoke("plot", { x: 1 }, { timeoutMs: undefined });
   const onAny = (e: Event) => console.log(e.payload);
   await listen("y", onAny);

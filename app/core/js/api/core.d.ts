@@ -36,7 +36,7 @@ export interface InvokeOptions {
 /** Call a Python command by name with named arguments (camelCase or snake_case keys). */
 export declare function invoke<T = unknown, A extends InvokeArgs = InvokeArgs>(
   cmd: string,
-  args?: A & NamedArgs<A>,
+  args?: (A & NamedArgs<A>) | null,
   options?: InvokeOptions | null,
 ): Promise<T>;
 
