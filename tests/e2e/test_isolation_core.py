@@ -294,7 +294,11 @@ async def test_plain_and_empty_messages_are_refused_whatever_the_arity(served: S
         ]
         for message in plain:
             refusal(await call(ws, message))
-        assert "accepts only messages sealed" in refusal(await call(ws, plain[0]))
+        said = refusal(await call(ws, plain[0]))
+        assert "accepts only messages sealed" in said
+        assert "'invoke' message of 'read_config' is refused" in said
+        assert "'listen' message of 'clock' is refused" in refusal(await call(ws, plain[4]))
+        assert "and a message of no kind is refused" in refusal(await call(ws, plain[5]))
         # Nothing ran, and the sequence is where it was: the first sealed message is number 0.
         items = await call(ws, frame.seal({"kind": "invoke", "cmd": "list_items", "args": {}}))
         assert {"id": 1, "name": "Apples"} in items["value"]

@@ -34,9 +34,15 @@ def unseal_stage(keys: KeyRing) -> Stage:
     def stage(next_: Handler) -> Handler:
         async def handler(request: Request) -> Any:
             if request.kind != "sealed":
+                named = request.body.get("cmd" if request.kind == "invoke" else "event")
+                what = (f"a plain {request.kind[:40]!r} message"
+                        if isinstance(request.body.get("kind"), str) else "a message of no kind")
+                if isinstance(named, str):
+                    what += f" of '{request.name}'"
                 raise ProtocolError(
                     f"This app uses the isolation pattern: the core accepts only messages sealed "
-                    f"by the isolation frame, and a plain {request.kind[:40]!r} message is refused."
+                    f"by the isolation frame, and {what} is refused (send it with invoke(), "
+                    "emit() or listen(), which go through the frame)."
                 )
             try:
                 message = _open(keys, request)
