@@ -96,7 +96,10 @@ def check_shape(core: Core) -> Stage:
                             name[:100],
                         )
                         return await next_(request)
-                    raise NotFound(f"There is no command named '{name[:100]}'.")
+                    raise NotFound(
+                        f"There is no command named '{name[:100]}'; check the name against the "
+                        "app's @app.command functions."
+                    )
             else:
                 check_event_name(body.get("event"))
                 target = body.get("target")
