@@ -149,7 +149,8 @@ def test_a_window_waits_for_its_dev_server_and_loads_once_it_answers(
         page = browser.new_page()
         response = page.goto(served.urls["main"])
         assert response is not None and response.status == 502
-        assert "reloads by itself" in page.content()
+        # (It reloads by itself: read while it may be doing so.)
+        expect(page.locator("body")).to_contain_text("reloads by itself")
         with vite_like(port, tmp_path / "requests.jsonl"):
             page.wait_for_function("() => window.__APP__ !== undefined", timeout=20_000)
             assert page.evaluate("window.__APP__.window.label") == "main"
