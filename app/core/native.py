@@ -138,7 +138,12 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
 def _closed(app: App, label: str, window: Any) -> None:
     """A native window closed (on a thread of pywebview's): the app and the core forget it, so
     that its label may be opened again. Not if a new window of that label took its place."""
-    _closed_windows.append(window)
+    pending = getattr(getattr(window, "native", None), "_js_results", None)
+    if isinstance(pending, dict):  # (not with another backend, or another pywebview)
+        # Only the table: the window itself, kept, held its page, its renderer's shared memory
+        # and sockets (about 7 file descriptors and 2.5 MB each) until the app ended.
+        _pending_scripts[:] = [table for table in _pending_scripts if table]
+        _pending_scripts.append(pending)
     if app.native_windows.get(label) is not window:
         return
     del app.native_windows[label]
@@ -150,8 +155,9 @@ def _closed(app: App, label: str, window: Any) -> None:
             pass
 
 
-_closed_windows: list[Any] = []
-"""The native windows closed in this process, for ``_release_script_waits``."""
+_pending_scripts: list[dict[str, Any]] = []
+"""pywebview's tables of the scripts whose results closed windows wait for (by id), for
+``_release_script_waits``; those that are empty when a window closes are dropped."""
 
 
 def _release_script_waits() -> None:
@@ -165,12 +171,8 @@ def _release_script_waits() -> None:
     after its page loaded kept the app's process from ending, for ever. Released, such a wait
     returns an empty result, and scripts run later in a closed window return at once.
     """
-    while _closed_windows:
-        window = _closed_windows.pop()
-        pending = getattr(getattr(window, "native", None), "_js_results", None)
-        if not isinstance(pending, dict):  # another backend, or another pywebview
-            continue
-        for result in list(pending.values()):
+    while _pending_scripts:
+        for result in list(_pending_scripts.pop().values()):
             semaphore = result.get("semaphore") if isinstance(result, dict) else None
             if semaphore is not None:
                 log.debug("a script's result in a closed window is no longer waited for")

@@ -395,3 +395,34 @@ def test_a_page_whose_process_keeps_ending_is_left_with_a_message(
                                                      timeout=30_000)
         expect(page.locator("body")).to_contain_text("Start the app again")
         assert window.process.poll() is None
+
+
+def test_closed_windows_are_let_go(app_dir: Path, playwright: Playwright) -> None:
+    """Each closed window was kept until the app ended, with its page, its renderer's shared
+    memory and sockets: about 7 file descriptors a window, until none were left (an app
+    under `ulimit -n 1024` failed at its 126th window)."""
+    config = app_dir / "app.conf.json"
+    brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["windows"] = data["app"]["windows"][:1]
+    data["app"]["security"]["capabilities"][1]["permissions"].append("allow-close-window")
+    config.write_text(json.dumps(data))
+    open_settings = "window.__APP__.core.invoke('open_settings').then((r) => r.label)"
+
+    def cycle() -> None:
+        assert main.evaluate(open_settings) == "settings"
+        ask_to_close(window.page("settings"))
+        window.wait_closed("settings")
+
+    def descriptors() -> int:
+        return len(os.listdir(f"/proc/{window.process.pid}/fd"))
+
+    with open_window(config, playwright=playwright) as window:
+        main = window.page("main")
+        for _ in range(3):  # what the first windows start once (threads, pools) is there
+            cycle()
+        before = descriptors()
+        for _ in range(12):
+            cycle()
+        grown = descriptors() - before
+        assert grown < 24, f"{grown} more file descriptors after 12 windows"

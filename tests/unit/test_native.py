@@ -32,14 +32,30 @@ def test_waits_for_scripts_in_closed_windows_are_let_go_once_the_gui_ends() -> N
     native._release_script_waits()
     waiter.join(timeout=10)
     assert got == [True]
-    assert native._closed_windows == []
+    assert native._pending_scripts == []
+
+
+def test_closed_windows_are_not_kept() -> None:
+    """Only their tables of scripts waited for, and those while a script is waited for."""
+    window, waiter, _ = _waiting_window()
+    native._closed(SimpleNamespace(native_windows={}, core=None), "main", window)  # type: ignore[arg-type]
+    assert native._pending_scripts == [window.native._js_results]
+    native._release_script_waits()
+    waiter.join(timeout=10)
+    done = SimpleNamespace(native=SimpleNamespace(_js_results={}))
+    window.native._js_results.clear()  # (its thread took its result)
+    native._pending_scripts.append(window.native._js_results)
+    native._closed(SimpleNamespace(native_windows={}, core=None), "other", done)  # type: ignore[arg-type]
+    assert native._pending_scripts == [{}]  # the closing window's own, empty: dropped next time
+    assert native._pending_scripts[0] is done.native._js_results
+    native._release_script_waits()
 
 
 def test_windows_of_other_backends_are_left_alone() -> None:
-    native._closed_windows.append(SimpleNamespace(native=object()))
-    native._closed_windows.append(SimpleNamespace())
+    for window in (SimpleNamespace(native=object()), SimpleNamespace()):
+        native._closed(SimpleNamespace(native_windows={}, core=None), "x", window)  # type: ignore[arg-type]
+    assert native._pending_scripts == []
     native._release_script_waits()
-    assert native._closed_windows == []
 
 
 def test_no_window_is_made_once_the_last_one_has_closed() -> None:
