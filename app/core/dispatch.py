@@ -158,6 +158,10 @@ class Dispatcher:
             if watched:
                 self._running.pop(id(context), None)
 
+    def forget(self, window: str) -> None:
+        """Window ``window`` closed: its share goes (calls still running keep theirs)."""
+        self._shares.pop(window, None)
+
     def _share(self, window: str) -> asyncio.Semaphore:
         """The places on the command threads of window ``window``'s sync commands."""
         share = self._shares.get(window)

@@ -246,6 +246,10 @@ class EventBus:
                 "the windows, and the listeners that started."
             ) from None
 
+    def forget(self, window: str) -> None:
+        """Window ``window`` closed: its places go (listeners still running keep theirs)."""
+        self._places.pop(window, None)
+
     def _places_of(self, window: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
         """Window ``window``'s places for the Python listeners of its events: threads, tasks."""
         places = self._places.get(window)

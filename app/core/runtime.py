@@ -107,6 +107,12 @@ class Core:
     async def remove_window(self, label: str) -> None:
         """Window ``label`` closed: the core forgets it, and the label may be opened again."""
         if self.windows.pop(label, None) is not None:
+            # What the core keeps for a window goes with it (an app opening windows under new
+            # labels would gather it for ever), before a window of that label may open again.
+            self.dispatcher.forget(label)
+            self.events.forget(label)
+            if self.isolation is not None:
+                self.isolation.keys.forget(label)
             await self.server.remove_window(label)
             log.info("window %s closed", label)
 

@@ -60,3 +60,30 @@ async def test_a_page_that_takes_what_the_socket_holds_is_not_cut_off() -> None:
     session._stall_check.cancel()
     session._check_stall()  # nothing taken since
     assert cut and "does not read them" in cut[0]
+
+
+class _EndedSocket:
+    """A page's socket that has closed: reading it ends at once."""
+
+    closed = False
+
+    def __aiter__(self) -> _EndedSocket:
+        return self
+
+    async def __anext__(self) -> None:
+        raise StopAsyncIteration
+
+
+async def test_a_connection_that_ended_keeps_nothing_to_send() -> None:
+    """Its page's key keeps a connection for a while after it ended (64 of them per window, for
+    up to a day): 20 MB of replies it never wrote were held that long."""
+    session = _session(patience_ms=2000)
+    session.ws = _EndedSocket()  # type: ignore[assignment]
+    session.core.events = SimpleNamespace(drop=lambda _: None)  # type: ignore[attr-defined]
+    reply = {"kind": "reply", "id": 1, "ok": True, "value": "x" * 1000}
+    session.deliver(reply)
+    assert session._outbox  # not written yet
+    await session.run()
+    assert session._outbox == []
+    session.deliver({**reply, "id": 2})  # a command that finished after its page left
+    assert session._outbox == []

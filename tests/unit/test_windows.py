@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from app.core import App, InvalidArgs, Window, load_config
@@ -87,3 +88,44 @@ async def test_closing_a_window_that_is_not_open_says_so(write_config) -> None:
             app.close_window("gone")
         with pytest.raises(RuntimeError, match="window 'main' has no native window to close"):
             app.close_window("main")
+
+
+async def test_what_the_core_kept_for_a_closed_window_goes_with_it(
+    write_config, tmp_path
+) -> None:
+    """An app opening windows under new labels (one per document, say) gathered each closed
+    window's credentials, page keys and places for good."""
+    (tmp_path / "iso").mkdir()
+    (tmp_path / "iso" / "index.html").write_text("<!doctype html><script>;</script>")
+    app = App(load_config(write_config({"app": {
+        "windows": [{"label": "main"}],
+        "security": {"pattern": {"use": "isolation", "options": {"dir": "iso"}}},
+    }})))
+    async with Client(app):
+        core = app.core
+        assert core is not None and core.isolation is not None
+        await app.open_window("doc-1")
+        # The window's launch, as a browser makes it: a page load with the session's cookie.
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            async with browser.get(app.launch_url("doc-1"),
+                                   headers={"Sec-Fetch-Dest": "document"}) as page:
+                assert page.status == 200 and "__APP__" in await page.text()
+        core.events._places_of("doc-1")
+        core.dispatcher._share("doc-1")
+
+        def kept() -> list[str]:
+            credentials, keys = core.credentials, core.isolation.keys  # type: ignore[union-attr]
+            return [name for name, held in [
+                ("sessions", "doc-1" in credentials._sessions.values()),
+                ("tab secrets", len(credentials._tabs) > len(credentials._sessions)),
+                ("tickets", any(t.label == "doc-1" for t in credentials._tickets.values())),
+                ("launch tokens", "doc-1" in credentials._launch.values()),
+                ("keys", any(k.label == "doc-1" for k in keys._keys.values())),
+                ("places", "doc-1" in core.events._places),
+                ("shares", "doc-1" in core.dispatcher._shares),
+            ] if held]
+
+        app.launch_url("doc-1")  # one not used
+        assert kept() == ["sessions", "tickets", "launch tokens", "keys", "places", "shares"]
+        await core.remove_window("doc-1")
+        assert kept() == []

@@ -161,6 +161,11 @@ class KeyRing:
     def get(self, kid: str) -> DocumentKey | None:
         return self._keys.get(kid)
 
+    def forget(self, label: str) -> None:
+        """Window ``label`` closed: its documents' keys go (a frame token left finds none)."""
+        for kid in self._by_window.pop(label, ()):
+            self._keys.pop(kid, None)
+
     def _prune(self) -> None:
         now = time.monotonic()
         while self._frame_order and self._frame_order[0][0] < now:

@@ -135,6 +135,16 @@ class Credentials:
             return None
         return ticket
 
+    def forget(self, label: str) -> None:
+        """Window ``label`` closed: its launch tokens, sessions, tab secrets and tickets go."""
+        self._launch = {t: lbl for t, lbl in self._launch.items() if lbl != label}
+        gone = {secret for secret, lbl in self._sessions.items() if lbl == label}
+        for secret in gone:
+            del self._sessions[secret]
+            self._tabs.pop(secret, None)
+        self._resumes.pop(label, None)
+        self._tickets = {t: ticket for t, ticket in self._tickets.items() if ticket.label != label}
+
     def _expire(self) -> None:
         now = time.monotonic()
         for queue in self._expiring.values():

@@ -134,7 +134,10 @@ class Server:
         return bound
 
     async def remove_window(self, label: str) -> None:
-        """Stop serving window ``label``: its listener closes and its connections end."""
+        """Stop serving window ``label``: its credentials go, its listener closes and its
+        connections end."""
+        self.credentials.forget(label)
+        self._in_flight.pop(label, None)  # (its connections keep theirs as they end)
         ports = [p for p, lbl in self.labels.items() if lbl == label]
         for port in ports:
             del self.labels[port]

@@ -135,7 +135,7 @@ class Session:
         (a large reply or a burst is fine, as long as it is being read); a page that reads
         nothing for that long, or lets the backlog grow to four times the limit, is cut off.
         """
-        if self._cut:
+        if self._cut or self.ending:  # (what a connection that has ended would hold for nothing)
             return
         size = size_of(encoded)
         if self._admitted(self.backlog.add(size)):
@@ -308,6 +308,8 @@ class Session:
                 self._stall_check.cancel()
             self.core.events.drop(self)
             writer.cancel()
+            # Not written, and never to be: a page's key keeps its connection for a while.
+            self._outbox.clear()
             for task in list(self._tasks):
                 task.cancel()
 
