@@ -186,6 +186,30 @@ async def test_a_steady_load_of_quick_jobs_keeps_the_pool_small() -> None:
         pool.shutdown()
 
 
+async def test_quick_jobs_behind_a_busy_loop_keep_the_pool_small() -> None:
+    """The same with the loop busy between calls, as with a page's stream of calls: it holds
+    the GIL for 5 ms at a time, and the threads, given no turn, finished nothing in a check's
+    time. Taken for held up, they doubled to as many threads as calls in flight."""
+    pool = WorkerPool(4, name="test-pool")
+    pool.start(asyncio.get_running_loop())
+    try:
+        deadline = time.monotonic() + 1.5
+        done = 0
+
+        async def caller() -> None:
+            nonlocal done
+            while time.monotonic() < deadline:
+                job = pool.submit(sum, range(50))
+                sum(range(3000))  # the loop's work for a call (about 30 µs)
+                await job
+                done += 1
+
+        await asyncio.wait_for(asyncio.gather(*(caller() for _ in range(300))), 30)
+        assert done > 1000 and pool.threads <= 8, (done, pool.threads)
+    finally:
+        pool.shutdown()
+
+
 async def test_a_thread_held_up_by_a_slow_job_is_replaced_once() -> None:
     """One thread held by a slow job while quick ones keep coming: after SLOW_JOB, one thread
     more takes its place, and no more for the same job."""
