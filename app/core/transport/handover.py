@@ -88,8 +88,9 @@ class Handovers:
             return False
         finally:
             self._parked.pop(token, None)
-            if parked.serving is not None and not parked.delivered:
-                parked.serving.abort()  # a fetch that reads too slowly, or too late
+            serving = parked.serving
+            if serving is not None and not parked.delivered and not serving.is_closing():
+                serving.abort()  # a fetch that reads too slowly, or too late
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         """``GET /__app__/frame/{token}``: a parked frame, once."""
