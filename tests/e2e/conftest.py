@@ -65,6 +65,17 @@ def brownfield_config(app_dir: Path, **ipc: int) -> Path:
     return path
 
 
+def main_window_config(app_dir: Path, *settings_may: str) -> Path:
+    """``brownfield_config`` with window "main" alone at the start ("settings" opens later, with
+    its capability, plus the permissions ``settings_may``)."""
+    path = brownfield_config(app_dir)
+    config = json.loads(path.read_text())
+    config["app"]["windows"] = config["app"]["windows"][:1]
+    config["app"]["security"]["capabilities"][1]["permissions"].extend(settings_may)
+    path.write_text(json.dumps(config))
+    return path
+
+
 @pytest.fixture
 def two_windows(app_dir: Path) -> Iterator[Served]:
     with serving(

@@ -20,6 +20,7 @@ from .conftest import (
     UP_TO_THE_LIMIT,
     brownfield_config,
     limits_config,
+    main_window_config,
 )
 
 INVOKE = "([cmd, args, opts]) => window.__APP__.core.invoke(cmd, args, opts)"
@@ -506,11 +507,7 @@ def test_the_windows_address_stays_as_configured(browser: Browser, app_dir: Path
 def test_a_window_opened_later_gets_the_capabilities_of_its_label(
     browser: Browser, app_dir: Path
 ) -> None:
-    config = brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"] = data["app"]["windows"][:1]
-    config.write_text(json.dumps(data))
-    with serving(config) as served:
+    with serving(main_window_config(app_dir)) as served:
         main = open_window(browser, served, "main")
         opened = main.evaluate(INVOKE, ["open_settings", {}, {}])
         assert opened["label"] == "settings" and opened["native"] is False

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, expect
 from tests.conftest import serving
 from tests.window import free_port
 
-from .conftest import brownfield_config
+from .conftest import main_window_config
 
 
 @pytest.fixture
@@ -68,10 +68,9 @@ def listening(port: int) -> None:
 
 
 def with_dev_url(app_dir: Path, url: str) -> Path:
-    config = brownfield_config(app_dir)
+    config = main_window_config(app_dir)
     data = json.loads(config.read_text())
     data["build"] = {"frontendDist": "no-such-folder", "devUrl": url}
-    data["app"]["windows"] = data["app"]["windows"][:1]
     config.write_text(json.dumps(data))
     return config
 

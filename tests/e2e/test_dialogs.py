@@ -6,17 +6,17 @@ dialogs, one inside another."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Playwright
+from playwright.sync_api import Playwright
 
 from tests.conftest import wait_for_log
-from tests.window import open_window
+from tests.window import NativeWindow, open_window
 from tests.xdisplay import XVFB_ENV, answer_dialog, shown
 
-from .conftest import brownfield_config
+from .conftest import main_window_config
 
 pytestmark = pytest.mark.window
 
@@ -25,60 +25,52 @@ pytestmark = pytest.mark.window
 STOP = ("shift+Tab", "space")
 
 
-def one_window(app_dir: Path) -> Path:
-    config = brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"] = data["app"]["windows"][:1]
-    config.write_text(json.dumps(data))
-    return config
+@pytest.fixture
+def window(app_dir: Path, display: str, playwright: Playwright) -> Iterator[NativeWindow]:
+    """The app with window "main", on the virtual display."""
+    env = {"DISPLAY": display, **XVFB_ENV}
+    with open_window(main_window_config(app_dir), env=env, playwright=playwright) as opened:
+        yield opened
 
 
 def test_a_page_showing_dialogs_without_end_can_be_stopped(
-    app_dir: Path, display: str, playwright: Playwright
+    window: NativeWindow, display: str
 ) -> None:
-    env = {"DISPLAY": display, **XVFB_ENV}
-    with open_window(one_window(app_dir), env=env, playwright=playwright) as window:
-        page = window.page("main")
-        page.evaluate("""setTimeout(() => {
-            const answers = [];
-            for (let i = 0; i < 50; i++) answers.push(confirm('Again ' + i));
-            window.answers = answers;
-        })""")
-        answer_dialog(display, "Escape")  # the first: no check box
-        answer_dialog(display, *STOP, "Return")  # the second: stop them, and accept it
-        page.wait_for_function("window.answers !== undefined", timeout=10_000)
-        assert page.evaluate("window.answers") == [False, True] + [False] * 48
-        wait_for_log(window.log, "window 'main': its page's dialogs are stopped")
-        # Until the window loads a page again.
-        page.evaluate("location.reload()")
-        page = reloaded(window.page("main"))
-        page.evaluate("setTimeout(() => { window.again = [confirm('Back?'), prompt('?', 'x')]; })")
-        answer_dialog(display, "Return")
-        answer_dialog(display, "shift+a", "d", "a", "Return", title="^Javascript Prompt")  # not 'x'
-        page.wait_for_function("window.again !== undefined")
-        assert page.evaluate("window.again") == [True, "Ada"]
-
-
-def reloaded(page: Page) -> Page:
-    page.wait_for_function("window.__APP__ && !window.answers")
-    return page
+    page = window.page("main")
+    page.evaluate("""setTimeout(() => {
+        const answers = [];
+        for (let i = 0; i < 50; i++) answers.push(confirm('Again ' + i));
+        window.answers = answers;
+    })""")
+    answer_dialog(display, "Escape")  # the first: no check box
+    answer_dialog(display, *STOP, "Return")  # the second: stop them, and accept it
+    page.wait_for_function("window.answers !== undefined", timeout=10_000)
+    assert page.evaluate("window.answers") == [False, True] + [False] * 48
+    wait_for_log(window.log, "window 'main': its page's dialogs are stopped")
+    # Until the window loads a page again.
+    page.evaluate("location.reload()")
+    page = window.page("main")
+    page.wait_for_function("window.__APP__ && !window.answers")  # the new page
+    page.evaluate("setTimeout(() => { window.again = [confirm('Back?'), prompt('?', 'x')]; })")
+    answer_dialog(display, "Return")
+    answer_dialog(display, "shift+a", "d", "a", "Return", title="^Javascript Prompt")  # not 'x'
+    page.wait_for_function("window.again !== undefined")
+    assert page.evaluate("window.again") == [True, "Ada"]
 
 
 def test_pywebviews_alerts_come_one_at_a_time_and_can_be_stopped(
-    app_dir: Path, display: str, playwright: Playwright
+    window: NativeWindow, display: str
 ) -> None:
     """pywebview replaces a page's alert() with a call of its own that does not wait."""
-    env = {"DISPLAY": display, **XVFB_ENV}
-    with open_window(one_window(app_dir), env=env, playwright=playwright) as window:
-        page = window.page("main")
-        page.wait_for_function("String(window.alert).includes('pywebview')")
-        # (After the evaluation's answer: a dialog holds up what CDP answers until it closes.)
-        page.evaluate("setTimeout(() => { for (let i = 0; i < 30; i++) alert('Number ' + i); })")
-        title = answer_dialog(display, "Return", title="^Javascript Alert")
-        assert title.startswith("Javascript Alert - http://127.0.0.1:")
-        assert len(shown(display, "^Javascript Alert")) <= 1
-        answer_dialog(display, *STOP, "Return", title="^Javascript Alert")
-        wait_for_log(window.log, "window 'main': its page's dialogs are stopped")
-        assert shown(display, "^Javascript Alert") == []
-        # The rest were not shown; confirm() is answered at once too.
-        assert page.evaluate("confirm('Still there?')") is False
+    page = window.page("main")
+    page.wait_for_function("String(window.alert).includes('pywebview')")
+    # (After the evaluation's answer: a dialog holds up what CDP answers until it closes.)
+    page.evaluate("setTimeout(() => { for (let i = 0; i < 30; i++) alert('Number ' + i); })")
+    title = answer_dialog(display, "Return", title="^Javascript Alert")
+    assert title.startswith("Javascript Alert - http://127.0.0.1:")
+    assert len(shown(display, "^Javascript Alert")) <= 1
+    answer_dialog(display, *STOP, "Return", title="^Javascript Alert")
+    wait_for_log(window.log, "window 'main': its page's dialogs are stopped")
+    assert shown(display, "^Javascript Alert") == []
+    # The rest were not shown; confirm() is answered at once too.
+    assert page.evaluate("confirm('Still there?')") is False

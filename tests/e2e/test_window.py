@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -19,7 +18,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from tests.conftest import wait_for_log
 from tests.window import ROOT, NativeWindow, launch, open_window
 
-from .conftest import brownfield_config
+from .conftest import brownfield_config, main_window_config
 
 pytestmark = pytest.mark.window
 
@@ -84,11 +83,7 @@ def close_the_only_window(
 ) -> list[str]:
     """Run the app with window "main" alone, have its page close it, and check that the app
     then ends by itself; return its log."""
-    config = app_dir / "app.conf.json"
-    brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"] = data["app"]["windows"][:1]
-    config.write_text(json.dumps(data))
+    config = main_window_config(app_dir)
     with open_window(config, env=env, playwright=playwright) as window:
         page = window.page("main")
         ask_to_close(page)
@@ -117,12 +112,7 @@ def test_the_app_ends_even_when_the_gui_never_answered_about_a_page(
 
 def test_a_closed_window_can_be_opened_again(app_dir: Path, playwright: Playwright) -> None:
     """Closing a window frees its label: the core stops serving it, and it may open again."""
-    config = app_dir / "app.conf.json"
-    brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"] = data["app"]["windows"][:1]
-    data["app"]["security"]["capabilities"][1]["permissions"].append("allow-close-window")
-    config.write_text(json.dumps(data))
+    config = main_window_config(app_dir, "allow-close-window")
     open_settings = "window.__APP__.core.invoke('open_settings').then((r) => r.label)"
     with open_window(config, playwright=playwright) as window:
         main = window.page("main")
@@ -370,11 +360,7 @@ def test_a_page_whose_process_keeps_ending_is_left_with_a_message(
     """A page that takes its process down as it loads would be loaded for ever."""
     from app.core.qtguard import RELOADS
 
-    config = brownfield_config(app_dir)
-    settings = json.loads(config.read_text())
-    settings["app"]["windows"] = settings["app"]["windows"][:1]
-    config.write_text(json.dumps(settings))
-    with open_window(config, playwright=playwright) as window:
+    with open_window(main_window_config(app_dir), playwright=playwright) as window:
         window.page("main")
         for ended in range(1, RELOADS + 2):
             deadline = time.monotonic() + 30
@@ -401,12 +387,7 @@ def test_closed_windows_are_let_go(app_dir: Path, playwright: Playwright) -> Non
     """Each closed window was kept until the app ended, with its page, its renderer's shared
     memory and sockets: about 7 file descriptors a window, until none were left (an app
     under `ulimit -n 1024` failed at its 126th window)."""
-    config = app_dir / "app.conf.json"
-    brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["windows"] = data["app"]["windows"][:1]
-    data["app"]["security"]["capabilities"][1]["permissions"].append("allow-close-window")
-    config.write_text(json.dumps(data))
+    config = main_window_config(app_dir, "allow-close-window")
     open_settings = "window.__APP__.core.invoke('open_settings').then((r) => r.label)"
 
     def cycle() -> None:
