@@ -17,11 +17,11 @@ while jobs wait, which under a steady load of quick calls grew the pool to as ma
 calls in flight. It grows by at most ``GROWTH`` threads; a thread beyond the pool's size ends
 after ``IDLE_SECONDS`` without work.
 
-Held up means ``HELD_CHECKS`` checks in a row, each on time, that found no job finished. A loop
-busy with a stream of calls holds the GIL for the switch interval (5 ms) at a time, and threads
-running quick jobs all along could not finish one in a single check's time (nor in a check the
-busy loop ran late): taken for held up, they doubled to as many threads as calls in flight (8
-to 529 threads for 500 quick calls in flight, at the same throughput).
+Held up means ``HELD_CHECKS`` checks in a row that found no job finished. A loop busy with a
+stream of calls holds the GIL for the switch interval (5 ms) at a time, and threads running
+quick jobs all along could not finish one in a single check's time: taken for held up, they
+doubled to as many threads as calls in flight (8 to 529 threads for 500 quick calls in flight,
+at the same throughput).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ SLOW_JOB = 0.1
 """A job that has run this long (seconds) holds its thread up: the pool starts another."""
 
 HELD_CHECKS = 3
-"""Checks in a row, ``GROW_AFTER`` apart and none of them late, that found no job finished, after
-which the pool takes its threads for held up."""
+"""Checks in a row, ``GROW_AFTER`` apart, that found no job finished, after which the pool takes
+its threads for held up."""
 
 _Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...], dict[str, Any]]
 
@@ -72,7 +72,6 @@ class WorkerPool:
         self._idle_seconds = idle_seconds
         self._grow_after = grow_after
         self._grow_check: asyncio.TimerHandle | None = None
-        self._grow_due = 0.0  # when the check was to run (the loop's clock)
         self._held = 0  # checks in a row, on time, that found no job finished
         self._finished = 0  # jobs that threads have finished, ever
         self._finished_then = 0  # ... when the growth check was set
@@ -165,25 +164,24 @@ class WorkerPool:
     def _arm_grow_check(self) -> None:
         assert self._loop is not None
         self._grow_check = self._loop.call_later(self._grow_after, self._grow)
-        self._grow_due = self._grow_check.when()
 
     def _grow(self) -> None:
         """Jobs have waited ``grow_after`` with no thread free (see the module's docstring)."""
         self._grow_check = None
-        assert self._loop is not None
-        late = self._loop.time() - self._grow_due > self._grow_after
         with self._lock:
             waiting = self._queued - self._free
             if waiting <= 0 or self._stopping:
+                self._held = 0
                 return
-            if self._finished == self._finished_then and (late or self._held < HELD_CHECKS - 1):
-                # The loop was busy past the check (a burst of calls coming in, handled with
-                # the GIL): the threads may have had no turn to finish anything. Look again.
-                self._held = 0 if late else self._held + 1
+            held_up = self._finished == self._finished_then
+            self._held = self._held + 1 if held_up else 0
+            if 0 < self._held < HELD_CHECKS:
+                # None finished in this check's time: the threads may just have had no turn
+                # (a busy loop holds the GIL 5 ms at a time). Look again.
                 self._arm_grow_check()
                 return
             self._held = 0
-            if self._finished == self._finished_then:  # held up, all of them
+            if held_up:  # all of them
                 count = min(waiting, max(self._live, 1))
                 replaced = set(self._running)
             else:

@@ -202,6 +202,46 @@ async def test_quick_jobs_behind_a_busy_loop_keep_the_pool_small() -> None:
     assert done > 1000 and threads <= 8, (done, threads)
 
 
+async def test_held_up_threads_behind_a_busy_loop_are_grown_around() -> None:
+    """All threads blocked while the loop runs 8 ms steps of its own (an async command working
+    in steps): each check then ran late, and a rule that took a late check for no evidence never
+    grew the pool: the waiting job ran only once the loop was idle again."""
+    loop = asyncio.get_running_loop()
+    async with gated(2) as pool:
+        await pool.running()
+        await pool.running()
+        busy = True
+
+        def step() -> None:
+            until = time.perf_counter() + 0.008
+            while time.perf_counter() < until:
+                pass
+            if busy:
+                loop.call_soon(step)
+
+        loop.call_soon(step)
+        try:
+            started = time.monotonic()
+            assert await asyncio.wait_for(pool.pool.submit(lambda: "ran"), 10) == "ran"
+            assert time.monotonic() - started < 1.0, time.monotonic() - started
+        finally:
+            busy = False
+
+
+async def test_each_time_jobs_wait_the_pool_looks_as_many_times() -> None:
+    """Checks that found no job finished, in a time jobs waited that ended before the pool
+    grew, no longer count for the next time jobs wait (which then grew after one check)."""
+    async with gated(1) as pool:
+        job = await pool.running()
+        waiting = pool.pool.submit(lambda: None)
+        await wait_until(lambda: pool.pool._held >= 1)  # one check found none finished...
+        pool.gate.set()  # ...then the jobs no longer wait
+        await job
+        await waiting
+        await wait_until(lambda: pool.pool._grow_check is None)
+        assert pool.pool._held == 0
+
+
 async def test_a_thread_held_up_by_a_slow_job_is_replaced_once() -> None:
     """One thread held by a slow job while quick ones keep coming: after SLOW_JOB, one thread
     more takes its place, and no more for the same job."""
