@@ -8,10 +8,11 @@ asked for. Here:
 
 - a page shows one dialog at a time: pywebview's ``alert()`` messages that come while one is
   open wait their turn (at most ``WAITING`` of them; more are dropped);
-- from a page's second dialog on, the dialog has a check box to stop the page's dialogs, as
-  browsers do. Once checked, the page's dialogs are answered at once without being shown
-  (``alert`` as read, ``confirm`` and ``prompt`` as cancelled) until its window loads a page
-  again;
+- from the second dialog of an origin in a window on, the dialog has a check box to stop that
+  origin's dialogs, as browsers do. Once checked, they are answered at once without being shown
+  (``alert`` as read, ``confirm`` and ``prompt`` as cancelled) until the app ends: a page that
+  found its dialogs stopped could reload itself to start over. Another origin's are not (the
+  isolation hook's ``confirm()``, which a page may not silence by showing dialogs of its own);
 - the page's text is shown as it is (plain text, never Qt's rich text), under a title that
   names the page.
 """
@@ -23,7 +24,7 @@ import logging
 from collections import deque
 from typing import Any
 
-__all__ = ["STOP_LABEL", "WAITING", "PageDialogs"]
+__all__ = ["STOP_LABEL", "WAITING", "WindowDialogs"]
 
 log = logging.getLogger("app.core.native")
 
@@ -38,28 +39,30 @@ TITLES = {
 """As Qt WebEngine's own dialogs were titled (followed by the page's address)."""
 
 
-class PageDialogs:
-    """The dialogs of one window's page (on the GUI thread); made anew as a page loads."""
+class WindowDialogs:
+    """The dialogs of one window's pages (on the GUI thread), by the origin that asks."""
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.shown = 0  # dialogs shown since the page loaded
+        self.shown: dict[str, int] = {}  # dialogs shown, by origin
+        self.stopped: set[str] = set()  # origins whose dialogs the user stopped
         self.open = False  # one is showing now
-        self.stopped = False  # the user checked STOP_LABEL
         self.waiting: deque[str] = deque()  # pywebview alert() messages
         self.dropped = 0
 
-    def ask(self, page: Any, kind: str, message: str | None, default: str | None = None
-            ) -> tuple[bool, str]:
-        """Show a dialog of ``kind`` for ``page`` (Qt WebEngine's own, which wait for their
-        answer: the page waits too), and return whether it was accepted, and the text typed."""
-        if self.stopped:
+    def ask(self, page: Any, kind: str, origin: str, message: str | None,
+            default: str | None = None) -> tuple[bool, str]:
+        """Show a dialog of ``kind`` that a frame of ``origin`` in ``page`` asked for (Qt
+        WebEngine's own, which wait for their answer: the page waits too), and return whether it
+        was accepted, and the text typed."""
+        if origin in self.stopped:
             return False, ""
-        return self._show(page, kind, message or "", default or "")
+        return self._show(page, kind, origin, message or "", default or "")
 
     def tell(self, page: Any, message: str) -> None:
         """pywebview's ``alert()``, whose page does not wait: shown after the one showing now."""
-        if self.stopped:
+        origin = origin_of(page.url())
+        if origin in self.stopped:
             return
         if self.open:
             if len(self.waiting) < WAITING:
@@ -70,12 +73,13 @@ class PageDialogs:
                     log.warning("window %r: its page showed more than %d alerts at once; the "
                                 "rest are dropped", self.label, WAITING)
             return
-        self._show(page, "alert", message, "")
-        while self.waiting and not self.stopped:  # in turn, not one inside another
-            self._show(page, "alert", self.waiting.popleft(), "")
+        self._show(page, "alert", origin, message, "")
+        while self.waiting and origin not in self.stopped:  # in turn, not one in another
+            self._show(page, "alert", origin, self.waiting.popleft(), "")
         self.waiting.clear()
 
-    def _show(self, page: Any, kind: str, message: str, default: str) -> tuple[bool, str]:
+    def _show(self, page: Any, kind: str, origin: str, message: str, default: str
+              ) -> tuple[bool, str]:
         from qtpy import QtWebEngineWidgets
         from qtpy.QtCore import Qt
         from qtpy.QtWidgets import (
@@ -106,7 +110,7 @@ class PageDialogs:
         if field is not None:
             field.selectAll()  # as browsers do: typing replaces the page's default
             layout.addWidget(field)
-        stop = QCheckBox(STOP_LABEL) if self.shown else None
+        stop = QCheckBox(STOP_LABEL) if self.shown.get(origin) else None
         if stop is not None:
             layout.addWidget(stop)
         choices = QDialogButtonBox.StandardButton.Ok
@@ -124,7 +128,7 @@ class PageDialogs:
         focus = field if field is not None else ok
         if focus is not None:
             focus.setFocus()
-        self.shown += 1
+        self.shown[origin] = self.shown.get(origin, 0) + 1
         self.open = True
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
@@ -132,42 +136,51 @@ class PageDialogs:
             self.open = False
         typed = field.text() if field is not None else ""
         if stop is not None and stop.isChecked():
-            self.stopped = True
-            log.info("window %r: its page's dialogs are stopped, as the user asked, until it "
-                     "loads a page again", self.label)
+            self.stopped.add(origin)
+            log.info("window %r: the dialogs of %s are stopped, as the user asked, until the "
+                     "app ends", self.label, origin or "a sandboxed frame")
         dialog.deleteLater()
         return accepted, typed
 
 
-def dialogs_of(page: Any) -> PageDialogs:
+def dialogs_of(page: Any) -> WindowDialogs:
     """The dialogs of ``page`` (one of the shell's windows' pages, or another: a state of its
     own, made on first use)."""
     found = getattr(page, "_app_dialogs", None)
-    if not isinstance(found, PageDialogs):
-        found = PageDialogs("?")
+    if not isinstance(found, WindowDialogs):
+        found = WindowDialogs("?")
         page._app_dialogs = found
     return found
 
 
 def on_page(page: Any, label: str) -> None:
-    """Give the page of window ``label`` its dialogs' state, and a new one as it loads a page."""
-    page._app_dialogs = PageDialogs(label)
-    page.loadStarted.connect(lambda: setattr(page, "_app_dialogs", PageDialogs(label)))
+    """Give the page of window ``label`` its dialogs' state, for all the pages it shows: what
+    the user stopped stays stopped when the page loads again (a page that found its dialogs
+    stopped reloaded itself to start over)."""
+    page._app_dialogs = WindowDialogs(label)
+
+
+def origin_of(url: Any) -> str:
+    """A QUrl's origin, as text (empty for an opaque one: a sandboxed frame's)."""
+    if not url.host():
+        return ""
+    port = url.port()
+    return f"{url.scheme()}://{url.host()}" + (f":{port}" if port >= 0 else "")
 
 
 def alert(page: Any, origin: Any, message: str | None) -> None:
     """QWebEnginePage.javaScriptAlert."""
-    dialogs_of(page).ask(page, "alert", message)
+    dialogs_of(page).ask(page, "alert", origin_of(origin), message)
 
 
 def confirm(page: Any, origin: Any, message: str | None) -> bool:
     """QWebEnginePage.javaScriptConfirm."""
-    return dialogs_of(page).ask(page, "confirm", message)[0]
+    return dialogs_of(page).ask(page, "confirm", origin_of(origin), message)[0]
 
 
 def prompt(page: Any, origin: Any, message: str | None, default: str | None) -> tuple[bool, str]:
     """QWebEnginePage.javaScriptPrompt."""
-    return dialogs_of(page).ask(page, "prompt", message, default)
+    return dialogs_of(page).ask(page, "prompt", origin_of(origin), message, default)
 
 
 def message_box(base: Any) -> type:

@@ -119,13 +119,20 @@ def test_a_script_cannot_cut_the_page_off_from_its_frame_in_the_real_window(
 def test_a_hook_that_awaits_a_timer_is_not_slowed_in_the_real_window(
     app_dir: Path, playwright: Playwright
 ) -> None:
-    """Chromium slows the timers of a cross-origin frame that is not rendered to one a second:
-    with the frame display: none, every call of a hook that awaited a 100 ms timer took 1 s in
-    the Qt window, and with hookTimeoutMs 800 was blocked."""
+    """Chromium slows the timers of a cross-origin frame that is not rendered, or out of sight,
+    to one a second: with the frame display: none, every call of a hook that awaited a 100 ms
+    timer took 1 s in the Qt window, and with hookTimeoutMs 800 was blocked."""
     hook = """window.__ISOLATION_HOOK__ = (payload) =>
         new Promise((resolve) => setTimeout(() => resolve(payload), 100));"""
     config = isolation_config(app_dir, hook, hook_timeout_ms=800)
     with open_window(config, playwright=playwright) as window:
         page = window.page("main")
+        outcomes = [page.evaluate(OUTCOME, ["greet", {"name": str(n)}]) for n in range(4)]
+        assert outcomes == [{"value": f"Hello, {n}!"} for n in range(4)], outcomes
+        # Nor when the page's style sheet would move or clip the frame out of sight.
+        page.evaluate("""() => { const style = document.createElement('style');
+            style.textContent = 'iframe { margin: -5px; transform: translate(-5px, -5px); '
+                + 'clip-path: inset(50%) }';
+            document.head.append(style); }""")
         outcomes = [page.evaluate(OUTCOME, ["greet", {"name": str(n)}]) for n in range(4)]
         assert outcomes == [{"value": f"Hello, {n}!"} for n in range(4)], outcomes

@@ -729,9 +729,13 @@ function (boot) {
     // that is not rendered (display: none, or in <head>) to one a second, which held every
     // call whose hook awaits a timer for a second. A child of <html>, outside <body>: code that
     // rebuilds the body must not take the frame with it.
+    // Pinned against the page's style sheets, which could move or clip it out of sight.
     for (const [name, value] of [["position", "fixed"], ["left", "0"], ["top", "0"],
-      ["width", "1px"], ["height", "1px"], ["opacity", "0"], ["border", "0"],
-      ["pointer-events", "none"], ["display", "block"], ["visibility", "visible"]]) {
+      ["width", "1px"], ["height", "1px"], ["margin", "0"], ["padding", "0"], ["border", "0"],
+      ["transform", "none"], ["translate", "none"], ["rotate", "none"], ["scale", "none"],
+      ["clip-path", "none"], ["mask", "none"], ["filter", "none"], ["zoom", "1"],
+      ["opacity", "0"], ["pointer-events", "none"], ["display", "block"],
+      ["visibility", "visible"], ["content-visibility", "visible"]]) {
       frame.style.setProperty(name, value, "important");
     }
     frame.src = config.frame;
