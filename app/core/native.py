@@ -138,12 +138,15 @@ def open_native(app: App, config: WindowConfig, url: str) -> Any:
 def _closed(app: App, label: str, window: Any) -> None:
     """A native window closed (on a thread of pywebview's): the app and the core forget it, so
     that its label may be opened again. Not if a new window of that label took its place."""
-    pending = getattr(getattr(window, "native", None), "_js_results", None)
+    view = getattr(window, "native", None)
+    pending = getattr(view, "_js_results", None)
     if isinstance(pending, dict):  # (not with another backend, or another pywebview)
         # Only the table: the window itself, kept, held its page, its renderer's shared memory
         # and sockets (about 7 file descriptors and 2.5 MB each) until the app ended.
-        _pending_scripts[:] = [table for table in _pending_scripts if table]
-        _pending_scripts.append(pending)
+        with _pending_lock:  # (windows closing at once do so on threads of their own)
+            _pending_scripts[:] = [table for table in _pending_scripts if table]
+            _pending_scripts.append(pending)
+    _delete_on_gui_thread(view)
     if app.native_windows.get(label) is not window:
         return
     del app.native_windows[label]
@@ -158,6 +161,21 @@ def _closed(app: App, label: str, window: Any) -> None:
 _pending_scripts: list[dict[str, Any]] = []
 """pywebview's tables of the scripts whose results closed windows wait for (by id), for
 ``_release_script_waits``; those that are empty when a window closes are dropped."""
+_pending_lock = threading.Lock()
+
+
+def _delete_on_gui_thread(view: Any) -> None:
+    """Have the GUI thread delete a closed window's Qt window (pywebview's, which Python owns
+    and which no one holds any more): let go, it would be deleted by Python's collector on
+    whichever thread it runs, and Qt's widgets may only be deleted on the GUI thread."""
+    try:
+        from qtpy import sip
+        from qtpy.QtWidgets import QWidget
+    except ImportError:  # another GUI
+        return
+    if isinstance(view, QWidget):
+        sip.transferto(view, None)  # type: ignore[arg-type]  # Qt's to delete, not Python's
+        view.deleteLater()  # (safe from any thread: the GUI thread does it)
 
 
 def _release_script_waits() -> None:

@@ -115,9 +115,10 @@ def _page_process_ended(
     from qtpy.QtWebEngineCore import QWebEnginePage
 
     kinds = QWebEnginePage.RenderProcessTerminationStatus
+    open_now = app.native_windows.get(label) is window
+    if status == kinds.NormalTerminationStatus or not open_now:
+        return  # the window is closing, or closed (and its Qt window may be gone)
     view = window.native.webview
-    if status == kinds.NormalTerminationStatus or app.native_windows.get(label) is not window:
-        return  # the window is closing, or closed
     how = {
         kinds.AbnormalTerminationStatus: "ended abnormally",
         kinds.CrashedTerminationStatus: "crashed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -407,3 +408,31 @@ def test_closed_windows_are_let_go(app_dir: Path, playwright: Playwright) -> Non
             cycle()
         grown = descriptors() - before
         assert grown < 24, f"{grown} more file descriptors after 12 windows"
+
+
+def test_a_closed_window_is_deleted_on_the_gui_thread(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """pywebview's Qt window, which Python owns, was deleted by Python's collector once nothing
+    held it, on whichever thread that ran: a command's, here. Qt widgets may only be deleted on
+    the GUI thread."""
+    config = main_window_config(app_dir, "allow-close-window")
+    data = json.loads(config.read_text())
+    data["app"]["security"]["capabilities"][0]["permissions"] += [
+        "allow-watch-windows", "allow-collect-garbage"]
+    config.write_text(json.dumps(data))
+    env = {"APP_MODULE": "tests.e2e.qt_deletions_app"}
+    with open_window(config, env=env, playwright=playwright) as window:
+        main = window.page("main")
+        main.evaluate("window.__APP__.core.invoke('open_settings')")
+        assert main.evaluate("window.__APP__.core.invoke('watch_windows')") == 2
+        ask_to_close(window.page("settings"))
+        window.wait_closed("settings")
+        deadline = time.monotonic() + 30
+        while not (deleted := main.evaluate("window.__APP__.core.invoke('collect_garbage')")):
+            assert time.monotonic() < deadline, (
+                "Qt never deleted the closed window (Python's collector may have, on a command "
+                "thread: it sends no destroyed signal)")
+            time.sleep(0.1)
+        assert deleted == ["MainThread"]
+        assert main.evaluate("window.__APP__.core.invoke('greet', {name: 'm'})") == "Hello, m!"
