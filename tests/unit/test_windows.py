@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from app.core import App, InvalidArgs, Window, load_config
 from app.core.testing import Client
@@ -129,3 +133,47 @@ async def test_what_the_core_kept_for_a_closed_window_goes_with_it(
         assert kept() == ["sessions", "tickets", "launch tokens", "keys", "places", "shares"]
         await core.remove_window("doc-1")
         assert kept() == []
+
+
+async def test_a_connection_made_as_its_window_closes_keeps_nothing(
+    write_config, monkeypatch
+) -> None:
+    """A page's socket whose handshake ended after its window closed started a connection of
+    the closed window all the same, with places and a resume ticket no window would let go of
+    (and a window opened again under that label took them over)."""
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    async with Client(app):
+        core = app.core
+        assert core is not None
+        await app.open_window("doc-1")
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+            async with browser.get(app.launch_url("doc-1"),
+                                   headers={"Sec-Fetch-Dest": "document"}) as page:
+                html, tab = await page.text(), page.url.query["__app_tab"]
+            ticket = re.search(r'"ticket":"([^"]+)"', html)[1]  # type: ignore[index]
+            port = core.server.port_of("doc-1")
+            prepare = web.WebSocketResponse.prepare
+            handshaken = asyncio.Event()
+
+            async def closing_meanwhile(self: web.WebSocketResponse, request: Any) -> Any:
+                writer = await prepare(self, request)
+                closing.append(asyncio.create_task(core.remove_window("doc-1")))
+                await asyncio.sleep(0)  # it forgets the window, and stops its listener
+                handshaken.set()  # (the handler goes on at once, up to its first wait)
+                return writer
+
+            closing: list[asyncio.Task[None]] = []
+
+            monkeypatch.setattr(web.WebSocketResponse, "prepare", closing_meanwhile)
+            with contextlib.suppress(aiohttp.ClientError):  # the core closes it, one way or another
+                async with browser.ws_connect(
+                    f"ws://127.0.0.1:{port}/__app__/ipc?ticket={ticket}&tab={tab}",
+                    origin=f"http://127.0.0.1:{port}",
+                ) as ws:
+                    await asyncio.wait_for(ws.receive(), 10)
+            await asyncio.wait_for(handshaken.wait(), 10)
+            await asyncio.wait_for(closing[0], 10)
+        assert "doc-1" not in core.server._in_flight
+        assert not [t for t in core.credentials._tickets.values() if t.label == "doc-1"]
+        assert not [s for s in core.server.sessions if s.label == "doc-1"]

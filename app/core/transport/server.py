@@ -320,6 +320,9 @@ class Server:
             decode_text=False,  # orjson parses the UTF-8 bytes directly
         )
         await ws.prepare(request)
+        if self.labels.get(port) != label:  # its window closed meanwhile: start nothing for it
+            await ws.close(code=1001, message=f"window '{label}' has closed".encode()[:123])
+            return ws
         if crowded:
             # Opened, then closed with the reason: a browser shows a page nothing of a refused
             # handshake, and its runtime then said only that the connection was lost.
