@@ -8,11 +8,13 @@ asked for. Here:
 
 - a page shows one dialog at a time: pywebview's ``alert()`` messages that come while one is
   open wait their turn (at most ``WAITING`` of them; more are dropped);
-- from the second dialog of an origin in a window on, the dialog has a check box to stop that
-  origin's dialogs, as browsers do. Once checked, they are answered at once without being shown
-  (``alert`` as read, ``confirm`` and ``prompt`` as cancelled) until the app ends: a page that
-  found its dialogs stopped could reload itself to start over. Another origin's are not (the
-  isolation hook's ``confirm()``, which a page may not silence by showing dialogs of its own);
+- from a window's second dialog on, the dialog has a check box to stop the dialogs of the
+  window's pages, as browsers do. Once checked, they are answered at once without being shown
+  (``alert`` as read, ``confirm`` and ``prompt`` as cancelled) until the app ends, whatever page
+  the window shows: a page that found its dialogs stopped could reload itself, or go to
+  another origin, to start over. The dialogs of sandboxed frames (the isolation hook's
+  ``confirm()`` among them: a page may not silence it by showing dialogs of its own) count
+  apart, with a check box of their own;
 - the page's text is shown as it is (plain text, never Qt's rich text), under a title that
   names the page.
 """
@@ -40,29 +42,29 @@ TITLES = {
 
 
 class WindowDialogs:
-    """The dialogs of one window's pages (on the GUI thread), by the origin that asks."""
+    """The dialogs of one window's pages (on the GUI thread), by whose they are (``source_of``)."""
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.shown: dict[str, int] = {}  # dialogs shown, by origin
-        self.stopped: set[str] = set()  # origins whose dialogs the user stopped
+        self.shown: dict[str, int] = {}  # dialogs shown, by source
+        self.stopped: set[str] = set()  # sources whose dialogs the user stopped
         self.open = False  # one is showing now
         self.waiting: deque[str] = deque()  # pywebview alert() messages
         self.dropped = 0
 
-    def ask(self, page: Any, kind: str, origin: str, message: str | None,
+    def ask(self, page: Any, kind: str, source: str, message: str | None,
             default: str | None = None) -> tuple[bool, str]:
-        """Show a dialog of ``kind`` that a frame of ``origin`` in ``page`` asked for (Qt
-        WebEngine's own, which wait for their answer: the page waits too), and return whether it
-        was accepted, and the text typed."""
-        if origin in self.stopped:
+        """Show a dialog of ``kind`` that a frame of ``page`` asked for, counted with those of
+        ``source`` (see ``source_of``): Qt WebEngine's own, which wait for their answer (the page
+        waits too). Return whether it was accepted, and the text typed."""
+        if source in self.stopped:
             return False, ""
-        return self._show(page, kind, origin, message or "", default or "")
+        return self._show(page, kind, source, message or "", default or "")
 
     def tell(self, page: Any, message: str) -> None:
         """pywebview's ``alert()``, whose page does not wait: shown after the one showing now."""
-        origin = origin_of(page.url())
-        if origin in self.stopped:
+        source = PAGES  # (a page's own alert(), as pywebview puts it in)
+        if source in self.stopped:
             return
         if self.open:
             if len(self.waiting) < WAITING:
@@ -73,12 +75,12 @@ class WindowDialogs:
                     log.warning("window %r: its page showed more than %d alerts at once; the "
                                 "rest are dropped", self.label, WAITING)
             return
-        self._show(page, "alert", origin, message, "")
-        while self.waiting and origin not in self.stopped:  # in turn, not one in another
-            self._show(page, "alert", origin, self.waiting.popleft(), "")
+        self._show(page, "alert", source, message, "")
+        while self.waiting and source not in self.stopped:  # in turn, not one in another
+            self._show(page, "alert", source, self.waiting.popleft(), "")
         self.waiting.clear()
 
-    def _show(self, page: Any, kind: str, origin: str, message: str, default: str
+    def _show(self, page: Any, kind: str, source: str, message: str, default: str
               ) -> tuple[bool, str]:
         from qtpy import QtWebEngineWidgets
         from qtpy.QtCore import Qt
@@ -110,7 +112,7 @@ class WindowDialogs:
         if field is not None:
             field.selectAll()  # as browsers do: typing replaces the page's default
             layout.addWidget(field)
-        stop = QCheckBox(STOP_LABEL) if self.shown.get(origin) else None
+        stop = QCheckBox(STOP_LABEL) if self.shown.get(source) else None
         if stop is not None:
             layout.addWidget(stop)
         choices = QDialogButtonBox.StandardButton.Ok
@@ -128,17 +130,21 @@ class WindowDialogs:
         focus = field if field is not None else ok
         if focus is not None:
             focus.setFocus()
-        self.shown[origin] = self.shown.get(origin, 0) + 1
+        self.shown[source] = self.shown.get(source, 0) + 1
         self.open = True
         try:
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            typed = field.text() if field is not None else ""
+            stopped = stop is not None and stop.isChecked()
+        except RuntimeError:  # its window closed while it was up, taking the dialog with it
+            return False, ""
         finally:
             self.open = False
-        typed = field.text() if field is not None else ""
-        if stop is not None and stop.isChecked():
-            self.stopped.add(origin)
-            log.info("window %r: the dialogs of %s are stopped, as the user asked, until the "
-                     "app ends", self.label, origin or "a sandboxed frame")
+        if stopped:
+            self.stopped.add(source)
+            log.info("window %r: the dialogs of its %s%s are stopped, as the user asked, until "
+                     "the app ends", self.label, source,
+                     " (the isolation hook's among them)" if source == SANDBOXED else "")
         dialog.deleteLater()
         return accepted, typed
 
@@ -160,27 +166,31 @@ def on_page(page: Any, label: str) -> None:
     page._app_dialogs = WindowDialogs(label)
 
 
-def origin_of(url: Any) -> str:
-    """A QUrl's origin, as text (empty for an opaque one: a sandboxed frame's)."""
-    if not url.host():
-        return ""
-    port = url.port()
-    return f"{url.scheme()}://{url.host()}" + (f":{port}" if port >= 0 else "")
+PAGES = "pages"
+SANDBOXED = "sandboxed frames"
+
+
+def source_of(origin: Any) -> str:
+    """Whose dialogs a dialog of a frame of ``origin`` (a QUrl) counts with: the window's pages,
+    whatever their origin (a page could go from origin to origin, each new one's first dialog
+    with no check box), or its sandboxed frames, whose origin is opaque (the isolation hook's:
+    a page that gets its own dialogs stopped does not silence the hook's)."""
+    return PAGES if origin.host() else SANDBOXED
 
 
 def alert(page: Any, origin: Any, message: str | None) -> None:
     """QWebEnginePage.javaScriptAlert."""
-    dialogs_of(page).ask(page, "alert", origin_of(origin), message)
+    dialogs_of(page).ask(page, "alert", source_of(origin), message)
 
 
 def confirm(page: Any, origin: Any, message: str | None) -> bool:
     """QWebEnginePage.javaScriptConfirm."""
-    return dialogs_of(page).ask(page, "confirm", origin_of(origin), message)[0]
+    return dialogs_of(page).ask(page, "confirm", source_of(origin), message)[0]
 
 
 def prompt(page: Any, origin: Any, message: str | None, default: str | None) -> tuple[bool, str]:
     """QWebEnginePage.javaScriptPrompt."""
-    return dialogs_of(page).ask(page, "prompt", origin_of(origin), message, default)
+    return dialogs_of(page).ask(page, "prompt", source_of(origin), message, default)
 
 
 def message_box(base: Any) -> type:

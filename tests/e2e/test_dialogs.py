@@ -6,7 +6,10 @@ dialogs, one inside another."""
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,13 +54,42 @@ def test_a_page_showing_dialogs_without_end_can_be_stopped(
     answer_dialog(display, *STOP, "Return")  # stop them, and accept this one
     page.wait_for_function("window.answers !== undefined", timeout=10_000)
     assert page.evaluate("window.answers") == [False, True] + [False] * 48
-    origin = page.evaluate("location.origin")
-    wait_for_log(window.log, f"window 'main': the dialogs of {origin} are stopped")
-    # For good: a page that found its dialogs stopped could reload itself to start over.
+    wait_for_log(window.log, "window 'main': the dialogs of its pages are stopped")
+    # For good: a page that found its dialogs stopped could reload itself to start over, or go
+    # to another origin.
     page.evaluate("location.reload()")
     page = window.page("main")
     page.wait_for_function("window.__APP__ && !window.answers")  # the new page
     assert page.evaluate("[confirm('Back?'), prompt('?', 'x'), alert('!')]") == [False, None, None]
+    with elsewhere() as other:  # a server of another origin, that the page goes to
+        page.evaluate(f"location = {other!r}")
+        page.wait_for_url(other)
+        assert page.evaluate("confirm('From elsewhere?')") is False
+
+
+@contextmanager
+def elsewhere() -> Iterator[str]:
+    """A page of another origin (another port), served while the context lasts; its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>elsewhere</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
 
 
 def test_pywebviews_alerts_come_one_at_a_time_and_can_be_stopped(
@@ -72,7 +104,7 @@ def test_pywebviews_alerts_come_one_at_a_time_and_can_be_stopped(
     assert title.startswith("Javascript Alert - http://127.0.0.1:")
     assert len(shown(display, "^Javascript Alert")) <= 1
     answer_dialog(display, *STOP, "Return", title="^Javascript Alert")
-    wait_for_log(window.log, "window 'main': the dialogs of http://127.0.0.1:[0-9]+ are stopped")
+    wait_for_log(window.log, "window 'main': the dialogs of its pages are stopped")
     assert shown(display, "^Javascript Alert") == []
     # The rest were not shown; confirm() is answered at once too.
     assert page.evaluate("confirm('Still there?')") is False
