@@ -26,7 +26,10 @@ import logging
 from collections import deque
 from typing import Any
 
-__all__ = ["STOP_LABEL", "WAITING", "WindowDialogs"]
+__all__ = [
+    "STOP_LABEL", "WAITING", "WindowDialogs", "alert", "confirm", "message_box", "on_page",
+    "prompt",
+]
 
 log = logging.getLogger("app.core.native")
 
@@ -39,6 +42,10 @@ TITLES = {
     "alert": "Javascript Alert", "confirm": "Javascript Confirm", "prompt": "Javascript Prompt"
 }
 """As Qt WebEngine's own dialogs were titled (followed by the page's address)."""
+
+PAGES = "pages"
+SANDBOXED = "sandboxed frames"
+"""Whose dialogs a window's are, each stopped apart (see ``source_of``)."""
 
 
 class WindowDialogs:
@@ -166,10 +173,6 @@ def on_page(page: Any, label: str) -> None:
     page._app_dialogs = WindowDialogs(label)
 
 
-PAGES = "pages"
-SANDBOXED = "sandboxed frames"
-
-
 def source_of(origin: Any) -> str:
     """Whose dialogs a dialog of a frame of ``origin`` (a QUrl) counts with: the window's pages,
     whatever their origin (a page could go from origin to origin, each new one's first dialog
@@ -195,7 +198,7 @@ def prompt(page: Any, origin: Any, message: str | None, default: str | None) -> 
 
 def message_box(base: Any) -> type:
     """pywebview's QMessageBox, whose ``information()`` (its ``alert()``, the only use) shows the
-    message as its page's alert instead: in turn, and only blocking its window."""
+    message as its page's alert instead: in turn, not one inside another, and stoppable."""
 
     class MessageBox(base):  # type: ignore[misc]
         @staticmethod

@@ -49,10 +49,10 @@ def harden(app: App, patch: Patch) -> None:
     # the page's request never settled, and each one logged an error. Every request is denied
     # instead: a page gets no camera, microphone, location or notifications (pywebview meant to
     # grant the camera and microphone to any page).
-    patch(qt_backend.BrowserView.WebPage, "onFeaturePermissionRequested", _deny_permission)
+    page_class = qt_backend.BrowserView.WebPage
+    patch(page_class, "onFeaturePermissionRequested", _deny_permission)
     # A page could show dialogs without end, and pywebview's alert() one inside another (see
     # qtdialogs): they come one at a time now, and the user may stop them.
-    page_class = qt_backend.BrowserView.WebPage
     patch(page_class, "javaScriptAlert", qtdialogs.alert)
     patch(page_class, "javaScriptConfirm", qtdialogs.confirm)
     patch(page_class, "javaScriptPrompt", qtdialogs.prompt)

@@ -72,7 +72,7 @@ class WorkerPool:
         self._idle_seconds = idle_seconds
         self._grow_after = grow_after
         self._grow_check: asyncio.TimerHandle | None = None
-        self._held = 0  # checks in a row, on time, that found no job finished
+        self._held = 0  # checks in a row that found no job finished
         self._finished = 0  # jobs that threads have finished, ever
         self._finished_then = 0  # ... when the growth check was set
         self._running: dict[int, float] = {}  # thread -> when its job began

@@ -231,7 +231,9 @@ async def test_held_up_threads_behind_a_busy_loop_are_grown_around() -> None:
 async def test_each_time_jobs_wait_the_pool_looks_as_many_times() -> None:
     """Checks that found no job finished, in a time jobs waited that ended before the pool
     grew, no longer count for the next time jobs wait (which then grew after one check)."""
-    async with gated(1) as pool:
+    # Checks 50 ms apart: the pool does not grow (which starts the count over too) before the
+    # jobs stop waiting, on a busy machine either.
+    async with gated(1, grow_after=0.05) as pool:
         job = await pool.running()
         waiting = pool.pool.submit(lambda: None)
         await wait_until(lambda: pool.pool._held >= 1)  # one check found none finished...
@@ -239,7 +241,7 @@ async def test_each_time_jobs_wait_the_pool_looks_as_many_times() -> None:
         await job
         await waiting
         await wait_until(lambda: pool.pool._grow_check is None)
-        assert pool.pool._held == 0
+        assert pool.pool._held == 0 and pool.pool.threads == 1
 
 
 async def test_a_thread_held_up_by_a_slow_job_is_replaced_once() -> None:
