@@ -154,7 +154,8 @@ def open_window(
         for line in process.stdout:
             window.log.append(line.rstrip())
 
-    threading.Thread(target=drain, daemon=True).start()
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     try:
         _wait_for_cdp(window)
         # Over CDP into Qt WebEngine, Playwright must not manage contexts, and the
@@ -169,5 +170,6 @@ def open_window(
         except subprocess.TimeoutExpired:
             process.kill()
             window.exit_code = process.wait(timeout=10)
+        reader.join(timeout=10)  # the log is whole once the process's output has ended
         if owned is not None:
             owned.stop()

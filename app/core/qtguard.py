@@ -75,13 +75,24 @@ def prepare_page(app: App, label: str, window: Any) -> None:
     - Its JavaScript dialogs come one at a time, and the user can stop them (``qtdialogs``).
     - A page whose process ends (it crashed, ran out of memory, was killed) is loaded again, at
       most ``RELOADS`` times in ``RELOADS_WITHIN`` seconds: the window stayed blank for good.
+    - Its profile goes when the window does, after the profile's pages: the profile, its
+      request interceptor and the page pywebview keeps for links to new windows were Python's,
+      let go whenever nothing held them any more, the profile often before a page, and Qt
+      WebEngine then warned "Release of profile requested but WebEnginePage still not deleted.
+      Expect troubles !" as windows closed and as the app ended.
     """
     try:
         from qtpy.QtWebEngineCore import QWebEngineSettings
 
-        page = window.native.webview.page()
+        view = window.native
+        page = view.webview.page()
         page.settings().setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows,
                                      False)
+        # Qt's from now on: a widget deletes its children in the order they came, the web
+        # view (with its page) first, then these.
+        view.profile.setParent(view)
+        view.request_interceptor.setParent(view.profile)
+        page.nav_handler.setParent(page)
     except Exception:  # another GUI, or a pywebview whose window is made otherwise
         log.warning("pages of window %r may open windows without a click, and are not loaded "
                     "again if their process ends", label, exc_info=True)
