@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.conftest import Served
+from tests.conftest import Served, serving
 
+from .conftest import brownfield_config
 from .raw import call, connect, launch, new_ticket, reload
 
 GREET = {"id": 1, "kind": "invoke", "cmd": "greet", "args": {"name": "raw"}}
@@ -259,6 +261,35 @@ async def test_a_path_with_a_nul_byte_is_not_found(two_windows: Served) -> None:
             launched.origin + "/hello.txt", headers={"Cookie": launched.cookie}
         ) as response:
             assert response.status == 200
+
+
+def test_a_folders_index_html_linked_out_of_the_frontend_is_not_served(
+    app_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A folder's address serves its index.html, which was not checked in turn: a link there
+    to a file outside the frontend was served (with the runtime before it), though the same
+    link asked for by its own name was not."""
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text("OUTSIDE-SECRET")
+    (app_dir / "frontend" / "docs").mkdir()
+    (app_dir / "frontend" / "docs" / "index.html").symlink_to(outside)
+    (app_dir / "frontend" / "inside").mkdir()
+    (app_dir / "frontend" / "inside" / "index.html").symlink_to(
+        app_dir / "frontend" / "index.html")
+
+    async def check(served: Served) -> None:
+        launched = await launch(served.urls["main"])
+        async with aiohttp.ClientSession() as http:
+            for path, status in (("/docs/", 404), ("/docs", 404), ("/docs/index.html", 404),
+                                 ("/inside/", 200)):
+                async with http.get(
+                    launched.origin + path, headers={"Cookie": launched.cookie}
+                ) as response:
+                    assert response.status == status, path
+                    assert "OUTSIDE-SECRET" not in await response.text()
+
+    with serving(brownfield_config(app_dir)) as served:
+        asyncio.run(check(served))
 
 
 async def test_the_session_cookie_alone_opens_no_ipc(two_windows: Served) -> None:

@@ -380,10 +380,10 @@ class Server:
         relative = request.match_info["path"] or "index.html"
         try:
             path = (root / relative).resolve()
+            if path.is_dir():  # its index.html, resolved in turn: it may be a link out too
+                path = (path / "index.html").resolve()
             if not path.is_relative_to(root):
                 return refuse(404, "Not found.")
-            if path.is_dir():
-                path = path / "index.html"
             found = path.is_file()
         except (ValueError, OSError):  # a NUL byte, a name too long
             found = False
