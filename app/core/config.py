@@ -7,6 +7,7 @@ objects or names of files ``capabilities/<identifier>.json`` beside the config; 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import posixpath
 import re
@@ -21,6 +22,7 @@ from pydantic.alias_generators import to_camel
 
 from .acl.model import IDENTIFIER_PATTERN, Capability
 from .acl.origin import origin_of
+from .acl.urls import HOST_NAME
 from .errors import ConfigError
 from .models import ConfigModel
 
@@ -102,6 +104,8 @@ class BuildConfig(ConfigModel):
             raise ValueError(
                 f"an http:// or https:// URL such as http://localhost:5173, not {url!r}"
             )
+        if url is not None and (problem := _dev_server_problem(url)):
+            raise ValueError(f"{problem}, as in http://localhost:5173, not {url!r}")
         if url is not None and urlsplit(url).path.strip("/"):
             # The window's paths are the dev server's: a base path goes in the windows' url.
             raise ValueError(
@@ -110,6 +114,26 @@ class BuildConfig(ConfigModel):
                 f"\"{urlsplit(url).path.strip('/')}/index.html\")"
             )
         return url
+
+
+def _dev_server_problem(url: str) -> str | None:
+    """What is wrong with the host or port of the dev server's http(s) URL ``url``, if any."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not HOST_NAME.fullmatch(host):
+            return f"a host name or IP address after '{parts.scheme}://'"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.endswith(":")):
+        return "a port from 1 to 65535 after the host's ':'"
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "no query or fragment"
+    return None
 
 
 class BrownfieldPattern(ConfigModel):

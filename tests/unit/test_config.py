@@ -152,6 +152,31 @@ def test_dev_url_must_be_an_http_url(write_config, url: str) -> None:
     assert load_config(write_config({"build": {"devUrl": "http://localhost:5173/"}}))
 
 
+@pytest.mark.parametrize(("url", "said"), [
+    ("http://localhost:99999", "a port from 1 to 65535"),
+    ("http://localhost:abc", "a port from 1 to 65535"),
+    ("http://localhost:0", "a port from 1 to 65535"),
+    ("http://localhost:", "a port from 1 to 65535"),
+    ("http://:5173", "a host name or IP address"),
+    ("http://local host:5173", "a host name or IP address"),
+    ("http://[::1:5173", "an http:// or https:// URL"),
+    ("http://localhost:5173?x=1", "no query or fragment"),
+    ("http://localhost:5173/#top", "no query or fragment"),
+])
+def test_a_dev_url_whose_host_or_port_cannot_be_is_refused(
+    write_config, url: str, said: str
+) -> None:
+    """They passed, and the app then ended with a traceback (ValueError: Port out of range)
+    as the core started, or relayed to port 80."""
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"build": {"devUrl": url}}))
+    (where, what), *_ = info.value.problems
+    assert where == "$.build.devUrl"
+    assert said in what and repr(url) in what, what
+    for fine in ("http://127.0.0.1:5173", "https://[::1]:8443/", "http://dev.example.test"):
+        assert load_config(write_config({"build": {"devUrl": fine}}))
+
+
 def test_bad_json_and_missing_file(write_config, tmp_path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(write_config(raw='{"app": '))

@@ -33,7 +33,7 @@ _URL = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)",
     re.DOTALL,
 )
-_HOST = re.compile(r"[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*")
+HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*")
 _EXAMPLES = "such as https://example.com/** or /widgets/**"
 
 
@@ -115,14 +115,14 @@ def _host(host: str) -> str:
         return r"[^/:]+"
     if host.startswith("*."):
         domain = host[2:]
-        if not _HOST.fullmatch(domain):
+        if not HOST_NAME.fullmatch(domain):
             raise PatternError(f"{domain!r} after '*.' is not a host name")
         return r"(?:[^/:.]+\.)+" + re.escape(domain)
     if "*" in host:
         raise PatternError("a host may only be '*' or start with '*.', as in https://*.example.com")
     if host.startswith("[") and host.endswith("]"):
         return re.escape(host)
-    if not _HOST.fullmatch(host):
+    if not HOST_NAME.fullmatch(host):
         raise PatternError(f"{host!r} is not a host name")
     return re.escape(host)
 
