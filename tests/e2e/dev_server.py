@@ -1,7 +1,8 @@
 """A dev server as Vite behaves where it matters to the relay: run as ``python dev_server.py
 PORT LOG``. A stylesheet comes as CSS only to a request that accepts text/css (as JS
-otherwise); ``POST /api/echo`` answers its body; every request's method, path and headers go
-to LOG, one JSON line each."""
+otherwise); ``POST /api/echo`` answers its body; ``/redirect?to=URL`` redirects there;
+``/headers`` answers with headers that act for an origin; ``POST /form`` answers HTML with a
+201. Every request's method, path and headers go to LOG, one JSON line each."""
 
 from __future__ import annotations
 
@@ -20,6 +21,18 @@ async def handle(request: web.Request) -> web.StreamResponse:
                               "headers": dict(request.headers)}) + "\n")
     if request.path == "/api/echo" and request.method == "POST":
         return web.Response(text=(await request.read()).decode())
+    if request.path == "/redirect":
+        raise web.HTTPFound(request.query["to"])
+    if request.path == "/headers":
+        return web.Response(text="{}", content_type="application/json", headers={
+            "ETag": '"v1"', "Cache-Control": "max-age=5", "Clear-Site-Data": '"storage"',
+            "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true",
+            "Refresh": "0; url=https://example.com/", "Service-Worker-Allowed": "/",
+            "Content-Security-Policy-Report-Only": "default-src 'none'",
+            "X-Content-Type-Options": "sniff", "Set-Cookie": "dev=1",
+        })
+    if request.path == "/form" and request.method == "POST":
+        return web.Response(status=201, text=PAGE, content_type="text/html")
     if request.path == "/style.css":
         if "text/css" in request.headers.get("Accept", ""):
             return web.Response(text="#title { color: rgb(255, 0, 0); }", content_type="text/css")

@@ -155,3 +155,49 @@ def test_a_window_waits_for_its_dev_server_and_loads_once_it_answers(
             assert page.evaluate("window.__APP__.window.label") == "main"
     said = [line for line in served.log if "does not answer" in line]
     assert len(said) == 1, said  # once, not at every reload
+
+
+def test_the_dev_server_s_redirects_are_the_browser_s_to_follow(
+    browser: Browser, app_dir: Path, tmp_path: Path
+) -> None:
+    """The relay followed redirects itself: one to another host was fetched by the core and
+    served as the window's own page, with the local frontend's IPC."""
+    log, elsewhere_log = tmp_path / "requests.jsonl", tmp_path / "elsewhere.jsonl"
+    with vite_like(free_port(), log) as url, vite_like(free_port(), elsewhere_log) as elsewhere, \
+            serving(with_dev_url(app_dir, url)) as served:
+        page = browser.new_page()
+        assert page.goto(served.urls["main"]) is not None
+        origin = page.evaluate("location.origin")
+        # To another host: the window goes there, as a page of that origin, with no runtime.
+        page.goto(f"{origin}/redirect?to={elsewhere}/landing")
+        assert page.url == f"{elsewhere}/landing"
+        assert page.evaluate("typeof window.__APP__") == "undefined"
+        # On the dev server, named by its own origin or by a path: relayed, the window's page.
+        for to in (f"{url}/index.html?x=1", "/index.html?x=2"):
+            page.goto(f"{origin}/redirect?to={to}")
+            assert page.url.startswith(f"{origin}/index.html?x="), page.url
+            assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'r'})") == "Hello, r!"
+
+
+def test_what_the_dev_server_answers_cannot_act_for_the_app_s_origin(
+    browser: Browser, app_dir: Path, tmp_path: Path
+) -> None:
+    """Headers that act for an origin went through (Clear-Site-Data wiped the window's tab
+    secret, CORS let other origins read the window's files), and HTML that was not a page (an
+    error's, a POST's) was shown with no CSP."""
+    with vite_like(free_port(), tmp_path / "requests.jsonl") as url, \
+            serving(with_dev_url(app_dir, url)) as served:
+        page = browser.new_page()
+        assert page.goto(served.urls["main"]) is not None
+        headers = page.evaluate(
+            "fetch('/headers').then((r) => Object.fromEntries(r.headers.entries()))")
+        assert headers["etag"] == '"v1"' and headers["cache-control"] == "max-age=5"
+        for name in ("clear-site-data", "access-control-allow-origin", "refresh", "set-cookie",
+                     "access-control-allow-credentials", "service-worker-allowed",
+                     "content-security-policy-report-only"):
+            assert name not in headers, name
+        assert headers.get("x-content-type-options") != "sniff"
+        form = page.evaluate(
+            """fetch('/form', { method: 'POST' }).then((r) => [r.status,
+                r.headers.get('content-security-policy')])""")
+        assert form == [201, "sandbox"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -28,15 +28,19 @@ _KEEP_BACK = {
     "transfer-encoding", "content-length", "te", "trailer", "proxy-authorization",
 }
 
-# Hop-by-hop and encoding headers do not survive being relayed.
-_DROP = {
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "content-encoding",
-    "content-length",
-    "content-security-policy",
-    "set-cookie",
+# What of the dev server's answer reaches the page: what describes and caches the content.
+# Nothing else, as it would act for the app's origin: cookies, CSP, CORS grants to other
+# origins, Clear-Site-Data (which wiped the window's tab secret), Refresh, service worker scope;
+# hop-by-hop and encoding headers do not survive being relayed. (Location is its own case.)
+_PASSED = {
+    "cache-control", "etag", "last-modified", "expires", "vary", "date", "age",
+    "content-language", "content-disposition", "accept-ranges", "content-range",
+    "retry-after", "sourcemap", "x-sourcemap",
+}
+
+# Content types that browsers show as documents, which can run scripts.
+_DOCUMENTS = {
+    "text/html", "application/xhtml+xml", "image/svg+xml", "application/xml", "text/xml",
 }
 
 
@@ -50,6 +54,10 @@ class Fetched:
     @property
     def is_html(self) -> bool:
         return self.content_type.split(";")[0].strip().lower() == "text/html"
+
+    @property
+    def is_document(self) -> bool:
+        return self.content_type.split(";")[0].strip().lower() in _DOCUMENTS
 
 
 class DevProxy:
@@ -81,12 +89,17 @@ class DevProxy:
         if self._http is None:
             self._http = aiohttp.ClientSession(auto_decompress=True)
         sent = {k: v for k, v in (headers or {}).items() if k.lower() not in _KEEP_BACK}
+        url = self.base + path_qs
         try:
+            # Not followed here: the core would fetch another host itself (an OAuth login the
+            # dev server sends the page to) and serve it as the window's own page, with its IPC.
             async with self._http.request(
-                method, self.base + path_qs, headers=sent, data=body, allow_redirects=True
+                method, url, headers=sent, data=body, allow_redirects=False
             ) as response:
                 content = await response.read()
-                kept = {k: v for k, v in response.headers.items() if k.lower() not in _DROP}
+                kept = {k: v for k, v in response.headers.items() if k.lower() in _PASSED}
+                if "Location" in response.headers:
+                    kept["Location"] = self._relayed(urljoin(url, response.headers["Location"]))
                 self._down = False
                 return Fetched(response.status, response.content_type, content, kept)
         except aiohttp.ClientError as exc:
@@ -96,6 +109,15 @@ class DevProxy:
             self._down = True
             message = f"The dev server at {self.base} did not answer ({exc}). Is it running?\n"
             return Fetched(502, "text/plain", message.encode(), {})
+
+    def _relayed(self, location: str) -> str:
+        """Where a redirect of the dev server's sends the page: a place on the dev server, as a
+        path of the window's own origin (relayed in turn); elsewhere, there (a page of another
+        origin, which gets no IPC unless a capability's remote.urls names it)."""
+        if origin_of(location) not in self.sources:
+            return location
+        parts = urlsplit(location)
+        return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
 
     async def close(self) -> None:
         if self._http is not None:

@@ -370,12 +370,10 @@ class Server:
                 return self._page(request, label, fetched.body, fetched.content_type)
             if fetched.status == 502 and request.headers.get("Sec-Fetch-Dest") == "document":
                 return _retrying(fetched.body.decode())
-            return web.Response(
-                status=fetched.status,
-                body=fetched.body,
-                headers={**fetched.headers, **self.app_headers,
-                         "Content-Type": fetched.content_type},
-            )
+            headers = {**fetched.headers, **self.app_headers, "Content-Type": fetched.content_type}
+            if fetched.is_document:  # not a page (an error's, a POST's): shown, it runs nothing
+                headers["Content-Security-Policy"] = "sandbox"
+            return web.Response(status=fetched.status, body=fetched.body, headers=headers)
         root = self.core.config.frontend_dir
         relative = request.match_info["path"] or "index.html"
         try:
