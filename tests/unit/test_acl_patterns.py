@@ -161,6 +161,17 @@ def subframe(path: str, port: int = 41234) -> Origin:
         ("https://x.com/a%20b", remote("https://x.com/a b"), True),
         ("https://x.com/%61", remote("https://x.com/a"), True),
         ("/my%20widget.html", subframe("/my%20widget.html"), True),
+        # An encoded / or \\ separates folders for some servers and not for others (browsers
+        # leave it): the page must be named either way. /u/..%2Fdocs%2Fx is /docs/x decoded, but
+        # a server routing on the raw path serves it from /u/.
+        ("https://x.com/docs/**", remote("https://x.com/u/..%2Fdocs%2Fx"), False),
+        ("https://x.com/docs/**", remote("https://x.com/u/..%5cdocs/x"), False),
+        ("https://x.com/docs/**", remote("https://x.com/docs/a%2F..%2F..%2Fadmin"), False),
+        ("https://x.com/docs/**", remote("https://x.com/docs/a%2Fb"), True),
+        ("https://x.com/**", remote("https://x.com/u/..%2Fdocs%2Fx"), True),
+        ("https://x.com/docs/**", remote("https://x.com/docs/%252F..%252Fx"), True),
+        ("/widgets/**", subframe("/widgets/..%2Fsecret.html"), False),
+        ("/widgets/**", subframe("/widgets/a%2Fb.html"), True),
     ],
 )
 def test_url_patterns(pattern: str, origin: Origin, expected: bool) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 from .glob import PatternError, path_regex
@@ -43,6 +43,18 @@ def _normal_path(path: str) -> str:
     return posixpath.normpath(path).rstrip("/")
 
 
+_ENCODED_SEPARATOR = re.compile(r"%2f|%5c", re.IGNORECASE)
+
+
+def _other_reading(path: str) -> str | None:
+    """How a server that does not decode ``%2F`` or ``%5C`` reads a path that has them, as
+    browsers leave them (``/u/..%2Fdocs`` is in ``/u/`` there, and ``/docs`` decoded); ``None``
+    for a path without them."""
+    if not _ENCODED_SEPARATOR.search(path):
+        return None
+    return _normal_path(_ENCODED_SEPARATOR.sub(lambda m: "%25" + m[0][1:], path))
+
+
 @dataclass(frozen=True)
 class UrlForm:
     """A page URL as patterns see it."""
@@ -51,9 +63,18 @@ class UrlForm:
     host: str
     port: int
     path: str
+    other_path: str | None = None
+    """The path read with its encoded separators kept (see ``_other_reading``): a pattern
+    names the page only if it names both readings."""
 
     def full(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}{self.path}"
+
+    def readings(self) -> list[UrlForm]:
+        """This form, and the other reading of its path if it has one."""
+        if self.other_path is None:
+            return [self]
+        return [self, replace(self, path=self.other_path, other_path=None)]
 
 
 def url_form(url: str) -> UrlForm | None:
@@ -69,7 +90,8 @@ def url_form(url: str) -> UrlForm | None:
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"
-    return UrlForm(scheme, host, port or DEFAULT_PORTS[scheme], _normal_path(parts.path))
+    return UrlForm(scheme, host, port or DEFAULT_PORTS[scheme], _normal_path(parts.path),
+                   _other_reading(parts.path))
 
 
 @dataclass(frozen=True)
@@ -92,9 +114,9 @@ class UrlPattern:
             return (
                 origin.kind == "subframe"
                 and form.host == SERVED_HOST
-                and self.regex.match(form.path) is not None
+                and all(self.regex.match(f.path) is not None for f in form.readings())
             )
-        return self.regex.match(form.full()) is not None
+        return all(self.regex.match(f.full()) is not None for f in form.readings())
 
 
 def _path(text: str) -> str:
