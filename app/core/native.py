@@ -206,9 +206,10 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
     url = window.get_current_url()
     if not url:
         return
+    loaded = qtguard.load_addresses(window)
 
     async def script() -> bytes | None:
-        return core.server.remote_script(label, url)
+        return core.server.remote_script(label, url, loaded)
 
     try:
         runtime = asyncio.run_coroutine_threadsafe(script(), core.loop).result(timeout=10)

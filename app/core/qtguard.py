@@ -15,6 +15,7 @@ import itertools
 import logging
 import sys
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -98,10 +99,33 @@ def prepare_page(app: App, label: str, window: Any) -> None:
                     "again if their process ends", label, exc_info=True)
         return
     qtdialogs.on_page(page, label)
+    # The addresses of the document now loading, from its commit on: a page can change its own
+    # (history.replaceState) before it has loaded, when the native window asks for it.
+    addresses: list[str] = []
+    _load_addresses[window] = addresses
+    page.loadingChanged.connect(lambda info: _loading(addresses, info))
+    page.urlChanged.connect(lambda url: addresses.append(url.toString()))
     ended: deque[float] = deque()
     page.renderProcessTerminated.connect(
         lambda status, code: _page_process_ended(app, label, window, ended, status, code)
     )
+
+
+_load_addresses: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+
+
+def load_addresses(window: Any) -> list[str]:
+    """Every address the page of pywebview window ``window`` had since its last load started:
+    the one its document came from, then any it gave itself. Empty with another GUI."""
+    return list(_load_addresses.get(window, ()))
+
+
+def _loading(addresses: list[str], info: Any) -> None:
+    """(Qt's loadingChanged, on the GUI thread) A new load starts: its addresses start over."""
+    from qtpy.QtWebEngineCore import QWebEngineLoadingInfo
+
+    if info.status() == QWebEngineLoadingInfo.LoadStatus.LoadStartedStatus:
+        addresses.clear()
 
 
 RELOADS = 3

@@ -56,6 +56,12 @@ def site(tmp_path: Path) -> Iterator[str]:
     for name in ("docs", "other"):
         (root / name).mkdir(parents=True)
         (root / name / "index.html").write_text(PAGE.format(name=name))
+    # Pages that give themselves another address as they load: one outside /docs/ that claims
+    # a place in it, one inside that moves within it.
+    (root / "other" / "claims-docs.html").write_text(PAGE.format(name="claims").replace(
+        "<script>", '<script>history.replaceState(null, "", "/docs/fake.html");'))
+    (root / "docs" / "moves.html").write_text(PAGE.format(name="moves").replace(
+        "<script>", '<script>history.pushState(null, "", "/docs/moved/here.html");'))
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -128,6 +134,27 @@ def test_a_named_remote_page_gets_ipc_in_the_real_window(
     config = with_remote_capability(brownfield_config(app_dir), site)
     with open_window(config, playwright=playwright) as window:
         check_remote_page(window, site)
+
+
+@pytest.mark.window
+def test_a_page_that_gives_itself_a_named_address_gets_no_ipc(
+    app_dir: Path, site: str, playwright: Playwright
+) -> None:
+    """The native window asked the page for its address once it had loaded, and a page's script
+    can change it before (history.replaceState): a page outside /docs/ got /docs/'s grants."""
+    config = with_remote_capability(brownfield_config(app_dir), site)
+    with open_window(config, playwright=playwright) as window:
+        page = window.page("main")
+        visit(page, f"{site}/docs/moves.html")  # (moving within /docs/ is fine)
+        page.wait_for_function("() => window.__APP__ !== undefined", timeout=30_000)
+        assert page.evaluate("location.pathname") == "/docs/moved/here.html"
+        assert page.evaluate(OUTCOME, ["greet", {"name": "m"}]) == {"value": "Hello, m!"}
+        visit(page, f"{site}/other/claims-docs.html")
+        assert page.evaluate("location.pathname") == "/docs/fake.html"
+        wait_for_log(window.log, re.escape(
+            f"shows {site}/docs/fake.html, but the page was at {site}/other/claims-docs.html "
+            "as it loaded"))
+        assert page.evaluate("[typeof window.__APP__, window.readyEvents]") == ["undefined", 0]
 
 
 @pytest.mark.window

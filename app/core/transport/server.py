@@ -13,13 +13,14 @@ import html
 import logging
 import mimetypes
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from ..acl.origin import Origin, origin_of
 from ..assets import API_FILES, init_script, inject_head, script_tag
+from ..errors import shown
 from .credentials import TAB_PARAM, Credentials, with_tab, without_tab
 from .csp import build_csp
 from .devproxy import DevProxy
@@ -222,12 +223,14 @@ class Server:
             "isolation": sealing,
         }
 
-    def remote_script(self, label: str, url: str) -> bytes | None:
+    def remote_script(self, label: str, url: str, loaded: Sequence[str] = ()) -> bytes | None:
         """The runtime for a page from elsewhere that window ``label`` now shows, or ``None``.
 
         Only a page that a capability of this window names in ``remote.urls`` gets it; the
         caller (the native window) runs it in that page. Pages the core serves itself already
-        have their runtime, and pages that are not http(s) never get one.
+        have their runtime, and pages that are not http(s) never get one. ``loaded``: the other
+        addresses the page had as it loaded (the one its document came from first), each of
+        which must be named too: a page may give itself another address before it has loaded.
         """
         page = origin_of(url)
         ours = {served_origin(p) for p in self.labels}
@@ -243,6 +246,16 @@ class Server:
                 url,
             )
             return None
+        for address in loaded:
+            if origin_of(address) != page or not self.core.authority.covers(
+                label, Origin("remote", address)
+            ):
+                log.warning(
+                    "window %s shows %s, but the page was at %s as it loaded, which no "
+                    "capability names in remote.urls: it gets no IPC (a page may change its "
+                    "own address)", label, url, shown(address, 300),
+                )
+                return None
         log.info("window %s shows %s: its capabilities' remote.urls name it, IPC is on", label, url)
         return init_script(self._boot(label, origin, self.port_of(label)))
 
