@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
-from .config import Config, load_config, window_config
+from .config import Config, WindowConfig, load_config, window_config
 from .errors import InvalidArgs, StartError, Unsendable
 from .events import Event, EventBus, check_event_name, check_window_label, event_message
 from .transport.backlog import size_of
@@ -106,6 +106,10 @@ class App:
         self.core: Core | None = None
         self.native_windows: dict[str, Any] = {}
         """The pywebview windows by label, while ``run()`` shows them."""
+        self._native_lock = threading.Lock()
+        self._native_later: list[tuple[WindowConfig, str]] | None = None
+        """While ``run()`` starts, before it has opened the configured windows: the windows
+        ``open_window`` opened meanwhile (from ``on_start``), to be shown right after them."""
         injectors = self.registry.injectors
         injectors[App] = lambda request: self
         injectors[Window] = lambda request: Window(self, request.caller.window)
@@ -307,7 +311,8 @@ class App:
         """Open another window (call on the core's loop, e.g. from an async command).
 
         It gets exactly the capabilities whose window globs match ``label``. Returns its launch
-        URL; when the app runs with native windows, the native window is opened too.
+        URL; when the app runs with native windows, the native window is opened too (right
+        after the configured ones when they are not up yet, as in an ``on_start`` function).
         ``ValueError`` for a label, url or size that cannot be a window's, or a label already
         open (``window_labels()``).
         """
@@ -317,6 +322,10 @@ class App:
         window = window_config(label=label, url=url, title=title, width=width, height=height)
         await core.add_window(window)
         launch = core.server.launch_url(label)
+        with self._native_lock:
+            if self._native_later is not None:  # run() shows it after the configured windows
+                self._native_later.append((window, launch))
+                return launch
         if self.native_windows:
             from .native import open_native
 

@@ -265,6 +265,8 @@ def run_native(app: App, *, debug: bool = False) -> None:
     # The core starts (and loads its transport) on its thread while this one loads the GUI
     # toolkit. Opening windows blank and navigating later was measured slower: two page loads.
     core = _CoreThread(app)
+    with app._native_lock:
+        app._native_later = []  # what on_start opens waits for the configured windows
     if not stop_asked.is_set():
         core.start()
     try:
@@ -289,12 +291,19 @@ def run_native(app: App, *, debug: bool = False) -> None:
                 patch(qt_backend, "_sigint_handler", on_stop_signal)
         for config in app.config.model.app.windows:
             open_native(app, config, core.urls[config.label])
+        with app._native_lock:
+            later, app._native_later = app._native_later or [], None
+        for config, url in later:  # (those still open: one may have closed meanwhile)
+            if app.core is not None and config.label in app.core.windows:
+                open_native(app, config, url)
         starting.set()  # (then the check: a stop between the two is not lost)
         if stop_asked.is_set():
             return
         webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
         ended.set()
+        with app._native_lock:
+            app._native_later = None
         app.native_windows.clear()
         core.shutdown(hurry)
         _release_script_waits()

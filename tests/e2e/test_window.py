@@ -227,6 +227,28 @@ def test_a_stop_signal_while_an_on_start_function_runs_stops_the_core(app_dir: P
     assert any("the core has stopped" in line for line in log), "\n".join(log)
 
 
+def test_a_window_opened_by_an_on_start_function_is_shown(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """on_start runs before the configured windows are made: a window it opened got no native
+    window (the core served it, nothing showed it, and closing it said it had none)."""
+    (app_dir / "opening_app.py").write_text(
+        "from app.demo import create_app as demo\n"
+        "def create_app(config):\n"
+        "    app = demo(config)\n"
+        "    @app.on_start\n"
+        "    async def open_settings(app):\n"
+        "        await app.open_window('settings', title='Settings')\n"
+        "    return app\n"
+    )
+    env = {"APP_MODULE": "opening_app", "PYTHONPATH": str(app_dir)}
+    with open_window(main_window_config(app_dir), env=env, playwright=playwright) as window:
+        settings = window.page("settings")
+        assert settings.evaluate("window.__APP__.window.label") == "settings"
+        assert settings.evaluate("window.__APP__.core.invoke('greet', {name: 's'})") == "Hello, s!"
+        assert window.page("main").evaluate("window.__APP__.window.label") == "main"
+
+
 def test_a_stop_signal_with_two_windows_closes_both(app_dir: Path) -> None:
     # The windows close the last opened first: the first one closed first ended pywebview's
     # loop while the second was still being made, and the process then crashed (SIGSEGV) in
