@@ -8,8 +8,11 @@ permission scope, a channel.
 
 from __future__ import annotations
 
+import collections.abc
+import enum
 import functools
 import inspect
+import logging
 import re
 import types
 import typing
@@ -24,6 +27,8 @@ from .acl.permissions import command_permissions
 from .errors import InvalidArgs
 
 __all__ = ["Command", "Injector", "Registry"]
+
+log = logging.getLogger("app.core.commands")
 
 COMMAND_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?")
 
@@ -80,6 +85,7 @@ class Command:
     _injected: dict[str, type] = field(default_factory=dict, repr=False)
     _inject_types: frozenset[type] = field(default=frozenset(), repr=False)
     _model_names: dict[str, str] = field(default_factory=dict, repr=False)
+    _warned: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def from_function(cls, func: Callable[..., Any], name: str | None = None) -> Command:
@@ -101,11 +107,23 @@ class Command:
                     f"command {name!r}: parameter {param.name!r} must be a named parameter "
                     "(no *args, **kwargs or positional-only parameters)"
                 )
+        if inspect.isasyncgenfunction(_target(func)):
+            raise TypeError(
+                f"command {name!r} is an async generator, and a command answers once: return "
+                "the values as a list, or send them one by one on a Channel parameter"
+            )
         try:
             hints = typing.get_type_hints(_target(func), include_extras=True)
         except Exception as exc:
             raise TypeError(f"command {name!r}: cannot resolve its type hints: {exc}") from exc
         hints.pop("return", None)
+        for param in signature.parameters.values():
+            if param.default is param.empty and _is_callable(hints.get(param.name)):
+                raise TypeError(
+                    f"command {name!r}: parameter {param.name!r} takes a function, which a "
+                    "page cannot send (JSON has none); give it a default, or take a name "
+                    "the command looks up"
+                )
         keys: dict[str, str] = {}
         for pname in signature.parameters:
             # Only an injected value (annotated with its class) may have such a name.
@@ -218,6 +236,18 @@ class Command:
                 message = f"given twice, as {first} and as {alias}; send one of them"
             elif first != name:
                 message = f"{message} (the parameter {name})"
+            kind = _injectable(self.hints.get(name))
+            if error["type"] == "missing" and len(loc) == 1 and _may_be_state(kind):
+                assert kind is not None
+                # The page's message, and the log's (whose reader can fix it).
+                message += (
+                    f" (a {kind.__name__}: if the command should get the app's own, call "
+                    f"app.manage({kind.__name__}(...)) before the app runs)"
+                )
+                if name not in self._warned:  # once: a page may call it again and again
+                    self._warned.add(name)
+                    log.warning("command %r was called without %r: %s", self.name, name,
+                                message)
         return {"field": ".".join(str(p) for p in loc) or None, "message": message}
 
     def describe(self) -> dict[str, Any]:
@@ -245,6 +275,30 @@ def _injectable(annotation: Any) -> type | None:
         return _injectable(members[0]) if len(members) == 1 else None
     found = origin or annotation
     return found if isinstance(found, type) else None
+
+
+def _is_callable(annotation: Any) -> bool:
+    """Whether a parameter's type hint is a function's (``Callable[...]``, maybe Optional)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _is_callable(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return len(members) == 1 and _is_callable(members[0])
+    return annotation is collections.abc.Callable or origin is collections.abc.Callable
+
+
+def _may_be_state(kind: type | None) -> bool:
+    """Whether a parameter of class ``kind`` may be state the app meant to manage: a class of
+    its own, not a JSON-like value, model, enum or date that pages send."""
+    return (
+        kind is not None
+        and kind not in _PLAIN_TYPES
+        and kind.__module__ not in ("builtins", "datetime", "decimal", "uuid", "pathlib",
+                                    "ipaddress", "typing", "collections")
+        and not issubclass(kind, (BaseModel, enum.Enum, dict, list, tuple, str, int, float,
+                                  bytes))  # (TypedDicts and NamedTuples among them)
+    )
 
 
 def _target(func: Callable[..., Any]) -> Any:

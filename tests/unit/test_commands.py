@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -627,6 +628,61 @@ def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> No
         app.listen("tick", 5)  # type: ignore[arg-type]
     # A partial with a name given is fine.
     app.command(name="bound")(functools.partial(private, 1))
+
+    # What could never work was taken, and failed at every call: a function no page can send
+    # (invalid_args, "Input should be callable"), an async generator (internal: its result
+    # could not be sent).
+    def takes_a_function(key: Callable[[str], str] | None) -> None: ...
+
+    async def streams() -> AsyncIterator[int]:
+        yield 1
+
+    with pytest.raises(TypeError, match="parameter 'key' takes a function, which a page cannot"):
+        app.command(takes_a_function)
+    with pytest.raises(TypeError, match=r"'streams' is an async generator.* on a Channel"):
+        app.command(streams)
+
+    def with_a_default(x: int, key: Callable[[str], str] = str.lower) -> None: ...
+
+    app.command(with_a_default)  # (a page leaves it out)
+
+
+@dataclass
+class Notes:
+    items: list[str]
+
+
+class Theme(BaseModel):
+    theme: str
+
+
+async def test_a_parameter_of_state_never_managed_says_how_to_manage_it(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A command taking the app's state that was never managed asked the page for it, and the
+    page was told only 'Field required'."""
+    app = make_app(write_config, "allow-add-note", "allow-save")
+
+    @app.command
+    def add_note(text: str, notes: Notes) -> int:
+        return len(notes.items)
+
+    @app.command
+    def save(settings: Theme) -> None: ...
+
+    async with Client(app) as client:
+        for _ in range(3):
+            with pytest.raises(InvalidArgs) as info:
+                await client.invoke("add_note", {"text": "x"})
+        assert "Field required (a Notes: if the command should get the app's own, call " \
+            "app.manage(Notes(...)) before the app runs)" in info.value.message
+        with pytest.raises(InvalidArgs) as info:  # what pages send is not state: no hint
+            await client.invoke("save", {})
+        assert "manage" not in info.value.message
+        app.manage(Notes(["a", "b"]))
+        assert await client.invoke("add_note", {"text": "x"}) == 2
+    said = [r.getMessage() for r in caplog.records if "without 'notes'" in r.getMessage()]
+    assert len(said) == 1 and "app.manage(Notes(...))" in said[0]
 
 
 async def test_the_cores_errors_raised_in_a_command_name_the_command(write_config) -> None:
