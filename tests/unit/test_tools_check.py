@@ -211,6 +211,11 @@ UNUSABLE: list[tuple[str, Mutation, str, str, str]] = [
 
 # Valid, so the exit status stays 0, but probably not meant: reported as notes.
 NOTES: list[tuple[str, Mutation, str, str, str]] = [
+    ("isolation app whose scripts name no hook (misspelt)",
+     lambda c, d: (_isolation_app(c, d, '<script src="hook.js"></script>'),
+                   (d / "iso" / "hook.js").write_text("window.__ISOLATON_HOOK__ = (p) => p;")),
+     "app.conf.json", "$.app.security.pattern.options.dir",
+     "names window.__ISOLATION_HOOK__ (or __TAURI_ISOLATION_HOOK__): with no hook"),
     ("command granted by no capability",
      lambda c, d: _capability(c)["permissions"].remove("allow-crash"), "app.conf.json",
      "$.app.security.capabilities", "command 'crash' (app/demo.py:"),

@@ -39,6 +39,9 @@ class FramePage:
     nonce: str
     problems: list[str]
     """What is wrong with the isolation app; the frame blocks every call and says this."""
+    names_hook: bool = True
+    """Whether the app's own scripts name the hook's global at all (a misspelt one is no hook:
+    the frame then blocks every call)."""
 
 
 def _attribute(pattern: re.Pattern[bytes], attributes: bytes) -> str | None:
@@ -98,7 +101,11 @@ def render(directory: Path, config: dict[str, Any]) -> FramePage:
         + read_js("runtime.js").strip()
         + b')({"codecOnly": true}));'
     )
-    return FramePage(inject_head(html, script_tag(nonce, runtime)), nonce, problems)
+    names_hook = any(name in html for name in HOOK_NAMES)
+    return FramePage(inject_head(html, script_tag(nonce, runtime)), nonce, problems, names_hook)
+
+
+HOOK_NAMES = (b"__ISOLATION_HOOK__", b"__TAURI_ISOLATION_HOOK__")
 
 
 def failure(reason: str) -> FramePage:

@@ -284,9 +284,18 @@ def _isolation_app(app: App) -> list[Problem]:
     if directory is None:
         return []
     page = render(directory, {})
-    return [Problem(app.config.path, "$.app.security.pattern.options.dir",
-                    f"{problem} Until then the isolation frame blocks every call.")
-            for problem in page.problems]
+    problems = [Problem(app.config.path, "$.app.security.pattern.options.dir",
+                        f"{problem} Until then the isolation frame blocks every call.")
+                for problem in page.problems]
+    if not page.names_hook and not problems:  # (a problem above may be why)
+        problems.append(Problem(
+            app.config.path, "$.app.security.pattern.options.dir",
+            f"no script of the isolation app ({directory / 'index.html'} and the scripts it "
+            "loads) names window.__ISOLATION_HOOK__ (or __TAURI_ISOLATION_HOOK__): with no hook "
+            "the isolation frame blocks every call; check the name's spelling",
+            note=True,
+        ))
+    return problems
 
 
 def _pages(app: App) -> list[Problem]:
