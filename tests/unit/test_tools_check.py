@@ -211,6 +211,10 @@ UNUSABLE: list[tuple[str, Mutation, str, str, str]] = [
 
 # Valid, so the exit status stays 0, but probably not meant: reported as notes.
 NOTES: list[tuple[str, Mutation, str, str, str]] = [
+    ("one capability allowing and denying a command",
+     lambda c, d: _grant(c, "deny-greet"), "app.conf.json", f"{CAP0}.permissions[{N}]",
+     "'deny-greet' denies what 'allow-greet' allows in the same capability: the deny wins, so "
+     "the command 'greet' is denied wherever this capability applies; remove one"),
     ("isolation app whose scripts name no hook (misspelt)",
      lambda c, d: (_isolation_app(c, d, '<script src="hook.js"></script>'),
                    (d / "iso" / "hook.js").write_text("window.__ISOLATON_HOOK__ = (p) => p;")),

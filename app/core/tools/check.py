@@ -15,7 +15,14 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from ..acl.compiled import CompiledCapability, Problem, command_of, compile_capability, display
+from ..acl.compiled import (
+    CompiledCapability,
+    Problem,
+    Rule,
+    command_of,
+    compile_capability,
+    display,
+)
 from ..acl.model import PermissionEntry
 from ..acl.permissions import Catalogue, PermissionSets, command_permissions, split
 from ..acl.scope import Scope
@@ -131,7 +138,24 @@ def _capability(
             problems.append(Problem(file, where, _unknown(catalogue, identifier)))
         elif isinstance(entry, PermissionEntry) and (entry.allow or entry.deny):
             problems += _scope_problems(app, entry, sets, file, path)
+    for target, rules in compiled.rules.items():
+        allowed = next((r for r in rules if r.effect == "allow"), None)
+        denied = next((r for r in rules if r.effect == "deny"), None)
+        if allowed is not None and denied is not None:
+            what = (f"the command '{command_of(target)}'" if not target.startswith("core:")
+                    else target)
+            problems.append(Problem(
+                file, denied.location.split(" ", 1)[1],
+                f"'{denied.permission}'{_through(denied)} denies what "
+                f"'{allowed.permission}'{_through(allowed)} allows in the same capability: the "
+                f"deny wins, so {what} is denied wherever this capability applies; remove one",
+                note=True,
+            ))
     return problems
+
+
+def _through(rule: Rule) -> str:
+    return f" (through '{rule.via}')" if rule.via else ""
 
 
 def _sets(app: App, catalogue: Catalogue, sets: PermissionSets) -> list[Problem]:
