@@ -7,6 +7,8 @@ objects or names of files ``capabilities/<identifier>.json`` beside the config; 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import json
 import posixpath
@@ -350,9 +352,11 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             key = item["loc"][-1] if item["loc"] else ""
+            close = difflib.get_close_matches(str(key), _known_keys(), 1, 0.75)
             message = (
                 f"unknown key; keys are camelCase: {to_camel(key)!r}"
                 if isinstance(key, str) and "_" in key.strip("_") and to_camel(key) != key
+                else f"unknown key; did you mean {close[0]!r}?" if close
                 else "unknown key; remove it or check its spelling"
             )
         elif item["type"] == "missing":
@@ -384,6 +388,18 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
             and any(other.startswith((path + ".", path + "[")) for other in by_path)
         )
     ]
+
+
+@functools.cache
+def _known_keys() -> list[str]:
+    """Every key of the config's and capabilities' objects, for a misspelt one's suggestion."""
+    keys: set[str] = set()
+    models: list[type[ConfigModel]] = [ConfigModel]
+    while models:
+        model = models.pop()
+        models += model.__subclasses__()
+        keys.update(f.alias or name for name, f in model.model_fields.items())
+    return sorted(keys)
 
 
 _SHOULD_BE = "Input should be "

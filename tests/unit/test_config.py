@@ -96,6 +96,26 @@ def test_snake_case_keys_are_refused_naming_the_camel_case_one(
     ]
 
 
+def test_a_misspelt_key_gets_the_closest_key(write_config, tmp_path: Path) -> None:
+    (tmp_path / "capabilities").mkdir()
+    (tmp_path / "capabilities" / "c.json").write_text(
+        '{"identifier": "c", "window": ["main"], "permissions": []}')
+    path = write_config({
+        "productNme": "x", "identifer": "com.example.x",
+        "app": {"windows": [{"label": "main", "widht": 5}], "security": {"capabilities": ["c"],
+                                                                         "xyzzy": 1}},
+    })
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert sorted(info.value.problems) == [
+        ("$.app.security.xyzzy", "unknown key; remove it or check its spelling"),
+        ("$.app.windows[0].widht", "unknown key; did you mean 'width'?"),
+        ("$.identifer", "unknown key; did you mean 'identifier'?"),
+        ("$.productNme", "unknown key; did you mean 'productName'?"),
+        ("capabilities/c.json: $.window", "unknown key; did you mean 'windows'?"),
+    ]
+
+
 def test_values_a_capability_cannot_use_are_reported_with_the_other_problems(
     write_config, tmp_path: Path
 ) -> None:
