@@ -32,6 +32,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _program() -> str:
+    """How the program was started, for its usage line: ``python -m myapp`` for an app whose
+    own ``__main__`` calls ``main()``, ``python -m app`` otherwise."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    name = getattr(spec, "name", None)
+    if isinstance(name, str) and name.endswith(".__main__"):
+        return f"python -m {name.removesuffix('.__main__')}"
+    return "python -m app"
+
+
 def _parser() -> argparse.ArgumentParser:
     # SUPPRESS: an option given before the sub-command must not be reset by the sub-parser.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -39,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     common.add_argument("--debug", action="store_true", help="enable the web inspector")
     parser = argparse.ArgumentParser(
-        prog="python -m app",
+        prog=_program(),
         description="Run, serve and check a desktop app built on the shell.",
         parents=[common],
     )

@@ -99,7 +99,10 @@ class Command:
                     "@app.command(name=...)"
                 )
         if not isinstance(name, str) or not COMMAND_NAME.fullmatch(name):
-            raise ValueError(f"command name {name!r} must be an identifier (letters, digits, _)")
+            raise ValueError(
+                f"command name {name!r} must be an identifier (letters, digits, _), with at "
+                "most one prefix before a ':', as in 'files:read'"
+            )
         signature = inspect.signature(func)
         for param in signature.parameters.values():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):

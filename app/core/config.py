@@ -162,6 +162,16 @@ class PermissionSet(ConfigModel):
     description: str = ""
     permissions: list[str] = Field(min_length=1)
 
+    @field_validator("permissions", mode="before")
+    @classmethod
+    def _names_only(cls, permissions: Any) -> Any:
+        if isinstance(permissions, list) and any(isinstance(p, dict) for p in permissions):
+            raise ValueError(
+                "a permission set lists permission names only; a permission with allow or "
+                "deny entries goes in a capability's permissions"
+            )
+        return permissions
+
 
 HEADER_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
 """A header's name: an HTTP token."""

@@ -65,6 +65,22 @@ def test_an_app_module_that_cannot_be_used_is_one_clear_line(module: str, why: s
     ), result.stderr
 
 
+def test_an_app_with_its_own_main_is_named_in_its_usage(tmp_path: Path) -> None:
+    """Its usage line said 'python -m app', which is not the command its users type."""
+    (tmp_path / "myapp").mkdir()
+    (tmp_path / "myapp" / "__init__.py").write_text("")
+    (tmp_path / "myapp" / "__main__.py").write_text(
+        "import sys\nfrom app.core.cli import main\nfrom app.demo import create_app\n"
+        "sys.exit(main(factory=create_app))\n")
+    run = subprocess.run([sys.executable, "-m", "myapp", "--help"], capture_output=True,
+                         text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: python -m myapp "), run.stdout
+    run = subprocess.run([sys.executable, "-m", "app", "--help"], capture_output=True,
+                         text=True, timeout=60, cwd=ROOT)
+    assert run.stdout.startswith("usage: python -m app "), run.stdout
+
+
 @pytest.mark.parametrize(
     ("source", "last"),
     [

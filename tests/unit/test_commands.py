@@ -622,6 +622,8 @@ def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> No
         app.command(functools.partial(private, 1))
     with pytest.raises(ValueError, match="command name '' must be an identifier"):
         app.command(name="")(private)
+    with pytest.raises(ValueError, match="at most one prefix before a ':', as in 'files:read'"):
+        app.command(name="has space")(private)
     with pytest.raises(TypeError, match="must be a function, not int"):
         app.command(5)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="listener of event 'tick' must be a function"):

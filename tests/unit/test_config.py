@@ -96,6 +96,18 @@ def test_snake_case_keys_are_refused_naming_the_camel_case_one(
     ]
 
 
+def test_a_permission_set_with_a_scoped_permission_says_where_that_goes(write_config) -> None:
+    path = write_config({"app": {"security": {"permissionSets": [
+        {"identifier": "files:read", "permissions": [
+            "allow-greet", {"identifier": "allow-read-file", "allow": [{"path": "$APP/**"}]}]}]}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [(
+        "$.app.security.permissionSets[0].permissions",
+        "a permission set lists permission names only; a permission with allow or deny entries "
+        "goes in a capability's permissions")]
+
+
 def test_a_misspelt_key_gets_the_closest_key(write_config, tmp_path: Path) -> None:
     (tmp_path / "capabilities").mkdir()
     (tmp_path / "capabilities" / "c.json").write_text(

@@ -130,8 +130,9 @@ def test_check_path_says_which_entry_denies(tree: Path, caplog: pytest.LogCaptur
             pytest.raises(Forbidden) as error:
         scope.check_path(tree / "web" / "alias" / "key.txt")
     assert error.value.message == (
-        f"'read_file' may not use '{tree}/web/alias/key.txt': capability 'main-window' denies "
-        "$APP/web/secret/** (app.conf.json $.a.deny[0])."
+        f"'read_file' may not use '{tree}/web/alias/key.txt' (once its links and '..' are "
+        "followed): capability 'main-window' denies $APP/web/secret/** (app.conf.json "
+        "$.a.deny[0])."
     )
     assert f"resolved to {tree}/web/secret/key.txt" in caplog.text
     with pytest.raises(Forbidden) as error:

@@ -175,7 +175,10 @@ class Scope:
                     f"{what} may not use any path: the deny entry {pattern!r} of {by}{where} "
                     f"cannot be used ({verdict.broken}); fix it (python -m app check)."
                 )
-            return f"{what} may not use {path!r}: {by} denies {pattern}{where}."
+            followed = (" (once its links and '..' are followed)"
+                        if os.path.isabs(path) and verdict.resolved != os.path.normpath(path)
+                        else "")
+            return f"{what} may not use {path!r}{followed}: {by} denies {pattern}{where}."
         allowed = [e.value["path"] for e in self.allow if isinstance(e.value.get("path"), str)]
         hint = json.dumps({"path": "..."})
         if not allowed:
