@@ -458,6 +458,16 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         result = outcome(page, "greet", {"name": "x"})
         assert result["code"] == "blocked" and "defines no hook" in result["message"]
         assert "its scripts failed as they ran: Uncaught SyntaxError" in result["message"], result
+        # Where, in the file the author wrote (it said the line in the frame's whole page).
+        assert "(index.js:" in result["message"], result
+    (app_dir / "dist-isolation" / "index.html").write_text(
+        '<!doctype html>\n<p>an app</p>\n<script>\n  window.x = 1;\n  null.hook;\n</script>\n'
+    )
+    with serving(config, windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        result = outcome(page, "greet", {"name": "x"})
+        assert "Cannot read properties of null (reading 'hook') (index.html:5)" in (
+            result["message"]), result
 
 
 @contextmanager

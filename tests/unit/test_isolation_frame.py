@@ -50,7 +50,12 @@ def test_every_script_is_inlined_with_the_nonce_after_the_shell_runtime(tmp_path
     assert page.problems == []
     found = scripts_of(page.html)
     assert {nonce for nonce, _ in found} == {page.nonce}
-    bodies = [body for _, body in found]
+    # Each named by its file, for its errors' line numbers (an inline one's lines are
+    # index.html's: the lines before it are left blank).
+    names = [re.findall(r"\n//# sourceURL=(\S+)$", body) for _, body in found]
+    assert names == [[], ["lib/a.js"], ["index.html"], ["hook.js"], ["index.html"],
+                     ["index.html"]]
+    bodies = [re.sub(r"\n//# sourceURL=\S+$", "", body).lstrip("\n") for _, body in found]
     assert bodies[0].startswith("(function (config, wire)") and '"kid":"k"' in bodies[0]
     assert bodies[1] == "window.a = '<\\/script><b>';"  # cannot end its element early
     # (After "<!-->", a comment whole as it is, a script runs, as a browser reads it.)

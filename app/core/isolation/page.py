@@ -67,8 +67,9 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
             )
             return b""
         src = _attribute(_SRC, attributes)
-        if src is None:
-            return script_tag(nonce, code)
+        if src is None:  # its lines counted as index.html's, for an error's line number
+            padding = b"\n" * html.count(b"\n", 0, match.start(2))
+            return script_tag(nonce, padding + code + _source_name("index.html"))
         relative = src.split("?")[0].split("#")[0].lstrip("/")
         path = (directory / relative).resolve()
         if not path.is_relative_to(directory) or not path.is_file():
@@ -77,9 +78,15 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
                 f"in {directory}."
             )
             return b""
-        return script_tag(nonce, path.read_bytes())
+        return script_tag(nonce, path.read_bytes() + _source_name(str(path.relative_to(directory))))
 
     return _SCRIPT.sub(replace, html)
+
+
+def _source_name(name: str) -> bytes:
+    """The file an inlined script came from, which the browser gives its errors' line numbers
+    by (the frame tells the page of an error as its scripts ran: 'hook.js:3')."""
+    return b"\n//# sourceURL=" + re.sub(r"[^\w./-]", "_", name).encode()
 
 
 def render(directory: Path, config: dict[str, Any]) -> FramePage:

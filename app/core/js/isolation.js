@@ -32,7 +32,10 @@ function (config, wire) {
   const scriptErrors = [];
   window.addEventListener("error", (event) => {
     if (document.readyState === "loading" && scriptErrors.length < 3) {
-      scriptErrors.push(`${event.message} (line ${event.lineno})`);
+      // An inlined script's file, by its sourceURL (see isolation/page.py); else the page's line.
+      const where = event.filename && !/^[a-z]+:/i.test(event.filename)
+        ? `${event.filename}:${event.lineno}` : `line ${event.lineno}`;
+      scriptErrors.push(`${event.message} (${where})`);
     }
   });
 
