@@ -114,10 +114,11 @@ def prepare_page(app: App, label: str, window: Any) -> None:
 _load_addresses: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
 
 
-def load_addresses(window: Any) -> list[str]:
+def load_addresses(window: Any) -> list[str] | None:
     """Every address the page of pywebview window ``window`` had since its last load started:
-    the one its document came from, then any it gave itself. Empty with another GUI."""
-    return list(_load_addresses.get(window, ()))
+    the one its document came from, then any it gave itself. ``None`` with another GUI."""
+    addresses = _load_addresses.get(window)
+    return None if addresses is None else list(addresses)
 
 
 def _loading(addresses: list[str], info: Any) -> None:

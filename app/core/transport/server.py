@@ -223,14 +223,17 @@ class Server:
             "isolation": sealing,
         }
 
-    def remote_script(self, label: str, url: str, loaded: Sequence[str] = ()) -> bytes | None:
+    def remote_script(
+        self, label: str, url: str, loaded: Sequence[str] | None = None
+    ) -> bytes | None:
         """The runtime for a page from elsewhere that window ``label`` now shows, or ``None``.
 
         Only a page that a capability of this window names in ``remote.urls`` gets it; the
         caller (the native window) runs it in that page. Pages the core serves itself already
-        have their runtime, and pages that are not http(s) never get one. ``loaded``: the other
-        addresses the page had as it loaded (the one its document came from first), each of
-        which must be named too: a page may give itself another address before it has loaded.
+        have their runtime, and pages that are not http(s) never get one. ``loaded``: the
+        addresses the page had since its load started (the one its document came from first,
+        ``url`` last), each of which must be named too: a page may give itself another address
+        before it has loaded (``None``: not known).
         """
         page = origin_of(url)
         ours = {served_origin(p) for p in self.labels}
@@ -246,7 +249,12 @@ class Server:
                 url,
             )
             return None
-        for address in loaded:
+        if loaded is not None and (not loaded or loaded[-1] != url):
+            # Another load started since (or has not shown its document yet): it is asked
+            # again when that one has loaded.
+            log.info("window %s: its page moved on from %s before it got its runtime", label, url)
+            return None
+        for address in loaded or ():
             if origin_of(address) != page or not self.core.authority.covers(
                 label, Origin("remote", address)
             ):
