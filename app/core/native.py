@@ -203,13 +203,21 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
     core = app.core
     if core is None or core.loop is None:
         return
-    url = window.get_current_url()
+    came_from: str | None = None
+    if qtguard.prepared(window):
+        addresses = qtguard.page_addresses(window)
+        if addresses is None:
+            log.info("window %s: its page's address could not be read: it gets no runtime",
+                     label)
+            return
+        url, came_from = addresses
+    else:  # another GUI: the address it shows
+        url = window.get_current_url()
     if not url:
         return
-    loaded = qtguard.load_addresses(window)
 
     async def script() -> bytes | None:
-        return core.server.remote_script(label, url, loaded)
+        return core.server.remote_script(label, url, came_from)
 
     try:
         runtime = asyncio.run_coroutine_threadsafe(script(), core.loop).result(timeout=10)

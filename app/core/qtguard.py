@@ -14,6 +14,7 @@ import functools
 import itertools
 import logging
 import sys
+import threading
 import time
 import weakref
 from collections import deque
@@ -99,34 +100,79 @@ def prepare_page(app: App, label: str, window: Any) -> None:
                     "again if their process ends", label, exc_info=True)
         return
     qtdialogs.on_page(page, label)
-    # The addresses of the document now loading, from its commit on: a page can change its own
-    # (history.replaceState) before it has loaded, when the native window asks for it.
-    addresses: list[str] = []
-    _load_addresses[window] = addresses
-    page.loadingChanged.connect(lambda info: _loading(addresses, info))
-    page.urlChanged.connect(lambda url: addresses.append(url.toString()))
+    _on_gui_thread()  # made here, on the GUI thread, for page_addresses
+    _prepared.add(window)
     ended: deque[float] = deque()
     page.renderProcessTerminated.connect(
         lambda status, code: _page_process_ended(app, label, window, ended, status, code)
     )
 
 
-_load_addresses: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+_prepared: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def load_addresses(window: Any) -> list[str] | None:
-    """Every address the page of pywebview window ``window`` had since its last load started:
-    the one its document came from, then any it gave itself. ``None`` with another GUI."""
-    addresses = _load_addresses.get(window)
-    return None if addresses is None else list(addresses)
+def prepared(window: Any) -> bool:
+    """Whether ``prepare_page`` set up pywebview window ``window`` (a Qt window)."""
+    return window in _prepared
 
 
-def _loading(addresses: list[str], info: Any) -> None:
-    """(Qt's loadingChanged, on the GUI thread) A new load starts: its addresses start over."""
-    from qtpy.QtWebEngineCore import QWebEngineLoadingInfo
+# The document's address now, and the one it came from (the navigation's, after redirects),
+# which a page's script cannot change as it can the first (history.replaceState).
+_ADDRESSES_SCRIPT = """[location.href,
+  (performance.getEntriesByType("navigation")[0] || {}).name || null]"""
 
-    if info.status() == QWebEngineLoadingInfo.LoadStatus.LoadStartedStatus:
-        addresses.clear()
+ADDRESS_WAIT = 5.0
+"""How long ``page_addresses`` waits for the page to answer."""
+
+
+def page_addresses(window: Any) -> tuple[str, str] | None:
+    """(On any thread but the GUI's) The address of the document that pywebview window
+    ``window`` shows, and the address it came from; ``None`` when they cannot be read (no
+    document, or it did not answer in time).
+
+    Read in a JavaScript world of the shell's own, apart from the page's: the page's scripts
+    cannot change what ``location`` and ``performance`` say there, and both come from one
+    document (asked for one after the other, they could be two).
+    """
+    from qtpy.QtWebEngineCore import QWebEngineScript
+
+    answered = threading.Event()
+    found: list[Any] = []
+
+    def got(result: Any) -> None:
+        found.append(result)
+        answered.set()
+
+    def ask() -> None:
+        try:
+            window.native.webview.page().runJavaScript(
+                _ADDRESSES_SCRIPT, QWebEngineScript.ScriptWorldId.ApplicationWorld, got
+            )
+        except RuntimeError:  # the window was closed meanwhile
+            answered.set()
+
+    _on_gui_thread().call.emit(ask)
+    if not answered.wait(ADDRESS_WAIT) or not found:
+        return None
+    result = found[0]
+    if (isinstance(result, list) and len(result) == 2
+            and all(isinstance(r, str) and r for r in result)):
+        return result[0], result[1]
+    return None
+
+
+@functools.cache
+def _on_gui_thread() -> Any:
+    """An object of the GUI thread whose ``call.emit(f)`` runs ``f()`` there (first made on
+    the GUI thread, which it then belongs to)."""
+    from qtpy.QtCore import QObject, Signal  # type: ignore[attr-defined]
+
+    class GuiCalls(QObject):
+        call = Signal(object)
+
+    calls = GuiCalls()
+    calls.call.connect(lambda func: func())
+    return calls
 
 
 RELOADS = 3

@@ -62,6 +62,13 @@ def site(tmp_path: Path) -> Iterator[str]:
         "<script>", '<script>history.replaceState(null, "", "/docs/fake.html");'))
     (root / "docs" / "moves.html").write_text(PAGE.format(name="moves").replace(
         "<script>", '<script>history.pushState(null, "", "/docs/moved/here.html");'))
+    # One that claims it later, then starts a load that shows no new document (a download):
+    # the window reports the page loaded again.
+    (root / "other" / "claims-later.html").write_text(PAGE.format(name="later").replace(
+        "<script>", '<script>addEventListener("load", () => setTimeout(() => {'
+        'history.replaceState(null, "", "/docs/fake-later.html");'
+        'location.href = "/other/file.bin"; }, 100));'))
+    (root / "other" / "file.bin").write_bytes(b"\0" * 64)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -152,8 +159,13 @@ def test_a_page_that_gives_itself_a_named_address_gets_no_ipc(
         visit(page, f"{site}/other/claims-docs.html")
         assert page.evaluate("location.pathname") == "/docs/fake.html"
         wait_for_log(window.log, re.escape(
-            f"shows {site}/docs/fake.html, but the page was at {site}/other/claims-docs.html "
-            "as it loaded"))
+            f"shows {site}/docs/fake.html, but the page came from {site}/other/claims-docs.html"))
+        assert page.evaluate("[typeof window.__APP__, window.readyEvents]") == ["undefined", 0]
+        visit(page, f"{site}/other/claims-later.html")
+        wait_for_log(window.log, re.escape(
+            f"shows {site}/docs/fake-later.html, but the page came from "
+            f"{site}/other/claims-later.html"))
+        assert page.evaluate("location.pathname") == "/docs/fake-later.html"
         assert page.evaluate("[typeof window.__APP__, window.readyEvents]") == ["undefined", 0]
 
 

@@ -13,7 +13,7 @@ import html
 import logging
 import mimetypes
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -223,17 +223,14 @@ class Server:
             "isolation": sealing,
         }
 
-    def remote_script(
-        self, label: str, url: str, loaded: Sequence[str] | None = None
-    ) -> bytes | None:
+    def remote_script(self, label: str, url: str, came_from: str | None = None) -> bytes | None:
         """The runtime for a page from elsewhere that window ``label`` now shows, or ``None``.
 
         Only a page that a capability of this window names in ``remote.urls`` gets it; the
         caller (the native window) runs it in that page. Pages the core serves itself already
-        have their runtime, and pages that are not http(s) never get one. ``loaded``: the
-        addresses the page had since its load started (the one its document came from first,
-        ``url`` last), each of which must be named too: a page may give itself another address
-        before it has loaded (``None``: not known).
+        have their runtime, and pages that are not http(s) never get one. ``came_from``: the
+        address the page's document came from, which must be named too: a page may give
+        itself another one (``history.replaceState``) before it has loaded.
         """
         page = origin_of(url)
         ours = {served_origin(p) for p in self.labels}
@@ -249,21 +246,15 @@ class Server:
                 url,
             )
             return None
-        if loaded is not None and (not loaded or loaded[-1] != url):
-            # Another load started since (or has not shown its document yet): it is asked
-            # again when that one has loaded.
-            log.info("window %s: its page moved on from %s before it got its runtime", label, url)
+        if came_from is not None and (origin_of(came_from) != page or not (
+            self.core.authority.covers(label, Origin("remote", came_from))
+        )):
+            log.warning(
+                "window %s shows %s, but the page came from %s, which no capability names in "
+                "remote.urls: it gets no IPC (a page may change its own address)",
+                label, url, shown(came_from, 300),
+            )
             return None
-        for address in loaded or ():
-            if origin_of(address) != page or not self.core.authority.covers(
-                label, Origin("remote", address)
-            ):
-                log.warning(
-                    "window %s shows %s, but the page was at %s as it loaded, which no "
-                    "capability names in remote.urls: it gets no IPC (a page may change its "
-                    "own address)", label, url, shown(address, 300),
-                )
-                return None
         log.info("window %s shows %s: its capabilities' remote.urls name it, IPC is on", label, url)
         return init_script(self._boot(label, origin, self.port_of(label)))
 
