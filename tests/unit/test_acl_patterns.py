@@ -169,7 +169,14 @@ def subframe(path: str, port: int = 41234) -> Origin:
         ("https://x.com/docs/**", remote("https://x.com/docs/a%2F..%2F..%2Fadmin"), False),
         ("https://x.com/docs/**", remote("https://x.com/docs/a%2Fb"), True),
         ("https://x.com/**", remote("https://x.com/u/..%2Fdocs%2Fx"), True),
-        ("https://x.com/docs/**", remote("https://x.com/docs/%252F..%252Fx"), True),
+        ("https://x.com/docs/**", remote("https://x.com/docs/%252F..%252Fx"), False),  # twice
+        ("https://x.com/docs/**", remote("https://x.com/docs/..%5Cother%5Cindex.html"), False),
+        # Other servers' readings: ';parameters' dropped from segments (Java's), decoded twice.
+        ("https://x.com/docs/**", remote("https://x.com/docs/..;/u/evil"), False),
+        ("https://x.com/docs/**", remote("https://x.com/docs/..%3B/u/evil"), False),
+        ("https://x.com/docs/**", remote("https://x.com/docs/%2e%2e;/u/evil"), False),
+        ("https://x.com/docs/**", remote("https://x.com/docs/..%252Fu/evil"), False),
+        ("https://x.com/docs/**", remote("https://x.com/docs/page;jsessionid=1"), True),
         ("/widgets/**", subframe("/widgets/..%2Fsecret.html"), False),
         ("/widgets/**", subframe("/widgets/a%2Fb.html"), True),
     ],

@@ -46,13 +46,21 @@ def _normal_path(path: str) -> str:
 _ENCODED_SEPARATOR = re.compile(r"%2f|%5c", re.IGNORECASE)
 
 
-def _other_reading(path: str) -> str | None:
-    """How a server that does not decode ``%2F`` or ``%5C`` reads a path that has them, as
-    browsers leave them (``/u/..%2Fdocs`` is in ``/u/`` there, and ``/docs`` decoded); ``None``
-    for a path without them."""
-    if not _ENCODED_SEPARATOR.search(path):
-        return None
-    return _normal_path(_ENCODED_SEPARATOR.sub(lambda m: "%25" + m[0][1:], path))
+def _other_readings(path: str) -> tuple[str, ...]:
+    """How else servers read a page's path (as browsers send it) than ``_normal_path`` does,
+    where they differ: one that leaves ``%2F`` and ``%5C`` encoded (``/u/..%2Fdocs`` is in
+    ``/u/`` there), one that takes ``\\`` for ``/`` (Windows' servers), one that drops
+    ``;parameters`` from segments (``/docs/..;/u`` is ``/u`` to Java's), one that decodes
+    twice. A pattern names a page only if it names every reading."""
+    if not any(c in path for c in "%\\;"):
+        return ()
+    readings = {
+        _normal_path(_ENCODED_SEPARATOR.sub(lambda m: "%25" + m[0][1:], path)),
+        _normal_path(unquote(path).replace("\\", "/").replace("%5C", "/").replace("%5c", "/")),
+        _normal_path(re.sub(r";[^/]*", "", unquote(path).replace("\\", "/"))),
+        _normal_path(unquote(path)),
+    }
+    return tuple(sorted(readings - {_normal_path(path)}))
 
 
 @dataclass(frozen=True)
@@ -63,18 +71,16 @@ class UrlForm:
     host: str
     port: int
     path: str
-    other_path: str | None = None
-    """The path read with its encoded separators kept (see ``_other_reading``): a pattern
-    names the page only if it names both readings."""
+    other_paths: tuple[str, ...] = ()
+    """The path as other servers read it (see ``_other_readings``): a pattern names the page
+    only if it names every reading."""
 
     def full(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}{self.path}"
 
     def readings(self) -> list[UrlForm]:
-        """This form, and the other reading of its path if it has one."""
-        if self.other_path is None:
-            return [self]
-        return [self, replace(self, path=self.other_path, other_path=None)]
+        """This form, and one for each other reading of its path."""
+        return [self, *(replace(self, path=p, other_paths=()) for p in self.other_paths)]
 
 
 def url_form(url: str) -> UrlForm | None:
@@ -91,7 +97,7 @@ def url_form(url: str) -> UrlForm | None:
     if ":" in host:
         host = f"[{host}]"
     return UrlForm(scheme, host, port or DEFAULT_PORTS[scheme], _normal_path(parts.path),
-                   _other_reading(parts.path))
+                   _other_readings(parts.path))
 
 
 @dataclass(frozen=True)
