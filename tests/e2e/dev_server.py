@@ -31,6 +31,12 @@ async def handle(request: web.Request) -> web.StreamResponse:
             "Content-Security-Policy-Report-Only": "default-src 'none'",
             "X-Content-Type-Options": "sniff", "Set-Cookie": "dev=1",
         })
+    if request.path == "/broken":  # a build error's page, as dev servers show one
+        return web.Response(status=500, text=PAGE, content_type="text/html")
+    if request.path == "/style.xsl":
+        return web.Response(text="<xsl:stylesheet/>", content_type="text/xsl")
+    if request.path == "/bad-redirect":
+        return web.Response(status=302, headers={"Location": "http://[::1/"})
     if request.path == "/form" and request.method == "POST":
         return web.Response(status=201, text=PAGE, content_type="text/html")
     if request.path == "/style.css":

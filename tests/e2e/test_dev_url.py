@@ -197,7 +197,15 @@ def test_what_the_dev_server_answers_cannot_act_for_the_app_s_origin(
                      "content-security-policy-report-only"):
             assert name not in headers, name
         assert headers.get("x-content-type-options") != "sniff"
-        form = page.evaluate(
-            """fetch('/form', { method: 'POST' }).then((r) => [r.status,
-                r.headers.get('content-security-policy')])""")
-        assert form == [201, "sandbox"]
+        answers = page.evaluate(
+            """Promise.all([fetch('/form', { method: 'POST' }), fetch('/style.xsl'),
+                            fetch('/bad-redirect')]).then((rs) => rs.map((r) => [r.status,
+                r.headers.get('content-security-policy')]))""")
+        # HTML fetched as data, and what is not a page (XSLT ran script): nothing runs.
+        assert answers[:2] == [[201, "sandbox"], [200, "sandbox"]]
+        assert answers[2][0] == 502  # a redirect to no URL: said so (it was a 500, traced)
+        # A page with an error's status is a page of the app's: its runtime and CSP.
+        response = page.goto(page.evaluate("location.origin") + "/broken")
+        assert response is not None and response.status == 500
+        assert "script-src" in response.headers["content-security-policy"]
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'e'})") == "Hello, e!"

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import aiohttp
 
 from ..acl.origin import origin_of
+from ..errors import shown
 
 log = logging.getLogger("app.core.transport")
 
@@ -38,10 +39,6 @@ _PASSED = {
     "retry-after", "sourcemap", "x-sourcemap",
 }
 
-# Content types that browsers show as documents, which can run scripts.
-_DOCUMENTS = {
-    "text/html", "application/xhtml+xml", "image/svg+xml", "application/xml", "text/xml",
-}
 
 
 @dataclass(frozen=True)
@@ -56,8 +53,8 @@ class Fetched:
         return self.content_type.split(";")[0].strip().lower() == "text/html"
 
     @property
-    def is_document(self) -> bool:
-        return self.content_type.split(";")[0].strip().lower() in _DOCUMENTS
+    def is_pdf(self) -> bool:
+        return self.content_type.split(";")[0].strip().lower() == "application/pdf"
 
 
 class DevProxy:
@@ -99,7 +96,10 @@ class DevProxy:
                 content = await response.read()
                 kept = {k: v for k, v in response.headers.items() if k.lower() in _PASSED}
                 if "Location" in response.headers:
-                    kept["Location"] = self._relayed(urljoin(url, response.headers["Location"]))
+                    try:
+                        kept["Location"] = self._relayed(urljoin(url, response.headers["Location"]))
+                    except ValueError:
+                        return _unusable(path_qs, response.headers["Location"])
                 self._down = False
                 return Fetched(response.status, response.content_type, content, kept)
         except aiohttp.ClientError as exc:
@@ -122,3 +122,10 @@ class DevProxy:
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
+
+
+def _unusable(path_qs: str, location: str) -> Fetched:
+    message = (f"The dev server's answer to {shown(path_qs, 200)} redirects to "
+               f"{shown(location, 200)!r}, which is not a URL.\n")
+    log.warning("%s", message.strip())
+    return Fetched(502, "text/plain", message.encode(), {})

@@ -378,12 +378,13 @@ class Server:
                 without_tab(request.path_qs), request.method, request.headers,
                 await request.read() if request.can_read_body else None,
             )
-            if fetched.is_html and fetched.status == 200 and request.method == "GET":
-                return self._page(request, label, fetched.body, fetched.content_type)
             if fetched.status == 502 and request.headers.get("Sec-Fetch-Dest") == "document":
                 return _retrying(fetched.body.decode())
+            if fetched.is_html and fetched.status not in (204, 304):  # (an error's page too)
+                return self._page(request, label, fetched.body, fetched.content_type,
+                                  fetched.status, fetched.headers)
             headers = {**fetched.headers, **self.app_headers, "Content-Type": fetched.content_type}
-            if fetched.is_document:  # not a page (an error's, a POST's): shown, it runs nothing
+            if not fetched.is_pdf:  # shown as a document (XML, SVG, XSLT...), it runs nothing
                 headers["Content-Security-Policy"] = "sandbox"
             return web.Response(status=fetched.status, body=fetched.body, headers=headers)
         root = self.core.config.frontend_dir
@@ -414,7 +415,13 @@ class Server:
         return self._page(request, label, path.read_bytes(), content_type)
 
     def _page(
-        self, request: web.Request, label: str, html: bytes, content_type: str
+        self,
+        request: web.Request,
+        label: str,
+        html: bytes,
+        content_type: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> web.StreamResponse:
         port = local_port(request)
         dest = request.headers.get("Sec-Fetch-Dest", "document")
@@ -425,9 +432,11 @@ class Server:
         else:
             # A fetch() of a page is data, not a document: it gets no runtime and no ticket.
             return web.Response(
+                status=status,
                 body=html,
-                content_type=content_type,
-                headers={**self.app_headers, "Cache-Control": "no-store"},
+                content_type=content_type.split(";")[0],
+                headers={**(headers or {}), **self.app_headers, "Cache-Control": "no-store",
+                         "Content-Security-Policy": "sandbox"},
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
@@ -440,10 +449,12 @@ class Server:
             workers=("blob:",) if self.dev else (),
         )
         return web.Response(
+            status=status,
             body=body,
             content_type=content_type.split(";")[0],
             charset="utf-8",
             headers={
+                **(headers or {}),
                 "X-Content-Type-Options": "nosniff",
                 "Referrer-Policy": "no-referrer",
                 **self.app_headers,
