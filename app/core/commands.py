@@ -110,7 +110,7 @@ class Command:
                     f"command {name!r}: parameter {param.name!r} must be a named parameter "
                     "(no *args, **kwargs or positional-only parameters)"
                 )
-        if inspect.isasyncgenfunction(_target(func)):
+        if inspect.isasyncgenfunction(inspect.unwrap(_target(func))):
             raise TypeError(
                 f"command {name!r} is an async generator, and a command answers once: return "
                 "the values as a list, or send them one by one on a Channel parameter"

@@ -643,6 +643,8 @@ def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> No
         app.command(takes_a_function)
     with pytest.raises(TypeError, match=r"'streams' is an async generator.* on a Channel"):
         app.command(streams)
+    with pytest.raises(TypeError, match=r"'streams' is an async generator"):  # decorated
+        app.command(functools.wraps(streams)(lambda *a, **k: streams(*a, **k)))
 
     def with_a_default(x: int, key: Callable[[str], str] = str.lower) -> None: ...
 
