@@ -263,7 +263,7 @@ async def test_a_path_with_a_nul_byte_is_not_found(two_windows: Served) -> None:
             assert response.status == 200
 
 
-def test_a_folders_index_html_linked_out_of_the_frontend_is_not_served(
+async def test_a_folders_index_html_linked_out_of_the_frontend_is_not_served(
     app_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """A folder's address serves its index.html, which was not checked in turn: a link there
@@ -277,7 +277,7 @@ def test_a_folders_index_html_linked_out_of_the_frontend_is_not_served(
     (app_dir / "frontend" / "inside" / "index.html").symlink_to(
         app_dir / "frontend" / "index.html")
 
-    async def check(served: Served) -> None:
+    with serving(brownfield_config(app_dir)) as served:
         launched = await launch(served.urls["main"])
         async with aiohttp.ClientSession() as http:
             for path, status in (("/docs/", 404), ("/docs", 404), ("/docs/index.html", 404),
@@ -287,9 +287,6 @@ def test_a_folders_index_html_linked_out_of_the_frontend_is_not_served(
                 ) as response:
                     assert response.status == status, path
                     assert "OUTSIDE-SECRET" not in await response.text()
-
-    with serving(brownfield_config(app_dir)) as served:
-        asyncio.run(check(served))
 
 
 async def test_the_session_cookie_alone_opens_no_ipc(two_windows: Served) -> None:
