@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import weakref
+import webbrowser
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,13 @@ def harden(app: App, patch: Patch) -> None:
     # grant the camera and microphone to any page).
     page_class = qt_backend.BrowserView.WebPage
     patch(page_class, "onFeaturePermissionRequested", _deny_permission)
+    # pywebview gave every window a page opened the same hidden page of its own, which sent
+    # each address it was sent to to the system's browser and stayed: after one click, the
+    # opener scripted it (window.open's handle), and its code outlived the page's reloads,
+    # kept reaching the window's IPC through its opener, and opened the browser at will. No
+    # window is made now (window.open returns null); prepare_page hands a click's http(s)
+    # link to the system's browser.
+    patch(page_class, "createWindow", _no_window)
     # A page could show dialogs without end, and pywebview's alert() one inside another (see
     # qtdialogs): they come one at a time now, and the user may stop them.
     patch(page_class, "javaScriptAlert", qtdialogs.alert)
@@ -95,6 +103,11 @@ def prepare_page(app: App, label: str, window: Any) -> None:
         view.profile.setParent(view)
         view.request_interceptor.setParent(view.profile)
         page.nav_handler.setParent(page)
+        # An address of another scheme (ssh:, smb:, an app's own) went to the desktop's handler
+        # for it from any click, with no question asked.
+        page.settings().setUnknownUrlSchemePolicy(
+            QWebEngineSettings.UnknownUrlSchemePolicy.DisallowUnknownUrlSchemes)
+        page.newWindowRequested.connect(functools.partial(_new_window, label))
     except Exception:  # another GUI, or a pywebview whose window is made otherwise
         log.warning("pages of window %r may open windows without a click, and are not loaded "
                     "again if their process ends", label, exc_info=True)
@@ -173,6 +186,26 @@ def _on_gui_thread() -> Any:
     calls = GuiCalls()
     calls.call.connect(lambda func: func())
     return calls
+
+
+def _no_window(page: Any, kind: Any) -> None:
+    """(pywebview's page's createWindow) No window for a page: see ``harden``."""
+    return None
+
+
+def _new_window(label: str, request: Any) -> None:
+    """(Qt's newWindowRequested, on the GUI thread) A page of window ``label`` opens a window
+    (a link to a new window, ``window.open``): an http(s) address that a user's click or key
+    asked for goes to the system's browser, once; anything else, nowhere."""
+    url = request.requestedUrl()
+    address = shown(url.toString(), 300)
+    if not request.isUserInitiated() or url.scheme() not in ("http", "https"):
+        log.info("window %r: a page's new window at %s was not opened (only a click's http(s) "
+                 "links open, in the system's browser)", label, address)
+        return
+    log.info("window %r: a page's link to %s opens in the system's browser", label, address)
+    threading.Thread(target=webbrowser.open, args=(url.toString(),), name="app-browser",
+                     daemon=True).start()
 
 
 RELOADS = 3
