@@ -19,7 +19,7 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from .glob import PatternError, path_regex
@@ -43,24 +43,11 @@ def _normal_path(path: str) -> str:
     return posixpath.normpath(path).rstrip("/")
 
 
-_ENCODED_SEPARATOR = re.compile(r"%2f|%5c", re.IGNORECASE)
-
-
-def _other_readings(path: str) -> tuple[str, ...]:
-    """How else servers read a page's path (as browsers send it) than ``_normal_path`` does,
-    where they differ: one that leaves ``%2F`` and ``%5C`` encoded (``/u/..%2Fdocs`` is in
-    ``/u/`` there), one that takes ``\\`` for ``/`` (Windows' servers), one that drops
-    ``;parameters`` from segments (``/docs/..;/u`` is ``/u`` to Java's), one that decodes
-    twice. A pattern names a page only if it names every reading."""
-    if not any(c in path for c in "%\\;"):
-        return ()
-    readings = {
-        _normal_path(_ENCODED_SEPARATOR.sub(lambda m: "%25" + m[0][1:], path)),
-        _normal_path(unquote(path).replace("\\", "/").replace("%5C", "/").replace("%5c", "/")),
-        _normal_path(re.sub(r";[^/]*", "", unquote(path).replace("\\", "/"))),
-        _normal_path(unquote(path)),
-    }
-    return tuple(sorted(readings - {_normal_path(path)}))
+_AMBIGUOUS = re.compile(r"%2f|%5c|%25|%3b|\\\\|;", re.IGNORECASE)
+"""What servers read in different ways in a path: an encoded separator (a folder's end to some,
+not to others: ``/u/..%2Fdocs`` is ``/docs`` decoded, and in ``/u/`` to a server routing on the
+raw path), ``\\`` (``/`` to Windows' servers), ``;parameters`` (dropped from segments by Java's:
+``/docs/..;/u`` is ``/u``), and ``%25`` (decoded twice by some)."""
 
 
 @dataclass(frozen=True)
@@ -71,16 +58,13 @@ class UrlForm:
     host: str
     port: int
     path: str
-    other_paths: tuple[str, ...] = ()
-    """The path as other servers read it (see ``_other_readings``): a pattern names the page
-    only if it names every reading."""
+    ambiguous: bool = False
+    """Whether servers may read the path in different ways (see ``_AMBIGUOUS``): then only a
+    pattern that names every path of its origin names it."""
 
     def full(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}{self.path}"
 
-    def readings(self) -> list[UrlForm]:
-        """This form, and one for each other reading of its path."""
-        return [self, *(replace(self, path=p, other_paths=()) for p in self.other_paths)]
 
 
 def url_form(url: str) -> UrlForm | None:
@@ -97,7 +81,7 @@ def url_form(url: str) -> UrlForm | None:
     if ":" in host:
         host = f"[{host}]"
     return UrlForm(scheme, host, port or DEFAULT_PORTS[scheme], _normal_path(parts.path),
-                   _other_readings(parts.path))
+                   _AMBIGUOUS.search(parts.path) is not None)
 
 
 @dataclass(frozen=True)
@@ -108,6 +92,8 @@ class UrlPattern:
     served: bool
     """``/path`` form: matches sub-frames the core serves, on any of its ports."""
     regex: re.Pattern[str]
+    any_path: bool = False
+    """Whether it names every path (none written, or ``/**``)."""
 
     def matches(self, origin: Origin) -> bool:
         """Whether a page at ``origin`` is one this pattern names (never the local frontend)."""
@@ -120,9 +106,10 @@ class UrlPattern:
             return (
                 origin.kind == "subframe"
                 and form.host == SERVED_HOST
-                and all(self.regex.match(f.path) is not None for f in form.readings())
+                and (self.any_path or not form.ambiguous)
+                and self.regex.match(form.path) is not None
             )
-        return all(self.regex.match(f.full()) is not None for f in form.readings())
+        return (self.any_path or not form.ambiguous) and self.regex.match(form.full()) is not None
 
 
 def _path(text: str) -> str:
@@ -196,7 +183,7 @@ def compile_url_pattern(text: str) -> UrlPattern:
         _no_query(text[cut:])
         # The frontend folder may sit on a file system that ignores case; then so must we.
         flags = re.IGNORECASE if sys.platform in ("darwin", "win32") else 0
-        return UrlPattern(text, True, re.compile(_path(path) + r"\Z", flags))
+        return UrlPattern(text, True, re.compile(_path(path) + r"\Z", flags), path == "/**")
     match = _URL.fullmatch(text)
     if match is None:
         raise PatternError(f"{text!r} is not a URL pattern {_EXAMPLES}")
@@ -206,4 +193,4 @@ def compile_url_pattern(text: str) -> UrlPattern:
     _no_query(match["rest"])
     host_regex, port_regex = _authority(match["authority"], scheme)
     regex = f"{re.escape(scheme)}://{host_regex}:{port_regex}{_path(path)}"
-    return UrlPattern(text, False, re.compile(regex + r"\Z"))
+    return UrlPattern(text, False, re.compile(regex + r"\Z"), path in ("", "/**"))
