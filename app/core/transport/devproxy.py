@@ -117,7 +117,9 @@ class DevProxy:
         if origin_of(location) not in self.sources:
             return location
         parts = urlsplit(location)
-        return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+        # One leading /: "//example.com/x" (or "/\\example.com") is another host to browsers.
+        path = "/" + parts.path.lstrip("/\\")
+        return urlunsplit(("", "", path, parts.query, parts.fragment))
 
     async def close(self) -> None:
         if self._http is not None:

@@ -379,7 +379,7 @@ class Server:
                 await request.read() if request.can_read_body else None,
             )
             if fetched.status == 502 and request.headers.get("Sec-Fetch-Dest") == "document":
-                return _retrying(fetched.body.decode())
+                return _retrying(fetched.body.decode("utf-8", "replace"))
             if fetched.is_html and fetched.status not in (204, 304):  # (an error's page too)
                 return self._page(request, label, fetched.body, fetched.content_type,
                                   fetched.status, fetched.headers)
