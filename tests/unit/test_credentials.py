@@ -27,6 +27,18 @@ def test_a_window_keeps_only_its_latest_resume_tickets() -> None:
     assert credentials.spend_ticket(other) is not None  # another window's are its own
 
 
+def test_what_is_kept_does_not_grow_with_page_loads() -> None:
+    """Revoked and spent tickets stayed in the expiry queue until they would have expired (a
+    resume ticket: a day): 10,000 page loads kept 10,000 entries."""
+    credentials = Credentials()
+    for _ in range(10_000):  # a page that reloads itself: a page ticket, spent; a resume one
+        assert credentials.spend_ticket(credentials.issue_ticket("main", LOCAL)) is not None
+        credentials.issue_resume("main", LOCAL)
+    kept = sum(len(queue) for queue in credentials._expiring.values())
+    assert len(credentials._tickets) == RESUMES_KEPT
+    assert kept <= 2 * (RESUMES_KEPT + 64) + 2, kept
+
+
 def test_spent_resume_tickets_do_not_count() -> None:
     credentials = Credentials()
     live = credentials.issue_resume("main", LOCAL)

@@ -112,7 +112,12 @@ class Credentials:
         token = _token()
         expires = time.monotonic() + ttl
         self._tickets[token] = Ticket(label, origin, expires, document)
-        self._expiring.setdefault(ttl, deque()).append((expires, token))
+        queue = self._expiring.setdefault(ttl, deque())
+        queue.append((expires, token))
+        if len(queue) > 2 * len(self._tickets) + 64:
+            # Tickets spent or revoked stayed here until they would have expired (a resume
+            # ticket: a day), one for each page load of a page that reloads itself without end.
+            self._expiring[ttl] = deque(entry for entry in queue if entry[1] in self._tickets)
         return token
 
     def issue_resume(self, label: str, origin: Origin, document: str | None = None) -> str:
