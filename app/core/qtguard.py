@@ -2,10 +2,12 @@
 the core and cannot take the app down.
 
 pywebview's Qt backend gives every page of its windows a bridge of its own to Python, answers
-permission requests in a way that raises, and lets any script open windows; an exception in one
-of its Qt slots aborts the process. ``harden`` replaces what the whole backend does (undone as
-the windows' run ends), ``prepare_page`` sets up each window's page as the window is shown (and
-loads it again if its process ends).
+permission requests in a way that raises, lets any script open windows (and keeps the one page
+it gives them all), and hands links of any scheme to the desktop; an exception in one of its Qt
+slots aborts the process. ``harden`` replaces what the whole backend does (undone as the
+windows' run ends), ``prepare_page`` sets up each window's page as the window is shown (and
+loads it again if its process ends), ``page_addresses`` reads a page's address where its
+scripts cannot change it.
 """
 
 from __future__ import annotations
