@@ -204,13 +204,16 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
     if core is None or core.loop is None:
         return
     came_from: str | None = None
+    load: int | None = None
     if qtguard.prepared(window):
         addresses = qtguard.page_addresses(window)
         if addresses is None:
             log.info("window %s: its page's address could not be read: it gets no runtime",
                      label)
             return
-        url, came_from = addresses
+        url, came_from, load = addresses
+    elif qtguard.is_qt(window):  # (its set-up failed, and logged so)
+        return
     else:  # another GUI: the address it shows
         url = window.get_current_url()
     if not url:
@@ -224,7 +227,11 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
     except Exception:
         log.exception("could not prepare the runtime for %s in window %s", url, label)
         return
-    if runtime is not None:
+    if runtime is None:
+        return
+    if load is not None:
+        qtguard.run_in_load(window, runtime.decode(), load)
+    else:
         window.run_js(runtime.decode())
 
 

@@ -100,35 +100,47 @@ def prepare_page(app: App, label: str, window: Any) -> None:
         page = view.webview.page()
         page.settings().setAttribute(QWebEngineSettings.WebAttribute.JavascriptCanOpenWindows,
                                      False)
-        # Qt's from now on: a widget deletes its children in the order they came, the web
-        # view (with its page) first, then these.
-        view.profile.setParent(view)
-        view.request_interceptor.setParent(view.profile)
-        page.nav_handler.setParent(page)
         # An address of another scheme (ssh:, smb:, an app's own) went to the desktop's handler
         # for it from any click, with no question asked.
         page.settings().setUnknownUrlSchemePolicy(
             QWebEngineSettings.UnknownUrlSchemePolicy.DisallowUnknownUrlSchemes)
         page.newWindowRequested.connect(functools.partial(_new_window, label))
     except Exception:  # another GUI, or a pywebview whose window is made otherwise
-        log.warning("pages of window %r may open windows without a click, and are not loaded "
-                    "again if their process ends", label, exc_info=True)
+        log.warning("pages of window %r may open windows without a click, reach the desktop's "
+                    "handlers of other schemes, get no runtime as remote pages, and are not "
+                    "loaded again if their process ends", label, exc_info=True)
         return
-    qtdialogs.on_page(page, label)
+    loads = [0]  # the page's loads started so far (see page_addresses)
+    page.loadStarted.connect(lambda: loads.__setitem__(0, loads[0] + 1))
+    _prepared[window] = loads
     _on_gui_thread()  # made here, on the GUI thread, for page_addresses
-    _prepared.add(window)
+    qtdialogs.on_page(page, label)
+    try:
+        # Qt's from now on: a widget deletes its children in the order they came, the web
+        # view (with its page) first, then these.
+        view.profile.setParent(view)
+        view.request_interceptor.setParent(view.profile)
+        page.nav_handler.setParent(page)
+    except Exception:  # a pywebview whose window is made otherwise: only Qt's warning at exit
+        log.debug("window %r: its profile is left as pywebview made it", label, exc_info=True)
     ended: deque[float] = deque()
     page.renderProcessTerminated.connect(
         lambda status, code: _page_process_ended(app, label, window, ended, status, code)
     )
 
 
-_prepared: weakref.WeakSet[Any] = weakref.WeakSet()
+_prepared: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
+"""The windows ``prepare_page`` set up, with the count of their pages' loads started."""
 
 
 def prepared(window: Any) -> bool:
     """Whether ``prepare_page`` set up pywebview window ``window`` (a Qt window)."""
     return window in _prepared
+
+
+def is_qt(window: Any) -> bool:
+    """Whether pywebview window ``window`` is a Qt one."""
+    return type(getattr(window, "native", None)).__module__.startswith("webview.platforms.qt")
 
 
 # The document's address now, and the one it came from (the navigation's, after redirects),
@@ -140,10 +152,11 @@ ADDRESS_WAIT = 5.0
 """How long ``page_addresses`` waits for the page to answer."""
 
 
-def page_addresses(window: Any) -> tuple[str, str] | None:
+def page_addresses(window: Any) -> tuple[str, str, int] | None:
     """(On any thread but the GUI's) The address of the document that pywebview window
-    ``window`` shows, and the address it came from; ``None`` when they cannot be read (no
-    document, or it did not answer in time).
+    ``window`` shows, the address it came from, and the number of the page's load it is (for
+    ``run_in_load``); ``None`` when they cannot be read (no document, or it did not answer in
+    time, or another load started meanwhile).
 
     Read in a JavaScript world of the shell's own, apart from the page's: the page's scripts
     cannot change what ``location`` and ``performance`` say there, and both come from one
@@ -151,17 +164,23 @@ def page_addresses(window: Any) -> tuple[str, str] | None:
     """
     from qtpy.QtWebEngineCore import QWebEngineScript
 
+    loads = _prepared.get(window)
+    if loads is None:
+        return None
     answered = threading.Event()
     found: list[Any] = []
 
-    def got(result: Any) -> None:
-        found.append(result)
+    def got(result: Any, load: int) -> None:
+        if loads[0] == load:  # (the answer of a page since gone is not this load's)
+            found.append((result, load))
         answered.set()
 
     def ask() -> None:
+        load = loads[0]
         try:
             window.native.webview.page().runJavaScript(
-                _ADDRESSES_SCRIPT, QWebEngineScript.ScriptWorldId.ApplicationWorld, got
+                _ADDRESSES_SCRIPT, QWebEngineScript.ScriptWorldId.ApplicationWorld,
+                lambda result: got(result, load),
             )
         except RuntimeError:  # the window was closed meanwhile
             answered.set()
@@ -169,11 +188,28 @@ def page_addresses(window: Any) -> tuple[str, str] | None:
     _on_gui_thread().call.emit(ask)
     if not answered.wait(ADDRESS_WAIT) or not found:
         return None
-    result = found[0]
+    result, load = found[0]
     if (isinstance(result, list) and len(result) == 2
             and all(isinstance(r, str) and r for r in result)):
-        return result[0], result[1]
+        return result[0], result[1], load
     return None
+
+
+def run_in_load(window: Any, script: str, load: int) -> None:
+    """Run ``script`` in the page of pywebview window ``window`` if it is still in load
+    ``load`` (of ``page_addresses``): not in a page that came after the one checked."""
+    loads = _prepared.get(window)
+
+    def run() -> None:
+        if loads is not None and loads[0] == load:
+            try:
+                window.native.webview.page().runJavaScript(script)
+            except RuntimeError:  # the window was closed meanwhile
+                pass
+        else:
+            log.info("a page moved on before it got its runtime; the next one is checked anew")
+
+    _on_gui_thread().call.emit(run)
 
 
 @functools.cache
