@@ -211,3 +211,8 @@ def test_what_the_dev_server_answers_cannot_act_for_the_app_s_origin(
         assert response is not None and response.status == 500
         assert "script-src" in response.headers["content-security-policy"]
         assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'e'})") == "Hello, e!"
+        # The redirect to no URL, as a window's page: said, not reloaded every second as when
+        # the dev server does not answer (it does).
+        response = page.goto(page.evaluate("location.origin") + "/bad-redirect")
+        assert response is not None and response.status == 502
+        assert "which is not a URL" in page.content() and "refresh" not in page.content()

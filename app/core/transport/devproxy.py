@@ -47,14 +47,19 @@ class Fetched:
     content_type: str
     body: bytes
     headers: dict[str, str]
+    unanswered: bool = False
+    """The dev server did not answer (``body`` says so)."""
 
     @property
-    def is_html(self) -> bool:
-        return self.content_type.split(";")[0].strip().lower() == "text/html"
+    def media_type(self) -> str:
+        return self.content_type.split(";")[0].strip().lower()
 
     @property
-    def is_pdf(self) -> bool:
-        return self.content_type.split(";")[0].strip().lower() == "application/pdf"
+    def is_page(self) -> bool:
+        """HTML that a window shows as a page: a document's (an error's too), not a redirect's
+        body, a part of one, or what answers no content."""
+        return self.media_type == "text/html" and self.status not in (204, 206, 304) and not (
+            300 <= self.status < 400 and "Location" in self.headers)
 
 
 class DevProxy:
@@ -108,7 +113,7 @@ class DevProxy:
                             self.base, exc)
             self._down = True
             message = f"The dev server at {self.base} did not answer ({exc}). Is it running?\n"
-            return Fetched(502, "text/plain", message.encode(), {})
+            return Fetched(502, "text/plain", message.encode(), {}, unanswered=True)
 
     def _relayed(self, location: str) -> str:
         """Where a redirect of the dev server's sends the page: a place on the dev server, as a

@@ -378,13 +378,13 @@ class Server:
                 without_tab(request.path_qs), request.method, request.headers,
                 await request.read() if request.can_read_body else None,
             )
-            if fetched.status == 502 and request.headers.get("Sec-Fetch-Dest") == "document":
-                return _retrying(fetched.body.decode("utf-8", "replace"))
-            if fetched.is_html and fetched.status not in (204, 304):  # (an error's page too)
+            if fetched.unanswered and request.headers.get("Sec-Fetch-Dest") == "document":
+                return _retrying(fetched.body.decode())
+            if fetched.is_page and request.method != "HEAD":
                 return self._page(request, label, fetched.body, fetched.content_type,
                                   fetched.status, fetched.headers)
             headers = {**fetched.headers, **self.app_headers, "Content-Type": fetched.content_type}
-            if not fetched.is_pdf:  # shown as a document (XML, SVG, XSLT...), it runs nothing
+            if fetched.media_type != "application/pdf":  # as a document (XML, SVG...), inert
                 headers["Content-Security-Policy"] = "sandbox"
             return web.Response(status=fetched.status, body=fetched.body, headers=headers)
         root = self.core.config.frontend_dir
