@@ -24,7 +24,6 @@ from pydantic.alias_generators import to_camel
 
 from .acl.model import IDENTIFIER_PATTERN, Capability
 from .acl.origin import origin_of
-from .acl.urls import HOST_NAME
 from .errors import ConfigError
 from .models import ConfigModel
 
@@ -118,6 +117,9 @@ class BuildConfig(ConfigModel):
         return url
 
 
+_DEV_HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_.\-]*[a-z0-9_.])?")
+
+
 def _dev_server_problem(url: str) -> str | None:
     """What is wrong with the host or port of the dev server's http(s) URL ``url``, if any."""
     parts = urlsplit(url)
@@ -125,7 +127,8 @@ def _dev_server_problem(url: str) -> str | None:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if not HOST_NAME.fullmatch(host):
+        # (A dev server may be a container's service name, with "_", or end with a ".".)
+        if not _DEV_HOST.fullmatch(host):
             return f"a host name or IP address after '{parts.scheme}://'"
     try:
         port = parts.port
@@ -362,7 +365,8 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             key = item["loc"][-1] if item["loc"] else ""
-            close = difflib.get_close_matches(str(key), _known_keys(), 1, 0.75)
+            close = difflib.get_close_matches(
+                str(key), [k for k in _known_keys() if k != key], 1, 0.75)
             message = (
                 f"unknown key; keys are camelCase: {to_camel(key)!r}"
                 if isinstance(key, str) and "_" in key.strip("_") and to_camel(key) != key

@@ -60,8 +60,8 @@ def harden(app: App, patch: Patch) -> None:
     # each address it was sent to to the system's browser and stayed: after one click, the
     # opener scripted it (window.open's handle), and its code outlived the page's reloads,
     # kept reaching the window's IPC through its opener, and opened the browser at will. No
-    # window is made now (window.open returns null); prepare_page hands a click's http(s)
-    # link to the system's browser.
+    # window is made now (window.open's handle is to one that closes at once, and runs nothing
+    # written into it); prepare_page hands a click's http(s) link to the system's browser.
     patch(page_class, "createWindow", _no_window)
     # A page could show dialogs without end, and pywebview's alert() one inside another (see
     # qtdialogs): they come one at a time now, and the user may stop them.

@@ -126,6 +126,11 @@ def test_a_misspelt_key_gets_the_closest_key(write_config, tmp_path: Path) -> No
         ("$.productNme", "unknown key; did you mean 'productName'?"),
         ("capabilities/c.json: $.window", "unknown key; did you mean 'windows'?"),
     ]
+    # A key of another object is not offered as the one misspelt here.
+    path = write_config({"app": {"windows": [{"label": "main", "identifier": "x"}]}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "did you mean 'identifier'" not in info.value.problems[0][1], info.value.problems
 
 
 def test_values_a_capability_cannot_use_are_reported_with_the_other_problems(
@@ -205,7 +210,8 @@ def test_a_dev_url_whose_host_or_port_cannot_be_is_refused(
     (where, what), *_ = info.value.problems
     assert where == "$.build.devUrl"
     assert said in what and repr(url) in what, what
-    for fine in ("http://127.0.0.1:5173", "https://[::1]:8443/", "http://dev.example.test"):
+    for fine in ("http://127.0.0.1:5173", "https://[::1]:8443/", "http://dev.example.test",
+                 "http://my_service:5173", "http://localhost.:5173"):
         assert load_config(write_config({"build": {"devUrl": fine}}))
 
 

@@ -305,6 +305,15 @@ def test_each_kind_of_problem_and_note_is_reported_with_file_and_json_path(
                                   "capabilities.")
 
 
+def test_a_set_granted_less_one_member_is_no_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A set's grant with one of its members denied beside it is meant: it was noted, with the
+    advice to remove one (the set would take its other grants with it)."""
+    status, lines = _reported(tmp_path, capsys, lambda c, d: _grant(c, "core:event:deny-emit-to"))
+    assert status == 0 and not [line for line in lines if "note:" in line], lines
+
+
 def test_problems_come_before_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def both(config: dict[str, Any], folder: Path) -> None:
         config["app"]["windows"].append({"label": "about"})

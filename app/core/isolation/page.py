@@ -78,7 +78,8 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
                 f"in {directory}."
             )
             return b""
-        return script_tag(nonce, path.read_bytes() + _source_name(str(path.relative_to(directory))))
+        name = path.relative_to(directory).as_posix()
+        return script_tag(nonce, path.read_bytes() + _source_name(name))
 
     return _SCRIPT.sub(replace, html)
 

@@ -139,13 +139,15 @@ def _capability(
         elif isinstance(entry, PermissionEntry) and (entry.allow or entry.deny):
             problems += _scope_problems(app, entry, sets, file, path)
     for target, rules in compiled.rules.items():
+        # (A set granted less one of its members, deny named beside it, is meant.)
         allowed = next((r for r in rules if r.effect == "allow"), None)
-        denied = next((r for r in rules if r.effect == "deny"), None)
+        denied = next((r for r in rules if r.effect == "deny"
+                       and not (r.via is None and allowed is not None and allowed.via)), None)
         if allowed is not None and denied is not None:
             what = (f"the command '{command_of(target)}'" if not target.startswith("core:")
-                    else target)
+                    else f"what '{target}' allows")
             problems.append(Problem(
-                file, denied.location.split(" ", 1)[1],
+                file, denied.location.rpartition(" ")[2],
                 f"'{denied.permission}'{_through(denied)} denies what "
                 f"'{allowed.permission}'{_through(allowed)} allows in the same capability: the "
                 f"deny wins, so {what} is denied wherever this capability applies; remove one",
