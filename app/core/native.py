@@ -308,9 +308,14 @@ def run_native(app: App, *, debug: bool = False) -> None:
             open_native(app, config, core.urls[config.label])
         with app._native_lock:
             later, app._native_later = app._native_later or [], None
-        for config, url in later:  # (those still open: one may have closed meanwhile)
+        # The last of a label (one may have been opened, closed and opened again), if open.
+        for config, url in {config.label: (config, url) for config, url in later}.values():
             if app.core is not None and config.label in app.core.windows:
-                open_native(app, config, url)
+                try:
+                    open_native(app, config, url)
+                except Exception:  # that window is not shown; the others are
+                    log.exception("window %r, opened as the app started, could not be shown",
+                                  config.label)
         starting.set()  # (then the check: a stop between the two is not lost)
         if stop_asked.is_set():
             return

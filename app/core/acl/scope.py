@@ -175,9 +175,7 @@ class Scope:
                     f"{what} may not use any path: the deny entry {pattern!r} of {by}{where} "
                     f"cannot be used ({verdict.broken}); fix it (python -m app check)."
                 )
-            followed = (" (once its links and '..' are followed)"
-                        if os.path.isabs(path) and verdict.resolved != os.path.normpath(path)
-                        else "")
+            followed = _FOLLOWED if _was_followed(path, verdict.resolved) else ""
             return f"{what} may not use {path!r}{followed}: {by} denies {pattern}{where}."
         allowed = [e.value["path"] for e in self.allow if isinstance(e.value.get("path"), str)]
         hint = json.dumps({"path": "..."})
@@ -191,11 +189,19 @@ class Scope:
         if not os.path.isabs(path):
             how = (" (a relative path is taken from the app's working directory; the command "
                    "can join it to a folder of its own first, such as app.config.root)")
-        elif verdict.resolved != os.path.normpath(path):
-            how = " (once its links and '..' are followed)"
+        elif _was_followed(path, verdict.resolved):
+            how = _FOLLOWED
         else:
             how = ""
         return (
             f"{what} may not use {path!r}: it is outside the allowed paths "
             f"({', '.join(allowed)}){how}. To allow it, add {hint} to the allow entries{where}."
         )
+
+
+_FOLLOWED = " (once its links and '..' are followed)"
+
+
+def _was_followed(path: str, resolved: str) -> bool:
+    """Whether absolute ``path`` reads as another place than where its links lead."""
+    return os.path.isabs(path) and resolved != os.path.normpath(path)

@@ -100,16 +100,15 @@ class UrlPattern:
         if origin.kind == "local":
             return False
         form = url_form(origin.url)
-        if form is None:
+        if form is None or (form.ambiguous and not self.any_path):
             return False
         if self.served:
             return (
                 origin.kind == "subframe"
                 and form.host == SERVED_HOST
-                and (self.any_path or not form.ambiguous)
                 and self.regex.match(form.path) is not None
             )
-        return (self.any_path or not form.ambiguous) and self.regex.match(form.full()) is not None
+        return self.regex.match(form.full()) is not None
 
 
 def _path(text: str) -> str:
