@@ -7,7 +7,6 @@ objects or names of files ``capabilities/<identifier>.json`` beside the config; 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import ipaddress
 import json
@@ -365,6 +364,8 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             key = item["loc"][-1] if item["loc"] else ""
+            import difflib  # (here: only a config with a mistake needs it)
+
             close = difflib.get_close_matches(
                 str(key), [k for k in _known_keys() if k != key], 1, 0.75)
             message = (

@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 import weakref
-import webbrowser
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -242,6 +241,8 @@ def _new_window(label: str, request: Any) -> None:
                  "links open, in the system's browser)", label, address)
         return
     log.info("window %r: a page's link to %s opens in the system's browser", label, address)
+    import webbrowser  # (here: loading it costs the start 2 ms)
+
     threading.Thread(target=webbrowser.open, args=(url.toString(),), name="app-browser",
                      daemon=True).start()
 
