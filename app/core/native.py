@@ -208,8 +208,8 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
     if qtguard.prepared(window):
         addresses = qtguard.page_addresses(window)
         if addresses is None:
-            log.info("window %s: its page's address could not be read: it gets no runtime",
-                     label)
+            log.info("window %s: its page's address could not be read, or another load is under "
+                     "way: it gets no runtime now", label)
             return
         url, came_from, load = addresses
     elif qtguard.is_qt(window):  # (its set-up failed, and logged so)

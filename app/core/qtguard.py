@@ -155,7 +155,7 @@ def page_addresses(window: Any) -> tuple[str, str, int] | None:
     """(On any thread but the GUI's) The address of the document that pywebview window
     ``window`` shows, the address it came from, and the number of the page's load it is (for
     ``run_in_load``); ``None`` when they cannot be read (no document, or it did not answer in
-    time, or another load started meanwhile).
+    time) or may not be the page's for long (another load is under way, or started meanwhile).
 
     Read in a JavaScript world of the shell's own, apart from the page's: the page's scripts
     cannot change what ``location`` and ``performance`` say there, and both come from one
@@ -177,7 +177,14 @@ def page_addresses(window: Any) -> tuple[str, str, int] | None:
     def ask() -> None:
         load = loads[0]
         try:
-            window.native.webview.page().runJavaScript(
+            page = window.native.webview.page()
+            if page.isLoading():
+                # Another load is under way (one that was dropped for it ended): the page
+                # shown now may be replaced by it with no new load started; that one is
+                # checked when it has loaded.
+                answered.set()
+                return
+            page.runJavaScript(
                 _ADDRESSES_SCRIPT, QWebEngineScript.ScriptWorldId.ApplicationWorld,
                 lambda result: got(result, load),
             )
@@ -200,13 +207,15 @@ def run_in_load(window: Any, script: str, load: int) -> None:
     loads = _prepared.get(window)
 
     def run() -> None:
-        if loads is not None and loads[0] == load:
-            try:
-                window.native.webview.page().runJavaScript(script)
-            except RuntimeError:  # the window was closed meanwhile
-                pass
-        else:
-            log.info("a page moved on before it got its runtime; the next one is checked anew")
+        try:
+            page = window.native.webview.page()
+            if loads is not None and loads[0] == load and not page.isLoading():
+                page.runJavaScript(script)
+            else:
+                log.info("a page moved on before it got its runtime; the next one is checked "
+                         "anew")
+        except RuntimeError:  # the window was closed meanwhile
+            pass
 
     _on_gui_thread().call.emit(run)
 

@@ -15,6 +15,7 @@ import json
 import queue
 import re
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -167,6 +168,55 @@ def test_a_page_that_gives_itself_a_named_address_gets_no_ipc(
             f"{site}/other/claims-later.html"))
         assert page.evaluate("location.pathname") == "/docs/fake-later.html"
         assert page.evaluate("[typeof window.__APP__, window.readyEvents]") == ["undefined", 0]
+
+
+class Slow(Quiet):
+    """Pages that come after ``?d=`` seconds."""
+
+    def do_GET(self) -> None:
+        time.sleep(float(self.path.split("d=", 1)[1].split("&", 1)[0]))
+        body = b"<!doctype html><title>elsewhere</title><p>elsewhere"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.window
+def test_a_page_a_named_one_moves_on_to_does_not_get_its_runtime(
+    app_dir: Path, site: str, playwright: Playwright, tmp_path: Path
+) -> None:
+    """A named page that starts two loads in a row (a link clicked twice): the first, dropped
+    for the second, ended, and the window took the named page, still shown, for loaded. Its
+    runtime, checked then, ran in the page the second load brought, of another origin."""
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), partial(Slow, directory=str(tmp_path)))
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+    other = f"http://127.0.0.1:{elsewhere.server_address[1]}"
+    config = with_remote_capability(brownfield_config(app_dir), site)
+    env = {"APP_MODULE": "tests.e2e.slow_runtime_app"}
+    try:
+        with open_window(config, env=env, playwright=playwright) as window:
+            page = window.page("main")
+            visit(page, f"{site}/docs/index.html")
+            page.wait_for_function("() => window.__APP__ !== undefined", timeout=30_000)
+            page.evaluate("""(other) => {
+                location.href = other + '/slow?d=3&first';
+                setTimeout(() => { location.href = other + '/slow?d=0.06&second'; }, 30);
+            }""", other)
+            # What the window did with the load that ended first: kept the runtime back, or
+            # ran it in the page that came next, whose socket the core then refused.
+            refused = re.escape(f"IPC from origin '{other}' is refused")
+            decided = wait_for_log(
+                window.log, f"another load is under way|moved on before it got|{refused}")
+            assert not re.search(refused, decided), decided
+            page.wait_for_url(re.compile(r".*&second$"))
+            wait_for_log(window.log, re.escape(f"shows {other}/slow?d=0.06&second, which no "
+                                               "capability names"))
+            assert page.evaluate("typeof window.__APP__") == "undefined"
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()
 
 
 @pytest.mark.window
