@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +138,24 @@ def launch(
     return process, port
 
 
+def read_output(
+    process: subprocess.Popen[str], log: list[str], each: Callable[[str], None] | None = None
+) -> threading.Thread:
+    """Append the lines ``process`` writes to ``log`` (then call ``each`` with each), on a
+    thread of its own; return the thread, which ends when the output does."""
+
+    def drain() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.append(line.rstrip())
+            if each is not None:
+                each(line)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    return reader
+
+
 @contextmanager
 def open_window(
     config: Path, env: dict[str, str] | None = None, playwright: Playwright | None = None
@@ -148,14 +166,7 @@ def open_window(
     assert pw is not None
     process, port = launch(config, env)
     window = NativeWindow(process, f"http://127.0.0.1:{port}")
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            window.log.append(line.rstrip())
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    reader = read_output(process, window.log)
     try:
         _wait_for_cdp(window)
         # Over CDP into Qt WebEngine, Playwright must not manage contexts, and the

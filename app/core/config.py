@@ -363,17 +363,7 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
     for item in error.errors(include_url=False):
         message = item["msg"]
         if item["type"] == "extra_forbidden":
-            key = item["loc"][-1] if item["loc"] else ""
-            import difflib  # (here: only a config with a mistake needs it)
-
-            close = difflib.get_close_matches(
-                str(key), [k for k in _known_keys() if k != key], 1, 0.75)
-            message = (
-                f"unknown key; keys are camelCase: {to_camel(key)!r}"
-                if isinstance(key, str) and "_" in key.strip("_") and to_camel(key) != key
-                else f"unknown key; did you mean {close[0]!r}?" if close
-                else "unknown key; remove it or check its spelling"
-            )
+            message = _unknown_key(item["loc"][-1] if item["loc"] else "")
         elif item["type"] == "missing":
             message = "required key is missing"
         elif item["type"] == "value_error":  # the config's own checks: their words only
@@ -403,6 +393,18 @@ def _problems(error: ValidationError, data: Any) -> list[tuple[str, str]]:
             and any(other.startswith((path + ".", path + "[")) for other in by_path)
         )
     ]
+
+
+def _unknown_key(key: Any) -> str:
+    """What to say of a key no model here has: its camelCase form, or the closest known key."""
+    if isinstance(key, str) and "_" in key.strip("_") and to_camel(key) != key:
+        return f"unknown key; keys are camelCase: {to_camel(key)!r}"
+    import difflib  # (here: only a config with a mistake needs it)
+
+    close = difflib.get_close_matches(str(key), [k for k in _known_keys() if k != key], 1, 0.75)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    return "unknown key; remove it or check its spelling"
 
 
 @functools.cache

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import wait_for_log
-from tests.window import launch
+from tests.window import launch, read_output
 from tests.xdisplay import XVFB_ENV, xdotool
 
 from .conftest import main_window_config
@@ -74,13 +73,7 @@ def test_new_windows_open_in_the_browser_from_a_key_press_only_and_leave_the_pag
            "BROWSER": str(fake / "browser"), "PATH": f"{fake}:{os.environ['PATH']}"}
     process, _ = launch(config, env)
     log: list[str] = []
-
-    def drain() -> None:
-        assert process.stdout is not None
-        log.extend(line.rstrip() for line in process.stdout)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    reader = read_output(process, log)
     try:
         wait_for_log(log, "note: ready")
         window = xdotool(display, "search", "--sync", "--onlyvisible", "--name",

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, Playwright, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import wait_for_log
-from tests.window import ROOT, NativeWindow, launch, open_window
+from tests.window import ROOT, NativeWindow, launch, open_window, read_output
 
 from .conftest import brownfield_config, main_window_config
 
@@ -172,16 +172,12 @@ def _signal_while_starting(
     log: list[str] = []
     seen = threading.Event()
 
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            log.append(line.rstrip())
-            if moment in line and not seen.is_set():
-                process.send_signal(sent)
-                seen.set()
+    def signal_at_the_moment(line: str) -> None:
+        if moment in line and not seen.is_set():
+            process.send_signal(sent)
+            seen.set()
 
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    reader = read_output(process, log, signal_at_the_moment)
     try:
         status = process.wait(timeout=60)
     except subprocess.TimeoutExpired:

@@ -66,7 +66,6 @@ class UrlForm:
         return f"{self.scheme}://{self.host}:{self.port}{self.path}"
 
 
-
 def url_form(url: str) -> UrlForm | None:
     """Parse a page's URL for matching; ``None`` when it is not an http(s) URL."""
     try:

@@ -40,7 +40,6 @@ _PASSED = {
 }
 
 
-
 @dataclass(frozen=True)
 class Fetched:
     status: int
