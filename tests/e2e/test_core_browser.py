@@ -777,6 +777,40 @@ def test_the_default_csp_refuses_injected_inline_scripts_and_lets_test_tools_pol
     page.wait_for_function("window.later === true")
 
 
+def test_the_pages_own_inline_scripts_run_and_nothing_written_in_later_does(
+    browser: Browser, app_dir: Path
+) -> None:
+    """The default policy lets a page's inline scripts run by their hashes, as the page's files
+    have them (line breaks as CRLF, a module script, text that is not ASCII); an onclick
+    attribute and a script injected later do not run."""
+    page_html = (
+        "<!doctype html><html><head><meta charset=utf-8>\r\n"
+        "<script>\r\n  window.classic = typeof window.__APP__ + ' \u00e9';\r\n</script>\r\n"
+        "<script type=module>\n  window.greeting = await window.__APP__.core.invoke("
+        "'greet', { name: 'inline' });\n</script>\n"
+        "<script src=missing.js>window.srcBody = true;</script>\n"
+        "</head><body><button id=b onclick=\"window.clicked = true\">b</button></body></html>"
+    )
+    (app_dir / "frontend" / "inline.html").write_bytes(page_html.encode())
+    with serving(brownfield_config(app_dir)) as served:
+        page = open_window(browser, served, "main")
+        page.goto(page.evaluate("location.origin") + "/inline.html")
+        page.wait_for_function("window.greeting !== undefined")
+        assert page.evaluate("[window.classic, window.greeting]") == [
+            "object \u00e9", "Hello, inline!"]
+        page.click("#b")
+        ran = page.evaluate(
+            """() => {
+                const s = document.createElement('script');
+                s.textContent = 'window.injected = true';
+                document.head.appendChild(s);
+                return [window.injected === true, window.clicked === true,
+                        window.srcBody === true];
+            }"""
+        )
+        assert ran == [False, False, False]
+
+
 def test_pages_of_any_shape_have_the_runtime_before_their_scripts(
     browser: Browser, app_dir: Path
 ) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 
-from app.core.transport.csp import build_csp
+from app.core.transport.csp import build_csp, inline_script_hashes
 
 WS = "ws://127.0.0.1:5000/__app__/ipc"
 
@@ -121,3 +124,32 @@ def test_unsafe_inline_in_any_case_is_not_turned_off() -> None:
                    {"script-src": ["'self' 'unsafe-inline'"]}):
         got = directives(build_csp(policy, nonce="N", connect=[WS], frame=None))  # type: ignore[arg-type]
         assert not any(s.startswith("'nonce-") for s in got["script-src"]), got
+
+
+def test_inline_scripts_are_hashed_as_a_browser_reads_them() -> None:
+    def sha(text: str) -> str:
+        return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+    page = (
+        b"<!doctype html><script>a &amp; b</script ><SCRIPT type=module>\r\nx<y\r</Script>"
+        b"<script src=a.js>not run</script><!-- <script>commented</script> -->"
+        b"<script>a &amp; b</script><script>nul\0</script>"
+    )
+    assert inline_script_hashes(page) == (sha("a &amp; b"), sha("\nx<y\n"), sha("nul\ufffd"))
+    assert inline_script_hashes(b"<p>no scripts</p>") == ()
+    assert inline_script_hashes(b"<script src=x.js></script>") == ()
+    assert inline_script_hashes(b"<![if x]><script>unclosed") == ()  # not an error
+
+
+def test_inline_hashes_go_where_the_nonce_goes() -> None:
+    def with_inline(policy: str | None) -> dict[str, list[str]]:
+        return directives(build_csp(policy, nonce="N", connect=[WS], frame=None,
+                                    inline=("'sha256-A'",)))
+
+    assert with_inline(None)["script-src"] == ["'self'", "'unsafe-eval'", "'nonce-N'",
+                                               "'sha256-A'"]
+    got = with_inline("script-src 'self'; script-src-elem 'self'")
+    assert got["script-src"] == got["script-src-elem"] == ["'self'", "'nonce-N'", "'sha256-A'"]
+    # A policy that runs every inline script keeps doing so: a hash would turn that off.
+    assert with_inline("script-src 'self' 'unsafe-inline'")["script-src"] == [
+        "'self'", "'unsafe-inline'"]

@@ -2,21 +2,26 @@
 
 With ``csp: null`` a strict default applies. A policy from the config (a string, or an object of
 directive -> sources) is kept, and the sources the shell itself needs are added to it: the init
-script's nonce, the IPC WebSocket, under isolation the isolation frame's origin, and with a dev
-server, the dev server and the workers its client makes from blob: URLs (Vite's, to find out
-when the dev server is back after a restart).
+script's nonce, the hashes of the inline scripts the page came with (``inline_script_hashes``),
+the IPC WebSocket, under isolation the isolation frame's origin, and with a dev server, the dev
+server and the workers its client makes from blob: URLs (Vite's, to find out when the dev server
+is back after a restart).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+from html.parser import HTMLParser
 
 DEFAULT = {
     "default-src": ["'self'"],
-    # No inline script but the shell's (by nonce). eval() stays allowed: frameworks that
-    # compile templates at run time need it, and so do test tools that poll a page with a
-    # string predicate (Playwright's wait_for_function). A script already running in the page
-    # gains nothing from it; set app.security.csp to refuse it too.
+    # No inline script but the shell's (by nonce) and the page's own (by hash, see
+    # inline_script_hashes): none written into it later, no onclick="...". eval() stays
+    # allowed: frameworks that compile templates at run time need it, and so do test tools
+    # that poll a page with a string predicate (Playwright's wait_for_function). A script
+    # already running in the page gains nothing from it; set app.security.csp to refuse it too.
     "script-src": ["'self'", "'unsafe-eval'"],
     "style-src": ["'self'", "'unsafe-inline'"],
     "img-src": ["'self'", "data:", "blob:"],
@@ -68,6 +73,55 @@ def _parse_one(policy: str | dict[str, str | list[str]] | None) -> dict[str, lis
     return directives
 
 
+def inline_script_hashes(html: bytes) -> tuple[str, ...]:
+    """The sources (``'sha256-...'``) that let the inline ``<script>`` elements of page ``html``
+    run, and only those: a script written into the page later (an injected ``<script>``, an
+    ``onclick=`` attribute) has none unless it is one of them word for word.
+
+    The page's own files are the app's, as its script files are: a policy that allows scripts
+    from ``'self'`` has no reason to refuse the same code inline. Each is hashed as a browser
+    hashes it: its text as the page is read as UTF-8 (which the core's header says it is), with
+    its line breaks made LF and its NUL characters U+FFFD. One that the parser here reads otherwise
+    than a browser does (a ``<script>`` inside a comment in a script) gets a hash that matches
+    nothing, and does not run, as before.
+    """
+    if b"<script" not in html.lower():
+        return ()
+    reader = _InlineScripts()
+    try:
+        reader.feed(html.decode("utf-8", "replace"))
+        reader.close()
+    except Exception:  # html.parser on markup it cannot follow: the scripts found so far
+        pass
+    return tuple(dict.fromkeys(
+        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+        for text in reader.scripts
+    ))
+
+
+class _InlineScripts(HTMLParser):
+    """The texts of a page's ``<script>`` elements that have no ``src``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.scripts: list[str] = []
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self._text = None if any(name == "src" for name, _ in attrs) else []
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._text is not None:
+            text = "".join(self._text).replace("\r\n", "\n").replace("\r", "\n")
+            self.scripts.append(text.replace("\0", "\ufffd"))
+            self._text = None
+
+
 def build_csp(
     policy: str | dict[str, str | list[str]] | None,
     *,
@@ -75,11 +129,15 @@ def build_csp(
     connect: list[str],
     frame: str | None,
     workers: tuple[str, ...] = (),
+    inline: tuple[str, ...] = (),
 ) -> str:
+    """The policy header: ``policy`` with the shell's sources added (``inline``: the sources of
+    the page's own inline scripts, from ``inline_script_hashes``)."""
     # Policies joined with commas are each enforced: each one must let the shell's sources in.
     policies = policy.split(",") if isinstance(policy, str) else [policy]
     return ", ".join(
-        _build_one(_parse_one(p), nonce=nonce, connect=connect, frame=frame, workers=workers)
+        _build_one(_parse_one(p), nonce=nonce, connect=connect, frame=frame, workers=workers,
+                   inline=inline)
         for p in policies
     )
 
@@ -91,6 +149,7 @@ def _build_one(
     connect: list[str],
     frame: str | None,
     workers: tuple[str, ...],
+    inline: tuple[str, ...],
 ) -> str:
     def governing(name: str) -> list[str] | None:
         """The sources that govern ``name``: its own, or its fallback's (None: unrestricted)."""
@@ -107,8 +166,8 @@ def _build_one(
         values[:] = [s for s in values if s.lower() != "'none'"]
         values += [s for s in sources if s not in values]
 
-    # A nonce turns 'unsafe-inline' off; a policy that relies on it runs the init script anyway
-    # (unless 'strict-dynamic' turns it off too).
+    # A nonce (or a hash) turns 'unsafe-inline' off; a policy that relies on it runs the init
+    # script and the page's inline scripts anyway (unless 'strict-dynamic' turns it off too).
     for name in ("script-src", "script-src-elem"):
         scripts = [s.lower() for s in governing(name) or []]  # keywords in any case
         if (name == "script-src" or name in directives) and (
@@ -116,7 +175,7 @@ def _build_one(
             or "'strict-dynamic'" in scripts
             or any(s.startswith(("'nonce-", "'sha")) for s in scripts)
         ):
-            add(name, f"'nonce-{nonce}'")
+            add(name, f"'nonce-{nonce}'", *inline)
     add("connect-src", *connect)
     if frame:
         add("frame-src", frame)

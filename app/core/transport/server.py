@@ -22,7 +22,7 @@ from ..acl.origin import Origin, origin_of
 from ..assets import API_FILES, init_script, inject_head, script_tag
 from ..errors import shown
 from .credentials import TAB_PARAM, Credentials, with_tab, without_tab
-from .csp import build_csp
+from .csp import build_csp, inline_script_hashes
 from .devproxy import DevProxy
 from .handover import PATH as HANDOVER_PATH
 from .handover import Handovers
@@ -447,6 +447,7 @@ class Server:
             connect=[boot["ws"], served_origin(port) + HANDOVER_PATH, *self.dev_sources],
             frame=self.core.isolation.frame_origin if self.core.isolation else None,
             workers=("blob:",) if self.dev else (),
+            inline=inline_script_hashes(html),
         )
         return web.Response(
             status=status,
