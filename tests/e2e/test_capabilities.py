@@ -172,6 +172,27 @@ def test_a_subframe_gets_only_what_a_capability_names(browser: Browser, served: 
     assert 'add "/other.html" to "remote.urls"' in unnamed["message"]
 
 
+def test_a_sandboxed_subframe_is_told_it_gets_no_ipc(browser: Browser, served: Served) -> None:
+    """A frame sandboxed without allow-same-origin has an opaque origin, which no capability
+    can name (widget.html is granted greet as a frame of the app's origin): its calls are
+    forbidden at once, saying why, and the core logs the refused socket."""
+    main = open_window(browser, served.urls["main"])
+    main.evaluate("() => { const f = document.createElement('iframe'); f.src = 'widget.html'; "
+                  "f.sandbox = 'allow-scripts'; document.body.append(f); }")
+    main.wait_for_function("() => document.querySelector('iframe[sandbox]') !== null")
+    frame = next(f for f in main.frames if f.url.endswith("/widget.html"))
+    frame.wait_for_function("() => window.__APP__ !== undefined")
+    assert frame.evaluate("window.origin") == "null"
+    for _ in range(2):  # the same answer once the core has refused the socket
+        refused = call(frame, "greet", {"name": "sandboxed"})
+        assert refused["code"] == "forbidden", refused
+        assert refused["message"].startswith("'greet' is not allowed from this document: it "
+                                             "runs in a sandboxed frame"), refused
+        assert "origin is opaque" in refused["message"]
+        wait_for_log(served.log, "origin 'null'")
+    assert call(main, "greet", {"name": "main"}) == {"value": "Hello, main!"}
+
+
 def test_a_page_of_another_local_server_cannot_frame_or_open_a_window(
     browser: Browser, served: Served, tmp_path: Path
 ) -> None:

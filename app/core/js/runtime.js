@@ -304,7 +304,19 @@ function (boot) {
   let resume = null;
   let lost = null;               // why, once the connection cannot come back
   const unanswered = new Set();  // under isolation: ids of sealed messages sent, not answered
-  const lostFor = (what) => fail("internal", `'${what}' cannot be answered: ${lost}`);
+  let lostFor = (what) => fail("internal", `'${what}' cannot be answered: ${lost}`);
+  // A document whose origin is opaque (in a frame sandboxed without allow-same-origin, or
+  // sandboxed by its own policy) gets no IPC: no capability can name its origin, and the core
+  // refuses its socket. Its calls are refused at once, saying so; it still connects, for the
+  // core to log the refusal.
+  const opaque = window.origin === "null";
+  if (opaque) {
+    lost = "opaque";
+    lostFor = (what) => fail("forbidden", `'${what}' is not allowed from this document: it `
+      + "runs in a sandboxed frame (or is sandboxed by its policy), so its origin is opaque, "
+      + "and such a document gets no IPC whatever the capabilities say. Call it from the "
+      + "window's page, or from a frame of the page's own origin that a capability allows.");
+  }
 
   function settle(id, ok, valueOrError) {
     const call = pending.get(id);
@@ -365,6 +377,7 @@ function (boot) {
       if (later) queued(later);
     };
     ws.onclose = (e) => {
+      if (opaque) return;  // refused, as it was bound to be: its calls were refused already
       const wasOpen = open;
       open = false;
       socket = null;
