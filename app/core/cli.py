@@ -100,9 +100,21 @@ def _app_factory(name: str) -> Factory | str:
     return factory  # type: ignore[no-any-return]
 
 
-def _config_problems(exc: ConfigError) -> None:
+def _config_problems(exc: ConfigError, args: argparse.Namespace) -> int:
+    """Say what is wrong with the config; return the exit status."""
     for line in exc.lines():
         print(line, file=sys.stderr, flush=True)
+    if args.command != "schema":
+        return 2
+    # The schemas help to write a config that loads: they are written all the same, without
+    # the app's own permissions (its commands are registered once its config has loaded).
+    print("note: the config did not load (see above), so the schemas written list no "
+          "permission of the app's commands; run schema again once it loads",
+          file=sys.stderr, flush=True)
+    from . import tools
+
+    folder = Path(args.out) if args.out else Path(args.config).parent / "schemas"
+    return tools.write_schema_files(None, folder)
 
 
 def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> int:
@@ -123,8 +135,7 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         try:
             found = _app_factory(module)
         except ConfigError as exc:  # a module that loads its config as it is imported
-            _config_problems(exc)
-            return 2
+            return _config_problems(exc, args)
         except Exception as exc:  # the app's own module failed as it loaded: where, then what
             traceback.print_exc()
             print(f"error: APP_MODULE={module!r} failed as it loaded: "
@@ -138,8 +149,7 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
     try:
         app = factory(args.config)
     except ConfigError as exc:
-        _config_problems(exc)
-        return 2
+        return _config_problems(exc, args)
     except Exception as exc:  # the app's create_app failed: where, then what
         traceback.print_exc()
         print(f"error: {maker} raised {type(exc).__name__}: {exc} (the traceback above says "

@@ -187,3 +187,29 @@ def test_what_the_loader_takes_the_schema_takes(
 
     load_config(write_config(config))
     validator(schemas["app.conf.schema.json"]).validate(config)
+
+
+def test_a_config_that_does_not_load_still_gets_schemas_to_fix_it_with(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "app.conf.json"
+    config.write_text(json.dumps({"identifier": 5, "app": {"windows": []}}))
+    assert main(["schema", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert "$.identifier: Input should be a valid string" in err
+    assert "the schemas written list no permission of the app's commands" in err
+    written = {p.name: json.loads(p.read_text()) for p in (tmp_path / "schemas").iterdir()}
+    assert sorted(written) == ["app.conf.schema.json", "capability.schema.json"]
+    # Any permission identifier passes (the app's commands are not known), a malformed one
+    # does not, and the rest of the config is checked as ever.
+    check = validator(written["capability.schema.json"])
+    assert not list(check.iter_errors({"identifier": "c", "permissions": ["allow-anything"]}))
+    assert list(check.iter_errors({"identifier": "c", "permissions": ["allow anything"]}))
+    assert list(check.iter_errors({"identifier": "c", "permissions": [], "local": "yes"}))
+    # With no config file at all, the same (into the folder asked for).
+    assert main(["schema", "--config", str(tmp_path / "none.json"), "--out",
+                 str(tmp_path / "out")]) == 0
+    assert "file not found" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(written)
+    # Every other command stops at such a config.
+    assert main(["check", "--config", str(config)]) == 2

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from ..app import App
 
-__all__ = ["run"]
+__all__ = ["run", "write_schema_files"]
 
 
 def run(command: str, app: App, args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -24,23 +24,8 @@ def run(command: str, app: App, args: argparse.Namespace, out: TextIO | None = N
 
         return report(app, check(app), out)
     if command == "schema":
-        from .schema import write_schemas
-
-        folder = getattr(args, "out", None)
-        target = Path(folder) if folder else app.config.root / "schemas"
-        if target.exists() and not target.is_dir():
-            print(f"error: cannot write the schemas into {target}: it is not a folder",
-                  file=sys.stderr, flush=True)
-            return 1
-        try:
-            written = write_schemas(app, target)
-        except OSError as exc:
-            print(f"error: cannot write the schemas into {target}: {exc.strerror or exc}",
-                  file=sys.stderr, flush=True)
-            return 1
-        for path in written:
-            print(f"wrote {path}", file=out, flush=True)
-        return 0
+        folder = Path(args.out) if args.out else app.config.root / "schemas"
+        return write_schema_files(app, folder, out)
     if command == "permissions":
         from .permissions import permissions_report
 
@@ -49,3 +34,24 @@ def run(command: str, app: App, args: argparse.Namespace, out: TextIO | None = N
         return 0
     print(f"There is no tool named {command!r}; use check, schema or permissions.", file=sys.stderr)
     return 2
+
+
+def write_schema_files(app: App | None, target: Path, out: TextIO | None = None) -> int:
+    """Write the schemas of ``app`` into folder ``target``; with no app (its config did not
+    load), schemas that do not list its permissions. Return the exit status."""
+    from .schema import write_schemas
+
+    out = out or sys.stdout
+    if target.exists() and not target.is_dir():
+        print(f"error: cannot write the schemas into {target}: it is not a folder",
+              file=sys.stderr, flush=True)
+        return 1
+    try:
+        written = write_schemas(app, target)
+    except OSError as exc:
+        print(f"error: cannot write the schemas into {target}: {exc.strerror or exc}",
+              file=sys.stderr, flush=True)
+        return 1
+    for path in written:
+        print(f"wrote {path}", file=out, flush=True)
+    return 0

@@ -41,8 +41,17 @@ class _Generator(GenerateJsonSchema):
         return False
 
 
-def _identifier(catalogue: Catalogue) -> JsonSchema:
+def _identifier(catalogue: Catalogue, complete: bool) -> JsonSchema:
     entries = list(catalogue.entries.values())
+    if not complete:  # the app's commands are not known: any identifier, the core's as examples
+        return {
+            "type": "string",
+            "description": "A permission identifier: allow-/deny- and a command, core:event:*, "
+            "or a permission set. (This schema was written while the app's config did not "
+            "load, and does not list the app's own: run `python -m app schema` again.)",
+            "pattern": IDENTIFIER_PATTERN,
+            "examples": [p.identifier for p in entries],
+        }
     return {
         "type": "string",
         "description": "A permission identifier: allow-/deny- and a command, core:event:*, "
@@ -133,11 +142,14 @@ def _patch_capability(
         capability["properties"]["windows"]["items"]["examples"] = labels
 
 
-def capability_schema(catalogue: Catalogue, labels: list[str] | None = None) -> JsonSchema:
-    """The schema of a ``capabilities/<identifier>.json`` file."""
+def capability_schema(
+    catalogue: Catalogue, labels: list[str] | None = None, complete: bool = True
+) -> JsonSchema:
+    """The schema of a ``capabilities/<identifier>.json`` file (``complete``: ``catalogue``
+    holds every identifier of the app, to be listed)."""
     schema = Capability.model_json_schema(by_alias=True, schema_generator=_Generator)
     defs = schema.setdefault("$defs", {})
-    defs["PermissionIdentifier"] = _identifier(catalogue)
+    defs["PermissionIdentifier"] = _identifier(catalogue, complete)
     defs["ScopeEntry"] = SCOPE_ENTRY
     _patch_capability(schema, defs, "#/$defs/", labels or [])
     _loader_rules(defs)
@@ -148,11 +160,13 @@ def capability_schema(catalogue: Catalogue, labels: list[str] | None = None) -> 
     }
 
 
-def config_schema(catalogue: Catalogue, labels: list[str] | None = None) -> JsonSchema:
-    """The schema of ``app.conf.json``."""
+def config_schema(
+    catalogue: Catalogue, labels: list[str] | None = None, complete: bool = True
+) -> JsonSchema:
+    """The schema of ``app.conf.json`` (``complete``: as for ``capability_schema``)."""
     schema = AppConfig.model_json_schema(by_alias=True, schema_generator=_Generator)
     defs = schema["$defs"]
-    defs["PermissionIdentifier"] = _identifier(catalogue)
+    defs["PermissionIdentifier"] = _identifier(catalogue, complete)
     defs["ScopeEntry"] = SCOPE_ENTRY
     _patch_capability(defs["Capability"], defs, "#/$defs/", labels or [])
     _loader_rules(defs)
@@ -186,18 +200,24 @@ def _text(schema: JsonSchema) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(app: App) -> dict[str, str]:
-    """File name -> content of each schema for ``app``."""
-    catalogue = catalogue_of(app)
-    labels = [w.label for w in app.config.model.app.windows]
+def render(app: App | None) -> dict[str, str]:
+    """File name -> content of each schema for ``app``; with no app (its config did not load),
+    schemas that name no permission of the app's own but take any."""
+    if app is None:
+        catalogue, labels = Catalogue([]), []
+    else:
+        catalogue = catalogue_of(app)
+        labels = [w.label for w in app.config.model.app.windows]
+    complete = app is not None
     return {
-        CONFIG_SCHEMA: _text(config_schema(catalogue, labels)),
-        CAPABILITY_SCHEMA: _text(capability_schema(catalogue, labels)),
+        CONFIG_SCHEMA: _text(config_schema(catalogue, labels, complete)),
+        CAPABILITY_SCHEMA: _text(capability_schema(catalogue, labels, complete)),
     }
 
 
-def write_schemas(app: App, folder: Path) -> list[Path]:
-    """Write both schemas into ``folder`` (created if needed); return the files written."""
+def write_schemas(app: App | None, folder: Path) -> list[Path]:
+    """Write both schemas (see ``render``) into ``folder`` (created if needed); return the
+    files written."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in render(app).items():
