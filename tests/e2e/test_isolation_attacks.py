@@ -240,6 +240,34 @@ def test_captured_ciphertexts_cannot_be_replayed_modified_or_reordered(
     assert page.evaluate(INVOKE, ["greet", {"name": "on"}]) == "Hello, on!"
 
 
+def test_a_message_that_overtook_one_held_back_is_refused_and_later_ones_go_on(
+    browser: Browser, served: Served
+) -> None:
+    """A is held back on its way; B, sealed after it, reaches the core first and is refused;
+    then A comes and runs. B's number is passed over: the page does not send B again, and its
+    later calls went on being refused for want of it."""
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    page.evaluate(
+        """() => { window.hostile.holding = true;
+                   window.held = window.__APP__.core.invoke('greet', { name: 'held' }); }"""
+    )
+    page.wait_for_function("() => window.hostile.held.length > 0")
+    overtaking = page.evaluate(
+        """async () => { window.hostile.holding = false;
+            return await window.__APP__.core.invoke('greet', { name: 'early' }).then(
+                (v) => v, (e) => e.code + ': ' + e.message); }"""
+    )
+    assert overtaking.startswith("protocol: Sealed message number "), overtaking
+    assert "reordered or dropped on the way" in overtaking
+    page.evaluate("window.hostile.release()")
+    assert page.evaluate("window.held") == "Hello, held!"
+    after = page.evaluate(
+        """() => Promise.all(['one', 'two', 'three'].map((name) =>
+            window.__APP__.core.invoke('greet', { name })))"""
+    )
+    assert after == ["Hello, one!", "Hello, two!", "Hello, three!"]
+
+
 def test_a_ciphertext_from_another_window_is_refused(browser: Browser, served: Served) -> None:
     context = browser.new_context()
     main = hostile_page(context, served.urls["main"])

@@ -12,7 +12,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.core.acl.origin import Origin
 from app.core.errors import ProtocolError
-from app.core.isolation.keys import KEYS_KEPT, DocumentKey, KeyRing, associated_data, nonce
+from app.core.isolation.keys import (
+    KEYS_KEPT,
+    PASSED_KEPT,
+    DocumentKey,
+    KeyRing,
+    associated_data,
+    nonce,
+)
 from app.core.isolation.page import failure, render, security_headers
 
 LOCAL = Origin("local", "http://127.0.0.1:5000")
@@ -184,3 +191,22 @@ def test_a_group_is_handed_out_in_order_once_and_blocks_the_next_until_done() ->
     with pytest.raises(ProtocolError, match="No sealed message for call 8"):
         key.claim(8, 0)
     assert key.open(1, seal(raw, key.kid, 1, b"next")) == b"next"
+
+
+def test_numbers_passed_over_are_skipped_when_due_and_never_open() -> None:
+    key, raw = minted()
+    key.pass_over(2)
+    key.pass_over(3)
+    key.pass_over(0)  # the one due, or behind it: not passed over
+    assert key.open(0, seal(raw, key.kid, 0, b"zero")) == b"zero"
+    assert key.open(1, seal(raw, key.kid, 1, b"one")) == b"one"
+    for spent in (2, 3):  # passed over: a copy sent now is behind the sequence
+        with pytest.raises(ProtocolError, match=f"number {spent} arrived where number 4"):
+            key.open(spent, seal(raw, key.kid, spent, b"late"))
+    with pytest.raises(ProtocolError, match="No sealed message for call 1 is due"):
+        key.claim(1, 3)
+    assert key.open(4, seal(raw, key.kid, 4, b"four")) == b"four"
+    # Only so many are kept.
+    for seq in range(10, 10 + PASSED_KEPT + 5):
+        key.pass_over(seq)
+    assert len(key.passed) == PASSED_KEPT

@@ -47,6 +47,8 @@ IDLE_TTL = 24 * 3600.0
 KEYS_KEPT = 64
 """Keys a window keeps besides those in use: its latest page loads' (as many as the resume
 tickets it keeps), so that page loads without end do not pile keys up."""
+PASSED_KEPT = 64
+"""Numbers of groups refused for coming early that a key keeps, to pass over when due."""
 
 
 def nonce(seq: int) -> bytes:
@@ -73,6 +75,10 @@ class DocumentKey:
     touched: float = field(default_factory=time.monotonic)
     due: deque[dict[str, Any]] = field(default_factory=deque)
     """The messages of the last group opened whose envelopes have not come yet, in order."""
+    opened: int = -1
+    """The number of the last group opened."""
+    passed: set[int] = field(default_factory=set)
+    """Numbers ahead of the one due, of groups refused for coming early: passed over when due."""
 
     def open(self, seq: int, ciphertext: bytes) -> bytes:
         """Decrypt group number ``seq``; raise ``ProtocolError`` unless it is the next one."""
@@ -80,25 +86,45 @@ class DocumentKey:
             raise _out_of_order(seq, self.next_seq)
         if self.due:
             raise ProtocolError(
-                f"Sealed group number {seq} arrived while messages of number {seq - 1} were "
-                "still due: something between the page and the core held them back. Refused."
+                f"Sealed group number {seq} arrived while messages of number {self.opened} "
+                "were still due: something between the page and the core held them back. "
+                "Refused."
             )
-        try:
-            plaintext = self.cipher.decrypt(nonce(seq), ciphertext, associated_data(self.kid, seq))
-        except InvalidTag:
+        plaintext = self.decrypt(seq, ciphertext)
+        if plaintext is None:
             raise ProtocolError(
                 "A sealed message did not decrypt: it was altered, or sealed under another "
                 "page's key. It is refused."
-            ) from None
-        self.next_seq += 1
+            )
+        self.opened = seq
+        self.next_seq = seq + 1
+        while self.next_seq in self.passed:
+            self.passed.remove(self.next_seq)
+            self.next_seq += 1
         self.touched = time.monotonic()
         return plaintext
+
+    def decrypt(self, seq: int, ciphertext: bytes) -> bytes | None:
+        """Group number ``seq`` decrypted, or ``None`` if it was not sealed with that number
+        under this key."""
+        try:
+            return self.cipher.decrypt(nonce(seq), ciphertext, associated_data(self.kid, seq))
+        except InvalidTag:
+            return None
+
+    def pass_over(self, seq: int) -> None:
+        """Group number ``seq``, which the frame sealed and which came before the one due, was
+        refused: pass its number over when it is due. Otherwise a message held back on its way
+        (the one due) would, once it came, leave the page's later messages refused for good,
+        for want of this one, which the page does not send again."""
+        if seq > self.next_seq and len(self.passed) < PASSED_KEPT:
+            self.passed.add(seq)
 
     def claim(self, msg_id: int, seq: int) -> dict[str, Any]:
         """The next due message of group ``seq``, if it is the one with id ``msg_id``."""
         if seq >= self.next_seq:
             raise _out_of_order(seq, self.next_seq)
-        if seq != self.next_seq - 1 or not self.due or self.due[0].get("id") != msg_id:
+        if seq != self.opened or not self.due or self.due[0].get("id") != msg_id:
             raise ProtocolError(
                 f"No sealed message for call {msg_id} is due now: it was replayed, reordered, "
                 "moved to another call, or never sealed. Refused."
