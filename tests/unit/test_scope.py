@@ -256,5 +256,5 @@ def test_a_scope_denial_says_which_grant_and_caller_it_concerns(tree: Path) -> N
     with pytest.raises(Forbidden) as info:
         scope.check_path("/etc/passwd")
     assert info.value.data["capability"] == "files"
-    assert "add {\"path\": \"...\"} to the allow entries in capability 'files'" in (
-        info.value.message)
+    assert ("add {\"path\": \"...\"} to the allow entries of 'allow-read-file' in "
+            "capability 'files'") in info.value.message

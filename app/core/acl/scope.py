@@ -186,6 +186,9 @@ class Scope:
             )
         first = next((e for e in self.allow if e.capability), None)
         where = f" in capability '{first.capability}' ({first.location})" if first else ""
+        permission = self.denial_data.get("permission")
+        if permission:
+            where = f" of '{permission}'{where}"
         if not os.path.isabs(path):
             how = (" (a relative path is taken from the app's working directory; the command "
                    "can join it to a folder of its own first, such as app.config.root)")
