@@ -177,10 +177,12 @@ def test_a_sandboxed_subframe_is_told_it_gets_no_ipc(browser: Browser, served: S
     can name (widget.html is granted greet as a frame of the app's origin): its calls are
     forbidden at once, saying why, and the core logs the refused socket."""
     main = open_window(browser, served.urls["main"])
-    main.evaluate("() => { const f = document.createElement('iframe'); f.src = 'widget.html'; "
-                  "f.sandbox = 'allow-scripts'; document.body.append(f); }")
-    main.wait_for_function("() => document.querySelector('iframe[sandbox]') !== null")
-    frame = next(f for f in main.frames if f.url.endswith("/widget.html"))
+    with main.expect_event("framenavigated",
+                           predicate=lambda f: f.url.endswith("/widget.html")) as navigated:
+        main.evaluate("() => { const f = document.createElement('iframe'); "
+                      "f.src = 'widget.html'; f.sandbox = 'allow-scripts'; "
+                      "document.body.append(f); }")
+    frame = navigated.value
     frame.wait_for_function("() => window.__APP__ !== undefined")
     assert frame.evaluate("window.origin") == "null"
     for _ in range(2):  # the same answer once the core has refused the socket
