@@ -71,6 +71,21 @@ def test_a_blob_named_by_two_values_is_a_protocol_error(text: bool) -> None:
         {"id": 1, "v": b"x"}, {"id": 2, "v": b"y"}]
 
 
+@pytest.mark.parametrize("length", [3, 63, 64, 500])
+def test_values_are_put_back_wherever_they_are_in_lists_short_and_long(length: int) -> None:
+    """Short lists are looked through value by value, long ones with C code: markers and keys
+    the page escaped are found at any place in either, at any depth."""
+    value: list[object] = [0] * length
+    value[length // 2] = {"$$__b": [{BYTES_KEY: 0}], "n": 1}  # a key the page escaped
+    value[-1] = [[{"k": {BYTES_KEY: 1}}], {"$$$__b": "kept", "n": {BYTES_KEY: 2}}]
+    header = orjson.dumps({"m": [{"id": 1, "v": value}], "a": [1, 1, 1]})
+    (decoded,) = decode_frame(binary_frame(header, b"x", b"y", b"z"), binary=True)
+    expected: list[object] = [0] * length
+    expected[length // 2] = {"$__b": [b"x"], "n": 1}
+    expected[-1] = [[{"k": b"y"}], {"$$__b": "kept", "n": b"z"}]
+    assert decoded == {"id": 1, "v": expected}
+
+
 def test_a_binary_frame_without_blobs_is_taken_as_parsed() -> None:
     # A large message without binary values leaves the page as a binary frame (a Blob): its
     # messages are not walked for markers, as those of a text frame are not.
