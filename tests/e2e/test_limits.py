@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -427,3 +429,48 @@ async def test_a_command_that_will_not_be_cancelled_neither_hangs_its_call_nor_t
     finally:
         if served.process.poll() is None:
             served.process.kill()
+
+
+async def test_a_large_frame_is_read_while_the_loop_serves_other_windows(
+    app_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large frame takes long to read (a list of millions of values: seconds); other windows
+    are answered meanwhile. Here its reading waits until another window has been answered,
+    which it could not be if the reading held the core's loop."""
+    from app.core.transport import session
+    from app.demo import create_app
+
+    from .conftest import brownfield_config
+
+    decoding, answered = threading.Event(), threading.Event()
+    waits: list[bool] = []
+    decode = session.decode_frame
+
+    def held_decode(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
+        if len(data) >= session.DECODE_ON_THREAD_BYTES:
+            decoding.set()
+            waits.append(answered.wait(10))
+        return decode(data, binary=binary)
+
+    monkeypatch.setattr(session, "decode_frame", held_decode)
+    app = create_app(str(brownfield_config(app_dir)))
+    await app.start()
+    try:
+        main = await raw.launch(app.launch_url("main"))
+        settings = await raw.launch(app.launch_url("settings"))
+        http, ws = await raw.connect(main)
+        other_http, other = await raw.connect(settings)
+        async with http, ws, other_http, other:
+            value = list(range(300_000))  # 2 MB of JSON
+            await ws.send_str(json.dumps(
+                [{"id": 1, "kind": "invoke", "cmd": "echo", "args": {"value": value}}]))
+            assert await asyncio.to_thread(decoding.wait, 10)
+            reply = await raw.call(other, greet(2))
+            assert reply["ok"] and reply["value"] == "Hello, 2!", reply
+            answered.set()
+            (echoed,) = raw.messages_of(await raw.receive(ws))
+            assert echoed["ok"] and echoed["value"] == value
+            assert waits == [True]
+    finally:
+        answered.set()
+        await app.stop()

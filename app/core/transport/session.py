@@ -10,6 +10,7 @@ each connection's ``Backlog``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,8 @@ MAX_FRAME_MESSAGES = 4096
 """The most messages one frame may carry (the page's runtime sends at most 1024 a frame)."""
 LOGGED_BAD = 20
 """Bad frames and messages of one connection that are logged; the rest are counted only."""
+DECODE_ON_THREAD_BYTES = 1024 * 1024
+"""Frames this large (or larger) are read on a thread, not on the core's loop."""
 
 WRITE_CHUNK = 4 * 1024 * 1024
 """What the writer takes from the outbox at a time (bytes as counted into the backlog; at least
@@ -316,8 +319,17 @@ class Session:
     async def _receive(self, data: str | bytes, binary: bool) -> None:
         frame = self._frames  # the page numbers its frames the same way, from 0
         self._frames += 1
+        loop = asyncio.get_running_loop()
         try:
-            messages = decode_frame(data, binary=binary)
+            if len(data) < DECODE_ON_THREAD_BYTES:
+                messages = decode_frame(data, binary=binary)
+            else:
+                # A large frame takes long to read (a list of millions of values: a second or
+                # more): on a thread, while the loop serves the other windows. This
+                # connection's frames keep their order: the next is not read until then.
+                messages = await loop.run_in_executor(
+                    None, functools.partial(decode_frame, data, binary=binary)
+                )
             if len(messages) > MAX_FRAME_MESSAGES:
                 raise ProtocolError(
                     f"A frame carried {len(messages)} messages; at most {MAX_FRAME_MESSAGES} "
@@ -328,7 +340,6 @@ class Session:
             # The page rejects the calls it sent in this frame: none of them will be answered.
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
-        loop = asyncio.get_running_loop()
         in_flight = self.in_flight
         for message in messages:
             if in_flight.used >= in_flight.limit:
