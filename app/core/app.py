@@ -9,6 +9,7 @@ import decimal
 import functools
 import inspect
 import logging
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -131,9 +132,13 @@ class App:
 
     def command(self, func: F | None = None, *, name: str | None = None) -> Any:
         """Register a function as a command (``@app.command`` or ``@app.command(name=...)``)."""
+        # The names of the function that registers it: a command defined in a function may be
+        # annotated with that function's own classes, which the hints (strings, under
+        # ``from __future__ import annotations``) can only name from there.
+        caller = sys._getframe(1).f_locals
 
         def register(f: F) -> F:
-            self.registry.add(Command.from_function(f, name))
+            self.registry.add(Command.from_function(f, name, caller))
             return f
 
         return register(func) if func is not None else register

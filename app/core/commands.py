@@ -88,7 +88,14 @@ class Command:
     _warned: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
-    def from_function(cls, func: Callable[..., Any], name: str | None = None) -> Command:
+    def from_function(
+        cls,
+        func: Callable[..., Any],
+        name: str | None = None,
+        namespace: Mapping[str, Any] | None = None,
+    ) -> Command:
+        """The command ``func`` makes. ``namespace``: the names where it was registered (the
+        registering function's locals), for hints that name classes defined in a function."""
         if not callable(func):
             raise TypeError(f"a command must be a function, not {type(func).__name__}")
         if name is None:
@@ -115,8 +122,14 @@ class Command:
                 f"command {name!r} is an async generator, and a command answers once: return "
                 "the values as a list, or send them one by one on a Channel parameter"
             )
+        target = _target(func)
+        # A function defined inside another names that one's classes; one defined in a module
+        # names the module's, and only them, whoever registers it.
+        local = "<locals>" in getattr(target, "__qualname__", "")
         try:
-            hints = typing.get_type_hints(_target(func), include_extras=True)
+            hints = typing.get_type_hints(
+                target, localns=namespace if local else None, include_extras=True
+            )
         except Exception as exc:
             raise TypeError(f"command {name!r}: cannot resolve its type hints: {exc}") from exc
         hints.pop("return", None)

@@ -651,6 +651,81 @@ def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> No
     app.command(with_a_default)  # (a page leaves it out)
 
 
+async def test_commands_may_take_classes_defined_in_the_function_that_registers_them(
+    write_config,
+) -> None:
+    """This module's hints are strings (``from __future__ import annotations``): a class that a
+    function defines for its commands could not be named from them, and registering such a
+    command raised 'name ... is not defined', decorated, called directly, sync or async."""
+
+    class Tally:
+        def __init__(self) -> None:
+            self.value = 0
+
+    class Spot(BaseModel):
+        x: int
+
+    @dataclass
+    class Tag:
+        name: str
+
+    app = make_app(write_config, "allow-count", "allow-label", "allow-tag-name")
+    app.manage(Tally())
+
+    @app.command
+    def count(tally: Tally) -> int:
+        tally.value += 1
+        return tally.value
+
+    @app.command(name="label")
+    async def spot_label(spot: Spot, tag: Tag) -> str:
+        return f"{tag.name} at {spot.x}"
+
+    def tag_name(tag: Tag, tally: Tally) -> str:
+        return f"{tag.name} {tally.value}"
+
+    app.command(tag_name)
+    assert app.registry["count"].injected == {"tally": Tally}
+    async with Client(app) as client:
+        assert await client.invoke("count") == 1
+        assert await client.invoke("count", {}) == 2
+        sent = {"spot": {"x": 3}, "tag": {"name": "here"}}
+        assert await client.invoke("label", sent) == "here at 3"
+        assert await client.invoke("tag_name", {"tag": {"name": "t"}}) == "t 2"
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("label", {"spot": {"x": "three"}, "tag": {}})
+        assert [p["field"] for p in info.value.data] == ["spot.x", "tag.name"]
+        with pytest.raises(InvalidArgs) as info:  # state is the app's, never the page's
+            await client.invoke("count", {"tally": {"value": 9}})
+        assert [p["field"] for p in info.value.data] == ["tally"]
+
+
+def test_a_hint_names_the_classes_of_where_its_function_is_defined(write_config) -> None:
+    app = make_app(write_config)
+
+    class Point(BaseModel):  # this function's own, beside the module's
+        label: str
+
+    @app.command
+    def local_point(p: Point) -> str:
+        return p.label
+
+    app.command(module_point)
+    assert app.registry["local_point"].hints["p"] is Point
+    assert app.registry["module_point"].hints["p"] is globals()["Point"]
+    with pytest.raises(TypeError, match=(
+        "command 'lost': cannot resolve its type hints: name 'Nowhere' is not defined"
+    )):
+
+        @app.command
+        def lost(thing: Nowhere) -> None: ...  # noqa: F821
+
+
+def module_point(p: Point) -> int:
+    """A command of the module: its hints name the module's classes, whoever registers it."""
+    return p.x
+
+
 @dataclass
 class Notes:
     items: list[str]
