@@ -7,6 +7,7 @@ objects or names of files ``capabilities/<identifier>.json`` beside the config; 
 
 from __future__ import annotations
 
+import copy
 import functools
 import ipaddress
 import json
@@ -475,7 +476,9 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
 
 def _load_capabilities(
     declared: list[Any] | None, root: Path, source: Path
-) -> tuple[list[CapabilitySource], list[Path], list[tuple[str, str]]]:
+) -> tuple[list[CapabilitySource], list[CapabilitySource], list[Path], list[tuple[str, str]]]:
+    """The capabilities, those that are invalid in part (what of them is valid, to be checked
+    further), the unused capability files, and the problems found."""
     cap_dir = root / "capabilities"
     # Hidden files (an editor's, say) are not the app's capabilities.
     files = (
@@ -484,7 +487,8 @@ def _load_capabilities(
         else []
     )
     loaded: list[CapabilitySource] = []
-    placed: list[str] = []  # where each loaded capability is named in the config
+    partial: list[CapabilitySource] = []
+    named: list[tuple[str, str]] = []  # each identifier, and where the config gives it
     problems: list[tuple[str, str]] = []
     used: set[Path] = set()
     refs: list[Any] = [f.stem for f in files] if declared is None else list(declared)
@@ -493,11 +497,16 @@ def _load_capabilities(
         if isinstance(ref, dict):  # inline, in a config that is wrong elsewhere: checked alone
             try:
                 ref = Capability.model_validate(ref, by_alias=True, by_name=False)
-            except ValidationError:  # reported with the rest of the config
+            except ValidationError as exc:  # reported with the rest of the config
+                salvaged, own_identifier = _salvage(ref, exc)
+                if salvaged is not None:
+                    partial.append(CapabilitySource(salvaged, source, where))
+                    if own_identifier:
+                        named.append((salvaged.identifier, where))
                 continue
         if isinstance(ref, Capability):
             loaded.append(CapabilitySource(ref, source, where))
-            placed.append(where)
+            named.append((ref.identifier, where))
             continue
         if not isinstance(ref, str):  # an invalid inline capability, already reported
             continue
@@ -525,28 +534,87 @@ def _load_capabilities(
                 ]
             continue
         used.add(file)
+        whole = True
         try:
-            capability = Capability.model_validate(data, by_alias=True, by_name=False)
+            capability: Capability | None = Capability.model_validate(
+                data, by_alias=True, by_name=False
+            )
+            own_identifier = True
         except ValidationError as exc:
             problems += [(f"capabilities/{file.name}: {p}", w) for p, w in _problems(exc, data)]
+            capability, own_identifier = _salvage(data, exc)
+            whole = False
+        if capability is None:
             continue
-        if capability.identifier != ref:
+        if own_identifier and capability.identifier != ref:
             problems.append(
                 (
                     f"capabilities/{file.name}: $.identifier",
                     f"must be {ref!r}, the name the file is referenced by",
                 )
             )
-            continue
-        loaded.append(CapabilitySource(capability, file, "$"))
-        placed.append(where if declared is not None else f"capabilities/{file.name}: $")
+            whole = False  # not used, but checked for the rest
+        (loaded if whole else partial).append(CapabilitySource(capability, file, "$"))
+        # (A file named in the config is repeated where it is named: its name is its identifier.)
+        named.append((ref, where if declared is not None else f"capabilities/{file.name}: $"))
     seen: set[str] = set()
-    for item, where in zip(loaded, placed, strict=True):
-        if item.capability.identifier in seen:
-            problems.append((where, f"capability {item.capability.identifier!r} is defined twice"))
-        seen.add(item.capability.identifier)
+    for identifier, where in named:
+        if identifier in seen:
+            problems.append((where, f"capability {identifier!r} is defined twice"))
+        seen.add(identifier)
     unused = [f for f in files if f not in used] if declared is not None else []
-    return loaded, unused, problems
+    return loaded, partial, unused, problems
+
+
+_STAND_INS: dict[str, Any] = {
+    "windows": "*",
+    "urls": "/",
+    "permissions": "-",
+    "allow": {},
+    "deny": {},
+    "platforms": "linux",
+}
+"""What a refused item of a capability's list is replaced with, by the list's key: a value of
+the item's type in which nothing is found wrong, so that the items after it keep their places
+(their indexes are in the paths of their problems)."""
+
+
+def _salvage(data: Any, error: ValidationError) -> tuple[Capability | None, bool]:
+    """What of an invalid capability's ``data`` can still be checked (its window globs, URL
+    patterns and scope entries: each a problem of its own), and whether its identifier is its
+    own. Each value in ``error`` is replaced, by a stand-in in a list or by its default
+    elsewhere; ``None`` if that is not a capability either."""
+    if not isinstance(data, dict):
+        return None, False
+    refused = {
+        _input_path(item["loc"], data, keep_last=item["type"] == "missing")
+        for item in error.errors(include_url=False)
+    }
+    # A permission object refused by both forms of the union is refused as a string at the
+    # object itself: what is wrong is inside it, the rest of it can be checked.
+    refused = {p for p in refused if not any(len(o) > len(p) and o[: len(p)] == p for o in refused)}
+    data = copy.deepcopy(data)
+    for path in refused:
+        if not path:
+            return None, False
+        holder: Any = data
+        for part in path[:-1]:
+            holder = holder[part]
+        last = path[-1]
+        if isinstance(holder, list) and isinstance(last, int):
+            key = path[-2] if len(path) > 1 else None
+            if key not in _STAND_INS:
+                return None, False
+            holder[last] = copy.deepcopy(_STAND_INS[key])
+        elif last == "identifier":  # required: a capability's or a permission object's
+            holder[last] = "-"
+        else:
+            del holder[last]
+    try:
+        capability = Capability.model_validate(data, by_alias=True, by_name=False)
+    except ValidationError:
+        return None, False
+    return capability, ("identifier",) not in refused
 
 
 def _check_paths(data: Any, root: Path) -> list[tuple[str, str]]:
@@ -594,11 +662,13 @@ def load_config(path: str | Path) -> Config:
     else:
         declared = _get(_get(_get(data, "app"), "security"), "capabilities")
         declared = declared if isinstance(declared, list) or declared is None else []
-    capabilities, unused, cap_problems = _load_capabilities(declared, path.parent, path)
+    capabilities, partial, unused, cap_problems = _load_capabilities(
+        declared, path.parent, path
+    )
     problems += cap_problems
     if model is not None:
         problems += _check_together(model)
-    problems += _unusable_values(path, capabilities, model, data)
+    problems += _unusable_values(path, capabilities + partial, model, data)
     if problems or model is None:
         raise ConfigError(str(path), problems)
     return Config(model, path, capabilities, unused)
@@ -610,9 +680,9 @@ def _unusable_values(
     """The capabilities' values that are well formed JSON but cannot be used as written: what
     compiling them finds (a window glob or a remote URL pattern that does not parse, ``allow``
     entries on a ``deny-`` permission), and a scope entry's path that is not a path pattern.
-    Checked in every capability that is valid alone, whatever else is wrong in the config (its
-    ``model``, ``None`` then). (Built without this check, as a test may, such a value fails
-    closed.)"""
+    Checked in every capability, whatever else is wrong in the config (its ``model``, ``None``
+    then) or in the capability (what of it is valid, then). (Built without this check, as a
+    test may, such a value fails closed.)"""
     from .acl.compiled import compile_capability
     from .acl.glob import PatternError, compile_path_glob
     from .acl.model import PermissionEntry

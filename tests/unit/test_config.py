@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -570,3 +571,98 @@ def test_a_dev_url_with_a_base_path_says_where_the_path_goes(write_config) -> No
     assert "http://127.0.0.1:5173" in what and '"url": "app/index.html"' in what, what
     for fine in ("http://localhost:5173", "http://localhost:5173/"):
         assert load_config(write_config({"build": {"devUrl": fine}})).model.build.dev_url
+
+
+NOT_A_SET = "the '[' of '[main' opens a character set that no ']' closes"
+NOT_ABSOLUTE = (
+    "invalid path pattern: 'rel/**' is not absolute: start it with $APP, $APPDATA, $HOME, "
+    "$TEMP or '/'"
+)
+
+
+@pytest.mark.parametrize("in_file", [False, True], ids=["inline", "file"])
+@pytest.mark.parametrize(
+    ("more", "where", "message"),
+    [
+        ({"local": "yes"}, ".local", "Input should be a valid boolean"),
+        ({"description": 5}, ".description", "Input should be a valid string"),
+        ({"platforms": ["beos"]}, ".platforms[0]", "Input should be 'linux', 'macOS', "
+         "'windows', 'iOS' or 'android'"),
+        ({"colour": "red"}, ".colour", "unknown key; remove it or check its spelling"),
+        ({"permissions": [5, {"identifier": "allow-read-file", "allow": [{"path": "rel/**"}]}]},
+         ".permissions[0]", "Input should be a valid string or a valid dictionary"),
+    ],
+)
+def test_every_problem_of_one_capability_is_reported_at_once(
+    write_config, tmp_path: Path, in_file: bool, more: dict[str, Any], where: str, message: str
+) -> None:
+    """A capability with an invalid value was not checked further: its window globs and scope
+    paths that cannot be used went unreported until that value was fixed."""
+    capability = {
+        "identifier": "m",
+        "windows": ["[main"],
+        "permissions": [{"identifier": "allow-read-file", "allow": [{"path": "rel/**"}]}],
+        **more,
+    }
+    entry = len(capability["permissions"]) - 1  # (after a refused one, in its own place)
+    if in_file:
+        (tmp_path / "capabilities").mkdir()
+        (tmp_path / "capabilities" / "m.json").write_text(json.dumps(capability))
+        base = "capabilities/m.json: $"
+    else:
+        base = "$.app.security.capabilities[0]"
+    path = write_config({"app": {"security": {"capabilities": ["m" if in_file else capability]}}})
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert sorted(info.value.problems) == sorted([
+        (base + where, message),
+        (base + ".windows[0]", NOT_A_SET),
+        (f"{base}.permissions[{entry}].allow[0].path", NOT_ABSOLUTE),
+    ])
+
+
+def test_what_is_valid_in_an_invalid_capability_is_checked_in_its_place(write_config) -> None:
+    capability = {
+        "identifier": "m",
+        "windows": [5, "[main"],
+        "remote": {"urls": [6, "ftp://x"]},
+        "permissions": [
+            5,
+            {"identifier": "allow-read-file", "allow": [8, {"path": "rel/**"}], "alow": []},
+            {"identifier": "deny-read-file", "allow": [{"path": "/srv/**"}]},
+            {"allow": [{"path": "rel/**"}]},
+        ],
+    }
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"app": {"security": {"capabilities": [capability]}}}))
+    base = "$.app.security.capabilities[0]"
+    assert info.value.problems == [
+        (f"{base}.windows[0]", "Input should be a valid string"),
+        (f"{base}.remote.urls[0]", "Input should be a valid string"),
+        (f"{base}.permissions[0]", "Input should be a valid string or a valid dictionary"),
+        (f"{base}.permissions[1].allow[0]", "Input should be a valid dictionary"),
+        (f"{base}.permissions[1].alow", "unknown key; did you mean 'allow'?"),
+        (f"{base}.permissions[3].identifier", "required key is missing"),
+        (f"{base}.windows[1]", NOT_A_SET),
+        (f"{base}.remote.urls[1]", "scheme 'ftp' is not served to windows; use http:// or "
+         "https://"),
+        (f"{base}.permissions[2].allow", "'deny-read-file' takes only \"deny\" entries; with "
+         "\"allow\" entries it denies the whole command. Move them to an allow- permission."),
+        (f"{base}.permissions[1].allow[1].path", NOT_ABSOLUTE),
+        (f"{base}.permissions[3].allow[0].path", NOT_ABSOLUTE),
+    ]
+
+
+def test_a_capability_file_of_another_identifier_is_still_checked(
+    write_config, tmp_path: Path
+) -> None:
+    (tmp_path / "capabilities").mkdir()
+    (tmp_path / "capabilities" / "m.json").write_text(
+        json.dumps({"identifier": "other", "windows": ["[main"]})
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"app": {"security": {"capabilities": ["m"]}}}))
+    assert info.value.problems == [
+        ("capabilities/m.json: $.identifier", "must be 'm', the name the file is referenced by"),
+        ("capabilities/m.json: $.windows[0]", NOT_A_SET),
+    ]

@@ -334,6 +334,26 @@ def test_a_config_that_does_not_load_exits_2(tmp_path: Path,
     assert "$.app.security.capabilities[0].platforms[0]" in capsys.readouterr().err
 
 
+def test_a_capability_with_several_problems_is_a_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the invalid value was reported: the window glob and the scope path beside it,
+    which cannot be used either, came to light one fix at a time."""
+    capability = {
+        "identifier": "m", "windows": ["[main"], "local": "yes",
+        "permissions": [{"identifier": "allow-read-file", "allow": [{"path": "rel/**"}]}],
+    }
+    path = write(tmp_path, {"app": {"security": {"capabilities": [capability]}}})
+    assert main(["check", "--config", str(path)]) == 2
+    where = f"{path}: $.app.security.capabilities[0]"
+    assert capsys.readouterr().err.splitlines() == [
+        f"{where}.local: Input should be a valid boolean",
+        f"{where}.windows[0]: the '[' of '[main' opens a character set that no ']' closes",
+        f"{where}.permissions[0].allow[0].path: invalid path pattern: 'rel/**' is not "
+        "absolute: start it with $APP, $APPDATA, $HOME, $TEMP or '/'",
+    ]
+
+
 def test_the_command_line_exit_status(tmp_path: Path) -> None:
     path = write(tmp_path, clean_config())
     command = [sys.executable, "-m", "app", "check", "--config", str(path)]
