@@ -13,7 +13,6 @@ import ipaddress
 import json
 import posixpath
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -40,20 +39,6 @@ __all__ = [
 LABEL_PATTERN = r"^[A-Za-z0-9_\-/:]+$"
 SET_PATTERN = r"^[a-z0-9][a-z0-9\-]*:[a-z0-9][a-z0-9\-]*$"
 APP_ID_PATTERN = r"^[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$"
-
-
-_REPEATED = "window labels must be unique; {!r} repeats"
-
-
-def _repeats(labels: Iterable[str]) -> list[str]:
-    """Each label that comes again after its first time."""
-    seen: set[str] = set()
-    repeated = []
-    for label in labels:
-        if label in seen:
-            repeated.append(label)
-        seen.add(label)
-    return repeated
 
 
 class WindowConfig(ConfigModel):
@@ -200,7 +185,8 @@ OWN_HEADERS = frozenset(
 the pages' ``X-Content-Type-Options`` and ``Referrer-Policy``, which are defaults)."""
 
 
-# Each header is checked on its own (a problem each, at its own path), then the names together.
+# Each header is checked on its own (a problem each, at its own path); a name repeated (in
+# another case) is found in the file's data, with the other repeats (see ``_repeated``).
 def _header_name(name: str) -> str:
     if not _TOKEN.match(name):
         raise ValueError(
@@ -221,15 +207,6 @@ def _header_value(value: str) -> str:
             "control characters, and other characters are not read alike)"
         )
     return value
-
-
-def _unique_headers(headers: dict[str, str]) -> dict[str, str]:
-    seen: dict[str, str] = {}
-    for name in headers:
-        if name.lower() in seen:
-            raise ValueError(f"{name!r} repeats {seen[name.lower()]!r} (header names ignore case)")
-        seen[name.lower()] = name
-    return headers
 
 
 HeaderName = Annotated[str, AfterValidator(_header_name)]
@@ -253,11 +230,6 @@ class SecurityConfig(ConfigModel):
             return {"use": "brownfield", **pattern}
         return pattern
 
-    @field_validator("headers")
-    @classmethod
-    def _headers(cls, headers: dict[str, str]) -> dict[str, str]:
-        return _unique_headers(headers)
-
     def set_members(self) -> dict[str, list[str]]:
         """Each app-defined permission set's identifier and its members."""
         return {s.identifier: s.permissions for s in self.permission_sets}
@@ -278,12 +250,10 @@ class AppSection(ConfigModel):
 
     @field_validator("windows")
     @classmethod
-    def _unique_labels(cls, windows: list[WindowConfig]) -> list[WindowConfig]:
+    def _some_window(cls, windows: list[WindowConfig]) -> list[WindowConfig]:
         if not windows:  # nothing would open, and no page could ever call
             raise ValueError("an app opens at least one window: list it here")
-        for label in _repeats(w.label for w in windows):
-            raise ValueError(_REPEATED.format(label))
-        return windows
+        return windows  # (a repeated label: see _repeated)
 
 
 class AppConfig(ConfigModel):
@@ -502,11 +472,11 @@ def _load_capabilities(
                 if salvaged is not None:
                     partial.append(CapabilitySource(salvaged, source, where))
                     if own_identifier:
-                        named.append((salvaged.identifier, where))
+                        named.append((salvaged.identifier, f"{where}.identifier"))
                 continue
         if isinstance(ref, Capability):
             loaded.append(CapabilitySource(ref, source, where))
-            named.append((ref.identifier, where))
+            named.append((ref.identifier, f"{where}.identifier"))
             continue
         if not isinstance(ref, str):  # an invalid inline capability, already reported
             continue
@@ -654,7 +624,7 @@ def load_config(path: str | Path) -> Config:
         model = AppConfig.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
         problems = _problems(exc, data)
-        problems += [p for p in _repeated_labels(data) if p not in problems]
+    problems += _repeated(data)
     # What the file names is checked even when values in it are wrong: every problem at once.
     problems += _check_paths(data, path.parent)
     if model is not None:
@@ -743,13 +713,28 @@ def _get(data: Any, key: str, default: Any = None) -> Any:
     return data.get(key, default) if isinstance(data, dict) else default
 
 
-def _repeated_labels(data: Any) -> list[tuple[str, str]]:
-    """A label used twice, read from the file's data: pydantic checks it only once every
-    window entry is valid."""
+def _repeated(data: Any) -> list[tuple[str, str]]:
+    """Window labels and header names used again, each at its repeat, read from the file's
+    data: pydantic would check them together only once every window and header is valid, and
+    could not point at the repeat."""
+    problems = []
     windows = _get(_get(data, "app"), "windows")
-    labels = [
-        w.get("label", "main") for w in (windows if isinstance(windows, list) else [])
-        if isinstance(w, dict) and isinstance(w.get("label", "main"), str)
-    ]
-    # Worded as the validator's error, so that the two make one line.
-    return [("$.app.windows", _REPEATED.format(label)) for label in _repeats(labels)]
+    labels: set[str] = set()
+    for i, window in enumerate(windows if isinstance(windows, list) else []):
+        label = _get(window, "label", "main")  # (a window with no label is "main")
+        if not isinstance(window, dict) or not isinstance(label, str):
+            continue
+        if label in labels:
+            where = json_path(("app", "windows", i, "label"))
+            problems.append((where, f"window labels must be unique; {label!r} repeats"))
+        labels.add(label)
+    headers = _get(_get(_get(data, "app"), "security"), "headers")
+    names: dict[str, str] = {}
+    for name in headers if isinstance(headers, dict) else {}:
+        if name.lower() in names:
+            where = json_path(("app", "security", "headers", name))
+            problems.append(
+                (where, f"{name!r} repeats {names[name.lower()]!r} (header names ignore case)")
+            )
+        names[name.lower()] = name
+    return problems

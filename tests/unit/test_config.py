@@ -382,12 +382,12 @@ def test_problems_of_every_kind_are_reported_together(write_config, tmp_path) ->
     assert set(problems) == {
         "$.productName",
         "$.app.windows[0].label",
-        "$.app.windows",
+        "$.app.windows[2].label",
         "$.build.frontendDist",
         "$.app.security.capabilities[0]",
         "$.app.security.capabilities[1]",
     }
-    assert "'main' repeats" in problems["$.app.windows"]
+    assert "'main' repeats" in problems["$.app.windows[2].label"]
     assert "file not found" in problems["$.app.security.capabilities[0]"]
     assert problems["$.app.security.capabilities[1]"] == (
         "name the capability without '.json': 'extra'"
@@ -497,8 +497,8 @@ def test_app_headers_that_cannot_be_sent_are_refused(write_config, headers, why)
     with pytest.raises(ConfigError) as info:
         load_config(path)
     ((where, what),) = info.value.problems
-    name = next(iter(headers)) if len(headers) == 1 else None
-    assert where == ("$.app.security.headers" + (f'["{name}"]' if name else "")), where
+    name = list(headers)[-1]  # (a repeated name at its repeat)
+    assert where == f'$.app.security.headers["{name}"]', where
     assert why in what, what
 
 
@@ -530,8 +530,11 @@ def test_each_problem_is_reported_once(write_config) -> None:
     path = write_config({"app": {"windows": [{"label": "main"}, {"label": "main"}, {}]}})
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    repeated = ("$.app.windows", "window labels must be unique; 'main' repeats")
-    assert info.value.problems == [repeated]
+    repeated = "window labels must be unique; 'main' repeats"
+    assert info.value.problems == [  # (the third window is "main" by default)
+        ("$.app.windows[1].label", repeated),
+        ("$.app.windows[2].label", repeated),
+    ]
 
 
 def test_names_of_the_wrong_form_are_explained_in_words(write_config) -> None:
@@ -666,3 +669,30 @@ def test_a_capability_file_of_another_identifier_is_still_checked(
         ("capabilities/m.json: $.identifier", "must be 'm', the name the file is referenced by"),
         ("capabilities/m.json: $.windows[0]", NOT_A_SET),
     ]
+
+
+def test_a_repeat_is_reported_at_the_repeated_value(write_config) -> None:
+    """A repeated window label was reported at the list of windows, and a repeated header name
+    or capability identifier not at all when the other one had an invalid value."""
+    path = write_config(
+        {
+            "app": {
+                "windows": [{"label": "a"}, {"label": "a", "width": 5}],
+                "security": {
+                    "headers": {"X-Note": 5, "x-note": "b"},
+                    "capabilities": [{"identifier": "m", "local": "yes"}, {"identifier": "m"}],
+                },
+            }
+        }
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert sorted(info.value.problems) == sorted([
+        ("$.app.windows[1].width", "Input should be greater than or equal to 100"),
+        ("$.app.windows[1].label", "window labels must be unique; 'a' repeats"),
+        ('$.app.security.headers["X-Note"]', "Input should be a valid string"),
+        ('$.app.security.headers["x-note"]', "'x-note' repeats 'X-Note' (header names ignore "
+         "case)"),
+        ("$.app.security.capabilities[0].local", "Input should be a valid boolean"),
+        ("$.app.security.capabilities[1].identifier", "capability 'm' is defined twice"),
+    ])
