@@ -25,6 +25,7 @@ from .acl.model import IDENTIFIER_PATTERN, Capability
 from .acl.origin import origin_of
 from .errors import ConfigError
 from .models import ConfigModel
+from .transport.credentials import TAB_PARAM
 
 __all__ = [
     "AppConfig",
@@ -68,6 +69,12 @@ class WindowConfig(ConfigModel):
             raise ValueError(
                 f"a page of the frontend by a path with no '..' in it: {inside!r}, not {url!r}"
             )
+        query = url.split("#", 1)[0].partition("?")[2]
+        if any(part.split("=", 1)[0] == TAB_PARAM for part in query.split("&")):
+            # The launch URL adds it to the window's first page; the page would read the one
+            # written here instead, and the core would refuse its connection.
+            raise ValueError(f"a page whose query has no {TAB_PARAM} (the shell's own); "
+                             f"{url!r} has one")
         return url
 
 

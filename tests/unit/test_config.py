@@ -467,6 +467,8 @@ def test_capability_file_problems_say_which_file_and_where(write_config, tmp_pat
         ("../../etc/passwd", "climbs out of it"),
         ("a/%2e%2e/%2e%2e/b.html", "climbs out of it"),
         ("sub/../index.html", "with no '..' in it: 'index.html', not 'sub/../index.html'"),
+        ("index.html?a=1&__app_tab=x", "a page whose query has no __app_tab (the shell's own)"),
+        ("index.html?__app_tab", "a page whose query has no __app_tab"),
     ],
 )
 def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message: str) -> None:
@@ -475,7 +477,7 @@ def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message:
         load_config(write_config({"app": {"windows": [{"url": url}]}}))
     [(where, what)] = info.value.problems
     assert where == "$.app.windows[0].url" and message in what
-    page = "pages/a%20b.html?tab=2#/r?z=1"
+    page = "pages/a%20b.html?tab=2&my__app_tab=1#/r?__app_tab=1"
     assert load_config(write_config({"app": {"windows": [{"url": page}]}})).model.app.windows
 
 
