@@ -55,6 +55,10 @@ class Core:
         self.inbox: LoopInbox | None = None
         """How other threads hand work to the loop (results, events, channel messages)."""
         self.windows: dict[str, WindowConfig] = {}
+        self.large_frames = asyncio.Semaphore(1)
+        """Held while a large frame is read (on a thread): one at a time, whichever window's.
+        What a frame of millions of small values becomes is twenty times its size (1.3 GB for
+        63 MB of "{},"): read side by side, a page's connections took the core to gigabytes."""
         self.background: set[asyncio.Future[object]] = set()
         self._report: asyncio.TimerHandle | None = None
 

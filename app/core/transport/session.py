@@ -327,9 +327,10 @@ class Session:
                 # A large frame takes long to read (a list of millions of values: a second or
                 # more): on a thread, while the loop serves the other windows. This
                 # connection's frames keep their order: the next is not read until then.
-                messages = await loop.run_in_executor(
-                    None, functools.partial(decode_frame, data, binary=binary)
-                )
+                async with self.core.large_frames:
+                    messages = await loop.run_in_executor(
+                        None, functools.partial(decode_frame, data, binary=binary)
+                    )
             if len(messages) > MAX_FRAME_MESSAGES:
                 raise ProtocolError(
                     f"A frame carried {len(messages)} messages; at most {MAX_FRAME_MESSAGES} "
