@@ -10,6 +10,8 @@ import asyncio
 import errno
 import logging
 import socket
+import threading
+import time
 
 from aiohttp import web
 
@@ -69,6 +71,48 @@ def foreign_host(request: web.Request) -> web.Response | None:
 
 
 def refuse(status: int, reason: str, log: logging.Logger | None = None) -> web.Response:
-    """A plain-text refusal, logged (as a warning of ``log``, by default the transport's)."""
-    (log or logging.getLogger("app.core.transport")).warning("refused: %s", reason)
+    """A plain-text refusal, logged (as a warning of ``log``, by default the transport's; see
+    ``_RefusalLog``)."""
+    _refusals.log(log or logging.getLogger("app.core.transport"), reason)
     return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
+
+
+LOGGED_REFUSALS = 20
+"""Refusals logged one by one in ``REFUSALS_WITHIN`` seconds; more are counted."""
+REFUSALS_WITHIN = 10.0
+LOGGED_REASON = 300
+"""Characters of a refusal's reason that are logged (it may quote what the request sent)."""
+
+
+class _RefusalLog:
+    """Any local process, or a web page of any site, can send requests that are refused, as
+    many as it likes and with what it likes in them: 50,000 in 5 s, each with an 8 KB Host,
+    wrote 400 MB of log. The first ``LOGGED_REFUSALS`` of every ``REFUSALS_WITHIN`` seconds are
+    logged, their reasons cut at ``LOGGED_REASON`` characters; the others are counted, and
+    the count logged with the first refusal logged after them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since = -REFUSALS_WITHIN
+        self._logged = 0
+        self._unlogged = 0
+
+    def log(self, log: logging.Logger, reason: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._since >= REFUSALS_WITHIN:
+                self._since, self._logged = now, 0
+            if self._logged >= LOGGED_REFUSALS:
+                self._unlogged += 1
+                return
+            self._logged += 1
+            unlogged, self._unlogged = self._unlogged, 0
+        if unlogged:
+            log.warning("refused %d more requests, not logged one by one (at most %d are "
+                        "logged every %g s)", unlogged, LOGGED_REFUSALS, REFUSALS_WITHIN)
+        if len(reason) > LOGGED_REASON:
+            reason = reason[:LOGGED_REASON] + f"... ({len(reason)} characters)"
+        log.warning("refused: %s", reason)
+
+
+_refusals = _RefusalLog()
