@@ -29,6 +29,9 @@ def dev_server(tmp_path: Path) -> Iterator[str]:
         '<!doctype html><html><head><title>dev</title><script type="module" src="/main.js">'
         "</script></head><body><p id=out>waiting</p></body></html>"
     )
+    (site / "inline.html").write_text(
+        "<!doctype html><script>window.inline = true;</script><p id=out>inline</p>"
+    )
     (site / "main.js").write_text(
         "const { invoke } = await import('/__app__/api/core.js');\n"
         "document.getElementById('out').textContent = await invoke('greet', { name: 'dev' });\n"
@@ -85,6 +88,11 @@ def test_pages_from_the_dev_server_get_the_runtime(
         assert "connect-src" in response.headers["content-security-policy"]
         expect(page.locator("#out")).to_have_text("Hello, dev!")
         assert page.evaluate("window.__APP__.window.label") == "main"
+        # A dev server's page may hold what a request put in it: its inline scripts get no
+        # hash, and do not run (the frontend folder's own do).
+        page.goto(page.evaluate("location.origin") + "/inline.html")
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        assert page.evaluate("window.inline") is None
     # The page came from the dev server, the window's tab secret did not go to it.
     requests = (app_dir / "dev-server.log").read_text()
     assert '"GET /index.html' in requests and "__app_tab" not in requests

@@ -11,6 +11,7 @@ is back after a restart).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from html.parser import HTMLParser
@@ -73,6 +74,7 @@ def _parse_one(policy: str | dict[str, str | list[str]] | None) -> dict[str, lis
     return directives
 
 
+@functools.lru_cache(maxsize=32)  # (a page is read again at each load)
 def inline_script_hashes(html: bytes) -> tuple[str, ...]:
     """The sources (``'sha256-...'``) that let the inline ``<script>`` elements of page ``html``
     run, and only those: a script written into the page later (an injected ``<script>``, an

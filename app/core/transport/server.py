@@ -412,7 +412,8 @@ class Server:
             response.headers["Cache-Control"] = "no-cache"
             response.headers["Content-Type"] = content_type
             return response
-        return self._page(request, label, path.read_bytes(), content_type)
+        html = path.read_bytes()
+        return self._page(request, label, html, content_type, inline=inline_script_hashes(html))
 
     def _page(
         self,
@@ -422,7 +423,11 @@ class Server:
         content_type: str,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        inline: tuple[str, ...] = (),
     ) -> web.StreamResponse:
+        """Page ``html`` with the runtime and the policy; ``inline``: the sources that let its
+        own inline scripts run (a file of the frontend's: the app's own code, as its script
+        files are; never a dev server's page, which may hold what a request put in it)."""
         port = local_port(request)
         dest = request.headers.get("Sec-Fetch-Dest", "document")
         if dest in FRAME_DESTS:
@@ -447,7 +452,7 @@ class Server:
             connect=[boot["ws"], served_origin(port) + HANDOVER_PATH, *self.dev_sources],
             frame=self.core.isolation.frame_origin if self.core.isolation else None,
             workers=("blob:",) if self.dev else (),
-            inline=inline_script_hashes(html),
+            inline=inline,
         )
         return web.Response(
             status=status,
