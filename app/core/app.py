@@ -135,7 +135,9 @@ class App:
         # The names of the function that registers it: a command defined in a function may be
         # annotated with that function's own classes, which the hints (strings, under
         # ``from __future__ import annotations``) can only name from there.
-        caller = sys._getframe(1).f_locals
+        frame = sys._getframe(1)
+        caller = (frame.f_code.co_qualname, frame.f_locals)
+        del frame
 
         def register(f: F) -> F:
             self.registry.add(Command.from_function(f, name, caller))

@@ -92,10 +92,10 @@ class Command:
         cls,
         func: Callable[..., Any],
         name: str | None = None,
-        namespace: Mapping[str, Any] | None = None,
+        namespace: tuple[str, Mapping[str, Any]] | None = None,
     ) -> Command:
-        """The command ``func`` makes. ``namespace``: the names where it was registered (the
-        registering function's locals), for hints that name classes defined in a function."""
+        """The command ``func`` makes. ``namespace``: the function that registers it (its
+        qualified name) and that function's names, for hints that name classes defined in it."""
         if not callable(func):
             raise TypeError(f"a command must be a function, not {type(func).__name__}")
         if name is None:
@@ -123,13 +123,13 @@ class Command:
                 "the values as a list, or send them one by one on a Channel parameter"
             )
         target = _target(func)
-        # A function defined inside another names that one's classes; one defined in a module
-        # names the module's, and only them, whoever registers it.
-        local = "<locals>" in getattr(target, "__qualname__", "")
+        # A function defined inside the function that registers it names that one's classes;
+        # any other names its module's, and only them (a function registered from another
+        # than its own would take a class of the same name there for its own).
+        outer = getattr(target, "__qualname__", "").rpartition(".<locals>.")[0]
+        local = namespace[1] if namespace and outer and outer == namespace[0] else None
         try:
-            hints = typing.get_type_hints(
-                target, localns=namespace if local else None, include_extras=True
-            )
+            hints = typing.get_type_hints(target, localns=local, include_extras=True)
         except Exception as exc:
             raise TypeError(f"command {name!r}: cannot resolve its type hints: {exc}") from exc
         hints.pop("return", None)

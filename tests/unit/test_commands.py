@@ -700,6 +700,34 @@ async def test_commands_may_take_classes_defined_in_the_function_that_registers_
         assert [p["field"] for p in info.value.data] == ["tally"]
 
 
+def _plugin_commands() -> list[Any]:
+    class Account(BaseModel):  # the plugin's own
+        owner: str
+
+    def promote(account: Account) -> str:
+        return account.owner
+
+    return [promote]
+
+
+def test_a_command_registered_from_another_function_does_not_take_its_classes(
+    write_config,
+) -> None:
+    """Only the function a command is defined in lends it its classes: registered from another
+    one, a class of the same name there is not the command's (it names its module's classes,
+    and here there is none of that name)."""
+    app = make_app(write_config)
+
+    class Account(BaseModel):  # the registering function's, unrelated
+        owner: str
+        admin: bool = True
+
+    with pytest.raises(TypeError, match="name 'Account' is not defined"):
+        for command in _plugin_commands():
+            app.command(command)
+    assert "promote" not in app.registry and Account.model_fields["admin"].default is True
+
+
 def test_a_hint_names_the_classes_of_where_its_function_is_defined(write_config) -> None:
     app = make_app(write_config)
 
