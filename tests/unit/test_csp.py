@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from app.core.transport.csp import build_csp, inline_script_hashes
+from app.core.transport.csp import INLINE_HASHES, build_csp, inline_script_hashes
 
 WS = "ws://127.0.0.1:5000/__app__/ipc"
 
@@ -138,7 +138,28 @@ def test_inline_scripts_are_hashed_as_a_browser_reads_them() -> None:
     assert inline_script_hashes(page) == (sha("a &amp; b"), sha("\nx<y\n"), sha("nul\ufffd"))
     assert inline_script_hashes(b"<p>no scripts</p>") == ()
     assert inline_script_hashes(b"<script src=x.js></script>") == ()
-    assert inline_script_hashes(b"<![if x]><script>unclosed") == ()  # not an error
+    # Text that a browser does not run as a script gets no hash: a script injected later
+    # with the same text would run by it.
+    for text in (
+        b"<textarea><script>T</script></textarea>",
+        b"<title><script>T</script></title>",
+        b"<noscript><script>T</script></noscript>",
+        b"<iframe><script>T</script></iframe>",
+        b"<!-- -- ><script>T</script> -->",
+        b"<script><!--<script>T</script>--></script>",  # one script, its text all of this
+        b'<script type="application/json">T</script>',
+        b"<template><script>T</script></template>",
+    ):
+        assert sha("T") not in inline_script_hashes(text), text
+    assert inline_script_hashes(b"<svg><script>S</script></svg>") == (sha("S"),)
+    assert inline_script_hashes(b"<script type=MODULE>M</script>") == (sha("M"),)
+    assert inline_script_hashes(b"<![if x]><script>unclosed") == (sha("unclosed"),)
+
+
+def test_a_page_gets_hashes_for_so_many_inline_scripts(caplog: pytest.LogCaptureFixture) -> None:
+    many = b"".join(b"<script>%d</script>" % n for n in range(INLINE_HASHES + 50))
+    assert len(inline_script_hashes(many)) == INLINE_HASHES
+    assert "more than 200 inline scripts" in caplog.text
 
 
 def test_inline_hashes_go_where_the_nonce_goes() -> None:

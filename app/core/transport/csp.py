@@ -13,8 +13,12 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import logging
 import re
-from html.parser import HTMLParser
+
+from selectolax.lexbor import LexborHTMLParser
+
+log = logging.getLogger("app.core.transport")
 
 DEFAULT = {
     "default-src": ["'self'"],
@@ -74,54 +78,52 @@ def _parse_one(policy: str | dict[str, str | list[str]] | None) -> dict[str, lis
     return directives
 
 
+INLINE_HASHES = 200
+"""The most inline scripts of one page that get a hash (each adds ~55 bytes to the header, and
+a browser refuses a page whose headers pass some 256 KB)."""
+
+_SCRIPT_TYPES = frozenset({
+    "", "module", "importmap", "speculationrules", "text/javascript", "application/javascript",
+    "application/ecmascript", "application/x-ecmascript", "application/x-javascript",
+    "text/ecmascript", "text/jscript", "text/livescript", "text/x-ecmascript",
+    "text/x-javascript", *(f"text/javascript1.{n}" for n in range(6)),
+})
+"""The ``type`` values of a ``<script>`` that runs (any other makes a block of data, which
+needs no hash)."""
+
+
 @functools.lru_cache(maxsize=32)  # (a page is read again at each load)
 def inline_script_hashes(html: bytes) -> tuple[str, ...]:
-    """The sources (``'sha256-...'``) that let the inline ``<script>`` elements of page ``html``
-    run, and only those: a script written into the page later (an injected ``<script>``, an
+    """The sources (``'sha256-...'``) that let the inline scripts of page ``html`` run, and
+    only those: a script written into the page later (an injected ``<script>``, an
     ``onclick=`` attribute) has none unless it is one of them word for word.
 
-    The page's own files are the app's, as its script files are: a policy that allows scripts
-    from ``'self'`` has no reason to refuse the same code inline. Each is hashed as a browser
-    hashes it: its text as the page is read as UTF-8 (which the core's header says it is), with
-    its line breaks made LF and its NUL characters U+FFFD. One that the parser here reads otherwise
-    than a browser does (a ``<script>`` inside a comment in a script) gets a hash that matches
-    nothing, and does not run, as before.
+    For the frontend folder's own files: their scripts are the app's code, as its script files
+    are. The page is parsed as a browser parses it (Lexbor, which follows the HTML standard
+    as Chromium does): text that only looks like a script to a simpler parser (in a
+    ``<textarea>``, a ``<title>``, a comment closed by ``-- >``) must get no hash, or a script
+    of that text injected later would run; nor does one in a ``<noscript>``, read as by a
+    browser that runs scripts. Each is hashed as it is read as UTF-8 (the core's header says
+    the page is), its line breaks made LF and its NUL characters U+FFFD, as a browser hashes
+    it; at most ``INLINE_HASHES`` of them.
     """
     if b"<script" not in html.lower():
         return ()
-    reader = _InlineScripts()
-    try:
-        reader.feed(html.decode("utf-8", "replace"))
-        reader.close()
-    except Exception:  # html.parser on markup it cannot follow: the scripts found so far
-        pass
-    return tuple(dict.fromkeys(
-        "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-        for text in reader.scripts
-    ))
-
-
-class _InlineScripts(HTMLParser):
-    """The texts of a page's ``<script>`` elements that have no ``src``."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.scripts: list[str] = []
-        self._text: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "script":
-            self._text = None if any(name == "src" for name, _ in attrs) else []
-
-    def handle_data(self, data: str) -> None:
-        if self._text is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._text is not None:
-            text = "".join(self._text).replace("\r\n", "\n").replace("\r", "\n")
-            self.scripts.append(text.replace("\0", "\ufffd"))
-            self._text = None
+    found: dict[str, None] = {}
+    page = LexborHTMLParser(html.decode("utf-8", "replace"), scripting=True)
+    for script in page.css("script"):
+        attributes = script.attributes
+        kind = (attributes.get("type") or "").strip().lower()
+        if "src" in attributes or kind not in _SCRIPT_TYPES:
+            continue
+        text = script.text(deep=True)
+        found["'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+              + "'"] = None
+        if len(found) == INLINE_HASHES:
+            log.warning("a page of the frontend has more than %d inline scripts; those after "
+                        "them do not run (move them into files)", INLINE_HASHES)
+            break
+    return tuple(found)
 
 
 def build_csp(
