@@ -210,3 +210,19 @@ def test_numbers_passed_over_are_skipped_when_due_and_never_open() -> None:
     for seq in range(10, 10 + PASSED_KEPT + 5):
         key.pass_over(seq)
     assert len(key.passed) == PASSED_KEPT
+
+
+def test_a_group_refused_while_one_is_still_due_is_passed_over_once_that_one_came() -> None:
+    key, raw = minted()
+    key.open(0, seal(raw, key.kid, 0, b"J[]"))
+    key.due.extend([{"id": 7}, {"id": 8}])
+    assert key.claim(7, 0) == {"id": 7}
+    refusal = key.early(1)  # number 1, while 8 of number 0 is held back
+    assert refusal is not None and "still due" in refusal.message
+    assert key.may_pass_over(1)
+    key.pass_over(1)
+    assert not key.may_pass_over(1)  # a copy of it is refused without another look
+    assert key.claim(8, 0) == {"id": 8}
+    assert key.next_seq == 2
+    assert key.open(2, seal(raw, key.kid, 2, b"two")) == b"two"
+    assert not key.may_pass_over(3)  # due next, with nothing held back: it opens, or not

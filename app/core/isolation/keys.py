@@ -78,18 +78,25 @@ class DocumentKey:
     opened: int = -1
     """The number of the last group opened."""
     passed: set[int] = field(default_factory=set)
-    """Numbers ahead of the one due, of groups refused for coming early: passed over when due."""
+    """Numbers of groups refused for coming early (see ``pass_over``): passed over when due."""
 
-    def open(self, seq: int, ciphertext: bytes) -> bytes:
-        """Decrypt group number ``seq``; raise ``ProtocolError`` unless it is the next one."""
+    def early(self, seq: int) -> ProtocolError | None:
+        """Why group number ``seq`` may not be opened now, if it may not."""
         if seq != self.next_seq:
-            raise _out_of_order(seq, self.next_seq)
+            return _out_of_order(seq, self.next_seq)
         if self.due:
-            raise ProtocolError(
+            return ProtocolError(
                 f"Sealed group number {seq} arrived while messages of number {self.opened} "
                 "were still due: something between the page and the core held them back. "
                 "Refused."
             )
+        return None
+
+    def open(self, seq: int, ciphertext: bytes) -> bytes:
+        """Decrypt group number ``seq``; raise ``ProtocolError`` unless it is the next one."""
+        refusal = self.early(seq)
+        if refusal is not None:
+            raise refusal
         plaintext = self.decrypt(seq, ciphertext)
         if plaintext is None:
             raise ProtocolError(
@@ -98,11 +105,14 @@ class DocumentKey:
             )
         self.opened = seq
         self.next_seq = seq + 1
+        self._skip_passed()
+        self.touched = time.monotonic()
+        return plaintext
+
+    def _skip_passed(self) -> None:
         while self.next_seq in self.passed:
             self.passed.remove(self.next_seq)
             self.next_seq += 1
-        self.touched = time.monotonic()
-        return plaintext
 
     def decrypt(self, seq: int, ciphertext: bytes) -> bytes | None:
         """Group number ``seq`` decrypted, or ``None`` if it was not sealed with that number
@@ -112,12 +122,19 @@ class DocumentKey:
         except InvalidTag:
             return None
 
+    def may_pass_over(self, seq: int) -> bool:
+        """Whether group number ``seq``, refused for coming early, would be passed over (if it
+        is one the frame sealed: see ``pass_over``)."""
+        return ((seq > self.next_seq or (seq == self.next_seq and bool(self.due)))
+                and seq not in self.passed and len(self.passed) < PASSED_KEPT)
+
     def pass_over(self, seq: int) -> None:
-        """Group number ``seq``, which the frame sealed and which came before the one due, was
-        refused: pass its number over when it is due. Otherwise a message held back on its way
-        (the one due) would, once it came, leave the page's later messages refused for good,
-        for want of this one, which the page does not send again."""
-        if seq > self.next_seq and len(self.passed) < PASSED_KEPT:
+        """Group number ``seq``, which the frame sealed, was refused for coming early (before
+        the one due, or while messages of the last group opened were still due): pass its
+        number over when it is due. Otherwise a message held back on its way would, once it
+        came, leave the page's later messages refused for good, for want of this one, which
+        the page does not send again (and which, refused once, never runs)."""
+        if self.may_pass_over(seq):
             self.passed.add(seq)
 
     def claim(self, msg_id: int, seq: int) -> dict[str, Any]:
@@ -129,7 +146,10 @@ class DocumentKey:
                 f"No sealed message for call {msg_id} is due now: it was replayed, reordered, "
                 "moved to another call, or never sealed. Refused."
             )
-        return self.due.popleft()
+        message = self.due.popleft()
+        if not self.due:
+            self._skip_passed()
+        return message
 
 
 def _out_of_order(seq: int, due: int) -> ProtocolError:

@@ -71,17 +71,17 @@ def _open(keys: KeyRing, request: Request) -> dict[str, Any]:
         raise ProtocolError("A sealed message needs an integer 'seq'.")
     # Checked, decrypted and bound without awaiting: messages open in the order they arrived,
     # and only a message that opened binds the key to this connection.
-    if "ct" in body and seq == key.next_seq:
-        key.due.extend(_plain_messages(key.open(seq, _ciphertext(body["ct"]))))
-    elif "ct" in body and seq > key.next_seq:
-        # Refused (by claim), and passed over when due if it is a group the frame sealed, sent
-        # under an id of its own: a copy sent ahead under another id leaves the real one to
-        # come. Nothing of it runs either way.
-        plaintext = key.decrypt(seq, _ciphertext(body["ct"]))
-        if plaintext is not None and any(
-            m["id"] == request.id for m in _plain_messages(plaintext)
-        ):
-            key.pass_over(seq)
+    if "ct" in body and seq >= key.next_seq:
+        ciphertext = _ciphertext(body["ct"])
+        refusal = key.early(seq)
+        if refusal is None:
+            key.due.extend(_plain_messages(key.open(seq, ciphertext)))
+        else:
+            # Refused, and passed over when due if the frame sealed it (only decrypted, never
+            # read, and once a number): nothing of it runs, and the page goes on after it.
+            if key.may_pass_over(seq) and key.decrypt(seq, ciphertext) is not None:
+                key.pass_over(seq)
+            raise refusal
     message = key.claim(request.id, seq)
     _bind(key, request)
     return message
