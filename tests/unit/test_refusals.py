@@ -10,25 +10,42 @@ import pytest
 from app.core.transport import loopback
 
 
-def test_refusals_are_logged_within_bounds_and_counted_beyond(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> list[float]:
     now = [1000.0]
     monkeypatch.setattr(loopback, "time", SimpleNamespace(monotonic=lambda: now[0]))
     monkeypatch.setattr(loopback, "_refusals", loopback._RefusalLog())
     caplog.set_level(logging.WARNING, logger="app.core.transport")
-    host = "h" * 8000
-    for _ in range(loopback.LOGGED_REFUSALS + 30):
+    return now
+
+
+def test_refusals_are_logged_within_bounds_and_counted_beyond(
+    clock: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    for n in range(loopback.LOGGED_REFUSALS + 30):
+        host = f"h{n}-" + "h" * 8000  # each request with a Host of its own: one kind still
         response = loopback.refuse(421, f"Host {host!r} is not this app's address.")
         assert response.status == 421 and host in response.text  # each one is answered
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == loopback.LOGGED_REFUSALS
-    assert all(len(line) < loopback.LOGGED_REASON + 50 for line in lines), max(map(len, lines))
-    assert lines[0].endswith("... (8034 characters)")
+    assert all(len(line) < loopback.LOGGED_REASON + 150 for line in lines), max(map(len, lines))
+    assert lines[0].endswith(" characters)")
+    assert lines[-1].endswith("(more like it in the next 10 s are counted, not logged one by one)")
     caplog.clear()
-    now[0] += loopback.REFUSALS_WITHIN
-    loopback.refuse(403, "IPC ticket missing, already used or expired; reload the page.")
+    clock[0] += loopback.REFUSALS_WITHIN
+    loopback.refuse(421, "Host 'x' is not this app's address.")
     assert [r.getMessage() for r in caplog.records] == [
-        "refused 30 more requests, not logged one by one (at most 20 are logged every 10 s)",
-        "refused: IPC ticket missing, already used or expired; reload the page.",
+        "refused 30 more requests like the next, not logged one by one",
+        "refused: Host 'x' is not this app's address.",
     ]
+
+
+def test_a_flood_of_one_kind_does_not_hide_another(
+    clock: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(500):
+        loopback.refuse(403, "IPC needs the window's session; open the window's launch URL.")
+    caplog.clear()
+    loopback.refuse(403, "IPC from origin 'http://evil.example' is refused.")
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused: IPC from origin 'http://evil.example' is refused."]

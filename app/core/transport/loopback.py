@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import re
 import socket
 import threading
 import time
@@ -78,41 +79,51 @@ def refuse(status: int, reason: str, log: logging.Logger | None = None) -> web.R
 
 
 LOGGED_REFUSALS = 20
-"""Refusals logged one by one in ``REFUSALS_WITHIN`` seconds; more are counted."""
+"""Refusals of one kind logged one by one in ``REFUSALS_WITHIN`` seconds; more are counted."""
 REFUSALS_WITHIN = 10.0
 LOGGED_REASON = 300
 """Characters of a refusal's reason that are logged (it may quote what the request sent)."""
+_QUOTED = re.compile(r"'[^']*'|\d+")
 
 
 class _RefusalLog:
     """Any local process, or a web page of any site, can send requests that are refused, as
     many as it likes and with what it likes in them: 50,000 in 5 s, each with an 8 KB Host,
-    wrote 400 MB of log. The first ``LOGGED_REFUSALS`` of every ``REFUSALS_WITHIN`` seconds are
-    logged, their reasons cut at ``LOGGED_REASON`` characters; the others are counted, and
-    the count logged with the first refusal logged after them."""
+    wrote 400 MB of log. Refusals of each kind (their reason without what it quotes) are
+    logged ``LOGGED_REFUSALS`` every ``REFUSALS_WITHIN`` seconds, their reasons cut at
+    ``LOGGED_REASON`` characters; the log says when it stops logging a kind one by one, and how
+    many went unlogged with the next of that kind it logs. A flood of one kind (requests with
+    no cookie, say) does not hide the others (a spent launch URL, a foreign origin)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._since = -REFUSALS_WITHIN
-        self._logged = 0
-        self._unlogged = 0
+        self._kinds: dict[str, list[float]] = {}  # kind -> [since, logged, unlogged]
 
     def log(self, log: logging.Logger, reason: str) -> None:
+        kind = _QUOTED.sub("", reason)[:80]
         now = time.monotonic()
         with self._lock:
-            if now - self._since >= REFUSALS_WITHIN:
-                self._since, self._logged = now, 0
-            if self._logged >= LOGGED_REFUSALS:
-                self._unlogged += 1
+            counts = self._kinds.get(kind)
+            if counts is None or now - counts[0] >= REFUSALS_WITHIN:
+                if len(self._kinds) >= 256:  # kinds come from the code: few, unless it changes
+                    self._kinds.clear()
+                unlogged = int(counts[2]) if counts else 0
+                counts = self._kinds[kind] = [now, 0, 0]
+            else:
+                unlogged = 0
+            counts[1] += 1
+            if counts[1] > LOGGED_REFUSALS:
+                counts[2] += 1
                 return
-            self._logged += 1
-            unlogged, self._unlogged = self._unlogged, 0
+            last = counts[1] == LOGGED_REFUSALS
         if unlogged:
-            log.warning("refused %d more requests, not logged one by one (at most %d are "
-                        "logged every %g s)", unlogged, LOGGED_REFUSALS, REFUSALS_WITHIN)
+            log.warning("refused %d more requests like the next, not logged one by one",
+                        unlogged)
         if len(reason) > LOGGED_REASON:
             reason = reason[:LOGGED_REASON] + f"... ({len(reason)} characters)"
-        log.warning("refused: %s", reason)
+        log.warning("refused: %s%s", reason, (
+            f" (more like it in the next {REFUSALS_WITHIN:g} s are counted, not logged one by "
+            "one)") if last else "")
 
 
 _refusals = _RefusalLog()
