@@ -570,7 +570,10 @@ def _salvage(data: Any, error: ValidationError) -> tuple[Capability | None, bool
     # A permission object refused by both forms of the union is refused as a string at the
     # object itself: what is wrong is inside it, the rest of it can be checked.
     refused = {p for p in refused if not any(len(o) > len(p) and o[: len(p)] == p for o in refused)}
-    data = copy.deepcopy(data)
+    try:
+        data = copy.deepcopy(data)
+    except RecursionError:  # nested deeper than Python's stack: pydantic said what is wrong
+        return None, False
     for path in refused:
         if not path:
             return None, False

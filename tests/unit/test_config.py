@@ -698,3 +698,17 @@ def test_a_repeat_is_reported_at_the_repeated_value(write_config) -> None:
         ("$.app.security.capabilities[0].local", "Input should be a valid boolean"),
         ("$.app.security.capabilities[1].identifier", "capability 'm' is defined twice"),
     ])
+
+
+def test_a_capability_nested_too_deep_to_copy_is_reported_as_what_it_is(
+    write_config, tmp_path: Path
+) -> None:
+    (tmp_path / "capabilities").mkdir()
+    (tmp_path / "capabilities" / "deep.json").write_text(
+        '{"identifier": "deep", "windows": ["main"], "permissions": ["allow-greet", '
+        + "[" * 600 + "]" * 600 + "]}")
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({"app": {"security": {"capabilities": ["deep"]}}}))
+    assert info.value.problems == [(
+        "capabilities/deep.json: $.permissions[1]",
+        "Input should be a valid string or a valid dictionary")]
