@@ -69,8 +69,8 @@ class WindowConfig(ConfigModel):
             raise ValueError(
                 f"a page of the frontend by a path with no '..' in it: {inside!r}, not {url!r}"
             )
-        query = url.split("#", 1)[0].partition("?")[2]
-        if any(part.split("=", 1)[0] == TAB_PARAM for part in query.split("&")):
+        # As the page's runtime looks for it: after any "?" or "&" of the address.
+        if re.search(f"[?&]{TAB_PARAM}(?:[=&]|$)", url.split("#", 1)[0]):
             # The launch URL adds it to the window's first page; the page would read the one
             # written here instead, and the core would refuse its connection.
             raise ValueError(f"a page whose query has no {TAB_PARAM} (the shell's own); "

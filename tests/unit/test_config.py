@@ -469,6 +469,8 @@ def test_capability_file_problems_say_which_file_and_where(write_config, tmp_pat
         ("sub/../index.html", "with no '..' in it: 'index.html', not 'sub/../index.html'"),
         ("index.html?a=1&__app_tab=x", "a page whose query has no __app_tab (the shell's own)"),
         ("index.html?__app_tab", "a page whose query has no __app_tab"),
+        ("index.html?v=1?__app_tab=x", "a page whose query has no __app_tab"),
+        ("index.html??__app_tab=x", "a page whose query has no __app_tab"),
     ],
 )
 def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message: str) -> None:
