@@ -107,14 +107,22 @@ def _config_problems(exc: ConfigError, args: argparse.Namespace) -> int:
     if args.command != "schema":
         return 2
     # The schemas help to write a config that loads: they are written all the same, without
-    # the app's own permissions (its commands are registered once its config has loaded).
+    # the app's own permissions (its commands are registered once its config has loaded):
+    # where asked (--out), or beside the config, but not over the schemas there (of the app
+    # as it was, which a typo in the config would otherwise lose).
+    from . import tools
+
+    config = Path(args.config)
+    if args.out is None and not config.is_file():
+        print(f"note: no schemas written: there is no config at {config} to write them beside "
+              "(give --out DIR to write them anyway)", file=sys.stderr, flush=True)
+        return 2
     print("note: the config did not load (see above), so the schemas written list no "
           "permission of the app's commands; run schema again once it loads",
           file=sys.stderr, flush=True)
-    from . import tools
-
-    folder = Path(args.out) if args.out else Path(args.config).parent / "schemas"
-    return tools.write_schema_files(None, folder)
+    folder = Path(args.out) if args.out else config.parent / "schemas"
+    status = tools.write_schema_files(None, folder, keep=args.out is None)
+    return status or 2
 
 
 def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> int:

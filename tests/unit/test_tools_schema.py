@@ -194,7 +194,7 @@ def test_a_config_that_does_not_load_still_gets_schemas_to_fix_it_with(
 ) -> None:
     config = tmp_path / "app.conf.json"
     config.write_text(json.dumps({"identifier": 5, "app": {"windows": []}}))
-    assert main(["schema", "--config", str(config)]) == 0
+    assert main(["schema", "--config", str(config)]) == 2  # the config does not load
     err = capsys.readouterr().err
     assert "$.identifier: Input should be a valid string" in err
     assert "the schemas written list no permission of the app's commands" in err
@@ -206,9 +206,21 @@ def test_a_config_that_does_not_load_still_gets_schemas_to_fix_it_with(
     assert not list(check.iter_errors({"identifier": "c", "permissions": ["allow-anything"]}))
     assert list(check.iter_errors({"identifier": "c", "permissions": ["allow anything"]}))
     assert list(check.iter_errors({"identifier": "c", "permissions": [], "local": "yes"}))
-    # With no config file at all, the same (into the folder asked for).
-    assert main(["schema", "--config", str(tmp_path / "none.json"), "--out",
-                 str(tmp_path / "out")]) == 0
+    # The app's own schemas beside the config are not replaced by these (a typo in the
+    # config would lose their list of its permissions); into a folder asked for, they are.
+    (tmp_path / "schemas" / "capability.schema.json").write_text("{}")
+    assert main(["schema", "--config", str(config)]) == 2
+    assert (tmp_path / "schemas" / "capability.schema.json").read_text() == "{}"
+    assert main(["schema", "--config", str(config), "--out", str(tmp_path / "schemas")]) == 2
+    assert (tmp_path / "schemas" / "capability.schema.json").read_text() != "{}"
+    # With no config file at all, only into the folder asked for (a mistyped path made its
+    # folders).
+    missing = tmp_path / "no" / "such" / "app.conf.json"
+    capsys.readouterr()
+    assert main(["schema", "--config", str(missing)]) == 2
+    assert "no schemas written: there is no config at" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+    assert main(["schema", "--config", str(missing), "--out", str(tmp_path / "out")]) == 2
     assert "file not found" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(written)
     # Every other command stops at such a config.

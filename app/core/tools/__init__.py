@@ -36,9 +36,12 @@ def run(command: str, app: App, args: argparse.Namespace, out: TextIO | None = N
     return 2
 
 
-def write_schema_files(app: App | None, target: Path, out: TextIO | None = None) -> int:
-    """Write the schemas of ``app`` into folder ``target``; with no app (its config did not
-    load), schemas that do not list its permissions. Return the exit status."""
+def write_schema_files(
+    app: App | None, target: Path, out: TextIO | None = None, keep: bool = False
+) -> int:
+    """Write the schemas of ``app`` into folder ``target`` (``keep``: not over files already
+    there); with no app (its config did not load), schemas that do not list its permissions.
+    Return the exit status."""
     from .schema import write_schemas
 
     out = out or sys.stdout
@@ -47,7 +50,7 @@ def write_schema_files(app: App | None, target: Path, out: TextIO | None = None)
               file=sys.stderr, flush=True)
         return 1
     try:
-        written = write_schemas(app, target)
+        written = write_schemas(app, target, keep)
     except OSError as exc:
         print(f"error: cannot write the schemas into {target}: {exc.strerror or exc}",
               file=sys.stderr, flush=True)

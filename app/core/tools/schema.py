@@ -215,13 +215,15 @@ def render(app: App | None) -> dict[str, str]:
     }
 
 
-def write_schemas(app: App | None, folder: Path) -> list[Path]:
-    """Write both schemas (see ``render``) into ``folder`` (created if needed); return the
-    files written."""
+def write_schemas(app: App | None, folder: Path, keep: bool = False) -> list[Path]:
+    """Write both schemas (see ``render``) into ``folder`` (created if needed; ``keep``: not
+    over files already there); return the files written."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in render(app).items():
         path = folder / name
+        if keep and path.exists():
+            continue
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
