@@ -2,10 +2,13 @@
 PORT LOG``. A stylesheet comes as CSS only to a request that accepts text/css (as JS
 otherwise); ``POST /api/echo`` answers its body; ``/redirect?to=URL`` redirects there;
 ``/headers`` answers with headers that act for an origin; ``POST /form`` answers HTML with a
-201. Every request's method, path and headers go to LOG, one JSON line each."""
+201; ``/login?as=NAME`` sets a cookie, ``/whoami`` answers the cookies it was sent; ``/stream``
+sends an event and never ends; ``/hang`` never answers. Every request's method, path and
+headers go to LOG, one JSON line each."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 
@@ -39,6 +42,19 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return web.Response(status=302, headers={"Location": "http://[::1/"})
     if request.path == "/form" and request.method == "POST":
         return web.Response(status=201, text=PAGE, content_type="text/html")
+    if request.path == "/login":
+        response = web.Response(text="in")
+        response.set_cookie("backend", request.query["as"])
+        return response
+    if request.path == "/whoami":
+        return web.Response(text=request.headers.get("Cookie", "no cookie"))
+    if request.path == "/stream":
+        stream = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await stream.prepare(request)
+        await stream.write(b"data: 1\n\n")
+        await asyncio.Event().wait()
+    if request.path == "/hang":
+        await asyncio.Event().wait()
     if request.path == "/style.css":
         if "text/css" in request.headers.get("Accept", ""):
             return web.Response(text="#title { color: rgb(255, 0, 0); }", content_type="text/css")
@@ -48,4 +64,4 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 app = web.Application()
 app.router.add_route("*", "/{path:.*}", handle)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, shutdown_timeout=0.5)

@@ -224,3 +224,45 @@ def test_what_the_dev_server_answers_cannot_act_for_the_app_s_origin(
         response = page.goto(page.evaluate("location.origin") + "/bad-redirect")
         assert response is not None and response.status == 502
         assert "which is not a URL" in page.content() and "refresh" not in page.content()
+
+
+def test_the_relay_keeps_no_cookies_streams_and_lets_go_of_dropped_requests(
+    browser: Browser, app_dir: Path, tmp_path: Path
+) -> None:
+    """The relay kept the dev server's cookies for every later request (one window acting with
+    another's login), read each answer whole before relaying it (an event stream never came;
+    a large file was held in memory), and kept a dropped request's connection until the dev
+    server answered: 100 dropped requests to a route that does not answer held up every
+    window's page loads."""
+    with vite_like(free_port(), tmp_path / "requests.jsonl") as url, \
+            serving(with_dev_url(app_dir, url)) as served:
+        page = browser.new_page()
+        assert page.goto(served.urls["main"]) is not None
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        said = page.evaluate(
+            """async () => {
+                await fetch('/login?as=someone');
+                const whoami = await (await fetch('/whoami')).text();
+                const reader = (await fetch('/stream')).body.getReader();
+                const first = new TextDecoder().decode((await reader.read()).value);
+                reader.cancel();
+                return [whoami, first];
+            }"""
+        )
+        assert said == ["no cookie", "data: 1\n\n"]
+        answered = page.evaluate(
+            """async () => {
+                for (let batch = 0; batch < 40; batch++) {
+                    await Promise.all([...Array(6)].map(async () => {
+                        const stop = new AbortController();
+                        const dropped = fetch('/hang', { signal: stop.signal }).catch(() => 0);
+                        setTimeout(() => stop.abort(), 50);
+                        await dropped;
+                    }));
+                }
+                const stop = new AbortController();
+                setTimeout(() => stop.abort(), 15000);
+                return (await fetch('/index.html', { signal: stop.signal })).status;
+            }"""
+        )
+        assert answered == 200

@@ -2,15 +2,18 @@
 
 Requests for the frontend are relayed to the dev server (method, body and the page's headers,
 but not its cookies) and answered from the window's own origin, so pages keep their runtime,
-ticket and CSP exactly as with ``frontendDist``. A dev server's hot-reload socket connects to
-the dev server directly; the page's CSP allows it, by ``localhost`` and ``127.0.0.1`` alike.
+ticket and CSP exactly as with ``frontendDist``. A page's HTML is read whole (the runtime goes
+into it); anything else is relayed as it comes (a large file, an event stream). A dev server's
+hot-reload socket connects to the dev server directly; the page's CSP allows it, by
+``localhost`` and ``127.0.0.1`` alike.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
@@ -40,6 +43,12 @@ _PASSED = {
 }
 
 
+ANSWER_WAIT = 60.0
+"""Seconds the dev server has to start answering a request (a first build may take a while)."""
+PAGE_BYTES = 32 * 1024 * 1024
+"""The largest page the relay reads whole (to put the runtime in); more is answered 502."""
+
+
 @dataclass(frozen=True)
 class Fetched:
     status: int
@@ -48,6 +57,9 @@ class Fetched:
     headers: dict[str, str]
     unanswered: bool = False
     """The dev server did not answer (``body`` says so)."""
+    stream: aiohttp.ClientResponse | None = None
+    """The answer's body still to come (then ``body`` is empty): relay it as it comes, and
+    release it."""
 
     @property
     def media_type(self) -> str:
@@ -86,33 +98,58 @@ class DevProxy:
         headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
     ) -> Fetched:
-        """Relay one request; a dev server that does not answer gets a 502 saying so."""
+        """Relay one request: a page whole, anything else with its body to come (``stream``);
+        a dev server that does not answer gets a 502 saying so."""
         if self._http is None:
-            self._http = aiohttp.ClientSession(auto_decompress=True)
+            # No cookie jar: cookies the dev server set in answer to one window's request went
+            # with every window's later ones (one window acting with another's login).
+            self._http = aiohttp.ClientSession(
+                auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar()
+            )
         sent = {k: v for k, v in (headers or {}).items() if k.lower() not in _KEEP_BACK}
         url = self.base + path_qs
         try:
             # Not followed here: the core would fetch another host itself (an OAuth login the
             # dev server sends the page to) and serve it as the window's own page, with its IPC.
-            async with self._http.request(
+            # A dev server that takes the request and never answers held the page (and a
+            # connection of the relay's) for good.
+            response = await asyncio.wait_for(self._http.request(
                 method, url, headers=sent, data=body, allow_redirects=False
-            ) as response:
-                content = await response.read()
-                kept = {k: v for k, v in response.headers.items() if k.lower() in _PASSED}
-                if "Location" in response.headers:
-                    try:
-                        kept["Location"] = self._relayed(urljoin(url, response.headers["Location"]))
-                    except ValueError:
-                        return _unusable(path_qs, response.headers["Location"])
-                self._down = False
-                return Fetched(response.status, response.content_type, content, kept)
-        except aiohttp.ClientError as exc:
+            ), ANSWER_WAIT)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            why = str(exc) or f"no answer in {ANSWER_WAIT:g} s"
             if not self._down:  # once until it answers again
                 log.warning("the dev server at %s does not answer (%s); is it running?",
-                            self.base, exc)
+                            self.base, why)
             self._down = True
-            message = f"The dev server at {self.base} did not answer ({exc}). Is it running?\n"
+            message = f"The dev server at {self.base} did not answer ({why}). Is it running?\n"
             return Fetched(502, "text/plain", message.encode(), {}, unanswered=True)
+        self._down = False
+        handed_on = False
+        try:
+            kept = {k: v for k, v in response.headers.items() if k.lower() in _PASSED}
+            if "Location" in response.headers:
+                try:
+                    kept["Location"] = self._relayed(urljoin(url, response.headers["Location"]))
+                except ValueError:
+                    return _unusable(path_qs, response.headers["Location"])
+            fetched = Fetched(response.status, response.content_type, b"", kept)
+            if not fetched.is_page or method == "HEAD":
+                handed_on = True
+                return replace(fetched, stream=response)
+            page = await _read_page(response)
+            if page is None:
+                message = (f"The dev server's page {shown(path_qs, 200)} is larger than "
+                           f"{PAGE_BYTES:,} bytes, more than the relay reads.\n")
+                log.warning("%s", message.strip())
+                return Fetched(502, "text/plain", message.encode(), {})
+            return replace(fetched, body=page)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            message = f"The dev server's answer to {shown(path_qs, 200)} broke off ({exc}).\n"
+            return Fetched(502, "text/plain", message.encode(), {})
+        finally:
+            if not handed_on:
+                response.release()
 
     def _relayed(self, location: str) -> str:
         """Where a redirect of the dev server's sends the page: a place on the dev server, as a
@@ -128,6 +165,17 @@ class DevProxy:
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
+
+
+async def _read_page(response: aiohttp.ClientResponse) -> bytes | None:
+    """The whole body of ``response``, or ``None`` past ``PAGE_BYTES``."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > PAGE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _unusable(path_qs: str, location: str) -> Fetched:

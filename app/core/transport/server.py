@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 
 from ..acl.origin import Origin, origin_of
@@ -79,8 +80,11 @@ def _session_cookie(port: int) -> str:
 
 
 def _runner(app: web.Application) -> web.AppRunner:
+    # A request whose page went is given up: a page could otherwise start requests that the
+    # dev server does not answer, drop them, and hold every connection of the relay's.
     return web.AppRunner(
-        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE
+        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE,
+        handler_cancellation=True,
     )
 
 
@@ -386,7 +390,9 @@ class Server:
             headers = {**fetched.headers, **self.app_headers, "Content-Type": fetched.content_type}
             if fetched.media_type != "application/pdf":  # as a document (XML, SVG...), inert
                 headers["Content-Security-Policy"] = "sandbox"
-            return web.Response(status=fetched.status, body=fetched.body, headers=headers)
+            if fetched.stream is None:
+                return web.Response(status=fetched.status, body=fetched.body, headers=headers)
+            return await _relay(request, fetched.stream, fetched.status, headers)
         root = self.core.config.frontend_dir
         relative = request.match_info["path"] or "index.html"
         try:
@@ -468,6 +474,26 @@ class Server:
                 "Cache-Control": "no-store",
             },
         )
+
+
+async def _relay(
+    request: web.Request, upstream: aiohttp.ClientResponse, status: int, headers: dict[str, str]
+) -> web.StreamResponse:
+    """The dev server's answer, relayed as it comes (a large file is never held whole, an
+    event stream goes on); ``upstream`` is released at the end, or when the page goes."""
+    try:
+        response = web.StreamResponse(status=status, headers=headers)
+        await response.prepare(request)
+        if request.method != "HEAD":
+            async for chunk in upstream.content.iter_chunked(1 << 16):
+                await response.write(chunk)
+        await response.write_eof()
+        return response
+    except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:  # either end went
+        log.debug("a relayed answer to %s ended early: %s", request.path[:200], exc)
+        return response
+    finally:
+        upstream.release()
 
 
 def _retrying(message: str) -> web.Response:
