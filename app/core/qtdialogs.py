@@ -13,8 +13,10 @@ asked for. Here:
   (``alert`` as read, ``confirm`` and ``prompt`` as cancelled) until the app ends, whatever page
   the window shows: a page that found its dialogs stopped could reload itself, or go to
   another origin, to start over. The dialogs of sandboxed frames (the isolation hook's
-  ``confirm()`` among them: a page may not silence it by showing dialogs of its own) count
-  apart, with a check box of their own;
+  ``confirm()`` among them: a page's own dialogs being stopped does not silence it) count
+  apart, with a check box of their own. Qt gives every sandboxed frame the same opaque origin:
+  a sandboxed frame that the page made counts with the hook's, and its dialogs being stopped
+  stops the hook's (whose calls are then refused, never let through);
 - the page's text is shown as it is (plain text, never Qt's rich text), under a title that
   names the page.
 """
@@ -177,7 +179,8 @@ def source_of(origin: Any) -> str:
     """Whose dialogs a dialog of a frame of ``origin`` (a QUrl) counts with: the window's pages,
     whatever their origin (a page could go from origin to origin, each new one's first dialog
     with no check box), or its sandboxed frames, whose origin is opaque (the isolation hook's:
-    a page that gets its own dialogs stopped does not silence the hook's)."""
+    a page that gets its own dialogs stopped does not silence the hook's; a sandboxed frame of
+    the page's counts with it)."""
     return PAGES if origin.host() else SANDBOXED
 
 
