@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .acl.authority import Authority
@@ -55,10 +56,11 @@ class Core:
         self.inbox: LoopInbox | None = None
         """How other threads hand work to the loop (results, events, channel messages)."""
         self.windows: dict[str, WindowConfig] = {}
-        self.large_frames = asyncio.Semaphore(1)
-        """Held while a large frame is read (on a thread): one at a time, whichever window's.
-        What a frame of millions of small values becomes is twenty times its size (1.3 GB for
-        63 MB of "{},"): read side by side, a page's connections took the core to gigabytes."""
+        self.large_frames = ThreadPoolExecutor(1, thread_name_prefix="app-large-frames")
+        """The thread that reads large frames: one at a time, whichever window's, and whether
+        or not its connection is still there to wait for it. What a frame of millions of small
+        values becomes is twenty times its size (1.3 GB for 63 MB of "{},"): read side by
+        side, a page's connections took the core to gigabytes."""
         self.background: set[asyncio.Future[object]] = set()
         self._report: asyncio.TimerHandle | None = None
 
@@ -125,4 +127,5 @@ class Core:
             self._report.cancel()
         await self.server.stop()
         self.workers.shutdown()
+        self.large_frames.shutdown(wait=False, cancel_futures=True)
         log.info("the core has stopped")

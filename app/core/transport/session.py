@@ -35,7 +35,8 @@ MAX_FRAME_MESSAGES = 4096
 LOGGED_BAD = 20
 """Bad frames and messages of one connection that are logged; the rest are counted only."""
 DECODE_ON_THREAD_BYTES = 1024 * 1024
-"""Frames this large (or larger) are read on a thread, not on the core's loop."""
+"""Frames this long (or longer: bytes of a binary frame, characters of a text one) are read on
+the core's thread for large frames (``Core.large_frames``), not on its loop."""
 
 WRITE_CHUNK = 4 * 1024 * 1024
 """What the writer takes from the outbox at a time (bytes as counted into the backlog; at least
@@ -327,10 +328,9 @@ class Session:
                 # A large frame takes long to read (a list of millions of values: a second or
                 # more): on a thread, while the loop serves the other windows. This
                 # connection's frames keep their order: the next is not read until then.
-                async with self.core.large_frames:
-                    messages = await loop.run_in_executor(
-                        None, functools.partial(decode_frame, data, binary=binary)
-                    )
+                messages = await loop.run_in_executor(
+                    self.core.large_frames, functools.partial(self._decode_large, data, binary)
+                )
             if len(messages) > MAX_FRAME_MESSAGES:
                 raise ProtocolError(
                     f"A frame carried {len(messages)} messages; at most {MAX_FRAME_MESSAGES} "
@@ -352,6 +352,13 @@ class Session:
             task = loop.create_task(self._handle(message))
             self._tasks.add(task)
             task.add_done_callback(self._finished)
+
+    def _decode_large(self, data: str | bytes, binary: bool) -> list[Any]:
+        """(On the large frames' thread) ``decode_frame``, unless the connection ended while
+        the frame waited its turn: no one would be answered."""
+        if self.ending:
+            return []
+        return decode_frame(data, binary=binary)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
