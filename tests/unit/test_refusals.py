@@ -19,13 +19,17 @@ def clock(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> 
     return now
 
 
+def refuse_host(host: str) -> None:
+    """A refusal of one place in the code, whatever the host."""
+    response = loopback.refuse(421, f"Host {host!r} is not this app's address.")
+    assert response.status == 421 and "is not this app's address" in response.text
+
+
 def test_refusals_are_logged_within_bounds_and_counted_beyond(
     clock: list[float], caplog: pytest.LogCaptureFixture
 ) -> None:
     for n in range(loopback.LOGGED_REFUSALS + 30):
-        host = f"h{n}-" + "h" * 8000  # each request with a Host of its own: one kind still
-        response = loopback.refuse(421, f"Host {host!r} is not this app's address.")
-        assert response.status == 421 and host in response.text  # each one is answered
+        refuse_host(f"h{n}'x\"" + "h" * 8000)  # each Host its own, with quotes: one kind still
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == loopback.LOGGED_REFUSALS
     assert all(len(line) < loopback.LOGGED_REASON + 150 for line in lines), max(map(len, lines))
@@ -33,7 +37,7 @@ def test_refusals_are_logged_within_bounds_and_counted_beyond(
     assert lines[-1].endswith("(more like it in the next 10 s are counted, not logged one by one)")
     caplog.clear()
     clock[0] += loopback.REFUSALS_WITHIN
-    loopback.refuse(421, "Host 'x' is not this app's address.")
+    refuse_host("x")
     assert [r.getMessage() for r in caplog.records] == [
         "refused 30 more requests like the next, not logged one by one",
         "refused: Host 'x' is not this app's address.",
@@ -43,8 +47,8 @@ def test_refusals_are_logged_within_bounds_and_counted_beyond(
 def test_a_flood_of_one_kind_does_not_hide_another(
     clock: list[float], caplog: pytest.LogCaptureFixture
 ) -> None:
-    for _ in range(500):
-        loopback.refuse(403, "IPC needs the window's session; open the window's launch URL.")
+    for n in range(500):
+        refuse_host(f"flood-{n}")
     caplog.clear()
     loopback.refuse(403, "IPC from origin 'http://evil.example' is refused.")
     assert [r.getMessage() for r in caplog.records] == [

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import re
 import socket
+import sys
 import threading
 import time
 
@@ -74,7 +74,9 @@ def foreign_host(request: web.Request) -> web.Response | None:
 def refuse(status: int, reason: str, log: logging.Logger | None = None) -> web.Response:
     """A plain-text refusal, logged (as a warning of ``log``, by default the transport's; see
     ``_RefusalLog``)."""
-    _refusals.log(log or logging.getLogger("app.core.transport"), reason)
+    caller = sys._getframe(1)  # where it is refused: the kind of refusal (see _RefusalLog)
+    _refusals.log(log or logging.getLogger("app.core.transport"), reason,
+                  (caller.f_code.co_filename, caller.f_lineno))
     return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
 
 
@@ -83,30 +85,27 @@ LOGGED_REFUSALS = 20
 REFUSALS_WITHIN = 10.0
 LOGGED_REASON = 300
 """Characters of a refusal's reason that are logged (it may quote what the request sent)."""
-_QUOTED = re.compile(r"'[^']*'|\d+")
 
 
 class _RefusalLog:
     """Any local process, or a web page of any site, can send requests that are refused, as
     many as it likes and with what it likes in them: 50,000 in 5 s, each with an 8 KB Host,
-    wrote 400 MB of log. Refusals of each kind (their reason without what it quotes) are
-    logged ``LOGGED_REFUSALS`` every ``REFUSALS_WITHIN`` seconds, their reasons cut at
-    ``LOGGED_REASON`` characters; the log says when it stops logging a kind one by one, and how
-    many went unlogged with the next of that kind it logs. A flood of one kind (requests with
-    no cookie, say) does not hide the others (a spent launch URL, a foreign origin)."""
+    wrote 400 MB of log. Refusals of each kind (where the code refuses them: nothing a request
+    sends makes a kind of its own) are logged ``LOGGED_REFUSALS`` every ``REFUSALS_WITHIN``
+    seconds, their reasons cut at ``LOGGED_REASON`` characters; the log says when it stops
+    logging a kind one by one, and how many went unlogged with the next of that kind it logs.
+    A flood of one kind (requests with no cookie, say) does not hide the others (a spent launch
+    URL, a foreign origin)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kinds: dict[str, list[float]] = {}  # kind -> [since, logged, unlogged]
+        self._kinds: dict[object, list[float]] = {}  # kind -> [since, logged, unlogged]
 
-    def log(self, log: logging.Logger, reason: str) -> None:
-        kind = _QUOTED.sub("", reason)[:80]
+    def log(self, log: logging.Logger, reason: str, kind: object) -> None:
         now = time.monotonic()
         with self._lock:
             counts = self._kinds.get(kind)
             if counts is None or now - counts[0] >= REFUSALS_WITHIN:
-                if len(self._kinds) >= 256:  # kinds come from the code: few, unless it changes
-                    self._kinds.clear()
                 unlogged = int(counts[2]) if counts else 0
                 counts = self._kinds[kind] = [now, 0, 0]
             else:
