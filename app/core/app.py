@@ -136,7 +136,7 @@ class App:
         # annotated with that function's own classes, which the hints (strings, under
         # ``from __future__ import annotations``) can only name from there.
         frame = sys._getframe(1)
-        caller = (frame.f_code.co_qualname, frame.f_locals)
+        caller = (frame.f_code, frame.f_locals)
         del frame
 
         def register(f: F) -> F:

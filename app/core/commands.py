@@ -92,10 +92,10 @@ class Command:
         cls,
         func: Callable[..., Any],
         name: str | None = None,
-        namespace: tuple[str, Mapping[str, Any]] | None = None,
+        namespace: tuple[types.CodeType, Mapping[str, Any]] | None = None,
     ) -> Command:
-        """The command ``func`` makes. ``namespace``: the function that registers it (its
-        qualified name) and that function's names, for hints that name classes defined in it."""
+        """The command ``func`` makes. ``namespace``: the function that registers it (its code)
+        and that function's names, for hints that name classes defined in it."""
         if not callable(func):
             raise TypeError(f"a command must be a function, not {type(func).__name__}")
         if name is None:
@@ -126,8 +126,10 @@ class Command:
         # A function defined inside the function that registers it names that one's classes;
         # any other names its module's, and only them (a function registered from another
         # than its own would take a class of the same name there for its own).
-        outer = getattr(target, "__qualname__", "").rpartition(".<locals>.")[0]
-        local = namespace[1] if namespace and outer and outer == namespace[0] else None
+        # (Its code is one of that function's constants; a name would not tell two functions
+        # of one name, in two modules, apart.)
+        code = getattr(target, "__code__", None)
+        local = namespace[1] if namespace and code in namespace[0].co_consts else None
         try:
             hints = typing.get_type_hints(target, localns=local, include_extras=True)
         except Exception as exc:

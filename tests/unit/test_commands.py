@@ -36,6 +36,7 @@ from app.core import (
 from app.core.commands import Command
 from app.core.testing import Client
 
+from . import plugin_commands
 from .conftest import grant_all
 
 
@@ -700,6 +701,16 @@ async def test_commands_may_take_classes_defined_in_the_function_that_registers_
         assert [p["field"] for p in info.value.data] == ["tally"]
 
 
+def build(app: App) -> None:
+    """Named as the function of another module that defines the command it registers."""
+
+    class Point(BaseModel):
+        y: str
+
+    for command in plugin_commands.build():
+        app.command(command)
+
+
 def _plugin_commands() -> list[Any]:
     class Account(BaseModel):  # the plugin's own
         owner: str
@@ -726,6 +737,8 @@ def test_a_command_registered_from_another_function_does_not_take_its_classes(
         for command in _plugin_commands():
             app.command(command)
     assert "promote" not in app.registry and Account.model_fields["admin"].default is True
+    with pytest.raises(TypeError, match="name 'Point' is not defined"):
+        build(app)
 
 
 def test_a_hint_names_the_classes_of_where_its_function_is_defined(write_config) -> None:
