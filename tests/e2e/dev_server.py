@@ -3,8 +3,8 @@ PORT LOG``. A stylesheet comes as CSS only to a request that accepts text/css (a
 otherwise); ``POST /api/echo`` answers its body; ``/redirect?to=URL`` redirects there;
 ``/headers`` answers with headers that act for an origin; ``POST /form`` answers HTML with a
 201; ``/login?as=NAME`` sets a cookie, ``/whoami`` answers the cookies it was sent; ``/stream``
-sends an event and never ends; ``/hang`` never answers. Every request's method, path and
-headers go to LOG, one JSON line each."""
+sends an event and never ends; ``/partial`` breaks off; ``/hang`` never answers. Every
+request's method, path and headers go to LOG, one JSON line each."""
 
 from __future__ import annotations
 
@@ -53,6 +53,14 @@ async def handle(request: web.Request) -> web.StreamResponse:
         await stream.prepare(request)
         await stream.write(b"data: 1\n\n")
         await asyncio.Event().wait()
+    if request.path == "/partial":  # says 1000 bytes, sends 600 and closes
+        partial = web.StreamResponse(headers={"Content-Type": "text/javascript",
+                                              "Content-Length": "1000"})
+        await partial.prepare(request)
+        await partial.write(b"/" * 600)
+        assert request.transport is not None
+        request.transport.close()
+        return partial
     if request.path == "/hang":
         await asyncio.Event().wait()
     if request.path == "/style.css":

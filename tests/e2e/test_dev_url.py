@@ -246,10 +246,13 @@ def test_the_relay_keeps_no_cookies_streams_and_lets_go_of_dropped_requests(
                 const reader = (await fetch('/stream')).body.getReader();
                 const first = new TextDecoder().decode((await reader.read()).value);
                 reader.cancel();
-                return [whoami, first];
+                // An answer that breaks off fails, rather than looking whole.
+                const partial = await fetch('/partial').then((r) => r.text()).then(
+                    (text) => 'whole: ' + text.length, (e) => e.name);
+                return [whoami, first, partial];
             }"""
         )
-        assert said == ["no cookie", "data: 1\n\n"]
+        assert said == ["no cookie", "data: 1\n\n", "TypeError"]
         answered = page.evaluate(
             """async () => {
                 for (let batch = 0; batch < 40; batch++) {

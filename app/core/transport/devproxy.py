@@ -17,13 +17,14 @@ from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
+from aiohttp import web
 
 from ..acl.origin import origin_of
 from ..errors import shown
 
 log = logging.getLogger("app.core.transport")
 
-__all__ = ["DevProxy", "Fetched"]
+__all__ = ["DevProxy", "Fetched", "relay"]
 
 # What the page sends that does not go to the dev server: its credentials for the app (the
 # session cookie), what addresses the app (Host, Origin), and hop-by-hop headers.
@@ -165,6 +166,31 @@ class DevProxy:
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
+
+
+async def relay(
+    request: web.Request, upstream: aiohttp.ClientResponse, status: int, headers: dict[str, str]
+) -> web.StreamResponse:
+    """The dev server's answer to ``request`` (``upstream``, from ``DevProxy.fetch``), relayed
+    as it comes (a large file is never held whole, an event stream goes on), then released. One
+    that breaks off cuts the page's connection: ended as usual, a part of a file would look
+    whole to the page (and be cached)."""
+    response = web.StreamResponse(status=status, headers=headers)
+    try:
+        await response.prepare(request)
+        if request.method != "HEAD":
+            async for chunk in upstream.content.iter_chunked(1 << 16):
+                await response.write(chunk)
+        await response.write_eof()
+    except ConnectionError:  # the page's end: it went
+        pass
+    except (aiohttp.ClientError, TimeoutError) as exc:  # the dev server's end
+        log.warning("the dev server's answer to %s broke off: %s", shown(request.path, 200), exc)
+        if request.transport is not None:
+            request.transport.abort()
+    finally:
+        upstream.release()
+    return response
 
 
 async def _read_page(response: aiohttp.ClientResponse) -> bytes | None:

@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 
 from ..acl.origin import Origin, origin_of
@@ -24,7 +23,7 @@ from ..assets import API_FILES, init_script, inject_head, script_tag
 from ..errors import shown
 from .credentials import TAB_PARAM, Credentials, with_tab, without_tab
 from .csp import build_csp, inline_script_hashes
-from .devproxy import DevProxy
+from .devproxy import DevProxy, relay
 from .handover import PATH as HANDOVER_PATH
 from .handover import Handovers
 from .loopback import (
@@ -392,7 +391,7 @@ class Server:
                 headers["Content-Security-Policy"] = "sandbox"
             if fetched.stream is None:
                 return web.Response(status=fetched.status, body=fetched.body, headers=headers)
-            return await _relay(request, fetched.stream, fetched.status, headers)
+            return await relay(request, fetched.stream, fetched.status, headers)
         root = self.core.config.frontend_dir
         relative = request.match_info["path"] or "index.html"
         try:
@@ -474,26 +473,6 @@ class Server:
                 "Cache-Control": "no-store",
             },
         )
-
-
-async def _relay(
-    request: web.Request, upstream: aiohttp.ClientResponse, status: int, headers: dict[str, str]
-) -> web.StreamResponse:
-    """The dev server's answer, relayed as it comes (a large file is never held whole, an
-    event stream goes on); ``upstream`` is released at the end, or when the page goes."""
-    try:
-        response = web.StreamResponse(status=status, headers=headers)
-        await response.prepare(request)
-        if request.method != "HEAD":
-            async for chunk in upstream.content.iter_chunked(1 << 16):
-                await response.write(chunk)
-        await response.write_eof()
-        return response
-    except (aiohttp.ClientError, ConnectionError, TimeoutError) as exc:  # either end went
-        log.debug("a relayed answer to %s ended early: %s", request.path[:200], exc)
-        return response
-    finally:
-        upstream.release()
 
 
 def _retrying(message: str) -> web.Response:
