@@ -117,12 +117,14 @@ def inline_script_hashes(html: bytes) -> tuple[str, ...]:
         if "src" in attributes or kind not in _SCRIPT_TYPES:
             continue
         text = script.text(deep=True)
-        found["'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-              + "'"] = None
+        source = "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        if source + "'" in found:
+            continue
         if len(found) == INLINE_HASHES:
             log.warning("a page of the frontend has more than %d inline scripts; those after "
                         "them do not run (move them into files)", INLINE_HASHES)
             break
+        found[source + "'"] = None
     return tuple(found)
 
 
