@@ -197,7 +197,7 @@ def test_a_config_that_does_not_load_still_gets_schemas_to_fix_it_with(
     assert main(["schema", "--config", str(config)]) == 2  # the config does not load
     err = capsys.readouterr().err
     assert "$.identifier: Input should be a valid string" in err
-    assert "the schemas written list no permission of the app's commands" in err
+    assert "the schemas written now list no permission of the app's commands" in err
     written = {p.name: json.loads(p.read_text()) for p in (tmp_path / "schemas").iterdir()}
     assert sorted(written) == ["app.conf.schema.json", "capability.schema.json"]
     # Any permission identifier passes (the app's commands are not known), a malformed one
