@@ -119,7 +119,12 @@ def prepare_page(app: App, label: str, window: Any) -> None:
         # view (with its page) first, then these.
         view.profile.setParent(view)
         view.request_interceptor.setParent(view.profile)
-        page.nav_handler.setParent(page)
+        # The page pywebview keeps for windows the page opens, which it opens no more (see
+        # harden): one page fewer of the profile's to be let go of in order.
+        from qtpy import sip
+
+        nav_handler, page.nav_handler = page.nav_handler, None
+        sip.delete(nav_handler)  # (here, on the GUI thread, before the page loads)
     except Exception:  # a pywebview whose window is made otherwise: only Qt's warning at exit
         log.debug("window %r: its profile is left as pywebview made it", label, exc_info=True)
     ended: deque[float] = deque()
