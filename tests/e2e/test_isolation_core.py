@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,6 +345,13 @@ async def test_a_key_serves_only_its_own_window_page_and_connection(served: Serv
         await main_http.close()
         main_http, main_ws = await connect(main.page, ticket=hello["resume"])
         assert (await call(main_ws, lent))["ok"] is True
+        assert (await call(main_ws, main.seal(GREET)))["ok"] is True
+        # ... and after a connection cut with no close frame (its handler is given up, and its
+        # socket still looks open to the core): the key was kept for the dead connection.
+        resume = hello_of(main_ws)["resume"]
+        main_ws.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+        await main_http.close()
+        main_http, main_ws = await connect(main.page, ticket=resume)
         assert (await call(main_ws, main.seal(GREET)))["ok"] is True
         # A message sealed before a reload, held back, and sent once the old page is gone does
         # not run in the new one.

@@ -231,4 +231,4 @@ class KeyRing:
 
 
 def _in_use(key: DocumentKey) -> bool:
-    return key.session is not None and not key.session.ws.closed
+    return key.session is not None and not key.session.over

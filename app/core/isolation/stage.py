@@ -109,7 +109,7 @@ def _key_for(keys: KeyRing, request: Request) -> DocumentKey:
             f"The sealed message was made for another page load of window '{caller.window}'; "
             "refused."
         )
-    if key.session is not None and key.session is not session and not key.session.ws.closed:
+    if key.session is not None and key.session is not session and not key.session.over:
         raise ProtocolError("This isolation key is in use by another connection; refused.")
     return key
 

@@ -297,6 +297,12 @@ class Session:
 
     # Incoming -------------------------------------------------------------------------------
 
+    @property
+    def over(self) -> bool:
+        """Whether this connection has ended: closed, or its handler gone (a page whose
+        connection was cut leaves its socket looking open)."""
+        return self.ending or self.ws.closed
+
     async def run(self) -> None:
         writer = asyncio.create_task(self._writer())
         try:
