@@ -149,10 +149,19 @@ def test_inline_scripts_are_hashed_as_a_browser_reads_them() -> None:
         b"<script><!--<script>T</script>--></script>",  # one script, its text all of this
         b'<script type="application/json">T</script>',
         b"<template><script>T</script></template>",
+        b"<script language=vbscript>T</script>",
+        b"<script nomodule>T</script>",
+        b"<script for=button event=onclick>T</script>",
+        '<script type="text/javascript\u00a0">T</script>'.encode(),  # (not ASCII space)
     ):
         assert sha("T") not in inline_script_hashes(text), text
     assert inline_script_hashes(b"<svg><script>S</script></svg>") == (sha("S"),)
     assert inline_script_hashes(b"<script type=MODULE>M</script>") == (sha("M"),)
+    for runs in (b"<script language=JavaScript>R</script>",
+                 b"<script type=module nomodule>R</script>",
+                 b"<script for=window event=onload>R</script>",
+                 b'<script type=" text/javascript\n">R</script>'):
+        assert inline_script_hashes(runs) == (sha("R"),), runs
     assert inline_script_hashes(b"<![if x]><script>unclosed") == (sha("unclosed"),)
 
 

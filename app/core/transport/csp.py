@@ -112,9 +112,7 @@ def inline_script_hashes(html: bytes) -> tuple[str, ...]:
     found: dict[str, None] = {}
     page = LexborHTMLParser(html.decode("utf-8", "replace"), scripting=True)
     for script in page.css("script"):
-        attributes = script.attributes
-        kind = (attributes.get("type") or "").strip().lower()
-        if "src" in attributes or kind not in _SCRIPT_TYPES:
+        if "src" in script.attributes or not _runs(script.attributes):
             continue
         text = script.text(deep=True)
         source = "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
@@ -126,6 +124,30 @@ def inline_script_hashes(html: bytes) -> tuple[str, ...]:
             break
         found[source + "'"] = None
     return tuple(found)
+
+
+def _runs(attributes: dict[str, str | None]) -> bool:
+    """Whether a ``<script>`` with ``attributes`` runs in Chromium, as the HTML standard says:
+    by its type (or its old ``language``), not a classic one marked ``nomodule``, not one for
+    an event of an element (``for`` and ``event``, but for ``window``'s load)."""
+    kind = attributes.get("type")
+    if kind is None or kind == "":
+        language = attributes.get("language")
+        kind = f"text/{language}" if language else ""
+    kind = kind.strip(_HTML_SPACE).lower()
+    if kind not in _SCRIPT_TYPES:
+        return False
+    if kind not in ("module", "importmap", "speculationrules") and "nomodule" in attributes:
+        return False
+    event, target = attributes.get("event"), attributes.get("for")
+    if event is not None and target is not None:
+        event, target = event.strip(_HTML_SPACE).lower(), target.strip(_HTML_SPACE).lower()
+        if target != "window" or event not in ("onload", "onload()"):
+            return False
+    return True
+
+
+_HTML_SPACE = "\t\n\f\r "
 
 
 def build_csp(

@@ -104,8 +104,11 @@ class DevProxy:
         if self._http is None:
             # No cookie jar: cookies the dev server set in answer to one window's request went
             # with every window's later ones (one window acting with another's login).
+            # No time limit of the whole answer's (aiohttp's is 300 s): an event stream goes on,
+            # a long download too; the dev server's start to answering has ANSWER_WAIT.
             self._http = aiohttp.ClientSession(
-                auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar()
+                auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar(),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=ANSWER_WAIT),
             )
         sent = {k: v for k, v in (headers or {}).items() if k.lower() not in _KEEP_BACK}
         url = self.base + path_qs
