@@ -125,10 +125,9 @@ def test_a_key_is_fresh_per_document_and_its_frame_is_served_once() -> None:
 
 
 class Connection:
-    """What a key in use holds on to: an open connection."""
+    """What a key in use holds on to: a connection that has not ended."""
 
-    class ws:  # the aiohttp socket: only its "closed" is read
-        closed = False
+    over = False
 
 
 def test_a_window_keeps_its_keys_in_use_and_its_latest_others_only() -> None:
