@@ -86,11 +86,13 @@ def prepare_page(app: App, label: str, window: Any) -> None:
     - Its JavaScript dialogs come one at a time, and the user can stop them (``qtdialogs``).
     - A page whose process ends (it crashed, ran out of memory, was killed) is loaded again, at
       most ``RELOADS`` times in ``RELOADS_WITHIN`` seconds: the window stayed blank for good.
-    - Its profile goes when the window does, after the profile's pages: the profile, its
-      request interceptor and the page pywebview keeps for links to new windows were Python's,
-      let go whenever nothing held them any more, the profile often before a page, and Qt
-      WebEngine then warned "Release of profile requested but WebEnginePage still not deleted.
-      Expect troubles !" as windows closed and as the app ended.
+    - Its profile goes when the window does, after the window's page: the profile and its
+      request interceptor were Python's, let go whenever nothing held them any more, often
+      before the page, and the page pywebview keeps for links to new windows (a second page of
+      the profile, which nothing uses now) outlived the window's; Qt WebEngine then warned
+      "Release of profile requested but WebEnginePage still not deleted. Expect troubles !"
+      as windows closed and as the app ended. That page is deleted here; the warning still
+      comes at some closes.
     """
     try:
         from qtpy.QtWebEngineCore import QWebEngineSettings
