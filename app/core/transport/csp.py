@@ -112,17 +112,18 @@ def inline_script_hashes(html: bytes) -> tuple[str, ...]:
     found: dict[str, None] = {}
     page = LexborHTMLParser(html.decode("utf-8", "replace"), scripting=True)
     for script in page.css("script"):
-        if "src" in script.attributes or not _runs(script.attributes):
+        attributes = script.attributes  # (made anew at each read)
+        if "src" in attributes or not _runs(attributes):
             continue
-        text = script.text(deep=True)
-        source = "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-        if source + "'" in found:
+        digest = hashlib.sha256(script.text(deep=True).encode()).digest()
+        source = f"'sha256-{base64.b64encode(digest).decode()}'"
+        if source in found:
             continue
         if len(found) == INLINE_HASHES:
             log.warning("a page of the frontend has more than %d inline scripts; those after "
                         "them do not run (move them into files)", INLINE_HASHES)
             break
-        found[source + "'"] = None
+        found[source] = None
     return tuple(found)
 
 
