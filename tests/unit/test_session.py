@@ -87,3 +87,62 @@ async def test_a_connection_that_ended_keeps_nothing_to_send() -> None:
     assert session._outbox == []
     session.deliver({**reply, "id": 2})  # a command that finished after its page left
     assert session._outbox == []
+
+
+class _Socket:
+    """A page's open socket that records the frames written to it."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    async def send_frame(self, data: bytes, kind: object) -> None:
+        self.frames.append(data)
+
+
+def _open_session(buffered: int = 0) -> tuple[Session, _Socket]:
+    session = _session(patience_ms=2000)
+    socket = _Socket()
+    session.ws = socket  # type: ignore[assignment]
+    session._transport = SimpleNamespace(  # type: ignore[assignment]
+        get_write_buffer_size=lambda: buffered)
+    session.in_flight.used = 1  # the reply's own message
+    return session, socket
+
+
+def _reply(n: int, value: object = "pong") -> dict[str, object]:
+    return {"kind": "reply", "id": n, "ok": True, "value": value}
+
+
+async def test_the_reply_to_a_call_made_at_a_time_is_written_at_once() -> None:
+    """The window's only call, nothing waiting before it: its reply leaves as the call ends, a
+    turn of the loop before the writer would take it."""
+    session, socket = _open_session()
+    await session._answer(_reply(1), "echo")
+    assert socket.frames == [b'[{"kind":"reply","id":1,"ok":true,"value":"pong"}]']
+    assert session._outbox == []
+
+
+async def test_a_reply_goes_behind_what_waits_and_with_others_finishing_together() -> None:
+    """Through the outbox, in order and in one frame with the rest, when an event waits to be
+    written, when the writer holds frames it has not written, when other calls are being
+    answered, when the reply is large, and when the socket holds what the page has not read
+    (then a write may have to wait)."""
+    session, socket = _open_session()
+    session.deliver({"kind": "event", "event": "saved", "payload": 1})
+    await session._answer(_reply(1), "echo")
+    assert [m.json for m, _ in session._outbox] == [
+        b'{"kind":"event","event":"saved","payload":1}',
+        b'{"kind":"reply","id":1,"ok":true,"value":"pong"}',
+    ]
+    cases = {"writing": _open_session(), "others": _open_session(),
+             "large": _open_session(), "buffered": _open_session(buffered=1)}
+    cases["writing"][0]._writing = True
+    cases["others"][0].in_flight.used = 2
+    for name, (each, sent) in cases.items():
+        value = "x" * (70 * 1024) if name == "large" else "pong"
+        await each._answer(_reply(2, value), "echo")
+        assert sent.frames == [], name
+        assert len(each._outbox) == 1, name
+    assert socket.frames == []
