@@ -9,6 +9,7 @@ from typing import Any
 
 from .channel import MADE, Channel
 from .commands import Command, Injector
+from .deadlines import Deadlines
 from .errors import (
     Blocked,
     CallTimeout,
@@ -38,6 +39,7 @@ class Dispatcher:
     def __init__(self, workers: WorkerPool, timeout: float) -> None:
         self.workers = workers
         self.timeout = timeout
+        self.deadlines = Deadlines(timeout)
         self._running: dict[int, tuple[Any, Any, Command, float]] = {}
         """Async calls of window connections now running: (session, request, command, when
         they are due an answer), by the request's id()."""
@@ -73,12 +75,12 @@ class Dispatcher:
         watched = command.is_async and session is not None
         if watched:
             self._watch(session, context, command)
-        limit = asyncio.timeout(self.timeout)
         job: asyncio.Future[Any] | None = None
         window = context.caller.window if session is not None else None
         share = self._share(window) if window is not None and not command.is_async else None
+        limit = self.deadlines.limit()
         try:
-            async with limit:
+            with limit:
                 if command.is_async:
                     task = asyncio.current_task()
                     if task is not None:  # what the log calls it, should it be left behind
@@ -117,7 +119,7 @@ class Dispatcher:
             own = next(c for c in type(exc).__mro__ if c.__module__ == IpcError.__module__)
             raise own(f"'{command.name}' failed: {exc.message}", exc.data) from exc
         except TimeoutError:
-            if not limit.expired():
+            if not limit.expired:
                 log.exception("command %r raised", command.name)
                 raise InternalError(_failed(command)) from None
             if job is not None and not started:

@@ -1,0 +1,101 @@
+"""The time limit of every running command, watched by one timer.
+
+``asyncio.timeout`` makes a timer for each call, and a third of the core's own work on a small
+call went into it (about 3 of 9 us per call in a tight loop). Every call has the same limit,
+so calls fall due in the order they started: ``Deadlines`` keeps them in that order, with one
+timer, for the first one still running. A call over is dropped from the front as it ends (calls
+made one at a time never wait there), or once those before it end.
+
+A ``Limit`` behaves as ``asyncio.timeout``'s does: at its time it cancels its task, and as its
+``with`` block ends, that cancellation becomes ``TimeoutError``, unless the task was cancelled
+from elsewhere too (then it stays a cancellation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from types import TracebackType
+
+__all__ = ["Deadlines", "Limit"]
+
+
+class Limit:
+    """One call's time limit; ``with`` it around the call (inside its task)."""
+
+    __slots__ = ("_cancelling", "_deadlines", "_task", "due", "expired", "over")
+
+    def __init__(self, deadlines: Deadlines, task: asyncio.Task[object], due: float) -> None:
+        self._deadlines = deadlines
+        self._task = task
+        self._cancelling = task.cancelling()
+        self.due = due
+        self.over = False
+        """Its block has ended: it cancels nothing any more."""
+        self.expired = False
+        """It cancelled its task, its time being up."""
+
+    def __enter__(self) -> Limit:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.over = True
+        self._deadlines.ended()
+        if (
+            self.expired
+            and self._task.uncancel() <= self._cancelling
+            and exc_type is asyncio.CancelledError
+        ):
+            raise TimeoutError from exc
+
+    def expire(self) -> None:
+        self.expired = True
+        self._task.cancel()
+
+
+class Deadlines:
+    """The limits of the calls running on one loop, each ``seconds`` long."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._limits: deque[Limit] = deque()  # in the order they fall due
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def limit(self) -> Limit:
+        """A limit from now for the current task."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a time limit is for a call running in a task")
+        if loop is not self._loop:  # a new loop (the app started again): start afresh
+            self._loop, self._limits, self._timer = loop, deque(), None
+        limit = Limit(self, task, loop.time() + self.seconds)
+        self._limits.append(limit)
+        if self._timer is None:
+            self._timer = loop.call_at(limit.due, self._expire)
+        return limit
+
+    def ended(self) -> None:
+        """A limit's block ended: drop the ones over from the front."""
+        limits = self._limits
+        while limits and limits[0].over:
+            limits.popleft()
+
+    def _expire(self) -> None:
+        """The first limit's time may be up: cancel the calls due, and watch the next one."""
+        assert self._loop is not None
+        self._timer = None
+        limits = self._limits
+        now = self._loop.time()
+        while limits and (limits[0].over or limits[0].due <= now):
+            limit = limits.popleft()
+            if not limit.over:
+                limit.expire()
+        if limits:
+            self._timer = self._loop.call_at(limits[0].due, self._expire)

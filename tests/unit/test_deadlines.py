@@ -1,0 +1,104 @@
+"""The commands' time limits, one timer for all of them (app/core/deadlines.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.core.deadlines import Deadlines
+
+
+async def _run(deadlines: Deadlines, seconds: float) -> str:
+    """A call that takes ``seconds``, under its limit: how it ended."""
+    try:
+        with deadlines.limit():
+            await asyncio.sleep(seconds)
+    except TimeoutError:
+        return "timeout"
+    return "done"
+
+
+async def test_each_call_ends_at_its_own_limit_whatever_the_others_do() -> None:
+    """Calls that started at different times each time out at their own limit from their
+    start, not at the first one's, while quick calls come and go among them."""
+    loop = asyncio.get_running_loop()
+    deadlines = Deadlines(0.3)
+    ended: dict[str, float] = {}
+
+    async def slow(name: str) -> str:
+        started = loop.time()
+        outcome = await _run(deadlines, 5)
+        ended[name] = loop.time() - started
+        return outcome
+
+    first = asyncio.create_task(slow("first"))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(slow("second"))
+    quick = [await _run(deadlines, 0.01) for _ in range(5)]
+    assert quick == ["done"] * 5
+    assert await first == "timeout"
+    assert not second.done()  # its limit is 0.1 s later
+    assert await second == "timeout"
+    for name in ("first", "second"):
+        assert 0.3 <= ended[name] < 1.0, ended
+    assert not deadlines._limits  # nothing is kept for calls that ended
+
+
+async def test_calls_made_one_at_a_time_leave_nothing_behind() -> None:
+    """A finished call is dropped as it ends when it is the first: a long limit (300 s) does
+    not make thousands of sequential calls pile up until it."""
+    deadlines = Deadlines(300)
+    for _ in range(1000):
+        with deadlines.limit():
+            await asyncio.sleep(0)
+    assert len(deadlines._limits) == 0
+
+
+async def test_a_call_that_raises_timeout_error_itself_is_not_taken_for_its_limit() -> None:
+    deadlines = Deadlines(5)
+    with pytest.raises(TimeoutError) as raised:
+        with deadlines.limit() as limit:
+            raise TimeoutError("the command's own")
+    assert not limit.expired
+    assert str(raised.value) == "the command's own"
+
+
+async def test_a_call_cancelled_from_elsewhere_as_well_stays_cancelled() -> None:
+    """As with asyncio.timeout: a cancellation that did not come from the limit alone (its page
+    went away as its time ran out) is not turned into a timeout."""
+    deadlines = Deadlines(60)
+    limits = []
+
+    async def call() -> None:
+        with deadlines.limit() as limit:
+            limits.append(limit)
+            await asyncio.sleep(5)
+
+    for also_cancelled in (False, True):
+        task = asyncio.create_task(call())
+        await asyncio.sleep(0)  # it is in its block now
+        limits[-1].expire()  # what the timer does when its time is up
+        if also_cancelled:
+            task.cancel()
+        outcome = await asyncio.gather(task, return_exceptions=True)
+        expected = asyncio.CancelledError if also_cancelled else TimeoutError
+        assert isinstance(outcome[0], expected), (also_cancelled, outcome)
+
+
+async def test_a_limit_is_for_a_task() -> None:
+    """Outside a task (a loop's callback) there is no call to cancel: said at once."""
+    deadlines = Deadlines(1)
+    loop = asyncio.get_running_loop()
+    said: asyncio.Future[str] = loop.create_future()
+
+    def callback() -> None:
+        try:
+            deadlines.limit()
+        except RuntimeError as exc:
+            said.set_result(str(exc))
+        else:
+            said.set_result("no error")
+
+    loop.call_soon(callback)
+    assert await said == "a time limit is for a call running in a task"
