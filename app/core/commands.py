@@ -237,7 +237,7 @@ class Command:
             raise InvalidArgs(
                 f"Invalid arguments for '{self.name}': {summary}.", problems[:100]
             ) from None
-        bound = {name: getattr(validated, name) for name in type(validated).model_fields}
+        bound = dict(validated.__dict__)  # the fields' values, by their Python names
         for pname, ptype in self._injected.items():
             bound[pname] = injectors[ptype](context)
         return bound

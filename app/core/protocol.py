@@ -325,14 +325,20 @@ def decode_frame(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
     """
     if binary is None:
         binary = not isinstance(data, str)
-    with _no_gc(len(data)):
-        if binary:
-            return _decode_binary(data if isinstance(data, bytes) else data.encode())
-        try:
-            parsed = decode_json(data)
-        except orjson.JSONDecodeError as exc:
-            raise ProtocolError(f"The frame is not valid JSON ({exc}).") from None
-        return parsed if isinstance(parsed, list) else [parsed]
+    if len(data) < _GC_PAUSE_BYTES:
+        return _decode(data, binary)
+    with _no_gc():
+        return _decode(data, binary)
+
+
+def _decode(data: str | bytes, binary: bool) -> list[Any]:
+    if binary:
+        return _decode_binary(data if isinstance(data, bytes) else data.encode())
+    try:
+        parsed = decode_json(data)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"The frame is not valid JSON ({exc}).") from None
+    return parsed if isinstance(parsed, list) else [parsed]
 
 
 def decode_json(data: str | bytes) -> Any:
@@ -362,10 +368,10 @@ def _answerable(messages: Any, openers: int) -> Any:
 
 
 @contextmanager
-def _no_gc(size: int) -> Iterator[None]:
+def _no_gc() -> Iterator[None]:
     """Parsing a large JSON frame makes millions of objects at once; every few thousand of them
     the cycle collector would walk them all again. None of them can be in a cycle yet."""
-    if size < _GC_PAUSE_BYTES or not gc.isenabled():
+    if not gc.isenabled():
         yield
         return
     gc.disable()
