@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.core.deadlines import Deadlines
+from app.core.deadlines import Deadlines, Limit
 
 
 async def _run(deadlines: Deadlines, seconds: float) -> str:
@@ -102,3 +102,33 @@ async def test_a_limit_is_for_a_task() -> None:
 
     loop.call_soon(callback)
     assert await said == "a time limit is for a call running in a task"
+
+
+async def test_a_long_call_in_front_does_not_keep_the_quick_ones_behind_it() -> None:
+    """The queue is dropped from the front; a call that runs long there would keep every call
+    after it until it ends (five minutes of 40,000 calls a second: twelve million)."""
+    deadlines = Deadlines(300)
+    long_call = asyncio.create_task(_run(deadlines, 300))
+    await asyncio.sleep(0)  # in its block, at the front
+    for _ in range(5000):
+        with deadlines.limit():
+            pass
+    assert len(deadlines._limits) <= 2 + 64
+    long_call.cancel()
+    await asyncio.gather(long_call, return_exceptions=True)
+    assert len(deadlines._limits) == 0
+
+
+async def test_limits_of_a_loop_that_ended_do_not_count_on_the_next() -> None:
+    """The app started again on a new loop: a call of the old one that ends late changes
+    nothing of the new one's count."""
+    deadlines = Deadlines(300)
+
+    async def on_old_loop() -> Limit:
+        return deadlines.limit()
+
+    stale = await asyncio.to_thread(asyncio.run, on_old_loop())  # a loop that has ended
+    with deadlines.limit():
+        stale.__exit__(None, None, None)  # the old loop's call ends now
+        assert deadlines._running == 1
+    assert deadlines._running == 0 and len(deadlines._limits) == 0
