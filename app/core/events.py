@@ -230,12 +230,13 @@ class EventBus:
         if backlogs:
             await await_readers(backlogs, timeout)
         self.publish(event, payload, target=target, source=source, listeners=False)
-        if target is not None:
+        handlers = list(self._handlers.get(event, ())) if target is None else []
+        if not handlers:  # (no time limit to set up for none)
             return
         threads, tasks = self._places_of(source)
         try:
             async with asyncio.timeout(timeout):
-                for handler in list(self._handlers.get(event, ())):
+                for handler in handlers:
                     places = tasks if inspect.iscoroutinefunction(handler) else threads
                     await places.acquire()
                     self._run_handler(handler, Event(event, payload, source), then=places.release)
