@@ -41,7 +41,7 @@ class Limit:
     ) -> None:
         self._deadlines = deadlines
         self._loop = loop
-        self._task = task
+        self._task: asyncio.Task[object] | None = task
         self._cancelling = task.cancelling()
         self.due = due
         self.over = False
@@ -59,15 +59,22 @@ class Limit:
         tb: TracebackType | None,
     ) -> None:
         self.over = True
+        # Let go of the task: a limit may wait in the queue behind a long call for as long as
+        # that call's time limit, and a task that was cancelled (its page went away) holds its
+        # traceback, and through it the call's frames and arguments.
+        task, self._task = self._task, None
         self._deadlines.ended(self._loop)
         if (
             self.expired
-            and self._task.uncancel() <= self._cancelling
+            and task is not None
+            and task.uncancel() <= self._cancelling
             and exc_type is asyncio.CancelledError
         ):
             raise TimeoutError from exc
 
     def expire(self) -> None:
+        if self._task is None:  # its block has ended
+            return
         self.expired = True
         self._task.cancel()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import pytest
 
@@ -132,3 +134,29 @@ async def test_limits_of_a_loop_that_ended_do_not_count_on_the_next() -> None:
         stale.__exit__(None, None, None)  # the old loop's call ends now
         assert deadlines._running == 1
     assert deadlines._running == 0 and len(deadlines._limits) == 0
+
+
+async def test_a_call_given_up_behind_a_long_one_is_let_go() -> None:
+    """A call cancelled from elsewhere (its page went away) while a long call holds the front
+    is not kept until that one ends: its task holds its traceback, and through it the call's
+    frames and arguments (megabytes each, for up to the time limit)."""
+    deadlines = Deadlines(60)
+    long = asyncio.create_task(_run(deadlines, 5))
+    await asyncio.sleep(0)
+
+    async def call(data: bytes) -> None:
+        with deadlines.limit():
+            await asyncio.sleep(5)
+
+    task = asyncio.create_task(call(b"x" * 1000))
+    await asyncio.sleep(0)
+    task.cancel()
+    await asyncio.wait([task])
+    assert task.cancelled()
+    gone = weakref.ref(task)
+    del task
+    gc.collect()
+    assert len(deadlines._limits) == 2  # still behind the long call
+    assert gone() is None, "the limit of a call that ended keeps its task"
+    long.cancel()
+    await asyncio.wait([long])
