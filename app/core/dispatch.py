@@ -38,8 +38,8 @@ FULL_LOG_SECONDS = 10.0
 class Dispatcher:
     def __init__(self, workers: WorkerPool, timeout: float) -> None:
         self.workers = workers
-        self.timeout = timeout
         self.deadlines = Deadlines(timeout)
+        """Every call's time limit (``timeout``), one timer for all of them."""
         self._running: dict[int, tuple[Any, Any, Command, float]] = {}
         """Async calls of window connections now running: (session, request, command, when
         they are due an answer), by the request's id()."""
@@ -53,6 +53,11 @@ class Dispatcher:
         (Half of them, tried first, made 1000 quick calls in flight wait for each other, at
         13-22% of their throughput.)"""
         self._shares: dict[str, asyncio.Semaphore] = {}
+
+    @property
+    def timeout(self) -> float:
+        """The commands' time limit (seconds): app.ipc.commandTimeoutMs."""
+        return self.deadlines.seconds
 
     async def call(
         self,
