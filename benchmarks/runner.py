@@ -95,13 +95,22 @@ async def _close(process: SubjectProcess, detach: Detach | None) -> None:
     await process.stop()
 
 
+def _first_call(status: dict[str, Any]) -> float:
+    """When the page's first call resolved, by this machine's wall clock (the page's own clock
+    put on its Python process's)."""
+    first = status["first"]
+    return float(first["at"] + first["clockOffsetMs"])
+
+
 def _startup(run: Run, status: dict[str, Any], process: SubjectProcess) -> float:
-    startup = float(status["first"]["at"] - process.started)
+    startup = _first_call(status) - process.started
     # Split of the start-up: until the page began loading, then until its first call.
     run.details.setdefault("startup", []).append({
         "ms": startup,
-        "process_to_page_ms": status["timeOrigin"] - process.started,
+        "process_to_page_ms": status["timeOrigin"] + status["first"]["clockOffsetMs"]
+        - process.started,
         "page_to_first_call_ms": status["first"]["at"] - status["timeOrigin"],
+        "clock_offset_ms": status["first"]["clockOffsetMs"],
     })
     return startup
 
@@ -121,7 +130,7 @@ async def measure(subject: Subject, host: PageHost, plan: Plan, progress: Progre
         assert page is not None
         status = await wait_ready(page, process, START_TIMEOUT)
         run.values["rss_idle_mb"] = process.memory_mb()[0]
-        progress(f"    first invoke {status['first']['at'] - process.started:.0f} ms after the "
+        progress(f"    first invoke {_first_call(status) - process.started:.0f} ms after the "
                  "process started (start-up is measured on launches of its own)")
         await _measure_page(page, process, subject, plan, run, progress)
         run.values["rss_peak_mb"] = process.memory_mb()[1]

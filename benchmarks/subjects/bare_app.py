@@ -37,6 +37,8 @@ async def _socket(request: web.Request) -> web.WebSocketResponse:
             op = json.loads(data)
             if op["op"] == "download":
                 await ws.send_bytes(_ID.pack(op["id"]) + blob(op["n"]))
+            elif op["op"] == "clock":
+                await ws.send_str(json.dumps({"id": op["id"], "v": time.time() * 1000}))
             elif op["op"] == "events":
                 for i in range(op["n"]):
                     await ws.send_str(json.dumps({"e": 1, "i": i, "t": time.time() * 1000}))

@@ -28,6 +28,9 @@ class Api:
     def echo(self, value: Any) -> Any:
         return value
 
+    def clock(self) -> float:
+        return time.time() * 1000
+
     def emit_events(self, count: int) -> int:
         threading.Thread(target=self._emit, args=(count,), daemon=True).start()
         return count

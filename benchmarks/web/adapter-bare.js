@@ -40,6 +40,7 @@
     name: "bare",
     ready: () => opened,
     call: (value) => request({ v: value }),
+    clock: () => request({ op: "clock" }),
     upload: (data) => new Promise((resolve) => {
       const id = nextId++;
       pending.set(id, resolve);

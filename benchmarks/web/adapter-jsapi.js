@@ -11,6 +11,7 @@
     name: "jsapi",
     ready: () => ready,
     call: (value) => api().echo(value),
+    clock: () => api().clock(),
     events: (count, sink) => {
       window.__benchSink = sink;
       return api().emit_events(count);

@@ -9,6 +9,7 @@
     name: "shell",
     ready: () => Promise.resolve(),  // invoke() queues until the socket is open
     call: (value) => invoke("echo", { value }),
+    clock: () => invoke("clock"),
     upload: (data) => invoke("upload", { data }),
     download: (size) => invoke("download", { size }),
     events: async (count, s) => {

@@ -2,19 +2,23 @@
 // script registers how to reach Python (window.__BENCH__.use(adapter)); the runner then asks for
 // one measurement at a time over CDP with __BENCH__.run(spec), and reads __BENCH__.status().
 //
-// An adapter is { name, ready(), call(value), upload?(bytes), download?(size),
-// events(count, sink), variants?: { name: call } }: call resolves with the echoed value, upload with the byte count,
-// download with a Uint8Array, and events asks Python to push `count` events, each of which
-// the adapter hands to sink({ i, t }) where t is Python's wall clock in ms at the send.
+// An adapter is { name, ready(), call(value), clock(), upload?(bytes), download?(size),
+// events(count, sink), variants?: { name: call } }: call resolves with the echoed value, clock
+// with Python's wall clock in ms (time.time() * 1000), upload with the byte count, download
+// with a Uint8Array, and events asks Python to push `count` events, each of which the adapter
+// hands to sink({ i, t }) where t is Python's wall clock in ms at the send.
 (function () {
   "use strict";
 
   const now = () => performance.now();
-  // Wall-clock ms, comparable with Python's time.time() * 1000 on the same machine.
+  // Wall-clock ms by the page's clock. Chromium's timeOrigin can be off the machine's wall
+  // clock by tens of milliseconds in a renderer process that has run a while (headless
+  // Chromium, seen: events delivered in about 1 ms measured 10 to 85 ms), so what is compared
+  // with Python's clock is first put on it (see clockOffset).
   const epoch = () => performance.timeOrigin + performance.now();
 
   let adapter = null;
-  let first = null;   // { at, ms }: when the first call resolved
+  let first = null;   // { at, ms, clockOffsetMs }: when the first call resolved (page's clock)
   let failure = null;
 
   function percentile(sorted, p) {
@@ -165,7 +169,24 @@
     return { ms: median(times), repeat };
   }
 
+  // How far Python's clock is ahead of the page's (ms): from the quickest of five round trips
+  // that ask Python for the time, taken at their middle (within half that trip).
+  async function clockOffset() {
+    let best = null;
+    for (let i = 0; i < 5; i++) {
+      const sent = epoch();
+      const python = await adapter.clock();
+      const back = epoch();
+      if (typeof python !== "number") throw new Error(`clock() returned ${python}`);
+      if (best === null || back - sent < best.trip) {
+        best = { trip: back - sent, offset: python - (sent + back) / 2 };
+      }
+    }
+    return best.offset;
+  }
+
   async function events({ count }) {
+    const offset = await clockOffset();
     const latencies = new Array(count);
     let received = 0;
     let last = 0;
@@ -173,7 +194,7 @@
     const all = new Promise((resolve) => { done = resolve; });
     const sink = (event) => {
       const at = epoch();
-      if (received < count) latencies[received] = at - event.t;
+      if (received < count) latencies[received] = at + offset - event.t;
       received++;
       last = at;
       if (received === count) done();
@@ -199,7 +220,8 @@
       await adapter.ready();
       const got = await adapter.call("first");
       if (got !== "first") throw new Error(`the first call returned ${JSON.stringify(got)}`);
-      first = { at: epoch(), ms: now() };
+      const at = epoch();
+      first = { at, ms: now(), clockOffsetMs: await clockOffset() };
     } catch (err) {
       failure = String((err && err.stack) || err);
     }
