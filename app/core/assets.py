@@ -30,6 +30,7 @@ _TAG_END = re.compile(
 """The rest of a start tag, as browsers read it: quotes delimit attribute values only (in
 ``<html a=b'>`` the quote is part of the value, and the tag ends at the ``>``)."""
 _END_TAG = re.compile(rb"</(script)", re.IGNORECASE)
+_START_TAG = re.compile(rb"<(script[\t\n\f\r />])", re.IGNORECASE)
 
 
 @cache
@@ -48,8 +49,13 @@ def js_json(value: Any) -> bytes:
 
 
 def script_tag(nonce: str, code: bytes) -> bytes:
-    """An inline ``<script>`` with ``nonce``; a "</script" inside ``code`` cannot end it early."""
-    body = _END_TAG.sub(rb"<\\/\1", code)
+    """An inline ``<script>`` with ``nonce``, whose text reads as ``code`` does in a file of its
+    own: a "</script" inside it cannot end it early, and a "<script" cannot keep its end from
+    ending it (after a "<!--", the HTML parser takes a "<script" to open a nested script, and the
+    next "</script>" to close that one, not this). Both can only stand in strings, template
+    literals, regular expressions and comments, where ``<\\/`` and ``\\x3C`` read as ``</`` and
+    ``<`` (only ``String.raw`` keeps the backslash)."""
+    body = _START_TAG.sub(rb"\\x3C\1", _END_TAG.sub(rb"<\\/\1", code))
     return b'<script nonce="' + nonce.encode() + b'">' + body + b"</script>"
 
 

@@ -470,6 +470,33 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
             result["message"]), result
 
 
+def test_a_hook_reads_as_its_file_does_whatever_html_its_text_holds(
+    browser: Browser, app_dir: Path
+) -> None:
+    """The shell inlines the isolation app's scripts: text that an HTML parser reads as markup
+    inside a script ("<!--" then "<script" made it take the script's end for a nested one's,
+    and the hook swallowed the rest of the page) is the script's text all the same."""
+    (app_dir / "dist-isolation" / "index.html").write_text(
+        '<!doctype html><script src="index.js"></script><script src="after.js"></script>'
+    )
+    (app_dir / "dist-isolation" / "index.js").write_text(
+        'const NOTE = "<!--<script>";  // <!-- <SCRIPT>\n'
+        "const TAG = /<script>/u;\n"
+        "const END = `</script >`;\n"
+        "window.__ISOLATION_HOOK__ = (payload) => {\n"
+        "  if (payload.cmd === 'invoke' && payload.message.cmd === 'greet') {\n"
+        "    payload.message.args.name = NOTE + (TAG.test(NOTE) ? END : '?') + window.after;\n"
+        "  }\n"
+        "  return payload;\n"
+        "};\n"
+    )
+    (app_dir / "dist-isolation" / "after.js").write_text("window.after = '<script/>';\n")
+    with serving(isolation_config(app_dir), windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        assert page.evaluate(INVOKE, ["greet", {"name": "x"}]) == (
+            "Hello, <!--<script></script ><script/>!")
+
+
 @contextmanager
 def page_recording_sends(browser: Browser, app_dir: Path, max_message_bytes: int) -> Iterator[Page]:
     """The main window's page under isolation and this message limit, with ``window.sent``
