@@ -240,6 +240,33 @@ def test_captured_ciphertexts_cannot_be_replayed_modified_or_reordered(
     assert page.evaluate(INVOKE, ["greet", {"name": "on"}]) == "Hello, on!"
 
 
+def test_a_call_whose_sealed_message_was_altered_is_refused_naming_it(
+    browser: Browser, served: Served
+) -> None:
+    """The core refuses a sealed message that does not open without reading what it was for;
+    the page's error names the call all the same."""
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    page.evaluate(
+        """() => {
+            window.hostile.holding = true;
+            window.refused = window.__APP__.core.invoke('greet', { name: 'x' })
+                .then(() => null, (e) => ({ code: e.code, message: e.message }));
+        }"""
+    )
+    page.wait_for_function("() => window.hostile.held.length > 0")
+    page.evaluate(
+        """() => {
+            const [m] = JSON.parse(window.hostile.held[0]);
+            m.ct = (m.ct[0] === 'A' ? 'B' : 'A') + m.ct.slice(1);
+            window.hostile.held[0] = JSON.stringify([m]);
+            window.hostile.release();
+        }"""
+    )
+    refused = page.evaluate("window.refused")
+    assert refused["code"] == "protocol", refused
+    assert refused["message"].startswith("'greet': A sealed message did not decrypt"), refused
+
+
 def test_a_message_that_overtook_one_held_back_is_refused_and_later_ones_go_on(
     browser: Browser, served: Served
 ) -> None:
@@ -257,7 +284,7 @@ def test_a_message_that_overtook_one_held_back_is_refused_and_later_ones_go_on(
             return await window.__APP__.core.invoke('greet', { name: 'early' }).then(
                 (v) => v, (e) => e.code + ': ' + e.message); }"""
     )
-    assert overtaking.startswith("protocol: Sealed message number "), overtaking
+    assert overtaking.startswith("protocol: 'greet': Sealed message number "), overtaking
     assert "reordered or dropped on the way" in overtaking
     page.evaluate("window.hostile.release()")
     assert page.evaluate("window.held") == "Hello, held!"

@@ -455,12 +455,20 @@ function (boot) {
       });
   }
 
+  // An error's message names the call it answers. The core's do, but for a message it refused
+  // without reading it (a sealed one that did not open, say), which only this page can name.
+  function named(id, message) {
+    const call = pending.get(id);
+    if (!call || typeof message !== "string" || message.includes(`'${call.what}'`)) return message;
+    return `'${call.what}': ${message}`;
+  }
+
   function receive(m) {
     switch (m.kind) {
       case "reply":
         unanswered.delete(m.id);
         if (m.ok) settle(m.id, true, m.value);
-        else settle(m.id, false, fail(m.error.code, m.error.message, m.error.data));
+        else settle(m.id, false, fail(m.error.code, named(m.id, m.error.message), m.error.data));
         break;
       case "event": {
         const listeners = handlers.get(m.event);
