@@ -157,6 +157,24 @@ def test_a_grant_without_allow_entries_allows_no_path(tree: Path) -> None:
         scope.check_path(tree / "web" / "hello.txt")
 
 
+def test_a_grant_without_allow_entries_is_named_where_it_was_made(tree: Path) -> None:
+    """The denial names the permission and the capability to add allow entries to, as the
+    denial of a path outside the allowed ones does."""
+    capability = Capability.model_validate(
+        {"identifier": "files", "windows": ["main"], "permissions": ["allow-read-file"]})
+    source = CapabilitySource(capability, tree / "app.conf.json", "$.app.security.capabilities[0]")
+    authority = Authority([source], variables={"$APP": str(tree)})
+    scope = authority.authorize(Caller("main", Origin("local", "http://127.0.0.1:40001")),
+                                "invoke", "read_file")
+    with pytest.raises(Forbidden) as info:
+        scope.check_path(tree / "web" / "hello.txt")
+    assert ("its permission 'allow-read-file' was granted in capability 'files' (app.conf.json "
+            "$.app.security.capabilities[0].permissions[0]) without allow entries") in (
+        info.value.message), info.value.message
+    assert info.value.data["capability"] == "files"
+    assert info.value.data["permission"] == "allow-read-file"
+
+
 def test_an_unusable_deny_entry_denies_everything(tree: Path) -> None:
     scope = Scope(allow=[{"path": "$APP/**"}], deny=[{"path": "$APP/**secret"}],
                   variables={"$APP": str(tree)})

@@ -62,6 +62,8 @@ def build_context(
                 "window": caller.window,
                 "origin": caller.origin.url,
                 "originKind": caller.origin.kind,
+                "capability": allows[0].capability,
             },
+            granted_in=f"capability '{allows[0].capability}' ({allows[0].location})",
         )
     return Context(caller, applying, scopes, denied)

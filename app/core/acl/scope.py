@@ -97,6 +97,8 @@ class Scope:
     denial_data: Mapping[str, Any] = field(default_factory=dict)
     """What a denial's ``data`` says of the grant besides the path: the permission, the window,
     its origin and origin kind (the core fills them in)."""
+    granted_in: str = ""
+    """Where the permission was granted, as messages name it: ``capability 'main' (file ...)``."""
     _key: Variables = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -179,14 +181,16 @@ class Scope:
             return f"{what} may not use {path!r}{followed}: {by} denies {pattern}{where}."
         allowed = [e.value["path"] for e in self.allow if isinstance(e.value.get("path"), str)]
         hint = json.dumps({"path": "..."})
+        permission = self.denial_data.get("permission")
         if not allowed:
+            named = f" '{permission}'" if permission else ""
+            where = f" in {self.granted_in}" if self.granted_in else ""
             return (
-                f"{what} may not use {path!r}: its permission was granted without allow "
-                f"entries, so no path is allowed. Add {hint} entries to its allow list."
+                f"{what} may not use {path!r}: its permission{named} was granted{where} without "
+                f"allow entries, so no path is allowed. Add {hint} entries to its allow list."
             )
         first = next((e for e in self.allow if e.capability), None)
         where = f" in capability '{first.capability}' ({first.location})" if first else ""
-        permission = self.denial_data.get("permission")
         if permission:
             where = f" of '{permission}'{where}"
         if not os.path.isabs(path):
