@@ -250,7 +250,12 @@ class Command:
         if isinstance(first, str):
             name = self._model_names.get(first, first)  # the Python name of a camelCase key
             alias = to_camel(name)
-            if error["type"] == "extra_forbidden" and alias != first and alias in args:
+            if (
+                error["type"] == "extra_forbidden"
+                and first in self._model_names.values()  # a parameter's own (Python) name
+                and alias != first
+                and alias in args
+            ):
                 message = f"given twice, as {first} and as {alias}; send one of them"
             elif first != name:
                 message = f"{message} (the parameter {name})"

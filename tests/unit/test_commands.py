@@ -179,6 +179,11 @@ async def test_arguments_by_name_with_camel_case_keys(client: Client) -> None:
         with pytest.raises(InvalidArgs) as info:
             await client.invoke("add", {"first_number": 2, "firstNumber": 9})
         assert "first_number: given twice, as first_number and as firstNumber" in str(info.value)
+        # A key that is no name of a parameter is not a second name of one ("Name" is not
+        # greet's name, in any case).
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("greet", {"name": "a", "Name": "b"})
+        assert info.value.data == [{"field": "Name", "message": "Extra inputs are not permitted"}]
         # A camelCase name in a message comes with the Python name of the parameter.
         with pytest.raises(InvalidArgs) as info:
             await client.invoke("add", {"secondNumber": 9})
