@@ -37,6 +37,16 @@ def test_label_globs_that_cannot_work_are_refused(glob: str) -> None:
         compile_label_glob(glob)
 
 
+@pytest.mark.parametrize("glob", ["**", "tools/**"])
+def test_a_double_star_in_a_label_glob_is_refused_for_what_it_is(glob: str) -> None:
+    """Not as a path's misplaced '**' (it is a whole segment there): labels have no segments,
+    and '*' already matches across their '/'."""
+    with pytest.raises(PatternError) as error:
+        compile_label_glob(glob)
+    assert "whole path segment" not in str(error.value)
+    assert "'*' matches any characters of a label, '/' among them" in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("pattern", "path", "expected"),
     [

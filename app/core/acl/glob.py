@@ -90,6 +90,9 @@ def _translate(segment: str, *, in_path: bool) -> str:
                 raise PatternError(
                     "'**' must be a whole path segment, as in 'data/**/*.json'; "
                     "inside a name, use '*'"
+                    if in_path
+                    else "'**' is no wildcard of a window glob: '*' matches any characters of "
+                    "a label, '/' among them, so write '*'"
                 )
             out.append(one + "*")
         elif char == "?":
