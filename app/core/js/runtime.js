@@ -459,7 +459,7 @@ function (boot) {
   // without reading it (a sealed one that did not open, say), which only this page can name.
   function named(id, message) {
     const call = pending.get(id);
-    if (!call || typeof message !== "string" || message.includes(`'${call.what}'`)) return message;
+    if (!call || typeof message !== "string" || message.includes(`'${call.name}'`)) return message;
     return `'${call.what}': ${message}`;
   }
 
@@ -706,7 +706,9 @@ function (boot) {
       // confirm(), say) takes as long as its user. A call timed out while its hook was still
       // deciding would have run all the same once let through.
       const deadline = isolation ? Infinity : performance.now() + limit;
-      pending.set(id, { resolve, reject, deadline, limit, what, sent: false });
+      // (name: the command or event it is for, as the core's messages quote it)
+      const name = message.kind === "invoke" ? message.cmd : message.event;
+      pending.set(id, { resolve, reject, deadline, limit, what, name, sent: false });
       if (!isolation) armSweep(deadline);
       let encoded;
       try {
