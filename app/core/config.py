@@ -7,6 +7,7 @@ objects or names of files ``capabilities/<identifier>.json`` beside the config; 
 
 from __future__ import annotations
 
+import collections
 import copy
 import functools
 import ipaddress
@@ -435,6 +436,9 @@ def _input_path(loc: tuple[int | str, ...], data: Any, *, keep_last: bool) -> tu
 
 
 def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
+    """The file's JSON and what keeps it from being read (then ``None``). A key given twice in
+    one object is no reason not to read it, but a problem all the same (see ``repeated_keys``):
+    such a file is read as the last of them, silently."""
     try:
         if path.exists() and not path.is_file():  # a folder, a pipe, a device: never read
             return None, [("$", f"not a regular file: {path}")]
@@ -449,6 +453,44 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
         return None, [("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
     except RecursionError:
         return None, [("$", "not valid JSON here: its arrays and objects nest too deeply")]
+
+
+def repeated_keys(path: Path) -> list[tuple[str, str]]:
+    """Where a key of the JSON file ``path`` is given twice in one object (JSON allows it, and
+    a reader takes the last one: an edit to the first one changes nothing). Nothing for a file
+    that cannot be read (``_read_json`` says why)."""
+    found: list[tuple[str, str]] = []
+
+    def collect(pairs: list[tuple[str, Any]]) -> _Pairs:
+        return _Pairs(pairs)
+
+    try:
+        tree = json.loads(path.read_text(encoding="utf-8-sig"), object_pairs_hook=collect)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return []
+    todo: collections.deque[tuple[Any, tuple[int | str, ...]]] = collections.deque([(tree, ())])
+    while todo:  # in the file's order, level by level
+        value, loc = todo.popleft()
+        if isinstance(value, _Pairs):
+            seen: set[str] = set()
+            for key, item in value.pairs:
+                if key in seen:
+                    found.append((json_path((*loc, key)), "given twice in its object (JSON "
+                                  "readers keep only the last one); give it once"))
+                seen.add(key)
+                todo.append((item, (*loc, key)))
+        elif isinstance(value, list):
+            todo.extend((item, (*loc, i)) for i, item in enumerate(value))
+    return list(dict.fromkeys(found))
+
+
+class _Pairs:
+    """An object of a JSON file as written, repeated keys and all."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
 
 
 def _load_capabilities(
@@ -511,6 +553,7 @@ def _load_capabilities(
                 ]
             continue
         used.add(file)
+        problems += [(f"capabilities/{file.name}: {p}", w) for p, w in repeated_keys(file)]
         whole = True
         try:
             capability: Capability | None = Capability.model_validate(
@@ -635,6 +678,7 @@ def load_config(path: str | Path) -> Config:
     except ValidationError as exc:
         problems = _problems(exc, data)
     problems += _repeated(data)
+    problems += repeated_keys(path)
     # What the file names is checked even when values in it are wrong: every problem at once.
     problems += _check_paths(data, path.parent)
     if model is not None:

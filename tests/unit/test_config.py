@@ -225,6 +225,30 @@ def test_bad_json_and_missing_file(write_config, tmp_path) -> None:
     assert "file not found" in info.value.problems[0][1]
 
 
+def test_a_key_given_twice_in_one_object_is_a_problem(write_config, tmp_path) -> None:
+    """JSON readers keep the last of them: an edit to the first one would change nothing. In
+    the config and in a capability file, with the other problems."""
+    (tmp_path / "capabilities").mkdir()
+    (tmp_path / "capabilities" / "extra.json").write_text(
+        '{"identifier": "extra", "windows": ["*"], "permissions": ["allow-greet"],'
+        ' "windows": ["main"]}'
+    )
+    path = write_config(raw='{"app": {"windows": [{"label": "main"}, {"label": "tools",'
+                        ' "width": 300, "width": 400, "a b": 1, "a b": 2}],'
+                        ' "withGlobalTauri": false}, "identifier": 7}')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    twice = [p for p in info.value.problems if "given twice" in p[1]]
+    assert [where for where, _ in twice] == [
+        "$.app.windows[1].width",
+        '$.app.windows[1]["a b"]',
+        "capabilities/extra.json: $.windows",
+    ], info.value.problems
+    assert "JSON readers keep only the last one" in twice[0][1]
+    # The other problems are there too (a number for a text).
+    assert any(where == "$.identifier" for where, _ in info.value.problems)
+
+
 def test_capability_references_load_files(write_config, tmp_path) -> None:
     (tmp_path / "capabilities").mkdir()
     (tmp_path / "capabilities" / "extra.json").write_text(
