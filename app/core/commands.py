@@ -107,7 +107,7 @@ class Command:
                 )
         if not isinstance(name, str) or not COMMAND_NAME.fullmatch(name):
             raise ValueError(
-                f"command name {name!r} must be an identifier (letters, digits, _), with at "
+                f"command name {name!r} must be an identifier (ASCII letters, digits, _), with at "
                 "most one prefix before a ':', as in 'files:read'"
             )
         signature = inspect.signature(func)

@@ -734,6 +734,7 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     )
     for key in ("NaN", "100", "-1", "Infinity", "null"):
         assert result[key].startswith("invalid_args: The timeoutMs of 'greet'"), result
+    assert result["null"].endswith("0 or more, not null."), result  # (typeof says "object")
     assert (
         result["throwingOptions"].startswith("invalid_args:")
         and "no options" in result["throwingOptions"]

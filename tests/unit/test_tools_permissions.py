@@ -31,7 +31,7 @@ def report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
                     {"identifier": "widgets", "windows": ["main"], "local": False,
                      "remote": {"urls": ["/widgets/**"]},
                      "permissions": ["allow-greet", "deny-delete-item", "allow-delete-item"]},
-                    {"identifier": "tools", "windows": ["tool-*"],
+                    {"identifier": "tools", "windows": ["tool-*", "about"],
                      "permissions": ["allow-list-items"], "platforms": ["linux", "windows"]},
                     "settings-window",
                 ],
@@ -79,6 +79,11 @@ def test_denials_sets_scopes_and_platforms_are_explained(report: str) -> None:
     items = section(report, "list_items() -> list[dict[str, Any]]")
     assert (
         "  allowed  windows 'tool-*', local frontend: by capability 'tools' "
+        "(app.conf.json $.app.security.capabilities[2].permissions[0], only on linux, windows)"
+    ) in items
+    # A label that no configured window has is one window all the same (opened later).
+    assert (
+        "  allowed  window 'about', local frontend: by capability 'tools' "
         "(app.conf.json $.app.security.capabilities[2].permissions[0], only on linux, windows)"
     ) in items
 

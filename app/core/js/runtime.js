@@ -695,7 +695,7 @@ function (boot) {
           && timeoutMs >= 0)) {
         reject(fail("invalid_args", `The timeoutMs of '${what}' must be a finite number of `
           + `milliseconds, 0 or more, not ${typeof timeoutMs === "number" ? timeoutMs
-            : typeof timeoutMs}.`));
+            : timeoutMs === null ? "null" : typeof timeoutMs}.`));
         return;
       }
       const id = nextId++;

@@ -66,7 +66,9 @@ class _Subject:
         return any(pattern.text == self.origin for pattern in capability.urls)
 
     def label(self) -> str:
-        window = f"windows '{self.window}'" if self.is_glob else f"window '{self.window}'"
+        # (A glob may also be a label no configured window has: one window, opened later.)
+        many = self.is_glob and any(c in self.window for c in "*?[")
+        window = f"windows '{self.window}'" if many else f"window '{self.window}'"
         origin = "local frontend" if self.origin == "local" else self.origin
         return f"{window}, {origin}"
 
