@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from functools import cache
 from importlib import resources
@@ -10,7 +11,8 @@ from typing import Any
 import orjson
 
 __all__ = [
-    "API_FILES", "COMMENT", "init_script", "inject_head", "js_json", "read_js", "script_tag",
+    "API_FILES", "COMMENT", "declared_charset", "init_script", "inject_head", "js_json",
+    "read_js", "script_tag",
 ]
 
 _JS = resources.files("app.core") / "js"
@@ -76,6 +78,51 @@ def _after_prolog(html: bytes, at: int) -> int:
     while (skipped := _PROLOG.match(html, at)) is not None and skipped.end() > at:
         at = skipped.end()
     return at
+
+
+def declared_charset(html: bytes) -> tuple[str, str] | None:
+    """The character encoding page ``html`` declares in its first 1024 bytes, outside comments
+    (``<meta charset>``, or the charset of a ``<meta http-equiv="content-type">``), as a
+    browser's prescan finds it: (the label, for the page's header; the codec that reads it as a
+    browser does). None when it declares UTF-8 or nothing (the core serves pages as UTF-8 then),
+    when a byte-order mark says, or when Python knows no such encoding."""
+    if html.startswith((b"\xef\xbb\xbf", b"\xfe\xff", b"\xff\xfe")):
+        return None
+    head = re.sub(COMMENT, b"", html[:1024], flags=re.DOTALL)
+    for tag in _META.findall(head):
+        found = _CHARSET_ATTRIBUTE.search(tag)
+        if found is None and _CONTENT_TYPE.search(tag):
+            found = _CONTENT_CHARSET.search(tag)
+        if found is not None:
+            break
+    else:
+        return None
+    label = found.group(1).decode("ascii").lower()
+    if label in _WINDOWS_1252:  # (as the encoding standard reads them)
+        return label, "cp1252"
+    try:
+        codec = codecs.lookup(label).name
+    except LookupError:
+        return None
+    if codec in ("utf-8", "utf-8-sig") or codec.startswith("utf-16"):  # UTF-16 here means 8
+        return None
+    return label, codec
+
+
+_META = re.compile(rb"<meta[\t\n\f\r /][^>]*>?", re.IGNORECASE)
+_LABEL = _WS + rb"*=" + _WS + rb"*[\"']?([A-Za-z0-9._:+-]+)"
+_CHARSET_ATTRIBUTE = re.compile(rb"[\t\n\f\r /]charset" + _LABEL, re.IGNORECASE)
+_CONTENT_TYPE = re.compile(
+    rb"[\t\n\f\r /]http-equiv" + _WS + rb"*=" + _WS + rb"*[\"']?content-type", re.IGNORECASE
+)
+_CONTENT_CHARSET = re.compile(rb"[\t\n\f\r /]content" + _WS + rb"*=" + _WS
+                              + rb"*[\"'][^\"']*?charset" + _LABEL, re.IGNORECASE)
+_WINDOWS_1252 = frozenset({
+    "ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1",
+    "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1",
+    "us-ascii", "windows-1252", "x-cp1252",
+})
+"""Labels browsers read as windows-1252 (Python reads most of them as Latin-1 or ASCII)."""
 
 
 def init_script(boot: dict[str, Any]) -> bytes:

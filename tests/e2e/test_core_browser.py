@@ -812,6 +812,36 @@ def test_the_pages_own_inline_scripts_run_and_nothing_written_in_later_does(
         assert ran == [False, False, False]
 
 
+def test_a_page_in_another_encoding_reads_as_it_declares(browser: Browser, app_dir: Path) -> None:
+    """A page that declares its encoding (a meta charset, in its first 1024 bytes) is served
+    in it, not as UTF-8: its text reads right, and so do its inline scripts, whose hashes are
+    taken of what they say in that encoding. One that declares none is UTF-8."""
+    latin = (
+        "<!doctype html><html><head><meta charset=iso-8859-1><title>caf\u00e9</title>"
+        "<script>window.word = 'caf\u00e9 \u20ac';</script></head>"
+        "<body><p id=p>caf\u00e9</p></body></html>"
+    )
+    (app_dir / "frontend" / "latin.html").write_bytes(latin.encode("cp1252"))
+    (app_dir / "frontend" / "plain.html").write_bytes(
+        "<!doctype html><p id=p>caf\u00e9</p><script>window.word = '\u00e9';</script>".encode())
+    with serving(brownfield_config(app_dir)) as served:
+        page = open_window(browser, served, "main")
+        origin = page.evaluate("location.origin")
+        response = page.goto(f"{origin}/latin.html")
+        assert response is not None
+        assert response.headers["content-type"] == "text/html; charset=iso-8859-1"
+        page.wait_for_function("window.word !== undefined")
+        assert page.evaluate(
+            "[document.characterSet, document.getElementById('p').textContent, window.word]"
+        ) == ["windows-1252", "caf\u00e9", "caf\u00e9 \u20ac"]
+        assert page.evaluate(INVOKE, ["greet", {"name": "\u00e9"}, {}]) == "Hello, \u00e9!"
+        page.goto(f"{origin}/plain.html")
+        page.wait_for_function("window.word !== undefined")
+        assert page.evaluate(
+            "[document.characterSet, document.getElementById('p').textContent, window.word]"
+        ) == ["UTF-8", "caf\u00e9", "\u00e9"]
+
+
 def test_pages_of_any_shape_have_the_runtime_before_their_scripts(
     browser: Browser, app_dir: Path
 ) -> None:

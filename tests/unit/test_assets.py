@@ -1,10 +1,11 @@
-"""Where the runtime goes in a page: before anything of the document runs, as a browser reads it."""
+"""Where the runtime goes in a page (before anything of the document runs, as a browser reads it),
+and the encoding a page declares."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.core.assets import inject_head
+from app.core.assets import declared_charset, inject_head
 
 TAG = b"<RUNTIME>"
 
@@ -61,3 +62,28 @@ TAG = b"<RUNTIME>"
 )
 def test_the_runtime_goes_before_anything_of_the_page_runs(page: bytes, placed: bytes) -> None:
     assert inject_head(page, TAG) == placed
+
+
+@pytest.mark.parametrize(
+    ("page", "declared"),
+    [
+        (b'<meta charset="iso-8859-1">', ("iso-8859-1", "cp1252")),  # as browsers read it
+        (b"<META CHARSET = windows-1251 >", ("windows-1251", "cp1251")),
+        (b'<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">',
+         ("shift_jis", "shift_jis")),
+        (b'<meta content="text/html; charset=koi8-r" http-equiv=content-type>',
+         ("koi8-r", "koi8-r")),
+        (b"<meta charset=utf-8>", None),
+        (b"<!doctype html><p>none", None),
+        (b"<!-- <meta charset=latin1> --><p>", None),  # in a comment
+        (b'<meta name=description content="charset=koi8-r">', None),  # no http-equiv
+        (b'<meta charset="utf-16">', None),  # read as UTF-8 by browsers
+        (b"<meta charset=no-such-thing>", None),
+        (b"\xef\xbb\xbf<meta charset=latin1>", None),  # the byte-order mark wins
+        (b"<p>" + b" " * 1024 + b"<meta charset=latin1>", None),  # past the first 1024 bytes
+    ],
+)
+def test_the_encoding_a_page_declares_is_found_as_a_browser_finds_it(
+    page: bytes, declared: tuple[str, str] | None
+) -> None:
+    assert declared_charset(page) == declared

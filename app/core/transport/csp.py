@@ -93,7 +93,7 @@ needs no hash)."""
 
 
 @functools.lru_cache(maxsize=32)  # (a page is read again at each load)
-def inline_script_hashes(html: bytes) -> tuple[str, ...]:
+def inline_script_hashes(html: bytes, codec: str = "utf-8") -> tuple[str, ...]:
     """The sources (``'sha256-...'``) that let the inline scripts of page ``html`` run, and
     only those: a script written into the page later (an injected ``<script>``, an
     ``onclick=`` attribute) has none unless it is one of them word for word.
@@ -103,14 +103,14 @@ def inline_script_hashes(html: bytes) -> tuple[str, ...]:
     as Chromium does): text that only looks like a script to a simpler parser (in a
     ``<textarea>``, a ``<title>``, a comment closed by ``-- >``) must get no hash, or a script
     of that text injected later would run; nor does one in a ``<noscript>``, read as by a
-    browser that runs scripts. Each is hashed as it is read as UTF-8 (the core's header says
-    the page is), its line breaks made LF and its NUL characters U+FFFD, as a browser hashes
-    it; at most ``INLINE_HASHES`` of them.
+    browser that runs scripts. Each is hashed as it reads in ``codec`` (the page's encoding, the
+    core's header says which), its line breaks made LF and its NUL characters U+FFFD, as a
+    browser hashes it; at most ``INLINE_HASHES`` of them.
     """
     if b"<script" not in html.lower():
         return ()
     found: dict[str, None] = {}
-    page = LexborHTMLParser(html.decode("utf-8", "replace"), scripting=True)
+    page = LexborHTMLParser(html.decode(codec, "replace"), scripting=True)
     for script in page.css("script"):
         attributes = script.attributes  # (made anew at each read)
         if "src" in attributes or not _runs(attributes):

@@ -12,6 +12,7 @@ import asyncio
 import html
 import logging
 import mimetypes
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ..acl.origin import Origin, origin_of
-from ..assets import API_FILES, init_script, inject_head, script_tag
+from ..assets import API_FILES, declared_charset, init_script, inject_head, script_tag
 from ..errors import shown
 from .credentials import TAB_PARAM, Credentials, with_tab, without_tab
 from .csp import build_csp, inline_script_hashes
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["Server"]
 
 log = logging.getLogger("app.core.transport")
+
+_CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*\"?([A-Za-z0-9._:+-]+)", re.IGNORECASE)
+"""The charset a Content-Type names (a dev server's)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FRAME_DESTS = {"iframe", "frame"}
@@ -384,8 +388,12 @@ class Server:
             if fetched.unanswered and request.headers.get("Sec-Fetch-Dest") == "document":
                 return _retrying(fetched.body.decode())
             if fetched.is_page and request.method != "HEAD":
+                # The dev server's word on the encoding, or the page's own.
+                said = _CHARSET_PARAM.search(fetched.content_type)
+                declared = declared_charset(fetched.body)
+                charset = said.group(1) if said else declared[0] if declared else "utf-8"
                 return self._page(request, label, fetched.body, fetched.content_type,
-                                  fetched.status, fetched.headers)
+                                  fetched.status, fetched.headers, charset=charset)
             headers = {**fetched.headers, **self.app_headers, "Content-Type": fetched.content_type}
             if fetched.media_type != "application/pdf":  # as a document (XML, SVG...), inert
                 headers["Content-Security-Policy"] = "sandbox"
@@ -418,7 +426,10 @@ class Server:
             response.headers["Content-Type"] = content_type
             return response
         html = path.read_bytes()
-        return self._page(request, label, html, content_type, inline=inline_script_hashes(html))
+        label_codec = declared_charset(html)
+        charset, codec = label_codec if label_codec else ("utf-8", "utf-8")
+        return self._page(request, label, html, content_type,
+                          inline=inline_script_hashes(html, codec), charset=charset)
 
     def _page(
         self,
@@ -429,6 +440,7 @@ class Server:
         status: int = 200,
         headers: dict[str, str] | None = None,
         inline: tuple[str, ...] = (),
+        charset: str = "utf-8",
     ) -> web.StreamResponse:
         """Page ``html`` with the runtime and the policy; ``inline``: the sources that let its
         own inline scripts run (a file of the frontend's: the app's own code, as its script
@@ -463,7 +475,7 @@ class Server:
             status=status,
             body=body,
             content_type=content_type.split(";")[0],
-            charset="utf-8",
+            charset=charset,
             headers={
                 **(headers or {}),
                 "X-Content-Type-Options": "nosniff",
