@@ -126,5 +126,9 @@ _WINDOWS_1252 = frozenset({
 
 
 def init_script(boot: dict[str, Any]) -> bytes:
-    """The runtime, called with this page's boot data (label, ticket, socket URL, ...)."""
-    return b"(" + read_js("runtime.js").strip().rstrip(b";") + b")(" + js_json(boot) + b");"
+    """The runtime, called with this page's boot data (label, ticket, socket URL, ...). Named
+    by a sourceURL: an inline script's stack frames otherwise name the page's address as it
+    was at load, tab secret and all (the errors the runtime makes carry those frames, and error
+    reports go off the machine)."""
+    return (b"(" + read_js("runtime.js").strip().rstrip(b";") + b")(" + js_json(boot) + b");"
+            + b"\n//# sourceURL=app-runtime.js")

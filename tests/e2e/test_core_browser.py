@@ -411,6 +411,11 @@ def test_the_windows_pages_share_its_tab_secret(browser: Browser, two_windows: S
     origin's storage."""
     page = open_window(browser, two_windows, "main")
     assert "__app_tab" not in page.url and "__app_tab" not in page.evaluate("location.href")
+    # Nor do the stacks of the runtime's errors have it (an inline script's frames name the
+    # address at load): they name the runtime.
+    stack = page.evaluate(
+        "() => window.__APP__.core.invoke('no_such_command').catch((e) => e.stack)")
+    assert "__app_tab" not in stack and "app-runtime.js" in stack, stack
     origin = page.evaluate("location.origin")
     page.goto(origin + "/index.html?second")
     page.wait_for_function("() => window.__APP__ !== undefined")
