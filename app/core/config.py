@@ -435,62 +435,55 @@ def _input_path(loc: tuple[int | str, ...], data: Any, *, keep_last: bool) -> tu
     return tuple(path)
 
 
-def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]]]:
-    """The file's JSON and what keeps it from being read (then ``None``). A key given twice in
-    one object is no reason not to read it, but a problem all the same (see ``repeated_keys``):
-    such a file is read as the last of them, silently."""
+def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The file's JSON and what keeps it from being read (then ``None``), and where a key is
+    given twice in one object: JSON allows it and readers keep the last one, so an edit to the
+    first one would change nothing; no reason not to read the file, but a problem all the same."""
     try:
         if path.exists() and not path.is_file():  # a folder, a pipe, a device: never read
-            return None, [("$", f"not a regular file: {path}")]
+            return None, [("$", f"not a regular file: {path}")], []
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write
     except FileNotFoundError:
-        return None, [("$", f"file not found: {path}")]
+        return None, [("$", f"file not found: {path}")], []
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [("$", f"cannot read the file: {exc}")]
-    try:
-        return json.loads(text), []
-    except json.JSONDecodeError as exc:
-        return None, [("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]
-    except RecursionError:
-        return None, [("$", "not valid JSON here: its arrays and objects nest too deeply")]
+        return None, [("$", f"cannot read the file: {exc}")], []
+    repeats: dict[int, list[str]] = {}  # id() of an object -> its keys given again
 
-
-def repeated_keys(path: Path) -> list[tuple[str, str]]:
-    """Where a key of the JSON file ``path`` is given twice in one object (JSON allows it, and
-    a reader takes the last one: an edit to the first one changes nothing). Nothing for a file
-    that cannot be read (``_read_json`` says why)."""
-    found: list[tuple[str, str]] = []
-
-    def collect(pairs: list[tuple[str, Any]]) -> _Pairs:
-        return _Pairs(pairs)
-
-    try:
-        tree = json.loads(path.read_text(encoding="utf-8-sig"), object_pairs_hook=collect)
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return []
-    todo: collections.deque[tuple[Any, tuple[int | str, ...]]] = collections.deque([(tree, ())])
-    while todo:  # in the file's order, level by level
-        value, loc = todo.popleft()
-        if isinstance(value, _Pairs):
+    def object_of(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        made = dict(pairs)
+        if len(made) < len(pairs):
             seen: set[str] = set()
-            for key, item in value.pairs:
+            again = repeats[id(made)] = []
+            for key, _ in pairs:
                 if key in seen:
-                    found.append((json_path((*loc, key)), "given twice in its object (JSON "
-                                  "readers keep only the last one); give it once"))
+                    again.append(key)
                 seen.add(key)
-                todo.append((item, (*loc, key)))
+        return made
+
+    try:
+        data = json.loads(text, object_pairs_hook=object_of)
+    except json.JSONDecodeError as exc:
+        why = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return None, [("$", why)], []
+    except RecursionError:
+        return None, [("$", "not valid JSON here: its arrays and objects nest too deeply")], []
+    return data, [], _repeated_keys(data, repeats) if repeats else []
+
+
+def _repeated_keys(data: Any, repeats: dict[int, list[str]]) -> list[tuple[str, str]]:
+    """Where the keys that ``repeats`` lists (by their object's id()) are in ``data``, in the
+    file's order, level by level."""
+    found: list[tuple[str, str]] = []
+    todo: collections.deque[tuple[Any, tuple[int | str, ...]]] = collections.deque([(data, ())])
+    while todo:
+        value, loc = todo.popleft()
+        if isinstance(value, dict):
+            found += [(json_path((*loc, key)), "given twice in its object (JSON readers keep "
+                       "only the last one); give it once") for key in repeats.get(id(value), ())]
+            todo.extend((item, (*loc, key)) for key, item in value.items())
         elif isinstance(value, list):
             todo.extend((item, (*loc, i)) for i, item in enumerate(value))
     return list(dict.fromkeys(found))
-
-
-class _Pairs:
-    """An object of a JSON file as written, repeated keys and all."""
-
-    __slots__ = ("pairs",)
-
-    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
-        self.pairs = pairs
 
 
 def _load_capabilities(
@@ -542,7 +535,7 @@ def _load_capabilities(
             )
             continue
         file = cap_dir / f"{ref}.json"
-        data, read_problems = _read_json(file)
+        data, read_problems, repeated = _read_json(file)
         if read_problems:
             if declared is None:  # found in the folder: the file is what is wrong
                 problems += [(f"capabilities/{file.name}: $", what) for _, what in read_problems]
@@ -553,7 +546,7 @@ def _load_capabilities(
                 ]
             continue
         used.add(file)
-        problems += [(f"capabilities/{file.name}: {p}", w) for p, w in repeated_keys(file)]
+        problems += [(f"capabilities/{file.name}: {p}", w) for p, w in repeated]
         whole = True
         try:
             capability: Capability | None = Capability.model_validate(
@@ -669,7 +662,7 @@ def _check_paths(data: Any, root: Path) -> list[tuple[str, str]]:
 def load_config(path: str | Path) -> Config:
     """Load and validate ``app.conf.json`` with its capability files; raise ``ConfigError``."""
     path = Path(path).resolve()
-    data, problems = _read_json(path)
+    data, problems, repeated = _read_json(path)
     if problems:
         raise ConfigError(str(path), problems)
     model: AppConfig | None = None
@@ -678,7 +671,7 @@ def load_config(path: str | Path) -> Config:
     except ValidationError as exc:
         problems = _problems(exc, data)
     problems += _repeated(data)
-    problems += repeated_keys(path)
+    problems += repeated
     # What the file names is checked even when values in it are wrong: every problem at once.
     problems += _check_paths(data, path.parent)
     if model is not None:
