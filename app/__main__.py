@@ -4,12 +4,13 @@ import os
 import signal
 import sys
 
-from app.starting import ending, note, noted
+from app.starting import ending, note, noted, pause_collector
 
 # A stop signal from here on is noted, and the run acts on it once it takes the signals (see
 # app/starting.py); a second one ends the start at once.
 signal.signal(signal.SIGTERM, note)
 signal.signal(signal.SIGINT, note)
+pause_collector()  # until the windows open (see app/starting.py)
 
 # pydantic looks for plugins by reading the metadata of every installed package when the first
 # model is built: about 60 ms of start-up here. Set PYDANTIC_DISABLE_PLUGINS= (empty) to use them.

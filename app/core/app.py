@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from ..starting import resume_collector
 from .acl.origin import Caller
 from .acl.scope import Scope
 from .commands import Command, Registry
@@ -263,6 +264,8 @@ class App:
             await core.stop()  # what did start (threads, listeners) must not outlive the error
             raise
         self.core = core
+        if self._on_start:  # the app's own work may make garbage (see app/starting.py)
+            resume_collector()
         for func in self._on_start:
             name = getattr(func, "__qualname__", repr(func))
             try:

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..starting import noted
+from ..starting import noted, pause_collector, resume_collector
 from . import looprun, qtguard
 from .errors import CommandError
 
@@ -236,6 +236,7 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
 
 
 def run_native(app: App, *, debug: bool = False) -> None:
+    pause_collector()  # while the transport and the GUI toolkit load (see app/starting.py)
     stop_asked = threading.Event()  # before the GUI starts: it never will
     starting = threading.Event()  # from then on, a stop closes the windows
     ended = threading.Event()  # the GUI is over, and the core is being stopped
@@ -319,8 +320,10 @@ def run_native(app: App, *, debug: bool = False) -> None:
         starting.set()  # (then the check: a stop between the two is not lost)
         if stop_asked.is_set():
             return
+        resume_collector()
         webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
+        resume_collector()
         ended.set()
         with app._native_lock:
             app._native_later = None

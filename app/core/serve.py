@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..starting import noted
+from ..starting import noted, pause_collector, resume_collector
 from . import looprun
 from .errors import StartError
 
@@ -64,13 +64,16 @@ def serve(
             # its thread, it runs on until it returns, or the process ends).
             if not await looprun.unless_stopped(app.start(ports), done):
                 return
+            resume_collector()
             urls = {label: app.launch_url(label) for label in labels}
             if on_ready is not None:
                 on_ready(urls)
             await done.wait()
         finally:
+            resume_collector()
             await app.stop()
 
+    pause_collector()  # while the transport loads (see app/starting.py)
     running = main()
     try:
         looprun.run(running)

@@ -1,0 +1,98 @@
+"""The process as the app starts: Python's garbage collector does not run while the app's
+modules, its transport and the GUI toolkit load, and runs as before once the app serves."""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Playwright
+
+from tests.conftest import serving
+from tests.window import open_window
+
+from . import raw
+from .conftest import brownfield_config
+
+# The app module, as python -m app loads it: what the collector's first threshold is (0: no
+# runs) as the module loads, in create_app, in an on_start function and once the app serves.
+COLLECTOR_APP = """
+import gc
+from app.demo import create_app as demo
+AT_IMPORT = gc.get_threshold()[0]
+def create_app(config):
+    app = demo(config)
+    seen = {{"import": AT_IMPORT, "create_app": gc.get_threshold()[0]}}
+    {before}
+    @app.command
+    def collector() -> dict:
+        return {{**seen, "serving": gc.get_threshold()[0], "enabled": gc.isenabled()}}
+    {on_start}
+    return app
+"""
+
+ON_START = """@app.on_start
+    def prepare(app):
+        seen["on_start"] = gc.get_threshold()[0]
+"""
+
+
+def _collector_config(app_dir: Path, before: str = "", on_start: str = "") -> tuple[Path, dict]:
+    (app_dir / "collector_app.py").write_text(
+        COLLECTOR_APP.format(before=before, on_start=on_start)
+    )
+    path = brownfield_config(app_dir)
+    config = json.loads(path.read_text())
+    config["app"]["security"]["capabilities"][0]["permissions"].append("allow-collector")
+    path.write_text(json.dumps(config))
+    return path, {"APP_MODULE": "collector_app", "PYTHONPATH": str(app_dir)}
+
+
+async def _seen_when_served(config: Path, env: dict[str, str]) -> dict:
+    with serving(config, env=env) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            reply = await raw.call(ws, {"id": 1, "kind": "invoke", "cmd": "collector"})
+    assert reply["ok"], reply
+    return reply["value"]
+
+
+DEFAULT = gc.get_threshold()[0]  # (this interpreter's, as pytest leaves it)
+
+
+@pytest.mark.parametrize("on_start", [False, True])
+async def test_the_collector_waits_while_the_app_loads_and_runs_once_it_serves(
+    app_dir: Path, on_start: bool
+) -> None:
+    config, env = _collector_config(app_dir, on_start=ON_START if on_start else "")
+    seen = await _seen_when_served(config, env)
+    assert seen["import"] == seen["create_app"] == 0, seen
+    assert seen["serving"] == DEFAULT and seen["enabled"], seen
+    if on_start:  # the app's own start-up work may make garbage: the collector runs for it
+        assert seen["on_start"] == DEFAULT, seen
+
+
+@pytest.mark.parametrize(
+    ("before", "serving", "enabled"),
+    [("gc.disable()", DEFAULT, False), ("gc.set_threshold(5000)", 5000, True)],
+)
+async def test_an_app_that_sets_the_collector_up_as_it_loads_keeps_its_choice(
+    app_dir: Path, before: str, serving: int, enabled: bool
+) -> None:
+    config, env = _collector_config(app_dir, before=before)
+    seen = await _seen_when_served(config, env)
+    assert (seen["serving"], seen["enabled"]) == (serving, enabled), seen
+
+
+@pytest.mark.window
+def test_the_collector_runs_once_the_real_window_opens(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    config, env = _collector_config(app_dir)
+    with open_window(config, env=env, playwright=playwright) as window:
+        seen = window.page("main").evaluate("window.__APP__.core.invoke('collector')")
+    assert seen["import"] == seen["create_app"] == 0, seen
+    assert seen["serving"] == DEFAULT and seen["enabled"], seen
