@@ -26,6 +26,11 @@ class Plan:
     echo_sizes: tuple[int, ...] = (KB, MB, 10 * MB)
     binary_sizes: tuple[int, ...] = (10 * MB, 100 * MB)
     events: int = 5000
+    """Events Python pushes as fast as it can (events/s, and how long they wait in a burst)."""
+    paced_events: int = 1000
+    paced_interval_ms: float = 1.0
+    """Events Python pushes one at a time, this far apart: how long one takes to arrive when
+    none waits before it (in a burst, an event's delivery is mostly the queue ahead of it)."""
     repeat: int = 1
     """Runs of each subject, taken in turns; every figure is the median of its runs."""
     startup_runs: int = 5
@@ -54,6 +59,7 @@ QUICK = Plan(
     echo_sizes=(KB, 16 * KB, 64 * KB),
     binary_sizes=(64 * KB, 256 * KB),
     events=50,
+    paced_events=20,
     startup_runs=1,
     figure_timeout=60.0,
     name="quick",
@@ -131,6 +137,9 @@ def steps(plan: Plan) -> list[Step]:
     out.append(Step({"kind": "events", "count": plan.events},
                     {"events_per_s": "rate", "event_latency_p50": "p50",
                      "event_latency_p99": "p99"}))
+    out.append(Step({"kind": "events", "count": plan.paced_events,
+                     "intervalMs": plan.paced_interval_ms},
+                    {"event_latency_paced_p50": "p50", "event_latency_paced_p99": "p99"}))
     return out
 
 
@@ -154,10 +163,15 @@ def figures(plan: Plan) -> list[Figure]:
         out += [Figure(f"binary_{direction}_{_key(size_label(s))}",
                        f"binary {size_label(s)} {way}", "ms", "lower", "binary", binary=True)
                 for s in plan.binary_sizes]
+    paced = f"1 per {plan.paced_interval_ms:g} ms"
     out += [
         Figure("events_per_s", "Py→JS events/s", "events/s", "higher", "events"),
         Figure("event_latency_p50", "event delivery p50", "ms", "lower", "events"),
         Figure("event_latency_p99", "event delivery p99", "ms", "lower", "events"),
+        Figure("event_latency_paced_p50", f"event delivery p50, {paced}", "ms", "lower",
+               "events"),
+        Figure("event_latency_paced_p99", f"event delivery p99, {paced}", "ms", "lower",
+               "events"),
         Figure("startup_ms", "start → first invoke", "ms", "lower", "process"),
         Figure("rss_idle_mb", "Python RSS after start", "MB", "lower", "process"),
         Figure("rss_peak_mb", "Python RSS peak", "MB", "lower", "process"),

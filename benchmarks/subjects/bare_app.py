@@ -42,6 +42,8 @@ async def _socket(request: web.Request) -> web.WebSocketResponse:
             elif op["op"] == "events":
                 for i in range(op["n"]):
                     await ws.send_str(json.dumps({"e": 1, "i": i, "t": time.time() * 1000}))
+                    if op.get("interval"):
+                        await asyncio.sleep(op["interval"] / 1000)
                 await ws.send_str(json.dumps({"id": op["id"], "v": op["n"]}))
         elif msg.type == WSMsgType.BINARY:
             (msg_id,) = _ID.unpack_from(msg.data)

@@ -31,15 +31,17 @@ class Api:
     def clock(self) -> float:
         return time.time() * 1000
 
-    def emit_events(self, count: int) -> int:
-        threading.Thread(target=self._emit, args=(count,), daemon=True).start()
+    def emit_events(self, count: int, interval_ms: float = 0) -> int:
+        threading.Thread(target=self._emit, args=(count, interval_ms), daemon=True).start()
         return count
 
-    def _emit(self, count: int) -> None:
+    def _emit(self, count: int, interval_ms: float) -> None:
         # evaluate_js is how pywebview code pushes to the page; each call waits for the page.
         for i in range(count):
             event = json.dumps({"e": 1, "i": i, "t": time.time() * 1000})
             self._window.evaluate_js(f"window.__benchSink({event})")
+            if interval_ms:
+                time.sleep(interval_ms / 1000)
 
 
 def main() -> None:

@@ -54,10 +54,12 @@ def create_app(config: str | Path) -> App:
         return blob(size)
 
     @app.command
-    def emit_events(count: int) -> int:
+    def emit_events(count: int, interval_ms: float = 0) -> int:
         # A worker thread pushing events, as a backend job reporting progress would.
         for i in range(count):
             app.emit("bench-event", {"e": 1, "i": i, "t": time.time() * 1000})
+            if interval_ms:
+                time.sleep(interval_ms / 1000)
         return count
 
     return app

@@ -50,6 +50,9 @@
       ws.send(frame);
     }),
     download: (size) => request({ op: "download", n: size }),
-    events: (count, s) => { sink = s; return request({ op: "events", n: count }); },
+    events: (count, s, intervalMs) => {
+      sink = s;
+      return request({ op: "events", n: count, interval: intervalMs });
+    },
   });
 })();

@@ -12,9 +12,9 @@
     ready: () => ready,
     call: (value) => api().echo(value),
     clock: () => api().clock(),
-    events: (count, sink) => {
+    events: (count, sink, intervalMs) => {
       window.__benchSink = sink;
-      return api().emit_events(count);
+      return api().emit_events(count, intervalMs);
     },
   });
 })();

@@ -12,10 +12,10 @@
     clock: () => invoke("clock"),
     upload: (data) => invoke("upload", { data }),
     download: (size) => invoke("download", { size }),
-    events: async (count, s) => {
+    events: async (count, s, intervalMs) => {
       await listening;
       sink = s;
-      return invoke("emit_events", { count });
+      return invoke("emit_events", { count, intervalMs });
     },
     variants: { async: (value) => invoke("echo_async", { value }) },
   });

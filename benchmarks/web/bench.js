@@ -3,10 +3,11 @@
 // one measurement at a time over CDP with __BENCH__.run(spec), and reads __BENCH__.status().
 //
 // An adapter is { name, ready(), call(value), clock(), upload?(bytes), download?(size),
-// events(count, sink), variants?: { name: call } }: call resolves with the echoed value, clock
-// with Python's wall clock in ms (time.time() * 1000), upload with the byte count, download
-// with a Uint8Array, and events asks Python to push `count` events, each of which the adapter
-// hands to sink({ i, t }) where t is Python's wall clock in ms at the send.
+// events(count, sink, intervalMs), variants?: { name: call } }: call resolves with the echoed
+// value, clock with Python's wall clock in ms (time.time() * 1000), upload with the byte count,
+// download with a Uint8Array, and events asks Python to push `count` events, `intervalMs` apart
+// (0: as fast as it can), each of which the adapter hands to sink({ i, t }) where t is Python's
+// wall clock in ms at the send.
 (function () {
   "use strict";
 
@@ -184,7 +185,8 @@
     return best.offset;
   }
 
-  async function events({ count }) {
+  // intervalMs: Python waits this long between two events (0: a burst, as fast as it can).
+  async function events({ count, intervalMs = 0 }) {
     const offset = await clockOffset();
     const latencies = new Array(count);
     let received = 0;
@@ -199,7 +201,7 @@
       if (received === count) done();
     };
     const start = epoch();
-    await Promise.all([adapter.events(count, sink), all]);
+    await Promise.all([adapter.events(count, sink, intervalMs), all]);
     latencies.sort((a, b) => a - b);
     return {
       rate: count / ((last - start) / 1000),
