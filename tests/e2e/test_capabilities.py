@@ -175,7 +175,7 @@ def test_a_subframe_gets_only_what_a_capability_names(browser: Browser, served: 
 def test_a_sandboxed_subframe_is_told_it_gets_no_ipc(browser: Browser, served: Served) -> None:
     """A frame sandboxed without allow-same-origin has an opaque origin, which no capability
     can name (widget.html is granted greet as a frame of the app's origin): its calls are
-    forbidden at once, saying why, and the core logs the refused socket."""
+    forbidden at once, saying why, where and in which window, and the core logs the denial."""
     main = open_window(browser, served.urls["main"])
     with main.expect_event("framenavigated",
                            predicate=lambda f: f.url.endswith("/widget.html")) as navigated:
@@ -185,13 +185,17 @@ def test_a_sandboxed_subframe_is_told_it_gets_no_ipc(browser: Browser, served: S
     frame = navigated.value
     frame.wait_for_function("() => window.__APP__ !== undefined")
     assert frame.evaluate("window.origin") == "null"
+    widget = frame.url.split("?")[0]
     for _ in range(2):  # the same answer once the core has refused the socket
         refused = call(frame, "greet", {"name": "sandboxed"})
         assert refused["code"] == "forbidden", refused
-        assert refused["message"].startswith("'greet' is not allowed from this document: it "
-                                             "runs in a sandboxed frame"), refused
-        assert "origin is opaque" in refused["message"]
-        wait_for_log(served.log, "origin 'null'")
+        assert refused["message"].startswith(
+            f"'greet' is not allowed in window 'main' from a sandboxed frame at {widget}: its "
+            "origin is opaque, so no capability can allow it"), refused
+        assert refused["data"] == {"window": "main", "origin": widget, "originKind": "subframe",
+                                   "opaque": True}, refused
+        wait_for_log(served.log, f"denied: IPC of window 'main' from a sub-frame at {widget}, "
+                                 "which is sandboxed: its origin is opaque")
     assert call(main, "greet", {"name": "main"}) == {"value": "Hello, main!"}
 
 

@@ -312,10 +312,15 @@ function (boot) {
   const opaque = window.origin === "null";
   if (opaque) {
     lost = "opaque";
-    lostFor = (what) => fail("forbidden", `'${what}' is not allowed from this document: it `
-      + "runs in a sandboxed frame (or is sandboxed by its policy), so its origin is opaque, "
-      + "and such a document gets no IPC whatever the capabilities say. Call it from the "
-      + "window's page, or from a frame of the page's own origin that a capability allows.");
+    // Its address without the query, which may hold what the page was given.
+    const at = location.protocol + "//" + location.host + location.pathname;
+    const framed = window.top !== window;
+    const where = framed ? `a sandboxed frame at ${at}` : `a sandboxed page, ${at}`;
+    lostFor = (what) => fail("forbidden", `'${what}' is not allowed in window '${boot.label}' `
+      + `from ${where}: its origin is opaque, so no capability can allow it, and such a `
+      + "document gets no IPC. Call it from the window's page, or from a frame of the page's "
+      + "own origin that a capability allows.",
+      { window: boot.label, origin: at, originKind: framed ? "subframe" : "local", opaque: true });
   }
 
   function settle(id, ok, valueOrError) {

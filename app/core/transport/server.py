@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["Server"]
 
 log = logging.getLogger("app.core.transport")
+_acl_log = logging.getLogger("app.core.acl")  # where denials are logged
 
 _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*\"?([A-Za-z0-9._:+-]+)", re.IGNORECASE)
 """The charset a Content-Type names (a dev server's)."""
@@ -323,6 +324,14 @@ class Server:
             # A page from elsewhere: only with the ticket the core put into it (remote_script),
             # from the origin that ticket was made for. Its cookie is not sent cross-site.
             ticket = self.credentials.spend_ticket(request.query.get("ticket"))
+            if (sent_origin == "null" and ticket is not None and ticket.label == label
+                    and ticket.origin.kind != "remote"):
+                # A page of the window's own, sandboxed (by a frame's sandbox attribute or its
+                # own policy): its runtime refuses its calls, saying why, and connects only so
+                # that the denial is logged here, as every denial is.
+                return refuse(403, f"denied: IPC of window '{label}' from "
+                              f"{ticket.origin.describe()}, which is sandboxed: its origin is "
+                              "opaque, which no capability can allow", _acl_log)
             if (
                 ticket is None
                 or ticket.label != label
