@@ -92,6 +92,10 @@ async def test_closing_a_window_that_is_not_open_says_so(write_config) -> None:
             app.close_window("gone")
         with pytest.raises(RuntimeError, match="window 'main' has no native window to close"):
             app.close_window("main")
+        # (it was a bare StopIteration, which a generator calling it would have ended on)
+        with pytest.raises(ValueError, match=r"window 'gone' is not open \(app.window_labels"):
+            app.launch_url("gone")
+        assert app.launch_url("main").split("/__app__/launch/")[1]
 
 
 async def test_what_the_core_kept_for_a_closed_window_goes_with_it(

@@ -168,7 +168,12 @@ class Server:
                              return_exceptions=True)
 
     def port_of(self, label: str) -> int:
-        return next(p for p, lbl in self.labels.items() if lbl == label)
+        """The port window ``label`` is served on; ``ValueError`` if no such window is open."""
+        for port, served in self.labels.items():
+            if served == label:
+                return port
+        raise ValueError(f"window {shown(label, 100)!r} is not open (app.window_labels() lists "
+                         "the open ones)")
 
     def launch_url(self, label: str) -> str:
         port = self.port_of(label)
