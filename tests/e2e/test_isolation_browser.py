@@ -50,6 +50,8 @@ window.__ISOLATION_HOOK__ = (payload, context) => {
     // What cannot be read: a getter that throws, a rejection that cannot be shown.
     case "unreadable": return { get cmd() { throw new Error("a getter's bug"); } };
     case "unreadable-later": return Promise.resolve({ get cmd() { throw new Error("bug"); } });
+    // Whose every property read throws, its `then` first.
+    case "unreadable-proxy": return new Proxy(payload, { get() { throw new Error("trap"); } });
     case "rejects-oddly":
       return Promise.reject({ get message() { throw 1; }, toString() { throw 1; } });
     case "rewrite":
@@ -208,6 +210,7 @@ def test_every_refusal_rejects_with_blocked_and_nothing_hangs(
         "never": "did not answer within 300 ms",
         "unreadable": "could not be read (Error: a getter's bug)",
         "unreadable-later": "could not be read (Error: bug)",
+        "unreadable-proxy": "could not be read (Error: trap)",
         "rejects-oddly": "the hook threw a value that cannot be shown",
         "no-command": "it returned an invoke with no command name in message.cmd",
     }

@@ -133,7 +133,15 @@ function (config, wire) {
       block(`the hook threw ${describe(err)}`);
       return;
     }
-    if (verdict === null || typeof verdict !== "object" || typeof verdict.then !== "function") {
+    let thenable;
+    try {  // (reading `then` runs the hook's code: a getter, or a Proxy's trap)
+      thenable = verdict !== null && typeof verdict === "object"
+        && typeof verdict.then === "function";
+    } catch (err) {
+      block(`what it returned could not be read (${describe(err)})`);
+      return;
+    }
+    if (!thenable) {
       seal(request.n, message, verdict, block);
       return;
     }
