@@ -400,8 +400,8 @@ def _known_keys() -> list[str]:
 
 _SHOULD_BE = "Input should be "
 _PATTERN_WORDS = {
-    LABEL_PATTERN: "a window label: use letters, digits, '_', '-', '/' and ':'",
-    IDENTIFIER_PATTERN: "an identifier: use letters, digits, '_', '-', '.' and ':'",
+    LABEL_PATTERN: "a window label: use ASCII letters, digits, '_', '-', '/' and ':'",
+    IDENTIFIER_PATTERN: "an identifier: use ASCII letters, digits, '_', '-', '.' and ':'",
     SET_PATTERN: "a permission set identifier: 'prefix:name' in lower-case letters, digits "
     "and '-', such as 'files:default'",
     APP_ID_PATTERN: "an app identifier: a reverse domain name such as 'com.example.app'",

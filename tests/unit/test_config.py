@@ -582,10 +582,10 @@ def test_names_of_the_wrong_form_are_explained_in_words(write_config) -> None:
     assert problems == {
         "$.identifier": "'bad id' is not an app identifier: a reverse domain name such as "
         "'com.example.app'",
-        "$.app.windows[0].label": "'a b' is not a window label: use letters, digits, '_', '-', "
-        "'/' and ':'",
-        "$.app.security.capabilities[0].identifier": "'x y' is not an identifier: use letters, "
-        "digits, '_', '-', '.' and ':'",
+        "$.app.windows[0].label": "'a b' is not a window label: use ASCII letters, digits, '_', "
+        "'-', '/' and ':'",
+        "$.app.security.capabilities[0].identifier": "'x y' is not an identifier: use ASCII "
+        "letters, digits, '_', '-', '.' and ':'",
         "$.app.security.permissionSets[0].identifier": "'Bad' is not a permission set "
         "identifier: 'prefix:name' in lower-case letters, digits and '-', such as "
         "'files:default'",

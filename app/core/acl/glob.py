@@ -120,7 +120,7 @@ def compile_label_glob(glob: str) -> re.Pattern[str]:
     literal = re.sub(r"\[[^\]]*\]|[*?]", "", glob)
     if not _LABEL_CHARS.fullmatch(literal):
         raise PatternError(
-            f"{glob!r} can never match a window label: labels use letters, digits, "
+            f"{glob!r} can never match a window label: labels use ASCII letters, digits, "
             "'_', '-', '/' and ':'"
         )
     return re.compile(regex + r"\Z", re.DOTALL)
