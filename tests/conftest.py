@@ -70,17 +70,17 @@ def _close_own_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
             context.close()
 
 
-def wait_for_log(log: list[str], pattern: str, timeout: float = 30) -> str:
-    """The first line of ``log`` that matches ``pattern``, once one does.
+def wait_for_log(log: list[str], pattern: str, timeout: float = 30, count: int = 1) -> str:
+    """The first line of ``log`` that matches ``pattern`` (the ``count``-th), once one does.
 
     The log of a served app or a native window is filled by a background thread, so a line
     the app writes just after answering a call may not be there yet when the answer is.
     """
     deadline = time.monotonic() + timeout
     while True:
-        for line in list(log):
-            if re.search(pattern, line):
-                return line
+        matching = [line for line in list(log) if re.search(pattern, line)]
+        if len(matching) >= count:
+            return matching[count - 1]
         if time.monotonic() >= deadline:
             raise TimeoutError(f"no log line matched {pattern!r}:\n" + "\n".join(log[-30:]))
         time.sleep(0.05)

@@ -12,6 +12,7 @@ scripts cannot change it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
@@ -24,6 +25,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import qtdialogs
+from .acl.origin import origin_of
+from .acl.urls import SERVED_HOST as HOST
 from .errors import shown
 
 if TYPE_CHECKING:
@@ -62,6 +65,14 @@ def harden(app: App, patch: Patch) -> None:
     # window is made now (window.open's handle is to one that closes at once, and runs nothing
     # written into it); prepare_page hands a click's http(s) link to the system's browser.
     patch(page_class, "createWindow", _no_window)
+    # The browser sends the cookies of 127.0.0.1 to every port of it, and a navigation from the
+    # app's page to another local server is same-site: a script in the page that read the
+    # window's tab secret could take it there with the session cookie, and a process behind
+    # that server could then act as a page of the window (under isolation, with a key of its
+    # own, past the hook). No page of the window loads from another port of 127.0.0.1 unless a
+    # capability's remote.urls names it.
+    patch(page_class, "acceptNavigationRequest",
+          lambda page, url, kind, main_frame: _navigation(app, page, url, kind, main_frame))
     # A page could show dialogs without end, and pywebview's alert() one inside another (see
     # qtdialogs): they come one at a time now, and the user may stop them.
     patch(page_class, "javaScriptAlert", qtdialogs.alert)
@@ -106,6 +117,7 @@ def prepare_page(app: App, label: str, window: Any) -> None:
         page.settings().setUnknownUrlSchemePolicy(
             QWebEngineSettings.UnknownUrlSchemePolicy.DisallowUnknownUrlSchemes)
         page.newWindowRequested.connect(functools.partial(_new_window, label))
+        page.app_label = label  # (for _navigation)
     except Exception:  # another GUI, or a pywebview whose window is made otherwise
         log.warning("pages of window %r may open windows without a click, reach the desktop's "
                     "handlers of other schemes, get no runtime as remote pages, and are not "
@@ -239,6 +251,43 @@ def _on_gui_thread() -> Any:
     calls = GuiCalls()
     calls.call.connect(lambda func: func())
     return calls
+
+
+def _navigation(app: App, page: Any, url: Any, kind: Any, main_frame: bool) -> bool:
+    """(pywebview's page's acceptNavigationRequest, on the GUI thread) Whether a page of the
+    window, or a frame in it, may load ``url``: not from a port of 127.0.0.1 that is not the
+    app's own (see ``harden``), unless a capability's remote.urls names it."""
+    from qtpy.QtWebEngineCore import QWebEnginePage
+
+    if url.scheme() in ("http", "https") and url.host() == HOST and not _ours(app, page, url):
+        # Only its origin: the address may carry what a script wanted taken there.
+        where = f"{url.scheme()}://{HOST}:{url.port()}"
+        log.warning("window %r: a page's load of %s was refused: another local server, which "
+                    "no capability's remote.urls names, would get the window's session cookie "
+                    "(the browser sends 127.0.0.1's cookies to all its ports)",
+                    getattr(page, "app_label", "?"), where)
+        return False
+    return bool(QWebEnginePage.acceptNavigationRequest(page, url, kind, main_frame))
+
+
+def _ours(app: App, page: Any, url: Any) -> bool:
+    """Whether ``url`` (at 127.0.0.1) is one of the app's listeners, its dev server, or a page
+    that a capability of the page's window names (safe from the GUI thread)."""
+    core = app.core
+    if core is None:
+        return False
+    port = url.port()
+    if port in core.server.labels:
+        return True
+    dev_url = core.config.model.build.dev_url
+    others = {origin_of(dev_url) if dev_url else None}
+    if core.isolation is not None:
+        with contextlib.suppress(RuntimeError):  # (not serving yet)
+            others.add(core.isolation.frame_origin)
+    if f"{url.scheme()}://{HOST}:{port}" in others:
+        return True
+    label = getattr(page, "app_label", None)
+    return label is not None and core.authority.names(label, url.toString())
 
 
 def _no_window(page: Any, kind: Any) -> None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -316,6 +317,63 @@ def test_pywebviews_own_bridge_is_off_in_the_shells_windows(
         }""")
         wait_for_log(window.log, "an error in the windows' GUI thread")
         assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'on'})") == "Hello, on!"
+
+
+def test_a_page_cannot_take_the_windows_credentials_to_another_local_server(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    """The browser sends 127.0.0.1's cookies to all its ports, and the app's page going to
+    another local server is same-site: a script in the page that read the tab secret took it
+    there with the session cookie, and a process behind that server then fetched a page and,
+    under isolation, a key of its own (found by an attacker). No page of the window loads from a
+    port of 127.0.0.1 that is not the app's, by a script or a link (a form's post is the
+    CSP's: form-action 'self')."""
+    got: list[str] = []
+
+    class Hostile(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            got.append(f"{self.path} {self.headers.get('Cookie')}")
+            self.send_response(200)
+            self.end_headers()
+
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    hostile = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=hostile.serve_forever, daemon=True).start()
+    there = f"http://127.0.0.1:{hostile.server_address[1]}"
+    refused = re.escape(f"window 'main': a page's load of {there} was refused")
+    try:
+        with open_window(brownfield_config(app_dir), playwright=playwright) as window:
+            page = window.page("main")
+            address = page.url
+            page.evaluate("""(there) => {
+                const tab = localStorage.getItem('__app_tab:main');
+                location.href = there + '/?tab=' + encodeURIComponent(tab);
+            }""", there)
+            wait_for_log(window.log, refused)
+            page.evaluate("""(there) => {
+                const link = document.createElement('a');
+                link.href = there + '/link';
+                document.body.append(link);
+                link.click();
+            }""", there)
+            wait_for_log(window.log, refused, count=2)
+            assert got == []
+            assert page.url == address
+            assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'Qt'})") == (
+                "Hello, Qt!")
+            # The app's own pages load as before.
+            page.evaluate("location.href = 'index.html?again'")
+            page.wait_for_url(re.compile(r".*\?again$"))
+            page.wait_for_function("() => window.__APP__ !== undefined")
+            assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'on'})") == (
+                "Hello, on!")
+    finally:
+        hostile.shutdown()
+        hostile.server_close()
+    assert got == []
 
 
 def test_a_page_opens_a_window_only_from_a_click(app_dir: Path, playwright: Playwright) -> None:
