@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from ..acl.origin import origin_of
-from ..transport.loopback import HOST, foreign_host, refuse
+from ..transport.loopback import HOST, foreign_host, log_refusal, refuse
 from .keys import KeyRing
 from .page import FramePage, failure, render, security_headers
 
@@ -76,7 +76,7 @@ def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
                 "the isolation frame's link was already used or has expired (each frame is "
                 "served once). Reload the page."
             )
-            log.warning("isolation frame refused: %s", reason)
+            log_refusal(f"isolation frame: {reason}", log)
             return _page_response(
                 failure(reason), f"http://{HOST}:*", settings.embedder_policy, status=403
             )

@@ -29,6 +29,7 @@ from .handover import PATH as HANDOVER_PATH
 from .handover import Handovers
 from .loopback import (
     HOST,
+    SERVER_LOG,
     foreign_host,
     local_port,
     loopback_socket,
@@ -88,7 +89,7 @@ def _runner(app: web.Application) -> web.AppRunner:
     # dev server does not answer, drop them, and hold every connection of the relay's.
     return web.AppRunner(
         app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE,
-        handler_cancellation=True,
+        handler_cancellation=True, logger=SERVER_LOG,
     )
 
 
