@@ -27,6 +27,19 @@ def test_a_window_keeps_only_its_latest_resume_tickets() -> None:
     assert credentials.spend_ticket(other) is not None  # another window's are its own
 
 
+def test_a_connected_pages_resume_ticket_outlives_later_ones_of_pages_gone() -> None:
+    """A page whose frame of its own origin reloaded 65 times lost its resume ticket to the
+    frame's, and its next dropped connection could not come back (found by an attacker): the
+    tickets of page loads no longer connected go first."""
+    credentials = Credentials()
+    page = credentials.issue_resume("main", LOCAL, "page", live={"page"})
+    frames = [credentials.issue_resume("main", LOCAL, f"frame-{n}", live={"page", f"frame-{n}"})
+              for n in range(RESUMES_KEPT * 3)]
+    assert credentials.spend_ticket(page) is not None
+    assert all(credentials.spend_ticket(t) is not None for t in frames[-RESUMES_KEPT + 1:])
+    assert all(credentials.spend_ticket(t) is None for t in frames[: -RESUMES_KEPT + 1])
+
+
 def test_what_is_kept_does_not_grow_with_page_loads() -> None:
     """Revoked and spent tickets stayed in the expiry queue until they would have expired (a
     resume ticket: a day): 10,000 page loads kept 10,000 entries."""

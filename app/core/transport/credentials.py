@@ -14,7 +14,7 @@
    and tickets, but never the tab secret.
 5. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
    without a new page load. A new one comes with each connection; a window keeps its latest
-   ``RESUMES_KEPT`` (those of pages long gone are dropped first).
+   ``RESUMES_KEPT``, those of pages no longer connected dropped first.
 
 Tokens are 256-bit values from the OS random source.
 """
@@ -25,6 +25,7 @@ import re
 import secrets
 import time
 from collections import deque
+from collections.abc import Container
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -120,16 +121,27 @@ class Credentials:
             self._expiring[ttl] = deque(entry for entry in queue if entry[1] in self._tickets)
         return token
 
-    def issue_resume(self, label: str, origin: Origin, document: str | None = None) -> str:
-        """A resume ticket of window ``label`` (for the page load ``document``); its oldest
-        beyond ``RESUMES_KEPT`` are revoked."""
+    def issue_resume(
+        self, label: str, origin: Origin, document: str | None = None,
+        live: Container[str | None] = (),
+    ) -> str:
+        """A resume ticket of window ``label`` (for the page load ``document``). Beyond
+        ``RESUMES_KEPT``, the oldest of page loads not in ``live`` (those connected now) are
+        revoked first: a page whose frames reloaded 64 times lost its way back otherwise."""
         token = self.issue_ticket(label, origin, ttl=RESUME_TTL, document=document)
         kept = self._resumes.setdefault(label, deque())
         kept.append(token)
         if len(kept) > RESUMES_KEPT:
-            kept = self._resumes[label] = deque(t for t in kept if t in self._tickets)
+            kept = deque(t for t in kept if t in self._tickets)
+            over = len(kept) - RESUMES_KEPT
+            if over > 0:
+                gone = [t for t in kept if t != token and self._tickets[t].document not in live]
+                for old in gone[:over]:
+                    del self._tickets[old]
+                kept = deque(t for t in kept if t in self._tickets)
             while len(kept) > RESUMES_KEPT:
                 self._tickets.pop(kept.popleft(), None)
+            self._resumes[label] = kept
         return token
 
     def spend_ticket(self, token: str | None) -> Ticket | None:

@@ -372,7 +372,8 @@ class Server:
         session = Session(self.core, ws, label, ticket.origin, request.transport,
                           handover_port=port if handover else None, document=ticket.document,
                           in_flight=in_flight)
-        resume = self.credentials.issue_resume(label, ticket.origin, ticket.document)
+        resume = self.credentials.issue_resume(label, ticket.origin, ticket.document,
+                                               live=self.documents)
         session.deliver({"kind": "hello", "resume": resume})
         self.sessions.add(session)
         if session.document is not None:
