@@ -73,6 +73,16 @@ def harden(app: App, patch: Patch) -> None:
     # capability's remote.urls names it.
     patch(page_class, "acceptNavigationRequest",
           lambda page, url, kind, main_frame: _navigation(app, page, url, kind, main_frame))
+    # And no request of the app's pages goes there either (an image, a fetch, a form), should
+    # the app's own CSP let one through.
+    interceptor = qt_backend.BrowserView.RequestInterceptor
+    intercept: Callable[[Any, Any], None] = interceptor.interceptRequest
+
+    def checked(self: Any, info: Any) -> None:
+        if not _intercept(app, self, info):
+            intercept(self, info)
+
+    patch(interceptor, "interceptRequest", checked)
     # A page could show dialogs without end, and pywebview's alert() one inside another (see
     # qtdialogs): they come one at a time now, and the user may stop them.
     patch(page_class, "javaScriptAlert", qtdialogs.alert)
@@ -259,20 +269,44 @@ def _navigation(app: App, page: Any, url: Any, kind: Any, main_frame: bool) -> b
     app's own (see ``harden``), unless a capability's remote.urls names it."""
     from qtpy.QtWebEngineCore import QWebEnginePage
 
-    if url.scheme() in ("http", "https") and url.host() == HOST and not _ours(app, page, url):
+    label = getattr(page, "app_label", None)
+    if url.scheme() in ("http", "https") and url.host() == HOST and not _ours(app, label, url):
         # Only its origin: the address may carry what a script wanted taken there.
         where = f"{url.scheme()}://{HOST}:{url.port()}"
         log.warning("window %r: a page's load of %s was refused: another local server, which "
                     "no capability's remote.urls names, would get the window's session cookie "
                     "(the browser sends 127.0.0.1's cookies to all its ports)",
-                    getattr(page, "app_label", "?"), where)
+                    label or "?", where)
         return False
     return bool(QWebEnginePage.acceptNavigationRequest(page, url, kind, main_frame))
 
 
-def _ours(app: App, page: Any, url: Any) -> bool:
+def _intercept(app: App, interceptor: Any, info: Any) -> bool:
+    """(pywebview's request interceptor, on the GUI thread) Block a request of one of the app's
+    own pages to a port of 127.0.0.1 that is not the app's (see ``harden``); True if blocked."""
+    url = info.requestUrl()
+    if url.scheme() not in ("http", "https") or url.host() != HOST:
+        return False
+    page = info.firstPartyUrl()
+    core = app.core
+    if core is None or page.host() != HOST or page.port() not in core.server.labels:
+        return False  # not from the app's own pages (a page a capability names, say)
+    label = next((label for label, window in list(app.native_windows.items())
+                  if window is getattr(interceptor, "window", None)), None)
+    if _ours(app, label, url):
+        return False
+    info.block(True)
+    from .transport.loopback import log_refusal  # (here: it loads aiohttp, the core's to load)
+
+    log_refusal(f"window {label!r}: a page's request to {url.scheme()}://{HOST}:{url.port()} "
+                "was blocked: another local server, which no capability's remote.urls names, "
+                "would get the window's session cookie", log)
+    return True
+
+
+def _ours(app: App, label: str | None, url: Any) -> bool:
     """Whether ``url`` (at 127.0.0.1) is one of the app's listeners, its dev server, or a page
-    that a capability of the page's window names (safe from the GUI thread)."""
+    that a capability of window ``label`` names (safe from the GUI thread)."""
     core = app.core
     if core is None:
         return False
@@ -286,7 +320,6 @@ def _ours(app: App, page: Any, url: Any) -> bool:
             others.add(core.isolation.frame_origin)
     if f"{url.scheme()}://{HOST}:{port}" in others:
         return True
-    label = getattr(page, "app_label", None)
     return label is not None and core.authority.names(label, url.toString())
 
 

