@@ -12,7 +12,6 @@ scripts cannot change it.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import logging
@@ -25,9 +24,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import qtdialogs
-from .acl.origin import origin_of
 from .acl.urls import SERVED_HOST as HOST
 from .errors import shown
+from .transport.credentials import WINDOW_HEADER
 
 if TYPE_CHECKING:
     from .app import App
@@ -65,24 +64,20 @@ def harden(app: App, patch: Patch) -> None:
     # window is made now (window.open's handle is to one that closes at once, and runs nothing
     # written into it); prepare_page hands a click's http(s) link to the system's browser.
     patch(page_class, "createWindow", _no_window)
-    # The browser sends the cookies of 127.0.0.1 to every port of it, and a navigation from the
-    # app's page to another local server is same-site: a script in the page that read the
-    # window's tab secret could take it there with the session cookie, and a process behind
-    # that server could then act as a page of the window (under isolation, with a key of its
-    # own, past the hook). No page of the window loads from another port of 127.0.0.1 unless a
-    # capability's remote.urls names it.
-    patch(page_class, "acceptNavigationRequest",
-          lambda page, url, kind, main_frame: _navigation(app, page, url, kind, main_frame))
-    # And no request of the app's pages goes there either (an image, a fetch, a form), should
-    # the app's own CSP let one through.
+    # The browser sends the cookies of 127.0.0.1 to every port of it, and a script in the page
+    # can read the window's tab secret: taken together to another local server (the page's
+    # going there is same-site), they let a process behind it act as a page of the window, and
+    # under isolation fetch a frame and a key of its own, past the hook. Every request the
+    # app's windows make to the app's listeners carries a secret the page never sees (see
+    # Credentials.window_secret), which the core asks of every request while it runs them.
     interceptor = qt_backend.BrowserView.RequestInterceptor
     intercept: Callable[[Any, Any], None] = interceptor.interceptRequest
 
-    def checked(self: Any, info: Any) -> None:
-        if not _intercept(app, self, info):
-            intercept(self, info)
+    def signed(self: Any, info: Any) -> None:
+        _sign(app, info)
+        intercept(self, info)
 
-    patch(interceptor, "interceptRequest", checked)
+    patch(interceptor, "interceptRequest", signed)
     # A page could show dialogs without end, and pywebview's alert() one inside another (see
     # qtdialogs): they come one at a time now, and the user may stop them.
     patch(page_class, "javaScriptAlert", qtdialogs.alert)
@@ -127,7 +122,6 @@ def prepare_page(app: App, label: str, window: Any) -> None:
         page.settings().setUnknownUrlSchemePolicy(
             QWebEngineSettings.UnknownUrlSchemePolicy.DisallowUnknownUrlSchemes)
         page.newWindowRequested.connect(functools.partial(_new_window, label))
-        page.app_label = label  # (for _navigation)
     except Exception:  # another GUI, or a pywebview whose window is made otherwise
         log.warning("pages of window %r may open windows without a click, reach the desktop's "
                     "handlers of other schemes, get no runtime as remote pages, and are not "
@@ -263,64 +257,19 @@ def _on_gui_thread() -> Any:
     return calls
 
 
-def _navigation(app: App, page: Any, url: Any, kind: Any, main_frame: bool) -> bool:
-    """(pywebview's page's acceptNavigationRequest, on the GUI thread) Whether a page of the
-    window, or a frame in it, may load ``url``: not from a port of 127.0.0.1 that is not the
-    app's own (see ``harden``), unless a capability's remote.urls names it."""
-    from qtpy.QtWebEngineCore import QWebEnginePage
-
-    label = getattr(page, "app_label", None)
-    if url.scheme() in ("http", "https") and url.host() == HOST and not _ours(app, label, url):
-        # Only its origin: the address may carry what a script wanted taken there.
-        where = f"{url.scheme()}://{HOST}:{url.port()}"
-        log.warning("window %r: a page's load of %s was refused: another local server, which "
-                    "no capability's remote.urls names, would get the window's session cookie "
-                    "(the browser sends 127.0.0.1's cookies to all its ports)",
-                    label or "?", where)
-        return False
-    return bool(QWebEnginePage.acceptNavigationRequest(page, url, kind, main_frame))
-
-
-def _intercept(app: App, interceptor: Any, info: Any) -> bool:
-    """(pywebview's request interceptor, on the GUI thread) Block a request of one of the app's
-    own pages to a port of 127.0.0.1 that is not the app's (see ``harden``); True if blocked."""
+def _sign(app: App, info: Any) -> None:
+    """(pywebview's request interceptor, on the GUI thread) Put the windows' secret on a request
+    to one of the app's listeners (its windows' and its isolation frames')."""
     url = info.requestUrl()
-    if url.scheme() not in ("http", "https") or url.host() != HOST:
-        return False
-    page = info.firstPartyUrl()
     core = app.core
-    if core is None or page.host() != HOST or page.port() not in core.server.labels:
-        return False  # not from the app's own pages (a page a capability names, say)
-    label = next((label for label, window in list(app.native_windows.items())
-                  if window is getattr(interceptor, "window", None)), None)
-    if _ours(app, label, url):
-        return False
-    info.block(True)
-    from .transport.loopback import log_refusal  # (here: it loads aiohttp, the core's to load)
-
-    log_refusal(f"window {label!r}: a page's request to {url.scheme()}://{HOST}:{url.port()} "
-                "was blocked: another local server, which no capability's remote.urls names, "
-                "would get the window's session cookie", log)
-    return True
-
-
-def _ours(app: App, label: str | None, url: Any) -> bool:
-    """Whether ``url`` (at 127.0.0.1) is one of the app's listeners, its dev server, or a page
-    that a capability of window ``label`` names (safe from the GUI thread)."""
-    core = app.core
-    if core is None:
-        return False
+    secret = core.credentials.window_secret if core is not None else None
+    if core is None or secret is None or url.host() != HOST or url.scheme() not in (
+        "http", "https", "ws"
+    ):
+        return
     port = url.port()
-    if port in core.server.labels:
-        return True
-    dev_url = core.config.model.build.dev_url
-    others = {origin_of(dev_url) if dev_url else None}
-    if core.isolation is not None:
-        with contextlib.suppress(RuntimeError):  # (not serving yet)
-            others.add(core.isolation.frame_origin)
-    if f"{url.scheme()}://{HOST}:{port}" in others:
-        return True
-    return label is not None and core.authority.names(label, url.toString())
+    if port in core.server.labels or port == getattr(core.isolation, "port", None):
+        info.setHttpHeader(WINDOW_HEADER.encode(), secret.encode())
 
 
 def _no_window(page: Any, kind: Any) -> None:

@@ -192,9 +192,7 @@ def test_a_page_a_named_one_moves_on_to_does_not_get_its_runtime(
     runtime, checked then, ran in the page the second load brought, of another origin."""
     elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), partial(Slow, directory=str(tmp_path)))
     threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
-    # (as localhost: the window loads no page of another port of 127.0.0.1 that no capability
-    # names)
-    other = f"http://localhost:{elsewhere.server_address[1]}"
+    other = f"http://127.0.0.1:{elsewhere.server_address[1]}"
     config = with_remote_capability(brownfield_config(app_dir), site)
     env = {"APP_MODULE": "tests.e2e.slow_runtime_app"}
     try:

@@ -378,16 +378,3 @@ def test_every_denial_is_logged_with_the_same_detail(caplog: pytest.LogCaptureFi
 
 
 
-
-def test_names_says_which_pages_a_windows_capabilities_name_in_remote_urls() -> None:
-    """What the native window asks, from its GUI thread, before it loads a page of another
-    local server: the compiled capabilities alone, as ``covers`` says, without its cache."""
-    auth = authority(
-        MAIN_GREET,
-        cap("tool", ["main"], [], local=False, remote={"urls": ["http://127.0.0.1:8888/**"]}),
-    )
-    assert auth.names("main", "http://127.0.0.1:8888/lab/index.html")
-    assert not auth.names("main", "http://127.0.0.1:8889/")
-    assert not auth.names("settings", "http://127.0.0.1:8888/lab/index.html")
-    assert auth.names("main", "http://127.0.0.1:8888/x") == auth.covers(
-        "main", remote("http://127.0.0.1:8888/x"))

@@ -8,6 +8,7 @@ from app.core.acl.origin import Origin
 from app.core.transport.credentials import (
     RESUMES_KEPT,
     TICKET_TTL,
+    WINDOW_HEADER,
     Credentials,
     with_tab,
     without_tab,
@@ -87,3 +88,14 @@ def test_expired_page_tickets_are_dropped_as_pages_are_served(
     assert all(credentials.spend_ticket(t) is None for t in old)
     assert credentials.spend_ticket(fresh) is not None
     assert credentials.spend_ticket(resume) is not None
+
+
+def test_once_native_windows_are_required_only_their_requests_are_served() -> None:
+    credentials = Credentials()
+    assert credentials.from_windows({})  # serve, or an app on a loop of its own
+    secret = credentials.require_windows()
+    assert credentials.require_windows() == secret and len(secret) >= 43
+    assert credentials.from_windows({WINDOW_HEADER: secret})
+    assert not credentials.from_windows({})
+    assert not credentials.from_windows({WINDOW_HEADER: secret[:-1]})
+    assert not credentials.from_windows({WINDOW_HEADER: Credentials().require_windows()})

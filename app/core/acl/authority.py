@@ -87,12 +87,6 @@ class Authority:
             self._contexts.popitem(last=False)
         return context
 
-    def names(self, window: str, url: str) -> bool:
-        """Whether a capability of window ``window`` names the page at ``url`` in its
-        remote.urls (read from the compiled capabilities alone: safe from any thread)."""
-        caller = Caller(window, Origin("remote", url))
-        return any(c.applies(caller) for c in self.active)
-
     def covers(self, window: str, origin: Origin) -> bool:
         """Whether any capability applies to pages at ``origin`` in window ``window``."""
         return bool(self.context(Caller(window, origin)).capabilities)

@@ -64,7 +64,14 @@ class Isolation:
 
     async def start(self) -> None:
         """Serve the isolation origin on a loopback port of its own."""
-        self._port = await self._core.server.serve_app(frame_app(self.keys, self._settings))
+        self._port = await self._core.server.serve_app(
+            frame_app(self.keys, self._settings, self._core.credentials)
+        )
+
+    @property
+    def port(self) -> int | None:
+        """The isolation origin's port (None until it serves)."""
+        return self._port
 
     @property
     def frame_origin(self) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 from aiohttp import web
 
 from ..acl.origin import origin_of
-from ..transport.loopback import HOST, foreign_host, log_refusal, refuse
+from ..transport.credentials import Credentials
+from ..transport.loopback import HOST, foreign_host, log_refusal, not_from_windows, refuse
 from .keys import KeyRing
 from .page import FramePage, failure, render, security_headers
 
@@ -50,11 +51,13 @@ def _page_response(
     )
 
 
-def frame_app(keys: KeyRing, settings: FrameSettings) -> web.Application:
+def frame_app(
+    keys: KeyRing, settings: FrameSettings, credentials: Credentials
+) -> web.Application:
     """The aiohttp application of the isolation origin."""
 
     async def frame(request: web.Request) -> web.StreamResponse:
-        refusal = foreign_host(request)
+        refusal = foreign_host(request) or not_from_windows(request, credentials)
         if refusal is not None:
             return refusal
         dest = request.headers.get("Sec-Fetch-Dest")

@@ -12,7 +12,12 @@
    The cookie is not enough alone: browsers send the cookies of 127.0.0.1 to every port of it,
    so another local server the same browser visits receives it, and with it could get pages
    and tickets, but never the tab secret.
-5. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
+5. ``window secret``: while the app shows its own native windows, every request to its
+   listeners must carry it in ``WINDOW_HEADER``, which the windows' request interceptor puts
+   on each (see qtguard); no page sees it. A page's script can read the tab secret, and take
+   it with the cookie to another local server (see 4.): without this, a process behind that
+   server could act as a page of the window, and under isolation get a key of its own.
+6. ``resume``: handed over that WebSocket, good once; lets the runtime reconnect after a drop
    without a new page load. A new one comes with each connection; a window keeps its latest
    ``RESUMES_KEPT``, those of pages no longer connected dropped first.
 
@@ -25,18 +30,20 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..acl.origin import Origin
 
-__all__ = ["TAB_PARAM", "Credentials", "Ticket", "with_tab", "without_tab"]
+__all__ = ["TAB_PARAM", "WINDOW_HEADER", "Credentials", "Ticket", "with_tab", "without_tab"]
 
 TICKET_TTL = 120.0
 RESUME_TTL = 24 * 3600.0
 RESUMES_KEPT = 64
 """Resume tickets a window keeps: one per page connected now, and then some."""
+WINDOW_HEADER = "X-App-Window"
+"""The header of the native windows' requests that carries the window secret."""
 TAB_PARAM = "__app_tab"
 """The query parameter that carries the tab secret from the launch URL to the page."""
 _TAB = re.compile(r"([?&])" + TAB_PARAM + r"=[^&#]*(&?)")
@@ -81,6 +88,21 @@ class Credentials:
         # Tickets by time to live, in the order they expire: expired ones are dropped from the
         # front, however many pages were served (a scan of them all each time got slow).
         self._expiring: dict[float, deque[tuple[float, str]]] = {}
+        self.window_secret: str | None = None
+        """Set (``require_windows``) while the app shows its own native windows."""
+
+    def require_windows(self) -> str:
+        """From now on every request must come from the app's own native windows: the secret
+        their requests carry (made once)."""
+        if self.window_secret is None:
+            self.window_secret = _token()
+        return self.window_secret
+
+    def from_windows(self, headers: Mapping[str, str]) -> bool:
+        """Whether a request with ``headers`` may be served: any while no native window is
+        required, else one that carries the windows' secret."""
+        secret = self.window_secret
+        return secret is None or secrets.compare_digest(headers.get(WINDOW_HEADER, ""), secret)
 
     def new_launch(self, label: str) -> str:
         token = _token()

@@ -19,10 +19,11 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from ..acl.urls import SERVED_HOST as HOST
 from ..errors import StartError
+from .credentials import Credentials
 
 __all__ = [
-    "HOST", "SERVER_LOG", "foreign_host", "local_port", "log_refusal", "loopback_socket", "port_of",
-    "refuse", "served_origin",
+    "HOST", "SERVER_LOG", "foreign_host", "local_port", "log_refusal", "loopback_socket",
+    "not_from_windows", "port_of", "refuse", "served_origin",
 ]
 
 
@@ -71,6 +72,14 @@ def foreign_host(request: web.Request) -> web.Response | None:
     if request.headers.get("Host") == f"{HOST}:{local_port(request)}":
         return None
     return refuse(421, f"Host {request.headers.get('Host')!r} is not this app's address.")
+
+
+def not_from_windows(request: web.Request, credentials: Credentials) -> web.Response | None:
+    """The refusal of a request that does not come from the app's native windows while it
+    shows them (see ``Credentials.window_secret``), else None."""
+    if credentials.from_windows(request.headers):
+        return None
+    return refuse(403, "This app serves its own windows only: the request did not come from one.")
 
 
 def refuse(status: int, reason: str, log: logging.Logger | None = None) -> web.Response:

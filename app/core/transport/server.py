@@ -33,6 +33,7 @@ from .loopback import (
     foreign_host,
     local_port,
     loopback_socket,
+    not_from_windows,
     port_of,
     refuse,
     served_origin,
@@ -194,7 +195,7 @@ class Server:
 
     @web.middleware
     async def _host_check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        refusal = foreign_host(request)
+        refusal = foreign_host(request) or not_from_windows(request, self.credentials)
         if refusal is None and local_port(request) not in self.labels:
             refusal = refuse(421, "This listener serves no window any more.")
         return refusal or await handler(request)
