@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Playwright, expect
 
 from tests.conftest import serving
 from tests.window import free_port
+from tests.window import open_window as open_native_window
 
 from .conftest import main_window_config
 
@@ -96,6 +97,27 @@ def test_pages_from_the_dev_server_get_the_runtime(
     # The page came from the dev server, the window's tab secret did not go to it.
     requests = (app_dir / "dev-server.log").read_text()
     assert '"GET /index.html' in requests and "__app_tab" not in requests
+
+
+@pytest.mark.window
+def test_the_native_windows_secret_does_not_go_to_the_dev_server(
+    app_dir: Path, tmp_path: Path, playwright: Playwright
+) -> None:
+    """The native windows' requests carry a secret of the run (X-App-Window) that the core asks
+    of each: relayed, a dev server that echoes what it gets would have handed it to the page."""
+    log = tmp_path / "requests.jsonl"
+    with vite_like(free_port(), log) as url, open_native_window(
+        with_dev_url(app_dir, url), playwright=playwright
+    ) as window:
+        page = window.page("main")
+        echoed = page.evaluate(
+            "() => fetch('/api/echo', { method: 'POST', body: 'x' }).then((r) => r.text())")
+        assert echoed == "x"
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'dev'})") == (
+            "Hello, dev!")
+    requests = [json.loads(line) for line in log.read_text().splitlines()]
+    assert any(r["method"] == "POST" for r in requests)
+    assert all(name.lower() != "x-app-window" for r in requests for name in r["headers"])
 
 
 def test_a_dev_server_that_is_down_gets_a_clear_answer(browser: Browser, app_dir: Path) -> None:

@@ -21,16 +21,18 @@ from aiohttp import web
 
 from ..acl.origin import origin_of
 from ..errors import shown
+from .credentials import WINDOW_HEADER
 
 log = logging.getLogger("app.core.transport")
 
 __all__ = ["DevProxy", "Fetched", "relay"]
 
 # What the page sends that does not go to the dev server: its credentials for the app (the
-# session cookie), what addresses the app (Host, Origin), and hop-by-hop headers.
+# session cookie, the native windows' secret, which a dev server that echoes what it gets
+# would hand the page), what addresses the app (Host, Origin), and hop-by-hop headers.
 _KEEP_BACK = {
-    "host", "cookie", "origin", "referer", "connection", "keep-alive", "upgrade",
-    "transfer-encoding", "content-length", "te", "trailer", "proxy-authorization",
+    "host", "cookie", WINDOW_HEADER.lower(), "origin", "referer", "connection", "keep-alive",
+    "upgrade", "transfer-encoding", "content-length", "te", "trailer", "proxy-authorization",
 }
 
 # What of the dev server's answer reaches the page: what describes and caches the content.
