@@ -295,9 +295,6 @@ def run_native(app: App, *, debug: bool = False) -> None:
                 return
         if core.error is not None:
             raise core.error
-        # From here on the core serves these windows alone (see Credentials.window_secret).
-        assert app.core is not None
-        app.core.credentials.require_windows()
         if gui == "qt":
             import webview.platforms.qt as qt_backend
 

@@ -78,6 +78,10 @@ def harden(app: App, patch: Patch) -> None:
         intercept(self, info)
 
     patch(interceptor, "interceptRequest", signed)
+    # Only where the windows' requests are signed: pywebview's own webview elsewhere (macOS,
+    # Windows) has no such interceptor, and the core would refuse its every request.
+    if app.core is not None:
+        app.core.credentials.require_windows()
     # A page could show dialogs without end, and pywebview's alert() one inside another (see
     # qtdialogs): they come one at a time now, and the user may stop them.
     patch(page_class, "javaScriptAlert", qtdialogs.alert)
@@ -259,16 +263,18 @@ def _on_gui_thread() -> Any:
 
 def _sign(app: App, info: Any) -> None:
     """(pywebview's request interceptor, on the GUI thread) Put the windows' secret on a request
-    to one of the app's listeners (its windows' and its isolation frames')."""
+    to one of the app's listeners (its windows' and its isolation frames'). (Chromium keeps a
+    request's headers along a redirect, and Qt changes none of a redirect's: the core sends no
+    request of the windows' elsewhere by a redirect; see Server._static.)"""
     url = info.requestUrl()
     core = app.core
     secret = core.credentials.window_secret if core is not None else None
-    if core is None or secret is None or url.host() != HOST or url.scheme() not in (
-        "http", "https", "ws"
-    ):
+    if core is None or secret is None:
         return
     port = url.port()
-    if port in core.server.labels or port == getattr(core.isolation, "port", None):
+    if url.host() == HOST and url.scheme() in ("http", "https", "ws") and (
+        port in core.server.labels or port == getattr(core.isolation, "port", None)
+    ):
         info.setHttpHeader(WINDOW_HEADER.encode(), secret.encode())
 
 

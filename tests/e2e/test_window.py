@@ -395,6 +395,21 @@ def test_what_a_page_script_takes_to_another_local_server_opens_nothing(
         hostile.server_close()
 
 
+def test_windows_the_shell_does_not_set_up_are_served(
+    app_dir: Path, playwright: Playwright, tmp_path: Path
+) -> None:
+    """Where pywebview shows its own webview (macOS, Windows), nothing puts the windows' secret
+    on their requests: the core must not ask for it there, or it refuses every request (found
+    by an attacker, in this simulation: the Qt window, with the shell's set-up of it left out)."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import app.core.native as native\nnative.prepare_environment = lambda: None\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    with open_window(brownfield_config(app_dir), env=env, playwright=playwright) as window:
+        page = window.page("main")
+        assert page.evaluate("window.__APP__.core.invoke('greet', {name: 'x'})") == "Hello, x!"
+    assert not [line for line in window.log if "serves its own windows only" in line]
+
+
 def test_a_page_opens_a_window_only_from_a_click(app_dir: Path, playwright: Playwright) -> None:
     """pywebview hands every window a page opens to the system's browser: a page's script, a
     remote one's too, opened one at will, with no click. (BROWSER is a no-op here, should the
