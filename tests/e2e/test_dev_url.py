@@ -120,6 +120,29 @@ def test_the_native_windows_secret_does_not_go_to_the_dev_server(
     assert all(name.lower() != "x-app-window" for r in requests for name in r["headers"])
 
 
+@pytest.mark.window
+def test_a_redirect_elsewhere_does_not_take_the_native_windows_secret_along(
+    app_dir: Path, tmp_path: Path, playwright: Playwright
+) -> None:
+    """Chromium keeps a request's headers through a redirect: a page that went to a redirect of
+    the dev server's to another local server took the windows' secret there, with the cookie
+    and (in the address) the tab secret, and a process behind it could then fetch pages and
+    open the window's socket (found by an attacker)."""
+    log, elsewhere_log = tmp_path / "dev.jsonl", tmp_path / "elsewhere.jsonl"
+    with vite_like(free_port(), log) as url, vite_like(free_port(), elsewhere_log) as elsewhere, \
+            open_native_window(with_dev_url(app_dir, url), playwright=playwright) as window:
+        page = window.page("main")
+        origin = page.evaluate("location.origin")
+        page.evaluate("(to) => { location.href = to; }",
+                      f"{origin}/redirect?to={elsewhere}/moved")
+        page.wait_for_url(f"{elsewhere}/moved")
+    moved = [json.loads(line) for line in elsewhere_log.read_text().splitlines()]
+    assert moved and moved[0]["path"] == "/moved", moved
+    carried = [value for r in moved for name, value in r["headers"].items()
+               if name.lower() == "x-app-window"]
+    assert carried == [], carried
+
+
 def test_a_dev_server_that_is_down_gets_a_clear_answer(browser: Browser, app_dir: Path) -> None:
     with serving(with_dev_url(app_dir, f"http://127.0.0.1:{free_port()}")) as served:
         page = browser.new_page()

@@ -16,6 +16,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -404,6 +405,12 @@ class Server:
             )
             if fetched.unanswered and request.headers.get("Sec-Fetch-Dest") == "document":
                 return _retrying(fetched.body.decode())
+            elsewhere = fetched.headers.get("Location", "")
+            if (self.credentials.window_secret is not None
+                    and urlsplit(elsewhere).scheme in ("http", "https")):
+                # Chromium takes a request's headers along a redirect, the native windows'
+                # secret among them (see Credentials.window_secret): the page goes there itself.
+                return _leaving(elsewhere)
             if fetched.is_page and request.method != "HEAD":
                 # The dev server's word on the encoding, or the page's own.
                 said = _CHARSET_PARAM.search(fetched.content_type)
@@ -502,6 +509,20 @@ class Server:
                 "Cache-Control": "no-store",
             },
         )
+
+
+def _leaving(url: str) -> web.Response:
+    """A redirect of the dev server's to another origin, for a native window: a document that
+    goes there, as a load of its own (no script; no address of the app's as its referrer)."""
+    shown_url = html.escape(url, quote=True)
+    return web.Response(
+        text=f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" '
+        f'content="0; url={shown_url}"><title>Moved</title><p>This page moved to '
+        f'<a href="{shown_url}">{shown_url}</a>.</p>\n',
+        content_type="text/html",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                 "Content-Security-Policy": "default-src 'none'"},
+    )
 
 
 def _retrying(message: str) -> web.Response:
