@@ -154,15 +154,15 @@ class Credentials:
         kept = self._resumes.setdefault(label, deque())
         kept.append(token)
         if len(kept) > RESUMES_KEPT:
-            kept = deque(t for t in kept if t in self._tickets)
-            over = len(kept) - RESUMES_KEPT
-            if over > 0:
-                gone = [t for t in kept if t != token and self._tickets[t].document not in live]
-                for old in gone[:over]:
-                    del self._tickets[old]
-                kept = deque(t for t in kept if t in self._tickets)
+            unspent = [t for t in kept if t in self._tickets]
+            gone = [t for t in unspent if t != token and self._tickets[t].document not in live]
+            revoked = set(gone[: max(0, len(unspent) - RESUMES_KEPT)])
+            # (then, were there more connected page loads than that, their oldest)
+            kept = deque(t for t in unspent if t not in revoked)
             while len(kept) > RESUMES_KEPT:
-                self._tickets.pop(kept.popleft(), None)
+                revoked.add(kept.popleft())
+            for old in revoked:
+                del self._tickets[old]
             self._resumes[label] = kept
         return token
 
