@@ -278,14 +278,19 @@ def run_native(app: App, *, debug: bool = False) -> None:
     def patch(owner: Any, name: str, value: Any) -> None:
         patched.append((owner, name, getattr(owner, name)))
         setattr(owner, name, value)
-    # The core starts (and loads its transport) on its thread while this one loads the GUI
-    # toolkit. Opening windows blank and navigating later was measured slower: two page loads.
+    # The core's modules (its transport) load first, on this thread; then the core starts on
+    # its own while this one loads the GUI toolkit. Loaded on the core's thread beside the
+    # toolkit, the two took turns at the interpreter's lock at every file they read: both took
+    # longer, and the windows waited 80-90 ms for the core. Opening windows blank and
+    # navigating later was measured slower too: two page loads.
     core = _CoreThread(app)
     with app._native_lock:
         app._native_later = []  # what on_start opens waits for the configured windows
-    if not stop_asked.is_set():
-        core.start()
     try:
+        from . import runtime  # noqa: F401
+
+        if not stop_asked.is_set():
+            core.start()
         gui = prepare_environment()
         import webview
 
