@@ -364,6 +364,7 @@ class App:
         """Open the configured windows and block until the last one closes (or Ctrl-C)."""
         from .native import run_native
 
+        _not_while_loading("run")
         run_native(self, debug=debug)
 
     def serve(
@@ -376,7 +377,34 @@ class App:
         """Run the core without a native window until SIGINT/SIGTERM (or ``stop`` is set)."""
         from .serve import serve
 
+        _not_while_loading("serve")
         serve(self, port=port, on_ready=on_ready, stop=stop)
+
+
+_loading: list[str] = []
+"""The ``APP_MODULE`` that the command line is importing, if it is (see ``loading_module``)."""
+
+
+@contextlib.contextmanager
+def loading_module(name: str) -> Iterator[None]:
+    """While the command line imports module ``name`` for its ``create_app``: an app that runs
+    as its module is imported would open its windows before the command line had what it asked
+    for (and ``check`` would open them), and then find no ``create_app``."""
+    _loading.append(name)
+    try:
+        yield
+    finally:
+        _loading.pop()
+
+
+def _not_while_loading(how: str) -> None:
+    if _loading:
+        raise StartError(
+            f"APP_MODULE={_loading[-1]!r} calls app.{how}() as it is imported; the command line "
+            "makes the app with the module's create_app(config_path) and runs it itself: define "
+            "create_app to return the App, and call run() only under "
+            "'if __name__ == \"__main__\":'"
+        )
 
 
 def _report_background(name: str, task: asyncio.Future[object]) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..starting import noted
-from .app import App
+from .app import App, loading_module
 from .errors import ConfigError, StartError
 
 __all__ = ["main"]
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_program(),
         description="Run, serve and check a desktop app built on the shell.",
+        epilog="The app is made by create_app(config_path) -> App of the module that "
+        "APP_MODULE names (default: app.demo, the built-in demo), e.g. "
+        "APP_MODULE=myapp python -m app check --config app.conf.json",
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command")
@@ -75,12 +78,24 @@ _DEFAULTS = {
 }
 
 
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "app.conf.json"
+"""The demo's own config (in a checkout of the shell)."""
+
+
+def _demo_config(path: str) -> bool:
+    try:
+        return Path(path).resolve() == DEMO_CONFIG
+    except OSError:  # (a path that cannot be resolved: not the demo's)
+        return False
+
+
 def _app_factory(name: str) -> Factory | str:
     """The ``create_app`` of module ``name`` (``APP_MODULE``), or what is wrong with it. A
     module that the app's own code imports and is missing raises as it is: its traceback says
     where."""
     try:
-        module = importlib.import_module(name)
+        with loading_module(name):
+            module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
             raise
@@ -138,12 +153,16 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
     )
     module = os.environ.get("APP_MODULE", "app.demo")
     maker = "the app's factory"
+    demo = factory is None and "APP_MODULE" not in os.environ
     if factory is None:
         maker = f"create_app(config_path) of APP_MODULE={module!r}"
         try:
             found = _app_factory(module)
         except ConfigError as exc:  # a module that loads its config as it is imported
             return _config_problems(exc, args)
+        except StartError as exc:  # it runs the app as it is imported
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 2
         except Exception as exc:  # the app's own module failed as it loaded: where, then what
             traceback.print_exc()
             print(f"error: APP_MODULE={module!r} failed as it loaded: "
@@ -168,6 +187,10 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
         print(f"error: the app's create_app() returned {type(app).__name__}, not an App",
               file=sys.stderr, flush=True)
         return 2
+    if demo and not _demo_config(args.config):
+        print(f"note: APP_MODULE is not set, so the app is the built-in demo (app.demo), with "
+              f"the config {args.config}; to run your own, set APP_MODULE to the module that "
+              "defines create_app(config_path) (see --help)", file=sys.stderr, flush=True)
     if noted():  # stopped while the app was made: nothing runs
         return 0
     try:

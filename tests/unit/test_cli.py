@@ -415,3 +415,45 @@ def test_a_ctrl_c_while_the_serve_loop_is_made_ends_it_as_before_the_app_was_up(
         warnings.simplefilter("error")
         with pytest.raises(KeyboardInterrupt):
             app.serve()
+
+
+def test_an_app_module_that_runs_the_app_as_it_is_imported_is_one_clear_line(
+    tmp_path: Path,
+) -> None:
+    """The README's first example runs the app at the module's top: under the command line
+    that opened the windows (check too) before it found no create_app."""
+    (tmp_path / "my_app.py").write_text(
+        "from app.core import App\n"
+        f"app = App.from_config({str(ROOT / 'app.conf.json')!r})\n"
+        "app.run()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "check"], capture_output=True, text=True, cwd=ROOT,
+        timeout=60, env={**os.environ, "APP_MODULE": "my_app", "PYTHONPATH": str(tmp_path),
+                         "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 2, result
+    assert result.stderr.strip().splitlines() == [
+        "error: APP_MODULE='my_app' calls app.run() as it is imported; the command line makes "
+        "the app with the module's create_app(config_path) and runs it itself: define "
+        "create_app to return the App, and call run() only under "
+        "'if __name__ == \"__main__\":'"
+    ], result.stderr
+
+
+def test_the_demo_made_for_another_config_says_so(
+    tmp_path: Path, write_config, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """With no APP_MODULE the app is the demo: run with another app's config, what it reports
+    (check: permissions of no such command) is about the demo's commands, which is said."""
+    monkeypatch.delenv("APP_MODULE", raising=False)
+    path = write_config()
+    main(["check", "--config", str(path)])
+    first = capsys.readouterr().err.splitlines()[0]
+    assert first == (
+        f"note: APP_MODULE is not set, so the app is the built-in demo (app.demo), with the "
+        f"config {path}; to run your own, set APP_MODULE to the module that defines "
+        "create_app(config_path) (see --help)"
+    )
+    main(["check", "--config", str(ROOT / "app.conf.json")])  # the demo's own: nothing to say
+    assert "APP_MODULE" not in capsys.readouterr().err
