@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..starting import noted
 from .app import App, loading_module
+from .commands import UnusableCommand
 from .errors import ConfigError, StartError
 
 __all__ = ["main"]
@@ -212,9 +213,9 @@ def main(argv: Sequence[str] | None = None, factory: Factory | None = None) -> i
 
             app.serve(port=args.port, on_ready=ready)
             return 0
-    except StartError as exc:
+        from . import tools
+
+        return tools.run(args.command, app, args)
+    except (StartError, UnusableCommand) as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
-    from . import tools
-
-    return tools.run(args.command, app, args)

@@ -26,7 +26,7 @@ from pydantic.alias_generators import to_camel
 from .acl.permissions import command_permissions
 from .errors import InvalidArgs
 
-__all__ = ["Command", "Injector", "Registry"]
+__all__ = ["Command", "Injector", "Registry", "UnusableCommand"]
 
 log = logging.getLogger("app.core.commands")
 
@@ -61,6 +61,11 @@ def strict_scalars(annotation: Any) -> Any:
         if hasattr(annotation, "copy_with"):  # typing.List[str]
             return annotation.copy_with(inner)
     return annotation
+
+
+class UnusableCommand(TypeError):
+    """A command whose arguments cannot be validated, found as the app starts (or is checked):
+    its arguments' model is built once the types the app manages are known."""
 
 
 class _ArgsBase(BaseModel):
@@ -117,10 +122,12 @@ class Command:
                     f"command {name!r}: parameter {param.name!r} must be a named parameter "
                     "(no *args, **kwargs or positional-only parameters)"
                 )
-        if inspect.isasyncgenfunction(inspect.unwrap(_target(func))):
+        unwrapped = inspect.unwrap(_target(func))
+        if inspect.isasyncgenfunction(unwrapped) or inspect.isgeneratorfunction(unwrapped):
+            what = "an async generator" if inspect.isasyncgenfunction(unwrapped) else "a generator"
             raise TypeError(
-                f"command {name!r} is an async generator, and a command answers once: return "
-                "the values as a list, or send them one by one on a Channel parameter"
+                f"command {name!r} is {what}, and a command answers once: return the values as "
+                "a list, or send them one by one on a Channel parameter"
             )
         target = _target(func)
         # A function defined inside the function that registers it names that one's classes;
@@ -185,7 +192,7 @@ class Command:
                 injected[pname] = kind
                 continue
             if pname.startswith("_"):
-                raise TypeError(_private(self.name, pname))
+                raise UnusableCommand(_private(self.name, pname))
             default = ... if param.default is param.empty else param.default
             checked = strict_scalars(annotation)
             camel = to_camel(pname)
@@ -195,9 +202,10 @@ class Command:
         try:
             model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
         except Exception as exc:  # a type pydantic cannot validate (a typing.TypedDict on 3.11)
-            raise TypeError(
+            why = str(exc).split("\n\n")[0]  # (not pydantic's link to its docs)
+            raise UnusableCommand(
                 f"command {self.name!r}: its arguments cannot be validated from their type "
-                f"hints: {exc}"
+                f"hints: {why}"
             ) from exc
         self._model, self._injected, self._inject_types = model, injected, inject_types
         self._model_names = {to_camel(name): name for name in fields}

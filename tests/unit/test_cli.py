@@ -457,3 +457,33 @@ def test_the_demo_made_for_another_config_says_so(
     )
     main(["check", "--config", str(ROOT / "app.conf.json")])  # the demo's own: nothing to say
     assert "APP_MODULE" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["check", "serve"])
+def test_a_command_whose_arguments_cannot_be_validated_is_one_clear_line(
+    tmp_path: Path, command: str
+) -> None:
+    """Found as the app starts (or is checked), not as it registers: said as an error, not
+    as a traceback."""
+    (tmp_path / "my_app.py").write_text(
+        "import typing\n"
+        "from app.core import App\n"
+        "def create_app(config):\n"
+        "    app = App.from_config(config)\n"
+        "    class Point(typing.TypedDict):\n"
+        "        x: int\n"
+        "    @app.command\n"
+        "    def plot(point: Point) -> int:\n"
+        "        return point['x']\n"
+        "    return app\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "app", command], capture_output=True, text=True, cwd=ROOT,
+        timeout=60, env={**os.environ, "APP_MODULE": "my_app", "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: command 'plot': its arguments cannot be validated from their type hints: "
+        "Please use `typing_extensions.TypedDict` instead of `typing.TypedDict` on Python < 3.12."
+    ), result.stderr

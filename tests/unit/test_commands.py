@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -651,6 +651,14 @@ def test_what_cannot_be_a_command_is_refused_when_registered(write_config) -> No
         app.command(streams)
     with pytest.raises(TypeError, match=r"'streams' is an async generator"):  # decorated
         app.command(functools.wraps(streams)(lambda *a, **k: streams(*a, **k)))
+
+    # A plain generator answered with a list of what it yielded: not what it reads as.
+    def counts(n: int) -> Iterator[int]:
+        yield from range(n)
+
+    with pytest.raises(TypeError, match=r"'counts' is a generator, and a command answers once: "
+                       "return the values as a list, or send them one by one on a Channel"):
+        app.command(counts)
 
     def with_a_default(x: int, key: Callable[[str], str] = str.lower) -> None: ...
 

@@ -165,6 +165,12 @@ class Catalogue:
         return list(self.entries)
 
     def suggest(self, identifier: str) -> str | None:
-        """The known identifier closest to a misspelt one, if any is close."""
+        """The known identifier closest to a misspelt one, if any is close. A command's own name
+        (``clear_notes``, ``files:read-text``) is taken for its allow permission: the closest
+        by spelling could be its deny."""
+        if split(identifier) is None and "*" not in identifier:
+            allow = command_permissions(identifier)[0]
+            if allow in self.entries:
+                return allow
         close = difflib.get_close_matches(identifier, self.entries, n=1, cutoff=0.6)
         return close[0] if close else None
