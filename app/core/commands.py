@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, crea
 from pydantic.alias_generators import to_camel
 
 from .acl.permissions import command_permissions
+from .channel import Channel
 from .errors import InvalidArgs
 
 __all__ = ["Command", "Injector", "Registry", "UnusableCommand"]
@@ -268,11 +269,14 @@ class Command:
             elif first != name:
                 message = f"{message} (the parameter {name})"
             kind = _injectable(self.hints.get(name))
-            if error["type"] == "missing" and len(loc) == 1 and _may_be_state(kind):
+            if error["type"] == "missing" and len(loc) == 1 and kind is Channel:
+                message += (" (a Channel, which the page makes: new Channel((message) => ...) "
+                            "in invoke's arguments)")
+            elif error["type"] == "missing" and len(loc) == 1 and _may_be_state(kind):
                 assert kind is not None
                 # The page's message, and the log's (whose reader can fix it).
                 message += (
-                    f" (a {kind.__name__}: if the command should get the app's own, call "
+                    f" (of type {kind.__name__}: if the command should get the app's own, call "
                     f"app.manage({kind.__name__}(...)) before the app runs)"
                 )
                 if name not in self._warned:  # once: a page may call it again and again

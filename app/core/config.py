@@ -464,6 +464,8 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]], list[tuple[str, 
         data = json.loads(text, object_pairs_hook=object_of)
     except json.JSONDecodeError as exc:
         why = f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        if text[exc.pos:exc.pos + 2] in ("//", "/*"):
+            why += " (a comment: JSON has none)"
         return None, [("$", why)], []
     except RecursionError:
         return None, [("$", "not valid JSON here: its arrays and objects nest too deeply")], []

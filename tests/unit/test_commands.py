@@ -797,8 +797,8 @@ async def test_a_parameter_of_state_never_managed_says_how_to_manage_it(
         for _ in range(3):
             with pytest.raises(InvalidArgs) as info:
                 await client.invoke("add_note", {"text": "x"})
-        assert "Field required (a Notes: if the command should get the app's own, call " \
-            "app.manage(Notes(...)) before the app runs)" in info.value.message
+        assert "Field required (of type Notes: if the command should get the app's own, " \
+            "call app.manage(Notes(...)) before the app runs)" in info.value.message
         with pytest.raises(InvalidArgs) as info:  # what pages send is not state: no hint
             await client.invoke("save", {})
         assert "manage" not in info.value.message
@@ -806,6 +806,25 @@ async def test_a_parameter_of_state_never_managed_says_how_to_manage_it(
         assert await client.invoke("add_note", {"text": "x"}) == 2
     said = [r.getMessage() for r in caplog.records if "without 'notes'" in r.getMessage()]
     assert len(said) == 1 and "app.manage(Notes(...))" in said[0]
+
+
+async def test_a_channel_left_out_says_the_page_makes_it(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It was taken for state never managed: the page was told to call app.manage()."""
+    app = make_app(write_config, "allow-stream")
+
+    @app.command
+    def stream(steps: int, progress: Channel[int]) -> None: ...
+
+    async with Client(app) as client:
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("stream", {"steps": 2})
+    assert info.value.message == (
+        "Invalid arguments for 'stream': progress: Field required (a Channel, which the page "
+        "makes: new Channel((message) => ...) in invoke's arguments)."
+    )
+    assert not [r for r in caplog.records if "without 'progress'" in r.getMessage()]
 
 
 async def test_the_cores_errors_raised_in_a_command_name_the_command(write_config) -> None:

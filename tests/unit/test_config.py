@@ -738,3 +738,18 @@ def test_a_capability_nested_too_deep_to_copy_is_reported_as_what_it_is(
     assert info.value.problems == [(
         "capabilities/deep.json: $.permissions[1]",
         "Input should be a valid string or a valid dictionary")]
+
+
+def test_a_comment_in_a_capability_file_is_said_to_be_one(write_config) -> None:
+    """A file copied with a comment naming it said only 'Expecting value at line 1 column 1'."""
+    folder = write_config({}).parent / "capabilities"
+    folder.mkdir()
+    (folder / "main.json").write_text(
+        '// capabilities/main.json\n{"identifier": "main", "permissions": []}'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config({}))
+    assert info.value.problems == [(
+        "capabilities/main.json: $",
+        "not valid JSON: Expecting value at line 1 column 1 (a comment: JSON has none)",
+    )]
