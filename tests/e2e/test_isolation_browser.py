@@ -463,6 +463,17 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         assert "its scripts failed as they ran: Uncaught SyntaxError" in result["message"], result
         # Where, in the file the author wrote (it said the line in the frame's whole page).
         assert "(index.js:" in result["message"], result
+    # A syntax error within the file: Chromium gives the frame's page's line for it, and the
+    # page's address, not the file's (it said "line 1389").
+    (app_dir / "dist-isolation" / "index.js").write_text(
+        "window.__ISOLATION_HOOK__ = (payload) => {\n  if (payload.cmd === 'x' {\n"
+        "    return null;\n  }\n  return payload;\n};\n"
+    )
+    with serving(config, windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        result = outcome(page, "greet", {"name": "x"})
+        assert ("Uncaught SyntaxError: Unexpected token '{' (index.js:2)" in result["message"]
+                ), result
     (app_dir / "dist-isolation" / "index.html").write_text(
         '<!doctype html>\n<p>an app</p>\n<script>\n  window.x = 1;\n  null.hook;\n</script>\n'
     )

@@ -52,7 +52,17 @@ def _attribute(pattern: re.Pattern[bytes], attributes: bytes) -> str | None:
     return value.decode("utf-8", "replace")
 
 
-def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> bytes:
+def _inline(
+    directory: Path, html: bytes, nonce: str, problems: list[str], inlined: list[tuple[str, bytes]]
+) -> bytes:
+    """``html`` with the scripts of the isolation app written into it; each one's file name and
+    element go to ``inlined``, in the document's order."""
+
+    def tag(name: str, code: bytes) -> bytes:
+        element = script_tag(nonce, code + _source_name(name))
+        inlined.append((name, element))
+        return element
+
     def replace(match: re.Match[bytes]) -> bytes:
         attributes, code = match.group(1), match.group(2)
         if attributes is None:
@@ -69,7 +79,7 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
         src = _attribute(_SRC, attributes)
         if src is None:  # its lines counted as index.html's, for an error's line number
             padding = b"\n" * html.count(b"\n", 0, match.start(2))
-            return script_tag(nonce, padding + code + _source_name("index.html"))
+            return tag("index.html", padding + code)
         relative = src.split("?")[0].split("#")[0].lstrip("/")
         path = (directory / relative).resolve()
         if not path.is_relative_to(directory) or not path.is_file():
@@ -78,8 +88,7 @@ def _inline(directory: Path, html: bytes, nonce: str, problems: list[str]) -> by
                 f"in {directory}."
             )
             return b""
-        name = path.relative_to(directory).as_posix()
-        return script_tag(nonce, path.read_bytes() + _source_name(name))
+        return tag(path.relative_to(directory).as_posix(), path.read_bytes())
 
     return _SCRIPT.sub(replace, html)
 
@@ -94,23 +103,42 @@ def render(directory: Path, config: dict[str, Any]) -> FramePage:
     """The page of one isolation frame; ``config`` is its runtime's (it holds the key)."""
     nonce = secrets.token_urlsafe(16)
     problems: list[str] = []
+    inlined: list[tuple[str, bytes]] = []
     try:
-        html = _inline(directory, (directory / "index.html").read_bytes(), nonce, problems)
+        html = _inline(directory, (directory / "index.html").read_bytes(), nonce, problems,
+                       inlined)
     except OSError as exc:
         problems.append(f"The isolation app's index.html cannot be read: {exc}.")
         html = b"<!doctype html>"
-    data = js_json({**config, "problems": problems})
-    runtime = (
-        b"("
-        + read_js("isolation.js").strip()
-        + b")("
-        + data
-        + b", ("
-        + read_js("runtime.js").strip()
-        + b')({"codecOnly": true}));'
-    )
+
+    def page(sources: list[tuple[str, int, int]]) -> bytes:
+        data = js_json({**config, "problems": problems, "sources": sources})
+        runtime = (
+            b"("
+            + read_js("isolation.js").strip()
+            + b")("
+            + data
+            + b", ("
+            + read_js("runtime.js").strip()
+            + b')({"codecOnly": true}));'
+        )
+        return inject_head(html, script_tag(nonce, runtime))
+
+    # The config is one line: where the scripts are in the page does not depend on it.
     names_hook = any(name in html for name in HOOK_NAMES)
-    return FramePage(inject_head(html, script_tag(nonce, runtime)), nonce, problems, names_hook)
+    return FramePage(page(_lines(page([]), inlined)), nonce, problems, names_hook)
+
+
+def _lines(page: bytes, inlined: list[tuple[str, bytes]]) -> list[tuple[str, int, int]]:
+    """(file name, first line, last line in ``page``) of each inlined script: a syntax error in
+    one is given by the page's line, which the frame turns into the file's (isolation.js)."""
+    found, at = [], 0
+    for name, element in inlined:
+        at = page.index(element, at)
+        first = page.count(b"\n", 0, at) + 1
+        found.append((name, first, first + element.count(b"\n")))
+        at += len(element)
+    return found
 
 
 HOOK_NAMES = (b"__ISOLATION_HOOK__", b"__TAURI_ISOLATION_HOOK__")

@@ -2,7 +2,8 @@ function (config, wire) {
   "use strict";
   // The isolation frame's runtime. The core inlines it into the isolation app's page, ahead of
   // the app's own scripts, with this document's config: { key (base64, once), kid, window,
-  // origin (the frontend's), hookTimeoutMs, maxMessageBytes, problems } and the page runtime's
+  // origin (the frontend's), hookTimeoutMs, maxMessageBytes, problems, sources } and the page
+  // runtime's
   // wire codec. It takes requests from the page, runs the app's hook on each, and seals what
   // the hook lets through. The app's scripts only define the hook.
 
@@ -32,12 +33,25 @@ function (config, wire) {
   const scriptErrors = [];
   window.addEventListener("error", (event) => {
     if (document.readyState === "loading" && scriptErrors.length < 3) {
-      // An inlined script's file, by its sourceURL (see isolation/page.py); else the page's line.
-      const where = event.filename && !/^[a-z]+:/i.test(event.filename)
-        ? `${event.filename}:${event.lineno}` : `line ${event.lineno}`;
-      scriptErrors.push(`${event.message} (${where})`);
+      scriptErrors.push(`${event.message} (${where(event)})`);
     }
   });
+
+  // The file and line of an error as the app's scripts ran. An error thrown as a script runs
+  // has its file's line, and the file by its sourceURL (see isolation/page.py); a syntax error
+  // has the page's line (and its file or the page's address): config.sources says which file's
+  // lines those are.
+  function where(event) {
+    const named = event.filename && !/^[a-z]+:/i.test(event.filename);
+    if (!named || event.error instanceof SyntaxError) {
+      for (const [name, first, last] of config.sources) {
+        if (event.lineno >= first && event.lineno <= last) {
+          return `${name}:${event.lineno - first + 1}`;
+        }
+      }
+    }
+    return named ? `${event.filename}:${event.lineno}` : `line ${event.lineno}`;
+  }
 
   const secret = Uint8Array.from(atob(config.key), (c) => c.charCodeAt(0));
   config.key = null;
