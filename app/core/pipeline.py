@@ -14,12 +14,13 @@ plaintext message's kind and body on the request before the other stages see it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .acl.authority import Authority
 from .acl.origin import Caller
+from .acl.permissions import command_permissions
 from .acl.scope import Scope
 from .commands import Command
 from .errors import InternalError, IpcError, NotFound, ProtocolError, shown
@@ -87,7 +88,8 @@ def check_shape(core: Core) -> Stage:
                     raise ProtocolError("An invoke message needs the command name in 'cmd'.")
                 request.command = core.registry.get(name)
                 if request.command is None:
-                    if not core.authority.context(request.caller).capabilities:
+                    context = core.authority.context(request.caller)
+                    if not context.capabilities:
                         # A caller with no capability learns nothing, not even which names exist
                         # (it is denied as for any command); the log tells the developer.
                         log.warning(
@@ -96,9 +98,11 @@ def check_shape(core: Core) -> Stage:
                             name[:100],
                         )
                         return await next_(request)
+                    close = _closest(name[:100], core, context.scopes)
                     raise NotFound(
-                        f"There is no command named '{name[:100]}'; check the name against the "
-                        "app's @app.command functions."
+                        f"There is no command named '{name[:100]}'; "
+                        + (f"did you mean '{close}'?" if close else
+                           "check the name against the app's @app.command functions.")
                     )
             else:
                 check_event_name(body.get("event"))
@@ -112,6 +116,22 @@ def check_shape(core: Core) -> Stage:
         return handler
 
     return stage
+
+
+SUGGEST_AMONG = 500
+"""A misspelt command's name is matched against the caller's commands up to this many."""
+
+
+def _closest(name: str, core: Core, allowed: Mapping[str, object]) -> str | None:
+    """The command this caller may call whose name is closest to ``name``, if one is close (only
+    those: the page learns no name its capabilities do not already give it)."""
+    import difflib  # (here: only a misspelt name needs it)
+
+    names = [n for n in core.registry.names() if command_permissions(n)[0] in allowed]
+    if len(names) > SUGGEST_AMONG:
+        return None
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def authorize(authority: Authority) -> Stage:

@@ -956,8 +956,18 @@ async def test_a_command_named_with_a_prefix_has_the_prefixed_permissions(write_
         assert await c.invoke("files:read_text") == "text"
         with pytest.raises(Forbidden, match="files:allow-remove"):
             await c.invoke("files:remove")
-        with pytest.raises(NotFound, match="no command named 'read_text'"):
+        with pytest.raises(NotFound) as info:
             await c.invoke("read_text")  # the function's own name is not the command's
+        assert info.value.message == (
+            "There is no command named 'read_text'; did you mean 'files:read_text'?"
+        )
+        # Only a command the window may call is named: its capabilities say no more.
+        with pytest.raises(NotFound) as info:
+            await c.invoke("remove")
+        assert info.value.message == (
+            "There is no command named 'remove'; check the name against the app's "
+            "@app.command functions."
+        )
 
 
 def _block_and_ping(running: threading.Semaphore, release: threading.Event) -> dict[str, Command]:
