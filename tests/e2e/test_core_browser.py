@@ -875,6 +875,11 @@ def test_pages_of_any_shape_have_the_runtime_before_their_scripts(
         # A page that is not there: the window shows a 404, and the log says which.
         assert page.goto(f"{origin}/missing.html").status == 404  # type: ignore[union-attr]
         wait_for_log(served.log, "window main: no page /missing.html in the frontend")
+        # The browser asks every page's site for an icon: a frontend with none has no error
+        # in the page's console for it.
+        assert page.evaluate("fetch('/favicon.ico').then((r) => r.status)") == 204
+        (frontend / "favicon.ico").write_bytes(b"\x00\x00\x01\x00")
+        assert page.evaluate("fetch('/favicon.ico').then((r) => r.status)") == 200
 
 
 def test_calls_made_while_the_socket_closes_go_on_the_next_one(

@@ -436,6 +436,8 @@ class Server:
         except (ValueError, OSError):  # a NUL byte, a name too long
             found = False
         if not found:
+            if relative == "favicon.ico":  # asked for by the browser itself: an empty one, with
+                return web.Response(status=204)  # no error in the page's console for it
             if request.headers.get("Sec-Fetch-Dest") == "document":  # a window opened nothing
                 log.warning("window %s: no page /%s in the frontend", label, relative[:200])
             return web.Response(status=404, text=f"Not found: /{relative[:200]}\n")
