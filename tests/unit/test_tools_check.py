@@ -243,6 +243,11 @@ NOTES: list[tuple[str, Mutation, str, str, str]] = [
      lambda c, d: _without_scope(c, "read_file"),
      "app.conf.json", f"{CAP0}.permissions[{DEMO_COMMANDS.index('read_file')}]",
      "command 'read_file' takes a Scope, and no grant of it has allow entries"),
+    ("command that takes a Scope granted to a window only with no allow entries",
+     lambda c, d: _replace_settings_file(d, permissions=["allow-greet", "allow-read-file"]),
+     "capabilities/settings-window.json", "$.permissions[1]",
+     "command 'read_file' takes a Scope, and no grant of it for window 'settings' has allow "
+     "entries, so its scope there allows no path"),
     ("capability file not used",
      lambda c, d: (d / "capabilities" / "extra.json").write_text(
          json.dumps({"identifier": "extra", "windows": ["main"]})),

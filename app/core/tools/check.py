@@ -262,24 +262,38 @@ def _coverage(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
 
 def _unscoped(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
     """Notes: a command that takes a ``Scope``, granted only without allow entries, may use no
-    path at all (its grants are valid, and ``check_path`` refuses everything)."""
+    path at all (its grants are valid, and ``check_path`` refuses everything): anywhere, or in
+    a configured window whose local pages get it only so (a window's scope is the union of the
+    grants that apply there)."""
     problems = []
+    labels = [window.label for window in app.config.model.app.windows]
     for command in app.registry:
         if Scope not in command.injected.values():
             continue
         allow = command_permissions(command.name)[0]
         grants = [(c, rule) for c in compiled for rule in c.rules.get(allow, ())
                   if rule.effect == "allow" and rule.target == allow]
-        if not grants or any(rule.allow for _, rule in grants):
+        if not grants:
             continue
-        for capability, rule in grants:
+        empty: dict[int, tuple[CompiledCapability, Rule, str | None]] = {}
+        if not any(rule.allow for _, rule in grants):
+            empty = {id(rule): (c, rule, None) for c, rule in grants}
+        else:
+            for label in labels:
+                here = [(c, rule) for c, rule in grants if c.local and c.matches_window(label)]
+                if here and not any(rule.allow for _, rule in here):
+                    for c, rule in here:
+                        empty.setdefault(id(rule), (c, rule, label))
+        for capability, rule, window in empty.values():
             shown = display(capability.source.file)
             where = rule.location[len(shown) + 1:] if rule.location.startswith(shown) else ""
+            there = "" if window is None else f" for window '{window}'"
             problems.append(Problem(
                 capability.source.file, where or capability.source.json_path,
-                f"command '{command.name}' takes a Scope, and no grant of it has allow "
-                "entries, so its scope allows no path: scope.check_path refuses every one; "
-                f'grant it as {{"identifier": "{allow}", "allow": [{{"path": "$APP/..."}}]}}',
+                f"command '{command.name}' takes a Scope, and no grant of it{there} has allow "
+                f"entries, so its scope{' there' if window else ''} allows no path: "
+                "scope.check_path refuses every one; grant it as "
+                f'{{"identifier": "{allow}", "allow": [{{"path": "$APP/..."}}]}}',
                 note=True,
             ))
     return problems
