@@ -12,6 +12,7 @@ import collections.abc
 import enum
 import functools
 import inspect
+import itertools
 import logging
 import re
 import types
@@ -62,6 +63,11 @@ def strict_scalars(annotation: Any) -> Any:
         if hasattr(annotation, "copy_with"):  # typing.List[str]
             return annotation.copy_with(inner)
     return annotation
+
+
+LISTED_PROBLEMS = 1000
+"""The most problems with a call's arguments that are worked out one by one (its message lists
+the first ten, its data the first hundred)."""
 
 
 class UnusableCommand(TypeError):
@@ -235,21 +241,47 @@ class Command:
                 f"not {type(args).__name__}.",
                 [{"field": None, "message": "expected an object"}],
             )
+        self._few_unknown(args)
         try:
             validated = self.model.model_validate(args)
         except ValidationError as exc:
-            problems = [self._problem(e, args) for e in exc.errors(include_url=False)]
+            count = exc.error_count()
+            if count > LISTED_PROBLEMS:
+                # pydantic makes each one a dict on the core's loop (2 s for a million).
+                raise InvalidArgs(
+                    f"Invalid arguments for '{self.name}': {count} problems, too many to list "
+                    "(an argument holds many values that do not fit it).",
+                    [{"field": None, "message": f"{count} problems"}],
+                ) from None
+            errors = exc.errors(include_url=False)
+            problems = [self._problem(e, args) for e in errors[:100]]
             # A caller's many wrong keys make one message each: name the first few only.
             summary = "; ".join(f"{str(p['field'])[:80]}: {p['message']}" for p in problems[:10])
-            if len(problems) > 10:
-                summary += f"; and {len(problems) - 10} more"
+            if count > 10:
+                summary += f"; and {count - 10} more"
             raise InvalidArgs(
-                f"Invalid arguments for '{self.name}': {summary}.", problems[:100]
+                f"Invalid arguments for '{self.name}': {summary}.", problems
             ) from None
         bound = dict(validated.__dict__)  # the fields' values, by their Python names
         for pname, ptype in self._injected.items():
             bound[pname] = injectors[ptype](context)
         return bound
+
+    def _few_unknown(self, args: dict[str, Any]) -> None:
+        """Raise ``InvalidArgs`` for arguments with many keys no parameter takes: named by
+        pydantic, a million of them held the core's loop for seconds (it validated every one,
+        and made an error of each); counted here, with the first few named."""
+        known = self._model_names.keys() | self._model_names.values()
+        unknown = len(args) - sum(1 for key in known if key in args)
+        if unknown <= LISTED_PROBLEMS:
+            return
+        first = list(itertools.islice((k for k in args if k not in known), 5))
+        raise InvalidArgs(
+            f"Invalid arguments for '{self.name}': {unknown} keys it takes no parameter of "
+            f"({', '.join(repr(str(k)[:40]) for k in first)}...); its parameters are "
+            f"{', '.join(sorted(self._model_names.values())) or 'none'}.",
+            [{"field": str(k)[:80], "message": "Extra inputs are not permitted"} for k in first],
+        )
 
     def _problem(self, error: Any, args: dict[str, Any]) -> dict[str, Any]:
         """One validation error as the page gets it: the field as the page named it (or, when

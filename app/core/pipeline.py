@@ -14,6 +14,8 @@ plaintext message's kind and body on the request before the other stages see it.
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -74,6 +76,8 @@ def request_from(message: Any, caller: Caller, session: Session | None) -> Reque
 
 
 def check_shape(core: Core) -> Stage:
+    suggest = _Suggestions(core)
+
     def stage(next_: Handler) -> Handler:
         async def handler(request: Request) -> Any:
             body = request.body
@@ -98,7 +102,7 @@ def check_shape(core: Core) -> Stage:
                             name[:100],
                         )
                         return await next_(request)
-                    close = _closest(name[:100], core, context.scopes)
+                    close = suggest(request.caller, context.scopes, name)
                     raise NotFound(
                         f"There is no command named '{name[:100]}'; "
                         + (f"did you mean '{close}'?" if close else
@@ -118,20 +122,52 @@ def check_shape(core: Core) -> Stage:
     return stage
 
 
-SUGGEST_AMONG = 500
-"""A misspelt command's name is matched against the caller's commands up to this many."""
+SUGGEST_AMONG = 200
+"""A misspelt command's name is matched against the caller's commands up to this many..."""
+SUGGESTED_NAME = 64
+"""... if it is this long at most..."""
+SUGGESTIONS = 20
+SUGGESTIONS_WITHIN = 10.0
+"""... for ``SUGGESTIONS`` misspelt names of a window in ``SUGGESTIONS_WITHIN`` seconds: a
+page's stream of them (thousands in flight) costs the core's loop no more than plain refusals."""
 
 
-def _closest(name: str, core: Core, allowed: Mapping[str, object]) -> str | None:
-    """The command this caller may call whose name is closest to ``name``, if one is close (only
-    those: the page learns no name its capabilities do not already give it)."""
-    import difflib  # (here: only a misspelt name needs it)
+class _Suggestions:
+    """The command a caller may call whose name is closest to a misspelt one, if one is close.
+    Only those: the page learns no name its capabilities do not already give it."""
 
-    names = [n for n in core.registry.names() if command_permissions(n)[0] in allowed]
-    if len(names) > SUGGEST_AMONG:
-        return None
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return close[0] if close else None
+    CALLERS = 64
+    """Callers (window and origin) whose commands are kept; the capabilities and commands do
+    not change as the app runs."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self._names: OrderedDict[Caller, list[str]] = OrderedDict()
+        self._spent: dict[str, deque[float]] = {}  # window -> when its last ones were made
+
+    def __call__(self, caller: Caller, allowed: Mapping[str, object], name: str) -> str | None:
+        if len(name) > SUGGESTED_NAME:
+            return None
+        now = time.monotonic()
+        spent = self._spent.setdefault(caller.window, deque())
+        while spent and now - spent[0] > SUGGESTIONS_WITHIN:
+            spent.popleft()
+        if len(spent) >= SUGGESTIONS:
+            return None
+        spent.append(now)
+        names = self._names.get(caller)
+        if names is None:
+            names = [n for n in self._core.registry.names()
+                     if command_permissions(n)[0] in allowed]
+            self._names[caller] = names
+            if len(self._names) > self.CALLERS:
+                self._names.popitem(last=False)
+        if len(names) > SUGGEST_AMONG:
+            return None
+        import difflib  # (here: only a misspelt name needs it)
+
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        return close[0] if close else None
 
 
 def authorize(authority: Authority) -> Stage:

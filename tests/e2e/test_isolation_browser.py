@@ -474,6 +474,15 @@ def test_a_broken_isolation_app_blocks_every_call_and_says_why(
         result = outcome(page, "greet", {"name": "x"})
         assert ("Uncaught SyntaxError: Unexpected token '{' (index.js:2)" in result["message"]
                 ), result
+    # One thrown as the file runs has the file's own line, also where that line is one of the
+    # file's lines in the page.
+    (app_dir / "dist-isolation" / "index.js").write_text(
+        "// a long file\n" * 1449 + "throw new SyntaxError('mine');\n"
+    )
+    with serving(config, windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        result = outcome(page, "greet", {"name": "x"})
+        assert "Uncaught SyntaxError: mine (index.js:1450)" in result["message"], result
     (app_dir / "dist-isolation" / "index.html").write_text(
         '<!doctype html>\n<p>an app</p>\n<script>\n  window.x = 1;\n  null.hook;\n</script>\n'
     )

@@ -32,8 +32,9 @@ from app.core import (
     Scope,
     Window,
     load_config,
+    pipeline,
 )
-from app.core.commands import Command
+from app.core.commands import LISTED_PROBLEMS, Command
 from app.core.testing import Client
 
 from . import plugin_commands
@@ -212,6 +213,41 @@ async def test_arguments_must_be_an_object(client: Client) -> None:
     async with client:
         with pytest.raises(InvalidArgs, match="must be an object"):
             await client.request({"kind": "invoke", "cmd": "greet", "args": [1, 2]})
+
+
+async def test_arguments_with_very_many_problems_are_counted_not_listed(write_config) -> None:
+    """A million keys greet takes no parameter of held the core's loop 11 s: pydantic checked
+    each, then made each an error, and each was turned into the page's form."""
+    app = make_app(write_config, "allow-greet", "allow-total")
+
+    @app.command
+    def total(values: list[int]) -> int:
+        return sum(values)
+
+    extra = {f"k{i}": 0 for i in range(LISTED_PROBLEMS + 1)}
+    async with Client(app) as client:
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("greet", {"name": "x", **extra})
+        assert info.value.message == (
+            f"Invalid arguments for 'greet': {LISTED_PROBLEMS + 1} keys it takes no parameter "
+            "of ('k0', 'k1', 'k2', 'k3', 'k4'...); its parameters are name."
+        )
+        assert info.value.data == [
+            {"field": f"k{i}", "message": "Extra inputs are not permitted"} for i in range(5)
+        ]
+        # Inside an argument: counted.
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("total", {"values": ["no"] * (LISTED_PROBLEMS + 1)})
+        assert info.value.message == (
+            f"Invalid arguments for 'total': {LISTED_PROBLEMS + 1} problems, too many to list "
+            "(an argument holds many values that do not fit it)."
+        )
+        # Fewer: each worked out, the first ten said.
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("total", {"values": ["no"] * 12})
+        assert info.value.message.endswith("; and 2 more.")
+        assert len(info.value.data) == 12
+        assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
 
 
 async def test_models_dataclasses_and_bytes_round_trip(client: Client) -> None:
@@ -968,6 +1004,14 @@ async def test_a_command_named_with_a_prefix_has_the_prefixed_permissions(write_
             "There is no command named 'remove'; check the name against the app's "
             "@app.command functions."
         )
+        # A window's stream of misspelt names is told the closest for the first ones only (each
+        # is a search through its commands on the core's loop); then as a name with none near.
+        said = []
+        for _ in range(pipeline.SUGGESTIONS + 5):
+            with pytest.raises(NotFound) as info:
+                await c.invoke("read_txt")
+            said.append("did you mean 'files:read_text'?" in info.value.message)
+        assert said == [True] * (pipeline.SUGGESTIONS - 2) + [False] * 7
 
 
 def _block_and_ping(running: threading.Semaphore, release: threading.Event) -> dict[str, Command]:

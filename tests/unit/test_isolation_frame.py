@@ -91,6 +91,20 @@ def test_what_cannot_run_in_the_frame_is_reported(tmp_path: Path) -> None:
     assert b"window.x" not in page.html and b"export" not in page.html
 
 
+def test_a_script_that_cannot_be_read_after_one_that_could_is_reported(tmp_path: Path) -> None:
+    """(A name too long to open, say: the page rendered raised instead, a 500 for the frame.)"""
+    folder = write_app(
+        tmp_path / "iso", f'<script src="hook.js"></script><script src="{"x" * 300}.js"></script>',
+        {"hook.js": "window.__ISOLATION_HOOK__ = (p) => p;"},
+    )
+    page = render(folder, {"key": "S0VZ"})
+    assert len(page.problems) == 1, page.problems
+    assert f"loads the script '{'x' * 300}.js', which cannot be read" in page.problems[0]
+    config = json.loads(re.search(rb"\)\((\{.*?\}), \(", page.html).group(1))
+    assert [name for name, *_ in config["sources"]] == ["hook.js"]
+    assert config["problems"] == page.problems
+
+
 def test_the_failure_page_says_why_and_holds_no_key() -> None:
     page = failure("the link was used")
     assert b'"failed":"the link was used"' in page.html and b'"key"' not in page.html

@@ -81,14 +81,22 @@ def _inline(
             padding = b"\n" * html.count(b"\n", 0, match.start(2))
             return tag("index.html", padding + code)
         relative = src.split("?")[0].split("#")[0].lstrip("/")
-        path = (directory / relative).resolve()
-        if not path.is_relative_to(directory) or not path.is_file():
+        try:
+            path = (directory / relative).resolve()
+            if not path.is_relative_to(directory) or not path.is_file():
+                problems.append(
+                    f"The isolation app's index.html loads the script {src!r}, which is not a "
+                    f"file in {directory}."
+                )
+                return b""
+            code = path.read_bytes()
+        except (OSError, ValueError) as exc:  # unreadable, a name too long, a NUL in it
             problems.append(
-                f"The isolation app's index.html loads the script {src!r}, which is not a file "
-                f"in {directory}."
+                f"The isolation app's index.html loads the script {src!r}, which cannot "
+                f"be read: {exc}."
             )
             return b""
-        return tag(path.relative_to(directory).as_posix(), path.read_bytes())
+        return tag(path.relative_to(directory).as_posix(), code)
 
     return _SCRIPT.sub(replace, html)
 
@@ -110,6 +118,7 @@ def render(directory: Path, config: dict[str, Any]) -> FramePage:
     except OSError as exc:
         problems.append(f"The isolation app's index.html cannot be read: {exc}.")
         html = b"<!doctype html>"
+        inlined.clear()  # (those read before the one that could not be are not in it)
 
     def page(sources: list[tuple[str, int, int]]) -> bytes:
         data = js_json({**config, "problems": problems, "sources": sources})

@@ -39,15 +39,14 @@ function (config, wire) {
 
   // The file and line of an error as the app's scripts ran. An error thrown as a script runs
   // has its file's line, and the file by its sourceURL (see isolation/page.py); a syntax error
-  // has the page's line (and its file or the page's address): config.sources says which file's
-  // lines those are.
+  // has the page's line, and the page's address (in a frame; else its file): config.sources
+  // says which file's lines those are. A named file's line past its end is the page's.
   function where(event) {
     const named = event.filename && !/^[a-z]+:/i.test(event.filename);
-    if (!named || event.error instanceof SyntaxError) {
-      for (const [name, first, last] of config.sources) {
-        if (event.lineno >= first && event.lineno <= last) {
-          return `${name}:${event.lineno - first + 1}`;
-        }
+    for (const [name, first, last] of config.sources) {
+      const inside = event.lineno >= first && event.lineno <= last;
+      if (inside && (!named || (name === event.filename && event.lineno > last - first + 1))) {
+        return `${name}:${event.lineno - first + 1}`;
       }
     }
     return named ? `${event.filename}:${event.lineno}` : `line ${event.lineno}`;
