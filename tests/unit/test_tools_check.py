@@ -322,6 +322,15 @@ def test_a_set_granted_less_one_member_is_no_note(
     assert status == 0 and not [line for line in lines if "note:" in line], lines
 
 
+def test_a_scope_command_without_allow_entries_where_it_is_denied_is_no_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Allow entries would change nothing where a deny takes the command away."""
+    status, lines = _reported(tmp_path, capsys, lambda c, d: _replace_settings_file(
+        d, permissions=["allow-greet", "allow-read-file", "deny-read-file"]))
+    assert status == 0 and not [line for line in lines if "takes a Scope" in line], lines
+
+
 def test_problems_come_before_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def both(config: dict[str, Any], folder: Path) -> None:
         config["app"]["windows"].append({"label": "about"})

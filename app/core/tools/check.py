@@ -275,23 +275,28 @@ def _unscoped(app: App, compiled: list[CompiledCapability]) -> list[Problem]:
                   if rule.effect == "allow" and rule.target == allow]
         if not grants:
             continue
-        empty: dict[int, tuple[CompiledCapability, Rule, str | None]] = {}
+        empty: dict[int, tuple[CompiledCapability, Rule, list[str]]] = {}
         if not any(rule.allow for _, rule in grants):
-            empty = {id(rule): (c, rule, None) for c, rule in grants}
+            empty = {id(rule): (c, rule, []) for c, rule in grants}
         else:
             for label in labels:
-                here = [(c, rule) for c, rule in grants if c.local and c.matches_window(label)]
+                applying = [c for c in compiled if c.local and c.matches_window(label)]
+                ids = {id(c) for c in applying}
+                if any(rule.effect == "deny" and rule.target == allow
+                       for c in applying for rule in c.rules.get(allow, ())):
+                    continue  # denied there: a note about its scope would be beside the point
+                here = [(c, rule) for c, rule in grants if id(c) in ids]
                 if here and not any(rule.allow for _, rule in here):
                     for c, rule in here:
-                        empty.setdefault(id(rule), (c, rule, label))
-        for capability, rule, window in empty.values():
+                        empty.setdefault(id(rule), (c, rule, []))[2].append(label)
+        for capability, rule, windows in empty.values():
             shown = display(capability.source.file)
             where = rule.location[len(shown) + 1:] if rule.location.startswith(shown) else ""
-            there = "" if window is None else f" for window '{window}'"
+            there = " for " + ", ".join(f"window '{w}'" for w in windows) if windows else ""
             problems.append(Problem(
                 capability.source.file, where or capability.source.json_path,
                 f"command '{command.name}' takes a Scope, and no grant of it{there} has allow "
-                f"entries, so its scope{' there' if window else ''} allows no path: "
+                f"entries, so its scope{' there' if windows else ''} allows no path: "
                 "scope.check_path refuses every one; grant it as "
                 f'{{"identifier": "{allow}", "allow": [{{"path": "$APP/..."}}]}}',
                 note=True,
