@@ -165,7 +165,9 @@ def register(app: App) -> None:
         raise RuntimeError("a bug in a command")
 
     @app.command
-    def count(to: int, progress: Channel) -> int:
+    def count(to: Annotated[int, Field(ge=0, le=100_000)], progress: Channel) -> int:
+        """Send 1 to ``to`` on ``progress`` (bounded: a thread cannot be stopped, and a count
+        of a trillion would stream for as long as the page stays open)."""
         for i in range(1, to + 1):
             progress.send(i)
         return to

@@ -389,6 +389,11 @@ async def test_the_client_works_with_the_shipped_isolation_config() -> None:
             await c.invoke("no_such_command")
         assert app.core is not None
         assert app.core.pipeline is not app.core.unsealed_pipeline
+        # Its count streams a bounded number of values: a thread cannot be stopped.
+        progress = c.channel()
+        assert await c.invoke("count", {"to": 3, "progress": progress}) == 3
+        with pytest.raises(InvalidArgs, match="to: Input should be less than or equal to 100000"):
+            await c.invoke("count", {"to": 10**12, "progress": c.channel()})
     for label in ("bad label", "", None):
         with pytest.raises(ValueError, match="is not valid: a label is made of"):
             Client(app, window=label)  # type: ignore[arg-type]
