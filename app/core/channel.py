@@ -48,6 +48,12 @@ class Channel(Generic[T]):
         self.id = channel_id
         self._session: Session | None = None
         self._inbox: LoopInbox | None = None
+        self._ended: str | None = None
+
+    def end(self, why: str) -> None:
+        """No value goes on it any more: ``send`` raises ``InternalError(why)``, which ends a
+        command that would otherwise send for as long as its page stays open."""
+        self._ended = why
 
     def attach(self, session: Session | None, inbox: LoopInbox) -> None:
         self._session, self._inbox = session, inbox
@@ -55,8 +61,11 @@ class Channel(Generic[T]):
     def send(self, value: T) -> None:
         """Deliver ``value`` to the page's ``onmessage`` (JSON-like values or bytes). Raise here,
         in the command: ``InvalidArgs`` for a value that cannot reach the page, and
-        ``InternalError`` when the page is gone or has not read for the command time limit
-        (on a worker thread, ``send`` waits while the page is more than 8 MiB behind)."""
+        ``InternalError`` when the page is gone, has not read for the command time limit (on a
+        worker thread, ``send`` waits while the page is more than 8 MiB behind), or its call
+        was abandoned at that limit."""
+        if self._ended is not None:
+            raise InternalError(self._ended)
         session, inbox = self._session, self._inbox
         if session is None or inbox is None:
             return

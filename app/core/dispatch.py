@@ -135,6 +135,9 @@ class Dispatcher:
                     f"'{window}' has {self.window_share} sync commands running, the most one "
                     "window may, and they have not returned. It did not run."
                 ) from None
+            for channel in channels:  # (a thread cannot be stopped, but this ends most)
+                channel.end(f"'{command.name}' was abandoned at its time limit: its page no "
+                            "longer waits for what it sends on this channel")
             raise CallTimeout(
                 f"'{command.name}' did not finish within {self.timeout:g} s and was abandoned "
                 "(the core's limit, app.ipc.commandTimeoutMs in the config)."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -1017,6 +1018,30 @@ async def test_a_command_named_with_a_prefix_has_the_prefixed_permissions(write_
                 await c.invoke("read_txt")
             said.append("did you mean 'files:read_text'?" in info.value.message)
         assert said == [True] * (pipeline.SUGGESTIONS - 2) + [False] * 7
+
+
+async def test_a_call_abandoned_at_its_time_limit_ends_its_channels(write_config) -> None:
+    """Its thread went on sending for as long as the page stayed open: a page could start
+    commands that stream without end and give up on them, each costing the core for good."""
+    app = make_app(write_config, "allow-stream")
+    stopped = threading.Event()
+    sent = []
+
+    @app.command
+    def stream(progress: Channel) -> None:
+        try:
+            while True:
+                progress.send(len(sent))
+                sent.append(1)
+                time.sleep(0.001)
+        finally:
+            stopped.set()
+
+    async with Client(app) as c:
+        with pytest.raises(CallTimeout, match=r"'stream' did not finish within 0\.3 s"):
+            await c.invoke("stream", {"progress": c.channel()})
+        assert await asyncio.to_thread(stopped.wait, 10)
+        assert sent  # it ran, and sent, until then
 
 
 def _block_and_ping(running: threading.Semaphore, release: threading.Event) -> dict[str, Command]:
