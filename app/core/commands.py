@@ -271,6 +271,8 @@ class Command:
         """Raise ``InvalidArgs`` for arguments with many keys no parameter takes: named by
         pydantic, a million of them held the core's loop for seconds (it validated every one,
         and made an error of each); counted here, with the first few named."""
+        if len(args) <= LISTED_PROBLEMS:
+            return
         known = self._model_names.keys() | self._model_names.values()
         unknown = len(args) - sum(1 for key in known if key in args)
         if unknown <= LISTED_PROBLEMS:
