@@ -166,8 +166,9 @@ def register(app: App) -> None:
 
     @app.command
     def count(to: Annotated[int, Field(ge=0, le=100_000)], progress: Channel) -> int:
-        """Send 1 to ``to`` on ``progress`` (bounded: a thread cannot be stopped, and a count
-        of a trillion would stream for as long as the page stays open)."""
+        """Send 1, 2... up to ``to`` (at most 100,000) on ``progress``."""
+        # (Bounded: a count of a trillion, abandoned at the time limit, would have streamed
+        # for as long as its page stayed open.)
         for i in range(1, to + 1):
             progress.send(i)
         return to

@@ -212,7 +212,8 @@ async def test_names_and_kinds_of_any_shape_get_a_prompt_clear_reply(two_windows
         args = {f"extra{i}": i for i in range(2000)}
         reply = await call(ws, {**GREET, "id": 18, "args": {"name": "a", **args}})
         message = reply["error"]["message"]
-        assert reply["error"]["code"] == "invalid_args" and "and 1990 more" in message
+        assert reply["error"]["code"] == "invalid_args"
+        assert "2000 keys it takes no parameter of ('extra0', 'extra1'" in message, message
         assert len(message) < 2000
         assert (await call(ws, GREET))["value"] == "Hello, raw!"
     finally:
