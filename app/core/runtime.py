@@ -61,6 +61,7 @@ class Core:
         or not its connection is still there to wait for it. What a frame of millions of small
         values becomes is twenty times its size (1.3 GB for 63 MB of "{},"): read side by
         side, a page's connections took the core to gigabytes."""
+        self.dispatcher.large = self.large_frames  # (it validates their calls' arguments too)
         self.background: set[asyncio.Future[object]] = set()
         self._report: asyncio.TimerHandle | None = None
 
