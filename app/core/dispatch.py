@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from contextvars import ContextVar
 from typing import Any
 
@@ -21,6 +20,7 @@ from .errors import (
     ProtocolError,
     Unsendable,
 )
+from .turns import InTurn
 from .workers import WorkerPool
 
 __all__ = ["LATE_SECONDS", "Dispatcher"]
@@ -54,7 +54,7 @@ def _validate(command: Command, args: Any, channels: list[Channel]) -> dict[str,
 
 class Dispatcher:
     def __init__(
-        self, workers: WorkerPool, timeout: float, large: Executor | None = None
+        self, workers: WorkerPool, timeout: float, large: InTurn | None = None
     ) -> None:
         self.workers = workers
         self.large = large
@@ -91,8 +91,9 @@ class Dispatcher:
         """Bind, run and return the command's result; every failure becomes an ``IpcError``."""
         channels: list[Channel] = []
         if LARGE.get() and self.large is not None:
-            loop = asyncio.get_running_loop()
-            validated = await loop.run_in_executor(self.large, _validate, command, args, channels)
+            validated = await self.large.run(
+                context.caller.window, _validate, command, args, channels
+            )
         else:
             validated = _validate(command, args, channels)
         bound = command.inject(validated, context, injectors)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .acl.authority import Authority
@@ -16,6 +15,7 @@ from .pipeline import build_pipeline
 from .transport.credentials import Credentials
 from .transport.server import Server
 from .transport.session import Session
+from .turns import InTurn
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
@@ -56,11 +56,9 @@ class Core:
         self.inbox: LoopInbox | None = None
         """How other threads hand work to the loop (results, events, channel messages)."""
         self.windows: dict[str, WindowConfig] = {}
-        self.large_frames = ThreadPoolExecutor(1, thread_name_prefix="app-large-frames")
-        """The thread that reads large frames: one at a time, whichever window's, and whether
-        or not its connection is still there to wait for it. What a frame of millions of small
-        values becomes is twenty times its size (1.3 GB for 63 MB of "{},"): read side by
-        side, a page's connections took the core to gigabytes."""
+        self.large_frames = InTurn("app-large-frames")
+        """The thread that reads large frames: one at a time, the windows' in turn, whether or
+        not its connection is still there to wait for it (see turns.py)."""
         self.dispatcher.large = self.large_frames  # (it validates their calls' arguments too)
         self.background: set[asyncio.Future[object]] = set()
         self._report: asyncio.TimerHandle | None = None
@@ -128,5 +126,5 @@ class Core:
             self._report.cancel()
         await self.server.stop()
         self.workers.shutdown()
-        self.large_frames.shutdown(wait=False, cancel_futures=True)
+        self.large_frames.shutdown()
         log.info("the core has stopped")

@@ -574,3 +574,68 @@ async def test_the_arguments_of_a_large_call_are_validated_off_the_loop(app_dir:
         assert set(seen[1:]) == {threading.current_thread().name}, set(seen[1:])
     finally:
         await app.stop()
+
+
+async def test_windows_large_frames_are_read_in_turn(
+    app_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taken in the order they came, one window's stream of large frames (over connections of
+    its own) kept another window's one large call waiting behind all of them: 50 s, past its
+    page's deadline. It now waits for one of theirs at most, besides the one being read."""
+    from app.core.transport import session
+    from app.demo import create_app
+
+    from .conftest import brownfield_config
+
+    entered, gate = threading.Semaphore(0), threading.Semaphore(0)
+    order: list[str] = []
+    decode = session.decode_frame
+
+    def held_decode(data: str | bytes, *, binary: bool | None = None) -> list[Any]:
+        if len(data) >= session.DECODE_ON_THREAD_BYTES:
+            order.append(json.loads(data)[0]["args"]["value"][0])
+            entered.release()
+            assert gate.acquire(timeout=10)
+        return decode(data, binary=binary)
+
+    def big(name: str) -> str:
+        return json.dumps([{"id": 1, "kind": "invoke", "cmd": "echo",
+                            "args": {"value": [name, *range(300_000)]}}])  # 2 MB of JSON
+
+    monkeypatch.setattr(session, "decode_frame", held_decode)
+    app = create_app(str(brownfield_config(app_dir)))
+    await app.start()
+    opened: list[Any] = []
+    try:
+        for _ in range(4):
+            opened.append(await raw.connect(await raw.launch(app.launch_url("main"))))
+        opened.append(await raw.connect(await raw.launch(app.launch_url("settings"))))
+        for n, (_, ws) in enumerate(opened[:4]):
+            await ws.send_str(big(f"main {n}"))
+            if n == 0:  # being read, while the others come
+                assert await asyncio.to_thread(entered.acquire, True, 10)
+        assert app.core is not None
+        queues = app.core.large_frames._queues
+
+        async def queued(label: str, count: int) -> None:
+            deadline = time.monotonic() + 10
+            while len(queues.get(label, ())) < count:
+                assert time.monotonic() < deadline, dict(queues)
+                await asyncio.sleep(0.01)
+
+        await queued("main", 3)
+        await opened[4][1].send_str(big("settings"))
+        await queued("settings", 1)
+        for _ in range(5):
+            gate.release()
+        for n, (_, ws) in enumerate(opened):  # (settings may not echo: refused once read)
+            (reply,) = raw.messages_of(await raw.receive(ws))
+            assert reply["ok"] if n < 4 else reply["error"]["code"] == "forbidden", reply
+        assert order == ["main 0", "main 1", "settings", "main 2", "main 3"], order
+    finally:
+        for _ in range(5):
+            gate.release()
+        for http, ws in opened:
+            await ws.close()
+            await http.close()
+        await app.stop()

@@ -11,7 +11,6 @@ written is bounded by each connection's ``Backlog``.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -354,8 +353,8 @@ class Session:
                 # A large frame takes long to read (a list of millions of values: a second or
                 # more): on a thread, while the loop serves the other windows. This
                 # connection's frames keep their order: the next is not read until then.
-                messages = await loop.run_in_executor(
-                    self.core.large_frames, functools.partial(self._decode_large, data, binary)
+                messages = await self.core.large_frames.run(
+                    self.label, self._decode_large, data, binary
                 )
             if len(messages) > MAX_FRAME_MESSAGES:
                 raise ProtocolError(
