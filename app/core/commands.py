@@ -233,20 +233,6 @@ class Command:
 
     def bind(self, args: Any, context: Any, injectors: Mapping[type, Injector]) -> dict[str, Any]:
         """Validate the frontend's ``args`` and add the injected values; raise ``InvalidArgs``."""
-        return self.inject(self.validate(args), context, injectors)
-
-    def inject(
-        self, bound: dict[str, Any], context: Any, injectors: Mapping[type, Injector]
-    ) -> dict[str, Any]:
-        """``bound`` (what ``validate`` made of the frontend's arguments) with the injected
-        values added."""
-        for pname, ptype in self._injected.items():
-            bound[pname] = injectors[ptype](context)
-        return bound
-
-    def validate(self, args: Any) -> dict[str, Any]:
-        """The frontend's ``args`` by the command's parameters' names; raise ``InvalidArgs``.
-        (Fit for any thread: it reads the command only.)"""
         if args is None:
             args = {}
         if not isinstance(args, dict):
@@ -276,7 +262,10 @@ class Command:
             raise InvalidArgs(
                 f"Invalid arguments for '{self.name}': {summary}.", problems
             ) from None
-        return dict(validated.__dict__)  # the fields' values, by their Python names
+        bound = dict(validated.__dict__)  # the fields' values, by their Python names
+        for pname, ptype in self._injected.items():
+            bound[pname] = injectors[ptype](context)
+        return bound
 
     def _few_unknown(self, args: dict[str, Any]) -> None:
         """Raise ``InvalidArgs`` for arguments with many keys no parameter takes: named by

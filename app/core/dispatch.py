@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from contextvars import ContextVar
 from typing import Any
 
 from .channel import MADE, Channel
@@ -20,7 +19,6 @@ from .errors import (
     ProtocolError,
     Unsendable,
 )
-from .turns import InTurn
 from .workers import WorkerPool
 
 __all__ = ["LATE_SECONDS", "Dispatcher"]
@@ -37,29 +35,9 @@ FULL_LOG_SECONDS = 10.0
 """How often, at most, the log says that calls time out waiting for a thread."""
 
 
-LARGE: ContextVar[bool] = ContextVar("app_core_large_frame", default=False)
-"""Set (by a connection) for the calls of a large frame: their arguments are validated on a
-worker thread, not on the core's loop, which serves the other windows meanwhile (a list of a
-million values takes pydantic 0.05 s, of a million wrong ones 0.3 s)."""
-
-
-def _validate(command: Command, args: Any, channels: list[Channel]) -> dict[str, Any]:
-    """``command.validate(args)``; the channels it makes go to ``channels``."""
-    token = MADE.set(channels)
-    try:
-        return command.validate(args)
-    finally:
-        MADE.reset(token)
-
-
 class Dispatcher:
-    def __init__(
-        self, workers: WorkerPool, timeout: float, large: InTurn | None = None
-    ) -> None:
+    def __init__(self, workers: WorkerPool, timeout: float) -> None:
         self.workers = workers
-        self.large = large
-        """The thread that validates the arguments of large frames' calls (see ``LARGE``): the
-        one that reads large frames, so that they are taken one at a time."""
         self.deadlines = Deadlines(timeout)
         """Every call's time limit (``timeout``), one timer for all of them."""
         self._running: dict[int, tuple[Any, Any, Command, float]] = {}
@@ -90,13 +68,11 @@ class Dispatcher:
     ) -> Any:
         """Bind, run and return the command's result; every failure becomes an ``IpcError``."""
         channels: list[Channel] = []
-        if LARGE.get() and self.large is not None:
-            validated = await self.large.run(
-                context.caller.window, _validate, command, args, channels
-            )
-        else:
-            validated = _validate(command, args, channels)
-        bound = command.inject(validated, context, injectors)
+        token = MADE.set(channels)
+        try:
+            bound = command.bind(args, context, injectors)
+        finally:
+            MADE.reset(token)
         session = getattr(context, "session", None)
         for channel in channels:
             assert self.workers.inbox is not None

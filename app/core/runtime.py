@@ -59,7 +59,6 @@ class Core:
         self.large_frames = InTurn("app-large-frames")
         """The thread that reads large frames: one at a time, the windows' in turn, whether or
         not its connection is still there to wait for it (see turns.py)."""
-        self.dispatcher.large = self.large_frames  # (it validates their calls' arguments too)
         self.background: set[asyncio.Future[object]] = set()
         self._report: asyncio.TimerHandle | None = None
 

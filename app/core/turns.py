@@ -1,11 +1,11 @@
 """One thread for heavy work that several windows hand it, taking their jobs in turn.
 
-The core reads large frames, and validates the arguments of their calls, on a thread of their
-own, one job at a time (what a frame of millions of small values becomes is twenty times its
-size: read side by side, a page's connections took the core to gigabytes). Taken in the order
-they came, one window's stream of large frames kept another window's one large call waiting
-behind all of them (50 s, past the page's own deadline); taken in turn, it waits for at most
-one job of each other window.
+The core reads large frames on a thread of their own, one at a time (what a frame of millions
+of small values becomes is twenty times its size: read side by side, a page's connections took
+the core to gigabytes). Taken in the order they came, one window's stream of large frames kept
+another window's one large call waiting behind all of them (50 s, past the page's own
+deadline); taken in turn, it waits for at most one job of each other window, besides the one
+running.
 """
 
 from __future__ import annotations
@@ -90,5 +90,8 @@ class InTurn:
             result = func(*args)
         except BaseException as exc:  # the caller's to see, whatever it is
             future.set_exception(exc)
+            # Its traceback holds this frame: without this, the future, its exception and the
+            # job's arguments (a large frame) would wait for the cycle collector.
+            del future, func, args, job
         else:
             future.set_result(result)

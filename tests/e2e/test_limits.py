@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import aiohttp
 import pytest
@@ -525,54 +525,6 @@ async def test_large_frames_are_read_one_at_a_time(
         await http.close()
     finally:
         gate.set()
-        await app.stop()
-
-
-async def test_the_arguments_of_a_large_call_are_validated_off_the_loop(app_dir: Path) -> None:
-    """A list of a million values that do not fit took pydantic 0.3 s on the core's loop, which
-    served no other window meanwhile: a large frame's call is validated on the thread that read
-    it; a small one, and each of a frame of many small ones, on the loop."""
-    from pydantic import AfterValidator
-
-    from app.demo import create_app
-
-    from .conftest import brownfield_config
-
-    config = brownfield_config(app_dir)
-    data = json.loads(config.read_text())
-    data["app"]["security"]["capabilities"][0]["permissions"].append("allow-measure")
-    config.write_text(json.dumps(data))
-    seen: list[str] = []
-
-    def note(values: list[int]) -> list[int]:
-        seen.append(threading.current_thread().name)
-        return values
-
-    app = create_app(str(config))
-
-    @app.command
-    def measure(values: Annotated[list[int], AfterValidator(note)]) -> int:
-        return len(values)
-
-    await app.start()
-    try:
-        http, ws = await raw.connect(await raw.launch(app.launch_url("main")))
-        async with http, ws:
-            def call(n: int, size: int) -> dict[str, Any]:
-                return {"id": n, "kind": "invoke", "cmd": "measure",
-                        "args": {"values": list(range(size))}}
-
-            large, small = call(1, 300_000), call(2, 3)  # 2 MB of JSON, and a few bytes
-            many = [call(n, 100) for n in range(3, 3 + 4000)]  # 1.7 MB of small calls
-            for frame, count in (([large], 1), ([small], 1), (many, len(many))):
-                await ws.send_str(json.dumps(frame))
-                replies: list[dict[str, Any]] = []
-                while len(replies) < count:
-                    replies += raw.messages_of(await raw.receive(ws))
-                assert all(r["ok"] for r in replies), replies[:3]
-        assert seen[0].startswith("app-large-frames"), seen[:3]
-        assert set(seen[1:]) == {threading.current_thread().name}, set(seen[1:])
-    finally:
         await app.stop()
 
 

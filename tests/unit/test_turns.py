@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import time
+import weakref
 from concurrent.futures import CancelledError, Future
 
 import pytest
@@ -63,3 +66,33 @@ async def test_shut_down_it_cancels_what_has_not_begun() -> None:
         await waiting
     held.set()
     assert running.result(timeout=10) is True
+
+
+def test_a_failed_jobs_arguments_are_let_go_without_the_cycle_collector() -> None:
+    """A refused large frame (the job raised) stayed in memory, with its connection, until
+    Python's cycle collector ran: the exception's traceback held the thread's frame, which held
+    the future, which held the exception."""
+
+    class Frame:
+        pass
+
+    def refuse(frame: Frame) -> None:
+        raise ValueError("not a frame the core can read")
+
+    turns = InTurn("test-turns")
+    frame = Frame()
+    left = weakref.ref(frame)
+    gc.disable()
+    try:
+        future = turns.submit("a", refuse, frame)
+        del frame
+        with pytest.raises(ValueError, match="not a frame"):
+            future.result(timeout=10)
+        del future
+        deadline = time.monotonic() + 10
+        while left() is not None and time.monotonic() < deadline:  # (the thread lets it go)
+            time.sleep(0.01)
+        assert left() is None
+    finally:
+        gc.enable()
+        turns.shutdown()

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from ..acl.origin import Caller, Origin
-from ..dispatch import LARGE
 from ..errors import InternalError, IpcError, ProtocolError
 from ..pipeline import Request, encode_answer, request_from, settle
 from ..protocol import Encoded, Frame, decode_frame, encode, join_frames
@@ -38,9 +37,6 @@ LOGGED_BAD = 20
 DECODE_ON_THREAD_BYTES = 1024 * 1024
 """Frames this long (or longer: bytes of a binary frame, characters of a text one) are read on
 the core's thread for large frames (``Core.large_frames``), not on its loop."""
-LARGE_CALL_BYTES = 64 * 1024
-"""The calls of such a frame have their arguments validated on that thread too when the frame
-holds this much for each of them."""
 
 WRITE_CHUNK = 4 * 1024 * 1024
 """What the writer takes from the outbox at a time (bytes as counted into the backlog; at least
@@ -367,25 +363,16 @@ class Session:
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
         in_flight = self.in_flight
-        # Large calls' arguments are validated off the loop too (see dispatch.LARGE); not those
-        # of a frame of many small calls, which the loop does at once.
-        large = (len(data) >= DECODE_ON_THREAD_BYTES
-                 and len(data) >= LARGE_CALL_BYTES * len(messages))
-        token = LARGE.set(True) if large else None
-        try:
-            for message in messages:
-                if in_flight.used >= in_flight.limit:
-                    # Stop reading until answers free room: the page's sends wait in its socket.
-                    await in_flight.room()
-                    if self.ws.closed:  # the page left meanwhile: start nothing more for it
-                        return
-                in_flight.used += 1
-                task = loop.create_task(self._handle(message))  # (with LARGE as it is now)
-                self._tasks.add(task)
-                task.add_done_callback(self._finished)
-        finally:
-            if token is not None:
-                LARGE.reset(token)
+        for message in messages:
+            if in_flight.used >= in_flight.limit:
+                # Stop reading until answers free room: the page's sends wait in its socket.
+                await in_flight.room()
+                if self.ws.closed:  # the page left meanwhile: start nothing more for it
+                    return
+            in_flight.used += 1
+            task = loop.create_task(self._handle(message))
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
 
     def _decode_large(self, data: str | bytes, binary: bool) -> list[Any]:
         """(On the large frames' thread) ``decode_frame``, unless the connection ended while
