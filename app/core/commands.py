@@ -21,7 +21,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    FailFast,
+    Field,
+    Strict,
+    ValidationError,
+    create_model,
+)
 from pydantic.alias_generators import to_camel
 
 from .acl.permissions import command_permissions
@@ -41,6 +49,7 @@ Injector = Callable[[Any], Any]
 _SCALARS = (str, int, float, bool, bytes)
 _PLAIN_TYPES = {*_SCALARS, list, dict, tuple, set, frozenset, object, type(None)}
 _CONTAINERS = {list, set, frozenset, tuple, dict, typing.Union, types.UnionType}
+_SEQUENCES = {list, set, frozenset, tuple}
 
 
 def strict_scalars(annotation: Any) -> Any:
@@ -59,9 +68,14 @@ def strict_scalars(annotation: Any) -> Any:
         if origin in (typing.Union, types.UnionType):
             return typing.Union[inner]  # noqa: UP007 (built from a tuple)
         if isinstance(annotation, types.GenericAlias):  # list[str]
-            return types.GenericAlias(origin, inner)
-        if hasattr(annotation, "copy_with"):  # typing.List[str]
-            return annotation.copy_with(inner)
+            rebuilt = types.GenericAlias(origin, inner)
+        elif hasattr(annotation, "copy_with"):  # typing.List[str]
+            rebuilt = annotation.copy_with(inner)
+        else:
+            return annotation
+        # A sequence stops at its first value that does not fit: pydantic holds the core's
+        # loop while it goes through the others (0.3 s for a million), to say the same thing.
+        return Annotated[rebuilt, FailFast()] if origin in _SEQUENCES else rebuilt
     return annotation
 
 

@@ -219,11 +219,15 @@ async def test_arguments_must_be_an_object(client: Client) -> None:
 async def test_arguments_with_very_many_problems_are_counted_not_listed(write_config) -> None:
     """A million keys greet takes no parameter of held the core's loop 11 s: pydantic checked
     each, then made each an error, and each was turned into the page's form."""
-    app = make_app(write_config, "allow-greet", "allow-total")
+    app = make_app(write_config, "allow-greet", "allow-total", "allow-tally")
 
     @app.command
     def total(values: list[int]) -> int:
         return sum(values)
+
+    @app.command
+    def tally(counts: dict[str, int]) -> int:
+        return sum(counts.values())
 
     extra = {f"k{i}": 0 for i in range(LISTED_PROBLEMS + 1)}
     async with Client(app) as client:
@@ -238,16 +242,24 @@ async def test_arguments_with_very_many_problems_are_counted_not_listed(write_co
         ]
         # Inside an argument: counted.
         with pytest.raises(InvalidArgs) as info:
-            await client.invoke("total", {"values": ["no"] * (LISTED_PROBLEMS + 1)})
+            await client.invoke("tally", {"counts": {
+                f"k{i}": "no" for i in range(LISTED_PROBLEMS + 1)}})
         assert info.value.message == (
-            f"Invalid arguments for 'total': {LISTED_PROBLEMS + 1} problems, too many to list "
+            f"Invalid arguments for 'tally': {LISTED_PROBLEMS + 1} problems, too many to list "
             "(an argument holds many values that do not fit it)."
         )
         # Fewer: each worked out, the first ten said.
         with pytest.raises(InvalidArgs) as info:
-            await client.invoke("total", {"values": ["no"] * 12})
+            await client.invoke("tally", {"counts": {f"k{i}": "no" for i in range(12)}})
         assert info.value.message.endswith("; and 2 more.")
         assert len(info.value.data) == 12
+        # A list (a tuple, a set) stops at its first value that does not fit: pydantic went
+        # through a million of them on the core's loop (0.3 s) to say the same thing.
+        with pytest.raises(InvalidArgs) as info:
+            await client.invoke("total", {"values": [1, "no", *(["no"] * 10**6)]})
+        assert info.value.data == [
+            {"field": "values.1", "message": "Input should be a valid integer"}
+        ], info.value.data
         assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
 
 
