@@ -115,10 +115,15 @@ class EventBus:
                 f"not {type(handler).__name__}"
             )
         self._handlers.setdefault(event, []).append(handler)
+        removed = False
 
         def unlisten() -> None:
+            # This registration's, once: called again, it took another registration of the
+            # same handler away.
+            nonlocal removed
             handlers = self._handlers.get(event, [])
-            if handler in handlers:
+            if not removed and handler in handlers:
+                removed = True
                 handlers.remove(handler)
 
         return unlisten
@@ -243,7 +248,7 @@ class EventBus:
         except TimeoutError:
             raise CallTimeout(
                 f"The Python listeners of '{event}' could not all start within {timeout:g} s: "
-                f"the listeners of window '{source}''s events are all busy; the event reached "
+                f"the listeners of the events of window '{source}' are all busy; the event reached "
                 "the windows, and the listeners that started."
             ) from None
 

@@ -288,3 +288,17 @@ async def test_a_listener_that_keeps_raising_does_not_fill_the_log(
     said = [re.search(r"raised (\d+) more times", r.getMessage()) for r in counted]
     assert all(said) and sum(int(m.group(1)) for m in said if m) == 37, counted
     assert "(40 in all)" in counted[-1].getMessage()
+
+
+def test_removing_a_python_listener_twice_leaves_its_other_registrations() -> None:
+    """The function listen() returns took, called again, another registration of the same
+    handler away: that one heard nothing more either."""
+    bus = EventBus()
+    heard: list[object] = []
+    first = bus.listen("tick", heard.append)
+    second = bus.listen("tick", heard.append)
+    first()
+    first()
+    assert bus._handlers["tick"] == [heard.append]  # the second registration's
+    second()
+    assert bus._handlers["tick"] == []

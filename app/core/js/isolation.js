@@ -210,7 +210,7 @@ function (config, wire) {
       if (size > limit) {
         refuse({ n, error: { code: "invalid_args", message: `'${nameOf(original)}' is ${size} `
           + `bytes after the isolation hook, over the limit of ${limit} bytes for a sealed `
-          + "message." } });
+          + "message (app.ipc.maxMessageBytes in the config, less room for the seal)." } });
         return;
       }
     }

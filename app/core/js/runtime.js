@@ -606,7 +606,8 @@ function (boot) {
     const { size, utf8 } = sizeOf(encoded.json, encoded.blobs);
     if (size > boot.maxMessageBytes) {
       throw fail("invalid_args",
-        `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes.`);
+        `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes `
+        + "(app.ipc.maxMessageBytes in the config).");
     }
     // At least its size in bytes: what decides whether it leaves as a Blob.
     let bulk = encoded.json.length;
@@ -1008,7 +1009,8 @@ function (boot) {
 
   function emitTo(target, event, payload) {
     if (typeof target !== "string" || target === "") {
-      return Promise.reject(fail("invalid_args", "emitTo() needs a window label (a string)."));
+      return Promise.reject(fail("invalid_args", "emitTo() needs a window label (a string "
+        + `that is not empty), not ${target === "" ? "an empty string" : typeof target}.`));
     }
     const bad = badEventName(event, "emitTo()");
     if (bad) return Promise.reject(bad);
