@@ -133,10 +133,17 @@ def _config_problems(exc: ConfigError, args: argparse.Namespace) -> int:
         print(f"note: no schemas written: there is no config at {config} to write them beside "
               "(give --out DIR to write them anyway)", file=sys.stderr, flush=True)
         return 2
+    folder = Path(args.out) if args.out else config.parent / "schemas"
+    from .tools.schema import CAPABILITY_SCHEMA, CONFIG_SCHEMA
+
+    if args.out is None and all((folder / name).exists()
+                                for name in (CONFIG_SCHEMA, CAPABILITY_SCHEMA)):
+        print(f"note: the config did not load (see above): the schemas in {folder} are kept as "
+              "they were; run schema again once it loads", file=sys.stderr, flush=True)
+        return 2
     print("note: the config did not load (see above), so the schemas written now list no "
           "permission of the app's commands (those already beside the config are kept); run "
           "schema again once it loads", file=sys.stderr, flush=True)
-    folder = Path(args.out) if args.out else config.parent / "schemas"
     status = tools.write_schema_files(None, folder, keep=args.out is None)
     return status or 2
 

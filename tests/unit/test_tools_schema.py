@@ -209,8 +209,14 @@ def test_a_config_that_does_not_load_still_gets_schemas_to_fix_it_with(
     # The app's own schemas beside the config are not replaced by these (a typo in the
     # config would lose their list of its permissions); into a folder asked for, they are.
     (tmp_path / "schemas" / "capability.schema.json").write_text("{}")
+    capsys.readouterr()
     assert main(["schema", "--config", str(config)]) == 2
     assert (tmp_path / "schemas" / "capability.schema.json").read_text() == "{}"
+    # (It said the schemas "written now" list no permission, and wrote none.)
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"note: the config did not load (see above): the schemas in {tmp_path / 'schemas'} "
+        "are kept as they were; run schema again once it loads"
+    )
     assert main(["schema", "--config", str(config), "--out", str(tmp_path / "schemas")]) == 2
     assert (tmp_path / "schemas" / "capability.schema.json").read_text() != "{}"
     # With no config file at all, only into the folder asked for (a mistyped path made its
