@@ -167,8 +167,8 @@ def register(app: App) -> None:
     @app.command
     def count(to: Annotated[int, Field(ge=0, le=100_000)], progress: Channel) -> int:
         """Send 1, 2... up to ``to`` (at most 100,000) on ``progress``."""
-        # (Bounded: a count of a trillion, abandoned at the time limit, would have streamed
-        # for as long as its page stayed open.)
+        # (Bounded: a page has no need to keep a command thread counting to a trillion, which
+        # stops only at its next send once its call is abandoned at the time limit.)
         for i in range(1, to + 1):
             progress.send(i)
         return to

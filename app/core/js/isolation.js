@@ -3,9 +3,8 @@ function (config, wire) {
   // The isolation frame's runtime. The core inlines it into the isolation app's page, ahead of
   // the app's own scripts, with this document's config: { key (base64, once), kid, window,
   // origin (the frontend's), hookTimeoutMs, maxMessageBytes, problems, sources } and the page
-  // runtime's
-  // wire codec. It takes requests from the page, runs the app's hook on each, and seals what
-  // the hook lets through. The app's scripts only define the hook.
+  // runtime's wire codec. It takes requests from the page, runs the app's hook on each, and
+  // seals what the hook lets through. The app's scripts only define the hook.
 
   // The key sat in this script's text; take the text out of the document.
   if (document.currentScript) document.currentScript.remove();
