@@ -117,3 +117,35 @@ def test_an_embedder_policy_that_isolates_nothing_leaves_the_frame_as_it_is(
         (frame,) = frames
         assert frame.all_headers()["cross-origin-resource-policy"] == "same-origin"
         assert "cross-origin-embedder-policy" not in frame.all_headers()
+
+
+def test_a_file_of_another_type_does_not_run_as_a_script(browser: Browser, app_dir: Path) -> None:
+    # A text file of the frontend, which some HTML put into a page (a note's text rendered as
+    # HTML, say) loads as a script: the CSP allows the app's own files. Sent with nosniff, as
+    # every file and API module is, the browser refuses to run what is not JavaScript.
+    (app_dir / "frontend" / "notes.txt").write_text("window.ranAsScript = true;\n")
+    (app_dir / "frontend" / "real.js").write_text("window.realRan = true;\n")
+    with serving(brownfield_config(app_dir)) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        loaded = page.evaluate(
+            """async () => {
+              const load = (src) => new Promise((done) => {
+                const script = document.createElement("script");
+                script.src = src;
+                script.onload = () => done("loaded");
+                script.onerror = () => done("refused");
+                document.head.append(script);
+              });
+              return [await load("notes.txt"), await load("real.js")];
+            }"""
+        )
+        assert loaded == ["refused", "loaded"]
+        assert page.evaluate("[window.ranAsScript, window.realRan]") == [None, True]
+        for path in ("notes.txt", "/__app__/api/core.js"):
+            headers = page.evaluate(
+                "(path) => fetch(path).then((r) => Object.fromEntries(r.headers))", path
+            )
+            assert headers["x-content-type-options"] == "nosniff", path
+            assert headers["referrer-policy"] == "no-referrer", path

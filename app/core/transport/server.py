@@ -73,6 +73,11 @@ WEB_TYPES = {
 """The types of a frontend's files, whatever the system's own list holds (aiohttp reads none
 of it, and served .webp, .woff2, .map and .xhtml files as application/octet-stream)."""
 
+BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+"""On every page and file of the frontend, and the API's modules (``app.security.headers`` may
+replace them). Without ``nosniff`` a file of any type ran as a script: a page that some HTML put
+in could run a text file's contents, which the CSP allows as the app's own file."""
+
 CROWDED = 4429
 """The close code of a connection refused for ``MAX_CONNECTIONS`` (its reason says so)."""
 
@@ -304,7 +309,8 @@ class Server:
         if name not in API_FILES:
             return refuse(404, f"There is no API module named {name!r}.")
         content_type = "text/javascript" if name.endswith(".js") else "text/plain"
-        return web.Response(body=API_FILES[name], content_type=content_type)
+        return web.Response(body=API_FILES[name], content_type=content_type,
+                            headers=BASE_HEADERS)
 
     async def _ipc(self, request: web.Request) -> web.StreamResponse:
         port = local_port(request)
@@ -447,7 +453,7 @@ class Server:
             or "application/octet-stream"
         )
         if path.suffix.lower() not in (".html", ".htm"):
-            response = web.FileResponse(path, headers=self.app_headers)
+            response = web.FileResponse(path, headers={**BASE_HEADERS, **self.app_headers})
             response.headers["Cache-Control"] = "no-cache"
             response.headers["Content-Type"] = content_type
             return response
@@ -483,8 +489,8 @@ class Server:
                 status=status,
                 body=html,
                 content_type=content_type.split(";")[0],
-                headers={**(headers or {}), **self.app_headers, "Cache-Control": "no-store",
-                         "Content-Security-Policy": "sandbox"},
+                headers={**(headers or {}), **BASE_HEADERS, **self.app_headers,
+                         "Cache-Control": "no-store", "Content-Security-Policy": "sandbox"},
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
@@ -504,8 +510,7 @@ class Server:
             charset=charset,
             headers={
                 **(headers or {}),
-                "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer",
+                **BASE_HEADERS,
                 **self.app_headers,
                 "Content-Security-Policy": csp,
                 "Cache-Control": "no-store",
