@@ -7,7 +7,7 @@ Each scenario runs in a fresh ``python -m app serve`` started under pyinstrument
 loop runs on the main thread there, which is what pyinstrument samples), while headless
 Chromium runs the load with the JS sampling profiler on. It writes, per scenario, into
 ``results/profile/``: ``<subject>-<scenario>-python.txt`` (call tree) and ``-python.html``, and
-``<scenario>-js.txt`` (self time per function) and ``-js.cpuprofile`` (opens in DevTools).
+``<subject>-<scenario>-js.txt`` (self time per function) and ``-js.cpuprofile`` (opens in DevTools).
 """
 
 from __future__ import annotations
