@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from ..starting import resume_collector
 from .acl.origin import Caller
 from .acl.scope import Scope
-from .commands import Command, Registry
+from .commands import Command, Registry, is_async
 from .config import Config, WindowConfig, load_config, window_config
 from .errors import InvalidArgs, StartError, Unsendable
 from .events import Event, EventBus, check_event_name, check_window_label, event_message
@@ -269,7 +269,7 @@ class App:
         for func in self._on_start:
             name = getattr(func, "__qualname__", repr(func))
             try:
-                if inspect.iscoroutinefunction(func):
+                if is_async(func):
                     result = func(self)
                 else:  # on a thread, as sync commands run: the loop serves meanwhile
                     result = await core.workers.submit(func, self)

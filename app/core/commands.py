@@ -192,7 +192,7 @@ class Command:
         return cls(
             name=name,
             func=func,
-            is_async=_is_async(func),
+            is_async=is_async(func),
             hints=hints,
             signature=signature,
             doc=inspect.getdoc(func) or "",
@@ -393,8 +393,9 @@ def _target(func: Callable[..., Any]) -> Any:
     return type(target).__call__
 
 
-def _is_async(func: Callable[..., Any]) -> bool:
-    """A coroutine function, or an object whose ``__call__`` is one (or a partial of either)."""
+def is_async(func: Callable[..., Any]) -> bool:
+    """A coroutine function, or an object whose ``__call__`` is one (or a partial of either):
+    what the core runs on its loop (a command, an event's listener, an on_start function)."""
     return inspect.iscoroutinefunction(_target(func))
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .commands import is_async
 from .config import LABEL_PATTERN
 from .errors import CallTimeout, InvalidArgs, shown
 from .protocol import Encoded, encode
@@ -103,7 +104,10 @@ class EventBus:
         self._places: dict[str, tuple[asyncio.Semaphore, asyncio.Semaphore]] = {}
 
     def bind(self, loop: asyncio.AbstractEventLoop, workers: WorkerPool) -> None:
+        """A run of the core starts: its loop and threads. (The windows' places are a run's:
+        a semaphore that has waited is bound to its loop.)"""
         self._loop, self._workers = loop, workers
+        self._places.clear()
 
     # Python listeners ------------------------------------------------------------------------
 
@@ -242,7 +246,7 @@ class EventBus:
         try:
             async with asyncio.timeout(timeout):
                 for handler in handlers:
-                    places = tasks if inspect.iscoroutinefunction(handler) else threads
+                    places = tasks if is_async(handler) else threads
                     await places.acquire()
                     self._run_handler(handler, Event(event, payload, source), then=places.release)
         except TimeoutError:
@@ -271,10 +275,16 @@ class EventBus:
         assert self._loop is not None and self._workers is not None
 
         def report(future: asyncio.Future[Any]) -> None:
-            if not future.cancelled() and future.exception() is not None:
+            if future.cancelled():
+                return
+            if future.exception() is not None:
                 self._failures.failed(handler, event.event, future.exception())
+            elif inspect.isawaitable(result := future.result()):
+                # A plain function that returned a coroutine (a lambda around an async one):
+                # run on the loop, as an async listener is.
+                self._loop.create_task(_contained(result)).add_done_callback(report)
 
-        if inspect.iscoroutinefunction(handler):
+        if is_async(handler):
             task = self._loop.create_task(_contained(handler(event)))
             task.add_done_callback(report)
             if then is not None:

@@ -302,3 +302,64 @@ def test_removing_a_python_listener_twice_leaves_its_other_registrations() -> No
     assert bus._handlers["tick"] == [heard.append]  # the second registration's
     second()
     assert bus._handlers["tick"] == []
+
+
+async def test_async_listeners_of_every_kind_run_on_the_loop(write_config) -> None:
+    """A listener is async by what it returns, not by being a coroutine function only: an
+    object whose __call__ is async, a partial of an async function and a plain function that
+    returns a coroutine all run on the core's loop (an object's ran on a thread, which dropped
+    its coroutine unawaited)."""
+    import functools
+    import threading
+
+    app = make_app(write_config, "core:event:default")
+    heard: asyncio.Queue[tuple[str, object, bool]] = asyncio.Queue()
+    loop_thread = threading.get_ident()
+
+    class Listener:
+        async def __call__(self, event: Event) -> None:
+            heard.put_nowait(("object", event.payload, threading.get_ident() == loop_thread))
+
+    async def tagged(tag: str, event: Event) -> None:
+        heard.put_nowait((tag, event.payload, threading.get_ident() == loop_thread))
+
+    app.listen("note", Listener())
+    app.listen("note", functools.partial(tagged, "partial"))
+    app.listen("note", lambda event: tagged("lambda", event))
+    async with Client(app) as page:
+        app.emit("note", 1)
+        await page.emit("note", 2)
+        got = sorted([await asyncio.wait_for(heard.get(), 5) for _ in range(6)])
+    assert got == sorted((tag, n, True) for tag in ("object", "partial", "lambda") for n in (1, 2))
+
+
+def test_a_pages_emits_still_wait_for_their_listeners_after_the_app_restarts(
+    write_config,
+) -> None:
+    """The places a window's emits take for their Python listeners belong to a run of the
+    core: kept by the app, they were bound to the first run's loop, and in the next run a
+    page whose emits had to wait for a place failed them with 'internal'."""
+    import threading
+
+    app = make_app(write_config, "core:event:default")
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def slow(event: Event) -> None:
+        started.release()
+        release.wait(10)
+
+    app.listen("flood", slow)
+
+    async def run() -> None:
+        release.clear()
+        async with Client(app) as page:
+            assert app.core is not None
+            places = max(1, app.core.workers.size // 2)
+            emits = [asyncio.create_task(page.emit("flood", n)) for n in range(places + 2)]
+            for _ in range(places):  # the places are all taken: the next emits wait
+                assert await asyncio.to_thread(started.acquire, True, 10)
+            release.set()
+            await asyncio.gather(*emits)
+
+    asyncio.run(run())
+    asyncio.run(run())
