@@ -272,7 +272,8 @@ class EventBus:
     def _run_handler(
         self, handler: Handler, event: Event, then: Callable[[], object] | None = None
     ) -> None:
-        assert self._loop is not None and self._workers is not None
+        loop = self._loop
+        assert loop is not None and self._workers is not None
 
         def report(future: asyncio.Future[Any]) -> None:
             if future.cancelled():
@@ -282,10 +283,10 @@ class EventBus:
             elif inspect.isawaitable(result := future.result()):
                 # A plain function that returned a coroutine (a lambda around an async one):
                 # run on the loop, as an async listener is.
-                self._loop.create_task(_contained(result)).add_done_callback(report)
+                loop.create_task(_contained(result)).add_done_callback(report)
 
         if is_async(handler):
-            task = self._loop.create_task(_contained(handler(event)))
+            task = loop.create_task(_contained(handler(event)))
             task.add_done_callback(report)
             if then is not None:
                 task.add_done_callback(lambda _: then())
