@@ -104,7 +104,11 @@ class Core:
                 "lists the open ones"
             )
         self.windows[window.label] = window
-        port = await self.server.add_window(window.label, port)
+        try:
+            port = await self.server.add_window(window.label, port)
+        except BaseException:  # not served: not open
+            del self.windows[window.label]
+            raise
         log.info("window %s served at http://127.0.0.1:%d", window.label, port)
         return port
 

@@ -181,3 +181,24 @@ async def test_a_connection_made_as_its_window_closes_keeps_nothing(
         assert "doc-1" not in core.server._in_flight
         assert not [t for t in core.credentials._tickets.values() if t.label == "doc-1"]
         assert not [s for s in core.server.sessions if s.label == "doc-1"]
+
+
+async def test_a_window_whose_listener_could_not_start_is_not_left_open(write_config) -> None:
+    """A window the core could not serve (its port taken) was kept as open all the same: its
+    label listed, and taken for good ('there is already a window labelled ...')."""
+    import socket
+
+    from app.core.config import window_config
+    from app.core.errors import StartError
+
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    async with Client(app):
+        assert app.core is not None
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            with pytest.raises(StartError, match="cannot listen on"):
+                await app.core.add_window(window_config(label="extra"), taken.getsockname()[1])
+        assert app.window_labels() == ["main"]
+        await app.core.add_window(window_config(label="extra"))
+        assert app.window_labels() == ["main", "extra"]
