@@ -116,6 +116,12 @@ class Deadlines:
         if len(limits) > 2 * self._running + _SWEEP_FROM:
             self._limits = deque(limit for limit in limits if not limit.over)
 
+    def close(self) -> None:
+        """Watch no more (the core stops)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._loop, self._limits, self._timer, self._running = None, deque(), None, 0
+
     def _expire(self) -> None:
         """The first limit's time may be up: cancel the calls due, and watch the next one."""
         assert self._loop is not None

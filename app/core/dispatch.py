@@ -172,6 +172,15 @@ class Dispatcher:
         """Window ``window`` closed: its share goes (calls still running keep theirs)."""
         self._shares.pop(window, None)
 
+    def close(self) -> None:
+        """The core stops: its timers go (on a loop that runs on, an app's own, they fired
+        later, answering pages that were gone)."""
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+        self._running.clear()
+        self.deadlines.close()
+
     def _share(self, window: str) -> asyncio.Semaphore:
         """The places on the command threads of window ``window``'s sync commands."""
         share = self._shares.get(window)

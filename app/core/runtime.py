@@ -128,6 +128,7 @@ class Core:
         if self._report is not None:
             self._report.cancel()
         await self.server.stop()
+        self.dispatcher.close()
         self.workers.shutdown()
         self.large_frames.shutdown()
         log.info("the core has stopped")

@@ -160,3 +160,25 @@ async def test_a_call_given_up_behind_a_long_one_is_let_go() -> None:
     assert gone() is None, "the limit of a call that ended keeps its task"
     long.cancel()
     await asyncio.wait([long])
+
+
+async def test_a_closed_watch_leaves_no_timer_and_ends_nothing() -> None:
+    """The core stops on a loop that runs on (an app's own): its time limits' timer went on,
+    and cancelled calls of that run later."""
+    loop = asyncio.get_running_loop()
+    deadlines = Deadlines(0.1)
+    started = asyncio.Event()
+
+    async def running() -> str:
+        with deadlines.limit():
+            started.set()
+            await asyncio.sleep(0.3)
+        return "done"
+
+    call = asyncio.create_task(running())
+    await started.wait()
+    deadlines.close()
+    assert not [h for h in loop._scheduled if not h.cancelled()  # type: ignore[attr-defined]
+                and getattr(h._callback, "__self__", None) is deadlines]  # type: ignore[attr-defined]
+    assert await call == "done"  # past its 0.1 s: no one cancels it any more
+    assert await _run(deadlines, 0.3) == "timeout"  # a new run watches afresh
