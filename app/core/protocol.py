@@ -26,6 +26,7 @@ import dataclasses
 import gc
 import re
 import struct
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import compress, count, repeat
@@ -367,18 +368,32 @@ def _answerable(messages: Any, openers: int) -> Any:
     return messages
 
 
+_gc_lock = threading.Lock()
+_gc_paused = 0  # frames being parsed with the collector paused, on any thread
+
+
 @contextmanager
 def _no_gc() -> Iterator[None]:
     """Parsing a large JSON frame makes millions of objects at once; every few thousand of them
-    the cycle collector would walk them all again. None of them can be in a cycle yet."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    the cycle collector would walk them all again. None of them can be in a cycle yet.
+
+    Frames are parsed on two threads (the loop's, and the large frames'): the collector runs
+    again when the last of them is done, and only if it ran before the first (an app may turn
+    it off)."""
+    global _gc_paused
+    with _gc_lock:
+        ours = _gc_paused > 0 or gc.isenabled()
+        if ours:
+            _gc_paused += 1
+            gc.disable()
     try:
         yield
     finally:
-        gc.enable()
+        if ours:
+            with _gc_lock:
+                _gc_paused -= 1
+                if not _gc_paused:
+                    gc.enable()
 
 
 def _decode_binary(data: bytes) -> list[Any]:

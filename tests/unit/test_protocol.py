@@ -294,3 +294,38 @@ def test_a_large_message_is_not_copied_into_each_connections_frame() -> None:
                                                                               small)]
     (alone,) = join_frames([small, small])
     assert alone.parts == (b"[" + small.json + b"," + small.json + b"]",)
+
+
+def test_frames_parsed_on_two_threads_at_once_keep_the_collector_paused_until_both_end() -> None:
+    """The first of two overlapping large parses to end set the collector going again under
+    the other's millions of new objects."""
+    import gc
+    import threading
+
+    from app.core.protocol import _no_gc
+
+    assert gc.isenabled()
+    entered, leave = threading.Event(), threading.Event()
+
+    def other_parse() -> None:
+        with _no_gc():
+            entered.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=other_parse)
+    try:
+        with _no_gc():  # this one starts first, and ends first
+            other.start()
+            assert entered.wait(10)
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the other parse goes on
+        leave.set()
+        other.join(10)
+        assert gc.isenabled()
+        gc.disable()  # an app's own choice is kept
+        with _no_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        leave.set()
+        gc.enable()
