@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 __all__ = ["serve"]
 
+WATCH_EVERY = 0.5
+"""How often the thread that waits for ``serve``'s ``stop`` looks whether the app has ended
+another way (seconds)."""
+
 
 def serve(
     app: App,
@@ -39,6 +43,7 @@ def serve(
             f"give a first port of at most {65536 - len(labels)}"
         )
     handled = False  # whether the loop takes the stop signals yet
+    ended = threading.Event()
 
     async def main() -> None:
         nonlocal handled
@@ -53,11 +58,16 @@ def serve(
         if stop is not None:
 
             def watch(stop: threading.Event) -> None:
-                stop.wait()
+                # Until the app ends, whichever way: a thread per serve() left waiting for a
+                # stop that no one would set any more.
+                while not stop.wait(WATCH_EVERY):
+                    if ended.is_set():
+                        return
                 with contextlib.suppress(RuntimeError):  # the app ended first: its loop is gone
                     loop.call_soon_threadsafe(done.set)
 
-            threading.Thread(target=watch, args=(stop,), daemon=True).start()
+            threading.Thread(target=watch, args=(stop,), name="app-serve-stop",
+                             daemon=True).start()
         ports = {label: port + i for i, label in enumerate(labels)} if port else None
         try:
             # Stopped while an on_start function runs, the app ends without waiting for it (on
@@ -70,6 +80,7 @@ def serve(
                 on_ready(urls)
             await done.wait()
         finally:
+            ended.set()
             resume_collector()
             await app.stop()
 

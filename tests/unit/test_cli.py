@@ -487,3 +487,24 @@ def test_a_command_whose_arguments_cannot_be_validated_is_one_clear_line(
         "error: command 'plot': its arguments cannot be validated from their type hints: "
         "Please use `typing_extensions.TypedDict` instead of `typing.TypedDict` on Python < 3.12."
     ), result.stderr
+
+
+def test_serve_that_ends_another_way_leaves_no_thread_waiting_for_its_stop(write_config) -> None:
+    """serve(stop=...) that ended otherwise (here its port was taken) left a thread waiting for
+    a stop that no one would set, one per call."""
+    import socket
+    import threading
+
+    from app.core import App, StartError, load_config
+
+    app = App(load_config(write_config({})))
+    before = set(threading.enumerate())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(StartError):
+            app.serve(port=taken.getsockname()[1], stop=threading.Event())
+    started = [t for t in threading.enumerate() if t not in before]
+    for thread in started:  # (the core's worker threads end as it stops)
+        thread.join(5)
+    assert [t.name for t in started if t.is_alive()] == []
