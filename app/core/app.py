@@ -23,6 +23,7 @@ from .commands import Command, Registry, is_async
 from .config import Config, WindowConfig, load_config, window_config
 from .errors import InvalidArgs, StartError, Unsendable
 from .events import Event, EventBus, check_event_name, check_window_label, event_message
+from .looprun import END_GRACE
 from .transport.backlog import size_of
 
 if TYPE_CHECKING:
@@ -293,14 +294,18 @@ class App:
                 if isinstance(task, asyncio.Task):  # named in the log (one that will not end)
                     task.set_name(f"on_start function {name}")
                 core.background.add(task)
+                task.add_done_callback(core.background.discard)
                 task.add_done_callback(functools.partial(_report_background, name))
         return core
 
     async def stop(self) -> None:
         core, self.core = self.core, None
         if core is not None:
-            for task in core.background:
+            tasks = list(core.background)
+            for task in tasks:
                 task.cancel()
+            if tasks:  # what they do as they end (a last emit, say) finds the core still up
+                await asyncio.wait(tasks, timeout=END_GRACE)
             await core.stop()
 
     def launch_url(self, label: str) -> str:

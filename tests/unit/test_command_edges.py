@@ -446,3 +446,29 @@ async def test_open_window_says_what_is_wrong_with_a_window(write_config) -> Non
             assert message in str(info.value), str(info.value)
             assert "pydantic" not in str(info.value)
         assert sorted(app.window_labels()) == ["main", "tool-1"]
+
+
+async def test_an_async_start_hook_ends_before_the_core_it_uses_stops(write_config) -> None:
+    """An on_start coroutine cancelled as the app stops ends before the core does: its last
+    steps (a goodbye, a file closed) ran after the core had stopped, or not at all if the
+    app's loop ended first."""
+    app = new_app(write_config)
+    seen: list[str] = []
+    running = asyncio.Event()
+
+    @app.on_start
+    async def clock(app: App) -> None:
+        try:
+            running.set()
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0.05)  # its cleanup takes a moment
+            seen.append("cleaned up")
+
+    async with Client(app):
+        assert app.core is not None
+        core = app.core
+        assert len(core.background) == 1
+        await running.wait()
+    assert seen == ["cleaned up"]
+    assert not core.background  # done, and let go
