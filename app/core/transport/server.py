@@ -424,7 +424,8 @@ class Server:
                 charset = said.group(1) if said else declared[0] if declared else "utf-8"
                 return self._page(request, label, fetched.body, fetched.content_type,
                                   fetched.status, fetched.headers, charset=charset)
-            headers = {**fetched.headers, **self.app_headers, "Content-Type": fetched.content_type}
+            headers = {**fetched.headers, **BASE_HEADERS, **self.app_headers,
+                       "Content-Type": fetched.content_type}
             if fetched.media_type != "application/pdf":  # as a document (XML, SVG...), inert
                 headers["Content-Security-Policy"] = "sandbox"
             if fetched.stream is None:
