@@ -237,11 +237,7 @@ class App:
             except InvalidArgs as exc:  # a window began listening after the check above
                 log.error("%s", exc.message)
 
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is core.loop:
+        if _running_loop() is core.loop:
             publish()
         else:
             if encoded is not None:
@@ -363,6 +359,13 @@ class App:
                 raise RuntimeError(f"window {label!r} is not open (app.window_labels() lists "
                                    "the open ones)")
             raise RuntimeError(f"window {label!r} has no native window to close")
+        core = self.core
+        if core is not None and core.loop is not None and _running_loop() is core.loop:
+            # On the core's loop (an async command): pywebview's destroy() waits for the window
+            # to be shown (up to 20 s) and for the GUI thread, which may itself wait for this
+            # loop; every window's calls would wait meanwhile. The window closes just after.
+            threading.Thread(target=native.destroy, name="app-close", daemon=True).start()
+            return
         native.destroy()
 
     def run(self, *, debug: bool = False) -> None:
@@ -410,6 +413,14 @@ def _not_while_loading(how: str) -> None:
             "create_app to return the App, and call run() only under "
             "'if __name__ == \"__main__\":'"
         )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop running on this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _report_background(name: str, task: asyncio.Future[object]) -> None:

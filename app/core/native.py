@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import logging
 import os
@@ -153,9 +154,17 @@ def _closed(app: App, label: str, window: Any) -> None:
     core = app.core
     if core is not None and core.loop is not None and not core.loop.is_closed():
         try:
-            asyncio.run_coroutine_threadsafe(core.remove_window(label), core.loop)
+            removal = asyncio.run_coroutine_threadsafe(core.remove_window(label), core.loop)
         except RuntimeError:  # the loop ended meanwhile: the app is ending
-            pass
+            return
+        removal.add_done_callback(functools.partial(_report_removal, label))
+
+
+def _report_removal(label: str, removal: concurrent.futures.Future[None]) -> None:
+    """Log what went wrong as the core let a closed window go (nothing else would say it)."""
+    if not removal.cancelled() and removal.exception() is not None:
+        log.error("window %s closed, and the core failed to let it go", label,
+                  exc_info=removal.exception())
 
 
 _pending_scripts: list[dict[str, Any]] = []

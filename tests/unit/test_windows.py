@@ -202,3 +202,84 @@ async def test_a_window_whose_listener_could_not_start_is_not_left_open(write_co
         assert app.window_labels() == ["main"]
         await app.core.add_window(window_config(label="extra"))
         assert app.window_labels() == ["main", "extra"]
+
+
+class _SlowNativeWindow:
+    """A native window whose destroy() waits as pywebview's does until the window is shown."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.shown = threading.Event()
+        self.destroyed = threading.Event()
+
+    def destroy(self) -> None:
+        self.shown.wait(10)
+        self.destroyed.set()
+
+
+async def test_closing_a_window_from_the_core_s_loop_does_not_hold_the_loop(
+    write_config,
+) -> None:
+    """close_window() from an async command waited on the loop for pywebview's destroy(),
+    which waits until the window is shown (up to 20 s): every window's calls waited too."""
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    async with Client(app):
+        native = _SlowNativeWindow()
+        app.native_windows["main"] = native
+        try:
+            app.close_window("main")  # returns at once: the loop is free
+            await asyncio.sleep(0)
+            assert not native.destroyed.is_set()
+            native.shown.set()
+            assert await asyncio.to_thread(native.destroyed.wait, 10)
+        finally:
+            native.shown.set()
+            app.native_windows.clear()
+
+
+async def test_closing_a_window_from_a_thread_waits_for_it(write_config) -> None:
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    async with Client(app):
+        native = _SlowNativeWindow()
+        native.shown.set()
+        app.native_windows["main"] = native
+        try:
+            await asyncio.to_thread(app.close_window, "main")
+            assert native.destroyed.is_set()
+        finally:
+            app.native_windows.clear()
+
+
+def test_a_closed_window_the_core_fails_to_let_go_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The core's removal of a closed window ran on its loop with no one to see it fail."""
+    import logging
+    import threading
+    from types import SimpleNamespace
+
+    from app.core import native
+
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+
+    async def remove_window(label: str) -> None:
+        raise OSError("the listener would not stop")
+
+    window = object()
+    app: Any = SimpleNamespace(native_windows={"main": window},
+                               core=SimpleNamespace(loop=loop, remove_window=remove_window))
+    try:
+        with caplog.at_level(logging.ERROR, logger="app.core.native"):
+            native._closed(app, "main", window)
+            deadline = loop.time() + 10
+            while "failed to let it go" not in caplog.text and loop.time() < deadline:
+                threading.Event().wait(0.01)
+        assert "window main closed, and the core failed to let it go" in caplog.text
+        assert "the listener would not stop" in caplog.text
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(5)
+        loop.close()
