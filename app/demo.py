@@ -89,11 +89,13 @@ def register(app: App) -> None:
 
     @app.command
     def list_items(store: Store) -> list[dict[str, Any]]:
-        return [{"id": k, "name": v} for k, v in sorted(store.items.items())]
+        with store.lock:  # (reset_demo replaces them meanwhile, delete_item takes one away)
+            return [{"id": k, "name": v} for k, v in sorted(store.items.items())]
 
     @app.command
     def delete_item(id: int, store: Store) -> dict[str, Any]:
-        name = store.items.pop(id, None)
+        with store.lock:
+            name = store.items.pop(id, None)
         if name is None:
             raise CommandError(f"There is no item {id} to delete.", {"id": id})
         return {"deleted": id, "name": name}

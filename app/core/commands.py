@@ -426,7 +426,7 @@ class Registry:
             self._inject_types = frozenset(self.injectors)
         return self._inject_types
 
-    def freeze(self) -> None:
+    def prepare_all(self) -> None:
         """Build every command's arguments model now, not on its first call."""
         for command in self._commands.values():
             command.prepare(self._types())

@@ -7,6 +7,8 @@
      ├── Forbidden            forbidden       no capability allows it here
      ├── Blocked              blocked         the isolation hook refused it
      ├── InvalidArgs          invalid_args    arguments failed validation
+     │    └── Unsendable      (internal)      Python sent what cannot reach a page; raised
+     │                                        out of a command, its call fails with internal
      ├── CommandError         command_failed  the command raised it on purpose
      ├── CallTimeout          timeout         the command did not finish in time
      ├── ProtocolError        protocol        malformed, undecryptable or replayed message

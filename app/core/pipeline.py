@@ -30,7 +30,8 @@ from .events import check_event_name, check_window_label
 from .protocol import Encoded, encode
 
 if TYPE_CHECKING:
-    from .runtime import Core, Session
+    from .runtime import Core
+    from .transport.session import Session
 
 __all__ = ["Handler", "Request", "build_pipeline", "settle"]
 

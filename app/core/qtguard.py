@@ -273,7 +273,7 @@ def _sign(app: App, info: Any) -> None:
         return
     port = url.port()
     if url.host() == HOST and url.scheme() in ("http", "https", "ws") and (
-        port in core.server.labels or port == getattr(core.isolation, "port", None)
+        port in core.server.labels or (core.isolation is not None and port == core.isolation.port)
     ):
         info.setHttpHeader(WINDOW_HEADER.encode(), secret.encode())
 

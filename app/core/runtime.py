@@ -14,14 +14,13 @@ from .inbox import LoopInbox
 from .pipeline import build_pipeline
 from .transport.credentials import Credentials
 from .transport.server import Server
-from .transport.session import Session
 from .turns import InTurn
 from .workers import WorkerPool
 
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["Core", "Session"]
+__all__ = ["Core"]
 
 log = logging.getLogger("app.core")
 
@@ -67,7 +66,7 @@ class Core:
         self.inbox = LoopInbox(self.loop)
         self.workers.start(self.loop, self.inbox)
         self.events.bind(self.loop, self.workers)
-        self.registry.freeze()
+        self.registry.prepare_all()
         await self.server.start()
         if self.isolation is not None:
             await self.isolation.start()

@@ -81,7 +81,6 @@ class WorkerPool:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._then: dict[asyncio.Future[Any], Callable[[], object]] = {}  # see submit_then
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.inbox: LoopInbox | None = None
         """How the threads hand results to the loop (the core's, shared with its events)."""
@@ -121,8 +120,6 @@ class WorkerPool:
             name = f"{self._name}-{self._started - 1}"
         thread = threading.Thread(target=self._work, name=name, daemon=True)
         thread.start()
-        self._threads = [t for t in self._threads if t.is_alive()]
-        self._threads.append(thread)
 
     def submit(
         self, func: Callable[..., Any], /, *args: Any, **kwargs: Any
@@ -276,7 +273,6 @@ class WorkerPool:
             live = self._live
         for _ in range(live):
             self._jobs.put(None)
-        self._threads.clear()
 
 
 def _settle(

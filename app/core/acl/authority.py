@@ -42,12 +42,12 @@ class Authority:
     ) -> None:
         self.platform = platform or current_platform()
         self.sets = PermissionSets(permission_sets)
+        # What cannot be compiled fails closed; the core logs it as it starts (with the rest
+        # of what 'python -m app check' reports).
         self.compiled = tuple(compile_capability(s, self.sets) for s in capabilities)
         self.active = tuple(
             c for c in self.compiled if c.source.capability.on_platform(self.platform)
         )
-        # What cannot be compiled fails closed; the core logs it as it starts (with the rest
-        # of what 'python -m app check' reports).
         # Sub-frame origins carry the page's URL, so there can be many: keep the recent ones.
         self._contexts: OrderedDict[Caller, Context] = OrderedDict()
         self._cache_size = cache_size

@@ -161,9 +161,6 @@ class Catalogue:
     def __contains__(self, identifier: object) -> bool:
         return identifier in self.entries
 
-    def identifiers(self) -> list[str]:
-        return list(self.entries)
-
     def suggest(self, identifier: str) -> str | None:
         """The known identifier closest to a misspelt one, if any is close. A command's own name
         (``clear_notes``, ``files:read-text``) is taken for its allow permission: the closest

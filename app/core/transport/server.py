@@ -458,24 +458,24 @@ class Server:
             response.headers["Cache-Control"] = "no-cache"
             response.headers["Content-Type"] = content_type
             return response
-        html = path.read_bytes()
-        label_codec = declared_charset(html)
+        page = path.read_bytes()
+        label_codec = declared_charset(page)
         charset, codec = label_codec if label_codec else ("utf-8", "utf-8")
-        return self._page(request, label, html, content_type,
-                          inline=inline_script_hashes(html, codec), charset=charset)
+        return self._page(request, label, page, content_type,
+                          inline=inline_script_hashes(page, codec), charset=charset)
 
     def _page(
         self,
         request: web.Request,
         label: str,
-        html: bytes,
+        document: bytes,
         content_type: str,
         status: int = 200,
         headers: dict[str, str] | None = None,
         inline: tuple[str, ...] = (),
         charset: str = "utf-8",
     ) -> web.StreamResponse:
-        """Page ``html`` with the runtime and the policy; ``inline``: the sources that let its
+        """Page ``document`` with the runtime and the policy; ``inline``: the sources that let its
         own inline scripts run (a file of the frontend's: the app's own code, as its script
         files are; never a dev server's page, which may hold what a request put in it)."""
         port = local_port(request)
@@ -488,14 +488,14 @@ class Server:
             # A fetch() of a page is data, not a document: it gets no runtime and no ticket.
             return web.Response(
                 status=status,
-                body=html,
+                body=document,
                 content_type=content_type.split(";")[0],
                 headers={**(headers or {}), **BASE_HEADERS, **self.app_headers,
                          "Cache-Control": "no-store", "Content-Security-Policy": "sandbox"},
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
-        body = inject_head(html, script_tag(nonce, init_script(boot)))
+        body = inject_head(document, script_tag(nonce, init_script(boot)))
         csp = build_csp(
             self.core.config.model.app.security.csp,
             nonce=nonce,
