@@ -6,10 +6,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .config import Config
+if TYPE_CHECKING:
+    from .config import Config
 
-__all__ = ["app_dirs", "dirs_of"]
+__all__ = ["app_dirs", "dirs_of", "user_dirs"]
 
 
 def _data_home() -> Path:
@@ -30,6 +32,10 @@ def dirs_of(root: Path, identifier: str) -> dict[str, str]:
     return {
         "$APP": str(root.resolve()),
         "$APPDATA": str(_data_home() / identifier),
-        "$HOME": str(Path.home()),
-        "$TEMP": tempfile.gettempdir(),
+        **user_dirs(),
     }
+
+
+def user_dirs() -> dict[str, str]:
+    """The variables that name the user's folders, whatever the app: ``$HOME``, ``$TEMP``."""
+    return {"$HOME": str(Path.home()), "$TEMP": tempfile.gettempdir()}

@@ -18,7 +18,6 @@ import functools
 import json
 import logging
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Forbidden
+from ..paths import user_dirs
 from .glob import PathGlob, PatternError, compile_path_glob, folder_of, match_form
 
 __all__ = ["Scope", "ScopeEntry"]
@@ -66,10 +66,6 @@ def _forms(form: str) -> set[str]:
     return {form, unicodedata.normalize("NFC", form), unicodedata.normalize("NFD", form)}
 
 
-def _default_variables() -> dict[str, str]:
-    return {"$HOME": str(Path.home()), "$TEMP": tempfile.gettempdir()}
-
-
 def _entries(items: Iterable[ScopeEntry | Mapping[str, Any]]) -> tuple[ScopeEntry, ...]:
     return tuple(i if isinstance(i, ScopeEntry) else ScopeEntry(i) for i in items)
 
@@ -105,7 +101,7 @@ class Scope:
         # Plain dicts are accepted for convenience, e.g. Scope(allow=[{"path": "/srv/**"}]).
         object.__setattr__(self, "allow", _entries(self.allow))
         object.__setattr__(self, "deny", _entries(self.deny))
-        merged = {**_default_variables(), **self.variables}
+        merged = {**user_dirs(), **self.variables}
         object.__setattr__(self, "_key", tuple(sorted(merged.items())))
 
     def with_variables(self, variables: Mapping[str, str]) -> Scope:
