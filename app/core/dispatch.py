@@ -21,14 +21,19 @@ from .errors import (
 )
 from .workers import WorkerPool
 
-__all__ = ["LATE_SECONDS", "Dispatcher"]
+__all__ = ["LATE_SECONDS", "PAGE_SLACK_MS", "Dispatcher"]
 
 log = logging.getLogger("app.core.dispatch")
+
+PAGE_SLACK_MS = 5000
+"""How much longer than the commands' time limit a page waits for an answer by default (its
+runtime's deadline; the API's declarations and the runtime's timeout message say 5 s)."""
 
 LATE_SECONDS = 1.0
 """How long after its time limit an async command that will not stop (it catches the
 cancellation) is answered for all the same, at most twice that: before the page's own deadline
-(5 s later). One sweep a second looks for them, while async calls run: no timer per call."""
+(``PAGE_SLACK_MS`` later). One sweep a second looks for them, while async calls run: no timer
+per call."""
 
 
 FULL_LOG_SECONDS = 10.0

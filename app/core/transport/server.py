@@ -22,6 +22,7 @@ from aiohttp import web
 
 from ..acl.origin import Origin, origin_of
 from ..assets import API_FILES, declared_charset, init_script, inject_head, script_tag
+from ..dispatch import PAGE_SLACK_MS
 from ..errors import shown
 from .credentials import TAB_PARAM, Credentials, with_tab, without_tab
 from .csp import build_csp, inline_script_hashes
@@ -228,7 +229,7 @@ class Server:
         ipc = self.core.config.model.app.ipc
         # The page's own deadline: the command's, with slack (under isolation it starts once
         # the hook has let the call through).
-        timeout_ms = ipc.command_timeout_ms + 5000
+        timeout_ms = ipc.command_timeout_ms + PAGE_SLACK_MS
         sealing = isolation.page_boot(label, origin) if isolation else None
         # The ticket is for this page load, which its reconnections carry on: a channel of the
         # page follows it to its new connection, and under isolation its connections may use
