@@ -34,7 +34,7 @@ async def test_a_closed_windows_connections_end_with_it(write_config) -> None:
     async with Client(app):
         assert app.core is not None
         await app.open_window("extra")
-        port = app.core.server.port_of("extra")
+        port = app.core.server.window_port("extra")
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             request = f"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
@@ -156,7 +156,7 @@ async def test_a_connection_made_as_its_window_closes_keeps_nothing(
                                    headers={"Sec-Fetch-Dest": "document"}) as page:
                 html, tab = await page.text(), page.url.query["__app_tab"]
             ticket = re.search(r'"ticket":"([^"]+)"', html)[1]  # type: ignore[index]
-            port = core.server.port_of("doc-1")
+            port = core.server.window_port("doc-1")
             prepare = web.WebSocketResponse.prepare
             handshaken = asyncio.Event()
 

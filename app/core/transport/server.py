@@ -176,7 +176,7 @@ class Server:
         await asyncio.gather(*(h.shutdown(SHUTDOWN_GRACE) for h in handlers),
                              return_exceptions=True)
 
-    def port_of(self, label: str) -> int:
+    def window_port(self, label: str) -> int:
         """The port window ``label`` is served on; ``ValueError`` if no such window is open."""
         for port, served in self.labels.items():
             if served == label:
@@ -185,7 +185,7 @@ class Server:
                          "the open ones)")
 
     def launch_url(self, label: str) -> str:
-        port = self.port_of(label)
+        port = self.window_port(label)
         return f"{served_origin(port)}/__app__/launch/{self.credentials.new_launch(label)}"
 
     async def stop(self) -> None:
@@ -278,7 +278,7 @@ class Server:
             )
             return None
         log.info("window %s shows %s: its capabilities' remote.urls name it, IPC is on", label, url)
-        return init_script(self._boot(label, origin, self.port_of(label)))
+        return init_script(self._boot(label, origin, self.window_port(label)))
 
     # Routes ----------------------------------------------------------------------------------
 
