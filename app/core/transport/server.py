@@ -324,6 +324,8 @@ class Server:
             if self._session_label(request) is None:
                 return refuse(403, "IPC needs the window's session; open the window's launch URL.")
             session_secret = request.cookies[_session_cookie(port)]
+            # ("tab": the socket's own parameter, which runtime.js adds; TAB_PARAM is the one
+            # page addresses carry from the launch URL, which the runtime takes out of them.)
             if not self.credentials.tab_matches(session_secret, request.query.get("tab")):
                 return refuse(
                     403,
