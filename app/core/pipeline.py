@@ -100,12 +100,12 @@ def check_shape(core: Core) -> Stage:
                         log.warning(
                             "window %s called %r, which is no registered command either",
                             request.caller.window,
-                            name[:100],
+                            shown(name, 100),
                         )
                         return await next_(request)
                     close = suggest(request.caller, context.scopes, name)
                     raise NotFound(
-                        f"There is no command named '{name[:100]}'; "
+                        f"There is no command named '{shown(name, 100)}'; "
                         + (f"did you mean '{close}'?" if close else
                            "check the name against the app's @app.command functions.")
                     )

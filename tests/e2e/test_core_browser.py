@@ -996,3 +996,19 @@ def test_an_answer_that_came_while_the_page_was_held_up_is_not_a_timeout(
         }"""
     )
     assert outcomes == ["came", "timeout"]
+
+
+def test_a_long_command_name_is_quoted_once_and_cut_short(
+    browser: Browser, two_windows: Served
+) -> None:
+    """The core quotes a long name cut short; the page, not finding it whole in the message,
+    put the whole name in front: 100,000 characters of name made a 100,190-character message."""
+    page = open_window(browser, two_windows, "main")
+    for length in (300, 30_000, 100_000):  # (the last is over this app's maxMessageBytes)
+        error = rejection(page, "x" * length)
+        assert error["code"] == ("not_found" if length < 100_000 else "invalid_args"), error
+        assert len(error["message"]) < 400, error["message"][:300]
+        assert error["message"].count("'" + "x" * 99) == 1  # quoted once
+        if error["code"] == "not_found":
+            quoted = "There is no command named '" + "x" * 99 + "\u2026'"
+            assert error["message"].startswith(quoted)

@@ -464,8 +464,10 @@ function (boot) {
   // without reading it (a sealed one that did not open, say), which only this page can name.
   function named(id, message) {
     const call = pending.get(id);
-    if (!call || typeof message !== "string" || message.includes(`'${call.name}'`)) return message;
-    return `'${call.what}': ${message}`;
+    if (!call || typeof message !== "string") return message;
+    // (The core quotes a long name cut short: its first 99 characters are in it then.)
+    const name = typeof call.name === "string" ? call.name.slice(0, 99) : call.name;
+    return message.includes(`'${name}`) ? message : `'${call.what}': ${message}`;
   }
 
   function receive(m) {
@@ -595,6 +597,11 @@ function (boot) {
   }
 
   // Serialize a message for the wire, or throw the IpcError that tells why it cannot go.
+  // A name as the page's messages quote it: a long one cut short, as the core's messages do.
+  function shortened(text) {
+    return typeof text === "string" && text.length > 200 ? text.slice(0, 199) + "\u2026" : text;
+  }
+
   function encode(message, what) {
     let encoded;
     try { encoded = serialize(message); } catch (err) {
@@ -695,6 +702,7 @@ function (boot) {
   }
 
   function send(message, what, timeoutMs) {
+    what = shortened(what);
     return new Promise((resolve, reject) => {
       if (lost) { reject(lostFor(what)); return; }
       if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs)
