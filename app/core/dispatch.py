@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .channel import MADE, Channel
@@ -19,6 +20,7 @@ from .errors import (
     ProtocolError,
     Unsendable,
 )
+from .protocol import prepare
 from .workers import WorkerPool
 
 __all__ = ["LATE_SECONDS", "PAGE_SLACK_MS", "Dispatcher"]
@@ -96,11 +98,12 @@ class Dispatcher:
                     if task is not None:  # what the log calls it, should it be left behind
                         task.set_name(f"command '{command.name}'")
                     return await command.func(**bound)
+                run = functools.partial(command.func, **bound)
                 if share is None:
-                    job = self.workers.submit(command.func, **bound)
+                    job = self.workers.submit(_encoded_result, run)
                 else:  # its place is the window's until the job is over, given up or not
                     await share.acquire()
-                    job = self.workers.submit_then(share.release, command.func, **bound)
+                    job = self.workers.submit_then(share.release, _encoded_result, run=run)
                 try:
                     return await job
                 finally:
@@ -240,6 +243,11 @@ class Dispatcher:
             ))
         if self._running:
             self._sweep = loop.call_later(LATE_SECONDS, self._answer_late)
+
+
+def _encoded_result(run: Callable[[], Any]) -> Any:
+    """(On a command thread) Run a sync command, and encode what it returns there too."""
+    return prepare(run())
 
 
 def _loop_running() -> bool:

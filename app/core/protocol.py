@@ -43,10 +43,12 @@ __all__ = [
     "TEXT_FROM",
     "Encoded",
     "Frame",
+    "Prepared",
     "decode_frame",
     "decode_json",
     "encode",
     "join_frames",
+    "prepare",
 ]
 
 BYTES_KEY = "$__b"
@@ -68,6 +70,25 @@ class Encoded:
     json: bytes
     blobs: tuple[bytes, ...] = ()
     texts: tuple[int, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A reply's value encoded already, where it was made (see ``prepare``): ``encode`` puts
+    its JSON in the reply as it is."""
+
+    value: Encoded
+
+
+def prepare(value: Any) -> Any:
+    """``value`` encoded for a reply, on the thread that calls this (a sync command's: encoding
+    a million models took the core's loop a second, and every window waited); ``value`` itself
+    when it cannot be sent, for the reply to say why where it is made."""
+    try:
+        whole = encode([value])  # (a long string at the top is lifted out as in a reply)
+    except TypeError:
+        return value
+    return Prepared(Encoded(whole.json[1:-1], whole.blobs, whole.texts))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +128,12 @@ def encode(message: Any) -> Encoded:
     get one more ``$``; the page's runtime takes it off again (and escapes alike what it sends:
     see ``_restore``)."""
     if isinstance(message, dict):
+        prepared = message.get("value")
+        if type(prepared) is Prepared:
+            head = orjson.dumps({k: v for k, v in message.items() if k != "value"})
+            encoded = prepared.value
+            return Encoded(head[:-1] + b',"value":' + encoded.json + b"}", encoded.blobs,
+                           encoded.texts)
         # The usual long string is what a call returns, or an event's payload: found without
         # writing the message first.
         for value in message.values():

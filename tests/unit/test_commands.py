@@ -36,6 +36,7 @@ from app.core import (
     pipeline,
 )
 from app.core.commands import LISTED_PROBLEMS, Command
+from app.core.protocol import prepare
 from app.core.testing import Client
 
 from . import plugin_commands
@@ -1096,7 +1097,8 @@ async def test_a_call_that_no_thread_took_in_time_says_it_did_not_run(caplog) ->
         with pytest.raises(CallTimeout, match=r"'block' did not finish within 0\.3 s"):
             await held
         release.set()
-        assert await dispatcher.call(commands["ping"], {}, None, {}) == "pong"
+        pong = prepare("pong")  # (a sync command's result is encoded on its thread)
+        assert await dispatcher.call(commands["ping"], {}, None, {}) == pong
     finally:
         release.set()
         pool.shutdown()
@@ -1134,9 +1136,53 @@ async def test_a_window_whose_sync_calls_block_leaves_threads_for_the_others() -
         for task in held:
             with pytest.raises(CallTimeout, match=r"'block' did not finish within 0\.5 s"):
                 await task
-        assert await dispatcher.call(commands["ping"], {}, caller("settings"), {}) == "pong"
+        pong = prepare("pong")  # (a sync command's result is encoded on its thread)
+        assert await dispatcher.call(commands["ping"], {}, caller("settings"), {}) == pong
         release.set()  # the threads are free: so is main's share
-        assert await dispatcher.call(commands["ping"], {}, caller("main"), {}) == "pong"
+        assert await dispatcher.call(commands["ping"], {}, caller("main"), {}) == pong
     finally:
         release.set()
         pool.shutdown()
+
+
+async def test_a_sync_command_s_result_is_encoded_on_its_thread_not_the_loop(
+    write_config,
+) -> None:
+    """A sync command never holds up the core's loop, its result included: a million models
+    returned were encoded on the loop (each model dumped there), and every window's calls
+    waited about a second. Models, dataclasses and bytes arrive as they did."""
+    from pydantic import BaseModel, field_serializer
+
+    encoded_on: set[int] = set()
+
+    class Point(BaseModel):
+        x: int
+
+        @field_serializer("x")
+        def _x(self, x: int) -> int:
+            encoded_on.add(threading.get_ident())
+            return x
+
+    @dataclass
+    class Box:
+        points: list[Point]
+        raw: bytes
+
+    app = make_app(write_config, "allow-points", "allow-apoints")
+
+    @app.command
+    def points(n: int) -> Box:
+        return Box([Point(x=i) for i in range(n)], b"\x00\xff")
+
+    @app.command
+    async def apoints(n: int) -> list[Point]:
+        return [Point(x=i) for i in range(n)]
+
+    loop_thread = threading.get_ident()
+    async with Client(app) as page:
+        assert await page.invoke("points", {"n": 3}) == {
+            "points": [{"x": 0}, {"x": 1}, {"x": 2}], "raw": b"\x00\xff"}
+        assert encoded_on and loop_thread not in encoded_on
+        encoded_on.clear()
+        assert await page.invoke("apoints", {"n": 2}) == [{"x": 0}, {"x": 1}]
+        assert encoded_on == {loop_thread}  # an async command's, on the loop it runs on
