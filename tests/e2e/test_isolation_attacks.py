@@ -601,3 +601,75 @@ def test_a_proto_key_cannot_show_the_hook_what_is_not_sent(
             }"""
         )
         assert back == [["__proto__", "$__b", "safe"], True, 7]
+
+
+# A script of the page hides the frame's next load from every listener after its own (which
+# the runtime's load counter was), then loads the frame again: put back at once, or navigated.
+HIDE_A_RELOAD = """async (how) => {
+  const frame = document.querySelector('iframe');
+  let seen;
+  const loaded = new Promise((resolve) => { seen = resolve; });
+  document.addEventListener('load', (e) => {
+    if (e.target === frame) { seen(); e.stopImmediatePropagation(); }
+  }, true);
+  if (how === 'reinsert') {
+    const parent = frame.parentNode;
+    parent.removeChild(frame);
+    parent.appendChild(frame);
+  } else {
+    frame.src = frame.src;
+  }
+  await loaded;
+  return Promise.race([
+    window.__APP__.core.invoke('greet', { name: 'x' }).then(() => 'ran', (e) => e.code),
+    new Promise((resolve) => setTimeout(resolve, 20000, 'still waiting')),
+  ]);
+}"""
+
+
+@pytest.mark.parametrize("how", ["reinsert", "navigate"])
+def test_a_reload_of_the_frame_hidden_from_the_page_s_listeners_still_fails_closed(
+    browser: Browser, served: Served, how: str
+) -> None:
+    """Calls waited for ever (past their own deadline, which starts once the hook has let them
+    through) after a page script kept the frame's second load from the runtime's listener, or
+    took the frame out and put it back within one task (the removal went unseen)."""
+    page = hostile_page(browser.new_context(), served.urls["main"])
+    assert page.evaluate(HIDE_A_RELOAD, how) == "blocked"
+
+
+def test_a_then_on_every_object_does_not_leave_calls_waiting(
+    browser: Browser, served: Served
+) -> None:
+    """A page script that gives every object a then() made each call answered with an object
+    wait for ever (the promise took the value for a promise of its own); one that made a
+    built-in the runtime uses throw had the call rejected with no code."""
+    page = browser.new_context().new_page()
+    page.goto(served.urls["main"])
+    page.wait_for_function("() => window.__APP__ !== undefined")
+    outcome = page.evaluate(
+        """async () => {
+          // (Nothing here awaits an object while every object has a then().)
+          const got = [];
+          Object.prototype.then = function () {};
+          await new Promise((resolve) => {
+            let left = 2;
+            const put = (i, v) => { got[i] = v; if (--left === 0) resolve(); };
+            window.__APP__.core.invoke('read_config', {})
+              .then(() => put(0, 'ok'), (e) => put(0, [e.code, e.message]));
+            window.__APP__.core.invoke('greet', { name: 'x' })
+              .then(() => put(1, 'ok'), (e) => put(1, [e.code, e.message]));
+          });
+          delete Object.prototype.then;
+          const settled = (p) => p.then(() => 'ok', (e) => [e.code, e.message]);
+          const set = Map.prototype.set;
+          Map.prototype.set = () => { throw new Error('no'); };
+          got.push(await settled(window.__APP__.core.invoke('greet', { name: 'x' })));
+          Map.prototype.set = set;
+          return got;
+        }"""
+    )
+    (code, message), greeted, (broken_code, _) = outcome
+    assert code == "internal" and "Object.prototype.then" in message
+    assert greeted == "ok"  # a string is no thenable
+    assert broken_code == "internal"

@@ -27,6 +27,12 @@ function (boot) {
   const Message = { data: getter("data"), origin: getter("origin"), source: getter("source"),
     ports: getter("ports"), stop: Event.prototype.stopImmediatePropagation };
   const read = (event, name) => apply(Message[name], event, []);
+  // And what tells where the isolation frame is, and whether it loaded again.
+  const own = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
+  const Dom = { target: own(Event.prototype, "target"), connected: own(Node.prototype,
+    "isConnected"), removed: own(MutationRecord.prototype, "removedNodes"),
+  length: own(NodeList.prototype, "length"), item: NodeList.prototype.item,
+  contains: Node.prototype.contains };
 
   class IpcError extends Error {
     constructor(code, message, data) {
@@ -327,8 +333,21 @@ function (boot) {
     const call = pending.get(id);
     if (!call) return;           // settled already (timeout, or a second reply): ignore
     pending.delete(id);
-    if (ok) call.resolve(valueOrError);
-    else call.reject(valueOrError);
+    let thenable = false;
+    if (ok && valueOrError !== null && typeof valueOrError === "object") {
+      try { thenable = typeof valueOrError.then === "function"; } catch (err) { thenable = true; }
+    }
+    if (!ok) {
+      call.reject(valueOrError);
+    } else if (thenable) {
+      // (JSON never makes a function: a page script set one on Object.prototype, say, and
+      // the promise would wait on the value for ever as on a promise of its own.)
+      call.reject(fail("internal", `'${call.what}' was answered, but its value cannot be `
+        + "handed over: it has a then() function, which a script of this page gave every "
+        + "object (Object.prototype.then)."));
+    } else {
+      call.resolve(valueOrError);
+    }
   }
 
   // The window's tab secret (see app/core/transport/credentials.py): the launch URL leads to
@@ -704,48 +723,57 @@ function (boot) {
   function send(message, what, timeoutMs) {
     what = shortened(what);
     return new Promise((resolve, reject) => {
-      if (lost) { reject(lostFor(what)); return; }
-      if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs)
-          && timeoutMs >= 0)) {
-        reject(fail("invalid_args", `The timeoutMs of '${what}' must be a finite number of `
-          + `milliseconds, 0 or more, not ${typeof timeoutMs === "number" ? timeoutMs
-            : timeoutMs === null ? "null" : typeof timeoutMs}.`));
-        return;
-      }
-      const id = nextId++;
-      message.id = id;
-      const limit = timeoutMs === undefined ? boot.timeoutMs : timeoutMs;
-      // Under isolation the clock starts once the hook has let the call through: the frame
-      // answers every request (an async hook within hookTimeoutMs), and a synchronous hook (a
-      // confirm(), say) takes as long as its user. A call timed out while its hook was still
-      // deciding would have run all the same once let through.
-      const deadline = isolation ? Infinity : performance.now() + limit;
-      // (name: the command or event it is for, as the core's messages quote it)
-      const name = message.kind === "invoke" ? message.cmd : message.event;
-      pending.set(id, { resolve, reject, deadline, limit, what, name, sent: false });
-      if (!isolation) armSweep(deadline);
-      let encoded;
       try {
-        encoded = encode(message, what);
-        if (!isolation) { enqueue({ id, ...encoded }); return; }
-      } catch (err) {
-        settle(id, false, err instanceof IpcError ? err
+        start(message, what, timeoutMs, resolve, reject);
+      } catch (err) {  // a built-in a page script replaced threw: still an IpcError, with a code
+        reject(err instanceof IpcError ? err
           : fail("internal", `'${what}' could not be sent: ${err && err.message}`));
-        return;
       }
-      // Once sealed, a message goes out even if its caller stopped waiting: the core opens
-      // sealed messages strictly in sequence, so one left out would stop all that follow.
-      isolation.seal(id, encoded, what).then(
-        (sealed) => {
-          const call = pending.get(id);
-          if (call) {
-            call.deadline = performance.now() + call.limit;
-            armSweep(call.deadline);
-          }
-          enqueue({ id, ...encode(sealed, what) });
-        }).catch((err) => settle(id, false, err instanceof IpcError ? err
-          : fail("internal", `'${what}' could not be sent: ${err && err.message}`)));
     });
+  }
+
+  function start(message, what, timeoutMs, resolve, reject) {
+    if (lost) { reject(lostFor(what)); return; }
+    if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs)
+        && timeoutMs >= 0)) {
+      reject(fail("invalid_args", `The timeoutMs of '${what}' must be a finite number of `
+        + `milliseconds, 0 or more, not ${typeof timeoutMs === "number" ? timeoutMs
+          : timeoutMs === null ? "null" : typeof timeoutMs}.`));
+      return;
+    }
+    const id = nextId++;
+    message.id = id;
+    const limit = timeoutMs === undefined ? boot.timeoutMs : timeoutMs;
+    // Under isolation the clock starts once the hook has let the call through: the frame
+    // answers every request (an async hook within hookTimeoutMs), and a synchronous hook (a
+    // confirm(), say) takes as long as its user. A call timed out while its hook was still
+    // deciding would have run all the same once let through.
+    const deadline = isolation ? Infinity : performance.now() + limit;
+    // (name: the command or event it is for, as the core's messages quote it)
+    const name = message.kind === "invoke" ? message.cmd : message.event;
+    pending.set(id, { resolve, reject, deadline, limit, what, name, sent: false });
+    if (!isolation) armSweep(deadline);
+    let encoded;
+    try {
+      encoded = encode(message, what);
+      if (!isolation) { enqueue({ id, ...encoded }); return; }
+    } catch (err) {
+      settle(id, false, err instanceof IpcError ? err
+        : fail("internal", `'${what}' could not be sent: ${err && err.message}`));
+      return;
+    }
+    // Once sealed, a message goes out even if its caller stopped waiting: the core opens
+    // sealed messages strictly in sequence, so one left out would stop all that follow.
+    isolation.seal(id, encoded, what).then(
+      (sealed) => {
+        const call = pending.get(id);
+        if (call) {
+          call.deadline = performance.now() + call.limit;
+          armSweep(call.deadline);
+        }
+        enqueue({ id, ...encode(sealed, what) });
+      }).catch((err) => settle(id, false, err instanceof IpcError ? err
+        : fail("internal", `'${what}' could not be sent: ${err && err.message}`)));
   }
 
   // ---- isolation (set up when the pattern is on) --------------------------------------------
@@ -799,13 +827,31 @@ function (boot) {
       if (!ready) breakDown(`cannot pass the isolation hook: the isolation frame did not start `
         + `within ${config.startMs} ms. See the app's log, then reload the page.`);
     }, config.startMs);
-    frame.addEventListener("load", () => {
-      if (++loads > 1) breakDown("cannot pass the isolation hook: the isolation frame was "
-        + "reloaded, and only its first load holds the key. Reload the page.");
-    });
-    new MutationObserver(() => {
-      if (!frame.isConnected) breakDown("cannot pass the isolation hook: the isolation frame "
-        + "was removed from the page. Reload the page.");
+    // Heard on the document, capturing, and before any page script can listen: a listener of
+    // the page's there could otherwise stop a load's event on its way to the frame, and the
+    // frame, reloaded without the key, would leave every call waiting for it.
+    document.addEventListener("load", (event) => {
+      if (apply(Dom.target, event, []) === frame && ++loads > 1) {
+        breakDown("cannot pass the isolation hook: the isolation frame was reloaded, and "
+          + "only its first load holds the key. Reload the page.");
+      }
+    }, true);
+    // Removed, even if put back at once (a new frame then, whose load could be kept from
+    // being heard): it no longer holds the key.
+    new MutationObserver((records) => {
+      for (let r = 0; r < records.length; r++) {
+        const removed = apply(Dom.removed, records[r], []);
+        for (let i = 0; i < apply(Dom.length, removed, []); i++) {
+          const node = apply(Dom.item, removed, [i]);
+          if (node === frame || apply(Dom.contains, node, [frame])) {
+            breakDown("cannot pass the isolation hook: the isolation frame was removed from "
+              + "the page. Reload the page.");
+            return;
+          }
+        }
+      }
+      if (!apply(Dom.connected, frame, [])) breakDown("cannot pass the isolation hook: the "
+        + "isolation frame was removed from the page. Reload the page.");
     }).observe(document, { childList: true, subtree: true });
 
     // Only the frame itself is heard: a sandboxed document's origin is "null", so the source
