@@ -149,3 +149,36 @@ def test_a_file_of_another_type_does_not_run_as_a_script(browser: Browser, app_d
             )
             assert headers["x-content-type-options"] == "nosniff", path
             assert headers["referrer-policy"] == "no-referrer", path
+
+
+def test_a_document_that_is_not_a_page_runs_no_script(browser: Browser, app_dir: Path) -> None:
+    """An SVG (or XML) file of the frontend opened in a frame ran its scripts in the app's
+    origin, outside the pages' CSP, with the page's IPC a parent away. Served sandboxed, it
+    runs none; as an image it still draws."""
+    (app_dir / "frontend" / "drawing.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<script>parent.drawingRan = typeof parent.__APP__;</script>'
+        '<rect width="10" height="10"/></svg>'
+    )
+    with serving(brownfield_config(app_dir)) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        shown = page.evaluate(
+            """async () => {
+              const frame = document.createElement('iframe');
+              const framed = new Promise((done) => { frame.onload = done; });
+              frame.src = 'drawing.svg';
+              document.body.append(frame);
+              const image = new Image();
+              const drawn = new Promise((done) => { image.onload = done; image.onerror = done; });
+              image.src = 'drawing.svg';
+              await Promise.all([framed, drawn]);
+              return [window.drawingRan ?? null, image.naturalWidth];
+            }"""
+        )
+        assert shown == [None, 10]
+        headers = page.evaluate(
+            "fetch('drawing.svg').then((r) => Object.fromEntries(r.headers))"
+        )
+        assert headers["content-security-policy"] == "sandbox"

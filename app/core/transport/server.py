@@ -79,6 +79,14 @@ BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-refe
 replace them). Without ``nosniff`` a file of any type ran as a script: a page that some HTML put
 in could run a text file's contents, which the CSP allows as the app's own file."""
 
+INERT_DOCUMENTS = frozenset(
+    {"image/svg+xml", "application/xhtml+xml", "application/xml", "text/xml"}
+)
+"""Types of the frontend's files that a browser shows as documents of their own, scripts and
+all, when a frame or a link opens them: served sandboxed, they run none (an SVG in an <img>
+or CSS draws as before). Their scripts ran in the app's origin, outside the pages' CSP, where
+they could reach the window's IPC."""
+
 CROWDED = 4429
 """The close code of a connection refused for ``MAX_CONNECTIONS`` (its reason says so)."""
 
@@ -460,6 +468,8 @@ class Server:
             response = web.FileResponse(path, headers={**BASE_HEADERS, **self.app_headers})
             response.headers["Cache-Control"] = "no-cache"
             response.headers["Content-Type"] = content_type
+            if content_type in INERT_DOCUMENTS:
+                response.headers["Content-Security-Policy"] = "sandbox"
             return response
         page = path.read_bytes()
         label_codec = declared_charset(page)
