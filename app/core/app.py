@@ -295,13 +295,21 @@ class App:
         return core
 
     async def stop(self) -> None:
-        core, self.core = self.core, None
-        if core is not None:
-            tasks = list(core.background)
+        core = self.core
+        if core is None or core.stopping:
+            return
+        core.stopping = True
+        try:
+            # The on_start tasks end first (at most END_GRACE), with the app still up: what
+            # they do as they end (a last emit, say) reaches it. (Not the task that stops the
+            # app, if it is one of them: it goes on as it returns from here.)
+            tasks = [t for t in core.background if t is not asyncio.current_task()]
             for task in tasks:
                 task.cancel()
-            if tasks:  # what they do as they end (a last emit, say) finds the core still up
+            if tasks:
                 await asyncio.wait(tasks, timeout=END_GRACE)
+        finally:
+            self.core = None
             await core.stop()
 
     def launch_url(self, label: str) -> str:

@@ -59,6 +59,8 @@ class Core:
         """The thread that reads large frames: one at a time, the windows' in turn, whether or
         not its connection is still there to wait for it (see turns.py)."""
         self.background: set[asyncio.Future[object]] = set()
+        self.stopping = False
+        """Set as ``App.stop`` begins: a second stop meanwhile does nothing."""
         self._report: asyncio.TimerHandle | None = None
 
     async def start(self, ports: dict[str, int] | None = None) -> None:
@@ -126,8 +128,10 @@ class Core:
     async def stop(self) -> None:
         if self._report is not None:
             self._report.cancel()
-        await self.server.stop()
-        self.dispatcher.close()
-        self.workers.shutdown()
-        self.large_frames.shutdown()
+        try:
+            await self.server.stop()
+        finally:
+            self.dispatcher.close()
+            self.workers.shutdown()
+            self.large_frames.shutdown()
         log.info("the core has stopped")

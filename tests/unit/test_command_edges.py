@@ -452,7 +452,7 @@ async def test_an_async_start_hook_ends_before_the_core_it_uses_stops(write_conf
     """An on_start coroutine cancelled as the app stops ends before the core does: its last
     steps (a goodbye, a file closed) ran after the core had stopped, or not at all if the
     app's loop ended first."""
-    app = new_app(write_config)
+    app = App(load_config(write_config(grant_all("core:event:default"))))
     seen: list[str] = []
     running = asyncio.Event()
 
@@ -463,12 +463,32 @@ async def test_an_async_start_hook_ends_before_the_core_it_uses_stops(write_conf
             await asyncio.sleep(3600)
         finally:
             await asyncio.sleep(0.05)  # its cleanup takes a moment
-            seen.append("cleaned up")
+            # The app is still up: its windows are there, a last emit reaches them.
+            seen.append(f"cleaned up, windows {app.window_labels()}")
 
     async with Client(app):
         assert app.core is not None
         core = app.core
         assert len(core.background) == 1
         await running.wait()
-    assert seen == ["cleaned up"]
+    assert seen == ["cleaned up, windows ['main']"]
     assert not core.background  # done, and let go
+
+
+async def test_an_on_start_task_that_stops_the_app_itself_ends_the_core(write_config) -> None:
+    """A task cancelled itself in waiting for the tasks to end, and the core ran on."""
+    app = new_app(write_config)
+    stopped = asyncio.Event()
+
+    @app.on_start
+    async def quit_at_once(app: App) -> None:
+        await app.stop()
+        stopped.set()
+
+    await app.start()
+    assert app.core is not None
+    port = app.core.server.window_port("main")
+    await asyncio.wait_for(stopped.wait(), 10)
+    assert app.core is None
+    with pytest.raises(ConnectionRefusedError):  # its listener closed: the core stopped
+        await asyncio.open_connection("127.0.0.1", port)
