@@ -653,12 +653,24 @@ def test_a_then_on_every_object_does_not_leave_calls_waiting(
           const got = [];
           Object.prototype.then = function () {};
           await new Promise((resolve) => {
-            let left = 2;
+            let left = 3;
             const put = (i, v) => { got[i] = v; if (--left === 0) resolve(); };
             window.__APP__.core.invoke('read_config', {})
               .then(() => put(0, 'ok'), (e) => put(0, [e.code, e.message]));
             window.__APP__.core.invoke('greet', { name: 'x' })
               .then(() => put(1, 'ok'), (e) => put(1, [e.code, e.message]));
+            window.__APP__.event.listen('tick', () => {})
+              .then((unlisten) => put(2, typeof unlisten), (e) => put(2, e.code));
+          });
+          delete Object.prototype.then;
+          // One that says "none" to the first look, and gives a then() to the next.
+          let looks = 0;
+          Object.defineProperty(Object.prototype, 'then', { configurable: true,
+            get() { looks += 1; return looks > 1 ? function () {} : undefined; } });
+          await new Promise((resolve) => {
+            window.__APP__.core.invoke('read_config', {})
+              .then(() => { got.push('ok'); resolve(); },
+                    (e) => { got.push([e.code, e.message]); resolve(); });
           });
           delete Object.prototype.then;
           const settled = (p) => p.then(() => 'ok', (e) => [e.code, e.message]);
@@ -669,7 +681,9 @@ def test_a_then_on_every_object_does_not_leave_calls_waiting(
           return got;
         }"""
     )
-    (code, message), greeted, (broken_code, _) = outcome
+    (code, message), greeted, listened, (sly_code, _), (broken_code, _) = outcome
     assert code == "internal" and "Object.prototype.then" in message
     assert greeted == "ok"  # a string is no thenable
+    assert listened == "function"  # listen() hands its unlisten function over all the same
+    assert sly_code == "internal"
     assert broken_code == "internal"

@@ -27,6 +27,10 @@ function (boot) {
   const Message = { data: getter("data"), origin: getter("origin"), source: getter("source"),
     ports: getter("ports"), stop: Event.prototype.stopImmediatePropagation };
   const read = (event, name) => apply(Message[name], event, []);
+  // What a value is handed over as, as they were too (see settle and listen).
+  const getPrototypeOf = Object.getPrototypeOf;
+  const ownDescriptor = Reflect.getOwnPropertyDescriptor;
+  const defineProperty = Object.defineProperty;
   // And what tells where the isolation frame is, and whether it loaded again.
   const own = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
   const Dom = { target: own(Event.prototype, "target"), connected: own(Node.prototype,
@@ -333,10 +337,8 @@ function (boot) {
     const call = pending.get(id);
     if (!call) return;           // settled already (timeout, or a second reply): ignore
     pending.delete(id);
-    let thenable = false;
-    if (ok && valueOrError !== null && typeof valueOrError === "object") {
-      try { thenable = typeof valueOrError.then === "function"; } catch (err) { thenable = true; }
-    }
+    const thenable = ok && valueOrError !== null && typeof valueOrError === "object"
+      && inheritsThen(valueOrError);
     if (!ok) {
       call.reject(valueOrError);
     } else if (thenable) {
@@ -348,6 +350,22 @@ function (boot) {
     } else {
       call.resolve(valueOrError);
     }
+  }
+
+  // Whether a promise would take `value` for a promise of its own, and wait on it for ever: a
+  // page script gave every object a then() (JSON makes none). Looked up without reading it: a
+  // getter could say "none" to this look, and give one to the promise's.
+  function inheritsThen(value) {
+    for (let proto = getPrototypeOf(value); proto !== null; proto = getPrototypeOf(proto)) {
+      if (ownDescriptor(proto, "then") !== undefined) return true;
+    }
+    return false;
+  }
+
+  // A function the promise hands over as it is, whatever a page script gave every object.
+  function handedOver(fn) {
+    defineProperty(fn, "then", { value: undefined });
+    return fn;
   }
 
   // The window's tab secret (see app/core/transport/credentials.py): the launch URL leads to
@@ -1029,12 +1047,12 @@ function (boot) {
         throw err;
       }
     }
-    return function unlisten() {
+    return handedOver(function unlisten() {
       const current = handlers.get(event);
       if (!current || !current.delete(id) || current.size) return;
       handlers.delete(event);
       send({ kind: "unlisten", event }, "unlisten " + event).catch(() => {});
-    };
+    });
   }
 
   async function once(event, handler) {
