@@ -160,25 +160,51 @@ def test_a_document_that_is_not_a_page_runs_no_script(browser: Browser, app_dir:
         '<script>parent.drawingRan = typeof parent.__APP__;</script>'
         '<rect width="10" height="10"/></svg>'
     )
+    (app_dir / "frontend" / "old.shtml").write_text(  # text/html, by its type, but no page
+        "<!doctype html><script>parent.oldRan = typeof parent.__APP__;</script>"
+    )
     with serving(brownfield_config(app_dir)) as served:
         page = browser.new_context().new_page()
         page.goto(served.urls["main"])
         page.wait_for_function("() => window.__APP__ !== undefined")
         shown = page.evaluate(
             """async () => {
-              const frame = document.createElement('iframe');
-              const framed = new Promise((done) => { frame.onload = done; });
-              frame.src = 'drawing.svg';
-              document.body.append(frame);
+              const framed = Promise.all(['drawing.svg', 'old.shtml'].map((src) => {
+                const frame = document.createElement('iframe');
+                const loaded = new Promise((done) => { frame.onload = done; });
+                frame.src = src;
+                document.body.append(frame);
+                return loaded;
+              }));
               const image = new Image();
               const drawn = new Promise((done) => { image.onload = done; image.onerror = done; });
               image.src = 'drawing.svg';
               await Promise.all([framed, drawn]);
-              return [window.drawingRan ?? null, image.naturalWidth];
+              return [window.drawingRan ?? null, window.oldRan ?? null, image.naturalWidth];
             }"""
         )
-        assert shown == [None, 10]
+        assert shown == [None, None, 10]
         headers = page.evaluate(
             "fetch('drawing.svg').then((r) => Object.fromEntries(r.headers))"
         )
         assert headers["content-security-policy"] == "sandbox"
+
+
+def test_an_app_header_replaces_the_core_s_whatever_the_case_of_its_name(
+    browser: Browser, app_dir: Path
+) -> None:
+    """The app's 'referrer-policy' went out beside the core's 'Referrer-Policy': two headers,
+    which the browser joined ("no-referrer, same-origin")."""
+    config = with_headers(brownfield_config(app_dir), {"referrer-policy": "same-origin"})
+    with serving(config) as served:
+        page = browser.new_context().new_page()
+        document = page.goto(served.urls["main"])
+        assert document is not None
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        assert document.all_headers()["referrer-policy"] == "same-origin"
+        for path in ("hello.txt", "/__app__/api/core.js"):
+            headers = page.evaluate(
+                "(path) => fetch(path).then((r) => Object.fromEntries(r.headers))", path
+            )
+            assert headers["referrer-policy"] == "same-origin", path
+            assert headers["x-content-type-options"] == "nosniff", path

@@ -14,7 +14,7 @@ import logging
 import mimetypes
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -79,13 +79,28 @@ BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-refe
 replace them). Without ``nosniff`` a file of any type ran as a script: a page that some HTML put
 in could run a text file's contents, which the CSP allows as the app's own file."""
 
-INERT_DOCUMENTS = frozenset(
-    {"image/svg+xml", "application/xhtml+xml", "application/xml", "text/xml"}
+UNSANDBOXED_TYPES = frozenset(
+    {"text/javascript", "application/javascript", "application/wasm", "application/pdf"}
 )
-"""Types of the frontend's files that a browser shows as documents of their own, scripts and
-all, when a frame or a link opens them: served sandboxed, they run none (an SVG in an <img>
-or CSS draws as before). Their scripts ran in the app's origin, outside the pages' CSP, where
-they could reach the window's IPC."""
+"""The frontend's files other than its pages that are served without ``Content-Security-Policy:
+sandbox``: its scripts (workers take their policy from their file) and PDF (Chromium's viewer
+needs scripts). Any other file a frame or a link opens as a document of its own (an SVG, XML,
+XSLT, a .shtml file) runs no script: one did, in the app's origin and outside the pages' CSP,
+where it could reach the window's IPC. As an image, a style sheet or data it is as before."""
+
+def layered(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Headers, each layer's over the ones before it whatever the case of their names (merged
+    as dicts, ``referrer-policy`` of the app's beside the core's ``Referrer-Policy`` sent
+    both; a browser takes the first ``X-Content-Type-Options``)."""
+    merged: dict[str, str] = {}
+    names: dict[str, str] = {}  # lower case -> as merged
+    for layer in layers:
+        for name, value in layer.items():
+            merged.pop(names.get(name.lower(), name), None)
+            names[name.lower()] = name
+            merged[name] = value
+    return merged
+
 
 CROWDED = 4429
 """The close code of a connection refused for ``MAX_CONNECTIONS`` (its reason says so)."""
@@ -319,7 +334,7 @@ class Server:
             return refuse(404, f"There is no API module named {name!r}.")
         content_type = "text/javascript" if name.endswith(".js") else "text/plain"
         return web.Response(body=API_FILES[name], content_type=content_type,
-                            headers=BASE_HEADERS)
+                            headers=layered(BASE_HEADERS, self.app_headers))
 
     async def _ipc(self, request: web.Request) -> web.StreamResponse:
         port = local_port(request)
@@ -435,8 +450,8 @@ class Server:
                 charset = said.group(1) if said else declared[0] if declared else "utf-8"
                 return self._page(request, label, fetched.body, fetched.content_type,
                                   fetched.status, fetched.headers, charset=charset)
-            headers = {**fetched.headers, **BASE_HEADERS, **self.app_headers,
-                       "Content-Type": fetched.content_type}
+            headers = layered(fetched.headers, BASE_HEADERS, self.app_headers,
+                              {"Content-Type": fetched.content_type})
             if fetched.media_type != "application/pdf":  # as a document (XML, SVG...), inert
                 headers["Content-Security-Policy"] = "sandbox"
             if fetched.stream is None:
@@ -465,10 +480,10 @@ class Server:
             or "application/octet-stream"
         )
         if path.suffix.lower() not in (".html", ".htm"):
-            response = web.FileResponse(path, headers={**BASE_HEADERS, **self.app_headers})
+            response = web.FileResponse(path, headers=layered(BASE_HEADERS, self.app_headers))
             response.headers["Cache-Control"] = "no-cache"
             response.headers["Content-Type"] = content_type
-            if content_type in INERT_DOCUMENTS:
+            if content_type not in UNSANDBOXED_TYPES:
                 response.headers["Content-Security-Policy"] = "sandbox"
             return response
         page = path.read_bytes()
@@ -503,8 +518,8 @@ class Server:
                 status=status,
                 body=document,
                 content_type=content_type.split(";")[0],
-                headers={**(headers or {}), **BASE_HEADERS, **self.app_headers,
-                         "Cache-Control": "no-store", "Content-Security-Policy": "sandbox"},
+                headers=layered(headers or {}, BASE_HEADERS, self.app_headers, {
+                    "Cache-Control": "no-store", "Content-Security-Policy": "sandbox"}),
             )
         nonce = secrets.token_urlsafe(16)
         boot = self._boot(label, origin, port)
@@ -522,13 +537,8 @@ class Server:
             body=body,
             content_type=content_type.split(";")[0],
             charset=charset,
-            headers={
-                **(headers or {}),
-                **BASE_HEADERS,
-                **self.app_headers,
-                "Content-Security-Policy": csp,
-                "Cache-Control": "no-store",
-            },
+            headers=layered(headers or {}, BASE_HEADERS, self.app_headers,
+                            {"Content-Security-Policy": csp, "Cache-Control": "no-store"}),
         )
 
 
