@@ -372,7 +372,8 @@ class App:
             # On the core's loop (an async command): pywebview's destroy() waits for the window
             # to be shown (up to 20 s) and for the GUI thread, which may itself wait for this
             # loop; every window's calls would wait meanwhile. The window closes just after.
-            threading.Thread(target=native.destroy, name="app-close", daemon=True).start()
+            threading.Thread(target=_destroy, args=(label, native), name="app-close",
+                             daemon=True).start()
             return
         native.destroy()
 
@@ -421,6 +422,14 @@ def _not_while_loading(how: str) -> None:
             "create_app to return the App, and call run() only under "
             "'if __name__ == \"__main__\":'"
         )
+
+
+def _destroy(label: str, native: Any) -> None:
+    """Close a native window (on a thread of its own), saying in the log if it could not be."""
+    try:
+        native.destroy()
+    except Exception:
+        log.exception("window %s could not be closed", label)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

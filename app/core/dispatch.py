@@ -246,7 +246,8 @@ class Dispatcher:
 
 
 def _encoded_result(run: Callable[[], Any]) -> Any:
-    """(On a command thread) Run a sync command, and encode what it returns there too."""
+    """(On a command thread) Run a sync command, and encode what it returns there too (its
+    time is the command's: it counts toward the command's time limit)."""
     return prepare(run())
 
 

@@ -280,10 +280,14 @@ class EventBus:
                 return
             if future.exception() is not None:
                 self._failures.failed(handler, event.event, future.exception())
-            elif inspect.isawaitable(result := future.result()):
+            elif inspect.iscoroutine(result := future.result()):
                 # A plain function that returned a coroutine (a lambda around an async one):
-                # run on the loop, as an async listener is.
-                loop.create_task(_contained(result)).add_done_callback(report)
+                # not run (it would have no place among the window's async listeners, and a
+                # page's emits could start them without end). Said, with what to write.
+                result.close()
+                self._failures.failed(handler, event.event, TypeError(
+                    "it returned a coroutine without being an async function; define it with "
+                    "'async def' (or an async __call__) for it to run on the core's loop"))
 
         if is_async(handler):
             task = loop.create_task(_contained(handler(event)))

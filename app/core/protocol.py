@@ -85,7 +85,10 @@ def prepare(value: Any) -> Any:
     a million models took the core's loop a second, and every window waited); ``value`` itself
     when it cannot be sent, for the reply to say why where it is made."""
     try:
-        whole = encode([value])  # (a long string at the top is lifted out as in a reply)
+        if type(value) is str and len(value) >= TEXT_FROM:  # lifted out, as in a reply
+            whole = _encode(_lift_texts([value]))
+        else:
+            whole = encode([value])
     except TypeError:
         return value
     return Prepared(Encoded(whole.json[1:-1], whole.blobs, whole.texts))
@@ -130,10 +133,10 @@ def encode(message: Any) -> Encoded:
     if isinstance(message, dict):
         prepared = message.get("value")
         if type(prepared) is Prepared:
-            head = orjson.dumps({k: v for k, v in message.items() if k != "value"})
+            head = orjson.dumps({k: v for k, v in message.items() if k != "value"})[:-1]
             encoded = prepared.value
-            return Encoded(head[:-1] + b',"value":' + encoded.json + b"}", encoded.blobs,
-                           encoded.texts)
+            json = head + (b'"value":' if head == b"{" else b',"value":') + encoded.json + b"}"
+            return Encoded(json, encoded.blobs, encoded.texts)
         # The usual long string is what a call returns, or an event's payload: found without
         # writing the message first.
         for value in message.values():

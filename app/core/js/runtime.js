@@ -503,8 +503,9 @@ function (boot) {
     const call = pending.get(id);
     if (!call || typeof message !== "string") return message;
     // (The core quotes a long name cut short: its first 99 characters are in it then.)
-    const name = typeof call.name === "string" ? call.name.slice(0, 99) : call.name;
-    return message.includes(`'${name}`) ? message : `'${call.what}': ${message}`;
+    const long = typeof call.name === "string" && call.name.length > 100;
+    const quoted = long ? `'${call.name.slice(0, 99)}` : `'${call.name}'`;
+    return message.includes(quoted) ? message : `'${call.what}': ${message}`;
   }
 
   function receive(m) {
@@ -633,12 +634,12 @@ function (boot) {
     return { size: size + utf8.byteLength, utf8 };
   }
 
-  // Serialize a message for the wire, or throw the IpcError that tells why it cannot go.
   // A name as the page's messages quote it: a long one cut short, as the core's messages do.
   function shortened(text) {
     return typeof text === "string" && text.length > 200 ? text.slice(0, 199) + "\u2026" : text;
   }
 
+  // Serialize a message for the wire, or throw the IpcError that tells why it cannot go.
   function encode(message, what) {
     let encoded;
     try { encoded = serialize(message); } catch (err) {

@@ -78,7 +78,7 @@ def _scope_problems(
                 "no Scope parameter, so nothing reads them",
             )
         )
-    # (A path that is not a pattern stops the config from loading: see config._unusable_values.)
+    # (A path that is not a pattern stops the config from loading: config.load._unusable_values.)
     for kind, entries in (("allow", entry.allow), ("deny", entry.deny)):
         for j, value in enumerate(entries):
             if "path" in value:
