@@ -264,6 +264,8 @@ class App:
         if self._on_start:  # the app's own work may make garbage (see app/starting.py)
             resume_collector()
         for func in self._on_start:
+            if core.stopping is not None:  # an earlier one stopped the app: the rest do not run
+                break
             name = getattr(func, "__qualname__", repr(func))
             try:
                 if is_async(func):
@@ -296,9 +298,13 @@ class App:
 
     async def stop(self) -> None:
         core = self.core
-        if core is None or core.stopping:
+        if core is None:
             return
-        core.stopping = True
+        if core.stopping is not None:  # stopping already: done when that stop is
+            if asyncio.current_task() not in core.background:  # (else it would wait on itself)
+                await asyncio.shield(core.stopping)
+            return
+        core.stopping = asyncio.get_running_loop().create_future()
         try:
             # The on_start tasks end first (at most END_GRACE), with the app still up: what
             # they do as they end (a last emit, say) reaches it. (Not the task that stops the
@@ -310,7 +316,10 @@ class App:
                 await asyncio.wait(tasks, timeout=END_GRACE)
         finally:
             self.core = None
-            await core.stop()
+            try:
+                await core.stop()
+            finally:
+                core.stopping.set_result(None)
 
     def launch_url(self, label: str) -> str:
         """A one-time URL that opens window ``label`` with its credentials."""

@@ -75,22 +75,23 @@ class Encoded:
 @dataclasses.dataclass(frozen=True)
 class Prepared:
     """A reply's value encoded already, where it was made (see ``prepare``): ``encode`` puts
-    its JSON in the reply as it is."""
+    its JSON in the reply as it is, or raises ``error``, why it could not be encoded."""
 
-    value: Encoded
+    value: Encoded | None
+    error: TypeError | None = None
 
 
-def prepare(value: Any) -> Any:
+def prepare(value: Any) -> Prepared:
     """``value`` encoded for a reply, on the thread that calls this (a sync command's: encoding
-    a million models took the core's loop a second, and every window waited); ``value`` itself
-    when it cannot be sent, for the reply to say why where it is made."""
+    a million models took the core's loop a second, and every window waited); what kept it
+    from being encoded, for the reply to say (not tried again on the loop)."""
     try:
         if type(value) is str and len(value) >= TEXT_FROM:  # lifted out, as in a reply
             whole = _encode(_lift_texts([value]))
         else:
             whole = encode([value])
-    except TypeError:
-        return value
+    except TypeError as exc:
+        return Prepared(None, exc)
     return Prepared(Encoded(whole.json[1:-1], whole.blobs, whole.texts))
 
 
@@ -133,6 +134,9 @@ def encode(message: Any) -> Encoded:
     if isinstance(message, dict):
         prepared = message.get("value")
         if type(prepared) is Prepared:
+            if prepared.error is not None:
+                raise prepared.error
+            assert prepared.value is not None
             head = orjson.dumps({k: v for k, v in message.items() if k != "value"})[:-1]
             encoded = prepared.value
             json = head + (b'"value":' if head == b"{" else b',"value":') + encoded.json + b"}"

@@ -59,8 +59,9 @@ class Core:
         """The thread that reads large frames: one at a time, the windows' in turn, whether or
         not its connection is still there to wait for it (see turns.py)."""
         self.background: set[asyncio.Future[object]] = set()
-        self.stopping = False
-        """Set as ``App.stop`` begins: a second stop meanwhile does nothing."""
+        self.stopping: asyncio.Future[None] | None = None
+        """Made as ``App.stop`` begins, done when the core has stopped: a second stop meanwhile
+        waits for it."""
         self._report: asyncio.TimerHandle | None = None
 
     async def start(self, ports: dict[str, int] | None = None) -> None:

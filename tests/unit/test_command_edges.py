@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import typing
 from typing import Annotated, Any, Optional
 
@@ -492,3 +493,55 @@ async def test_an_on_start_task_that_stops_the_app_itself_ends_the_core(write_co
     assert app.core is None
     with pytest.raises(ConnectionRefusedError):  # its listener closed: the core stopped
         await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_a_second_stop_returns_once_the_app_has_stopped(write_config) -> None:
+    """A stop made while another waited for the on_start tasks returned at once, the app still
+    up (its listener open, start() refused as 'already running')."""
+    app = new_app(write_config)
+    running = asyncio.Event()
+
+    @app.on_start
+    async def slow_to_end(app: App) -> None:
+        try:
+            running.set()
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0.2)
+
+    await app.start()
+    assert app.core is not None
+    port = app.core.server.window_port("main")
+    await running.wait()
+    first = asyncio.create_task(app.stop())
+    await asyncio.sleep(0)  # the first stop is under way
+    await app.stop()
+    assert app.core is None
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", port)
+    await first
+
+
+async def test_on_start_functions_after_one_that_stopped_the_app_do_not_run(
+    write_config,
+) -> None:
+    app = new_app(write_config)
+    ran: list[str] = []
+
+    @app.on_start
+    async def quit_at_once(app: App) -> None:
+        await app.stop()
+
+    @app.on_start
+    def slow(app: App) -> None:
+        time.sleep(0.3)  # the first stops the app meanwhile
+        ran.append("slow")
+
+    @app.on_start
+    async def later(app: App) -> None:
+        ran.append("later")
+
+    await app.start()
+    for _ in range(3):  # turns of the loop in which a task made by start() would have run
+        await asyncio.sleep(0)
+    assert ran == ["slow"] and app.core is None, ran

@@ -1186,3 +1186,30 @@ async def test_a_sync_command_s_result_is_encoded_on_its_thread_not_the_loop(
         encoded_on.clear()
         assert await page.invoke("apoints", {"n": 2}) == [{"x": 0}, {"x": 1}]
         assert encoded_on == {loop_thread}  # an async command's, on the loop it runs on
+
+
+async def test_a_sync_command_s_result_that_cannot_be_sent_is_encoded_once(write_config) -> None:
+    """A result that failed to encode on its thread was encoded again on the loop (the same
+    stall, and the app's serializers ran twice) before the page was told."""
+    from pydantic import BaseModel, field_serializer
+
+    dumped: list[int] = []
+
+    class Point(BaseModel):
+        x: int
+
+        @field_serializer("x")
+        def _x(self, x: int) -> int:
+            dumped.append(threading.get_ident())
+            return x
+
+    app = make_app(write_config, "allow-mixed")
+
+    @app.command
+    def mixed() -> list[Any]:
+        return [Point(x=1), object()]
+
+    async with Client(app) as page:
+        with pytest.raises(InternalError, match="The return value of 'mixed' cannot be sent"):
+            await page.invoke("mixed")
+    assert len(dumped) == 1 and dumped[0] != threading.get_ident()
