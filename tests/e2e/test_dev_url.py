@@ -259,7 +259,7 @@ def test_what_the_dev_server_answers_cannot_act_for_the_app_s_origin(
                             fetch('/bad-redirect')]).then((rs) => rs.map((r) => [r.status,
                 r.headers.get('content-security-policy')]))""")
         # HTML fetched as data, and what is not a page (XSLT ran script): nothing runs.
-        assert answers[:2] == [[201, "sandbox"], [200, "sandbox"]]
+        assert answers[:2] == [[201, "sandbox"], [200, "sandbox allow-same-origin"]]
         assert answers[2][0] == 502  # a redirect to no URL: said so (it was a 500, traced)
         # A page with an error's status is a page of the app's: its runtime and CSP.
         response = page.goto(page.evaluate("location.origin") + "/broken")

@@ -169,25 +169,29 @@ def test_a_document_that_is_not_a_page_runs_no_script(browser: Browser, app_dir:
         page.wait_for_function("() => window.__APP__ !== undefined")
         shown = page.evaluate(
             """async () => {
-              const framed = Promise.all(['drawing.svg', 'old.shtml'].map((src) => {
+              const frames = ['drawing.svg', 'old.shtml'].map((src) => {
                 const frame = document.createElement('iframe');
-                const loaded = new Promise((done) => { frame.onload = done; });
+                frame.loaded = new Promise((done) => { frame.onload = done; });
                 frame.src = src;
                 document.body.append(frame);
-                return loaded;
-              }));
+                return frame;
+              });
+              const framed = Promise.all(frames.map((frame) => frame.loaded));
               const image = new Image();
               const drawn = new Promise((done) => { image.onload = done; image.onerror = done; });
               image.src = 'drawing.svg';
               await Promise.all([framed, drawn]);
-              return [window.drawingRan ?? null, window.oldRan ?? null, image.naturalWidth];
+              // Still the app's origin: the page reaches into the drawing, as its own.
+              const rect = frames[0].contentDocument.querySelector('rect');
+              return [window.drawingRan ?? null, window.oldRan ?? null, image.naturalWidth,
+                      rect.getAttribute('width')];
             }"""
         )
-        assert shown == [None, None, 10]
+        assert shown == [None, None, 10, "10"]
         headers = page.evaluate(
             "fetch('drawing.svg').then((r) => Object.fromEntries(r.headers))"
         )
-        assert headers["content-security-policy"] == "sandbox"
+        assert headers["content-security-policy"] == "sandbox allow-same-origin"
 
 
 def test_an_app_header_replaces_the_core_s_whatever_the_case_of_its_name(

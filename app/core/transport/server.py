@@ -82,11 +82,15 @@ in could run a text file's contents, which the CSP allows as the app's own file.
 UNSANDBOXED_TYPES = frozenset(
     {"text/javascript", "application/javascript", "application/wasm", "application/pdf"}
 )
-"""The frontend's files other than its pages that are served without ``Content-Security-Policy:
-sandbox``: its scripts (workers take their policy from their file) and PDF (Chromium's viewer
-needs scripts). Any other file a frame or a link opens as a document of its own (an SVG, XML,
-XSLT, a .shtml file) runs no script: one did, in the app's origin and outside the pages' CSP,
-where it could reach the window's IPC. As an image, a style sheet or data it is as before."""
+"""The frontend's files other than its pages that are served without ``FILE_POLICY``: its
+scripts (workers take their policy from their file) and PDF (Chromium's viewer needs scripts)."""
+
+FILE_POLICY = "sandbox allow-same-origin"
+"""The Content-Security-Policy of the frontend's other files: one that a frame or a link opens
+as a document of its own (an SVG, XML, XSLT, a .shtml file) runs no script (one did, in the
+app's origin and outside the pages' CSP, where it could reach the window's IPC), and stays of
+the app's origin (a page scripts an SVG in an <object>; XML loads its XSLT). As an image, a
+style sheet or data it is as before."""
 
 def layered(*layers: Mapping[str, str]) -> dict[str, str]:
     """Headers, each layer's over the ones before it whatever the case of their names (merged
@@ -452,8 +456,8 @@ class Server:
                                   fetched.status, fetched.headers, charset=charset)
             headers = layered(fetched.headers, BASE_HEADERS, self.app_headers,
                               {"Content-Type": fetched.content_type})
-            if fetched.media_type != "application/pdf":  # as a document (XML, SVG...), inert
-                headers["Content-Security-Policy"] = "sandbox"
+            if fetched.media_type not in UNSANDBOXED_TYPES:  # as a document (XML, SVG...): inert
+                headers["Content-Security-Policy"] = FILE_POLICY
             if fetched.stream is None:
                 return web.Response(status=fetched.status, body=fetched.body, headers=headers)
             return await relay(request, fetched.stream, fetched.status, headers)
@@ -484,7 +488,7 @@ class Server:
             response.headers["Cache-Control"] = "no-cache"
             response.headers["Content-Type"] = content_type
             if content_type not in UNSANDBOXED_TYPES:
-                response.headers["Content-Security-Policy"] = "sandbox"
+                response.headers["Content-Security-Policy"] = FILE_POLICY
             return response
         page = path.read_bytes()
         label_codec = declared_charset(page)
