@@ -856,8 +856,9 @@ function (boot) {
       }
     }, true);
     // Removed, even if put back at once (a new frame then, whose load could be kept from
-    // being heard): it no longer holds the key.
-    new MutationObserver((records) => {
+    // being heard): it no longer holds the key. (A child of <html>: only the document's and
+    // <html>'s own children are watched, not every change of the page.)
+    const watch = new MutationObserver((records) => {
       for (let r = 0; r < records.length; r++) {
         const removed = apply(Dom.removed, records[r], []);
         for (let i = 0; i < apply(Dom.length, removed, []); i++) {
@@ -871,7 +872,9 @@ function (boot) {
       }
       if (!apply(Dom.connected, frame, [])) breakDown("cannot pass the isolation hook: the "
         + "isolation frame was removed from the page. Reload the page.");
-    }).observe(document, { childList: true, subtree: true });
+    });
+    watch.observe(document, { childList: true });
+    watch.observe(document.documentElement, { childList: true });
 
     // Only the frame itself is heard: a sandboxed document's origin is "null", so the source
     // is what tells it apart from any other frame. After its ready message, the frame speaks
