@@ -27,7 +27,7 @@ from .acl.scope import Scope
 from .commands import Command
 from .errors import InternalError, IpcError, NotFound, ProtocolError, shown
 from .events import check_event_name, check_window_label
-from .protocol import Encoded, encode
+from .protocol import Encoded, Prepared, encode, encode_prepared
 
 if TYPE_CHECKING:
     from .runtime import Core
@@ -237,6 +237,9 @@ def encode_answer(message: dict[str, Any], what: str, window: str) -> Encoded:
     an error whose data cannot be sent goes without it; a value that cannot be sent becomes an
     ``internal`` error. The log has why (and a failed serializer's traceback)."""
     try:
+        value = message.get("value")
+        if type(value) is Prepared:  # (a sync command's, encoded on its thread)
+            return encode_prepared(message, value)
         return encode(message)
     except TypeError as exc:
         log.error("reply %s to %s cannot be serialized: %s", message.get("id"), window, exc,

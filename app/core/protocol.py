@@ -47,6 +47,7 @@ __all__ = [
     "decode_frame",
     "decode_json",
     "encode",
+    "encode_prepared",
     "join_frames",
     "prepare",
 ]
@@ -74,8 +75,8 @@ class Encoded:
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
-    """A reply's value encoded already, where it was made (see ``prepare``): ``encode`` puts
-    its JSON in the reply as it is, or raises ``error``, why it could not be encoded."""
+    """A reply's value encoded already, where it was made (see ``prepare``): ``encode_prepared``
+    puts its JSON in the reply as it is, or raises ``error``, why it could not be encoded."""
 
     value: Encoded | None
     error: TypeError | None = None
@@ -93,6 +94,18 @@ def prepare(value: Any) -> Prepared:
     except TypeError as exc:
         return Prepared(None, exc)
     return Prepared(Encoded(whole.json[1:-1], whole.blobs, whole.texts))
+
+
+def encode_prepared(message: dict[str, Any], prepared: Prepared) -> Encoded:
+    """``message`` (a reply) with ``prepared`` as its ``value``, its JSON put in as it is; raise
+    ``TypeError``, as ``encode`` would, for a value that could not be encoded."""
+    if prepared.error is not None:
+        raise prepared.error
+    assert prepared.value is not None
+    head = orjson.dumps({k: v for k, v in message.items() if k != "value"})[:-1]
+    encoded = prepared.value
+    json = head + (b'"value":' if head == b"{" else b',"value":') + encoded.json + b"}"
+    return Encoded(json, encoded.blobs, encoded.texts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,15 +145,6 @@ def encode(message: Any) -> Encoded:
     get one more ``$``; the page's runtime takes it off again (and escapes alike what it sends:
     see ``_restore``)."""
     if isinstance(message, dict):
-        prepared = message.get("value")
-        if type(prepared) is Prepared:
-            if prepared.error is not None:
-                raise prepared.error
-            assert prepared.value is not None
-            head = orjson.dumps({k: v for k, v in message.items() if k != "value"})[:-1]
-            encoded = prepared.value
-            json = head + (b'"value":' if head == b"{" else b',"value":') + encoded.json + b"}"
-            return Encoded(json, encoded.blobs, encoded.texts)
         # The usual long string is what a call returns, or an event's payload: found without
         # writing the message first.
         for value in message.values():
