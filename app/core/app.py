@@ -23,7 +23,7 @@ from .commands import Command, Registry, is_async
 from .config import Config, WindowConfig, load_config, window_config
 from .errors import InvalidArgs, StartError, Unsendable
 from .events import Event, EventBus, check_event_name, check_window_label, event_message
-from .looprun import END_GRACE
+from .looprun import END_GRACE, running_loop
 from .transport.backlog import size_of
 
 if TYPE_CHECKING:
@@ -237,7 +237,7 @@ class App:
             except InvalidArgs as exc:  # a window began listening after the check above
                 log.error("%s", exc.message)
 
-        if _running_loop() is core.loop:
+        if running_loop() is core.loop:
             publish()
         else:
             if encoded is not None:
@@ -377,7 +377,7 @@ class App:
                                    "the open ones)")
             raise RuntimeError(f"window {label!r} has no native window to close")
         core = self.core
-        if core is not None and core.loop is not None and _running_loop() is core.loop:
+        if core is not None and core.loop is not None and running_loop() is core.loop:
             # On the core's loop (an async command): pywebview's destroy() waits for the window
             # to be shown (up to 20 s) and for the GUI thread, which may itself wait for this
             # loop; every window's calls would wait meanwhile. The window closes just after.
@@ -439,14 +439,6 @@ def _destroy(label: str, native: Any) -> None:
         native.destroy()
     except Exception:
         log.exception("window %s could not be closed", label)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """The loop running on this thread, if any."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _report_background(name: str, task: asyncio.Future[object]) -> None:

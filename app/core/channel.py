@@ -6,7 +6,6 @@ JS: ``invoke("download", { progress: new Channel((v) => ...) })``. Python: a par
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Generic
@@ -16,6 +15,7 @@ from pydantic_core import core_schema
 from typing_extensions import TypeVar
 
 from .errors import InternalError, Unsendable
+from .looprun import running_loop
 from .protocol import encode
 from .transport.backlog import size_of
 
@@ -78,11 +78,7 @@ class Channel(Generic[T]):
         backlog = session.backlog
         if backlog.closed:
             raise InternalError(_GONE)
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is inbox.loop:
+        if running_loop() is inbox.loop:
             session.deliver_encoded(encoded)
             return
         # On a command's thread: wait while the page is behind, so that a fast sender does not

@@ -20,6 +20,7 @@ from .errors import (
     ProtocolError,
     Unsendable,
 )
+from .looprun import running_loop
 from .protocol import prepare
 from .workers import WorkerPool
 
@@ -166,7 +167,7 @@ class Dispatcher:
             log.exception("command %r was cancelled from within", command.name)
             raise InternalError(_failed(command)) from None
         except BaseException as exc:
-            if isinstance(exc, GeneratorExit) and not _loop_running():
+            if isinstance(exc, GeneratorExit) and running_loop() is None:
                 raise  # its coroutine is being closed, left behind as the app ended: no failure
             # SystemExit, KeyboardInterrupt and the like, raised by a command (sys.exit() in
             # it, say), end that call, not the app.
@@ -249,14 +250,6 @@ def _encoded_result(run: Callable[[], Any]) -> Any:
     """(On a command thread) Run a sync command, and encode what it returns there too (its
     time is the command's: it counts toward the command's time limit)."""
     return prepare(run())
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _failed(command: Command) -> str:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
-__all__ = ["END_GRACE", "run", "unless_stopped"]
+__all__ = ["END_GRACE", "run", "running_loop", "unless_stopped"]
 
 log = logging.getLogger("app.core")
 
@@ -49,13 +49,17 @@ async def unless_stopped(work: Coroutine[Any, Any, Any], stop: asyncio.Event) ->
     return True
 
 
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop running on this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def run(main: Coroutine[Any, Any, None]) -> None:
     """Run ``main`` on a new loop of this thread (which must have none running)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
+    if running_loop() is not None:
         main.close()
         raise RuntimeError(
             "the app cannot run inside a running event loop: await app.start() and "

@@ -514,7 +514,8 @@ async def test_a_second_stop_returns_once_the_app_has_stopped(write_config) -> N
     port = app.core.server.window_port("main")
     await running.wait()
     first = asyncio.create_task(app.stop())
-    await asyncio.sleep(0)  # the first stop is under way
+    await asyncio.sleep(0)  # the first stop is under way, waiting for the task's cleanup
+    assert app.core.stopping is not None and not first.done()
     await app.stop()
     assert app.core is None
     with pytest.raises(ConnectionRefusedError):

@@ -23,20 +23,28 @@ function (boot) {
   const apply = Reflect.apply;
   const Port = { post: MessagePort.prototype.postMessage, listen: MessagePort.prototype
     .addEventListener, start: MessagePort.prototype.start, close: MessagePort.prototype.close };
-  const getter = (name) => Object.getOwnPropertyDescriptor(MessageEvent.prototype, name).get;
-  const Message = { data: getter("data"), origin: getter("origin"), source: getter("source"),
-    ports: getter("ports"), stop: Event.prototype.stopImmediatePropagation };
+  const ownDescriptor = Reflect.getOwnPropertyDescriptor;
+  const getter = (proto, name) => ownDescriptor(proto, name).get;
+  const Message = {
+    data: getter(MessageEvent.prototype, "data"),
+    origin: getter(MessageEvent.prototype, "origin"),
+    source: getter(MessageEvent.prototype, "source"),
+    ports: getter(MessageEvent.prototype, "ports"),
+    stop: Event.prototype.stopImmediatePropagation,
+  };
   const read = (event, name) => apply(Message[name], event, []);
   // What a value is handed over as, as they were too (see settle and listen).
   const getPrototypeOf = Object.getPrototypeOf;
-  const ownDescriptor = Reflect.getOwnPropertyDescriptor;
   const defineProperty = Object.defineProperty;
   // And what tells where the isolation frame is, and whether it loaded again.
-  const own = (proto, name) => Object.getOwnPropertyDescriptor(proto, name).get;
-  const Dom = { target: own(Event.prototype, "target"), connected: own(Node.prototype,
-    "isConnected"), removed: own(MutationRecord.prototype, "removedNodes"),
-  length: own(NodeList.prototype, "length"), item: NodeList.prototype.item,
-  contains: Node.prototype.contains };
+  const Dom = {
+    target: getter(Event.prototype, "target"),
+    connected: getter(Node.prototype, "isConnected"),
+    removed: getter(MutationRecord.prototype, "removedNodes"),
+    length: getter(NodeList.prototype, "length"),
+    item: NodeList.prototype.item,
+    contains: Node.prototype.contains,
+  };
 
   class IpcError extends Error {
     constructor(code, message, data) {
@@ -337,11 +345,10 @@ function (boot) {
     const call = pending.get(id);
     if (!call) return;           // settled already (timeout, or a second reply): ignore
     pending.delete(id);
-    const thenable = ok && valueOrError !== null && typeof valueOrError === "object"
-      && inheritsThen(valueOrError);
     if (!ok) {
       call.reject(valueOrError);
-    } else if (thenable) {
+    } else if (valueOrError !== null && typeof valueOrError === "object"
+        && inheritsThen(valueOrError)) {
       // (JSON never makes a function: a page script set one on Object.prototype, say, and
       // the promise would wait on the value for ever as on a promise of its own.)
       call.reject(fail("internal", `'${call.what}' was answered, but its value cannot be `
@@ -858,20 +865,19 @@ function (boot) {
     // Removed, even if put back at once (a new frame then, whose load could be kept from
     // being heard): it no longer holds the key. (A child of <html>: only the document's and
     // <html>'s own children are watched, not every change of the page.)
-    const watch = new MutationObserver((records) => {
+    const takenAway = (records) => {
       for (let r = 0; r < records.length; r++) {
         const removed = apply(Dom.removed, records[r], []);
         for (let i = 0; i < apply(Dom.length, removed, []); i++) {
           const node = apply(Dom.item, removed, [i]);
-          if (node === frame || apply(Dom.contains, node, [frame])) {
-            breakDown("cannot pass the isolation hook: the isolation frame was removed from "
-              + "the page. Reload the page.");
-            return;
-          }
+          if (node === frame || apply(Dom.contains, node, [frame])) return true;
         }
       }
-      if (!apply(Dom.connected, frame, [])) breakDown("cannot pass the isolation hook: the "
-        + "isolation frame was removed from the page. Reload the page.");
+      return !apply(Dom.connected, frame, []);
+    };
+    const watch = new MutationObserver((records) => {
+      if (takenAway(records)) breakDown("cannot pass the isolation hook: the isolation frame "
+        + "was removed from the page. Reload the page.");
     });
     watch.observe(document, { childList: true });
     watch.observe(document.documentElement, { childList: true });

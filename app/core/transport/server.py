@@ -92,6 +92,7 @@ app's origin and outside the pages' CSP, where it could reach the window's IPC),
 the app's origin (a page scripts an SVG in an <object>; XML loads its XSLT). As an image, a
 style sheet or data it is as before."""
 
+
 def layered(*layers: Mapping[str, str]) -> dict[str, str]:
     """Headers, each layer's over the ones before it whatever the case of their names (merged
     as dicts, ``referrer-policy`` of the app's beside the core's ``Referrer-Policy`` sent
