@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..starting import noted, pause_collector, resume_collector
-from . import looprun, qtguard
+from . import certs, looprun, qtguard
 from .errors import CommandError
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ class _CoreThread(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        certs.wait()  # none of the app's code runs before aiohttp's TLS contexts are whole
         looprun.run(self._main())
 
     async def _main(self) -> None:
@@ -288,20 +289,25 @@ def run_native(app: App, *, debug: bool = False) -> None:
         patched.append((owner, name, getattr(owner, name)))
         setattr(owner, name, value)
     # The core's modules (its transport) load first, on this thread; then the core starts on
-    # its own while this one loads the GUI toolkit. Loaded on the core's thread beside the
-    # toolkit, the two took turns at the interpreter's lock at every file they read: both took
-    # longer, and the windows waited 80-90 ms for the core. Opening windows blank and
+    # its own while this one loads the GUI toolkit (and aiohttp's TLS contexts read the
+    # system's certificates meanwhile: see certs). Loaded on the core's thread beside the
+    # toolkit, the modules took turns at the interpreter's lock at every file they read: both
+    # took longer, and the windows waited 80-90 ms for the core. Opening windows blank and
     # navigating later was measured slower too: two page loads.
     core = _CoreThread(app)
     with app._native_lock:
         app._native_later = []  # what on_start opens waits for the configured windows
     try:
-        from . import runtime  # noqa: F401
+        with certs.read_later():  # (read beside the GUI toolkit's loading: see certs)
+            from . import runtime  # noqa: F401
 
         if not stop_asked.is_set():
             core.start()
         gui = prepare_environment()
         import webview
+
+        if gui == "qt":
+            import webview.platforms.qt as qt_backend
 
         # In steps, so that a stop signal ends the wait (the app's on_start may take long).
         while not core.ready.wait(0.05):
@@ -310,8 +316,6 @@ def run_native(app: App, *, debug: bool = False) -> None:
         if core.error is not None:
             raise core.error
         if gui == "qt":
-            import webview.platforms.qt as qt_backend
-
             qtguard.harden(app, patch)
             if main:
                 # pywebview's Qt window sets a Ctrl-C handler of its own as it makes the first

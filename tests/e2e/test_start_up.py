@@ -96,3 +96,51 @@ def test_the_collector_runs_once_the_real_window_opens(
         seen = window.page("main").evaluate("window.__APP__.core.invoke('collector')")
     assert seen["import"] == seen["create_app"] == 0, seen
     assert seen["serving"] == DEFAULT and seen["enabled"], seen
+
+
+# The app module for the CA certificates of aiohttp's TLS contexts, which the app reads on a
+# thread of its own as it starts (app.core.certs): here that reading is made 0.5 s slower, so
+# that an on_start function run before it ended would find them missing.
+CERTIFICATES_APP = """
+import ssl, sys, time
+from app.core import certs
+from app.demo import create_app as demo
+seen = {"aiohttp at import": "aiohttp" in sys.modules}
+_read_all = certs._read_all
+def _slowly(contexts):
+    seen["put off"] = len(contexts)
+    time.sleep(0.5)
+    _read_all(contexts)
+certs._read_all = _slowly
+def _held():
+    from aiohttp import connector
+    contexts = (connector._SSL_CONTEXT_VERIFIED, connector._SSL_CONTEXT_UNVERIFIED)
+    return [c.cert_store_stats()["x509_ca"] for c in contexts]
+def create_app(config):
+    app = demo(config)
+    @app.on_start
+    def prepare(app):
+        seen["on_start"] = _held()
+    @app.command
+    def certificates() -> dict:
+        return {**seen, "whole": ssl.create_default_context().cert_store_stats()["x509_ca"]}
+    return app
+"""
+
+
+@pytest.mark.window
+def test_aiohttps_tls_contexts_hold_the_systems_certificates_before_the_apps_code_runs(
+    app_dir: Path, playwright: Playwright
+) -> None:
+    (app_dir / "certificates_app.py").write_text(CERTIFICATES_APP)
+    config = brownfield_config(app_dir)
+    loaded = json.loads(config.read_text())
+    loaded["app"]["security"]["capabilities"][0]["permissions"].append("allow-certificates")
+    config.write_text(json.dumps(loaded))
+    env = {"APP_MODULE": "certificates_app", "PYTHONPATH": str(app_dir)}
+    with open_window(config, env=env, playwright=playwright) as window:
+        seen = window.page("main").evaluate("window.__APP__.core.invoke('certificates')")
+    assert seen["aiohttp at import"] is False, seen  # else nothing was put off
+    assert seen["put off"] == 2, seen  # aiohttp's two contexts, read later
+    assert seen["whole"] > 0, seen
+    assert seen["on_start"] == [seen["whole"]] * 2, seen
