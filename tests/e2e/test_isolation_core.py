@@ -7,10 +7,12 @@ message a hostile page could, and some only a key holder could, and see what the
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,6 +272,91 @@ async def test_a_sealed_group_too_deep_to_answer_is_refused_as_it_comes_in(
         assert (await call(ws, echo(900_002, 200)))["ok"] is True
     finally:
         await http.close()
+
+
+async def test_large_sealed_groups_are_opened_off_the_loop_with_the_same_checks(
+    served: Served,
+) -> None:
+    """A group of 1 MiB or more comes in a frame read on the large frames' thread, where it is
+    also decrypted and read (``stage.read_ahead``); the stage still decides, as for any other."""
+    frame = await play(await launch(served.urls["main"]))
+    http, ws = await connect(frame.page)
+    value = list(range(200_000))  # 1.3 MB of JSON
+
+    def big() -> dict[str, Any]:
+        sealed = frame.seal({"kind": "invoke", "cmd": "echo", "args": {"value": value}},
+                            as_bytes=True)
+        assert len(sealed["ct"]) > 1024 * 1024
+        return sealed
+
+    try:
+        sealed = big()
+        assert (await call(ws, sealed))["value"] == value
+        assert "No sealed message for call" in refusal(await call(ws, sealed))  # replayed
+        # Tampered: refused; the real one still opens.
+        sealed = big()
+        flipped = bytearray(sealed["ct"])
+        flipped[len(flipped) // 2] ^= 1
+        assert "did not decrypt" in refusal(await call(ws, {**sealed, "ct": bytes(flipped)}))
+        assert (await call(ws, sealed))["ok"] is True
+        # Reordered: the later one refused, never to run, and passed over once the earlier came.
+        one, two = big(), big()
+        assert "where number" in refusal(await call(ws, two))
+        assert (await call(ws, one))["ok"] is True
+        assert "No sealed message for call" in refusal(await call(ws, two))
+        # Under another number, or another page's key: refused.
+        sealed = big()
+        assert "was due" in refusal(await call(ws, {**sealed, "seq": sealed["seq"] + 1}))
+        assert (await call(ws, sealed))["ok"] is True
+        # Decrypted, but not a group of messages: refused, its number spent.
+        junk = frame.seal_group([{}], plaintext=b"J" + b" " * (1024 * 1024) + b"{}",
+                                as_bytes=True)[0]
+        assert "one or more messages" in refusal(await call(ws, junk))
+        assert "No sealed message for call" in refusal(await call(ws, junk))
+        assert (await call(ws, big()))["ok"] is True
+    finally:
+        await http.close()
+
+
+async def test_a_large_sealed_group_is_read_while_the_loop_serves_other_windows(
+    app_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its reading (here held until another window has been answered, which could not be if
+    it held the core's loop) runs on the large frames' thread, as a plain large frame's does."""
+    from app.core.isolation import stage
+    from app.demo import create_app
+
+    reading, answered = threading.Event(), threading.Event()
+    seen: list[tuple[str, bool]] = []
+    plain_messages = stage._plain_messages
+
+    def held(plaintext: bytes) -> list[dict[str, Any]]:
+        if len(plaintext) > 1024 * 1024:
+            reading.set()
+            seen.append((threading.current_thread().name, answered.wait(10)))
+        return plain_messages(plaintext)
+
+    monkeypatch.setattr(stage, "_plain_messages", held)
+    app = create_app(str(isolation_config(app_dir)))
+    await app.start()
+    try:
+        main = await play(await launch(app.launch_url("main")))
+        other = await play(await launch(app.launch_url("other")))
+        http, ws = await connect(main.page)
+        other_http, other_ws = await connect(other.page)
+        async with http, ws, other_http, other_ws:
+            value = list(range(200_000))
+            sealed = main.seal({"kind": "invoke", "cmd": "echo", "args": {"value": value}},
+                               as_bytes=True)
+            echoed = asyncio.create_task(call(ws, sealed))
+            assert await asyncio.to_thread(reading.wait, 10)
+            assert (await call(other_ws, other.seal(GREET)))["value"] == "Hello, sealed!"
+            answered.set()
+            assert (await echoed)["value"] == value
+            assert seen == [("app-large-frames", True)]
+    finally:
+        answered.set()
+        await app.stop()
 
 
 async def test_plain_and_empty_messages_are_refused_whatever_the_arity(served: Served) -> None:

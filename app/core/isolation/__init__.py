@@ -29,7 +29,7 @@ from ..transport.loopback import served_origin
 from .keys import KeyRing
 from .page import EMBEDDER_POLICY, ISOLATING
 from .server import FrameSettings, frame_app
-from .stage import unseal_stage
+from .stage import read_ahead, unseal_stage
 
 if TYPE_CHECKING:
     from ..runtime import Core
@@ -92,3 +92,8 @@ class Isolation:
 
     def unseal_stage(self, handler: Handler) -> Handler:
         return unseal_stage(self.keys)(handler)
+
+    def read_ahead(self, messages: list[Any]) -> None:
+        """(On the large frames' thread) open the sealed groups of a large frame there, not on
+        the loop (see ``stage.read_ahead``)."""
+        read_ahead(self.keys, messages)

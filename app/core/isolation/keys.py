@@ -98,7 +98,14 @@ class DocumentKey:
         if refusal is not None:
             raise refusal
         plaintext = self.decrypt(seq, ciphertext)
-        if plaintext is None:
+        self.opening(seq, decrypted=plaintext is not None)
+        assert plaintext is not None
+        return plaintext
+
+    def opening(self, seq: int, *, decrypted: bool) -> None:
+        """Group number ``seq``, the next one (see ``early``), decrypted here or on another
+        thread, or not: then raise ``ProtocolError``."""
+        if not decrypted:
             raise ProtocolError(
                 "A sealed message did not decrypt: it was altered, or sealed under another "
                 "page's key. It is refused."
@@ -107,7 +114,6 @@ class DocumentKey:
         self.next_seq = seq + 1
         self._skip_passed()
         self.touched = time.monotonic()
-        return plaintext
 
     def _skip_passed(self) -> None:
         while self.next_seq in self.passed:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from ..pipeline import Handler, Request, Stage
 from ..protocol import decode_frame, decode_json
 from .keys import DocumentKey, KeyRing
 
-__all__ = ["unseal_stage"]
+__all__ = ["Opened", "read_ahead", "unseal_stage"]
 
 log = logging.getLogger("app.core.isolation")
 
@@ -72,14 +73,25 @@ def _open(keys: KeyRing, request: Request) -> dict[str, Any]:
     # Checked, decrypted and bound without awaiting: messages open in the order they arrived,
     # and only a message that opened binds the key to this connection.
     if "ct" in body and seq >= key.next_seq:
-        ciphertext = _ciphertext(body["ct"])
+        ct = body["ct"]
+        opened = ct if type(ct) is Opened and ct.kid == key.kid and ct.seq == seq else None
+        ciphertext = b"" if opened is not None else _ciphertext(ct)
         refusal = key.early(seq)
         if refusal is None:
-            key.due.extend(_plain_messages(key.open(seq, ciphertext)))
+            if opened is None:
+                key.due.extend(_plain_messages(key.open(seq, ciphertext)))
+            else:
+                key.opening(seq, decrypted=opened.decrypted)
+                if opened.error is not None:
+                    raise opened.error
+                key.due.extend(opened.messages)
         else:
             # Refused, and passed over when due if the frame sealed it (only decrypted, never
-            # read, and once a number): nothing of it runs, and the page goes on after it.
-            if key.may_pass_over(seq) and key.decrypt(seq, ciphertext) is not None:
+            # used, and once a number): nothing of it runs, and the page goes on after it.
+            if key.may_pass_over(seq) and (
+                opened.decrypted if opened is not None
+                else key.decrypt(seq, ciphertext) is not None
+            ):
                 key.pass_over(seq)
             raise refusal
     message = key.claim(request.id, seq)
@@ -130,6 +142,53 @@ def _ciphertext(value: Any) -> bytes:
     except binascii.Error:
         pass
     raise ProtocolError("A sealed message needs its ciphertext in 'ct', as bytes or base64 text.")
+
+
+@dataclass(frozen=True, eq=False)
+class Opened:
+    """A sealed group that came in a large frame, decrypted and read on the large frames' thread
+    (``read_ahead``), in its envelope's ``ct`` instead of the ciphertext. The core alone makes
+    these: what a page sends decodes to JSON values and bytes only."""
+
+    kid: str
+    seq: int
+    decrypted: bool
+    """Whether it decrypted under that key and number."""
+    messages: list[dict[str, Any]]
+    error: ProtocolError | None = None
+    """Why the plaintext is not a group of messages, if it is not."""
+
+
+def read_ahead(keys: KeyRing, messages: list[Any]) -> None:
+    """(On the large frames' thread) decrypt and read the sealed groups of a large frame
+    before the loop takes its messages: a group of millions of values takes a second or more
+    to read, which would hold every window's calls on the loop, as a plain large frame's
+    reading no longer does. Nothing is checked or decided here: the stage makes every check it
+    makes of any sealed message, and a group it refuses is dropped unused. What fails here in
+    an unforeseen way is left for the stage to do on the loop, as before."""
+    for message in messages:
+        if not isinstance(message, dict) or message.get("kind") != "sealed":
+            continue
+        ct, kid, seq = message.get("ct"), message.get("kid"), message.get("seq")
+        if not isinstance(ct, bytes) or not isinstance(kid, str) or type(seq) is not int:
+            continue
+        key = keys.get(kid)
+        if key is None:
+            continue
+        try:
+            plaintext = key.decrypt(seq, ct)
+            if plaintext is None:
+                opened = Opened(kid, seq, decrypted=False, messages=[])
+            else:
+                try:
+                    opened = Opened(kid, seq, True, _plain_messages(plaintext))
+                except ProtocolError as exc:
+                    opened = Opened(kid, seq, True, [], exc)
+        except Exception:
+            log.exception("a large sealed message could not be opened ahead; opening it on "
+                          "the core's loop")
+            continue
+        message["ct"] = opened
 
 
 def _plain_messages(plaintext: bytes) -> list[dict[str, Any]]:

@@ -375,11 +375,15 @@ class Session:
             task.add_done_callback(self._finished)
 
     def _decode_large(self, data: str | bytes, binary: bool) -> list[Any]:
-        """(On the large frames' thread) ``decode_frame``, unless the connection ended while
-        the frame waited its turn: no one would be answered."""
+        """(On the large frames' thread) ``decode_frame`` (under isolation, and what its
+        sealed groups hold), unless the connection ended while the frame waited its turn: no
+        one would be answered."""
         if self.ending:
             return []
-        return decode_frame(data, binary=binary)
+        messages = decode_frame(data, binary=binary)
+        if self.core.isolation is not None:  # and what its sealed groups hold
+            self.core.isolation.read_ahead(messages)
+        return messages
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
