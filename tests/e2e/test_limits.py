@@ -562,10 +562,6 @@ async def test_windows_large_frames_are_read_in_turn(
         for _ in range(4):
             opened.append(await raw.connect(await raw.launch(app.launch_url("main"))))
         opened.append(await raw.connect(await raw.launch(app.launch_url("settings"))))
-        for n, (_, ws) in enumerate(opened[:4]):
-            await ws.send_str(big(f"main {n}"))
-            if n == 0:  # being read, while the others come
-                assert await asyncio.to_thread(entered.acquire, True, 10)
         assert app.core is not None
         queues = app.core.large_frames._queues
 
@@ -575,7 +571,12 @@ async def test_windows_large_frames_are_read_in_turn(
                 assert time.monotonic() < deadline, dict(queues)
                 await asyncio.sleep(0.01)
 
-        await queued("main", 3)
+        for n, (_, ws) in enumerate(opened[:4]):
+            await ws.send_str(big(f"main {n}"))
+            if n == 0:  # being read, while the others come
+                assert await asyncio.to_thread(entered.acquire, True, 10)
+            else:  # each queued before the next is sent: over connections of their own, two
+                await queued("main", n)  # sent at once may be read in either order
         await opened[4][1].send_str(big("settings"))
         await queued("settings", 1)
         for _ in range(5):
