@@ -41,7 +41,8 @@ def read_later() -> Iterator[None]:
         yield  # already put off (not expected): as usual
         return
     me = threading.get_ident()
-    read_now = ssl.SSLContext.set_default_verify_paths
+    patched = ssl.SSLContext  # (what is put back, whatever the block does to ``ssl``)
+    read_now = patched.set_default_verify_paths
     waiting: list[ssl.SSLContext] = []
 
     def put_off(context: ssl.SSLContext) -> None:
@@ -50,11 +51,11 @@ def read_later() -> Iterator[None]:
         else:
             read_now(context)
 
-    ssl.SSLContext.set_default_verify_paths = put_off  # type: ignore[method-assign,assignment]
+    patched.set_default_verify_paths = put_off  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
-        del ssl.SSLContext.set_default_verify_paths
+        del patched.set_default_verify_paths
         if waiting:
             _read.clear()
             threading.Thread(

@@ -304,7 +304,7 @@ async def test_large_sealed_groups_are_opened_off_the_loop_with_the_same_checks(
         assert "where number" in refusal(await call(ws, two))
         assert (await call(ws, one))["ok"] is True
         assert "No sealed message for call" in refusal(await call(ws, two))
-        # Under another number, or another page's key: refused.
+        # Under another number: refused.
         sealed = big()
         assert "was due" in refusal(await call(ws, {**sealed, "seq": sealed["seq"] + 1}))
         assert (await call(ws, sealed))["ok"] is True
@@ -353,6 +353,13 @@ async def test_a_large_sealed_group_is_read_while_the_loop_serves_other_windows(
             assert (await call(other_ws, other.seal(GREET)))["value"] == "Hello, sealed!"
             answered.set()
             assert (await echoed)["value"] == value
+            assert seen == [("app-large-frames", True)]
+            # What the stage refuses without opening is not read ahead either: a replay, and a
+            # group of another window's.
+            assert "No sealed message for call" in refusal(await call(ws, sealed))
+            theirs = other.seal({"kind": "invoke", "cmd": "echo", "args": {"value": value}},
+                                as_bytes=True)
+            assert "another window" in refusal(await call(ws, theirs))
             assert seen == [("app-large-frames", True)]
     finally:
         answered.set()

@@ -93,7 +93,7 @@ class Isolation:
     def unseal_stage(self, handler: Handler) -> Handler:
         return unseal_stage(self.keys)(handler)
 
-    def read_ahead(self, messages: list[Any]) -> None:
-        """(On the large frames' thread) open the sealed groups of a large frame there, not on
-        the loop (see ``stage.read_ahead``)."""
-        read_ahead(self.keys, messages)
+    def read_ahead(self, document: str | None, messages: list[Any]) -> None:
+        """(On the large frames' thread) open the sealed groups of a large frame from page
+        load ``document`` there, not on the loop (see ``stage.read_ahead``)."""
+        read_ahead(self.keys, document, messages)

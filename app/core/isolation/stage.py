@@ -159,21 +159,25 @@ class Opened:
     """Why the plaintext is not a group of messages, if it is not."""
 
 
-def read_ahead(keys: KeyRing, messages: list[Any]) -> None:
-    """(On the large frames' thread) decrypt and read the sealed groups of a large frame
-    before the loop takes its messages: a group of millions of values takes a second or more
-    to read, which would hold every window's calls on the loop, as a plain large frame's
-    reading no longer does. Nothing is checked or decided here: the stage makes every check it
-    makes of any sealed message, and a group it refuses is dropped unused. What fails here in
-    an unforeseen way is left for the stage to do on the loop, as before."""
+def read_ahead(keys: KeyRing, document: str | None, messages: list[Any]) -> None:
+    """(On the large frames' thread) decrypt and read the sealed groups of a large frame from
+    page load ``document`` before the loop takes its messages: a group of millions of values
+    takes a second or more to read, which would hold every window's calls on the loop, as a
+    plain large frame's reading no longer does. Nothing is decided here: the stage makes every
+    check it makes of any sealed message, and a group it refuses is dropped unused. Only groups
+    it may open are read: under this page load's own key, and not of a number already opened
+    (the key's next number only grows, so reading it from this thread is safe: at worst a
+    group is read that the stage then refuses as early). What fails here in an unforeseen way
+    is left for the stage to do on the loop, as before."""
     for message in messages:
         if not isinstance(message, dict) or message.get("kind") != "sealed":
             continue
         ct, kid, seq = message.get("ct"), message.get("kid"), message.get("seq")
-        if not isinstance(ct, bytes) or not isinstance(kid, str) or type(seq) is not int:
+        if (not isinstance(ct, bytes) or not isinstance(kid, str) or kid != document
+                or type(seq) is not int):
             continue
         key = keys.get(kid)
-        if key is None:
+        if key is None or seq < key.next_seq:
             continue
         try:
             plaintext = key.decrypt(seq, ct)
@@ -184,9 +188,8 @@ def read_ahead(keys: KeyRing, messages: list[Any]) -> None:
                     opened = Opened(kid, seq, True, _plain_messages(plaintext))
                 except ProtocolError as exc:
                     opened = Opened(kid, seq, True, [], exc)
-        except Exception:
-            log.exception("a large sealed message could not be opened ahead; opening it on "
-                          "the core's loop")
+        except Exception:  # the stage meets it again, and answers for it
+            log.debug("a large sealed message was not opened ahead", exc_info=True)
             continue
         message["ct"] = opened
 

@@ -382,7 +382,7 @@ class Session:
             return []
         messages = decode_frame(data, binary=binary)
         if self.core.isolation is not None:  # and what its sealed groups hold
-            self.core.isolation.read_ahead(messages)
+            self.core.isolation.read_ahead(self.document, messages)
         return messages
 
     def _finished(self, task: asyncio.Task[None]) -> None:
