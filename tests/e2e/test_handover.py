@@ -47,12 +47,15 @@ async def test_a_large_frame_is_fetched_once_and_only_from_its_window(app_dir: P
             assert (await raw.get(other.origin + path))[0] == 404
             cross = {"Sec-Fetch-Site": "cross-site"}
             assert (await raw.get(launched.origin + path, cross))[0] == 403
-            assert (await raw.get(launched.origin + "/__app__/frame/guess"))[0] == 404
+            status, _, headers = await raw.get(launched.origin + "/__app__/frame/guess")
+            assert status == 404 and headers["X-Content-Type-Options"] == "nosniff", headers
             async with aiohttp.ClientSession() as head, head.head(launched.origin + path) as r:
                 assert r.status != 200  # not served to a HEAD, and not spent by one
             # Its page gets it, once; it is the event, and the reply comes after it.
-            status, body, _ = await raw.get(launched.origin + path)
+            status, body, headers = await raw.get(launched.origin + path)
             assert status == 200
+            # Bytes a page chose (an echo): never run as a script of the app's origin.
+            assert headers["X-Content-Type-Options"] == "nosniff", headers
             (event,) = decode_frame(body, binary=notice["binary"])
             assert event["kind"] == "event" and len(event["payload"]) == BIG
             assert (await raw.get(launched.origin + path))[0] == 404

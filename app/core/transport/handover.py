@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .loopback import local_port, refuse
+from .loopback import BASE_HEADERS, local_port, refuse
 
 __all__ = ["HANDOVER_BYTES", "PATH", "Handovers"]
 
@@ -103,6 +103,7 @@ class Handovers:
         del self._parked[token]
         parked.serving = request.transport
         response = web.StreamResponse(headers={
+            **BASE_HEADERS,  # (the bytes are the page's to choose: never a script)
             "Content-Type": "application/octet-stream",
             "Cache-Control": "no-store",
             "Content-Length": str(sum(len(part) for part in parked.parts)),

@@ -22,8 +22,8 @@ from ..errors import StartError
 from .credentials import Credentials
 
 __all__ = [
-    "HOST", "SERVER_LOG", "foreign_host", "local_port", "log_refusal", "loopback_socket",
-    "not_from_windows", "port_of", "refuse", "served_origin",
+    "BASE_HEADERS", "HOST", "SERVER_LOG", "foreign_host", "local_port", "log_refusal",
+    "loopback_socket", "not_from_windows", "port_of", "refuse", "served_origin",
 ]
 
 
@@ -82,13 +82,22 @@ def not_from_windows(request: web.Request, credentials: Credentials) -> web.Resp
     return refuse(403, "This app serves its own windows only: the request did not come from one.")
 
 
+BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+"""On every response of a window's origin: pages, files, the API's modules, large frames
+handed over and refusals (``app.security.headers`` may replace them on the frontend's files).
+Without ``nosniff`` a response of any type ran as a script: a page that some HTML put in could
+run a text file's contents, or bytes a page had echoed back to it as a large reply, as the
+app's own script, which the CSP allows."""
+
+
 def refuse(status: int, reason: str, log: logging.Logger | None = None) -> web.Response:
     """A plain-text refusal, logged (as a warning of ``log``, by default the transport's; see
     ``_RefusalLog``)."""
     caller = sys._getframe(1)  # where it is refused: the kind of refusal (see _RefusalLog)
     _refusals.log(log or logging.getLogger("app.core.transport"), reason,
                   (caller.f_code.co_filename, caller.f_lineno))
-    return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
+    return web.Response(status=status, text=reason + "\n",
+                        headers={**BASE_HEADERS, "Cache-Control": "no-store"})
 
 
 def log_refusal(reason: str, log: logging.Logger | None = None) -> None:

@@ -30,6 +30,7 @@ from .devproxy import DevProxy, relay
 from .handover import PATH as HANDOVER_PATH
 from .handover import Handovers
 from .loopback import (
+    BASE_HEADERS,
     HOST,
     SERVER_LOG,
     foreign_host,
@@ -74,10 +75,6 @@ WEB_TYPES = {
 """The types of a frontend's files, whatever the system's own list holds (aiohttp reads none
 of it, and served .webp, .woff2, .map and .xhtml files as application/octet-stream)."""
 
-BASE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-"""On every page and file of the frontend, and the API's modules (``app.security.headers`` may
-replace them). Without ``nosniff`` a file of any type ran as a script: a page that some HTML put
-in could run a text file's contents, which the CSP allows as the app's own file."""
 
 UNSANDBOXED_TYPES = frozenset(
     {"text/javascript", "application/javascript", "application/wasm", "application/pdf"}
