@@ -383,7 +383,11 @@ def _decode(data: str | bytes, binary: bool) -> list[Any]:
 def decode_json(data: str | bytes) -> Any:
     """Parse JSON text that carries messages (a text frame, a sealed group); raise
     ``orjson.JSONDecodeError``, or ``ProtocolError`` for values too deep to send back."""
-    parsed = orjson.loads(data)
+    if len(data) < _GC_PAUSE_BYTES:
+        parsed = orjson.loads(data)
+    else:  # (a sealed group's too, read here and not through decode_frame)
+        with _no_gc():
+            parsed = orjson.loads(data)
     if isinstance(data, str):
         return _answerable(parsed, data.count("[") + data.count("{"))
     return _answerable(parsed, data.count(b"[") + data.count(b"{"))

@@ -636,3 +636,18 @@ def test_a_sealed_message_lost_with_the_connection_fails_the_page_closed_and_cle
     assert result["lost"] == "timeout"
     code, message = result["after"]
     assert code == "internal" and "Reload the page" in message, result
+
+
+def test_thousands_of_calls_in_one_turn_are_sealed_in_groups_the_core_takes(
+    browser: Browser, app_dir: Path
+) -> None:
+    """The core opens at most 4096 messages sealed together (what waits for its envelopes is
+    kept); the frame seals at most 1024 together, however many the hook lets through at once."""
+    with serving(isolation_config(app_dir), windows=2) as served:
+        page = open_page(browser, served.urls["main"])
+        greeted = page.evaluate(
+            """() => Promise.all(Array.from({ length: 5000 }, (_, i) =>
+                window.__APP__.core.invoke('greet', { name: String(i) })
+                    .then((v) => v, (e) => e.code + ': ' + e.message)))"""
+        )
+        assert greeted == [f"Hello, {i}!" for i in range(5000)], greeted[:3]

@@ -366,6 +366,58 @@ async def test_a_large_sealed_group_is_read_while_the_loop_serves_other_windows(
         await app.stop()
 
 
+async def test_what_a_sealed_group_leaves_waiting_is_bounded_and_let_go_with_its_connection(
+    app_dir: Path,
+) -> None:
+    """A group's messages wait in the core for their envelopes. A page whose frame sealed a
+    million of them and sent one envelope had the core keep them all, for as long as the key (a
+    day) after the connection closed, page load after page load."""
+    from app.demo import create_app
+
+    app = create_app(str(isolation_config(app_dir)))
+    await app.start()
+    try:
+        assert app.core is not None and app.core.isolation is not None
+        keys = app.core.isolation.keys
+        frame = await play(await launch(app.launch_url("main")))
+        http, ws = await connect(frame.page)
+        async with http, ws:
+            # More than a frame may carry: refused as it is opened, none of it kept.
+            too_many = frame.seal_group([GREET] * 4097, as_bytes=True)
+            assert "at most 4096 may be sealed together" in refusal(await call(ws, too_many[0]))
+            assert not keys.get(frame.kid).due  # type: ignore[union-attr]
+            assert "No sealed message for call" in refusal(await call(ws, too_many[1]))
+            # Up to that many, the group waits for its envelopes...
+            first = frame.seal_group([GREET] * 4096, as_bytes=True)[0]
+            assert (await call(ws, first))["value"] == "Hello, sealed!"
+            key = keys.get(frame.kid)
+            assert key is not None and len(key.due) == 4095
+        # ... until the connection ends.
+        deadline = asyncio.get_running_loop().time() + 10
+        while key.due:
+            assert asyncio.get_running_loop().time() < deadline, "still kept"
+            await asyncio.sleep(0.01)
+        assert keys.get(frame.kid) is key  # the key itself stays, for the page to reconnect
+    finally:
+        await app.stop()
+
+
+async def test_a_long_ciphertext_as_base64_text_is_refused(served: Served) -> None:
+    """The frame sends a ciphertext of 16 KiB or more as bytes; a longer text one would only
+    make the core decode it on its loop."""
+    frame = await play(await launch(served.urls["main"]))
+    http, ws = await connect(frame.page)
+    try:
+        value = "x" * 30_000
+        sealed = frame.seal({"kind": "invoke", "cmd": "echo", "args": {"value": value}})
+        assert len(sealed["ct"]) > 32 * 1024
+        assert "comes as bytes" in refusal(await call(ws, sealed))
+        as_bytes = {**sealed, "ct": base64.b64decode(sealed["ct"])}
+        assert (await call(ws, as_bytes))["value"] == value
+    finally:
+        await http.close()
+
+
 async def test_plain_and_empty_messages_are_refused_whatever_the_arity(served: Served) -> None:
     frame = await play(await launch(served.urls["main"]))
     http, ws = await connect(frame.page)

@@ -3,6 +3,7 @@ round trip."""
 
 from __future__ import annotations
 
+import gc
 import struct
 
 import orjson
@@ -329,3 +330,27 @@ def test_frames_parsed_on_two_threads_at_once_keep_the_collector_paused_until_bo
     finally:
         leave.set()
         gc.enable()
+
+
+def test_large_json_is_parsed_with_the_collector_paused_and_then_resumed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sealed group is parsed by ``decode_json`` itself, not through ``decode_frame``: a
+    group of millions of small values took three times as long with the collector walking
+    them (2.3-3.8 s against 0.85-1.4 s for 27 MB), holding the interpreter meanwhile."""
+    from app.core import protocol
+
+    seen: list[bool] = []
+    loads = protocol.orjson.loads
+
+    def noting(data: str | bytes) -> object:
+        seen.append(gc.isenabled())
+        return loads(data)
+
+    monkeypatch.setattr(protocol.orjson, "loads", noting)
+    assert gc.isenabled()
+    large = b"[" + b",".join([b"[]"] * 200_000) + b"]"
+    assert len(protocol.decode_json(large)) == 200_000
+    assert protocol.decode_json(b"[1]") == [1]
+    assert seen == [False, True]
+    assert gc.isenabled()

@@ -12,7 +12,7 @@ from app.core.transport.session import Session
 def _session(patience_ms: int) -> Session:
     ipc = SimpleNamespace(max_message_bytes=65536, command_timeout_ms=patience_ms)
     core = SimpleNamespace(config=SimpleNamespace(model=SimpleNamespace(app=SimpleNamespace(
-        ipc=ipc))))
+        ipc=ipc))), isolation=None)
     ws = SimpleNamespace(closed=False)
     return Session(core, ws, "main", Origin("local", ""))  # type: ignore[arg-type]
 

@@ -33,6 +33,7 @@ from .stage import read_ahead, unseal_stage
 
 if TYPE_CHECKING:
     from ..runtime import Core
+    from ..transport.session import Session
 
 __all__ = ["Isolation"]
 
@@ -92,6 +93,16 @@ class Isolation:
 
     def unseal_stage(self, handler: Handler) -> Handler:
         return unseal_stage(self.keys)(handler)
+
+    def let_go(self, session: Session) -> None:
+        """``session``, a window's connection, has ended: the messages of its last sealed group
+        whose envelopes had not come are dropped. Its page cannot go on with them anyway (it
+        gives up on a connection closed while sealed messages were on their way), and they
+        would be kept as long as the key (a day) for nothing: a page that held envelopes back
+        on purpose could have the core keep millions of messages."""
+        key = self.keys.get(session.document) if session.document is not None else None
+        if key is not None and key.session is session:
+            key.due.clear()
 
     def read_ahead(self, document: str | None, messages: list[Any]) -> None:
         """(On the large frames' thread) open the sealed groups of a large frame from page

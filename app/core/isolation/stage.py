@@ -22,6 +22,7 @@ import orjson
 from ..errors import ProtocolError
 from ..pipeline import Handler, Request, Stage
 from ..protocol import decode_frame, decode_json
+from ..transport.session import MAX_FRAME_MESSAGES
 from .keys import DocumentKey, KeyRing
 
 __all__ = ["Opened", "read_ahead", "unseal_stage"]
@@ -132,10 +133,20 @@ def _bind(key: DocumentKey, request: Request) -> None:
     key.session = request.session
 
 
+TEXT_CT_CHARS = 32 * 1024
+"""The longest ciphertext taken as base64 text. The frame sends one of 16 KiB or more as bytes
+(``BYTES_FROM`` in isolation.js: 21,848 characters as base64): a longer text one was not sealed
+by it, and would only make the loop decode it (as large ones are read on a thread)."""
+
+
 def _ciphertext(value: Any) -> bytes:
     """``ct`` as bytes: a large one comes as bytes in a binary frame, a small one as base64."""
     if isinstance(value, bytes):
         return value
+    if isinstance(value, str) and len(value) > TEXT_CT_CHARS:
+        raise ProtocolError(
+            f"A sealed message's ciphertext of {len(value)} characters came as base64 text; "
+            f"one over {TEXT_CT_CHARS} comes as bytes (the isolation frame sends it so).")
     try:
         if isinstance(value, str):
             return base64.b64decode(value, validate=True)
@@ -212,4 +223,10 @@ def _plain_messages(plaintext: bytes) -> list[dict[str, Any]]:
         or len({m["id"] for m in messages}) != len(messages)
     ):
         raise ProtocolError("A sealed group must hold one or more messages, each with its id.")
+    if len(messages) > MAX_FRAME_MESSAGES:
+        # As a frame may not: what waits for its envelopes is kept (the frame seals at most
+        # 1024 together).
+        raise ProtocolError(
+            f"A sealed group held {len(messages)} messages; at most {MAX_FRAME_MESSAGES} may "
+            "be sealed together. None of them runs.")
     return messages

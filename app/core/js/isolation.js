@@ -16,6 +16,8 @@ function (config, wire) {
   // in one text frame, and as bytes (a binary frame of its own, no base64) from this size on,
   // or when its base64 would not fit in a message.
   const BYTES_FROM = 16 * 1024;
+  // Messages sealed together at most (as a page's frame carries; the core takes 4096).
+  const GROUP_MESSAGES = 1024;
   // The largest plaintext: its ciphertext is 16 bytes longer.
   const limit = config.maxMessageBytes - SEALED_FIELDS_BYTES - 16;
   const TIMED_OUT = {};
@@ -226,7 +228,8 @@ function (config, wire) {
     for (const item of approved.splice(0)) {
       if (item.plain.blobs.length) { groups.push({ members: [item], binary: true }); continue; }
       const size = item.plain.json.length * 3 + 1;
-      if (texts === null || texts.size + size > limit) {
+      if (texts === null || texts.size + size > limit
+          || texts.members.length >= GROUP_MESSAGES) {
         texts = { members: [], size: 3 };
         groups.push(texts);
       }

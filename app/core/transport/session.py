@@ -332,6 +332,8 @@ class Session:
             if self._stall_check is not None:
                 self._stall_check.cancel()
             self.core.events.drop(self)
+            if self.core.isolation is not None:
+                self.core.isolation.let_go(self)
             writer.cancel()
             # Not written, and never to be: a page's key keeps its connection for a while.
             self._outbox.clear()
