@@ -29,6 +29,17 @@ def test_the_shipped_config_loads() -> None:
     assert config.model.app.windows[0].label == "main"
 
 
+@pytest.mark.parametrize("key", ["commandTimeoutMs", "maxMessageBytes"])
+def test_sizes_and_times_stay_within_what_a_page_holds(write_config, key: str) -> None:
+    """Beyond 64 bits the page's boot data could not be written: every page answered 500."""
+    assert load_config(write_config({"app": {"ipc": {key: 2**53 - 1}}}))
+    for too_big in (2**53, 10**26):
+        with pytest.raises(ConfigError) as info:
+            load_config(write_config({"app": {"ipc": {key: too_big}}}))
+        ((path, message),) = info.value.problems
+        assert path == f"$.app.ipc.{key}" and "9007199254740991" in message, message
+
+
 def test_isolation_requires_its_dir(write_config, tmp_path: Path) -> None:
     path = write_config({"app": {"security": {"pattern": {"use": "isolation"}}}})
     with pytest.raises(ConfigError) as info:

@@ -229,9 +229,14 @@ class SecurityConfig(ConfigModel):
         return {s.identifier: s.permissions for s in self.permission_sets}
 
 
+JS_SAFE_INT = 2**53 - 1
+"""The largest integer a page's JavaScript holds exactly: sizes and times the pages get are at
+most this (beyond 64 bits the page's boot data could not even be written)."""
+
+
 class IpcConfig(ConfigModel):
-    max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
-    command_timeout_ms: int = Field(default=30_000, ge=1)
+    max_message_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=JS_SAFE_INT)
+    command_timeout_ms: int = Field(default=30_000, ge=1, le=JS_SAFE_INT)
     threads: int = Field(default=8, ge=1, le=256)
 
 
