@@ -94,6 +94,9 @@ def _app_factory(name: str) -> Factory | str:
     """The ``create_app`` of module ``name`` (``APP_MODULE``), or what is wrong with it. A
     module that the app's own code imports and is missing raises as it is: its traceback says
     where."""
+    if not all(part.isidentifier() for part in name.split(".")):
+        return (f"APP_MODULE={name!r} is not a module name: give the dotted name of your app's "
+                "module (myapp, or myapp.main), or unset it to run the built-in demo")
     try:
         with loading_module(name):
             module = importlib.import_module(name)

@@ -48,6 +48,9 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
         ("no_such_app_module", "APP_MODULE='no_such_app_module': there is no such module"),
         ("no_such_package.app", "APP_MODULE='no_such_package.app': there is no such module"),
         ("json", "APP_MODULE='json' has no create_app function"),
+        ("", "APP_MODULE='' is not a module name"),
+        (".relative", "APP_MODULE='.relative' is not a module name"),
+        ("my-app", "APP_MODULE='my-app' is not a module name"),
         ("tests.unit.bad_factory", "create_app() returned NoneType, not an App"),
         ("tests.unit.bad_factory_signature", "APP_MODULE='tests.unit.bad_factory_signature': "
          "its create_app() cannot take the config file's path; define it as "
