@@ -264,9 +264,16 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
 
 def _widened(value: Any) -> Any:
     """``value`` with its integers beyond 64 bits as JSON number text (a page reads them as the
-    nearest number it has, as it reads those beyond 2**53), which orjson does not write."""
+    nearest number it has, as it reads those beyond 2**53), which orjson does not write; and
+    those beyond any number a page has (about 1.8e308) as null, as infinities go."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value if _INT64_MIN <= value <= _UINT64_MAX else orjson.Fragment(str(value))
+        if _INT64_MIN <= value <= _UINT64_MAX:
+            return value
+        try:
+            float(value)
+        except OverflowError:  # a page would read Infinity; a float one goes as null
+            return None
+        return orjson.Fragment(str(value))
     if isinstance(value, dict):
         return {
             (str(k) if isinstance(k, int) and not _INT64_MIN <= k <= _UINT64_MAX else k):

@@ -4,6 +4,7 @@ round trip."""
 from __future__ import annotations
 
 import gc
+import math
 import struct
 
 import orjson
@@ -250,6 +251,17 @@ def test_integers_beyond_64_bits_go_as_json_numbers() -> None:
     assert value["row"] == {"n": float(2**65)} and value["card"] == {"n": -1e20}
     assert value[str(2**80)] == "key" and value["ok"] == 2**64 - 1
     assert value["data"] == b"\x01" and value["$__b"] == 5
+
+
+def test_integers_beyond_any_number_of_a_page_go_as_null_as_infinities_do() -> None:
+    """A page read 10**400 as Infinity (a float infinity goes as null), and a reader of JSON
+    that holds doubles could not read it at all."""
+    value = {"huge": 10**400, "negative": -(10**309), "largest": int(1.7e308), "inf": math.inf,
+             "list": [10**400, 1]}
+    (frame,) = join_frames([encode({"kind": "reply", "id": 1, "value": value})])
+    (back,) = decode_frame(frame.data(), binary=frame.binary)
+    assert back["value"] == {"huge": None, "negative": None, "largest": 1.7e308, "inf": None,
+                             "list": [None, 1]}
 
 
 def test_a_small_message_holds_no_more_memory_than_its_size() -> None:
