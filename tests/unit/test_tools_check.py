@@ -252,6 +252,11 @@ NOTES: list[tuple[str, Mutation, str, str, str]] = [
      lambda c, d: (d / "capabilities" / "extra.json").write_text(
          json.dumps({"identifier": "extra", "windows": ["main"]})),
      "capabilities/extra.json", "$", "this capability file is not used"),
+    *[(f"content security policy of no directive ({policy!r})",
+       lambda c, d, policy=policy: c["app"]["security"].update(csp=policy),
+       "app.conf.json", "$.app.security.csp", "this policy has no directive, so the pages are "
+       "served with none")
+      for policy in ("", "  ;  ", {}, "?!; , ;")],
 ]
 
 

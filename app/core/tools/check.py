@@ -29,6 +29,7 @@ from ..acl.scope import Scope
 from ..app import App
 from ..config import page_path
 from ..isolation.page import render
+from ..transport.csp import restricts_nothing
 from .common import catalogue_of, show, source_of
 
 __all__ = ["check", "report"]
@@ -319,7 +320,20 @@ def check(app: App) -> list[Problem]:
     problems += _unscoped(app, compiled)
     problems += _pages(app)
     problems += _isolation_app(app)
+    problems += _csp(app)
     return problems
+
+
+def _csp(app: App) -> list[Problem]:
+    """A policy that restricts nothing is valid, and most likely not what was meant."""
+    if not restricts_nothing(app.config.model.app.security.csp):
+        return []
+    return [Problem(
+        app.config.path, "$.app.security.csp",
+        "this policy has no directive, so the pages are served with none: any script may run "
+        "in them, from anywhere (null gives the shell's default policy)",
+        note=True,
+    )]
 
 
 def _isolation_app(app: App) -> list[Problem]:

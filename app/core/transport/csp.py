@@ -151,6 +151,15 @@ def _runs(attributes: dict[str, str | None]) -> bool:
 _HTML_SPACE = "\t\n\f\r "
 
 
+def restricts_nothing(policy: str | dict[str, str | list[str]] | None) -> bool:
+    """Whether ``policy``, the config's, has no directive a browser would read (``""``, ``{}``,
+    words that are not directives): its pages then go with no policy at all."""
+    if policy is None:  # the default one
+        return False
+    policies = policy.split(",") if isinstance(policy, str) else [policy]
+    return not any(_parse_one(p) for p in policies)
+
+
 def build_csp(
     policy: str | dict[str, str | list[str]] | None,
     *,
