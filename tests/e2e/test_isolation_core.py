@@ -398,6 +398,20 @@ async def test_what_a_sealed_group_leaves_waiting_is_bounded_and_let_go_with_its
             assert asyncio.get_running_loop().time() < deadline, "still kept"
             await asyncio.sleep(0.01)
         assert keys.get(frame.kid) is key  # the key itself stays, for the page to reconnect
+        # A group whose first envelope is refused (the wrong id) is opened all the same, and
+        # binds the key to no connection: it is let go with the connection too.
+        frame = await play(await launch(app.launch_url("main")))
+        http, ws = await connect(frame.page)
+        async with http, ws:
+            first = frame.seal_group([GREET] * 3)[0]
+            assert "No sealed message for call" in refusal(
+                await call(ws, {**first, "id": first["id"] + 1000}))
+            key = keys.get(frame.kid)
+            assert key is not None and len(key.due) == 3 and key.session is None
+        deadline = asyncio.get_running_loop().time() + 10
+        while key.due:
+            assert asyncio.get_running_loop().time() < deadline, "still kept"
+            await asyncio.sleep(0.01)
     finally:
         await app.stop()
 

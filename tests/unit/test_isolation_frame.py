@@ -239,3 +239,30 @@ def test_a_group_refused_while_one_is_still_due_is_passed_over_once_that_one_cam
     assert key.next_seq == 2
     assert key.open(2, seal(raw, key.kid, 2, b"two")) == b"two"
     assert not key.may_pass_over(3)  # due next, with nothing held back: it opens, or not
+
+
+def test_copies_of_a_large_group_in_one_frame_are_read_ahead_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each copy needs bytes of its own in the frame, but each was decrypted and parsed: only
+    the first is, and the stage refuses the others unopened."""
+    from app.core.isolation import stage
+
+    ring = KeyRing()
+    key, token = ring.mint("main", LOCAL)
+    spent = ring.spend_frame(token)
+    assert spent is not None
+    raw = base64.b64decode(spent[1])
+    ct = seal(raw, key.kid, 0, b'J[{"id":1,"kind":"invoke","cmd":"greet","args":{}}]')
+    read: list[bytes] = []
+    plain_messages = stage._plain_messages
+    monkeypatch.setattr(stage, "_plain_messages", lambda p: (read.append(p), plain_messages(p))[1])
+    envelopes = [{"id": 1, "kind": "sealed", "kid": key.kid, "seq": 0, "ct": bytes(ct)}
+                 for _ in range(3)]
+    stage.read_ahead(ring, key.kid, envelopes)
+    assert len(read) == 1
+    assert type(envelopes[0]["ct"]) is stage.Opened
+    assert [type(e["ct"]) for e in envelopes[1:]] == [bytes, bytes]
+    # Under another page load's key, nothing is read.
+    stage.read_ahead(ring, "another-page-load", [{**envelopes[1]}])
+    assert len(read) == 1

@@ -101,7 +101,11 @@ class Isolation:
         would be kept as long as the key (a day) for nothing: a page that held envelopes back
         on purpose could have the core keep millions of messages."""
         key = self.keys.get(session.document) if session.document is not None else None
-        if key is not None and key.session is session:
+        # Bound to it, or to none (a group opens before its first message binds the key, and
+        # one whose first envelope is then refused binds nothing): another live connection
+        # of the page could not have opened the group.
+        if key is not None and (key.session is None or key.session is session
+                                or key.session.over):
             key.due.clear()
 
     def read_ahead(self, document: str | None, messages: list[Any]) -> None:

@@ -135,8 +135,9 @@ def _bind(key: DocumentKey, request: Request) -> None:
 
 TEXT_CT_CHARS = 32 * 1024
 """The longest ciphertext taken as base64 text. The frame sends one of 16 KiB or more as bytes
-(``BYTES_FROM`` in isolation.js: 21,848 characters as base64): a longer text one was not sealed
-by it, and would only make the loop decode it (as large ones are read on a thread)."""
+(``BYTES_FROM`` in isolation.js; below it, at most 21,844 characters of base64): a longer text
+one was not sealed by it, and would only make the loop decode it (large ones are read on a
+thread)."""
 
 
 def _ciphertext(value: Any) -> bytes:
@@ -180,6 +181,7 @@ def read_ahead(keys: KeyRing, document: str | None, messages: list[Any]) -> None
     (the key's next number only grows, so reading it from this thread is safe: at worst a
     group is read that the stage then refuses as early). What fails here in an unforeseen way
     is left for the stage to do on the loop, as before."""
+    read: set[int] = set()  # numbers read in this frame: a copy of one is not read again
     for message in messages:
         if not isinstance(message, dict) or message.get("kind") != "sealed":
             continue
@@ -188,8 +190,9 @@ def read_ahead(keys: KeyRing, document: str | None, messages: list[Any]) -> None
                 or type(seq) is not int):
             continue
         key = keys.get(kid)
-        if key is None or seq < key.next_seq:
+        if key is None or seq < key.next_seq or seq in read:
             continue
+        read.add(seq)
         try:
             plaintext = key.decrypt(seq, ct)
             if plaintext is None:
