@@ -49,6 +49,11 @@ async def test_a_large_frame_is_fetched_once_and_only_from_its_window(app_dir: P
             assert (await raw.get(launched.origin + path, cross))[0] == 403
             status, _, headers = await raw.get(launched.origin + "/__app__/frame/guess")
             assert status == 404 and headers["X-Content-Type-Options"] == "nosniff", headers
+            # (and every other answer of the window's origin: a page's path echoed in a 404)
+            async with http.get(launched.origin + "/*/alert(1)//",
+                                headers={"Cookie": launched.cookie}) as missing:
+                assert missing.status == 404, await missing.text()
+                assert missing.headers["X-Content-Type-Options"] == "nosniff", missing.headers
             async with aiohttp.ClientSession() as head, head.head(launched.origin + path) as r:
                 assert r.status != 200  # not served to a HEAD, and not spent by one
             # Its page gets it, once; it is the event, and the reply comes after it.

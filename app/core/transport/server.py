@@ -117,6 +117,13 @@ def _session_cookie(port: int) -> str:
     return f"app_s{port}"
 
 
+async def _base_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every response of a window's origin carries ``BASE_HEADERS`` (an error page of aiohttp's
+    or a 404 too), unless it has its own (the app's, from app.security.headers)."""
+    for name, value in BASE_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
 def _runner(app: web.Application) -> web.AppRunner:
     # A request whose page went is given up: a page could otherwise start requests that the
     # dev server does not answer, drop them, and hold every connection of the relay's.
@@ -139,6 +146,7 @@ class Server:
         self.documents: dict[str, Session] = {}
         """Each page load's connection now, by its document id (see ``_boot``)."""
         self.app = web.Application(middlewares=[self._host_check])
+        self.app.on_response_prepare.append(_base_headers)
         # GET only: a HEAD (a link preview, a prefetch) must not spend the one-time link.
         self.app.router.add_get("/__app__/launch/{token}", self._launch, allow_head=False)
         self.app.router.add_get("/__app__/ipc", self._ipc)
