@@ -257,6 +257,18 @@ NOTES: list[tuple[str, Mutation, str, str, str]] = [
        "app.conf.json", "$.app.security.csp", "this policy has no directive, so the pages are "
        "served with none")
       for policy in ("", "  ;  ", {}, "?!; , ;")],
+    *[(f"content security policy of misspelt directives only ({policy!r})",
+       lambda c, d, policy=policy: c["app"]["security"].update(csp=policy),
+       "app.conf.json", "$.app.security.csp", message)
+      for policy, message in (
+          ("defualt-src 'self'", "no browser knows the directive 'defualt-src', so it restricts "
+                                 "nothing; did you mean 'default-src'?"),
+          ({"foo": []}, "no browser knows the directive 'foo', so it restricts nothing"))],
+    ("misspelt content security policy directive",
+     lambda c, d: c["app"]["security"].update(csp="default-src 'self'; scirpt-src 'self'"),
+     "app.conf.json", "$.app.security.csp",
+     "no browser knows the directive 'scirpt-src', so it restricts nothing; did you mean "
+     "'script-src'?"),
 ]
 
 

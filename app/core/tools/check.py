@@ -29,7 +29,7 @@ from ..acl.scope import Scope
 from ..app import App
 from ..config import page_path
 from ..isolation.page import render
-from ..transport.csp import restricts_nothing
+from ..transport.csp import DIRECTIVES, restricts_nothing, unknown_directives
 from .common import catalogue_of, show, source_of
 
 __all__ = ["check", "report"]
@@ -325,15 +325,26 @@ def check(app: App) -> list[Problem]:
 
 
 def _csp(app: App) -> list[Problem]:
-    """A policy that restricts nothing is valid, and most likely not what was meant."""
-    if not restricts_nothing(app.config.model.app.security.csp):
-        return []
-    return [Problem(
-        app.config.path, "$.app.security.csp",
-        "this policy has no directive, so the pages are served with none: any script may run "
-        "in them, from anywhere (null gives the shell's default policy)",
-        note=True,
-    )]
+    """Directives no browser knows, and a policy that restricts nothing: valid, and most
+    likely not what was meant."""
+    policy = app.config.model.app.security.csp
+    problems = []
+    for name in dict.fromkeys(unknown_directives(policy)):
+        close = difflib.get_close_matches(name, DIRECTIVES, n=1)
+        problems.append(Problem(
+            app.config.path, "$.app.security.csp",
+            f"no browser knows the directive {name!r}, so it restricts nothing"
+            + (f"; did you mean {close[0]!r}?" if close else ""),
+            note=True,
+        ))
+    if not problems and restricts_nothing(policy):  # (a misspelt one says so already)
+        problems.append(Problem(
+            app.config.path, "$.app.security.csp",
+            "this policy has no directive, so the pages are served with none in effect: any "
+            "script may run in them, from anywhere (null gives the shell's default policy)",
+            note=True,
+        ))
+    return problems
 
 
 def _isolation_app(app: App) -> list[Problem]:

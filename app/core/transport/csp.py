@@ -151,13 +151,32 @@ def _runs(attributes: dict[str, str | None]) -> bool:
 _HTML_SPACE = "\t\n\f\r "
 
 
+DIRECTIVES = frozenset({
+    "default-src", "script-src", "script-src-elem", "script-src-attr", "style-src",
+    "style-src-elem", "style-src-attr", "img-src", "font-src", "connect-src", "media-src",
+    "object-src", "child-src", "frame-src", "worker-src", "manifest-src", "prefetch-src",
+    "fenced-frame-src", "base-uri", "sandbox", "form-action", "frame-ancestors", "navigate-to",
+    "report-uri", "report-to", "require-trusted-types-for", "trusted-types",
+    "upgrade-insecure-requests", "block-all-mixed-content", "plugin-types", "webrtc",
+    "require-sri-for",
+})
+"""The directives browsers know (CSP level 3 and those Chromium still reads); others they
+ignore."""
+
+
+def unknown_directives(policy: str | dict[str, str | list[str]] | None) -> list[str]:
+    """The directives of ``policy`` that no browser knows (a misspelt one restricts nothing)."""
+    policies = policy.split(",") if isinstance(policy, str) else [policy]
+    return [name for p in policies for name in _parse_one(p) if name not in DIRECTIVES]
+
+
 def restricts_nothing(policy: str | dict[str, str | list[str]] | None) -> bool:
-    """Whether ``policy``, the config's, has no directive a browser would read (``""``, ``{}``,
-    words that are not directives): its pages then go with no policy at all."""
+    """Whether ``policy``, the config's, has no directive a browser knows (``""``, ``{}``, only
+    misspelt ones): its pages then go with no policy at all."""
     if policy is None:  # the default one
         return False
     policies = policy.split(",") if isinstance(policy, str) else [policy]
-    return not any(_parse_one(p) for p in policies)
+    return not any(set(_parse_one(p)) & DIRECTIVES for p in policies)
 
 
 def build_csp(
