@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -651,3 +652,23 @@ def test_thousands_of_calls_in_one_turn_are_sealed_in_groups_the_core_takes(
                     .then((v) => v, (e) => e.code + ': ' + e.message)))"""
         )
         assert greeted == [f"Hello, {i}!" for i in range(5000)], greeted[:3]
+
+
+def test_messages_of_one_turn_reach_the_core_in_their_order_whatever_they_carry(
+    browser: Browser, app_dir: Path
+) -> None:
+    """A message with bytes is sealed alone; the text messages after it in the same turn were
+    sealed with those before it, and reached the core before it."""
+    config = isolation_config(app_dir)
+    loaded = json.loads(config.read_text())
+    loaded["app"]["security"]["capabilities"][0]["permissions"].append("allow-order-seen")
+    config.write_text(json.dumps(loaded))
+    with serving(config, windows=2, env={"APP_MODULE": "tests.e2e.order_app"}) as served:
+        page = open_page(browser, served.urls["main"])
+        page.evaluate("""() => {
+            const { emit } = window.__APP__.event;
+            const bytes = (n) => ({ n, b: new Uint8Array([n]) });
+            return Promise.all([emit('order', { n: 1 }), emit('order', bytes(2)),
+                emit('order', { n: 3 }), emit('order', bytes(4)), emit('order', { n: 5 })]);
+        }""")
+        assert page.evaluate(INVOKE, ["order_seen", {}]) == [1, 2, 3, 4, 5]

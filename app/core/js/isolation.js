@@ -226,7 +226,11 @@ function (config, wire) {
     const groups = [];
     let texts = null;
     for (const item of approved.splice(0)) {
-      if (item.plain.blobs.length) { groups.push({ members: [item], binary: true }); continue; }
+      if (item.plain.blobs.length) {  // alone, and what comes after it in a group after it
+        groups.push({ members: [item], binary: true });
+        texts = null;
+        continue;
+      }
       const size = item.plain.json.length * 3 + 1;
       if (texts === null || texts.size + size > limit
           || texts.members.length >= GROUP_MESSAGES) {
