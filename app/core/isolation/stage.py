@@ -179,9 +179,12 @@ def read_ahead(keys: KeyRing, document: str | None, messages: list[Any]) -> None
     check it makes of any sealed message, and a group it refuses is dropped unused. Only groups
     it may open are read: under this page load's own key, and not of a number already opened
     (the key's next number only grows, so reading it from this thread is safe: at worst a
-    group is read that the stage then refuses as early). What fails here in an unforeseen way
-    is left for the stage to do on the loop, as before."""
-    read: set[int] = set()  # numbers read in this frame: a copy of one is not read again
+    group is read that the stage then refuses as early). A group is read once a frame: a copy
+    of its ciphertext gets what the first got, and one that does not decrypt takes nothing
+    from the real one (a decoy in front of it, refused, would otherwise leave the real one to
+    be read on the loop). What fails here in an unforeseen way is left for the stage to do on
+    the loop, as before."""
+    read: dict[int, tuple[bytes, Opened]] = {}  # groups read in this frame, by number
     for message in messages:
         if not isinstance(message, dict) or message.get("kind") != "sealed":
             continue
@@ -190,9 +193,12 @@ def read_ahead(keys: KeyRing, document: str | None, messages: list[Any]) -> None
                 or type(seq) is not int):
             continue
         key = keys.get(kid)
-        if key is None or seq < key.next_seq or seq in read:
+        if key is None or seq < key.next_seq:
             continue
-        read.add(seq)
+        earlier = read.get(seq)
+        if earlier is not None and earlier[0] == ct:
+            message["ct"] = earlier[1]
+            continue
         try:
             plaintext = key.decrypt(seq, ct)
             if plaintext is None:
@@ -202,6 +208,7 @@ def read_ahead(keys: KeyRing, document: str | None, messages: list[Any]) -> None
                     opened = Opened(kid, seq, True, _plain_messages(plaintext))
                 except ProtocolError as exc:
                     opened = Opened(kid, seq, True, [], exc)
+                read[seq] = (ct, opened)
         except Exception:  # the stage meets it again, and answers for it
             log.debug("a large sealed message was not opened ahead", exc_info=True)
             continue
