@@ -158,7 +158,7 @@ DIRECTIVES = frozenset({
     "fenced-frame-src", "base-uri", "sandbox", "form-action", "frame-ancestors", "navigate-to",
     "report-uri", "report-to", "require-trusted-types-for", "trusted-types",
     "upgrade-insecure-requests", "block-all-mixed-content", "plugin-types", "webrtc",
-    "require-sri-for",
+    "require-sri-for", "treat-as-public-address",
 })
 """The directives browsers know (CSP level 3 and those Chromium still reads); others they
 ignore."""
