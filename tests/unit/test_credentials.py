@@ -99,3 +99,17 @@ def test_once_native_windows_are_required_only_their_requests_are_served() -> No
     assert not credentials.from_windows({})
     assert not credentials.from_windows({WINDOW_HEADER: secret[:-1]})
     assert not credentials.from_windows({WINDOW_HEADER: Credentials().require_windows()})
+    # Text that is not ASCII, as anyone may send it (aiohttp keeps undecodable bytes as
+    # surrogates): refused, not an error.
+    for odd in ("\u00e9", secret[:-1] + "\u00e9", "\udcff" + secret[1:]):
+        assert not credentials.from_windows({WINDOW_HEADER: odd})
+
+
+def test_a_tab_secret_that_is_not_ascii_is_refused() -> None:
+    credentials = Credentials()
+    spent = credentials.spend_launch(credentials.new_launch("main"), "main")
+    assert spent is not None
+    secret, tab = spent
+    assert credentials.tab_matches(secret, tab)
+    for odd in ("\u00e9", tab[:-1] + "\u00e9", "\udcff" + tab[1:], ""):
+        assert not credentials.tab_matches(secret, odd)

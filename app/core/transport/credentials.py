@@ -65,6 +65,12 @@ def without_tab(path_qs: str) -> str:
     return path_qs[: match.start()] + kept + path_qs[match.end() :]
 
 
+def _same(shown: str, secret: str) -> bool:
+    """Whether a request shows ``secret``, in constant time. As bytes: ``compare_digest`` raises
+    on text that is not ASCII, which anyone could send (a 500 and a traceback each time)."""
+    return secrets.compare_digest(shown.encode("utf-8", "surrogatepass"), secret.encode())
+
+
 def _token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -102,7 +108,7 @@ class Credentials:
         """Whether a request with ``headers`` may be served: any while no native window is
         required, else one that carries the windows' secret."""
         secret = self.window_secret
-        return secret is None or secrets.compare_digest(headers.get(WINDOW_HEADER, ""), secret)
+        return secret is None or _same(headers.get(WINDOW_HEADER, ""), secret)
 
     def new_launch(self, label: str) -> str:
         token = _token()
@@ -126,7 +132,7 @@ class Credentials:
     def tab_matches(self, secret: str, shown: str | None) -> bool:
         """Whether a connection of session ``secret`` shows the session's tab secret."""
         tab = self._tabs.get(secret)
-        return tab is not None and shown is not None and secrets.compare_digest(tab, shown)
+        return tab is not None and shown is not None and _same(shown, tab)
 
     def issue_ticket(
         self, label: str, origin: Origin, ttl: float = TICKET_TTL, document: str | None = None
