@@ -134,7 +134,7 @@ def test_check_path_says_which_entry_denies(tree: Path, caplog: pytest.LogCaptur
         "followed): capability 'main-window' denies $APP/web/secret/** (app.conf.json "
         "$.a.deny[0])."
     )
-    assert f"resolved to {tree}/web/secret/key.txt" in caplog.text
+    assert f"resolved to '{tree}/web/secret/key.txt'" in caplog.text
     with pytest.raises(Forbidden) as error:
         scope.check_path(tree / "app.conf.json")
     assert "outside the allowed paths ($APP/web/**). To allow" in error.value.message
@@ -276,3 +276,21 @@ def test_a_scope_denial_says_which_grant_and_caller_it_concerns(tree: Path) -> N
     assert info.value.data["capability"] == "files"
     assert ("add {\"path\": \"...\"} to the allow entries of 'allow-read-file' in "
             "capability 'files'") in info.value.message
+
+
+def test_a_refused_path_is_shown_cut_short_and_on_one_line(
+    tree: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page may send a path of megabytes, with line breaks in it: the message and the log line
+    show its start, escaped (4 calls with 8 MB paths wrote 64 MB of log, and a path could
+    forge log lines)."""
+    scope = Scope(allow=[{"path": str(tree / "web" / "**")}], command="read_file")
+    path = str(tree / "elsewhere") + "\n2026-01-01 CRITICAL forged line\r" + "a" * 8_000_000
+    with caplog.at_level(logging.WARNING, logger="app.core.acl"), \
+            pytest.raises(Forbidden) as error:
+        scope.check_path(path)
+    assert len(error.value.message) < 1000, len(error.value.message)
+    assert f"'read_file' may not use '{tree}/elsewhere\\n2026-01-01 CRITICAL" in error.value.message
+    [line] = [r.getMessage() for r in caplog.records]
+    assert len(line) < 2000 and "\n" not in line and "\r" not in line, line[:300]
+    assert "(resolved to '" in line

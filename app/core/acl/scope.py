@@ -24,13 +24,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import Forbidden
+from ..errors import Forbidden, shown
 from ..paths import user_dirs
 from .glob import PathGlob, PatternError, compile_path_glob, folder_of, match_form
 
 __all__ = ["Scope", "ScopeEntry"]
 
 log = logging.getLogger("app.core.acl")
+
+SHOWN_PATH = 300
+"""Characters of a refused path that its message and log line show."""
 
 Variables = tuple[tuple[str, str], ...]
 
@@ -148,7 +151,8 @@ class Scope:
         if verdict.allowed and verdict.resolved is not None:
             return Path(verdict.resolved)
         message = self._explain(str(path), verdict)
-        log.warning("scope denied: %s (resolved to %s)", message, verdict.resolved)
+        resolved = None if verdict.resolved is None else shown(verdict.resolved, SHOWN_PATH)
+        log.warning("scope denied: %s (resolved to %r)", message, resolved)
         data = {"path": str(path), "command": self.command or None, **self.denial_data}
         # The capability of the deny entry that refused it, or of the allow entries it is
         # outside of (the one the message says to add to).
@@ -159,10 +163,11 @@ class Scope:
 
     def _explain(self, path: str, verdict: _Verdict) -> str:
         what = f"'{self.command}'" if self.command else "This command"
+        named = repr(shown(path, SHOWN_PATH))  # (a page may send megabytes of it)
         if self.caller:
             what += f" in {self.caller}"
         if verdict.resolved is None:
-            return f"{what} may not use {path!r}: it is not a usable path."
+            return f"{what} may not use {named}: it is not a usable path."
         entry = verdict.entry
         if entry is not None:
             where = f" ({entry.location})" if entry.location else ""
@@ -174,7 +179,7 @@ class Scope:
                     f"cannot be used ({verdict.broken}); fix it (python -m app check)."
                 )
             followed = _FOLLOWED if _was_followed(path, verdict.resolved) else ""
-            return f"{what} may not use {path!r}{followed}: {by} denies {pattern}{where}."
+            return f"{what} may not use {named}{followed}: {by} denies {pattern}{where}."
         allowed = [e.value["path"] for e in self.allow if isinstance(e.value.get("path"), str)]
         hint = json.dumps({"path": "..."})
         permission = self.denial_data.get("permission")
@@ -182,7 +187,7 @@ class Scope:
             named = f" '{permission}'" if permission else ""
             where = f" in {self.granted_in}" if self.granted_in else ""
             return (
-                f"{what} may not use {path!r}: its permission{named} was granted{where} without "
+                f"{what} may not use {named}: its permission{named} was granted{where} without "
                 f"allow entries, so no path is allowed. Add {hint} entries to its allow list."
             )
         first = next((e for e in self.allow if e.capability), None)
@@ -197,7 +202,7 @@ class Scope:
         else:
             how = ""
         return (
-            f"{what} may not use {path!r}: it is outside the allowed paths "
+            f"{what} may not use {named}: it is outside the allowed paths "
             f"({', '.join(allowed)}){how}. To allow it, add {hint} to the allow entries{where}."
         )
 
