@@ -42,12 +42,19 @@ __all__ = [
 
 
 def shown(value: Any, limit: int = 200) -> str:
-    """A caller's name as it goes into messages and logs: text cut to ``limit`` characters, and
-    only its type when it is not text (``str()`` of a value nested a thousand deep would not
-    even finish)."""
+    """A caller's name as it goes into messages and logs: text cut to ``limit`` characters, its
+    control characters and line separators escaped (a name with a line break in it could forge
+    a line of the log), and only its type when it is not text (``str()`` of a value nested a
+    thousand deep would not even finish)."""
     if isinstance(value, str):
-        return value if len(value) <= limit else value[: limit - 1] + "…"
+        text: str = value if len(value) <= limit else value[: limit - 1] + "…"
+        return text if text.isprintable() else text.translate(_ESCAPED)
     return f"<{type(value).__name__}>"
+
+
+_ESCAPED = {c: repr(chr(c))[1:-1] for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]}
+"""What ``shown`` writes for the characters that are not printable and end or change lines:
+``\\n``, ``\\x1b`` and the like."""
 
 
 class IpcError(Exception):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import APIResponse, Browser, Page, Route
 
+from app.core.transport.session import LOGGED_BAD
 from tests.conftest import Served, serving, wait_for_log
 
 from .conftest import (
@@ -875,6 +876,14 @@ def test_pages_of_any_shape_have_the_runtime_before_their_scripts(
         # A page that is not there: the window shows a 404, and the log says which.
         assert page.goto(f"{origin}/missing.html").status == 404  # type: ignore[union-attr]
         wait_for_log(served.log, "window main: no page /missing.html in the frontend")
+        # Escaped (a line break in the path forged a line of the log), and within bounds (a page
+        # script may ask for missing pages in a loop).
+        assert page.goto(f"{origin}/a%0Dforged.html").status == 404  # type: ignore[union-attr]
+        wait_for_log(served.log, re.escape(r"no page /a\rforged.html in the frontend"))
+        for n in range(LOGGED_BAD):
+            page.goto(f"{origin}/missing-{n}.html")
+        wait_for_log(served.log, "no page /missing-17.html in the frontend; more are not logged")
+        assert len([line for line in served.log if "no page /" in line]) == LOGGED_BAD
         # The browser asks every page's site for an icon: a frontend with none has no error
         # in the page's console for it.
         assert page.evaluate("fetch('/favicon.ico').then((r) => r.status)") == 204

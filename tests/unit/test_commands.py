@@ -507,6 +507,29 @@ async def test_a_window_with_no_capability_learns_no_command_names(
     assert "'no_such_cmd', which is no registered command either" in caplog.text
 
 
+async def test_names_with_line_breaks_cannot_forge_log_lines(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page names a command (or event) with line breaks and escape codes in it: every line
+    the core logs and every message the page gets shows them escaped."""
+    app = make_app(write_config, *ALL)
+    forged = "x\n2026-01-01 00:00:00,000 CRITICAL app.core: FORGED\r\x1b[2K\u2028y"
+    with caplog.at_level(logging.INFO, logger="app"):
+        async with Client(app, window="uncovered") as stranger:
+            with pytest.raises(Forbidden) as denied:
+                await stranger.invoke(forged)
+        async with Client(app) as main:
+            with pytest.raises(NotFound) as missing:
+                await main.invoke(forged)
+            with pytest.raises(InvalidArgs) as bad_event:
+                await main.emit(forged, 1)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("x\\n2026-01-01" in line for line in lines), lines
+    for text in [*lines, denied.value.message, missing.value.message, bad_event.value.message]:
+        assert not any(c in text for c in "\n\r\x1b\u2028"), text
+    assert "x\\n2026-01-01 00:00:00,000 CRITICAL" in missing.value.message
+
+
 async def test_a_long_command_name_is_authorized_by_its_whole_name(write_config) -> None:
     # Names are cut short for messages only: the capability check sees the name as sent.
     name = "c" * 250

@@ -41,7 +41,7 @@ from .loopback import (
     refuse,
     served_origin,
 )
-from .session import InFlight, Session
+from .session import LOGGED_BAD, InFlight, Session
 
 if TYPE_CHECKING:
     from ..runtime import Core
@@ -143,6 +143,7 @@ class Server:
         self._runners: list[web.AppRunner] = []
         self._sites: dict[int, web.SockSite] = {}
         self._in_flight: dict[str, InFlight] = {}  # per window, shared by its connections
+        self._missing: dict[str, int] = {}  # per window, pages asked for that are not there
         self.documents: dict[str, Session] = {}
         """Each page load's connection now, by its document id (see ``_boot``)."""
         self.app = web.Application(middlewares=[self._host_check])
@@ -432,6 +433,14 @@ class Server:
                 del self.documents[session.document]
         return ws
 
+    def _log_missing(self, label: str, relative: str) -> None:
+        """Say that a window asked for a page the frontend does not have: its first
+        ``LOGGED_BAD`` (a page script may ask for missing pages in a loop)."""
+        count = self._missing[label] = self._missing.get(label, 0) + 1
+        if count <= LOGGED_BAD:
+            log.warning("window %s: no page /%s in the frontend%s", label, shown(relative),
+                        "; more are not logged" if count == LOGGED_BAD else "")
+
     async def _static(self, request: web.Request) -> web.StreamResponse:
         label = self._session_label(request)
         if label is None:
@@ -482,8 +491,8 @@ class Server:
             if relative == "favicon.ico":  # asked for by the browser itself: an empty one, with
                 return web.Response(status=204)  # no error in the page's console for it
             if request.headers.get("Sec-Fetch-Dest") == "document":  # a window opened nothing
-                log.warning("window %s: no page /%s in the frontend", label, relative[:200])
-            return web.Response(status=404, text=f"Not found: /{relative[:200]}\n")
+                self._log_missing(label, relative)
+            return web.Response(status=404, text=f"Not found: /{shown(relative)}\n")
         content_type = (
             WEB_TYPES.get(path.suffix.lower())
             or mimetypes.guess_type(path.name)[0]
