@@ -22,10 +22,11 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tests.conftest import Served, serving
+from app.core.transport.session import LOGGED_BAD
+from tests.conftest import Served, serving, wait_for_log
 
 from .conftest import ALL_DEMO
-from .raw import Launched, call, connect, get, hello_of, launch, reload
+from .raw import Launched, call, connect, get, hello_of, launch, messages_of, receive, reload
 
 FRAME_HEADERS = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "same-site"}
 
@@ -428,6 +429,31 @@ async def test_a_long_ciphertext_as_base64_text_is_refused(served: Served) -> No
         assert "comes as bytes" in refusal(await call(ws, sealed))
         as_bytes = {**sealed, "ct": base64.b64decode(sealed["ct"])}
         assert (await call(ws, as_bytes))["value"] == value
+    finally:
+        await http.close()
+
+
+async def test_a_flood_of_sealed_messages_that_do_not_open_is_logged_within_bounds(
+    served: Served,
+) -> None:
+    """Each is refused, and the log says so for the connection's first few: a page sending
+    nothing else wrote 5.7 MB of log for 40,960 of them."""
+    frame = await play(await launch(served.urls["main"]))
+    http, ws = await connect(frame.page)
+    try:
+        before = len(served.log)
+        bogus = [{"id": n, "kind": "sealed", "kid": "unknown", "seq": 0, "ct": "AAAA"}
+                 for n in range(1, 2001)]
+        await ws.send_str(json.dumps(bogus))
+        refused: set[int] = set()
+        while len(refused) < len(bogus):
+            for reply in messages_of(await receive(ws)):
+                assert reply["kind"] == "reply" and reply["error"]["code"] == "protocol", reply
+                refused.add(reply["id"])
+        assert (await call(ws, frame.seal(GREET)))["value"] == "Hello, sealed!"
+        wait_for_log(served.log, "bad frames or messages on this connection; no more are logged")
+        logged = [line for line in served.log[before:] if "sealed message it may not" in line]
+        assert len(logged) == LOGGED_BAD, len(logged)
     finally:
         await http.close()
 

@@ -49,12 +49,12 @@ def unseal_stage(keys: KeyRing) -> Stage:
             try:
                 message = _open(keys, request)
             except ProtocolError as exc:
-                log.warning(
-                    "window '%s' (%s): %s",
-                    request.caller.window,
-                    request.caller.origin,
-                    exc.message,
-                )
+                why = f"{exc.message} ({request.caller.origin})"
+                if request.session is not None:  # (within bounds: the page may send no other)
+                    request.session.log_bad("window %s sent a sealed message it may not: %s", why)
+                else:
+                    log.warning("window %s sent a sealed message it may not: %s",
+                                request.caller.window, why)
                 raise
             request.kind, request.body = str(message.get("kind")), message
             return await next_(request)

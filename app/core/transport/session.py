@@ -360,7 +360,7 @@ class Session:
                     "may share one. None of them was answered."
                 )
         except ProtocolError as exc:
-            self._log_bad("window %s sent a bad frame: %s", exc.message)
+            self.log_bad("window %s sent a bad frame: %s", exc.message)
             # The page rejects the calls it sent in this frame: none of them will be answered.
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
@@ -435,7 +435,7 @@ class Session:
         request.answered = True
         self.deliver({"kind": "reply", "id": request.id, "ok": False, "error": error.to_wire()})
 
-    def _log_bad(self, what: str, why: str) -> None:
+    def log_bad(self, what: str, why: str) -> None:
         """Log what is wrong with what the page sent, for its first ``LOGGED_BAD`` mistakes: a
         page sending nothing else would flood the log and hold up the core."""
         self._bad += 1
@@ -452,7 +452,7 @@ class Session:
         """Answer a message that is not a request: by its id when it has one, or with a notice
         (without a usable id no promise can be found; tell the page anyway)."""
         msg_id = message.get("id") if isinstance(message, dict) else None
-        self._log_bad("window %s sent a bad message: %s", exc.message)
+        self.log_bad("window %s sent a bad message: %s", exc.message)
         if isinstance(msg_id, int) and not isinstance(msg_id, bool):
             self.deliver({"kind": "reply", "id": msg_id, "ok": False, "error": exc.to_wire()})
         else:
