@@ -52,7 +52,7 @@ def check_window_label(label: Any) -> str:
 
 def _checked(value: Any, form: re.Pattern[str], what: str, rule: str) -> str:
     if not isinstance(value, str) or not form.fullmatch(value):
-        raise InvalidArgs(f"{what} {shown(value, 100)!r} is not valid: {rule}.")
+        raise InvalidArgs(f"{what} '{shown(value, 100)}' is not valid: {rule}.")
     return value
 
 
@@ -139,7 +139,7 @@ class EventBus:
         if event not in listening and len(listening) >= MAX_LISTENED:
             raise InvalidArgs(
                 f"A page listens to {MAX_LISTENED} events at most; unlisten some before "
-                f"listening to {shown(event)!r}."
+                f"listening to '{shown(event)}'."
             )
         listening.add(event)
         self._subscribers.setdefault(event, set()).add(subscriber)

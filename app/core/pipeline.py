@@ -98,7 +98,7 @@ def check_shape(core: Core) -> Stage:
                         # A caller with no capability learns nothing, not even which names exist
                         # (it is denied as for any command); the log tells the developer.
                         log.warning(
-                            "window %s called %r, which is no registered command either",
+                            "window %s called '%s', which is no registered command either",
                             request.caller.window,
                             shown(name, 100),
                         )
@@ -262,7 +262,7 @@ async def settle(handler: Handler, request: Request) -> dict[str, Any]:
     except IpcError as exc:
         return {"kind": "reply", "id": request.id, "ok": False, "error": exc.to_wire()}
     except Exception:
-        log.exception("unexpected failure handling %s %r", request.kind, request.name)
+        log.exception("unexpected failure handling %s '%s'", request.kind, request.name)
         error = InternalError(f"The core failed while handling '{request.name}'; see its log.")
         return {"kind": "reply", "id": request.id, "ok": False, "error": error.to_wire()}
     return {"kind": "reply", "id": request.id, "ok": True, "value": value}

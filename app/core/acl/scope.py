@@ -151,8 +151,9 @@ class Scope:
         if verdict.allowed and verdict.resolved is not None:
             return Path(verdict.resolved)
         message = self._explain(str(path), verdict)
-        resolved = None if verdict.resolved is None else shown(verdict.resolved, SHOWN_PATH)
-        log.warning("scope denied: %s (resolved to %r)", message, resolved)
+        resolved = "" if verdict.resolved is None else (
+            f" (resolved to '{shown(verdict.resolved, SHOWN_PATH)}')")
+        log.warning("scope denied: %s%s", message, resolved)
         data = {"path": str(path), "command": self.command or None, **self.denial_data}
         # The capability of the deny entry that refused it, or of the allow entries it is
         # outside of (the one the message says to add to).
@@ -163,7 +164,7 @@ class Scope:
 
     def _explain(self, path: str, verdict: _Verdict) -> str:
         what = f"'{self.command}'" if self.command else "This command"
-        named = repr(shown(path, SHOWN_PATH))  # (a page may send megabytes of it)
+        named = f"'{shown(path, SHOWN_PATH)}'"  # (a page may send megabytes of it)
         if self.caller:
             what += f" in {self.caller}"
         if verdict.resolved is None:

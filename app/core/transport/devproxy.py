@@ -211,6 +211,6 @@ async def _read_page(response: aiohttp.ClientResponse) -> bytes | None:
 
 def _unusable(path_qs: str, location: str) -> Fetched:
     message = (f"The dev server's answer to {shown(path_qs, 200)} redirects to "
-               f"{shown(location, 200)!r}, which is not a URL.\n")
+               f"'{shown(location, 200)}', which is not a URL.\n")
     log.warning("%s", message.strip())
     return Fetched(502, "text/plain", message.encode(), {})

@@ -215,7 +215,7 @@ class Server:
         for port, served in self.labels.items():
             if served == label:
                 return port
-        raise ValueError(f"window {shown(label, 100)!r} is not open (app.window_labels() lists "
+        raise ValueError(f"window '{shown(label, 100)}' is not open (app.window_labels() lists "
                          "the open ones)")
 
     def launch_url(self, label: str) -> str:
