@@ -17,6 +17,7 @@ import logging
 import re
 import types
 import typing
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -48,15 +49,30 @@ Injector = Callable[[Any], Any]
 
 _SCALARS = (str, int, float, bool, bytes)
 _PLAIN_TYPES = {*_SCALARS, list, dict, tuple, set, frozenset, object, type(None)}
-_CONTAINERS = {list, set, frozenset, tuple, dict, typing.Union, types.UnionType}
 _SEQUENCES = {list, set, frozenset, tuple}
+_MAPPINGS = {dict, collections.abc.Mapping, collections.abc.MutableMapping}
+_CONTAINERS = {
+    *_SEQUENCES, *_MAPPINGS, typing.Union, types.UnionType, collections.abc.Sequence,
+    collections.abc.MutableSequence, collections.abc.Set, collections.abc.MutableSet,
+    collections.abc.Collection, collections.abc.Iterable,
+}
+
+
+class _FailFast(FailFast):
+    """pydantic's ``FailFast``, hashable: ``Union[...]`` hashes what it is made of, and an
+    ``Optional[list[int]]`` made strict has one inside."""
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.fail_fast))
 
 
 def strict_scalars(annotation: Any) -> Any:
-    """``annotation`` with its plain scalars strict, through lists, dicts, tuples and unions:
-    ``str`` takes only text (not bytes), ``int`` only integers (not "7" or true), ``bool`` only
-    true/false. What a page sent is then what the command gets, which is also what an isolation
-    hook saw. Other types (models, dates, enums...) keep pydantic's usual conversions."""
+    """``annotation`` with its plain scalars strict, through lists, dicts, tuples, their
+    abstract kinds (``Sequence``, ``Mapping``...) and unions: ``str`` takes only text (not
+    bytes), ``int`` only integers (not "7" or true), ``bool`` only true/false. What a page sent
+    is then what the command gets, which is also what an isolation hook saw. Other types
+    (models, dates, enums...) keep pydantic's usual conversions, and so do a mapping's keys:
+    JSON's are always text, and a ``dict[int, str]`` takes ``{"1": "a"}``."""
     if annotation in _SCALARS:
         return Annotated[annotation, Strict()]
     origin = typing.get_origin(annotation)
@@ -64,7 +80,8 @@ def strict_scalars(annotation: Any) -> Any:
     if origin is Annotated:
         return Annotated[(strict_scalars(args[0]), *annotation.__metadata__)]
     if origin in _CONTAINERS and args:
-        inner = tuple(a if a is Ellipsis else strict_scalars(a) for a in args)
+        inner = tuple(a if a is Ellipsis or (origin in _MAPPINGS and i == 0)
+                      else strict_scalars(a) for i, a in enumerate(args))
         if origin in (typing.Union, types.UnionType):
             return typing.Union[inner]  # noqa: UP007 (built from a tuple)
         if isinstance(annotation, types.GenericAlias):  # list[str]
@@ -75,7 +92,7 @@ def strict_scalars(annotation: Any) -> Any:
             return annotation
         # A sequence stops at its first value that does not fit: pydantic holds the core's
         # loop while it goes through the others (0.3 s for a million), to say the same thing.
-        return Annotated[rebuilt, FailFast()] if origin in _SEQUENCES else rebuilt
+        return Annotated[rebuilt, _FailFast()] if origin in _SEQUENCES else rebuilt
     return annotation
 
 
@@ -215,13 +232,24 @@ class Command:
             if pname.startswith("_"):
                 raise UnusableCommand(_private(self.name, pname))
             default = ... if param.default is param.empty else param.default
-            checked = strict_scalars(annotation)
+            try:
+                checked = strict_scalars(annotation)
+            except Exception as exc:  # (no such type should remain; one would stop the start)
+                raise UnusableCommand(
+                    f"command {self.name!r}: the type of its parameter {pname!r} cannot be "
+                    f"used: {type(exc).__name__}: {exc}"
+                ) from exc
             camel = to_camel(pname)
             if camel != pname:
                 checked = Annotated[checked, Field(validation_alias=camel)]
             fields[pname] = (checked, default)
         try:
-            model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
+            with warnings.catch_warnings():
+                # A parameter named json, copy, schema...: the name of a BaseModel method,
+                # which pydantic warns of; the model is the core's own, and never used so.
+                warnings.filterwarnings("ignore", "Field name .* shadows an attribute",
+                                        UserWarning)
+                model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
         except Exception as exc:  # a type pydantic cannot validate (a typing.TypedDict on 3.11)
             why = str(exc).split("\n\n")[0]  # (not pydantic's link to its docs)
             raise UnusableCommand(

@@ -546,3 +546,19 @@ async def test_on_start_functions_after_one_that_stopped_the_app_do_not_run(
     for _ in range(3):  # turns of the loop in which a task made by start() would have run
         await asyncio.sleep(0)
     assert ran == ["slow"] and app.core is None, ran
+
+
+async def test_parameters_named_as_model_methods_work_without_warnings(
+    write_config, recwarn: pytest.WarningsRecorder
+) -> None:
+    app = new_app(write_config, "shadowing")
+
+    @app.command
+    def shadowing(json: str, copy: int, schema: bool, validate: list[int], dict: str) -> list:
+        return [json, copy, schema, validate, dict]
+
+    async with Client(app) as client:
+        args = {"json": "j", "copy": 1, "schema": True, "validate": [2], "dict": "d"}
+        assert await client.invoke("shadowing", args) == ["j", 1, True, [2], "d"]
+    said = [str(w.message) for w in recwarn]
+    assert not [s for s in said if "shadows" in s], said

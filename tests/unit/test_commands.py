@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -615,6 +615,39 @@ def test_scalars_are_taken_as_sent_and_other_types_convert_as_usual() -> None:
         with pytest.raises(InvalidArgs) as info:
             command.bind({**good, field: value}, None, {})
         assert info.value.data[0]["field"].startswith(field), (field, value, info.value.data)
+
+
+def test_optional_and_abstract_containers_are_usable_and_strict() -> None:
+    """An optional list, set or tuple (the commonest optional argument) stopped the app as it
+    started: ``Union`` hashes its members, and the strict list's marker could not be hashed.
+    ``Sequence`` and ``Mapping`` hold strict scalars as ``list`` and ``dict`` do, and a mapping's
+    keys convert, since JSON's are always text (a ``dict[int, str]`` could never be called)."""
+
+    def typed(
+        tags: list[str] | None = None, ids: set[int] | None = None,
+        pair: tuple[int, ...] | int = 0,
+        nested: dict[str, list[int] | None] | None = None,
+        capped: Annotated[list[int], Field(max_length=3)] | None = None,
+        seq: Sequence[int] | None = None, mapping: Mapping[str, int] | None = None,
+        by_id: dict[int, str] | None = None, flags: Mapping[bool, bool] | None = None,
+    ) -> None:
+        pass
+
+    command = Command.from_function(typed)
+    command.prepare(frozenset())
+    assert command.bind({}, None, {})["tags"] is None
+    good = {"tags": ["a"], "ids": [1, 2], "pair": [1, 2], "nested": {"k": [1], "n": None},
+            "capped": [1, 2, 3], "seq": [1, 2], "mapping": {"a": 1}, "byId": {"1": "a"},
+            "flags": {"true": False}}
+    bound = command.bind(good, None, {})
+    assert bound["ids"] == {1, 2} and bound["pair"] == (1, 2) and list(bound["seq"]) == [1, 2]
+    assert bound["by_id"] == {1: "a"} and bound["flags"] == {True: False}
+    for field, value in [("tags", [b"a"]), ("ids", ["1"]), ("pair", ["1"]),
+                         ("nested", {"k": ["1"]}), ("capped", [1, 2, 3, 4]), ("seq", [1, "2"]),
+                         ("mapping", {"a": "1"}), ("byId", {"x": "a"}), ("byId", {"1": 2})]:
+        with pytest.raises(InvalidArgs) as info:
+            command.bind({**good, field: value}, None, {})
+        assert info.value.data[0]["field"].lower().startswith(field.lower()), (field, value)
 
 
 class Lax(BaseModel):
