@@ -628,6 +628,7 @@ def test_a_large_frame_the_page_cannot_fetch_fails_its_calls_and_the_page_reconn
         page.route("**/__app__/frame/**", refuse)
         big = rejection(page, "echo", {"value": "x" * 2_000_000})
         assert big["code"] == "internal" and "'echo' got no answer" in big["message"], big
+        assert "may have run it or be running it still" in big["message"], big
         # The socket started over (with its resume ticket): the page goes on, and its large
         # replies now come over the socket.
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"

@@ -447,7 +447,8 @@ function (boot) {
       unanswered.clear();
       for (const [id, call] of [...pending]) {
         if (!call.sent) continue;
-        settle(id, false, fail("internal", `'${call.what}' got no answer: ${reason}. Try again.`));
+        settle(id, false, fail("internal", `'${call.what}' got no answer: ${reason}. The core `
+          + "had it, and may have run it or be running it still: check before calling again."));
       }
       if (gap) {
         lost = "the connection to the app core closed while sealed messages were on their "
