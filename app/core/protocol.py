@@ -23,10 +23,13 @@ that the page fetches from ``path`` and reads in its place (see ``transport/hand
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import enum
 import gc
 import re
 import struct
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import compress, count, repeat
@@ -243,6 +246,8 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
         data = orjson.dumps(_widened(message) if wide else message, default=default,
                             option=options)
     except orjson.JSONEncodeError as exc:
+        if "Dict key must" in str(exc):  # (orjson's own words are about its options)
+            raise TypeError(_bad_key(message)) from None
         if wide or "64-bit" not in str(exc):
             raise
         return _encode(message, wide=True)
@@ -260,6 +265,31 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
     if len(data) < _TRIM_BELOW:
         data = bytes(memoryview(data))  # its own size (see _TRIM_BELOW)
     return Encoded(data, tuple(blobs), tuple(texts))
+
+
+_KEY_TYPES = (str, int, float, bool, type(None), datetime.date, datetime.time, enum.Enum, uuid.UUID)
+"""What orjson takes as a dict key (with OPT_NON_STR_KEYS); a datetime is a date."""
+_LOOKED_AT = 100_000
+"""The most values ``_bad_key`` goes through to find the key it names."""
+
+
+def _bad_key(message: Any) -> str:
+    """What to say of a message with a dict key JSON cannot have (a tuple, bytes...)."""
+    todo, seen = [message], 0
+    while todo and seen < _LOOKED_AT:
+        value = todo.pop()
+        seen += 1
+        if isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, _KEY_TYPES):
+                    return (f"a dict key of type {type(key).__name__} cannot be sent: the keys "
+                            "of a JSON object are text (str, or a number, bool or None, which "
+                            "are sent as text)")
+            todo.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            todo.extend(value)
+    return "a dict key cannot be sent: the keys of a JSON object are text (str, or a number, " \
+        "bool or None, which are sent as text)"
 
 
 def _widened(value: Any) -> Any:

@@ -3,6 +3,8 @@ round trip."""
 
 from __future__ import annotations
 
+import datetime
+import enum
 import gc
 import math
 import struct
@@ -366,3 +368,17 @@ def test_large_json_is_parsed_with_the_collector_paused_and_then_resumed(
     assert protocol.decode_json(b"[1]") == [1]
     assert seen == [False, True]
     assert gc.isenabled()
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+def test_a_dict_key_json_cannot_have_is_named_in_plain_words() -> None:
+    """orjson says 'Dict key must a type serializable with OPT_NON_STR_KEYS'."""
+    for key, name in [((1, 2), "tuple"), (b"k", "bytes"), (frozenset(), "frozenset")]:
+        message = {"v": [{"fine": 1, datetime.date(2026, 1, 1): 2, Color.RED: 3}, {key: 1}]}
+        with pytest.raises(TypeError) as info:
+            encode(message)
+        assert str(info.value).startswith(f"a dict key of type {name} cannot be sent: the keys "
+                                          "of a JSON object are text"), info.value
