@@ -18,7 +18,8 @@ from app.demo import create_app as demo_app
 
 LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood",
                    "allow-give-up", "allow-give-up-async", "allow-rich", "allow-odd-failure",
-                   "allow-stream-later", "allow-drop-connection", "allow-stubborn"]
+                   "allow-stream-later", "allow-drop-connection", "allow-stubborn",
+                   "allow-note", "allow-note-async", "allow-notes"]
 
 
 class Size(enum.Enum):
@@ -71,6 +72,23 @@ def create_app(config: str | Path) -> App:
                 await asyncio.sleep(3600)
             except asyncio.CancelledError:
                 pass
+
+    noted: list[str] = []
+
+    @app.command
+    def note(tag: str, ms: int) -> None:
+        """Take ``ms`` on a command thread, then note ``tag``."""
+        time.sleep(ms / 1000)
+        noted.append(tag)
+
+    @app.command
+    async def note_async(tag: str, ms: int) -> None:
+        await asyncio.sleep(ms / 1000)
+        noted.append(tag)
+
+    @app.command
+    async def notes() -> list[str]:
+        return list(noted)
 
     @app.command
     async def peak() -> dict[str, int]:

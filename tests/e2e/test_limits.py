@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,12 @@ from typing import Any
 import aiohttp
 import pytest
 
+from app.core.testing import Client
 from app.core.transport.server import CROWDED, MAX_CONNECTIONS
 from app.core.transport.session import LOGGED_BAD
 from tests.conftest import Served, serve, serving, wait_for_log
 
-from . import raw
+from . import limits_app, raw
 from .conftest import LIMITS_ENV as ENV
 from .conftest import greet, limits_config
 
@@ -401,6 +402,68 @@ async def test_a_page_sending_nothing_but_bad_messages_does_not_flood_the_log(
         wait_for_log(served.log, "no more are logged")
         bad = [line for line in served.log if "sent a bad" in line]
         assert len(bad) == LOGGED_BAD, len(bad)
+
+
+async def test_calls_the_core_has_run_on_when_their_page_goes(app_dir: Path) -> None:
+    """A page sends calls, then closes (or reloads) before their answers: every call the core
+    has read runs to its end, sync ones waiting for a thread and async ones alike (a save
+    followed by a reload ran or not as threads happened to be free, and an async one was
+    cancelled halfway)."""
+    with serving(limits_config(app_dir, threads=2), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        calls = [{"id": n, "kind": "invoke", "cmd": "note", "args": {"tag": f"s{n}", "ms": 300}}
+                 for n in range(1, 13)]
+        calls += [{"id": n, "kind": "invoke", "cmd": "note_async",
+                   "args": {"tag": f"a{n}", "ms": 300}} for n in (13, 14)]
+        calls.append({"id": 15, "kind": "invoke", "cmd": "notes", "args": {}})
+        await ws.send_str(json.dumps(calls))
+        while not any(r.get("id") == 15 for r in raw.messages_of(await raw.receive(ws))):
+            pass  # the core has read them all
+        await ws.close()
+        await http.close()
+        again = await raw.reload(launched)
+        http, ws = await raw.connect(again)
+        async with http, ws:
+            expected = {f"s{n}" for n in range(1, 13)} | {"a13", "a14"}
+            deadline = time.monotonic() + 20
+            while True:
+                noted = (await raw.call(ws, {"id": 1, "kind": "invoke", "cmd": "notes",
+                                             "args": {}}))["value"]
+                if set(noted) == expected or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+            assert sorted(noted) == sorted(expected), noted
+
+
+async def test_calls_running_on_for_no_page_end_with_the_core(app_dir: Path) -> None:
+    """What runs on after its page went stops as the core stops, on an app's own loop too
+    (which goes on after it)."""
+
+    def running() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks()
+                if t.get_name() == "command 'note_async'" and not t.done()]
+
+    app = limits_app.create_app(limits_config(app_dir))
+    async with Client(app):
+        launched = await raw.launch(app.launch_url("main"))
+        http, ws = await raw.connect(launched)
+        await ws.send_str(json.dumps([
+            {"id": 1, "kind": "invoke", "cmd": "note_async", "args": {"tag": "t", "ms": 60_000}},
+            {"id": 2, "kind": "invoke", "cmd": "notes", "args": {}}]))
+        while not any(r.get("id") == 2 for r in raw.messages_of(await raw.receive(ws))):
+            pass
+        await ws.close()
+        await http.close()
+        assert app.core is not None
+        await asyncio.wait_for(_until(lambda: not app.core.server.sessions), 10)  # type: ignore[union-attr]
+        assert len(running()) == 1  # its page is gone; it runs on
+    await asyncio.wait_for(_until(lambda: not running()), 5)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
 
 
 async def test_a_command_that_will_not_be_cancelled_neither_hangs_its_call_nor_the_end(

@@ -80,6 +80,7 @@ async def test_a_connection_that_ended_keeps_nothing_to_send() -> None:
     session = _session(patience_ms=2000)
     session.ws = _EndedSocket()  # type: ignore[assignment]
     session.core.events = SimpleNamespace(drop=lambda _: None)  # type: ignore[attr-defined]
+    session.core.server = SimpleNamespace(carry_on=lambda _: None)  # type: ignore[attr-defined]
     reply = {"kind": "reply", "id": 1, "ok": True, "value": "x" * 1000}
     session.deliver(reply)
     assert session._outbox  # not written yet

@@ -139,6 +139,7 @@ class Server:
         self.credentials = credentials
         self.labels: dict[int, str] = {}
         self.sessions: set[Session] = set()
+        self._orphans: set[asyncio.Task[None]] = set()  # calls of connections that have ended
         self._stopping = False
         self._runners: list[web.AppRunner] = []
         self._sites: dict[int, web.SockSite] = {}
@@ -222,11 +223,23 @@ class Server:
         port = self.window_port(label)
         return f"{served_origin(port)}/__app__/launch/{self.credentials.new_launch(label)}"
 
+    def carry_on(self, tasks: set[asyncio.Task[None]]) -> None:
+        """The calls of a connection that has ended run on, unanswered, until they end, or
+        the core does (then they are cancelled, as a page closing once cancelled its own)."""
+        for task in tasks:
+            if self._stopping:
+                task.cancel()
+            elif not task.done():
+                self._orphans.add(task)
+                task.add_done_callback(self._orphans.discard)
+
     async def stop(self) -> None:
         # Open sockets would hold the shutdown until they close by themselves; a page that
         # reconnects meanwhile gets its new socket closed as soon as it opens.
         self._stopping = True
         await asyncio.gather(*(s.close() for s in list(self.sessions)), return_exceptions=True)
+        for task in list(self._orphans):  # (the app ends: what runs on for no page stops)
+            task.cancel()
         # Together: each gives its unfinished requests SHUTDOWN_GRACE, and no more in all.
         await asyncio.gather(*(runner.cleanup() for runner in [*self._runners, self._runner]))
         if self.dev is not None:

@@ -337,8 +337,11 @@ class Session:
             writer.cancel()
             # Not written, and never to be: a page's key keeps its connection for a while.
             self._outbox.clear()
-            for task in list(self._tasks):
-                task.cancel()
+            # The calls it brought run on: the core had them, and a page that saves, then
+            # reloads or closes, would not know whether its save ran (or ran halfway, an async
+            # command cancelled in the middle). Their answers go nowhere; their time limit
+            # stands, and the core's end stops them.
+            self.core.server.carry_on(self._tasks)
 
     async def _receive(self, data: str | bytes, binary: bool) -> None:
         frame = self._frames  # the page numbers its frames the same way, from 0
