@@ -170,6 +170,11 @@ def test_a_subframe_gets_only_what_a_capability_names(browser: Browser, served: 
     assert unnamed["code"] == "forbidden"
     assert "get no IPC unless a capability names their URL" in unnamed["message"]
     assert 'add "/other.html" to "remote.urls"' in unnamed["message"]
+    # It may send only small messages (its calls are all denied): its runtime says so.
+    large = call(other, "greet", {"name": "x" * 100_000})
+    assert large["code"] == "invalid_args", large
+    assert large["message"].endswith("over the limit of 65536 bytes for a page that no "
+                                     "capability covers, whose calls are all denied."), large
 
 
 def test_a_sandboxed_subframe_is_told_it_gets_no_ipc(browser: Browser, served: Served) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
@@ -16,7 +17,7 @@ import aiohttp
 import pytest
 
 from app.core.testing import Client
-from app.core.transport.server import CROWDED, MAX_CONNECTIONS
+from app.core.transport.server import CROWDED, MAX_CONNECTIONS, UNCOVERED_MESSAGE_BYTES
 from app.core.transport.session import LOGGED_BAD
 from tests.conftest import Served, serve, serving, wait_for_log
 
@@ -402,6 +403,41 @@ async def test_a_page_sending_nothing_but_bad_messages_does_not_flood_the_log(
         wait_for_log(served.log, "no more are logged")
         bad = [line for line in served.log if "sent a bad" in line]
         assert len(bad) == LOGGED_BAD, len(bad)
+
+
+async def test_a_page_no_capability_covers_may_send_only_small_messages(app_dir: Path) -> None:
+    """Each of its calls is denied anyway, and each connection holds a message whole as it comes
+    in: a page making 20 such sub-frames that each sent 48 MB had the core hold 1.1 GB. The
+    frame's runtime is told the limit; a larger message closes the connection (1009)."""
+    with serving(limits_config(app_dir), env=ENV) as served:
+        launched = await raw.launch(served.urls["main"])
+        async with aiohttp.ClientSession() as http:
+            async with http.get(launched.origin + "/index.html?sub", headers={
+                    "Cookie": launched.cookie, "Sec-Fetch-Dest": "iframe"}) as response:
+                html = await response.text()
+        def limit_of(page: str) -> dict[str, Any]:
+            found = re.search(r'"maxMessageBytes":\d+,"uncovered":(true|false)', page)
+            assert found, "the page carries no limit"
+            return json.loads("{" + found.group(0) + "}")
+
+        assert limit_of(html) == {"maxMessageBytes": UNCOVERED_MESSAGE_BYTES, "uncovered": True}
+        own = limit_of(launched.html)
+        assert own["maxMessageBytes"] > 4 * UNCOVERED_MESSAGE_BYTES and not own["uncovered"]
+        http, ws = await raw.connect(launched, ticket=raw.ticket_of(html))
+        async with http, ws:
+            small = await raw.call(ws, greet(1))
+            assert small["error"]["code"] == "forbidden", small
+            await ws.send_str(json.dumps([{"id": 2, "kind": "invoke", "cmd": "echo",
+                                           "args": {"value": "x" * UNCOVERED_MESSAGE_BYTES}}]))
+            closed = await raw.receive(ws)
+            assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 1009, closed
+        # The window's own page sends what its limit allows.
+        http, ws = await raw.connect(launched)
+        async with http, ws:
+            value = "x" * (2 * UNCOVERED_MESSAGE_BYTES)
+            echoed = await raw.call(ws, {"id": 3, "kind": "invoke", "cmd": "echo",
+                                         "args": {"value": value}})
+            assert echoed.get("value") == value, str(echoed)[:300]
 
 
 async def test_calls_the_core_has_run_on_when_their_page_goes(app_dir: Path) -> None:

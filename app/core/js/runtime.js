@@ -660,7 +660,8 @@ function (boot) {
     if (size > boot.maxMessageBytes) {
       throw fail("invalid_args",
         `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes `
-        + "(app.ipc.maxMessageBytes in the config).");
+        + (boot.uncovered ? "for a page that no capability covers, whose calls are all denied."
+          : "(app.ipc.maxMessageBytes in the config)."));
     }
     // At least its size in bytes: what decides whether it leaves as a Blob.
     let bulk = encoded.json.length;
