@@ -348,14 +348,17 @@ class Command:
             if error["type"] == "missing" and len(loc) == 1 and kind is Channel:
                 message += (" (a Channel, which the page makes: new Channel((message) => ...) "
                             "in invoke's arguments)")
-            elif error["type"] == "missing" and len(loc) == 1 and _may_be_state(kind):
+            elif (error["type"] in ("missing", "is_instance_of") and len(loc) == 1
+                  and _may_be_state(kind)):
                 assert kind is not None
-                # The page's message, and the log's (whose reader can fix it).
+                # The page's message, and the log's (whose reader can fix it). A page's value
+                # in its place (what JSON makes is never an instance of it) is told the same.
                 message += (
                     f" (of type {kind.__name__}: if the command should get the app's own, call "
                     f"app.manage({kind.__name__}(...)) before the app runs)"
                 )
-                if name not in self._warned:  # once: a page may call it again and again
+                # Logged once: a page may call it again and again.
+                if error["type"] == "missing" and name not in self._warned:
                     self._warned.add(name)
                     log.warning("command %r was called without %r: %s", self.name, name,
                                 message)

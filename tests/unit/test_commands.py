@@ -895,11 +895,18 @@ async def test_a_parameter_of_state_never_managed_says_how_to_manage_it(
 ) -> None:
     """A command taking the app's state that was never managed asked the page for it, and the
     page was told only 'Field required'."""
-    app = make_app(write_config, "allow-add-note", "allow-save")
+    app = make_app(write_config, "allow-add-note", "allow-save", "allow-count")
 
     @app.command
     def add_note(text: str, notes: Notes) -> int:
         return len(notes.items)
+
+    class Ledger:
+        value = 0
+
+    @app.command
+    def count(ledger: Ledger) -> int:
+        return ledger.value
 
     @app.command
     def save(settings: Theme) -> None: ...
@@ -910,6 +917,11 @@ async def test_a_parameter_of_state_never_managed_says_how_to_manage_it(
                 await client.invoke("add_note", {"text": "x"})
         assert "Field required (of type Notes: if the command should get the app's own, " \
             "call app.manage(Notes(...)) before the app runs)" in info.value.message
+        with pytest.raises(InvalidArgs) as info:  # a value in its place: the same hint
+            await client.invoke("count", {"ledger": {"value": 1}})
+        assert info.value.message.endswith("(of type Ledger: if the command should get the "
+                                           "app's own, call app.manage(Ledger(...)) before the "
+                                           "app runs)."), info.value.message
         with pytest.raises(InvalidArgs) as info:  # what pages send is not state: no hint
             await client.invoke("save", {})
         assert "manage" not in info.value.message
