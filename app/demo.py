@@ -183,8 +183,10 @@ def register(app: App) -> None:
         url = await app.open_window(
             "settings", url="index.html", title="Settings", width=560, height=700
         )
-        # Without native windows (serve), the page opens the launch URL itself.
-        return {"label": "settings", "url": url, "native": bool(app.native_windows)}
+        # Without native windows (serve), the page opens the launch URL itself; a native window
+        # opens it, and the page has no use for it.
+        native = bool(app.native_windows)
+        return {"label": "settings", "url": None if native else url, "native": native}
 
     @app.command
     def close_window(window: Window) -> None:

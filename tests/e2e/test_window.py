@@ -118,11 +118,13 @@ def test_the_app_ends_even_when_the_gui_never_answered_about_a_page(
 def test_a_closed_window_can_be_opened_again(app_dir: Path, playwright: Playwright) -> None:
     """Closing a window frees its label: the core stops serving it, and it may open again."""
     config = main_window_config(app_dir, "allow-close-window")
-    open_settings = "window.__APP__.core.invoke('open_settings').then((r) => r.label)"
+    open_settings = ("window.__APP__.core.invoke('open_settings')"
+                     ".then((r) => [r.label, r.url, r.native])")
     with open_window(config, playwright=playwright) as window:
         main = window.page("main")
         for _ in range(2):
-            assert main.evaluate(open_settings) == "settings"
+            # (the launch URL is the native window's to open: the page does not get it)
+            assert main.evaluate(open_settings) == ["settings", None, True]
             settings = window.page("settings")
             assert settings.evaluate("window.__APP__.core.invoke('greet', {name: 's'})") == (
                 "Hello, s!"
