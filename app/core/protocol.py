@@ -26,11 +26,12 @@ import dataclasses
 import datetime
 import enum
 import gc
+import inspect
 import re
 import struct
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from itertools import compress, count, repeat
 from typing import Any
@@ -231,6 +232,14 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
             return _escaped(fields) if escape else fields
         if isinstance(value, (set, frozenset, tuple)):
             return list(value)
+        if isinstance(value, (Iterator, AsyncIterator)) or inspect.isawaitable(value):
+            # Read to its end to be written, an endless one (itertools.count()) held the GIL
+            # and grew until the process died.
+            raise TypeError(
+                f"a {type(value).__name__} cannot be sent: an iterator is only known once it "
+                "is read to its end, which may be never; send a list"
+                + (" (await it first)" if inspect.isawaitable(value) else "")
+            )
         # What a model's fields may hold (URLs, Decimal, paths, durations, enums...), as
         # pydantic writes it in JSON.
         try:
@@ -248,9 +257,12 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
     except orjson.JSONEncodeError as exc:
         if "Dict key must" in str(exc):  # (orjson's own words are about its options)
             raise TypeError(_bad_key(message)) from None
-        if wide or "64-bit" not in str(exc):
-            raise
-        return _encode(message, wide=True)
+        if not wide and "64-bit" in str(exc):
+            return _encode(message, wide=True)
+        said = exc.__cause__  # what convert said of a value it could not take, in its words
+        if isinstance(said, TypeError):
+            raise TypeError(str(said)) from said
+        raise
     # Every '"$__b":' is a marker, and no key is an escaped one: nothing to escape (the
     # usual case; a string holding them has its quotes escaped in JSON).
     if blobs and (data.count(_MARKER_KEY) != len(blobs) or _ESCAPED_KEY in data):

@@ -5,6 +5,7 @@ hooks that fail, values JSON would change, and errors of the app's own classes."
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
@@ -562,3 +563,37 @@ async def test_parameters_named_as_model_methods_work_without_warnings(
         assert await client.invoke("shadowing", args) == ["j", 1, True, [2], "d"]
     said = [str(w.message) for w in recwarn]
     assert not [s for s in said if "shadows" in s], said
+
+
+async def test_a_command_returning_an_endless_iterator_fails_at_once(write_config) -> None:
+    """An iterator is known only once read to its end: itertools.count() was read on and on,
+    holding the GIL, until the process ran out of memory. Every iterator is refused, saying
+    so, and the core goes on."""
+    app = new_app(write_config, "endless", "endless_async", "finite", "greet")
+
+    @app.command
+    def endless() -> object:
+        return itertools.count()
+
+    @app.command
+    async def endless_async() -> object:
+        return itertools.repeat(0)
+
+    @app.command
+    def finite() -> object:
+        return {"values": (i for i in range(3))}
+
+    @app.command
+    def greet(name: str) -> str:
+        return f"Hello, {name}!"
+
+    async with Client(app) as client:
+        for name, kind in [("endless", "count"), ("endless_async", "repeat"),
+                           ("finite", "generator")]:
+            with pytest.raises(InternalError) as info:
+                await asyncio.wait_for(client.invoke(name), 10)
+            assert info.value.message == (
+                f"The return value of '{name}' cannot be sent to the page: a {kind} cannot be "
+                "sent: an iterator is only known once it is read to its end, which may be "
+                "never; send a list."), info.value.message
+        assert await client.invoke("greet", {"name": "still here"}) == "Hello, still here!"
