@@ -250,6 +250,10 @@ class Command:
                 warnings.filterwarnings("ignore", "Field name .* shadows an attribute",
                                         UserWarning)
                 model = create_model(f"{self.name}_args", __base__=_ArgsBase, **fields)
+            if not model.__pydantic_complete__:
+                # A model among the arguments names a type that does not exist (a misspelt
+                # forward reference): found now, as the app starts, not at every call.
+                model.model_rebuild(raise_errors=True)
         except Exception as exc:  # a type pydantic cannot validate (a typing.TypedDict on 3.11)
             why = str(exc).split("\n\n")[0]  # (not pydantic's link to its docs)
             raise UnusableCommand(

@@ -87,6 +87,41 @@ async def test_a_type_pydantic_cannot_validate_names_its_command(write_config) -
     assert app.core is None
 
 
+class Order(BaseModel):
+    lines: list[OrderLnie]  # type: ignore[name-defined]  # noqa: F821 (misspelt, on purpose)
+
+
+class Basket(BaseModel):
+    items: list[Item]  # defined below: resolved by the time the app starts
+
+
+class Item(BaseModel):
+    name: str
+
+
+async def test_a_type_that_names_no_type_is_found_as_the_app_starts(write_config) -> None:
+    """A misspelt forward reference in an argument's model passed the start and 'check', and
+    failed every call with 'internal'."""
+    app = new_app(write_config, "place")
+
+    @app.command
+    def place(order: Order) -> None: ...
+
+    with pytest.raises(TypeError, match="command 'place': its arguments cannot be validated "
+                                        "from their type hints: name 'OrderLnie' is not defined"):
+        async with Client(app):
+            pass
+    assert app.core is None
+    app = new_app(write_config, "fill")
+
+    @app.command
+    def fill(basket: Basket) -> list[str]:
+        return [item.name for item in basket.items]
+
+    async with Client(app) as client:
+        assert await client.invoke("fill", {"basket": {"items": [{"name": "a"}]}}) == ["a"]
+
+
 class Store:
     def __init__(self) -> None:
         self.items = ["a"]
