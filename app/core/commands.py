@@ -50,12 +50,16 @@ Injector = Callable[[Any], Any]
 _SCALARS = (str, int, float, bool, bytes)
 _PLAIN_TYPES = {*_SCALARS, list, dict, tuple, set, frozenset, object, type(None)}
 _SEQUENCES = {list, set, frozenset, tuple}
-_MAPPINGS = {dict, collections.abc.Mapping, collections.abc.MutableMapping}
+_MAPPINGS = {dict, collections.OrderedDict, collections.abc.Mapping,
+             collections.abc.MutableMapping}
 _CONTAINERS = {
-    *_SEQUENCES, *_MAPPINGS, typing.Union, types.UnionType, collections.abc.Sequence,
-    collections.abc.MutableSequence, collections.abc.Set, collections.abc.MutableSet,
-    collections.abc.Collection, collections.abc.Iterable,
+    *_SEQUENCES, *_MAPPINGS, typing.Union, types.UnionType, collections.deque,
+    collections.abc.Sequence, collections.abc.MutableSequence, collections.abc.Set,
+    collections.abc.MutableSet,
 }
+_AS_LISTS = {collections.abc.Iterable, collections.abc.Collection}
+"""Taken as lists: pydantic checks an ``Iterable``'s values only as the command reads them
+(one that does not fit failed the command, not the call), and a ``Collection``'s not at all."""
 
 
 class _FailFast(FailFast):
@@ -75,8 +79,12 @@ def strict_scalars(annotation: Any) -> Any:
     JSON's are always text, and a ``dict[int, str]`` takes ``{"1": "a"}``."""
     if annotation in _SCALARS:
         return Annotated[annotation, Strict()]
+    if isinstance(annotation, typing.NewType):  # UserId = NewType("UserId", int)
+        return strict_scalars(annotation.__supertype__)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin in _AS_LISTS and len(args) == 1:
+        return strict_scalars(list[args[0]])  # type: ignore[valid-type]
     if origin is Annotated:
         return Annotated[(strict_scalars(args[0]), *annotation.__metadata__)]
     if origin in _CONTAINERS and args:

@@ -6,12 +6,21 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections import OrderedDict, deque
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NewType
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, Strict
@@ -617,6 +626,9 @@ def test_scalars_are_taken_as_sent_and_other_types_convert_as_usual() -> None:
         assert info.value.data[0]["field"].startswith(field), (field, value, info.value.data)
 
 
+UserId = NewType("UserId", int)
+
+
 def test_optional_and_abstract_containers_are_usable_and_strict() -> None:
     """An optional list, set or tuple (the commonest optional argument) stopped the app as it
     started: ``Union`` hashes its members, and the strict list's marker could not be hashed.
@@ -630,6 +642,9 @@ def test_optional_and_abstract_containers_are_usable_and_strict() -> None:
         capped: Annotated[list[int], Field(max_length=3)] | None = None,
         seq: Sequence[int] | None = None, mapping: Mapping[str, int] | None = None,
         by_id: dict[int, str] | None = None, flags: Mapping[bool, bool] | None = None,
+        it: Iterable[int] | None = None, coll: Collection[int] | None = None,
+        dq: deque[int] | None = None, od: OrderedDict[str, int] | None = None,
+        uid: UserId | None = None,
     ) -> None:
         pass
 
@@ -638,13 +653,18 @@ def test_optional_and_abstract_containers_are_usable_and_strict() -> None:
     assert command.bind({}, None, {})["tags"] is None
     good = {"tags": ["a"], "ids": [1, 2], "pair": [1, 2], "nested": {"k": [1], "n": None},
             "capped": [1, 2, 3], "seq": [1, 2], "mapping": {"a": 1}, "byId": {"1": "a"},
-            "flags": {"true": False}}
+            "flags": {"true": False}, "it": [1, 2], "coll": [3], "dq": [4], "od": {"a": 5},
+            "uid": 7}
     bound = command.bind(good, None, {})
+    assert bound["it"] == [1, 2] and bound["coll"] == [3] and bound["dq"] == deque([4])
+    assert bound["od"] == OrderedDict(a=5) and bound["uid"] == 7
     assert bound["ids"] == {1, 2} and bound["pair"] == (1, 2) and list(bound["seq"]) == [1, 2]
     assert bound["by_id"] == {1: "a"} and bound["flags"] == {True: False}
     for field, value in [("tags", [b"a"]), ("ids", ["1"]), ("pair", ["1"]),
                          ("nested", {"k": ["1"]}), ("capped", [1, 2, 3, 4]), ("seq", [1, "2"]),
-                         ("mapping", {"a": "1"}), ("byId", {"x": "a"}), ("byId", {"1": 2})]:
+                         ("mapping", {"a": "1"}), ("byId", {"x": "a"}), ("byId", {"1": 2}),
+                         ("it", [1, "x"]), ("coll", ["x"]), ("coll", "abc"), ("dq", ["1"]),
+                         ("od", {"a": "1"}), ("uid", "7")]:
         with pytest.raises(InvalidArgs) as info:
             command.bind({**good, field: value}, None, {})
         assert info.value.data[0]["field"].lower().startswith(field.lower()), (field, value)
