@@ -32,6 +32,7 @@ from pydantic import (
     create_model,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from .acl.permissions import command_permissions
 from .channel import Channel
@@ -239,7 +240,6 @@ class Command:
                 continue
             if pname.startswith("_"):
                 raise UnusableCommand(_private(self.name, pname))
-            default = ... if param.default is param.empty else param.default
             try:
                 checked = strict_scalars(annotation)
             except Exception as exc:  # (no such type should remain; one would stop the start)
@@ -248,9 +248,11 @@ class Command:
                     f"used: {type(exc).__name__}: {exc}"
                 ) from exc
             camel = to_camel(pname)
-            if camel != pname:
+            if camel != pname and not _aliased(annotation):
                 checked = Annotated[checked, Field(validation_alias=camel)]
-            fields[pname] = (checked, default)
+            # With no default of the function's own, one in an Annotated Field(default=...)
+            # stands (given as the field's default, ``...`` would make it required).
+            fields[pname] = checked if param.default is param.empty else (checked, param.default)
         try:
             with warnings.catch_warnings():
                 # A parameter named json, copy, schema...: the name of a BaseModel method,
@@ -412,6 +414,15 @@ def _is_callable(annotation: Any) -> bool:
         members = [a for a in typing.get_args(annotation) if a is not type(None)]
         return len(members) == 1 and _is_callable(members[0])
     return annotation is collections.abc.Callable or origin is collections.abc.Callable
+
+
+def _aliased(annotation: Any) -> bool:
+    """Whether ``annotation`` gives its parameter a name of its own for the page,
+    ``Annotated[int, Field(alias="uid")]``: then it takes that, not its camelCase name."""
+    if typing.get_origin(annotation) is not Annotated:
+        return False
+    return any(isinstance(m, FieldInfo) and (m.alias or m.validation_alias)
+               for m in annotation.__metadata__)
 
 
 def _may_be_state(kind: type | None) -> bool:

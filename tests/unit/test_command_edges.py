@@ -13,7 +13,7 @@ import typing
 from typing import Annotated, Any, Optional
 
 import pytest
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, Field, field_serializer
 
 from app.core import (
     App,
@@ -632,3 +632,25 @@ async def test_a_command_returning_an_endless_iterator_fails_at_once(write_confi
                 "sent: an iterator is only known once it is read to its end, which may be "
                 "never; send a list."), info.value.message
         assert await client.invoke("greet", {"name": "still here"}) == "Hello, still here!"
+
+
+async def test_a_default_or_alias_in_annotated_field_stands(write_config) -> None:
+    """``Annotated[int, Field(default=5)]`` was required, and ``Field(alias="uid")`` gave way
+    to the camelCase name, as pydantic's own validate_call does not."""
+    app = new_app(write_config, "page")
+
+    @app.command
+    def page(
+        size: Annotated[int, Field(default=5, ge=1)],
+        user_id: Annotated[int, Field(alias="uid")] = 0,
+    ) -> list[int]:
+        return [size, user_id]
+
+    async with Client(app) as client:
+        assert await client.invoke("page", {}) == [5, 0]
+        assert await client.invoke("page", {"size": 2, "uid": 7}) == [2, 7]
+        assert await client.invoke("page", {"user_id": 8}) == [5, 8]
+        with pytest.raises(InvalidArgs, match="size: Input should be greater than or equal"):
+            await client.invoke("page", {"size": 0})
+        with pytest.raises(InvalidArgs, match="userId: Extra inputs are not permitted"):
+            await client.invoke("page", {"userId": 8})
