@@ -141,13 +141,7 @@ def _closed(app: App, label: str, window: Any) -> None:
     """A native window closed (on a thread of pywebview's): the app and the core forget it, so
     that its label may be opened again. Not if a new window of that label took its place."""
     view = getattr(window, "native", None)
-    pending = getattr(view, "_js_results", None)
-    if isinstance(pending, dict):  # (not with another backend, or another pywebview)
-        # Only the table: the window itself, kept, held its page, its renderer's shared memory
-        # and sockets (about 7 file descriptors and 2.5 MB each) until the app ended.
-        with _pending_lock:  # (windows closing at once do so on threads of their own)
-            _pending_scripts[:] = [table for table in _pending_scripts if table]
-            _pending_scripts.append(pending)
+    _keep_script_waits(window)
     _delete_on_gui_thread(view)
     if app.native_windows.get(label) is not window:
         return
@@ -186,6 +180,32 @@ def _delete_on_gui_thread(view: Any) -> None:
     if isinstance(view, QWidget):
         sip.transferto(view, None)  # type: ignore[arg-type]  # Qt's to delete, not Python's
         view.deleteLater()  # (safe from any thread: the GUI thread does it)
+
+
+def _keep_script_waits(window: Any) -> None:
+    """Keep the table of the scripts whose results ``window`` (closed, or left open by a GUI
+    that ended) is waited for, for ``_release_script_waits``."""
+    pending = getattr(getattr(window, "native", None), "_js_results", None)
+    if isinstance(pending, dict):  # (not with another backend, or another pywebview)
+        # Only the table: the window itself, kept, held its page, its renderer's shared memory
+        # and sockets (about 7 file descriptors and 2.5 MB each) until the app ended.
+        with _pending_lock:  # (windows closing at once do so on threads of their own)
+            _pending_scripts[:] = [table for table in _pending_scripts if table]
+            _pending_scripts.append(pending)
+
+
+def _forget_windows(app: App) -> None:
+    """The GUI has ended: the app's windows are gone. Those it left open (its display went
+    away, say) have their waits for scripts let go with the closed ones' (a thread of
+    pywebview's own waiting in one kept the process up for ever, 1 run in 5 or so)."""
+    for window in app.native_windows.values():
+        _keep_script_waits(window)
+        # As pywebview does for a window that closes: a script run in it later (its thread's
+        # next one) returns at once instead of waiting for a GUI that is gone.
+        instances = getattr(type(getattr(window, "native", None)), "instances", None)
+        if isinstance(instances, dict):
+            instances.pop(getattr(window, "uid", None), None)
+    app.native_windows.clear()
 
 
 def _release_script_waits() -> None:
@@ -345,7 +365,7 @@ def run_native(app: App, *, debug: bool = False) -> None:
         ended.set()
         with app._native_lock:
             app._native_later = None
-        app.native_windows.clear()
+        _forget_windows(app)
         core.shutdown(hurry)
         _release_script_waits()
         for sig, handler in restore.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -33,6 +33,27 @@ def test_waits_for_scripts_in_closed_windows_are_let_go_once_the_gui_ends() -> N
     waiter.join(timeout=10)
     assert got == [True]
     assert native._pending_scripts == []
+
+
+def test_waits_for_scripts_in_windows_the_gui_left_open_are_let_go_too() -> None:
+    """Its display went away: the GUI's loop ended with the window never closed, and
+    pywebview's thread injecting its API into the page waited for ever, keeping the process."""
+    window, waiter, got = _waiting_window()
+
+    class View(SimpleNamespace):  # pywebview's Qt window keeps its open ones by uid
+        instances: ClassVar[dict[str, Any]] = {}
+
+    window.native = View(_js_results=window.native._js_results)
+    window.uid = "w1"
+    View.instances["w1"] = window.native
+    app = SimpleNamespace(native_windows={"main": window}, core=None)
+    native._forget_windows(app)  # type: ignore[arg-type]
+    assert app.native_windows == {}
+    # Gone as a closed window's is: the thread's next script returns at once, not waiting.
+    assert View.instances == {}
+    native._release_script_waits()
+    waiter.join(timeout=10)
+    assert got == [True]
 
 
 def test_closed_windows_are_not_kept() -> None:
