@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     FailFast,
@@ -33,6 +34,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
+from pydantic.types import EncodedBytes, EncodedStr
 
 from .acl.permissions import command_permissions
 from .channel import Channel
@@ -80,6 +82,8 @@ def strict_scalars(annotation: Any) -> Any:
     JSON's are always text, and a ``dict[int, str]`` takes ``{"1": "a"}``."""
     if annotation in _SCALARS:
         return Annotated[annotation, Strict()]
+    if annotation in (bytearray, memoryview):  # (as bytes: pydantic would want the very type)
+        return Annotated[bytes, Strict(), AfterValidator(annotation)]
     if isinstance(annotation, typing.NewType):  # UserId = NewType("UserId", int)
         return strict_scalars(annotation.__supertype__)
     origin = typing.get_origin(annotation)
@@ -87,6 +91,8 @@ def strict_scalars(annotation: Any) -> Any:
     if origin in _AS_LISTS and len(args) == 1:
         return strict_scalars(list[args[0]])  # type: ignore[valid-type]
     if origin is Annotated:
+        if any(isinstance(m, (EncodedBytes, EncodedStr)) for m in annotation.__metadata__):
+            return annotation  # Base64Bytes and the like decode text: their own rule
         return Annotated[(strict_scalars(args[0]), *annotation.__metadata__)]
     if origin in _CONTAINERS and args:
         inner = tuple(a if a is Ellipsis or (origin in _MAPPINGS and i == 0)

@@ -13,7 +13,7 @@ import typing
 from typing import Annotated, Any, Optional
 
 import pytest
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import Base64Bytes, BaseModel, Field, field_serializer
 
 from app.core import (
     App,
@@ -654,3 +654,25 @@ async def test_a_default_or_alias_in_annotated_field_stands(write_config) -> Non
             await client.invoke("page", {"size": 0})
         with pytest.raises(InvalidArgs, match="userId: Extra inputs are not permitted"):
             await client.invoke("page", {"userId": 8})
+
+
+async def test_bytearray_memoryview_and_base64_parameters_take_what_a_page_sends(
+    write_config,
+) -> None:
+    """bytearray and memoryview parameters took nothing a page can send (pydantic wanted those
+    very types), and Base64Bytes refused base64 text (the strict bytes came before its
+    decoder)."""
+    app = new_app(write_config, "blobs")
+
+    @app.command
+    def blobs(
+        buffer: bytearray, view: memoryview, text: Base64Bytes, many: list[bytearray]
+    ) -> list[str]:
+        return [type(buffer).__name__, bytes(view).decode(), text.decode(),
+                type(many[0]).__name__]
+
+    async with Client(app) as client:
+        args = {"buffer": b"a", "view": b"b", "text": "aGk=", "many": [b"c"]}
+        assert await client.invoke("blobs", args) == ["bytearray", "b", "hi", "bytearray"]
+        with pytest.raises(InvalidArgs, match="buffer: Input should be a valid bytes"):
+            await client.invoke("blobs", {**args, "buffer": "a"})  # text is not bytes
