@@ -329,10 +329,14 @@ def run_native(app: App, *, debug: bool = False) -> None:
         if gui == "qt":
             import webview.platforms.qt as qt_backend
 
-        # In steps, so that a stop signal ends the wait (the app's on_start may take long).
+        # In steps, so that a stop signal ends the wait (the app's on_start may take long); and
+        # one that came while the toolkit loaded (its handler runs once the import returns,
+        # which may be after the core is ready) makes no window either.
         while not core.ready.wait(0.05):
             if stop_asked.is_set():
                 return
+        if stop_asked.is_set():
+            return
         if core.error is not None:
             raise core.error
         if gui == "qt":
