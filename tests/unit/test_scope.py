@@ -168,6 +168,8 @@ def test_a_grant_without_allow_entries_is_named_where_it_was_made(tree: Path) ->
                                 "invoke", "read_file")
     with pytest.raises(Forbidden) as info:
         scope.check_path(tree / "web" / "hello.txt")
+    assert f"may not use '{tree}/web/hello.txt': its permission 'allow-read-file'" in (
+        info.value.message), info.value.message
     assert ("its permission 'allow-read-file' was granted in capability 'files' (app.conf.json "
             "$.app.security.capabilities[0].permissions[0]) without allow entries") in (
         info.value.message), info.value.message

@@ -164,11 +164,11 @@ class Scope:
 
     def _explain(self, path: str, verdict: _Verdict) -> str:
         what = f"'{self.command}'" if self.command else "This command"
-        named = f"'{shown(path, SHOWN_PATH)}'"  # (a page may send megabytes of it)
+        path_shown = f"'{shown(path, SHOWN_PATH)}'"  # (a page may send megabytes of it)
         if self.caller:
             what += f" in {self.caller}"
         if verdict.resolved is None:
-            return f"{what} may not use {named}: it is not a usable path."
+            return f"{what} may not use {path_shown}: it is not a usable path."
         entry = verdict.entry
         if entry is not None:
             where = f" ({entry.location})" if entry.location else ""
@@ -180,7 +180,7 @@ class Scope:
                     f"cannot be used ({verdict.broken}); fix it (python -m app check)."
                 )
             followed = _FOLLOWED if _was_followed(path, verdict.resolved) else ""
-            return f"{what} may not use {named}{followed}: {by} denies {pattern}{where}."
+            return f"{what} may not use {path_shown}{followed}: {by} denies {pattern}{where}."
         allowed = [e.value["path"] for e in self.allow if isinstance(e.value.get("path"), str)]
         hint = json.dumps({"path": "..."})
         permission = self.denial_data.get("permission")
@@ -188,8 +188,9 @@ class Scope:
             named = f" '{permission}'" if permission else ""
             where = f" in {self.granted_in}" if self.granted_in else ""
             return (
-                f"{what} may not use {named}: its permission{named} was granted{where} without "
-                f"allow entries, so no path is allowed. Add {hint} entries to its allow list."
+                f"{what} may not use {path_shown}: its permission{named} was granted{where} "
+                f"without allow entries, so no path is allowed. Add {hint} entries to its allow "
+                "list."
             )
         first = next((e for e in self.allow if e.capability), None)
         where = f" in capability '{first.capability}' ({first.location})" if first else ""
@@ -203,7 +204,7 @@ class Scope:
         else:
             how = ""
         return (
-            f"{what} may not use {named}: it is outside the allowed paths "
+            f"{what} may not use {path_shown}: it is outside the allowed paths "
             f"({', '.join(allowed)}){how}. To allow it, add {hint} to the allow entries{where}."
         )
 
