@@ -281,6 +281,8 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
 
 _KEY_TYPES = (str, int, float, bool, type(None), datetime.date, datetime.time, enum.Enum, uuid.UUID)
 """What orjson takes as a dict key (with OPT_NON_STR_KEYS); a datetime is a date."""
+_KEYS_ARE = ("the keys of a JSON object are text (str, or a number, bool or None, which are sent "
+             "as text)")
 _LOOKED_AT = 100_000
 """The most values ``_bad_key`` goes through to find the key it names."""
 
@@ -294,14 +296,11 @@ def _bad_key(message: Any) -> str:
         if isinstance(value, dict):
             for key in value:
                 if not isinstance(key, _KEY_TYPES):
-                    return (f"a dict key of type {type(key).__name__} cannot be sent: the keys "
-                            "of a JSON object are text (str, or a number, bool or None, which "
-                            "are sent as text)")
+                    return f"a dict key of type {type(key).__name__} cannot be sent: {_KEYS_ARE}"
             todo.extend(value.values())
         elif isinstance(value, (list, tuple)):
             todo.extend(value)
-    return "a dict key cannot be sent: the keys of a JSON object are text (str, or a number, " \
-        "bool or None, which are sent as text)"
+    return f"a dict key cannot be sent: {_KEYS_ARE}"
 
 
 def _widened(value: Any) -> Any:

@@ -54,6 +54,14 @@ _FALLBACKS = {
 """Where a browser looks, for each directive the shell adds sources to, when it is absent."""
 
 
+def _policies(
+    policy: str | dict[str, str | list[str]] | None,
+) -> list[str | dict[str, str | list[str]] | None]:
+    """The policies of the config's ``policy``: text may join several with commas, each
+    enforced on its own."""
+    return list(policy.split(",")) if isinstance(policy, str) else [policy]
+
+
 def _parse_one(policy: str | dict[str, str | list[str]] | None) -> dict[str, list[str]]:
     """One policy's directives, as a browser reads them: names in any case, of a directive named
     twice the first (a browser ignores the second), and none whose name is not a name."""
@@ -166,8 +174,7 @@ ignore."""
 
 def unknown_directives(policy: str | dict[str, str | list[str]] | None) -> list[str]:
     """The directives of ``policy`` that no browser knows (a misspelt one restricts nothing)."""
-    policies = policy.split(",") if isinstance(policy, str) else [policy]
-    return [name for p in policies for name in _parse_one(p) if name not in DIRECTIVES]
+    return [name for p in _policies(policy) for name in _parse_one(p) if name not in DIRECTIVES]
 
 
 def restricts_nothing(policy: str | dict[str, str | list[str]] | None) -> bool:
@@ -175,8 +182,7 @@ def restricts_nothing(policy: str | dict[str, str | list[str]] | None) -> bool:
     misspelt ones): its pages then go with no policy at all."""
     if policy is None:  # the default one
         return False
-    policies = policy.split(",") if isinstance(policy, str) else [policy]
-    return not any(set(_parse_one(p)) & DIRECTIVES for p in policies)
+    return not any(set(_parse_one(p)) & DIRECTIVES for p in _policies(policy))
 
 
 def build_csp(
@@ -191,11 +197,10 @@ def build_csp(
     """The policy header: ``policy`` with the shell's sources added (``inline``: the sources of
     the page's own inline scripts, from ``inline_script_hashes``)."""
     # Policies joined with commas are each enforced: each one must let the shell's sources in.
-    policies = policy.split(",") if isinstance(policy, str) else [policy]
     return ", ".join(
         _build_one(_parse_one(p), nonce=nonce, connect=connect, frame=frame, workers=workers,
                    inline=inline)
-        for p in policies
+        for p in _policies(policy)
     )
 
 
