@@ -197,6 +197,7 @@ class Server:
         connections end."""
         self.credentials.forget(label)
         self._in_flight.pop(label, None)  # (its connections keep theirs as they end)
+        self._missing.pop(label, None)
         ports = [p for p, lbl in self.labels.items() if lbl == label]
         for port in ports:
             del self.labels[port]
