@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from types import TracebackType
 from typing import Any
 
@@ -43,6 +44,27 @@ def _decoded(encoded: Encoded) -> Any:
 def _round_trip(message: Any) -> Any:
     """Encode and decode ``message`` as the wire would."""
     return _decoded(encode(message))
+
+
+def _not_finite(message: dict[str, Any]) -> str | None:
+    """Where in ``message`` a NaN or infinity is, which a page refuses to send (JSON would make
+    it null without a word); ``None`` if it has none."""
+    todo: list[tuple[str, Any, int]] = [(str(key), value, 1) for key, value in message.items()]
+    while todo:
+        where, value, depth = todo.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return where
+        if depth > _MAX_DEPTH:  # (so a value that holds itself ends; the codec refuses it)
+            continue
+        if isinstance(value, dict):
+            todo.extend((f"{where}.{key}", item, depth + 1) for key, item in value.items())
+        elif isinstance(value, (list, tuple)):
+            todo.extend((f"{where}.{i}", item, depth + 1) for i, item in enumerate(value))
+    return None
+
+
+_MAX_DEPTH = 300
+"""Deeper than any value the codec sends."""
 
 
 class Client:
@@ -116,6 +138,12 @@ class Client:
     async def request(self, message: dict[str, Any]) -> Any:
         """Send one raw message (``kind`` and fields); return the value or raise ``IpcError``."""
         assert self.app.core is not None, "use the client as 'async with Client(app)'"
+        field = _not_finite(message)
+        if field is not None:  # as a page's runtime refuses it
+            raise InvalidArgs(
+                "The message cannot be sent: a number in it is NaN or Infinity, which JSON "
+                f"cannot carry (it would arrive as null) (at {field})."
+            )
         try:
             message = _round_trip({**message, "id": next(self._ids)})
         except TypeError as exc:  # as a page's runtime refuses what it cannot send

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict, deque
@@ -224,6 +225,20 @@ async def test_arguments_must_be_an_object(client: Client) -> None:
     async with client:
         with pytest.raises(InvalidArgs, match="must be an object"):
             await client.request({"kind": "invoke", "cmd": "greet", "args": [1, 2]})
+
+
+async def test_the_client_refuses_nan_and_infinity_as_a_page_does(client: Client) -> None:
+    """JSON has no NaN: sent, it would arrive as null, so a page refuses to send it, and the
+    testing client does the same rather than pass a test a page would fail."""
+    async with client:
+        for bad in (math.nan, math.inf, -math.inf):
+            with pytest.raises(InvalidArgs, match=r"NaN or Infinity.*\(at args\.name\.1\.x\)"):
+                await client.invoke("greet", {"name": ["a", {"x": bad}]})
+        looped: list = []
+        looped.append(looped)  # a value holding itself: the codec's own refusal, no hang
+        with pytest.raises(InvalidArgs, match="cannot be sent"):
+            await client.invoke("greet", {"name": looped})
+        assert await client.invoke("greet", {"name": "World"}) == "Hello, World!"
 
 
 async def test_arguments_with_very_many_problems_are_counted_not_listed(write_config) -> None:
