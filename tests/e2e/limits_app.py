@@ -54,8 +54,9 @@ def create_app(config: str | Path) -> App:
     running = {"now": 0, "peak": 0}
 
     @app.command
-    async def hold() -> int:
-        """Wait at the gate; count how many wait at once."""
+    async def hold(data: str = "") -> int:
+        """Wait at the gate (holding ``data``, as a call waiting for a thread holds its
+        arguments); count how many wait at once."""
         running["now"] += 1
         running["peak"] = max(running["peak"], running["now"])
         try:

@@ -18,7 +18,7 @@ import pytest
 
 from app.core.testing import Client
 from app.core.transport.server import CROWDED, MAX_CONNECTIONS, UNCOVERED_MESSAGE_BYTES
-from app.core.transport.session import LOGGED_BAD
+from app.core.transport.session import LOGGED_BAD, in_flight_bytes
 from tests.conftest import Served, serve, serving, wait_for_log
 
 from . import limits_app, raw
@@ -131,6 +131,51 @@ async def test_past_4096_calls_in_flight_a_window_is_not_read(app_dir: Path) -> 
                 answered |= mine
             assert answered == set(range(1, total + 1))
             assert (await peak())["peak"] == 4096
+
+
+async def test_calls_in_flight_hold_a_bounded_number_of_bytes(app_dir: Path) -> None:
+    """Calls waiting (for a thread, say) hold their arguments: a page that sent 4096 calls of
+    20 MB each would have the core hold 80 GB. Past ``maxMessageBytes`` and 8 MiB of frames
+    whose calls are being answered, a window is not read until some finish."""
+    config = limits_config(app_dir, maxMessageBytes=65536)
+    data = json.loads(config.read_text())
+    data["app"]["security"]["capabilities"][1]["permissions"] += ["allow-peak", "allow-release"]
+    config.write_text(json.dumps(data))
+    limit = in_flight_bytes(65536)
+    with serving(config, env=ENV, windows=2) as served:
+        launched = await raw.launch(served.urls["main"])
+        http, ws = await raw.connect(launched)
+        other_http, other = await raw.connect(await raw.launch(served.urls["settings"]))
+        async with http, ws, other_http, other:
+            frames = [json.dumps([{"id": n, "kind": "invoke", "cmd": "hold",
+                                   "args": {"data": "x" * 60_000}}]) for n in range(1, 301)]
+            async def send_all() -> None:  # (it waits while the core does not read)
+                for frame in frames:
+                    await ws.send_str(frame)
+
+            sending = asyncio.create_task(send_all())
+            size = len(frames[0])
+            most = -(-limit // size)  # the frame that reaches the limit is still read
+
+            async def peak() -> dict:
+                reply = await raw.call(other, {"id": 1, "kind": "invoke", "cmd": "peak"})
+                return reply["value"]
+
+            for _ in range(200):  # (another window is served all the while)
+                if (await peak())["now"] >= most:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await peak())["now"] == most
+            assert not sending.done()
+            await raw.call(other, {"id": 2, "kind": "invoke", "cmd": "release"})
+            await sending
+            answered = set()
+            while len(answered) < len(frames):
+                for reply in raw.messages_of(await raw.receive(ws, timeout=30)):
+                    assert reply["ok"], reply
+                    answered.add(reply["id"])
+            assert answered == set(range(1, 301))
+            assert (await peak())["peak"] == most
 
 
 async def test_a_page_that_stops_reading_stops_a_channels_sender(app_dir: Path) -> None:
@@ -258,14 +303,19 @@ async def test_a_pages_emits_wait_for_the_page_they_go_to(app_dir: Path) -> None
         async with http, reader, other, emitter:
             assert (await raw.call(reader, {"id": 1, "kind": "listen", "event": "big"}))["ok"]
             payload = "x" * 2_000_000
-            for n in range(40):
-                await emitter.send_str(json.dumps([{"id": 100 + n, "kind": "emit",
-                                                     "event": "big", "payload": payload}]))
+
+            async def emit_all() -> None:  # (as a page's sends wait in its socket, not it)
+                for n in range(40):
+                    await emitter.send_str(json.dumps([{"id": 100 + n, "kind": "emit",
+                                                         "event": "big", "payload": payload}]))
+
+            emitting = asyncio.create_task(emit_all())
             events = 0
             while events < 40:
                 frame = await raw.receive(reader, timeout=30)
                 events += sum(m["kind"] == "event" for m in raw.messages_of(frame))
                 await asyncio.sleep(0.1 * len(frame.data) / 2**20)
+            await emitting
             replies = []
             while len(replies) < 40:
                 replies += [m for m in raw.messages_of(await raw.receive(emitter, timeout=30))

@@ -41,7 +41,7 @@ from .loopback import (
     refuse,
     served_origin,
 )
-from .session import LOGGED_BAD, InFlight, Session
+from .session import LOGGED_BAD, InFlight, Session, in_flight_bytes
 
 if TYPE_CHECKING:
     from ..runtime import Core
@@ -441,7 +441,10 @@ class Server:
         # Large frames are handed over HTTP only to pages of the window's own origin (a remote
         # page could not fetch them), unless the page found it could not fetch one.
         handover = own and request.query.get("frames") != "socket"
-        in_flight = self._in_flight.setdefault(label, InFlight())
+        in_flight = self._in_flight.get(label)
+        if in_flight is None:
+            largest = self.core.config.model.app.ipc.max_message_bytes
+            in_flight = self._in_flight[label] = InFlight(in_flight_bytes(largest))
         session = Session(self.core, ws, label, ticket.origin, request.transport,
                           handover_port=port if handover else None, document=ticket.document,
                           in_flight=in_flight)

@@ -3,15 +3,17 @@
 Replies finished in the same turn of the loop leave together in one frame; a reply to the
 window's only message being answered, with nothing waiting to be written, leaves at once. Both
 ways are bounded: a frame carries at most ``MAX_FRAME_MESSAGES`` messages, at most
-``MAX_IN_FLIGHT`` of a window's messages are answered at once, over all of its connections (past
-that they are not read until some finish, so the page's sends wait), and what waits to be
-written is bounded by each connection's ``Backlog``.
+``MAX_IN_FLIGHT`` of a window's messages are answered at once, over all of its connections, and
+frames of ``in_flight_bytes`` bring them (past either, they are not read until some finish, so
+the page's sends wait), and what waits to be written is bounded by each connection's
+``Backlog``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -26,7 +28,7 @@ from .handover import HANDOVER_BYTES
 if TYPE_CHECKING:
     from ..runtime import Core
 
-__all__ = ["MAX_FRAME_MESSAGES", "MAX_IN_FLIGHT", "InFlight", "Session"]
+__all__ = ["MAX_FRAME_MESSAGES", "MAX_IN_FLIGHT", "InFlight", "Session", "in_flight_bytes"]
 
 log = logging.getLogger("app.core.transport")
 
@@ -56,19 +58,31 @@ MAX_IN_FLIGHT = 4096
 """The most messages of one window (all its connections) that are being answered at once."""
 
 
-class InFlight:
-    """How many of a window's messages are being answered, over all of its connections: a page
-    that opens connection after connection gets no more than one would."""
+def in_flight_bytes(max_message_bytes: int) -> int:
+    """The bytes of a window's frames whose messages are being answered, past which it is not
+    read: the largest message and 8 MiB (the frame that goes past it is still read)."""
+    return max_message_bytes + HIGH_WATER
 
-    def __init__(self, limit: int = MAX_IN_FLIGHT) -> None:
+
+class InFlight:
+    """How many of a window's messages are being answered, and the bytes of the frames that
+    brought them, over all of its connections: a page that opens connection after connection
+    gets no more than one would. A call waiting for a thread holds its arguments: without the
+    bytes counted, 4096 of them could hold 4096 messages of ``maxMessageBytes``."""
+
+    def __init__(self, byte_limit: int, limit: int = MAX_IN_FLIGHT) -> None:
         self.limit = limit
+        self.byte_limit = byte_limit
         self.used = 0
+        self.held = 0
+        """Bytes of the frames some of whose messages are still being answered."""
         self._room = asyncio.Event()
         self._room.set()
 
-    async def room(self) -> None:
-        """Wait until fewer than ``limit`` are being answered."""
-        while self.used >= self.limit:
+    async def room(self, *, for_bytes: bool = False) -> None:
+        """Wait until fewer than ``limit`` are being answered (and, ``for_bytes``, until their
+        frames' bytes are under ``byte_limit``)."""
+        while self.used >= self.limit or (for_bytes and self.held >= self.byte_limit):
             self._room.clear()
             await self._room.wait()
 
@@ -76,6 +90,31 @@ class InFlight:
         self.used -= 1
         if self.used < self.limit:
             self._room.set()
+
+    def hold(self, size: int, messages: int) -> Held:
+        """Count ``size`` bytes until ``messages`` messages of theirs are answered."""
+        self.held += size
+        return Held(self, size, messages)
+
+    def let_go(self, size: int) -> None:
+        self.held -= size
+        if self.held < self.byte_limit:
+            self._room.set()
+
+
+class Held:
+    """A frame's bytes, counted while some of its messages are being answered."""
+
+    __slots__ = ("_in_flight", "_left", "_size")
+
+    def __init__(self, in_flight: InFlight, size: int, messages: int) -> None:
+        self._in_flight, self._size, self._left = in_flight, size, messages
+
+    def answered(self, count: int = 1) -> None:
+        self._left -= count
+        if self._left <= 0 and self._size:
+            self._in_flight.let_go(self._size)
+            self._size = 0
 
 
 class Session:
@@ -105,9 +144,9 @@ class Session:
         self._outbox: list[tuple[Encoded, int]] = []  # with their sizes, as in the backlog
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.in_flight = in_flight or InFlight()
-        """The window's count of messages being answered, shared by its connections."""
         ipc = core.config.model.app.ipc
+        self.in_flight = in_flight or InFlight(in_flight_bytes(ipc.max_message_bytes))
+        """The window's count of messages being answered, shared by its connections."""
         self.backlog = Backlog(
             HIGH_WATER, limit=2 * ipc.max_message_bytes + HIGH_WATER,
             socket_buffer=self._socket_buffer,
@@ -367,17 +406,25 @@ class Session:
             # The page rejects the calls it sent in this frame: none of them will be answered.
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
+        if not messages:
+            return
         in_flight = self.in_flight
-        for message in messages:
+        held = in_flight.hold(len(data), len(messages))
+        finished = partial(self._finished, held)
+        for at, message in enumerate(messages):
             if in_flight.used >= in_flight.limit:
                 # Stop reading until answers free room: the page's sends wait in its socket.
                 await in_flight.room()
                 if self.ws.closed:  # the page left meanwhile: start nothing more for it
+                    held.answered(len(messages) - at)
                     return
             in_flight.used += 1
             task = loop.create_task(self._handle(message))
             self._tasks.add(task)
-            task.add_done_callback(self._finished)
+            task.add_done_callback(finished)
+        if in_flight.held >= in_flight.byte_limit:
+            # Nor while the calls being answered hold that many bytes of what the page sent.
+            await in_flight.room(for_bytes=True)
 
     def _decode_large(self, data: str | bytes, binary: bool) -> list[Any]:
         """(On the large frames' thread) ``decode_frame`` (under isolation, and what its
@@ -390,9 +437,10 @@ class Session:
             self.core.isolation.read_ahead(self.document, messages)
         return messages
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, held: Held, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         self.in_flight.done()
+        held.answered()
 
     async def _handle(self, message: Any) -> None:
         try:
