@@ -211,6 +211,10 @@ class App:
 
     def emit_to(self, label: str, event: str, payload: Any = None) -> None:
         """Send ``event`` to the listeners of window ``label`` only (thread-safe)."""
+        if label is None:  # (an event's source, when Python emitted it): not every window
+            raise InvalidArgs(
+                "emit_to() needs a window's label, not None; app.emit() sends to every window."
+            )
         self._publish(event, payload, label)
 
     def _publish(self, event: str, payload: Any, target: str | None) -> None:

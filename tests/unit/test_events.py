@@ -94,6 +94,25 @@ async def test_a_target_that_cannot_be_a_window_label_is_refused(write_config, l
         await page.emit("note", 1, target="settings")  # a label no window has yet: fine
 
 
+async def test_emit_to_none_is_refused_not_sent_to_every_window(write_config) -> None:
+    """``app.emit_to(event.source, ...)`` with an event Python emitted (its source is None)
+    sent the payload meant for one window to every window and to Python's listeners."""
+    app = make_app(write_config, "core:event:default")
+    heard: list[object] = []
+    app.listen("note", lambda event: heard.append(event.payload))
+    async with Client(app, window="main") as main, Client(app, window="settings") as other:
+        await main.listen("note")
+        await other.listen("note")
+        with pytest.raises(InvalidArgs, match="emit_to\\(\\) needs a window's label, not None"):
+            app.emit_to(None, "note", "for one window only")  # type: ignore[arg-type]
+        app.emit_to("main", "note", "for main")
+        assert (await main.next_event())["payload"] == "for main"
+        app.emit("note", "for all")
+        assert (await main.next_event())["payload"] == "for all"
+        assert (await other.next_event())["payload"] == "for all"
+        assert "for one window only" not in heard
+
+
 async def test_listening_and_emitting_need_their_permissions(write_config) -> None:
     app = make_app(write_config, "core:event:allow-listen")
     async with Client(app) as page:
