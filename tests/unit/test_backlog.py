@@ -64,6 +64,21 @@ def test_a_page_that_takes_nothing_is_waited_for_once(monkeypatch: pytest.Monkey
     assert done.wait(5)
 
 
+def test_a_time_limit_under_the_patience_still_finds_a_page_not_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each emit waits for a page at most the command time limit: when that was under the
+    patience, the page was never found not reading, and every emit waited all of it."""
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 3600)
+    backlog = Backlog(high=100, limit=1000)
+    backlog.add(300)
+    _, done = _waiting(backlog, timeout=0.2)
+    assert done.wait(5)
+    # Found not reading within that limit: the next emit does not wait for it.
+    _, done = _waiting(backlog, timeout=3600)
+    assert done.wait(5)
+
+
 @pytest.mark.parametrize("taking", [True, False])
 def test_a_page_taking_from_its_socket_is_reading(
     monkeypatch: pytest.MonkeyPatch, taking: bool

@@ -131,6 +131,9 @@ class _Readers:
         self.behind = [b for b in backlogs if b._behind()]
         start = time.monotonic()
         self.deadline = start + timeout
+        # A time limit shorter than the patience would end every wait first, and the page
+        # would never be found not reading: each emit would wait for it again, all its time.
+        self._patience = min(READER_PATIENCE, timeout)
         self._seen = {b: (b._progress(), start) for b in self.behind}
 
     def done(self) -> bool:
@@ -146,7 +149,7 @@ class _Readers:
             self._seen[backlog] = (taken, buffered), since
             if not backlog._behind():
                 self.behind.remove(backlog)
-            elif now - since >= READER_PATIENCE:
+            elif now - since >= self._patience:
                 backlog._unread = True
                 self.behind.remove(backlog)
         return not self.behind or now >= self.deadline
@@ -158,8 +161,8 @@ class _Readers:
 def wait_for_readers(backlogs: list[Backlog], timeout: float) -> None:
     """Wait (on a thread emitting an event for these pages) while more than ``high`` bytes wait
     for a page that is reading them: until each is down to ``high`` or has taken nothing,
-    neither from its backlog nor from its socket, for ``READER_PATIENCE``, or ``timeout`` (s)
-    passes. A page found not reading is not waited for again until it takes something. The
+    neither from its backlog nor from its socket, for ``READER_PATIENCE`` (or ``timeout``, if
+    shorter), or ``timeout`` (s) passes. A page found not reading is not waited for again until it takes something. The
     pages are waited for together: several stuck ones hold the emitter up once, not once each."""
     readers = _Readers(backlogs, timeout)
     while not readers.done():
