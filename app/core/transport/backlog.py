@@ -162,8 +162,9 @@ def wait_for_readers(backlogs: list[Backlog], timeout: float) -> None:
     """Wait (on a thread emitting an event for these pages) while more than ``high`` bytes wait
     for a page that is reading them: until each is down to ``high`` or has taken nothing,
     neither from its backlog nor from its socket, for ``READER_PATIENCE`` (or ``timeout``, if
-    shorter), or ``timeout`` (s) passes. A page found not reading is not waited for again until it takes something. The
-    pages are waited for together: several stuck ones hold the emitter up once, not once each."""
+    shorter), or ``timeout`` (s) passes. A page found not reading is not waited for again
+    until it takes something. The pages are waited for together: several stuck ones hold the
+    emitter up once, not once each."""
     readers = _Readers(backlogs, timeout)
     while not readers.done():
         first = readers.behind[0]  # woken as soon as it catches up; the others looked at meanwhile
