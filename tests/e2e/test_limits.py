@@ -241,9 +241,12 @@ async def test_a_page_that_reads_nothing_is_cut_off(app_dir: Path) -> None:
 
 async def test_a_page_that_reads_gets_messages_over_the_limit(app_dir: Path) -> None:
     """The limit is on what waits for a page that does not read, not on message size: a
-    9 MB event (over the 8.1 MiB limit here) and a burst past it reach a page that reads."""
-    async with flood_listener(app_dir) as (_, _, ws):
-        for n, (count, size) in enumerate([(1, 9_000_000), (12, 1_000_000)], start=2):
+    9 MB event (over the 8.1 MiB limit here), a burst past it, and a 40 MB event (past four
+    times the limit, which cut off a page for bursts, and for that one event) reach a page
+    that reads."""
+    async with flood_listener(app_dir) as (served, _, ws):
+        cases = [(1, 9_000_000), (12, 1_000_000), (1, 40_000_000)]
+        for n, (count, size) in enumerate(cases, start=2):
             call = {"id": n, "kind": "invoke", "cmd": "flood",
                     "args": {"count": count, "size": size}}
             await ws.send_str(json.dumps([call]))
@@ -258,6 +261,7 @@ async def test_a_page_that_reads_gets_messages_over_the_limit(app_dir: Path) -> 
             assert reply == {"kind": "reply", "id": n, "ok": True, "value": count}
             assert events == count
         assert (await raw.call(ws, greet(20)))["value"] == "Hello, 20!"
+    assert not [line for line in served.log if "closing its connection" in line]
 
 
 async def test_a_page_that_stops_reading_holds_up_no_one_elses_events(app_dir: Path) -> None:

@@ -58,10 +58,13 @@ class Backlog:
         self.limit = limit
         """Above this, a page that does not read is cut off."""
         self.hard = 4 * limit
-        """Above this, a page is cut off whether it reads or not."""
+        """Above this (the largest message waiting not counted), a page is cut off whether it
+        reads or not."""
         self._socket_buffer = socket_buffer
         """What the connection's socket holds that the page has not taken yet, if known."""
         self._bytes = 0
+        self.largest = 0
+        """The largest message counted since the backlog was last within its limit."""
         self._taken = 0  # bytes written to the page in all (it grows while the page reads)
         self._moved = 0  # pieces of a large frame the page has fetched (see moved)
         self._unread = False  # an emitter found the page taking nothing (see wait_for_readers)
@@ -76,6 +79,7 @@ class Backlog:
         """Count ``size`` more bytes; False when that puts the backlog over its limit."""
         with self._cond:
             self._bytes += size
+            self.largest = max(self.largest, size)
             return self._bytes <= self.limit
 
     def wait_and_add(self, size: int, timeout: float) -> bool:
@@ -87,6 +91,7 @@ class Backlog:
             if self._closed:
                 return False
             self._bytes += size
+            self.largest = max(self.largest, size)
             return True
 
     def _behind(self) -> bool:
@@ -109,6 +114,8 @@ class Backlog:
         with self._cond:
             was_high = self._bytes > self.high
             self._bytes = max(0, self._bytes - size)
+            if self._bytes <= self.limit:
+                self.largest = 0
             self._taken += size
             self._unread = False
             if was_high and self._bytes <= self.high:

@@ -195,9 +195,10 @@ class Session:
     def _admitted(self, within: bool) -> bool:
         """Whether a message just counted into the backlog (``within`` its limit or not) is to
         be queued: over the limit, the page is watched for progress; past the hard limit it is
-        cut off."""
+        cut off (the largest message waiting not counted: one larger than that limit alone is
+        the app's to send, and the page has its patience to read it)."""
         if not within:
-            if self.backlog.bytes > self.backlog.hard:
+            if self.backlog.bytes - self.backlog.largest > self.backlog.hard:
                 self._cut_off(
                     f"over {self.backlog.hard} bytes wait for the page, four times the limit: "
                     "the app sent faster than it reads (what is sent on the core's loop, and "
