@@ -470,6 +470,41 @@ def test_unreadable_shapes_of_file_are_problems_not_crashes(write_config, tmp_pa
     ]
 
 
+def _scoped(path: str) -> dict[str, Any]:
+    return {"app": {"security": {"capabilities": [{
+        "identifier": "m", "windows": ["main"], "permissions": [
+            {"identifier": "allow-read-file", "allow": [{"path": path}]}]}]}}}
+
+
+@pytest.mark.parametrize(("raw", "where", "said"), [
+    ('{"app": {"ipc": {"threads": 1' + "0" * 5000 + "}}}", "$",
+     "not usable JSON: Exceeds the limit (4300 digits)"),
+    (json.dumps({"app": {"security": {"capabilities": ["a\0b"]}}}),
+     "$.app.security.capabilities[0]", "'a\\x00b' is not a capability name"),
+    (json.dumps({"app": {"security": {"capabilities": ["\ud800"]}}}),
+     "$.app.security.capabilities[0]", "'\\ud800' is not a capability name"),
+    (json.dumps(_scoped("$APP/a\0b")), "$.app.security.capabilities[0].permissions[0]"
+     ".allow[0].path", "a path has no NUL character"),
+    (json.dumps(_scoped("$APP/\ud800")), "$.app.security.capabilities[0].permissions[0]"
+     ".allow[0].path", "must be valid Unicode"),
+    (json.dumps({"build": {"frontendDist": "x" * 300}}), "$.build.frontendDist",
+     "a folder of the frontend; "),
+    (json.dumps({"app": {"security": {"pattern": {"use": "isolation",
+                                                  "options": {"dir": "x" * 300}}}}}),
+     "$.app.security.pattern.options.dir", "a folder with the isolation app's index.html"),
+], ids=["huge-int", "nul-capability", "surrogate-capability", "nul-scope", "surrogate-scope",
+        "long-frontend", "long-isolation-dir"])
+def test_values_the_system_cannot_take_are_problems_not_crashes(
+    write_config, raw: str, where: str, said: str
+) -> None:
+    """They raised ValueError or OSError (a traceback and exit status 1) from the JSON reader,
+    open() and the file system's checks."""
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(raw=raw))
+    assert [(w, m) for w, m in info.value.problems if w == where and said in m], \
+        info.value.problems
+
+
 def test_capability_file_problems_say_which_file_and_where(write_config, tmp_path) -> None:
     folder = tmp_path / "capabilities"
     folder.mkdir()

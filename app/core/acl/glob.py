@@ -186,6 +186,14 @@ def _parsed(pattern: str, variables: Mapping[str, str]) -> list[tuple[str, bool]
     """A scope path pattern's segments, its variable put in; ``PatternError`` if unusable."""
     if not isinstance(pattern, str) or not pattern:
         raise PatternError("a path pattern must be a non-empty string such as '$APP/data/**'")
+    if "\0" in pattern:
+        raise PatternError("a path has no NUL character")
+    try:
+        pattern.encode()
+    except UnicodeEncodeError:
+        raise PatternError(
+            "a path pattern must be valid Unicode (this one holds a lone UTF-16 surrogate)"
+        ) from None
     text = pattern.replace("\\", "/") if os.sep == "\\" else pattern
     fixed: list[tuple[str, bool]] = []
     variable = _VARIABLE.match(text)

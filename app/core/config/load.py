@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]], list[tuple[str, 
         text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write
     except FileNotFoundError:
         return None, [("$", f"file not found: {path}")], []
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # (a name too long; undecodable text)
         return None, [("$", f"cannot read the file: {exc}")], []
     repeats: dict[int, list[str]] = {}  # id() of an object -> its keys given again
 
@@ -73,6 +74,8 @@ def _read_json(path: Path) -> tuple[Any, list[tuple[str, str]], list[tuple[str, 
         return None, [("$", why)], []
     except RecursionError:
         return None, [("$", "not valid JSON here: its arrays and objects nest too deeply")], []
+    except ValueError as exc:  # an integer of more digits than Python reads from text
+        return None, [("$", f"not usable JSON: {exc}")], []
     return data, [], _repeated_keys(data, repeats) if repeats else []
 
 
@@ -131,7 +134,8 @@ def _load_capabilities(
         if ref.endswith(".json"):
             problems.append((where, f"name the capability without '.json': {ref[:-5]!r}"))
             continue
-        if not ref or any(c in ref for c in "/\\") or ref.startswith("."):
+        if (not ref or any(c in ref for c in "/\\") or ref.startswith(".")
+                or not ref.isprintable()):
             problems.append(
                 (
                     where,
@@ -247,7 +251,7 @@ def _check_paths(data: Any, root: Path) -> list[tuple[str, str]]:
     frontend_dist = _get(build, "frontendDist", "frontend")
     if isinstance(frontend_dist, str) and _get(build, "devUrl") is None:
         frontend = root / frontend_dist
-        if not frontend.is_dir():
+        if not _is(frontend, Path.is_dir):
             problems.append(
                 ("$.build.frontendDist", f"a folder of the frontend; {frontend} is none")
             )
@@ -255,7 +259,7 @@ def _check_paths(data: Any, root: Path) -> list[tuple[str, str]]:
     options_dir = _get(_get(pattern, "options"), "dir")
     if _get(pattern, "use") == "isolation" and isinstance(options_dir, str) and options_dir:
         index = root / options_dir / "index.html"
-        if not index.is_file():
+        if not _is(index, Path.is_file):
             problems.append(
                 (
                     "$.app.security.pattern.options.dir",
@@ -263,6 +267,15 @@ def _check_paths(data: Any, root: Path) -> list[tuple[str, str]]:
                 )
             )
     return problems
+
+
+def _is(path: Path, kind: Callable[[Path], bool]) -> bool:
+    """``kind(path)``, and False for a path the system cannot look up (a name too long, a NUL
+    character in it)."""
+    try:
+        return kind(path)
+    except (OSError, ValueError):
+        return False
 
 
 def load_config(path: str | Path) -> Config:
