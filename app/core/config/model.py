@@ -203,13 +203,24 @@ def _header_value(value: str) -> str:
     return value
 
 
+def _policy_text(value: str) -> str:
+    if not all(c == "\t" or " " <= c <= "~" for c in value):
+        raise ValueError(
+            "a policy must be printable ASCII: a control character in it stops every page "
+            "loading, and another space (a no-break space, pasted from a web page, say) is not "
+            "read as one, so the directive after it is lost"
+        )
+    return value
+
+
 HeaderName = Annotated[str, AfterValidator(_header_name)]
 HeaderValue = Annotated[str, AfterValidator(_header_value)]
+PolicyText = Annotated[str, AfterValidator(_policy_text)]
 
 
 class SecurityConfig(ConfigModel):
     pattern: Pattern = Field(default_factory=BrownfieldPattern)
-    csp: str | dict[str, str | list[str]] | None = None
+    csp: PolicyText | dict[PolicyText, PolicyText | list[PolicyText]] | None = None
     headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict)
     """Response headers of the frontend's pages and files (Cross-Origin-Opener-Policy and
     Cross-Origin-Embedder-Policy, to make the pages cross-origin isolated, say)."""

@@ -107,6 +107,11 @@ _INSTANCE_OF = re.compile(r" or instance of \w+")
 def _one_of(messages: list[str]) -> str:
     """One line for a value that matched none of a union's types (pydantic says each)."""
     messages = [_INSTANCE_OF.sub("", m) for m in messages]
+    # A value of one of the types that failed that type's own check: what the other types
+    # would have been is noise next to it.
+    checked = [m for m in messages if not m.startswith(_SHOULD_BE)]
+    if checked:
+        messages = checked
     if len(messages) > 1 and all(m.startswith(_SHOULD_BE) for m in messages):
         return _SHOULD_BE + " or ".join(m[len(_SHOULD_BE) :] for m in messages)
     return "; ".join(messages)
