@@ -218,6 +218,8 @@ def test_url_patterns(pattern: str, origin: Origin, expected: bool) -> None:
         ("https://", "names no host"),
         ("https://example.com/**x", "'**' must be a whole path segment"),
         ("https://example.com/a%2Ab", "a wildcard character written as %XX"),
+        # It was the app's own path /cdn.example.com/**: the site's pages never got IPC.
+        ("//cdn.example.com/**", "names no scheme: write 'https://cdn.example.com/**'"),
     ],
 )
 def test_url_patterns_that_cannot_work_are_refused(pattern: str, complaint: str) -> None:

@@ -144,6 +144,11 @@ REFUSED_BY_BOTH: list[tuple[str, dict[str, Any]]] = [
     ("window url climbing out", {"app": {"windows": [{"url": "../app.conf.json"}]}}),
     ("remote url of another scheme", {"app": {"security": {"capabilities": [
         {"identifier": "extra", "remote": {"urls": ["ftp://x"]}}]}}}),
+    ("remote url with no scheme", {"app": {"security": {"capabilities": [
+        {"identifier": "extra", "remote": {"urls": ["//cdn.example.com/**"]}}]}}}),
+    ("a policy with a control character", {"app": {"security": {"csp": "img-src 'self'\x01"}}}),
+    ("a directive with a no-break space", {"app": {"security": {"csp": {
+        "img-src": ["'self'\u00a0data:"]}}}}),
     ("isolation with too small messages", {"app": {
         "security": {"pattern": {"use": "isolation", "options": {"dir": "dist-isolation"}}},
         "ipc": {"maxMessageBytes": 2000}}}),
@@ -178,6 +183,10 @@ def test_the_schema_refuses_what_the_loader_refuses(
         {"app": {"windows": [{"url": "pages/settings.html?tab=2#top"}]}},
         {"app": {"security": {"capabilities": [{"identifier": "extra", "remote": {
             "urls": ["https://*.example.com/docs/**", "/widgets/**"]}}]}}},
+        {"app": {"security": {"capabilities": [{"identifier": "extra", "remote": {
+            "urls": ["HTTPS://docs.example.com/**"]}}]}}},
+        {"build": {"devUrl": "HTTPS://localhost:5173"}},
+        {"app": {"security": {"csp": {"img-src": ["'self'", "data:"], "default-src": "'self'"}}}},
     ],
 )
 def test_what_the_loader_takes_the_schema_takes(

@@ -175,6 +175,11 @@ def compile_url_pattern(text: str) -> UrlPattern:
     """Compile a ``remote.urls`` entry; raise ``PatternError`` saying what is wrong with it."""
     if not isinstance(text, str) or not text:
         raise PatternError(f"a URL pattern must be a non-empty string, {_EXAMPLES}")
+    if text.startswith("//"):  # (a path would not start with an empty segment)
+        raise PatternError(
+            f"{text!r} names no scheme: write {'https:' + text!r} for pages of that site, or "
+            "a path such as '/widgets/**' for the app's own pages"
+        )
     if text.startswith("/"):
         cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))
         path = text[:cut]

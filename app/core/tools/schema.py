@@ -97,7 +97,7 @@ def _loader_rules(defs: JsonSchema) -> None:
                    "required": ["identifier"]}
     entry["then"] = {"properties": {"allow": {"maxItems": 0}}}
     defs["RemoteConfig"]["properties"]["urls"]["items"]["pattern"] = (
-        f"^(?:/|{_any_case('http')}s?://[^/?#]+(?:[/?#]|$))"
+        f"^(?:/(?!/)|{_any_case('http')}[Ss]?://[^/?#]+(?:[/?#]|$))"
     )
     if "WindowConfig" not in defs:
         return  # a capability file's schema
@@ -107,12 +107,20 @@ def _loader_rules(defs: JsonSchema) -> None:
     )
     dev_url = defs["BuildConfig"]["properties"]["devUrl"]
     next(o for o in dev_url["anyOf"] if o.get("type") == "string")["pattern"] = (
-        f"^{_any_case('http')}s?://[^/?#]+/?$"
+        f"^{_any_case('http')}[Ss]?://[^/?#]+/?$"
     )
     headers = defs["SecurityConfig"]["properties"]["headers"]
     own = "|".join(_any_case(name) for name in sorted(OWN_HEADERS))
     headers["propertyNames"] = {"pattern": f"^(?!(?:{own})$){HEADER_NAME_PATTERN[1:]}"}
     headers["additionalProperties"]["pattern"] = r"^[\t -~]*$"
+    printable = {"pattern": r"^[\t -~]*$"}  # (a policy's text, as the loader has it)
+    for option in defs["SecurityConfig"]["properties"]["csp"]["anyOf"]:
+        if option.get("type") == "string":
+            option.update(printable)
+        elif option.get("type") == "object":
+            option["propertyNames"] = printable
+            for value in option["additionalProperties"]["anyOf"]:
+                (value.get("items") or value).update(printable)
     # Under the isolation pattern, a sealed message needs room besides its content.
     defs["AppSection"]["if"] = {
         "properties": {"security": {
