@@ -392,8 +392,10 @@ class Session:
                 messages = decode_frame(data, binary=binary)
             else:
                 # A large frame takes long to read (a list of millions of values: a second or
-                # more): on a thread, while the loop serves the other windows. This
-                # connection's frames keep their order: the next is not read until then.
+                # more): on a thread, one at a time, the windows' in turn. The parser holds
+                # the interpreter's lock, and so the loop, for most of that time; the loop runs
+                # between its steps. This connection's frames keep their order: the next is
+                # not read until then.
                 messages = await self.core.large_frames.run(
                     self.label, self._decode_large, data, binary
                 )
