@@ -74,6 +74,16 @@ def test_paths_are_checked_after_resolving(tree: Path, path: str, expected: bool
     assert web_scope(tree).allows_path(str(tree) + "/" + path) is expected
 
 
+def test_a_pattern_written_as_a_folder_is_the_folder_and_all_it_holds(tree: Path) -> None:
+    """A deny of "secret/" matched the folder's own path alone: every file in it was read."""
+    scope = Scope(allow=[{"path": "$APP/web/"}], deny=[{"path": "$APP/web/secret/"}],
+                  variables={"$APP": str(tree)})
+    for path, expected in [("web/hello.txt", True), ("web/docs/guide.md", True), ("web", True),
+                           ("web/secret/key.txt", False), ("web/secret", False),
+                           ("web/alias/key.txt", False), ("web-evil/x.txt", False)]:
+        assert scope.allows_path(tree / path) is expected, path
+
+
 def test_a_lexical_check_would_be_fooled_by_this_symlink(tree: Path) -> None:
     # web/jump/../x.txt reads elsewhere/x.txt: '..' applies after following the link.
     sneaky = tree / "web" / "jump" / ".." / "x.txt"

@@ -195,6 +195,8 @@ def _parsed(pattern: str, variables: Mapping[str, str]) -> list[tuple[str, bool]
             "a path pattern must be valid Unicode (this one holds a lone UTF-16 surrogate)"
         ) from None
     text = pattern.replace("\\", "/") if os.sep == "\\" else pattern
+    if text.endswith("/"):  # a folder, written as one: it and all it holds (a deny of
+        text += "**"        # "secret/" matched the folder's own path alone, nothing in it)
     fixed: list[tuple[str, bool]] = []
     variable = _VARIABLE.match(text)
     if variable:
