@@ -100,3 +100,51 @@ def test_event_permissions_are_listed(report: str) -> None:
     emit_to = events.split("core:event:allow-emit-to (emit to)\n")[1].splitlines()
     assert emit_to[0].startswith("    allowed  window 'settings', local frontend: by capability "
                                  "'settings-window' through 'core:event:default'")
+
+
+def test_the_verdicts_are_the_runtimes_where_rules_overlap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rules were matched by their text: a deny for /** did not reach the row of /widgets/**,
+    a deny for windows 's*' not the row of window 'settings', and a deny of another platform
+    hid the allow that holds on this one. Each is checked against the runtime's own answer."""
+    (tmp_path / "frontend").mkdir()
+    capabilities = [
+        {"identifier": "widgets", "windows": ["main"], "local": False,
+         "remote": {"urls": ["/widgets/**"]}, "permissions": ["allow-greet"]},
+        {"identifier": "no-frames", "windows": ["main"], "local": False,
+         "remote": {"urls": ["/**"]}, "permissions": ["deny-greet"]},
+        {"identifier": "settings", "windows": ["settings"], "permissions": ["allow-greet"]},
+        {"identifier": "s-windows", "windows": ["s*"], "permissions": ["deny-greet"]},
+        {"identifier": "main", "windows": ["main"], "permissions": ["allow-greet"]},
+        {"identifier": "mac", "windows": ["main"], "platforms": ["macOS"],
+         "permissions": ["deny-greet"]},
+    ]
+    config = {"app": {"windows": [{"label": "main"}],
+                      "security": {"capabilities": capabilities}}}
+    (tmp_path / "app.conf.json").write_text(json.dumps(config))
+    assert main(["permissions", "--config", str(tmp_path / "app.conf.json")]) == 0
+    greet = section(capsys.readouterr().out, "greet(name: str) -> str")
+    rows = {line.split(":", 1)[0].split(None, 1)[1]: line.split()[0] for line in greet[2:]
+            if line.startswith("  ") and not line.startswith("   ")}
+
+    from app.core import load_config
+    from app.core.acl.authority import Authority
+    from app.core.acl.origin import Caller, Origin
+    from app.core.errors import Forbidden
+
+    authority = Authority(load_config(tmp_path / "app.conf.json").capabilities, platform="linux")
+    for row, caller in [
+        ("window 'main', /widgets/**", Caller("main", Origin("subframe",
+                                                             "http://127.0.0.1:5/widgets/w"))),
+        ("window 'settings', local frontend", Caller("settings", Origin("local", "http://x"))),
+    ]:
+        with pytest.raises(Forbidden):
+            authority.authorize(caller, "invoke", "greet")
+        assert rows[row] == "denied", greet
+    # On this platform (not macOS), main's own pages may greet; the report says both.
+    authority.authorize(Caller("main", Origin("local", "http://x")), "invoke", "greet")
+    assert "  denied   window 'main', local frontend: deny-greet in capability 'mac' " \
+        "(app.conf.json $.app.security.capabilities[5].permissions[0], only on macOS)" in greet
+    assert "  allowed  window 'main', local frontend (on the other platforms): by capability " \
+        "'main' (app.conf.json $.app.security.capabilities[4].permissions[0])" in greet

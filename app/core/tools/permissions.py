@@ -9,12 +9,15 @@ some platforms say so.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ..acl.compiled import CompiledCapability, Rule, compile_capability
+from ..acl.origin import Caller, Origin
 from ..acl.permissions import EVENT_PERMISSIONS, PermissionSets, command_permissions
+from ..acl.urls import SERVED_HOST
 from ..app import App
 from ..commands import Command
 from .common import summary
@@ -47,6 +50,20 @@ def signature(command: Command) -> str:
     return f"{command.name}({', '.join(params)}){tail}"
 
 
+def _example(glob: str) -> str:
+    """A name ``glob`` matches (its wildcards filled in), to ask other globs about."""
+    return re.sub(r"\[(!?)([^\]]?)[^\]]*\]|\*\*|[*?]",
+                  lambda m: (m.group(2) or "x") if m.group(1) == "" else "x", glob)
+
+
+def _example_origin(pattern: str) -> Origin:
+    """A page a ``remote.urls`` pattern names: a sub-frame of the app's for a path, else a
+    remote page (a port written as a wildcard gets one)."""
+    if pattern.startswith("/"):
+        return Origin("subframe", f"http://{SERVED_HOST}:1{_example(pattern)}")
+    return Origin("remote", _example(re.sub(r":\*(?=/|$)", ":1", pattern, count=1)))
+
+
 @dataclass(frozen=True)
 class _Subject:
     """A window (a configured label, or a glob no configured window matches) at an origin."""
@@ -56,14 +73,22 @@ class _Subject:
     origin: str  # "local" or a remote.urls pattern
 
     def covered_by(self, capability: CompiledCapability) -> bool:
-        if self.is_glob:
-            if not any(text == self.window for text, _ in capability.windows):
-                return False
-        elif not capability.matches_window(self.window):
-            return False
-        if self.origin == "local":
-            return capability.local
-        return any(pattern.text == self.origin for pattern in capability.urls)
+        """Whether the capability applies to this window and origin: it names them as written,
+        or it applies to a window and page they name (the runtime asks of a caller whether
+        each capability applies, not what it wrote: a deny for /** holds for /widgets/**)."""
+        named = (
+            any(text == self.window for text, _ in capability.windows)
+            if self.is_glob else capability.matches_window(self.window)
+        ) and (
+            capability.local if self.origin == "local"
+            else any(pattern.text == self.origin for pattern in capability.urls)
+        )
+        if named:
+            return True
+        window = _example(self.window) if self.is_glob else self.window
+        origin = (Origin("local", f"http://{SERVED_HOST}") if self.origin == "local"
+                  else _example_origin(self.origin))
+        return capability.applies(Caller(window, origin))
 
     def label(self) -> str:
         # (A glob may also be a label no configured window has: one window, opened later.)
@@ -114,14 +139,16 @@ def _rows(
     for subject in subjects:
         covering = [c for c in capabilities if subject.covered_by(c)]
         rules = [(r, c) for c in covering for r in c.rules.get(target, ())]
-        deny = next(((r, c) for r, c in rules if r.effect == "deny"), None)
+        denies = [(r, c) for r, c in rules if r.effect == "deny"]
+        # A deny of some platforms only: denied there, and what allows it holds elsewhere.
+        everywhere = [(r, c) for r, c in denies if c.source.capability.platforms is None]
         allows = [(r, c) for r, c in rules if r.effect == "allow"]
-        if deny is not None:
-            rule, capability = deny
+        for rule, capability in everywhere[:1] or denies:
             yield f"  denied   {subject.label()}: {rule.permission} in {_rule(rule, capability)}"
-        elif allows:
+        if allows and not everywhere:
             why = "; ".join(_rule(r, c) for r, c in allows)
-            yield f"  allowed  {subject.label()}: by {why}"
+            elsewhere = " (on the other platforms)" if denies else ""
+            yield f"  allowed  {subject.label()}{elsewhere}: by {why}"
             scope = _scope([r for r, _ in rules if r.effect in ("allow", "restrict")])
             if scope:
                 yield f"           scope: {scope}"
