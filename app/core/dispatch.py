@@ -79,6 +79,14 @@ class Dispatcher:
         token = MADE.set(channels)
         try:
             bound = command.bind(args, context, injectors)
+        except (IpcError, asyncio.CancelledError):
+            raise
+        except BaseException as exc:  # (a validator of the app's own: sys.exit() in it, say)
+            log.exception("command %r: checking its arguments raised", command.name)
+            raise InternalError(
+                f"'{command.name}' failed as its arguments were checked, with an unexpected "
+                "error; the app's log has the details."
+            ) from exc
         finally:
             MADE.reset(token)
         session = getattr(context, "session", None)

@@ -13,7 +13,7 @@ import typing
 from typing import Annotated, Any, Optional
 
 import pytest
-from pydantic import Base64Bytes, BaseModel, Field, field_serializer
+from pydantic import Base64Bytes, BaseModel, Field, field_serializer, field_validator
 
 from app.core import (
     App,
@@ -676,3 +676,43 @@ async def test_bytearray_memoryview_and_base64_parameters_take_what_a_page_sends
         assert await client.invoke("blobs", args) == ["bytearray", "b", "hi", "bytearray"]
         with pytest.raises(InvalidArgs, match="buffer: Input should be a valid bytes"):
             await client.invoke("blobs", {**args, "buffer": "a"})  # text is not bytes
+
+
+class _Odd(BaseException):
+    """A library's own base exception."""
+
+
+class _Checked(BaseModel):
+    value: int
+
+    @field_validator("value")
+    @classmethod
+    def _check(cls, value: int) -> int:
+        if value == -1:
+            raise SystemExit(3)
+        if value == -2:
+            raise _Odd("odd")
+        if value == -3:
+            raise RuntimeError("broken validator")
+        return value
+
+
+async def test_what_an_arguments_own_check_raises_fails_that_call_alone(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Validation ran outside the call's guard: sys.exit() in a validator ended the core's
+    loop (every window's IPC with it), and a BaseException of a library's own left the call
+    unanswered."""
+    app = new_app(write_config, "checked")
+
+    @app.command
+    def checked(item: _Checked) -> int:
+        return item.value
+
+    async with Client(app) as client:
+        for value, raised in ((-1, "SystemExit"), (-2, "_Odd"), (-3, "RuntimeError")):
+            with pytest.raises(InternalError, match="'checked' failed as its arguments were "
+                                                    "checked, with an unexpected error"):
+                await asyncio.wait_for(client.invoke("checked", {"item": {"value": value}}), 5)
+            assert raised in caplog.text
+        assert await client.invoke("checked", {"item": {"value": 7}}) == 7
