@@ -135,6 +135,10 @@ class EventBus:
     # Window subscriptions --------------------------------------------------------------------
 
     def subscribe(self, event: str, subscriber: Subscriber) -> None:
+        if subscriber.backlog.closed:
+            # Its connection ended while the message waited its turn, and was dropped from
+            # the bus then: kept now, it would be for good.
+            return
         listening = self._listening.setdefault(subscriber, set())
         if event not in listening and len(listening) >= MAX_LISTENED:
             raise InvalidArgs(

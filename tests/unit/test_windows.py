@@ -283,3 +283,33 @@ def test_a_closed_window_the_core_fails_to_let_go_is_logged(
         loop.call_soon_threadsafe(loop.stop)
         runner.join(5)
         loop.close()
+
+
+async def test_a_page_that_leaves_just_after_listening_is_not_kept_listening(
+    write_config,
+) -> None:
+    """Its listen ran after the connection's end had dropped its subscriptions: every such
+    page (a reload just after listen()) stayed subscribed for good, with its memory, a share
+    of every emit's work, and a window listening that was not there."""
+    from tests.e2e import raw
+
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}], "security": {
+        "capabilities": [{"identifier": "t", "windows": ["main"],
+                          "permissions": ["core:event:default"]}]}}})))
+    async with Client(app):
+        core = app.core
+        assert core is not None
+        launched = await raw.launch(app.launch_url("main"))
+        for _ in range(20):
+            page = await raw.reload(launched)
+            http, ws = await raw.connect(page)
+            await ws.send_str('[{"id": 1, "kind": "listen", "event": "tick"}]')
+            await ws.close()
+            await http.close()
+        for _ in range(500):  # until the core has seen every one of them end
+            if not core.server.sessions:
+                break
+            await asyncio.sleep(0.01)
+        assert not core.server.sessions
+        assert not core.events._listening and "tick" not in core.events.listened()
+        app.emit("tick", object())  # no window listens: Python's listeners may get anything
