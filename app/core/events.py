@@ -129,6 +129,8 @@ class EventBus:
             if not removed and handler in handlers:
                 removed = True
                 handlers.remove(handler)
+                if not handlers:  # names come and go: those nobody listens to are not kept
+                    del self._handlers[event]
 
         return unlisten
 

@@ -150,6 +150,9 @@ class _Suggestions:
         if len(name) > SUGGESTED_NAME:
             return None
         now = time.monotonic()
+        if len(self._spent) > self.CALLERS:  # windows come and go: the quiet ones are let go
+            for window in [w for w, s in self._spent.items() if now - s[-1] > SUGGESTIONS_WITHIN]:
+                del self._spent[window]
         spent = self._spent.setdefault(caller.window, deque())
         while spent and now - spent[0] > SUGGESTIONS_WITHIN:
             spent.popleft()

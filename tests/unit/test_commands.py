@@ -1316,3 +1316,22 @@ async def test_a_sync_command_s_result_that_cannot_be_sent_is_encoded_once(write
         with pytest.raises(InternalError, match="The return value of 'mixed' cannot be sent"):
             await page.invoke("mixed")
     assert len(dumped) == 1 and dumped[0] != threading.get_ident()
+
+
+def test_misspelt_names_are_not_counted_for_windows_gone_quiet(monkeypatch) -> None:
+    """The count of each window's suggestions kept an entry for every window that ever made
+    a misspelt call: an app that opens window after window gathered them for ever."""
+    from types import SimpleNamespace
+
+    from app.core import Origin, pipeline
+
+    clock = [1000.0]
+    monkeypatch.setattr(pipeline, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    core = SimpleNamespace(registry=SimpleNamespace(names=lambda: ["greet"]))
+    suggest = pipeline._Suggestions(core)  # type: ignore[arg-type]
+    allowed = {"allow-greet": True}
+    for n in range(200):
+        assert suggest(Caller(f"doc-{n}", Origin("local", "http://127.0.0.1")), allowed,
+                       "gret") == "greet"
+        clock[0] += 1
+    assert len(suggest._spent) <= suggest.CALLERS + pipeline.SUGGESTIONS_WITHIN + 1

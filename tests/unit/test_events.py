@@ -397,3 +397,17 @@ def test_a_pages_emits_still_wait_for_their_listeners_after_the_app_restarts(
     for _ in range(2):
         with concurrent.futures.ThreadPoolExecutor(1) as runner:
             runner.submit(asyncio.run, run()).result(60)
+
+
+def test_event_names_nobody_listens_to_any_more_are_not_kept(write_config) -> None:
+    """Python listeners of names that come and go (one per document, say) left an empty list
+    behind each: 10,000 names listened to once, then not, were kept for good."""
+    app = make_app(write_config, "core:event:default")
+    for n in range(100):
+        app.listen(f"doc-{n}", lambda event: None)()
+    stop_a, stop_b = app.listen("kept", print), app.listen("kept", repr)
+    stop_a()
+    assert list(app.events._handlers) == ["kept"]
+    stop_b()
+    stop_b()  # (again: nothing more to take away)
+    assert not app.events._handlers
