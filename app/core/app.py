@@ -304,26 +304,29 @@ class App:
         core = self.core
         if core is None:
             return
+        caller = asyncio.current_task()
         if core.stopping is not None:  # stopping already: done when that stop is
-            if asyncio.current_task() not in core.background:  # (else it would wait on itself)
+            if caller not in core.background:  # (else it would wait on itself)
                 await asyncio.shield(core.stopping)
             return
-        core.stopping = asyncio.get_running_loop().create_future()
+        # A task of its own, which the caller waits for: a command that stops the app is
+        # cancelled as its connection closes, and its stop must not be cut short with it.
+        core.stopping = asyncio.ensure_future(self._stop(core, caller))
+        await asyncio.shield(core.stopping)
+
+    async def _stop(self, core: Core, caller: asyncio.Task[Any] | None) -> None:
         try:
             # The on_start tasks end first (at most END_GRACE), with the app still up: what
             # they do as they end (a last emit, say) reaches it. (Not the task that stops the
-            # app, if it is one of them: it goes on as it returns from here.)
-            tasks = [t for t in core.background if t is not asyncio.current_task()]
+            # app, if it is one of them: it goes on as it returns from stop().)
+            tasks = [t for t in core.background if t is not caller]
             for task in tasks:
                 task.cancel()
             if tasks:
                 await asyncio.wait(tasks, timeout=END_GRACE)
         finally:
             self.core = None
-            try:
-                await core.stop()
-            finally:
-                core.stopping.set_result(None)
+            await core.stop()
 
     def launch_url(self, label: str) -> str:
         """A one-time URL that opens window ``label`` with its credentials."""

@@ -313,3 +313,32 @@ async def test_a_page_that_leaves_just_after_listening_is_not_kept_listening(
         assert not core.server.sessions
         assert not core.events._listening and "tick" not in core.events.listened()
         app.emit("tick", object())  # no window listens: Python's listeners may get anything
+
+
+async def test_an_async_command_that_stops_the_app_stops_it_all(write_config) -> None:
+    """The stop closes the command's own connection, and the command's task was cancelled with
+    it, in the middle of the stop: the windows' listeners stayed open, and under ``serve`` a
+    Quit command left the process running."""
+    from tests.e2e import raw
+
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}], "security": {
+        "capabilities": [{"identifier": "t", "windows": ["main"],
+                          "permissions": ["allow-stop-app"]}]}}})))
+
+    @app.command
+    async def stop_app(the_app: App) -> None:
+        await the_app.stop()
+
+    core = await app.start()
+    launched = await raw.launch(app.launch_url("main"))
+    port = core.server.window_port("main")
+    http, ws = await raw.connect(launched)
+    async with http, ws:
+        await ws.send_str('[{"id": 1, "kind": "invoke", "cmd": "stop_app", "args": {}}]')
+        while not ws.closed and (await ws.receive(timeout=10)).type != aiohttp.WSMsgType.CLOSE:
+            pass
+    assert core.stopping is not None
+    await asyncio.wait_for(asyncio.shield(core.stopping), 10)
+    assert app.core is None
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", port)
