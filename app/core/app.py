@@ -107,6 +107,7 @@ class App:
         self._state: dict[type, Any] = {}
         self._on_start: list[Callable[[App], Any]] = []
         self.core: Core | None = None
+        self._starting = False  # a start() is under way: a second one meanwhile is refused
         self.native_windows: dict[str, Any] = {}
         """The pywebview windows by label, while ``run()`` shows them."""
         self._native_lock = threading.Lock()
@@ -252,18 +253,21 @@ class App:
 
     async def start(self, ports: dict[str, int] | None = None) -> Core:
         """Start the core on the running loop (no native window); ``stop()`` ends it."""
-        if self.core is not None:
+        if self.core is not None or self._starting:
             raise RuntimeError("the app is already running")
         # Imported here: the transport (aiohttp) loads on the core's thread, while the native
         # window starts up on the main one.
         from .runtime import Core
 
         core = Core(self)
+        self._starting = True
         try:
             await core.start(ports)
         except BaseException:
             await core.stop()  # what did start (threads, listeners) must not outlive the error
             raise
+        finally:
+            self._starting = False
         self.core = core
         if self._on_start:  # the app's own work may make garbage (see app/starting.py)
             resume_collector()

@@ -342,3 +342,17 @@ async def test_an_async_command_that_stops_the_app_stops_it_all(write_config) ->
     assert app.core is None
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_two_starts_at_once_start_one_core(write_config) -> None:
+    """The check that the app runs looked at a core made only once the start had finished:
+    two starts at once both started one, and the stop ended one of them."""
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    results = await asyncio.gather(app.start(), app.start(), return_exceptions=True)
+    try:
+        refused = [r for r in results if isinstance(r, RuntimeError)]
+        assert len(refused) == 1 and "already running" in str(refused[0])
+        assert app.core is not None and app.core in results
+    finally:
+        await app.stop()
+    assert app.core is None
