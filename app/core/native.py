@@ -265,7 +265,17 @@ def _on_loaded(app: App, label: str, window: Any) -> None:
         window.run_js(runtime.decode())
 
 
+_gui_ran = threading.Event()
+"""Set once pywebview's GUI loop has run in this process: it cannot run again (Qt's crashes)."""
+
+
 def run_native(app: App, *, debug: bool = False) -> None:
+    if _gui_ran.is_set():
+        raise RuntimeError(
+            "app.run() opens windows once per process: the GUI toolkit cannot start again "
+            "once its loop has ended (Qt's crashes the process). Keep the first run going, "
+            "with app.open_window() for windows opened later, or start a new process."
+        )
     pause_collector()  # while the transport and the GUI toolkit load (see app/starting.py)
     stop_asked = threading.Event()  # before the GUI starts: it never will
     starting = threading.Event()  # from then on, a stop closes the windows
@@ -363,6 +373,7 @@ def run_native(app: App, *, debug: bool = False) -> None:
         if stop_asked.is_set():
             return
         resume_collector()
+        _gui_ran.set()
         webview.start(gui=gui, debug=debug, private_mode=True)
     finally:
         resume_collector()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Playwright
 
-from tests.conftest import serving
+from tests.conftest import ROOT, serving
 from tests.window import open_window
 
 from . import raw
@@ -144,3 +147,44 @@ def test_aiohttps_tls_contexts_hold_the_systems_certificates_before_the_apps_cod
     assert seen["put off"] == 2, seen  # aiohttp's two contexts, read later
     assert seen["whole"] > 0, seen
     assert seen["on_start"] == [seen["whole"]] * 2, seen
+
+
+RUN_TWICE = """
+import asyncio, sys
+from app.demo import create_app
+app = create_app(sys.argv[1])
+
+@app.on_start
+async def close_once_shown(app):
+    labels = [window.label for window in app.config.model.app.windows]
+    while not all(label in app.native_windows for label in labels):
+        await asyncio.sleep(0.05)
+    for label in labels:
+        app.close_window(label)
+
+app.run()
+print("first run returned", flush=True)
+try:
+    app.run()
+except RuntimeError as exc:
+    print("second run:", exc, flush=True)
+"""
+
+
+def test_a_second_run_in_one_process_is_refused_not_a_crash(app_dir: Path) -> None:
+    """pywebview's Qt GUI cannot start again once its loop has ended: a second app.run() in
+    one process died of SIGSEGV inside it."""
+    script = app_dir / "run_twice.py"
+    script.write_text(RUN_TWICE)
+    done = subprocess.run(
+        [sys.executable, str(script), str(brownfield_config(app_dir))], cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1"},
+    )
+    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr[-2000:])
+    assert done.stdout.splitlines() == [
+        "first run returned",
+        "second run: app.run() opens windows once per process: the GUI toolkit cannot start "
+        "again once its loop has ended (Qt's crashes the process). Keep the first run going, "
+        "with app.open_window() for windows opened later, or start a new process.",
+    ]
