@@ -23,7 +23,7 @@ from typing import Any
 from .acl.origin import Caller, Origin
 from .app import App
 from .channel import CHANNEL_KEY
-from .errors import InvalidArgs, IpcError
+from .errors import InternalError, InvalidArgs, IpcError
 from .events import check_window_label
 from .pipeline import encode_answer, request_from, settle
 from .protocol import Encoded, decode_frame, encode, join_frames
@@ -83,7 +83,6 @@ class Client:
         self._channel_ids = itertools.count(1)
         self.channels: dict[int, list[Any]] = {}
         """What commands sent on each of this client's channels (see ``channel``)."""
-        self.ending = False  # as a window's connection: its calls are not being given up
         self._early: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._started = False
         # As a window's connection has (channels wait on it); this one delivers at once.
@@ -103,6 +102,11 @@ class Client:
             self.app.core.events.drop(self)
         if self._started:
             await self.app.stop()
+
+    @property
+    def ending(self) -> bool:
+        """As a window connection's: whether its calls are being given up (the app stops)."""
+        return self.app.core is None
 
     # The subscriber side: events for this "window" land in ``self.events``.
     def current(self) -> Client:
@@ -150,6 +154,7 @@ class Client:
             raise InvalidArgs(f"The message cannot be sent: {exc}.") from None
         request = request_from(message, self.caller, self)  # type: ignore[arg-type]
         handling = asyncio.ensure_future(settle(self.app.core.unsealed_pipeline, request))
+        self.app.core.server.until_stop(handling)  # as a page's call is, when the app stops
         early = self._early[request.id] = asyncio.get_running_loop().create_future()
         try:
             await asyncio.wait({handling, early}, return_when=asyncio.FIRST_COMPLETED)
@@ -159,6 +164,8 @@ class Client:
             raise
         finally:
             del self._early[request.id]
+        if handling.cancelled() and not early.done():
+            raise InternalError(f"The app stopped before '{request.name}' was answered.")
         # Answered early (a command that would not stop at its time limit), or as it ended.
         reply = early.result() if early.done() else handling.result()
         # As the window's session sends it: what cannot be sent becomes an error, still.

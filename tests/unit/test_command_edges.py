@@ -716,3 +716,24 @@ async def test_what_an_arguments_own_check_raises_fails_that_call_alone(
                 await asyncio.wait_for(client.invoke("checked", {"item": {"value": value}}), 5)
             assert raised in caplog.text
         assert await client.invoke("checked", {"item": {"value": 7}}) == 7
+
+
+async def test_a_client_call_running_as_the_app_stops_is_answered(write_config) -> None:
+    """A page's calls are cancelled as the app stops, and the page told; a testing client's
+    call in flight then waited for ever (its time limit's timer had gone with the core)."""
+    app = new_app(write_config, "hang", timeout_ms=60_000)
+    started = asyncio.Event()
+
+    @app.command
+    async def hang() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    client = Client(app)
+    await client.__aenter__()
+    call = asyncio.ensure_future(client.invoke("hang"))
+    await asyncio.wait_for(started.wait(), 5)
+    await app.stop()
+    with pytest.raises(InternalError, match="The app stopped before 'hang' was answered"):
+        await asyncio.wait_for(call, 5)
+    await client.__aexit__(None, None, None)

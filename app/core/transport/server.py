@@ -145,7 +145,7 @@ class Server:
         self.credentials = credentials
         self.labels: dict[int, str] = {}
         self.sessions: set[Session] = set()
-        self._orphans: set[asyncio.Task[None]] = set()  # calls of connections that have ended
+        self._orphans: set[asyncio.Future[Any]] = set()  # what is cancelled as the core stops
         self._stopping = False
         self._runners: list[web.AppRunner] = []
         self._sites: dict[int, web.SockSite] = {}
@@ -234,11 +234,15 @@ class Server:
         """The calls of a connection that has ended run on, unanswered, until they end, or
         the core does (then they are cancelled, as a page closing once cancelled its own)."""
         for task in tasks:
-            if self._stopping:
-                task.cancel()
-            elif not task.done():
-                self._orphans.add(task)
-                task.add_done_callback(self._orphans.discard)
+            self.until_stop(task)
+
+    def until_stop(self, task: asyncio.Future[Any]) -> None:
+        """``task`` runs on until it ends, or until the core stops: then it is cancelled."""
+        if self._stopping:
+            task.cancel()
+        elif not task.done():
+            self._orphans.add(task)
+            task.add_done_callback(self._orphans.discard)
 
     async def stop(self) -> None:
         # Open sockets would hold the shutdown until they close by themselves; a page that
