@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from typing import Any
 
@@ -356,3 +357,36 @@ async def test_two_starts_at_once_start_one_core(write_config) -> None:
     finally:
         await app.stop()
     assert app.core is None
+
+
+async def test_a_page_leaving_during_its_handshake_is_no_error(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each page that navigates away as its socket opens logged an ERROR with a traceback
+    ('Cannot write to closing transport'), as if the core had failed."""
+    from tests.e2e import raw
+
+    caplog.set_level(logging.DEBUG, logger="app.core.transport")
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    async with Client(app):
+        core = app.core
+        assert core is not None
+        launched = await raw.launch(app.launch_url("main"))
+        port = core.server.window_port("main")
+        for _ in range(5):
+            page = await raw.reload(launched)
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                f"GET /__app__/ipc?ticket={page.ticket}&tab={page.tab} HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nOrigin: {page.origin}\r\nCookie: {page.cookie}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n".encode()
+            )
+            writer.transport.abort()  # gone before the answer
+        left = "a page left during its connection's handshake"
+        for _ in range(1000):
+            if sum(left in r.getMessage() for r in caplog.records) == 5:
+                break
+            await asyncio.sleep(0.01)
+    assert sum(left in r.getMessage() for r in caplog.records) == 5
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -430,7 +430,11 @@ class Server:
             compress=False,
             decode_text=False,  # orjson parses the UTF-8 bytes directly
         )
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionError:  # the page left as its socket opened (a reload, say): routine
+            log.debug("window %s: a page left during its connection's handshake", label)
+            return ws
         if self.labels.get(port) != label:  # its window closed meanwhile: start nothing for it
             await ws.close(code=1001, message=f"window '{label}' has closed".encode()[:123])
             return ws
