@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 from .acl.authority import Authority
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["Core"]
 
 log = logging.getLogger("app.core")
+
+_FROZEN = threading.Event()
+"""Set once a core's start has frozen what the process held (see ``Core.start``)."""
 
 REPORT_DELAY = 1.0
 """Seconds after the start when the configuration's problems are logged."""
@@ -77,8 +81,11 @@ class Core:
             await self.add_window(window, (ports or {}).get(window.label, 0))
         # What exists now lives as long as the app: keep the collector from walking it again.
         # (Without a collection first: one took 35-45 ms of the start-up here and found a few
-        # dozen unreachable objects.)
-        gc.freeze()
+        # dozen unreachable objects.) Once a process: a later start (a test's, an app's on
+        # its own loop) would keep what the cores before it left, for good.
+        if not _FROZEN.is_set():
+            _FROZEN.set()
+            gc.freeze()
         # What 'check' would report goes to the log too, so a mistake that lets more through
         # than meant (a deny entry's "Path") shows where it runs. On a worker thread, once the
         # windows have had time to open: loading and running the check takes 20-30 ms of CPU,

@@ -390,3 +390,18 @@ async def test_a_page_leaving_during_its_handshake_is_no_error(
             await asyncio.sleep(0.01)
     assert sum(left in r.getMessage() for r in caplog.records) == 5
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_starting_the_app_again_does_not_freeze_more_garbage(write_config) -> None:
+    """Each start froze all the process held (what cores before it left among it) out of
+    the collector's reach for good: about 360 objects and 70 KB a start and stop."""
+    import gc
+
+    app = App(load_config(write_config({"app": {"windows": [{"label": "main"}]}})))
+    await app.start()
+    await app.stop()
+    frozen = gc.get_freeze_count()
+    for _ in range(3):
+        await app.start()
+        await app.stop()
+    assert gc.get_freeze_count() <= frozen  # (frozen objects still go when freed)
