@@ -70,6 +70,6 @@ async def handle(request: web.Request) -> web.StreamResponse:
     return web.Response(text=PAGE, content_type="text/html")
 
 
-app = web.Application()
+app = web.Application(client_max_size=2**30)  # (as Vite's: no limit of its own)
 app.router.add_route("*", "/{path:.*}", handle)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, shutdown_timeout=0.5)

@@ -99,10 +99,12 @@ class DevProxy:
         path_qs: str,
         method: str = "GET",
         headers: Mapping[str, str] | None = None,
-        body: bytes | None = None,
+        body: bytes | aiohttp.StreamReader | None = None,
+        length: int | None = None,
     ) -> Fetched:
-        """Relay one request: a page whole, anything else with its body to come (``stream``);
-        a dev server that does not answer gets a 502 saying so."""
+        """Relay one request (its ``body`` of ``length`` bytes, if known, sent as it comes): a
+        page whole, anything else with its body to come (``stream``); a dev server that does
+        not answer gets a 502 saying so."""
         if self._http is None:
             # No cookie jar: cookies the dev server set in answer to one window's request went
             # with every window's later ones (one window acting with another's login).
@@ -113,6 +115,8 @@ class DevProxy:
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=ANSWER_WAIT),
             )
         sent = {k: v for k, v in (headers or {}).items() if k.lower() not in _KEEP_BACK}
+        if body is not None and length is not None:  # (else it goes in chunks)
+            sent["Content-Length"] = str(length)
         url = self.base + path_qs
         try:
             # Not followed here: the core would fetch another host itself (an OAuth login the

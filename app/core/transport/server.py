@@ -489,9 +489,11 @@ class Server:
             )
         if self.dev is not None:
             # The tab secret goes to no other server, the dev server included.
+            # The body streams to the dev server as it comes (read whole, it met aiohttp's
+            # limit of 1 MiB: a page's upload got a 413 the dev server never saw).
             fetched = await self.dev.fetch(
                 without_tab(request.path_qs), request.method, request.headers,
-                await request.read() if request.can_read_body else None,
+                request.content if request.can_read_body else None, request.content_length,
             )
             if fetched.unanswered and request.headers.get("Sec-Fetch-Dest") == "document":
                 return _retrying(fetched.body.decode())
