@@ -699,6 +699,37 @@ def test_a_value_the_core_cannot_take_fails_alone_and_clearly(
     assert result["emoji"] == {"v": "\U0001f600 and \\ud800 as text"}
 
 
+def test_a_bad_event_name_is_refused_naming_the_call_in_one_line(
+    browser: Browser, two_windows: Served
+) -> None:
+    """Each message names the call it answers: "Event name '' is not valid" did not say
+    which, and a name with a control character put it raw in front of the message."""
+    page = open_window(browser, two_windows, "main")
+    result = page.evaluate(
+        """async () => {
+            const { event } = window.__APP__;
+            const refused = (p) => p.then(() => 'resolved', (e) => e.code + ': ' + e.message);
+            return [
+                await refused(event.emit('', 1)),
+                await refused(event.listen('a b', () => {})),
+                await refused(event.listen('a\u0000b', () => {})),
+                await refused(event.emit('a\tb', 1)),
+                await refused(event.emitTo('main', 'a\u2028b', 1)),
+            ];
+        }"""
+    )
+    assert result == [
+        "invalid_args: 'emit ': Event name '' is not valid: " + RULE,
+        "invalid_args: 'listen a b': Event name 'a b' is not valid: " + RULE,
+        "invalid_args: 'listen a\\x00b': Event name 'a\\x00b' is not valid: " + RULE,
+        "invalid_args: 'emit a\\tb': Event name 'a\\tb' is not valid: " + RULE,
+        "invalid_args: 'emit a\\u2028b': Event name 'a\\u2028b' is not valid: " + RULE,
+    ], result
+
+
+RULE = "use 1 to 256 letters, digits, '-', '/', ':', '_' or '.'."
+
+
 def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     browser: Browser, two_windows: Served
 ) -> None:

@@ -510,9 +510,13 @@ function (boot) {
   function named(id, message) {
     const call = pending.get(id);
     if (!call || typeof message !== "string") return message;
+    if (!call.invoke) {  // (an event's name alone does not say which call it was)
+      return message.includes(`'${call.what}'`) ? message : `'${call.what}': ${message}`;
+    }
     // (The core quotes a long name cut short: its first 99 characters are in it then.)
-    const long = typeof call.name === "string" && call.name.length > 100;
-    const quoted = long ? `'${call.name.slice(0, 99)}` : `'${call.name}'`;
+    const name = escaped(call.name);
+    const long = typeof name === "string" && name.length > 100;
+    const quoted = long ? `'${name.slice(0, 99)}` : `'${name}'`;
     return message.includes(quoted) ? message : `'${call.what}': ${message}`;
   }
 
@@ -647,6 +651,16 @@ function (boot) {
     return typeof text === "string" && text.length > 200 ? text.slice(0, 199) + "\u2026" : text;
   }
 
+  // A name with its control characters and line separators written as escapes, as the core
+  // writes them in its messages (a raw one would break a message's line, or hide in it).
+  const ESCAPES = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+  function escaped(text) {
+    return typeof text !== "string" ? text : text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g,
+      (c) => ESCAPES[c] || (c.charCodeAt(0) < 0x100
+        ? "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0")
+        : "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")));
+  }
+
   // Serialize a message for the wire, or throw the IpcError that tells why it cannot go.
   function encode(message, what) {
     let encoded;
@@ -749,7 +763,7 @@ function (boot) {
   }
 
   function send(message, what, timeoutMs) {
-    what = shortened(what);
+    what = shortened(escaped(what));
     return new Promise((resolve, reject) => {
       try {
         start(message, what, timeoutMs, resolve, reject);
@@ -779,7 +793,8 @@ function (boot) {
     const deadline = isolation ? Infinity : performance.now() + limit;
     // (name: the command or event it is for, as the core's messages quote it)
     const name = message.kind === "invoke" ? message.cmd : message.event;
-    pending.set(id, { resolve, reject, deadline, limit, what, name, sent: false });
+    const invoke = message.kind === "invoke";
+    pending.set(id, { resolve, reject, deadline, limit, what, name, invoke, sent: false });
     if (!isolation) armSweep(deadline);
     let encoded;
     try {
