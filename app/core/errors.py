@@ -122,12 +122,24 @@ class StartError(Exception):
     """The app cannot start (its address is taken, ...): the message says why, in one line."""
 
 
+def _clipped(text: str, limit: int) -> str:
+    """``text``, its middle left out past ``limit`` characters (saying how many)."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}…({len(text) - 2 * half} characters left out)…{text[-half:]}"
+
+
 class ConfigError(Exception):
     """The configuration is invalid; ``problems`` has one ``(json_path, expected)`` each."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
         self.source = source
-        self.problems = list(dict.fromkeys(problems))  # a validator run twice says it twice
+        # (A validator run twice says it twice; a value of megabytes quoted would make a line
+        # of megabytes: its middle goes, the rule after it stays.)
+        self.problems = list(dict.fromkeys(
+            (_clipped(where, 300), _clipped(what, 1000)) for where, what in problems
+        ))
         super().__init__("\n".join(self.lines()))
         _end_quietly_if_uncaught()
 

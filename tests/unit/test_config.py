@@ -814,3 +814,19 @@ def test_a_comment_in_a_capability_file_is_said_to_be_one(write_config) -> None:
         "capabilities/main.json: $",
         "not valid JSON: Expecting value at line 1 column 1 (a comment: JSON has none)",
     )]
+
+
+def test_a_huge_value_is_not_quoted_whole(write_config) -> None:
+    """A bad 2 MB window url made a 2 MB line (a capability name, 6 MB of output): the
+    middle of what is quoted goes, saying how much; where it is and what to do stay."""
+    for data, where, rule in [
+        ({"app": {"windows": [{"url": "http://" + "a" * 2_000_000}]}}, "$.app.windows[0].url",
+         "a page of the frontend by its path"),
+        ({"app": {"y" * 2_000_000: 1}}, "$.app.yyy", "unknown key"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            load_config(write_config(data))
+        [(at, what)] = info.value.problems
+        assert at.startswith(where) and len(at) < 400, at[:100]
+        assert len(what) < 1100 and "characters left out)" in at + what, what[:100]
+        assert rule in what
