@@ -25,7 +25,7 @@ from .acl.origin import Caller
 from .acl.permissions import command_permissions
 from .acl.scope import Scope
 from .commands import Command
-from .errors import InternalError, IpcError, NotFound, ProtocolError, shown
+from .errors import InternalError, InvalidArgs, IpcError, NotFound, ProtocolError, shown
 from .events import check_event_name, check_window_label
 from .protocol import Encoded, Prepared, encode, encode_prepared
 
@@ -110,7 +110,10 @@ def check_shape(core: Core) -> Stage:
                            "check the name against the app's @app.command functions.")
                     )
             else:
-                check_event_name(body.get("event"))
+                try:
+                    check_event_name(body.get("event"))
+                except InvalidArgs as exc:  # (the name alone does not say which call it was)
+                    raise InvalidArgs(f"{request.kind}: {exc.message}") from None
                 target = body.get("target")
                 if target is not None:
                     if not isinstance(target, str):

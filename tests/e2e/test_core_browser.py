@@ -719,11 +719,11 @@ def test_a_bad_event_name_is_refused_naming_the_call_in_one_line(
         }"""
     )
     assert result == [
-        "invalid_args: 'emit ': Event name '' is not valid: " + RULE,
-        "invalid_args: 'listen a b': Event name 'a b' is not valid: " + RULE,
-        "invalid_args: 'listen a\\x00b': Event name 'a\\x00b' is not valid: " + RULE,
-        "invalid_args: 'emit a\\tb': Event name 'a\\tb' is not valid: " + RULE,
-        "invalid_args: 'emit a\\u2028b': Event name 'a\\u2028b' is not valid: " + RULE,
+        "invalid_args: emit: Event name '' is not valid: " + RULE,
+        "invalid_args: listen: Event name 'a b' is not valid: " + RULE,
+        "invalid_args: listen: Event name 'a\\x00b' is not valid: " + RULE,
+        "invalid_args: emit: Event name 'a\\tb' is not valid: " + RULE,
+        "invalid_args: emit: Event name 'a\\u2028b' is not valid: " + RULE,
     ], result
 
 

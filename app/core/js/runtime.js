@@ -510,9 +510,6 @@ function (boot) {
   function named(id, message) {
     const call = pending.get(id);
     if (!call || typeof message !== "string") return message;
-    if (!call.invoke) {  // (an event's name alone does not say which call it was)
-      return message.includes(`'${call.what}'`) ? message : `'${call.what}': ${message}`;
-    }
     // (The core quotes a long name cut short: its first 99 characters are in it then.)
     const name = escaped(call.name);
     const long = typeof name === "string" && name.length > 100;
@@ -793,8 +790,7 @@ function (boot) {
     const deadline = isolation ? Infinity : performance.now() + limit;
     // (name: the command or event it is for, as the core's messages quote it)
     const name = message.kind === "invoke" ? message.cmd : message.event;
-    const invoke = message.kind === "invoke";
-    pending.set(id, { resolve, reject, deadline, limit, what, name, invoke, sent: false });
+    pending.set(id, { resolve, reject, deadline, limit, what, name, sent: false });
     if (!isolation) armSweep(deadline);
     let encoded;
     try {
