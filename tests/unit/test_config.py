@@ -559,12 +559,14 @@ def test_a_window_url_is_a_page_of_the_frontend(write_config, url: str, message:
     ("default-src 'self'\u2028", "$.app.security.csp"),
     ({"img-src": ["'self'", "a\u0000"]}, '$.app.security.csp["img-src"][1]'),
     ({"img-src\u00a0": "'self'"}, '$.app.security.csp["img-src\\u00a0"]'),
+    ("default-src https://b\u00fccher.example", "$.app.security.csp"),  # (punycode: xn--)
 ])
 def test_a_policy_that_is_not_printable_ascii_is_refused(write_config, csp, where) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(write_config({"app": {"security": {"csp": csp}}}))
     [(at, what)] = info.value.problems
-    assert at == where and what.startswith("a policy must be printable ASCII"), (at, what)
+    assert at == where and what.startswith("a policy must be printable ASCII: "), (at, what)
+    assert ("xn--" in what) == ("\u00fc" in str(csp)), what
     assert load_config(write_config({"app": {"security": {"csp": "img-src 'self'\tdata:"}}}))
 
 

@@ -204,13 +204,18 @@ def _header_value(value: str) -> str:
 
 
 def _policy_text(value: str) -> str:
-    if not all(c == "\t" or " " <= c <= "~" for c in value):
-        raise ValueError(
-            "a policy must be printable ASCII: a control character in it stops every page "
-            "loading, and another space (a no-break space, pasted from a web page, say) is not "
-            "read as one, so the directive after it is lost"
-        )
-    return value
+    odd = next((c for c in value if not (c == "\t" or " " <= c <= "~")), None)
+    if odd is None:
+        return value
+    if odd.isspace() and odd not in "\u2028\u2029\x85" and odd >= " ":
+        why = ("a space other than ' ' (a no-break space, pasted from a web page, say) is not "
+               "read as one, so the directive after it is lost")
+    elif not odd.isprintable():
+        why = "a control character or line separator in it breaks every page's policy header"
+    else:
+        why = (f"{odd!r} is not read by browsers; write a host name in its ASCII form "
+               "(xn--..., as the address bar shows it)")
+    raise ValueError(f"a policy must be printable ASCII: {why}")
 
 
 HeaderName = Annotated[str, AfterValidator(_header_name)]
