@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from types import SimpleNamespace
 
 from app.core.acl.origin import Origin
-from app.core.transport.session import Session
+from app.core.transport.session import InFlight, Session
 
 
 def _session(patience_ms: int) -> Session:
@@ -147,3 +148,90 @@ async def test_a_reply_goes_behind_what_waits_and_with_others_finishing_together
         assert sent.frames == [], name
         assert len(each._outbox) == 1, name
     assert socket.frames == []
+
+
+def _frame(*ids: int, pad: int = 0, cmd: str = "c") -> bytes:
+    return json.dumps([{"id": n, "kind": "invoke", "cmd": cmd, "args": {"d": "x" * pad}}
+                       for n in ids]).encode()
+
+
+class _Calls:
+    """What a session's ``_handle`` runs: each call waits at the gate (or, for ``confirm``,
+    opens it); ``started`` counts them."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.started: list[int] = []
+        self.more = asyncio.Event()  # set each time one starts
+
+    async def handle(self, message: dict) -> None:
+        self.started.append(message["id"])
+        self.more.set()
+        if message["cmd"] == "confirm":
+            self.gate.set()
+        else:
+            await self.gate.wait()
+
+    async def until(self, count: int) -> None:
+        while len(self.started) < count:
+            self.more.clear()
+            await asyncio.wait_for(self.more.wait(), 5)
+
+
+def _reading(in_flight: InFlight, calls: _Calls) -> Session:
+    session = _session(patience_ms=2000)
+    session.in_flight = in_flight
+    session._handle = calls.handle  # type: ignore[method-assign]
+    return session
+
+
+async def test_a_frame_given_up_as_its_connection_is_cut_lets_its_bytes_go() -> None:
+    """Cut off while waiting for room in the middle of a frame (aiohttp cancels the handler
+    of a connection that drops), the frame's messages not started held its bytes for good:
+    the window, whose count outlives its pages, was then never read again."""
+    in_flight = InFlight(byte_limit=20_000, limit=2)
+    calls = _Calls()
+    frame = _frame(1, 2, 3, pad=7000)  # (not a small frame, which is read past the bytes)
+    reading = asyncio.create_task(_reading(in_flight, calls)._receive(frame, False))
+    await calls.until(2)  # the third waits for room
+    assert not reading.done()
+    reading.cancel()
+    await asyncio.gather(reading, return_exceptions=True)
+    calls.gate.set()
+    again = _reading(in_flight, calls)  # the page reloaded: a new connection, the same window
+    await asyncio.wait_for(again._receive(_frame(9, pad=20_000), False), 5)
+    await calls.until(3)
+    assert calls.started == [1, 2, 9]
+    for _ in range(100):  # until the calls' tasks have ended
+        if in_flight.used == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert in_flight.held == 0 and in_flight.used == 0
+
+
+async def test_the_byte_bound_holds_over_all_of_a_windows_connections() -> None:
+    """Each connection read one more frame after the window's bytes were spent (64
+    connections of a window: 64 times maxMessageBytes more)."""
+    in_flight = InFlight(byte_limit=20_000)
+    calls = _Calls()
+    reads = [asyncio.create_task(_reading(in_flight, calls)._receive(_frame(n, pad=30_000),
+                                                                     False))
+             for n in range(1, 6)]
+    await calls.until(1)
+    for read in reads:  # each has looked, and all but the first wait
+        await asyncio.wait({read}, timeout=0)
+    assert len(calls.started) == 1 and sum(r.done() for r in reads) == 1
+    calls.gate.set()  # the first call ends: one more frame at a time, as room frees
+    await asyncio.wait_for(asyncio.gather(*reads), 5)
+    assert sorted(calls.started) == [1, 2, 3, 4, 5]
+
+
+async def test_a_call_waiting_for_its_pages_next_small_message_gets_it() -> None:
+    """Uploads past the window's bytes that wait for the page's confirmation: the small frame
+    that brings it is read, or the calls would wait for it until their time limit."""
+    in_flight = InFlight(byte_limit=30_000)
+    calls = _Calls()
+    session = _reading(in_flight, calls)
+    for frame in (_frame(1, pad=20_000), _frame(2, pad=20_000), _frame(3, cmd="confirm")):
+        await asyncio.wait_for(session._receive(frame, False), 5)
+    assert calls.started == [1, 2, 3]

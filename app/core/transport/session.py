@@ -57,6 +57,10 @@ wait."""
 MAX_IN_FLIGHT = 4096
 """The most messages of one window (all its connections) that are being answered at once."""
 
+SMALL_FRAME_BYTES = 16 * 1024
+"""Frames this short are read even while the window's calls hold ``in_flight_bytes``: a call
+waiting for a page's next message (a confirmation) is not held up by its own large ones."""
+
 
 def in_flight_bytes(max_message_bytes: int) -> int:
     """The bytes of a window's frames whose messages are being answered, past which it is not
@@ -91,10 +95,10 @@ class InFlight:
         if self.used < self.limit:
             self._room.set()
 
-    def hold(self, size: int, messages: int) -> Held:
-        """Count ``size`` bytes until ``messages`` messages of theirs are answered."""
+    def hold(self, size: int) -> Held:
+        """Count ``size`` bytes (a frame's) until it has been read and its messages answered."""
         self.held += size
-        return Held(self, size, messages)
+        return Held(self, size)
 
     def let_go(self, size: int) -> None:
         self.held -= size
@@ -103,18 +107,23 @@ class InFlight:
 
 
 class Held:
-    """A frame's bytes, counted while some of its messages are being answered."""
+    """A frame's bytes, counted while it is read and some of its messages are answered."""
 
     __slots__ = ("_in_flight", "_left", "_size")
 
-    def __init__(self, in_flight: InFlight, size: int, messages: int) -> None:
-        self._in_flight, self._size, self._left = in_flight, size, messages
+    def __init__(self, in_flight: InFlight, size: int) -> None:
+        self._in_flight, self._size = in_flight, size
+        self._left = 1  # its reading
 
-    def answered(self, count: int = 1) -> None:
-        self._left -= count
-        if self._left <= 0 and self._size:
+    def started(self) -> None:
+        """One of its messages is being answered."""
+        self._left += 1
+
+    def answered(self) -> None:
+        """One of its messages has been answered, or its reading is over."""
+        self._left -= 1
+        if self._left == 0:
             self._in_flight.let_go(self._size)
-            self._size = 0
 
 
 class Session:
@@ -384,6 +393,20 @@ class Session:
             self.core.server.carry_on(self._tasks)
 
     async def _receive(self, data: str | bytes, binary: bool) -> None:
+        in_flight = self.in_flight
+        if len(data) >= SMALL_FRAME_BYTES and in_flight.held >= in_flight.byte_limit:
+            # The window's calls being answered hold that many bytes of what its pages sent:
+            # no more until some finish (the page's sends wait in its socket). A small frame
+            # goes on: a call may be waiting for it (a confirmation the page sends).
+            await in_flight.room(for_bytes=True)
+        held = in_flight.hold(len(data))  # before anything waits: counted by the next look
+        try:
+            await self._take(data, binary, held)
+        finally:  # (read to its end, refused, or given up as the connection is cut)
+            held.answered()
+
+    async def _take(self, data: str | bytes, binary: bool, held: Held) -> None:
+        """Read a frame and start answering its messages."""
         frame = self._frames  # the page numbers its frames the same way, from 0
         self._frames += 1
         loop = asyncio.get_running_loop()
@@ -409,25 +432,19 @@ class Session:
             # The page rejects the calls it sent in this frame: none of them will be answered.
             self.deliver({"kind": "notice", "frame": frame, "error": exc.to_wire()})
             return
-        if not messages:
-            return
         in_flight = self.in_flight
-        held = in_flight.hold(len(data), len(messages))
         finished = partial(self._finished, held)
-        for at, message in enumerate(messages):
+        for message in messages:
             if in_flight.used >= in_flight.limit:
                 # Stop reading until answers free room: the page's sends wait in its socket.
                 await in_flight.room()
                 if self.ws.closed:  # the page left meanwhile: start nothing more for it
-                    held.answered(len(messages) - at)
                     return
             in_flight.used += 1
+            held.started()
             task = loop.create_task(self._handle(message))
             self._tasks.add(task)
             task.add_done_callback(finished)
-        if in_flight.held >= in_flight.byte_limit:
-            # Nor while the calls being answered hold that many bytes of what the page sent.
-            await in_flight.room(for_bytes=True)
 
     def _decode_large(self, data: str | bytes, binary: bool) -> list[Any]:
         """(On the large frames' thread) ``decode_frame`` (under isolation, and what its
