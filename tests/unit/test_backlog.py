@@ -157,3 +157,18 @@ def test_a_page_fetching_a_large_frame_piece_by_piece_is_reading(
     assert not backlog._unread
     backlog.written(300)
     assert done.wait(5)
+
+
+def test_the_largest_message_waiting_is_forgotten_once_it_has_left() -> None:
+    """Left out of the hard limit while it waits; once written, the burst behind it counts
+    whole again (it stayed left out, and 233 MiB of small messages piled up uncut)."""
+    backlog = Backlog(high=100, limit=1000)
+    backlog.add(200_000)
+    backlog.add(20_000)
+    assert backlog.largest == 200_000
+    backlog.written(150_000)  # part of it
+    assert backlog.largest == 200_000
+    backlog.written(50_000)  # the rest: it has left, the 20,000 behind it has not
+    assert backlog.largest == 0 and backlog.bytes == 20_000
+    backlog.add(30)
+    assert backlog.largest == 30

@@ -64,7 +64,8 @@ class Backlog:
         """What the connection's socket holds that the page has not taken yet, if known."""
         self._bytes = 0
         self.largest = 0
-        """The largest message counted since the backlog was last within its limit."""
+        """The largest message waiting (of those counted since the last such one left)."""
+        self._largest_end = 0  # where it ends, in all the bytes ever counted
         self._taken = 0  # bytes written to the page in all (it grows while the page reads)
         self._moved = 0  # pieces of a large frame the page has fetched (see moved)
         self._unread = False  # an emitter found the page taking nothing (see wait_for_readers)
@@ -79,8 +80,12 @@ class Backlog:
         """Count ``size`` more bytes; False when that puts the backlog over its limit."""
         with self._cond:
             self._bytes += size
-            self.largest = max(self.largest, size)
+            self._note_largest(size)
             return self._bytes <= self.limit
+
+    def _note_largest(self, size: int) -> None:
+        if size > self.largest:
+            self.largest, self._largest_end = size, self._taken + self._bytes
 
     def wait_and_add(self, size: int, timeout: float) -> bool:
         """Wait (up to ``timeout`` s) until the backlog is at most ``high``, then count ``size``
@@ -91,7 +96,7 @@ class Backlog:
             if self._closed:
                 return False
             self._bytes += size
-            self.largest = max(self.largest, size)
+            self._note_largest(size)
             return True
 
     def _behind(self) -> bool:
@@ -114,9 +119,9 @@ class Backlog:
         with self._cond:
             was_high = self._bytes > self.high
             self._bytes = max(0, self._bytes - size)
-            if self._bytes <= self.limit:
-                self.largest = 0
             self._taken += size
+            if self._taken >= self._largest_end:  # it has left
+                self.largest = 0
             self._unread = False
             if was_high and self._bytes <= self.high:
                 self._cond.notify_all()
