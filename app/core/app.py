@@ -330,7 +330,7 @@ class App:
                 await asyncio.wait(tasks, timeout=END_GRACE)
         finally:
             self.core = None
-            await core.stop()
+            await core.stop(spare=caller)
 
     def launch_url(self, label: str) -> str:
         """A one-time URL that opens window ``label`` with its credentials."""

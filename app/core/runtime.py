@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .acl.authority import Authority
 from .config import WindowConfig
@@ -64,6 +64,8 @@ class Core:
         not its connection is still there to wait for it (see turns.py)."""
         self.background: set[asyncio.Future[object]] = set()
         self.stopping: asyncio.Future[None] | None = None
+        self.over = asyncio.Event()
+        """Set as the core begins to stop, however it was asked to (``serve`` waits for it)."""
         """Made as ``App.stop`` begins, done when the core has stopped: a second stop meanwhile
         waits for it."""
         self._report: asyncio.TimerHandle | None = None
@@ -133,11 +135,14 @@ class Core:
             await self.server.remove_window(label)
             log.info("window %s closed", label)
 
-    async def stop(self) -> None:
+    async def stop(self, spare: asyncio.Future[Any] | None = None) -> None:
+        """Stop serving; what still runs is cancelled, but ``spare`` (the call that stops the
+        app, which returns once it has)."""
+        self.over.set()
         if self._report is not None:
             self._report.cancel()
         try:
-            await self.server.stop()
+            await self.server.stop(spare)
         finally:
             self.dispatcher.close()
             self.workers.shutdown()

@@ -74,11 +74,15 @@ def serve(
             # its thread, it runs on until it returns, or the process ends).
             if not await looprun.unless_stopped(app.start(ports), done):
                 return
+            core = app.core
+            if core is None:  # an on_start coroutine stopped the app already
+                return
             resume_collector()
             urls = {label: app.launch_url(label) for label in labels}
             if on_ready is not None:
                 on_ready(urls)
-            await done.wait()
+            # Until a stop signal, or the app stopped some other way (a Quit command).
+            await looprun.unless_stopped(core.over.wait(), done)
         finally:
             ended.set()
             resume_collector()

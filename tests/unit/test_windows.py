@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import re
+import threading
 from typing import Any
 
 import aiohttp
@@ -405,3 +407,80 @@ async def test_starting_the_app_again_does_not_freeze_more_garbage(write_config)
         await app.start()
         await app.stop()
     assert gc.get_freeze_count() <= frozen  # (frozen objects still go when freed)
+
+
+STOPPABLE = {"app": {"windows": [{"label": "main"}], "security": {"capabilities": [
+    {"identifier": "t", "windows": ["main"], "permissions": ["allow-stop-app"]}]}}}
+
+
+def _serving(app: App, on_ready: Any = None) -> tuple[threading.Thread, list[BaseException]]:
+    """``app.serve()`` on a thread (with a stop event no one sets); what it raised."""
+    raised: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            app.serve(on_ready=on_ready, stop=threading.Event())
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread, raised
+
+
+def test_a_quit_command_ends_serve(write_config) -> None:
+    """A command that stops the app stopped the core, but serve() went on waiting for a stop
+    signal: under `python -m app serve` the process ran on."""
+    from tests.e2e import raw
+
+    app = App(load_config(write_config(STOPPABLE)))
+
+    @app.command
+    async def stop_app(the_app: App) -> None:
+        await the_app.stop()
+
+    ready: queue.Queue[dict[str, str]] = queue.Queue()
+    thread, raised = _serving(app, on_ready=ready.put)
+    urls = ready.get(timeout=20)
+
+    async def quit_app() -> None:
+        http, ws = await raw.connect(await raw.launch(urls["main"]))
+        async with http, ws:
+            await ws.send_str('[{"id": 1, "kind": "invoke", "cmd": "stop_app", "args": {}}]')
+            while (await ws.receive(timeout=10)).type not in (
+                aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED
+            ):
+                pass
+
+    asyncio.run(quit_app())
+    thread.join(20)
+    assert not thread.is_alive() and not raised and app.core is None
+
+
+def test_an_on_start_coroutine_that_stops_the_app_ends_serve(write_config) -> None:
+    """serve() then asked the stopped app for its launch URLs, and raised 'the app is not
+    running'."""
+    app = App(load_config(write_config(STOPPABLE)))
+
+    @app.on_start
+    async def quit_at_once(the_app: App) -> None:
+        await the_app.stop()
+
+    thread, raised = _serving(app)
+    thread.join(20)
+    assert not thread.is_alive() and not raised and app.core is None
+
+
+async def test_a_client_call_that_stops_the_app_gets_its_answer(write_config) -> None:
+    """The call that stops the app is not cancelled with the rest: it returns once the app
+    has stopped (a page's would be answered nowhere, its connection closed)."""
+    app = App(load_config(write_config(STOPPABLE)))
+
+    @app.command
+    async def stop_app(the_app: App) -> str:
+        await the_app.stop()
+        return "bye"
+
+    async with Client(app) as client:
+        assert await asyncio.wait_for(client.invoke("stop_app"), 10) == "bye"
+    assert app.core is None

@@ -146,6 +146,7 @@ class Server:
         self.labels: dict[int, str] = {}
         self.sessions: set[Session] = set()
         self._orphans: set[asyncio.Future[Any]] = set()  # what is cancelled as the core stops
+        self._spare: asyncio.Future[Any] | None = None
         self._stopping = False
         self._runners: list[web.AppRunner] = []
         self._sites: dict[int, web.SockSite] = {}
@@ -239,18 +240,21 @@ class Server:
     def until_stop(self, task: asyncio.Future[Any]) -> None:
         """``task`` runs on until it ends, or until the core stops: then it is cancelled."""
         if self._stopping:
-            task.cancel()
+            if task is not self._spare:
+                task.cancel()
         elif not task.done():
             self._orphans.add(task)
             task.add_done_callback(self._orphans.discard)
 
-    async def stop(self) -> None:
+    async def stop(self, spare: asyncio.Future[Any] | None = None) -> None:
         # Open sockets would hold the shutdown until they close by themselves; a page that
         # reconnects meanwhile gets its new socket closed as soon as it opens.
         self._stopping = True
+        self._spare = spare  # the call that stops the app: it returns once it has
         await asyncio.gather(*(s.close() for s in list(self.sessions)), return_exceptions=True)
         for task in list(self._orphans):  # (the app ends: what runs on for no page stops)
-            task.cancel()
+            if task is not spare:
+                task.cancel()
         # Together: each gives its unfinished requests SHUTDOWN_GRACE, and no more in all.
         await asyncio.gather(*(runner.cleanup() for runner in [*self._runners, self._runner]))
         if self.dev is not None:
