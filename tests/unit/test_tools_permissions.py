@@ -148,3 +148,27 @@ def test_the_verdicts_are_the_runtimes_where_rules_overlap(
         "(app.conf.json $.app.security.capabilities[5].permissions[0], only on macOS)" in greet
     assert "  allowed  window 'main', local frontend (on the other platforms): by capability " \
         "'main' (app.conf.json $.app.security.capabilities[4].permissions[0])" in greet
+
+
+def test_a_deny_of_some_of_a_rows_pages_does_not_hide_its_allow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A row is judged by a page it names: /widgets/** by one two folders deep, so that a
+    deny for /widgets/* (one level) does not make the whole row denied."""
+    (tmp_path / "frontend").mkdir()
+    capabilities = [
+        {"identifier": "widgets", "windows": ["main"], "local": False,
+         "remote": {"urls": ["/widgets/**"]}, "permissions": ["allow-greet"]},
+        {"identifier": "flat", "windows": ["main"], "local": False,
+         "remote": {"urls": ["/widgets/*"]}, "permissions": ["deny-greet"]},
+        {"identifier": "main", "windows": ["main"], "permissions": ["allow-greet"]},
+    ]
+    config = {"app": {"windows": [{"label": "main"}],
+                      "security": {"capabilities": capabilities}}}
+    (tmp_path / "app.conf.json").write_text(json.dumps(config))
+    assert main(["permissions", "--config", str(tmp_path / "app.conf.json")]) == 0
+    greet = section(capsys.readouterr().out, "greet(name: str) -> str")
+    assert any(line.startswith("  allowed  window 'main', /widgets/**: by capability "
+                               "'widgets'") for line in greet), greet
+    assert any(line.startswith("  denied   window 'main', /widgets/*: deny-greet")
+               for line in greet), greet

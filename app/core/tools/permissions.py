@@ -51,9 +51,19 @@ def signature(command: Command) -> str:
 
 
 def _example(glob: str) -> str:
-    """A name ``glob`` matches (its wildcards filled in), to ask other globs about."""
-    return re.sub(r"\[(!?)([^\]]?)[^\]]*\]|\*\*|[*?]",
-                  lambda m: (m.group(2) or "x") if m.group(1) == "" else "x", glob)
+    """A name ``glob`` matches (its wildcards filled in), to ask other globs about: ``**`` as
+    two folders deep, so that what names only one level (``/widgets/*``) does not cover it."""
+
+    def filled(match: re.Match[str]) -> str:
+        if match.group(0) == "**":
+            return "x/x"
+        if not match.group(0).startswith("["):
+            return "x"
+        if match.group(1) == "":  # a set: its first member
+            return match.group(2) or "x"
+        return next(c for c in "xyz0_" if c not in match.group(0))  # not one of those named
+
+    return re.sub(r"\[(!?)([^\]]?)[^\]]*\]|\*\*|[*?]", filled, glob)
 
 
 def _example_origin(pattern: str) -> Origin:
