@@ -102,29 +102,37 @@ def test_event_permissions_are_listed(report: str) -> None:
                                  "'settings-window' through 'core:event:default'")
 
 
+def _frame_capability(identifier: str, urls: list[str], permission: str) -> dict:
+    """A capability of window main's sub-frames at ``urls``."""
+    return {"identifier": identifier, "windows": ["main"], "local": False,
+            "remote": {"urls": urls}, "permissions": [permission]}
+
+
+def _greet_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str], capabilities: list) -> list:
+    """The report's greet section for a config of window main and ``capabilities``."""
+    (tmp_path / "frontend").mkdir()
+    config = {"app": {"windows": [{"label": "main"}],
+                      "security": {"capabilities": capabilities}}}
+    (tmp_path / "app.conf.json").write_text(json.dumps(config))
+    assert main(["permissions", "--config", str(tmp_path / "app.conf.json")]) == 0
+    return section(capsys.readouterr().out, "greet(name: str) -> str")
+
+
 def test_the_verdicts_are_the_runtimes_where_rules_overlap(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Rules were matched by their text: a deny for /** did not reach the row of /widgets/**,
     a deny for windows 's*' not the row of window 'settings', and a deny of another platform
     hid the allow that holds on this one. Each is checked against the runtime's own answer."""
-    (tmp_path / "frontend").mkdir()
-    capabilities = [
-        {"identifier": "widgets", "windows": ["main"], "local": False,
-         "remote": {"urls": ["/widgets/**"]}, "permissions": ["allow-greet"]},
-        {"identifier": "no-frames", "windows": ["main"], "local": False,
-         "remote": {"urls": ["/**"]}, "permissions": ["deny-greet"]},
+    greet = _greet_rows(tmp_path, capsys, [
+        _frame_capability("widgets", ["/widgets/**"], "allow-greet"),
+        _frame_capability("no-frames", ["/**"], "deny-greet"),
         {"identifier": "settings", "windows": ["settings"], "permissions": ["allow-greet"]},
         {"identifier": "s-windows", "windows": ["s*"], "permissions": ["deny-greet"]},
         {"identifier": "main", "windows": ["main"], "permissions": ["allow-greet"]},
         {"identifier": "mac", "windows": ["main"], "platforms": ["macOS"],
          "permissions": ["deny-greet"]},
-    ]
-    config = {"app": {"windows": [{"label": "main"}],
-                      "security": {"capabilities": capabilities}}}
-    (tmp_path / "app.conf.json").write_text(json.dumps(config))
-    assert main(["permissions", "--config", str(tmp_path / "app.conf.json")]) == 0
-    greet = section(capsys.readouterr().out, "greet(name: str) -> str")
+    ])
     rows = {line.split(":", 1)[0].split(None, 1)[1]: line.split()[0] for line in greet[2:]
             if line.startswith("  ") and not line.startswith("   ")}
 
@@ -155,19 +163,11 @@ def test_a_deny_of_some_of_a_rows_pages_does_not_hide_its_allow(
 ) -> None:
     """A row is judged by a page it names: /widgets/** by one two folders deep, so that a
     deny for /widgets/* (one level) does not make the whole row denied."""
-    (tmp_path / "frontend").mkdir()
-    capabilities = [
-        {"identifier": "widgets", "windows": ["main"], "local": False,
-         "remote": {"urls": ["/widgets/**"]}, "permissions": ["allow-greet"]},
-        {"identifier": "flat", "windows": ["main"], "local": False,
-         "remote": {"urls": ["/widgets/*"]}, "permissions": ["deny-greet"]},
+    greet = _greet_rows(tmp_path, capsys, [
+        _frame_capability("widgets", ["/widgets/**"], "allow-greet"),
+        _frame_capability("flat", ["/widgets/*"], "deny-greet"),
         {"identifier": "main", "windows": ["main"], "permissions": ["allow-greet"]},
-    ]
-    config = {"app": {"windows": [{"label": "main"}],
-                      "security": {"capabilities": capabilities}}}
-    (tmp_path / "app.conf.json").write_text(json.dumps(config))
-    assert main(["permissions", "--config", str(tmp_path / "app.conf.json")]) == 0
-    greet = section(capsys.readouterr().out, "greet(name: str) -> str")
+    ])
     assert any(line.startswith("  allowed  window 'main', /widgets/**: by capability "
                                "'widgets'") for line in greet), greet
     assert any(line.startswith("  denied   window 'main', /widgets/*: deny-greet")

@@ -428,7 +428,7 @@ def _serving(app: App, on_ready: Any = None) -> tuple[threading.Thread, list[Bas
     return thread, raised
 
 
-def test_a_quit_command_ends_serve(write_config) -> None:
+async def test_a_quit_command_ends_serve(write_config) -> None:
     """A command that stops the app stopped the core, but serve() went on waiting for a stop
     signal: under `python -m app serve` the process ran on."""
     from tests.e2e import raw
@@ -441,19 +441,15 @@ def test_a_quit_command_ends_serve(write_config) -> None:
 
     ready: queue.Queue[dict[str, str]] = queue.Queue()
     thread, raised = _serving(app, on_ready=ready.put)
-    urls = ready.get(timeout=20)
-
-    async def quit_app() -> None:
-        http, ws = await raw.connect(await raw.launch(urls["main"]))
-        async with http, ws:
-            await ws.send_str('[{"id": 1, "kind": "invoke", "cmd": "stop_app", "args": {}}]')
-            while (await ws.receive(timeout=10)).type not in (
-                aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED
-            ):
-                pass
-
-    asyncio.run(quit_app())
-    thread.join(20)
+    urls = await asyncio.to_thread(ready.get, True, 20)
+    http, ws = await raw.connect(await raw.launch(urls["main"]))
+    async with http, ws:
+        await ws.send_str('[{"id": 1, "kind": "invoke", "cmd": "stop_app", "args": {}}]')
+        while (await ws.receive(timeout=10)).type not in (
+            aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED
+        ):
+            pass
+    await asyncio.to_thread(thread.join, 20)
     assert not thread.is_alive() and not raised and app.core is None
 
 
