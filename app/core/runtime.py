@@ -64,10 +64,10 @@ class Core:
         not its connection is still there to wait for it (see turns.py)."""
         self.background: set[asyncio.Future[object]] = set()
         self.stopping: asyncio.Future[None] | None = None
-        self.over = asyncio.Event()
-        """Set as the core begins to stop, however it was asked to (``serve`` waits for it)."""
         """Made as ``App.stop`` begins, done when the core has stopped: a second stop meanwhile
         waits for it."""
+        self.over = asyncio.Event()
+        """Set as the core begins to stop, however it was asked to (``serve`` waits for it)."""
         self._report: asyncio.TimerHandle | None = None
 
     async def start(self, ports: dict[str, int] | None = None) -> None:

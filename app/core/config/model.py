@@ -192,10 +192,15 @@ def _header_name(name: str) -> str:
     return name
 
 
+def _not_printable_ascii(value: str) -> str | None:
+    """The first character of ``value`` that a header cannot carry as it is (tabs it can)."""
+    return next((c for c in value if not (c == "\t" or " " <= c <= "~")), None)
+
+
 def _header_value(value: str) -> str:
     if any(c in value for c in "\r\n"):
         raise ValueError("a header's value must be one line")
-    if not all(c == "\t" or " " <= c <= "~" for c in value):
+    if _not_printable_ascii(value) is not None:
         raise ValueError(
             "a header's value must be printable ASCII (a browser and the server refuse "
             "control characters, and other characters are not read alike)"
@@ -204,7 +209,7 @@ def _header_value(value: str) -> str:
 
 
 def _policy_text(value: str) -> str:
-    odd = next((c for c in value if not (c == "\t" or " " <= c <= "~")), None)
+    odd = _not_printable_ascii(value)
     if odd is None:
         return value
     if odd.isspace() and odd not in "\u2028\u2029\x85" and odd >= " ":

@@ -112,8 +112,8 @@ def _loader_rules(defs: JsonSchema) -> None:
     headers = defs["SecurityConfig"]["properties"]["headers"]
     own = "|".join(_any_case(name) for name in sorted(OWN_HEADERS))
     headers["propertyNames"] = {"pattern": f"^(?!(?:{own})$){HEADER_NAME_PATTERN[1:]}"}
-    headers["additionalProperties"]["pattern"] = r"^[\t -~]*$"
-    printable = {"pattern": r"^[\t -~]*$"}  # (a policy's text, as the loader has it)
+    printable = {"pattern": r"^[\t -~]*$"}  # (header values and a policy's text)
+    headers["additionalProperties"].update(printable)
     for option in defs["SecurityConfig"]["properties"]["csp"]["anyOf"]:
         if option.get("type") == "string":
             option.update(printable)

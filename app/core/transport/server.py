@@ -297,21 +297,22 @@ class Server:
         # page follows it to its new connection, and under isolation its connections may use
         # its key only (the key's id names the page load then).
         document = sealing["kid"] if sealing else secrets.token_urlsafe(16)
+        covered = self.core.authority.covers(label, origin)
         return {
             "label": label,
             "tabs": origin.kind != "remote",  # the window's own pages show its tab secret
             "ticket": self.credentials.issue_ticket(label, origin, document=document),
             "ws": f"ws://{HOST}:{port}/__app__/ipc",
             "timeoutMs": timeout_ms,
-            "maxMessageBytes": self._largest_message(label, origin),
-            "uncovered": not self.core.authority.covers(label, origin),
+            "maxMessageBytes": self._largest_message(covered),
+            "uncovered": not covered,
             "isolation": sealing,
         }
 
-    def _largest_message(self, label: str, origin: Origin) -> int:
-        """The largest message a page at ``origin`` in window ``label`` may send."""
+    def _largest_message(self, covered: bool) -> int:
+        """The largest message a page may send (``covered`` by a capability or not)."""
         largest = self.core.config.model.app.ipc.max_message_bytes
-        if not self.core.authority.covers(label, origin):
+        if not covered:
             return min(largest, UNCOVERED_MESSAGE_BYTES)
         return largest
 
@@ -429,7 +430,8 @@ class Server:
         crowded = sum(1 for s in self.sessions if s.label == label) >= MAX_CONNECTIONS
         ws = web.WebSocketResponse(
             # aiohttp refuses a frame of max_msg_size bytes or more; the limit is inclusive.
-            max_msg_size=self._largest_message(label, ticket.origin) + 1,
+            max_msg_size=self._largest_message(
+                self.core.authority.covers(label, ticket.origin)) + 1,
             heartbeat=None,
             compress=False,
             decode_text=False,  # orjson parses the UTF-8 bytes directly
