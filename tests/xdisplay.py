@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -39,21 +40,47 @@ def virtual_display() -> Iterator[str]:
 
 
 def xdotool(display: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    done = subprocess.run(
         ["xdotool", *args], env={**os.environ, "DISPLAY": display}, capture_output=True,
-        text=True, timeout=30, check=check,
+        text=True, timeout=30,
     )
+    if check and done.returncode:
+        raise RuntimeError(f"xdotool {' '.join(args)} failed ({done.returncode}): {done.stderr}")
+    return done
 
 
 def shown(display: str, title: str) -> list[str]:
-    """The windows shown now whose title matches the regular expression ``title``."""
-    return xdotool(display, "search", "--onlyvisible", "--name", title, check=False).stdout.split()
+    """The windows shown now whose title matches the regular expression ``title``.
+
+    A window that goes away while xdotool looks at it (a dialog that was just answered) kills
+    xdotool with an X error (BadWindow); that search is made again.
+    """
+    for _ in range(20):
+        done = xdotool(display, "search", "--onlyvisible", "--name", title, check=False)
+        if "X Error" not in done.stderr:
+            return done.stdout.split()
+    raise RuntimeError(f"xdotool could not search the windows of {display}: {done.stderr}")
+
+
+def wait_for_window(display: str, title: str, timeout: float = 30) -> str:
+    """The first window shown whose title matches ``title``, once there is one."""
+    deadline = time.monotonic() + timeout
+    while not (found := shown(display, title)):
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"no window titled {title!r} was shown within {timeout} s")
+        time.sleep(0.05)
+    return found[0]
 
 
 def answer_dialog(display: str, *keys: str, title: str = "^Javascript Confirm") -> str:
     """Wait for a window whose title matches ``title`` (the window's JavaScript dialog), press
-    ``keys`` in it; return its title."""
-    found = xdotool(display, "search", "--sync", "--onlyvisible", "--name", title).stdout.split()
-    name = xdotool(display, "getwindowname", found[0]).stdout.strip()
-    xdotool(display, "windowfocus", "--sync", found[0], "key", *keys)
+    ``keys`` in it, and wait for it to close; return its title."""
+    window = wait_for_window(display, title)
+    name = xdotool(display, "getwindowname", window).stdout.strip()
+    xdotool(display, "windowfocus", "--sync", window, "key", *keys)
+    deadline = time.monotonic() + 30
+    while window in shown(display, title):
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"dialog {name!r} stayed open after the keys {keys}")
+        time.sleep(0.05)
     return name

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import wait_for_log
 from tests.window import launch, read_output
-from tests.xdisplay import XVFB_ENV, xdotool
+from tests.xdisplay import XVFB_ENV, wait_for_window, xdotool
 
 from .conftest import main_window_config
 
@@ -76,8 +76,7 @@ def test_new_windows_open_in_the_browser_from_a_key_press_only_and_leave_the_pag
     reader = read_output(process, log)
     try:
         wait_for_log(log, "note: ready")
-        window = xdotool(display, "search", "--sync", "--onlyvisible", "--name",
-                         "^Links$").stdout.split()[0]
+        window = wait_for_window(display, "^Links$")
         notes = {}
         for key in ("o", "b", "s", "l"):
             xdotool(display, "windowfocus", "--sync", window, "key", key)
