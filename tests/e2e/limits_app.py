@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -142,16 +141,27 @@ def create_app(config: str | Path) -> App:
         raise SystemExit(3)
 
     app.listen("give-up", exit_listener)
-    @app.command
-    def stream_later(count: int, delay_ms: int, chunks: Channel) -> None:
-        """Send ``count`` values on ``chunks`` from a thread of its own, after the call returned."""
 
-        def later() -> None:
-            time.sleep(delay_ms / 1000)
+    streams: set[asyncio.Task[None]] = set()
+
+    @app.command
+    async def stream_later(count: int, chunks: Channel, window: Window) -> None:
+        """Send ``count`` values on ``chunks`` after the call returned, once the calling page
+        has a connection other than the ones it has now (see drop_connection), or 30 s on."""
+        assert app.core is not None
+        server = app.core.server
+        before = [s for s in server.sessions if s.label == window.label]
+
+        async def later() -> None:
+            for _ in range(3000):
+                if any(s.label == window.label and s not in before for s in server.sessions):
+                    break
+                await asyncio.sleep(0.01)
             for n in range(count):
                 chunks.send(n)
 
-        threading.Thread(target=later, daemon=True).start()
+        streams.add(task := asyncio.create_task(later()))
+        task.add_done_callback(streams.discard)
 
     @app.command
     async def drop_connection(window: Window) -> None:

@@ -956,7 +956,7 @@ def test_a_channel_follows_its_page_to_a_new_connection(browser: Browser, app_di
                 const got = [];
                 const all = new Promise((resolve) => {
                     const chunks = new Channel((n) => { got.push(n); if (n === 19) resolve(); });
-                    invoke('stream_later', { count: 20, delayMs: 500, chunks });
+                    invoke('stream_later', { count: 20, chunks });
                 });
                 await invoke('drop_connection');
                 await all;

@@ -732,10 +732,12 @@ function (boot) {
   }
 
   // A sweep this late (ms) ran after the page's thread was held up (a long task, a dialog):
-  // answers that came meanwhile may still wait behind it to be read. A call then past its time
-  // gets a moment more (ms), once, before it times out.
+  // answers that came meanwhile may still wait behind it to be read, and calls made in the task
+  // that held it up have only now left (their requests go out after it). A call then past its
+  // time gets a moment more (ms), once, before it times out: time for a round trip to the core
+  // on a busy machine (100 ms was seen to fall short).
   const SWEPT_LATE = 50;
-  const LATE_GRACE = 100;
+  const LATE_GRACE = 500;
 
   function sweep() {
     const due = sweepAt;
