@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,11 @@ def test_new_windows_open_in_the_browser_from_a_key_press_only_and_leave_the_pag
             notes[key] = json.loads(line.split("note: ", 1)[1])
         wait_for_log(log, re.escape("link to http://127.0.0.1:9/link opens in the system's "
                                     "browser"))
+        # (The log line comes as the browser is started, on a thread: it may not have run yet.)
+        deadline = time.monotonic() + 30
+        while (len(launched.read_text().splitlines()) if launched.exists() else 0) < 2:
+            assert time.monotonic() < deadline, "the system's browser was not started twice"
+            time.sleep(0.05)
     finally:
         process.terminate()
         status = process.wait(timeout=30)

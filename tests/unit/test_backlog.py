@@ -145,13 +145,13 @@ def test_a_page_fetching_a_large_frame_piece_by_piece_is_reading(
     """A large frame goes over HTTP and counts as written only once fetched whole: a page
     fetching 4 MiB at 0.6 MB/s showed no progress for longer than the patience, was taken for
     one that does not read, and was flooded and cut off. Each piece it takes counts."""
-    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 0.3)
+    monkeypatch.setattr(backlog_module, "READER_PATIENCE", 1.0)
     backlog = Backlog(high=100, limit=1000)
     backlog.add(300)
     done = threading.Event()
     threading.Thread(target=lambda: (wait_for_readers([backlog], 30), done.set()),
                      daemon=True).start()
-    for _ in range(5):  # 1 s of pieces, each within the patience
+    for _ in range(8):  # 1.6 s of pieces, each well within the patience
         backlog.moved()
         assert not done.wait(0.2)
     assert not backlog._unread

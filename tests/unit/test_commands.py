@@ -77,7 +77,9 @@ class Gate:
         self.release = threading.Event()
 
 
-def make_app(write_config, *permissions: str, timeout_ms: int = 300) -> App:
+def make_app(write_config, *permissions: str, timeout_ms: int = 10_000) -> App:
+    """An app with ``commandTimeoutMs`` of ``timeout_ms`` (10 s: on a loaded machine a call's
+    thread may take its time to start; tests of the limit itself pass a short one)."""
     config = load_config(
         write_config(
             {
@@ -295,7 +297,7 @@ async def test_models_dataclasses_and_bytes_round_trip(client: Client) -> None:
         assert await client.invoke("raw", {"data": b"\x00\x01\x02"}) == b"\x02\x01\x00"
 
 
-async def test_error_codes(client: Client) -> None:
+async def test_error_codes(client: Client, write_config) -> None:
     async with client:
         with pytest.raises(NotFound, match="no command named 'nope'"):
             await client.invoke("nope")
@@ -316,8 +318,9 @@ async def test_error_codes(client: Client) -> None:
         with pytest.raises(InternalError) as internal:
             await client.invoke("bug")
         assert "secret detail" not in internal.value.message and "'bug'" in internal.value.message
-        with pytest.raises(CallTimeout, match="'slow'"):
-            await client.invoke("slow", {"ms": 2000})
+        async with Client(make_app(write_config, *ALL, timeout_ms=300)) as hasty:
+            with pytest.raises(CallTimeout, match="'slow'"):
+                await hasty.invoke("slow", {"ms": 2000})
         with pytest.raises(InternalError, match="'weird' cannot be sent"):
             await client.invoke("weird")
         with pytest.raises(ProtocolError, match="Unknown message kind"):
@@ -1139,7 +1142,7 @@ async def test_a_command_named_with_a_prefix_has_the_prefixed_permissions(write_
 async def test_a_call_abandoned_at_its_time_limit_ends_its_channels(write_config) -> None:
     """Its thread went on sending for as long as the page stayed open: a page could start
     commands that stream without end and give up on them, each costing the core for good."""
-    app = make_app(write_config, "allow-stream")
+    app = make_app(write_config, "allow-stream", timeout_ms=300)
     stopped = threading.Event()
     sent = []
 

@@ -40,10 +40,9 @@ async def test_each_call_ends_at_its_own_limit_whatever_the_others_do() -> None:
     quick = [await _run(deadlines, 0.01) for _ in range(5)]
     assert quick == ["done"] * 5
     assert await first == "timeout"
-    assert not second.done()  # its limit is 0.1 s later
     assert await second == "timeout"
-    for name in ("first", "second"):
-        assert 0.3 <= ended[name] < 1.0, ended
+    for name in ("first", "second"):  # the second's, at the first's limit, would be 0.2 s
+        assert 0.3 <= ended[name] < 5, ended
     assert not deadlines._limits  # nothing is kept for calls that ended
 
 
