@@ -78,3 +78,49 @@ def test_when_the_core_refuses_a_frame_its_calls_fail_at_once(
              ["protocol", "'greet' was refused with the frame it went in"]],
             "Hello, next!",
         ]
+
+
+def test_a_message_just_within_the_limit_leaves_and_is_answered(
+    browser: Browser, app_dir: Path
+) -> None:
+    """The page's count of a message's frame left out the list of which values are long
+    strings: a string a few bytes under the limit passed the page's check, its frame was over,
+    and the core closed the socket, failing every call in flight."""
+    with serving(brownfield_config(app_dir, maxMessageBytes=LIMIT)) as served:
+        page = browser.new_context().new_page()
+        page.goto(served.urls["main"])
+        page.wait_for_function("() => window.__APP__ !== undefined")
+        outcome = page.evaluate(
+            """async (limit) => {
+                const { invoke } = window.__APP__.core;
+                const sent = [];
+                const send = WebSocket.prototype.send;
+                WebSocket.prototype.send = function (data) {
+                    sent.push(typeof data === "string" ? new TextEncoder().encode(data).length
+                              : data instanceof Blob ? data.size : data.byteLength);
+                    return send.call(this, data);
+                };
+                const fits = (n) => invoke("echo", { value: "x".repeat(n) }).then(
+                    (v) => v.length === n, (e) => e.code === "invalid_args"
+                        && e.message.includes("over the limit") ? false : e.code);
+                // The longest string the page lets go, found by halving...
+                let [lo, hi] = [65536, limit];
+                while (hi - lo > 1) {
+                    const mid = (lo + hi) >> 1;
+                    const fit = await fits(mid);
+                    if (fit === true) lo = mid; else if (fit === false) hi = mid;
+                    else return { length: mid, failed: fit };
+                }
+                // ...and each of the longest ones sent, with another call in flight.
+                const other = invoke("wait", { ms: 300 }).then(() => "answered", (e) => e.code);
+                const near = [];
+                for (let n = lo - 40; n <= lo; n++) near.push(await fits(n));
+                WebSocket.prototype.send = send;
+                return { longest: lo, near, other: await other, largest: Math.max(...sent) };
+            }""",
+            LIMIT,
+        )
+    assert "failed" not in outcome, outcome
+    assert outcome["near"] == [True] * 41, outcome
+    assert outcome["other"] == "answered", outcome
+    assert outcome["largest"] <= LIMIT < outcome["longest"] + 200, outcome

@@ -628,11 +628,12 @@ function (boot) {
 
   // The size in bytes of the frame that carries the message alone, or an upper bound of it
   // (3 bytes a UTF-16 unit) when that bound is within the limit: frames are packed by it, so
-  // they never exceed the limit. The frame around the message costs at most 20 bytes, and 11
-  // for each binary value's length (see binaryFrame). Past the bound, the JSON's UTF-8 bytes
-  // are counted, and kept for blobFrame.
-  function sizeOf(json, blobs) {
-    let size = 20 + 11 * blobs.length;
+  // they never exceed the limit. The frame around the message costs at most 20 bytes, 11 for
+  // each binary value's length, and 7, with 11 for each, for the list of those that are long
+  // strings (see binaryFrame). Past the bound, the JSON's UTF-8 bytes are counted, and kept
+  // for blobFrame.
+  function sizeOf(json, blobs, texts) {
+    let size = 20 + 11 * blobs.length + (texts.length ? 7 + 11 * texts.length : 0);
     for (const b of blobs) size += b.byteLength;
     if (size + json.length * 3 <= boot.maxMessageBytes) {
       return { size: size + json.length * 3, utf8: null };
@@ -667,7 +668,7 @@ function (boot) {
       throw fail("invalid_args", `The arguments of '${what}' cannot be sent: ${why}`
         + (field ? ` (at ${field}).` : "."), [{ field, message: why }]);
     }
-    const { size, utf8 } = sizeOf(encoded.json, encoded.blobs);
+    const { size, utf8 } = sizeOf(encoded.json, encoded.blobs, encoded.texts);
     if (size > boot.maxMessageBytes) {
       throw fail("invalid_args",
         `'${what}' is ${size} bytes, over the limit of ${boot.maxMessageBytes} bytes `
