@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -1037,6 +1038,32 @@ def test_an_answer_that_came_while_the_page_was_held_up_is_not_a_timeout(
         }"""
     )
     assert outcomes == ["came", "timeout"]
+
+
+def test_an_event_the_core_does_not_answer_times_out_with_a_message_that_fits_it(
+    browser: Browser, app_dir: Path
+) -> None:
+    """emit() takes no timeoutMs: its time-out message once pointed at invoke's."""
+    with serving(brownfield_config(app_dir, commandTimeoutMs=200), windows=2) as served:
+        page = open_window(browser, served, "main")
+        served.process.send_signal(signal.SIGSTOP)  # the core answers nothing
+        try:
+            said = page.evaluate(
+                """() => Promise.all([
+                    window.__APP__.event.emit('x', 1).catch((e) => [e.code, e.message]),
+                    window.__APP__.core.invoke('greet', { name: 'a' }, { timeoutMs: 100 })
+                        .catch((e) => [e.code, e.message]),
+                ])"""
+            )
+        finally:
+            served.process.send_signal(signal.SIGCONT)
+        assert said == [
+            ["timeout", "'emit x' got no answer within 5200 ms (the page's wait: the core's "
+                        "limit plus 5 s)."],
+            ["timeout", "'greet' got no answer within 100 ms (the page's wait: invoke's "
+                        "timeoutMs, by default the core's limit plus 5 s)."],
+        ]
+        assert page.evaluate(INVOKE, ["greet", {"name": "on"}, {}]) == "Hello, on!"
 
 
 def test_a_long_command_name_is_quoted_once_and_cut_short(

@@ -754,7 +754,8 @@ function (boot) {
       }
       if (call.deadline <= now) {
         settle(id, false, fail("timeout", `'${call.what}' got no answer within ${call.limit} ms `
-          + "(the page's wait: invoke's timeoutMs, by default the core's limit plus 5 s)."));
+          + (call.invoked ? "(the page's wait: invoke's timeoutMs, by default the core's limit "
+            + "plus 5 s)." : "(the page's wait: the core's limit plus 5 s).")));
       } else if (call.deadline < next) {
         next = call.deadline;
       }
@@ -793,7 +794,8 @@ function (boot) {
     const deadline = isolation ? Infinity : performance.now() + limit;
     // (name: the command or event it is for, as the core's messages quote it)
     const name = message.kind === "invoke" ? message.cmd : message.event;
-    pending.set(id, { resolve, reject, deadline, limit, what, name, sent: false });
+    const invoked = message.kind === "invoke";
+    pending.set(id, { resolve, reject, deadline, limit, what, name, invoked, sent: false });
     if (!isolation) armSweep(deadline);
     let encoded;
     try {
