@@ -262,6 +262,12 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
         said = exc.__cause__  # what convert said of a value it could not take, in its words
         if isinstance(said, TypeError):
             raise TypeError(str(said)) from said
+        if said is not None:  # a model's own serializer failed, say: not orjson's "not JSON"
+            kind = str(exc).rpartition("serializable: ")[2] or "value"
+            raised = said.__cause__ if isinstance(said, PydanticSerializationError) else said
+            raise TypeError(
+                f"making its {kind} JSON raised {type(raised or said).__name__}"
+            ) from said
         raise
     # Every '"$__b":' is a marker, and no key is an escaped one: nothing to escape (the
     # usual case; a string holding them has its quotes escaped in JSON).

@@ -634,6 +634,39 @@ async def test_a_command_returning_an_endless_iterator_fails_at_once(write_confi
         assert await client.invoke("greet", {"name": "still here"}) == "Hello, still here!"
 
 
+class Sealed(BaseModel):
+    code: int = 7
+
+    @field_serializer("code")
+    def hidden(self, code: int) -> int:
+        raise RuntimeError("the serializer's own secret")
+
+
+async def test_a_model_whose_serializer_raises_is_said_to_have_raised(
+    write_config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not "Type is not JSON serializable: Sealed", which sent its author after the wrong
+    cause; the exception's own words stay in the log."""
+    app = new_app(write_config, "sealed", "sealed_async")
+
+    @app.command
+    def sealed() -> Sealed:
+        return Sealed()
+
+    @app.command
+    async def sealed_async() -> Sealed:
+        return Sealed()
+
+    async with Client(app) as client:
+        for name in ("sealed", "sealed_async"):
+            with pytest.raises(InternalError) as info:
+                await client.invoke(name)
+            assert info.value.message == (
+                f"The return value of '{name}' cannot be sent to the page: making its Sealed "
+                "JSON raised RuntimeError."), info.value.message
+    assert "the serializer's own secret" in caplog.text
+
+
 async def test_a_default_or_alias_in_annotated_field_stands(write_config) -> None:
     """``Annotated[int, Field(default=5)]`` was required, and ``Field(alias="uid")`` gave way
     to the camelCase name, as pydantic's own validate_call does not."""
