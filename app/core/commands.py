@@ -111,6 +111,10 @@ def strict_scalars(annotation: Any) -> Any:
     return annotation
 
 
+_JSON_KINDS = {str: "text", list: "an array", int: "a number", float: "a number",
+               bool: "true or false", bytes: "binary data"}
+"""What a page sent, said in its own terms."""
+
 LISTED_PROBLEMS = 1000
 """The most problems with a call's arguments that are worked out one by one (its message lists
 the first ten, its data the first hundred)."""
@@ -300,7 +304,7 @@ class Command:
         if not isinstance(args, dict):
             raise InvalidArgs(
                 f"The arguments of '{self.name}' must be an object of named values, "
-                f"not {type(args).__name__}.",
+                f"not {_JSON_KINDS.get(type(args), type(args).__name__)}.",
                 [{"field": None, "message": "expected an object"}],
             )
         self._few_unknown(args)

@@ -766,6 +766,11 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
             out.nullArgsUnknown = await attempt(() => core.invoke('no_such_command', null));
             out.nullArgsNeeded = await attempt(() => core.invoke('greet', null));
             out.textArgs = await attempt(() => core.invoke('greet', 'World'));
+            out.dateArgs = await attempt(() => core.invoke('greet', new Date(0)));
+            out.bytesArgs = await attempt(() => core.invoke('greet', new Uint8Array(1)));
+            out.surrogateName = await attempt(() => core.invoke('gr\ud800'));
+            out.surrogateKey = await attempt(
+                () => core.invoke('echo', { value: { ['a\ud800']: 1 } }));
             out.farDeadline = await attempt(
                 () => core.invoke('greet', { name: 'a' }, { timeoutMs: 2 ** 40 }));
             return out;
@@ -787,8 +792,17 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     assert result["nullArgsUnknown"].startswith("not_found:"), result
     assert result["nullArgsNeeded"].startswith("invalid_args:") and "name" in result[
         "nullArgsNeeded"], result
-    assert result["textArgs"] == ("invalid_args: The arguments of 'greet' must be an object of "
-                                  "named values."), result
+    # Said in the page's terms: a Date or bytes once went, and the core named Python's types.
+    for key, kind in [("textArgs", "string"), ("dateArgs", "a Date"),
+                      ("bytesArgs", "a Uint8Array")]:
+        assert result[key] == ("invalid_args: The arguments of 'greet' must be an object of "
+                               f"named values, not {kind}."), result
+    assert result["surrogateName"] == (
+        "invalid_args: The command name 'gr\\ud800' holds a lone UTF-16 surrogate, which is not "
+        "valid Unicode: no command has such a name."), result
+    assert result["surrogateKey"].startswith("invalid_args: The arguments of 'echo' cannot be "
+                                             "sent: ") and "(at value)." in result[
+        "surrogateKey"], result
     for key in ("zeroOptions", "numberOptions"):
         assert result[key] == ("invalid_args: The options of 'greet' must be an object such as "
                                "{ timeoutMs: 5000 }, not number."), result

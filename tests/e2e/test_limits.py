@@ -569,7 +569,8 @@ async def test_a_command_that_will_not_be_cancelled_neither_hangs_its_call_nor_t
         async with http, ws:
             started = time.monotonic()
             reply = await raw.call(ws, {"id": 1, "kind": "invoke", "cmd": "stubborn", "args": {}})
-            assert time.monotonic() - started < 3, "answered only at the page's deadline"
+            # (The page's deadline is 5.3 s on; the core answers 1-2 s after the limit.)
+            assert time.monotonic() - started < 4.5, "answered only at the page's deadline"
             assert reply["error"]["code"] == "timeout", reply
             assert "did not stop when it was cancelled" in reply["error"]["message"]
             assert (await raw.call(ws, greet(2)))["value"] == "Hello, 2!"

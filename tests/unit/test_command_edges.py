@@ -770,3 +770,22 @@ async def test_a_client_call_running_as_the_app_stops_is_answered(write_config) 
     with pytest.raises(InternalError, match="The app stopped before 'hang' was answered"):
         await asyncio.wait_for(call, 5)
     await client.__aexit__(None, None, None)
+
+
+async def test_arguments_that_are_not_an_object_are_named_as_a_page_knows_them(
+    write_config,
+) -> None:
+    """Not Python's type names ("not str", "not list"), which a page's author never wrote."""
+    app = new_app(write_config, "greet")
+
+    @app.command
+    def greet(name: str) -> str:
+        return f"Hello, {name}!"
+
+    async with Client(app) as client:
+        for args, kind in [("World", "text"), ([1], "an array"), (7, "a number"),
+                           (2.5, "a number"), (True, "true or false"), (b"x", "binary data")]:
+            with pytest.raises(InvalidArgs) as info:
+                await client.invoke("greet", args)  # type: ignore[arg-type]
+            assert info.value.message == (
+                f"The arguments of 'greet' must be an object of named values, not {kind}.")

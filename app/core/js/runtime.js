@@ -702,6 +702,9 @@ function (boot) {
         }
         seen.add(value);
         for (const key of Object.keys(value)) {
+          if (key.isWellFormed ? !key.isWellFormed() : LONE_SURROGATE_TEXT.test(key)) {
+            return path;  // (a key of the arguments themselves: no field to name)
+          }
           let item;
           try { item = value[key]; } catch (err) { return [...path, key]; }  // a getter
           const found = at(item, [...path, key]);
@@ -1007,13 +1010,22 @@ function (boot) {
     if (typeof cmd !== "string" || cmd === "") {
       return Promise.reject(fail("invalid_args", "invoke() needs a command name (a string)."));
     }
+    if (cmd.isWellFormed ? !cmd.isWellFormed() : LONE_SURROGATE_TEXT.test(cmd)) {
+      const shown = escaped(cmd).replace(/\p{Cs}/gu, (c) => "\\u" + c.charCodeAt(0).toString(16));
+      return Promise.reject(fail("invalid_args", `The command name '${shortened(shown)}' holds a `
+        + "lone UTF-16 surrogate, which is not valid Unicode: no command has such a name."));
+    }
     let timeout;
     try {
       // No arguments: undefined or null (as Python's None comes through a test tool).
       if (args !== undefined && args !== null
-          && (typeof args !== "object" || Array.isArray(args))) {
+          && (typeof args !== "object" || Array.isArray(args) || isBinary(args)
+              || (typeof args.toJSON === "function" && !(args instanceof Channel)))) {
+        // (A Date, or a value whose toJSON() gives one thing: it would go as that.)
+        const kind = Array.isArray(args) ? "an array" : typeof args !== "object" ? typeof args
+          : `a ${(args.constructor && args.constructor.name) || "value that makes its own JSON"}`;
         return Promise.reject(fail("invalid_args",
-          `The arguments of '${cmd}' must be an object of named values.`));
+          `The arguments of '${cmd}' must be an object of named values, not ${kind}.`));
       }
       if (options !== undefined && options !== null) {
         if (typeof options !== "object" || Array.isArray(options)) {
