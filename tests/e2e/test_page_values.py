@@ -81,6 +81,37 @@ def test_values_that_would_arrive_as_something_else_are_refused(
     assert why in result["message"] and "'echo'" in result["message"], result
 
 
+def test_objects_json_writes_as_nothing_are_refused_and_plain_ones_go(
+    browser: Browser, served: Served
+) -> None:
+    """A Promise not awaited, an Error, a RegExp, a WeakMap or a DOM node arrived as {}, and an
+    invalid Date as null, with no word: refused, as a Map is."""
+    page = page_of(browser, served)
+    said = page.evaluate(
+        """async () => {
+            const { invoke } = window.__APP__.core;
+            const makes = ["Promise.resolve(1)", "new TypeError('x')", "/a+/g", "new WeakMap()",
+                           "new WeakSet()", "document.body", "new Date(NaN)"];
+            const out = [];
+            for (const make of makes) {
+                out.push(await invoke("echo", { value: { inner: [eval(make)] } }).then(
+                    (v) => ["resolved", v], (e) => [e.code, e.message]));
+            }
+            const plain = Object.assign(Object.create(null), { a: 1 });
+            out.push(await invoke("echo", { value: [plain, new Date(0), { b: [2] }] }));
+            return out;
+        }"""
+    )
+    kinds = ["a Promise", "an Error", "a RegExp", "a WeakMap", "a WeakSet", "a DOM Node"]
+    for (code, message), kind in zip(said[:6], kinds, strict=True):
+        assert code == "invalid_args", said
+        assert f"{kind} in them would arrive as {{}}" in message, said
+        assert "(at value.inner.0)" in message, said
+    assert said[6][0] == "invalid_args" and "an invalid Date in them would arrive as null" in \
+        said[6][1], said
+    assert said[7] == [{"a": 1}, "1970-01-01T00:00:00.000Z", {"b": [2]}], said
+
+
 def test_once_needs_a_handler_as_listen_does(browser: Browser, served: Served) -> None:
     page = page_of(browser, served)
     result = page.evaluate(

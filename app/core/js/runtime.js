@@ -100,6 +100,16 @@ function (boot) {
     return found;
   }
 
+  // Objects JSON writes as {}, and what to send instead.
+  const AS_EMPTY = [
+    [Promise, "a Promise", "await it first"],
+    [Error, "an Error", "send what you need of it: its message, say"],
+    [RegExp, "a RegExp", "send its text: String(regexp)"],
+    [WeakMap, "a WeakMap", "it cannot be read through"],
+    [WeakSet, "a WeakSet", "it cannot be read through"],
+    [Node, "a DOM Node", "send what you need of it: its textContent or value, say"],
+  ];
+
   // Values JSON would change without a word: refused, so that what the command gets is what
   // the page sent (undefined, functions and symbols are left out, as JSON leaves them).
   function refuseChanged(value) {
@@ -108,6 +118,19 @@ function (boot) {
         + "arrive as null)");
     }
     if (value === null || typeof value !== "object") return;
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === Array.prototype || proto === null) return;
+    if (value instanceof Date) {
+      if (Number.isNaN(value.getTime())) {
+        throw new Error("an invalid Date in them would arrive as null");
+      }
+      return;
+    }
+    for (const [kind, named, instead] of AS_EMPTY) {
+      if (value instanceof kind) {
+        throw new Error(`${named} in them would arrive as {} (${instead})`);
+      }
+    }
     if (value instanceof Blob) {
       throw new Error("a Blob or File in them would arrive as {} (send its bytes instead: "
         + "new Uint8Array(await blob.arrayBuffer()))");
