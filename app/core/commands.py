@@ -314,10 +314,12 @@ class Command:
             count = exc.error_count()
             if count > LISTED_PROBLEMS:
                 # pydantic makes each one a dict on the core's loop (2 s for a million).
+                where = self._only_argument(args)
                 raise InvalidArgs(
                     f"Invalid arguments for '{self.name}': {count} problems, too many to list "
-                    "(an argument holds many values that do not fit it).",
-                    [{"field": None, "message": f"{count} problems"}],
+                    + (f"({where} holds many values that do not fit it)." if where else
+                       "(an argument holds many values that do not fit it)."),
+                    [{"field": where, "message": f"{count} problems"}],
                 ) from None
             errors = exc.errors(include_url=False)
             problems = [self._problem(e, args) for e in errors[:100]]
@@ -332,6 +334,17 @@ class Command:
         for pname, ptype in self._injected.items():
             bound[pname] = injectors[ptype](context)
         return bound
+
+    def _only_argument(self, args: dict[str, Any]) -> str | None:
+        """The one argument sent, as the page named it, when every parameter it must send is
+        that one: the one the problems are in (``None`` otherwise, where they may be in any)."""
+        if len(args) != 1:
+            return None
+        key = next(iter(args))
+        name = self._model_names.get(key, key)
+        required = [n for n, f in self.model.model_fields.items() if f.is_required()]
+        return str(key) if name in self._model_names.values() and required in ([], [name]) \
+            else None
 
     def _few_unknown(self, args: dict[str, Any]) -> None:
         """Raise ``InvalidArgs`` for arguments with many keys no parameter takes: named by

@@ -273,8 +273,9 @@ async def test_arguments_with_very_many_problems_are_counted_not_listed(write_co
                 f"k{i}": "no" for i in range(LISTED_PROBLEMS + 1)}})
         assert info.value.message == (
             f"Invalid arguments for 'tally': {LISTED_PROBLEMS + 1} problems, too many to list "
-            "(an argument holds many values that do not fit it)."
+            "(counts holds many values that do not fit it)."
         )
+        assert info.value.data == [{"field": "counts", "message": "1001 problems"}]
         # Fewer: each worked out, the first ten said.
         with pytest.raises(InvalidArgs) as info:
             await client.invoke("tally", {"counts": {f"k{i}": "no" for i in range(12)}})
