@@ -57,8 +57,12 @@ def shown(display: str, title: str) -> list[str]:
     """
     for _ in range(20):
         done = xdotool(display, "search", "--onlyvisible", "--name", title, check=False)
-        if "X Error" not in done.stderr:
-            return done.stdout.split()
+        if "X Error" in done.stderr:
+            continue
+        if done.returncode and done.stderr.strip():  # not "none found": the display, say
+            raise RuntimeError(f"xdotool could not search the windows of {display}: "
+                               f"{done.stderr}")
+        return done.stdout.split()
     raise RuntimeError(f"xdotool could not search the windows of {display}: {done.stderr}")
 
 

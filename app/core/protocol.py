@@ -263,11 +263,13 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
         if isinstance(said, TypeError):
             raise TypeError(str(said)) from said
         if said is not None:  # a model's own serializer failed, say: not orjson's "not JSON"
-            kind = str(exc).rpartition("serializable: ")[2] or "value"
-            raised = said.__cause__ if isinstance(said, PydanticSerializationError) else said
-            raise TypeError(
-                f"making its {kind} JSON raised {type(raised or said).__name__}"
-            ) from said
+            _, found, kind = str(exc).partition("serializable: ")
+            kind = kind if found and kind else "value"
+            if isinstance(said, PydanticSerializationError):
+                raised = said.__cause__  # what the model's serializer raised (if pydantic said)
+                raise TypeError(f"making its {kind} JSON failed" if raised is None else
+                                f"making its {kind} JSON raised {type(raised).__name__}") from said
+            raise TypeError(f"making its {kind} JSON raised {type(said).__name__}") from said
         raise
     # Every '"$__b":' is a marker, and no key is an escaped one: nothing to escape (the
     # usual case; a string holding them has its quotes escaped in JSON).

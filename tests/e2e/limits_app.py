@@ -157,8 +157,12 @@ def create_app(config: str | Path) -> App:
                 if any(s.label == window.label and s not in before for s in server.sessions):
                     break
                 await asyncio.sleep(0.01)
-            for n in range(count):
-                chunks.send(n)
+
+            def send() -> None:  # from a thread, as a sync command's would
+                for n in range(count):
+                    chunks.send(n)
+
+            await asyncio.to_thread(send)
 
         streams.add(task := asyncio.create_task(later()))
         task.add_done_callback(streams.discard)

@@ -769,6 +769,8 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
             out.dateArgs = await attempt(() => core.invoke('greet', new Date(0)));
             out.bytesArgs = await attempt(() => core.invoke('greet', new Uint8Array(1)));
             out.surrogateName = await attempt(() => core.invoke('gr\ud800'));
+            out.surrogateEvent = await attempt(() => event.emit('ev\udc00', 1));
+            out.jsonArgs = await core.invoke('echo', { toJSON: () => ({ value: 5 }) });
             out.surrogateKey = await attempt(
                 () => core.invoke('echo', { value: { ['a\ud800']: 1 } }));
             out.farDeadline = await attempt(
@@ -793,13 +795,17 @@ def test_invoke_always_returns_a_promise_that_settles_with_a_code(
     assert result["nullArgsNeeded"].startswith("invalid_args:") and "name" in result[
         "nullArgsNeeded"], result
     # Said in the page's terms: a Date or bytes once went, and the core named Python's types.
-    for key, kind in [("textArgs", "string"), ("dateArgs", "a Date"),
-                      ("bytesArgs", "a Uint8Array")]:
+    for key, kind in [("textArgs", "text"), ("dateArgs", "a Date"),
+                      ("bytesArgs", "binary data")]:
         assert result[key] == ("invalid_args: The arguments of 'greet' must be an object of "
                                f"named values, not {kind}."), result
     assert result["surrogateName"] == (
         "invalid_args: The command name 'gr\\ud800' holds a lone UTF-16 surrogate, which is not "
         "valid Unicode: no command has such a name."), result
+    assert result["surrogateEvent"] == (
+        "invalid_args: emit() needs an event name of valid Unicode: 'ev\\udc00' holds a lone "
+        "UTF-16 surrogate."), result
+    assert result["jsonArgs"] == 5, result  # arguments that write themselves as an object
     assert result["surrogateKey"].startswith("invalid_args: The arguments of 'echo' cannot be "
                                              "sent: ") and "(at value)." in result[
         "surrogateKey"], result
@@ -974,11 +980,11 @@ def test_a_channel_follows_its_page_to_a_new_connection(browser: Browser, app_di
                     invoke('stream_later', { count: 20, chunks });
                 });
                 await invoke('drop_connection');
-                await all;
-                return got;
+                const late = new Promise((r) => setTimeout(() => r('no more came'), 30000));
+                return [await Promise.race([all, late]), got];
             }"""
         )
-        assert got == list(range(20))
+        assert got == [None, list(range(20))], got
         assert page.evaluate(INVOKE, ["greet", {"name": "after"}, {}]) == "Hello, after!"
 
 

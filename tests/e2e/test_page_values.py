@@ -98,7 +98,11 @@ def test_objects_json_writes_as_nothing_are_refused_and_plain_ones_go(
                     (v) => ["resolved", v], (e) => [e.code, e.message]));
             }
             const plain = Object.assign(Object.create(null), { a: 1 });
-            out.push(await invoke("echo", { value: [plain, new Date(0), { b: [2] }] }));
+            // An Error with a field of its own, or one that writes its own JSON, goes as JSON
+            // writes it.
+            class AppError extends Error { toJSON() { return { message: this.message }; } }
+            out.push(await invoke("echo", { value: [plain, new Date(0), { b: [2] },
+                Object.assign(new Error("m"), { code: 7 }), new AppError("boom")] }));
             return out;
         }"""
     )
@@ -109,7 +113,8 @@ def test_objects_json_writes_as_nothing_are_refused_and_plain_ones_go(
         assert "(at value.inner.0)" in message, said
     assert said[6][0] == "invalid_args" and "an invalid Date in them would arrive as null" in \
         said[6][1], said
-    assert said[7] == [{"a": 1}, "1970-01-01T00:00:00.000Z", {"b": [2]}], said
+    assert said[7] == [{"a": 1}, "1970-01-01T00:00:00.000Z", {"b": [2]}, {"code": 7},
+                       {"message": "boom"}], said
 
 
 def test_once_needs_a_handler_as_listen_does(browser: Browser, served: Served) -> None:

@@ -100,6 +100,20 @@ function (boot) {
     return found;
   }
 
+  function wellFormed(text) {
+    return text.isWellFormed ? text.isWellFormed() : !LONE_SURROGATE_TEXT.test(text);
+  }
+
+  // What a value that is not an object of named values is, in the words the core uses.
+  const KINDS = { string: "text", number: "a number", boolean: "true or false" };
+  function kindOf(value) {
+    if (Array.isArray(value)) return "an array";
+    if (typeof value !== "object") return KINDS[typeof value] || `a ${typeof value}`;
+    if (isBinary(value)) return "binary data";
+    const name = (value.constructor && value.constructor.name) || "Object";
+    return (/^[AEIOU]/.test(name) ? "an " : "a ") + name;
+  }
+
   // Objects JSON writes as {}, and what to send instead.
   const AS_EMPTY = [
     [Promise, "a Promise", "await it first"],
@@ -126,9 +140,12 @@ function (boot) {
       }
       return;
     }
-    for (const [kind, named, instead] of AS_EMPTY) {
-      if (value instanceof kind) {
-        throw new Error(`${named} in them would arrive as {} (${instead})`);
+    // (One with a toJSON() of its own, or fields of its own, goes as JSON writes them.)
+    if (typeof value.toJSON !== "function" && Object.keys(value).length === 0) {
+      for (const [kind, named, instead] of AS_EMPTY) {
+        if (value instanceof kind) {
+          throw new Error(`${named} in them would arrive as {} (${instead})`);
+        }
       }
     }
     if (value instanceof Blob) {
@@ -199,7 +216,7 @@ function (boot) {
     const markers = (escape) => (key, value) => {
       refuseChanged(value);
       if (typeof value === "string" && value.length >= TEXT_FROM) {
-        if (value.isWellFormed ? !value.isWellFormed() : LONE_SURROGATE_TEXT.test(value)) {
+        if (!wellFormed(value)) {
           throw new Error(NOT_UNICODE);
         }
         texts.push(blobs.length);
@@ -672,12 +689,13 @@ function (boot) {
     return typeof text === "string" && text.length > 200 ? text.slice(0, 199) + "\u2026" : text;
   }
 
-  // A name with its control characters and line separators written as escapes, as the core
-  // writes them in its messages (a raw one would break a message's line, or hide in it).
+  // A name with its control characters, line separators and lone surrogates written as escapes,
+  // as the core writes them in its messages (a raw one would break a message's line, hide in
+  // it, or make it text that is not Unicode).
   const ESCAPES = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+  const ESCAPED = /[\x00-\x1f\x7f-\x9f\u2028\u2029]|\p{Cs}/gu;  // and lone surrogates
   function escaped(text) {
-    return typeof text !== "string" ? text : text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g,
-      (c) => ESCAPES[c] || (c.charCodeAt(0) < 0x100
+    return typeof text !== "string" ? text : text.replace(ESCAPED, (c) => ESCAPES[c] || (c.charCodeAt(0) < 0x100
         ? "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0")
         : "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")));
   }
@@ -713,10 +731,7 @@ function (boot) {
       try {
         if (typeof value === "bigint") return path;
         refuseChanged(value);
-        if (typeof value === "string") {
-          return (value.isWellFormed ? value.isWellFormed() : !LONE_SURROGATE_TEXT.test(value))
-            ? null : path;
-        }
+        if (typeof value === "string") return wellFormed(value) ? null : path;
         if (value === null || typeof value !== "object" || isBinary(value)) return null;
         if (seen.has(value) || path.length > MAX_DEPTH) return path;
         if (typeof value.toJSON === "function" && !(value instanceof Channel)) {
@@ -725,9 +740,7 @@ function (boot) {
         }
         seen.add(value);
         for (const key of Object.keys(value)) {
-          if (key.isWellFormed ? !key.isWellFormed() : LONE_SURROGATE_TEXT.test(key)) {
-            return path;  // (a key of the arguments themselves: no field to name)
-          }
+          if (!wellFormed(key)) return path;  // (a key of the arguments: no field to name)
           let item;
           try { item = value[key]; } catch (err) { return [...path, key]; }  // a getter
           const found = at(item, [...path, key]);
@@ -1033,22 +1046,17 @@ function (boot) {
     if (typeof cmd !== "string" || cmd === "") {
       return Promise.reject(fail("invalid_args", "invoke() needs a command name (a string)."));
     }
-    if (cmd.isWellFormed ? !cmd.isWellFormed() : LONE_SURROGATE_TEXT.test(cmd)) {
-      const shown = escaped(cmd).replace(/\p{Cs}/gu, (c) => "\\u" + c.charCodeAt(0).toString(16));
-      return Promise.reject(fail("invalid_args", `The command name '${shortened(shown)}' holds a `
-        + "lone UTF-16 surrogate, which is not valid Unicode: no command has such a name."));
+    if (!wellFormed(cmd)) {
+      return Promise.reject(fail("invalid_args", `The command name '${escaped(shortened(cmd))}' `
+        + "holds a lone UTF-16 surrogate, which is not valid Unicode: no command has such a name."));
     }
     let timeout;
     try {
       // No arguments: undefined or null (as Python's None comes through a test tool).
-      if (args !== undefined && args !== null
-          && (typeof args !== "object" || Array.isArray(args) || isBinary(args)
-              || (typeof args.toJSON === "function" && !(args instanceof Channel)))) {
-        // (A Date, or a value whose toJSON() gives one thing: it would go as that.)
-        const kind = Array.isArray(args) ? "an array" : typeof args !== "object" ? typeof args
-          : `a ${(args.constructor && args.constructor.name) || "value that makes its own JSON"}`;
+      if (args !== undefined && args !== null && (typeof args !== "object"
+          || Array.isArray(args) || isBinary(args) || args instanceof Date)) {
         return Promise.reject(fail("invalid_args",
-          `The arguments of '${cmd}' must be an object of named values, not ${kind}.`));
+          `The arguments of '${cmd}' must be an object of named values, not ${kindOf(args)}.`));
       }
       if (options !== undefined && options !== null) {
         if (typeof options !== "object" || Array.isArray(options)) {
@@ -1073,7 +1081,10 @@ function (boot) {
   let nextHandler = 1;
   // An event name must be text; the core checks the rest (see app/core/events.py).
   function badEventName(event, call) {
-    if (typeof event === "string") return null;
+    if (typeof event === "string") {
+      return wellFormed(event) ? null : fail("invalid_args", `${call} needs an event name of `
+        + `valid Unicode: '${escaped(shortened(event))}' holds a lone UTF-16 surrogate.`);
+    }
     return fail("invalid_args", `${call} needs an event name (a string), not ${typeof event}.`);
   }
 
