@@ -97,7 +97,10 @@ def test_pywebviews_alerts_come_one_at_a_time_and_can_be_stopped(
 ) -> None:
     """pywebview replaces a page's alert() with a call of its own that does not wait."""
     page = window.page("main")
-    page.wait_for_function("String(window.alert).includes('pywebview')")
+    # pywebview's alert() goes through its QWebChannel, which may connect after the page has
+    # loaded; before, it throws (and the loop below would show nothing).
+    page.wait_for_function("String(window.alert).includes('pywebview') && "
+                           "window.pywebview._QWebChannel?.objects?.external !== undefined")
     # (After the evaluation's answer: a dialog holds up what CDP answers until it closes.)
     page.evaluate("setTimeout(() => { for (let i = 0; i < 30; i++) alert('Number ' + i); })")
     title = answer_dialog(display, "Return", title="^Javascript Alert")
