@@ -106,6 +106,13 @@ def _app_factory(name: str) -> Factory | str:
         return (f"APP_MODULE={name!r}: there is no such module (is it spelled right, and is its "
                 "folder the current one or on PYTHONPATH?)")
     factory = getattr(module, "create_app", None)
+    if factory is None and getattr(module, "__file__", None) is None \
+            and hasattr(module, "__path__"):  # a folder of that name, with no __init__.py
+        folder = next(iter(module.__path__), name)
+        last = name.rpartition(".")[2]
+        return (f"APP_MODULE={name!r} is the folder {folder}, not your app's module (Python takes "
+                f"a folder of that name for a package): run from the folder that holds "
+                f"{last}.py, or put that folder on PYTHONPATH")
     if not callable(factory):
         return (f"APP_MODULE={name!r} has no create_app function; define "
                 "create_app(config_path) -> App in it")

@@ -68,6 +68,23 @@ def test_an_app_module_that_cannot_be_used_is_one_clear_line(module: str, why: s
     ), result.stderr
 
 
+def test_a_folder_named_as_the_app_module_is_said_to_be_one(tmp_path: Path) -> None:
+    """Run from the folder above an app laid out as myapp/myapp.py, Python imported the folder
+    (a namespace package), and the message said the module had no create_app."""
+    (tmp_path / "nsapp").mkdir()
+    (tmp_path / "nsapp" / "nsapp.py").write_text("def create_app(config_path): ...\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "check", "--config", str(ROOT / "app.conf.json")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        env={**os.environ, "APP_MODULE": "nsapp"},
+    )
+    assert result.returncode == 2, result
+    assert result.stderr.strip() == (
+        f"error: APP_MODULE='nsapp' is the folder {tmp_path / 'nsapp'}, not your app's module "
+        "(Python takes a folder of that name for a package): run from the folder that holds "
+        "nsapp.py, or put that folder on PYTHONPATH"), result.stderr
+
+
 def test_an_app_with_its_own_main_is_named_in_its_usage(tmp_path: Path) -> None:
     """Its usage line said 'python -m app', which is not the command its users type."""
     (tmp_path / "myapp").mkdir()

@@ -120,6 +120,17 @@ def test_a_permission_set_with_a_scoped_permission_says_where_that_goes(write_co
         "goes in a capability's permissions")]
 
 
+def test_options_for_the_brownfield_pattern_say_whose_they_are(write_config) -> None:
+    """Not "unknown key; remove it or check its spelling", which hid the missing "use"."""
+    for pattern in ({"use": "brownfield", "options": {"dir": "d"}}, {"options": {"dir": "d"}}):
+        path = write_config({"app": {"security": {"pattern": pattern}}})
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+        assert info.value.problems == [(
+            "$.app.security.pattern.options",
+            'the brownfield pattern takes no options; they are for "use": "isolation"')]
+
+
 def test_a_misspelt_key_gets_the_closest_key(write_config, tmp_path: Path) -> None:
     (tmp_path / "capabilities").mkdir()
     (tmp_path / "capabilities" / "c.json").write_text(

@@ -36,7 +36,10 @@ def problems_of(error: ValidationError, data: Any) -> list[tuple[str, str]]:
     by_path: dict[str, list[str]] = {}
     for item in error.errors(include_url=False):
         message = item["msg"]
-        if item["type"] == "extra_forbidden":
+        if item["type"] == "extra_forbidden" and tuple(item["loc"][-2:]) == (
+                "brownfield", "options"):
+            message = 'the brownfield pattern takes no options; they are for "use": "isolation"'
+        elif item["type"] == "extra_forbidden":
             message = _unknown_key(item["loc"][-1] if item["loc"] else "")
         elif item["type"] == "missing":
             message = "required key is missing"
