@@ -265,11 +265,10 @@ def _encode(message: Any, *, wide: bool = False) -> Encoded:
         if said is not None:  # a model's own serializer failed, say: not orjson's "not JSON"
             _, found, kind = str(exc).partition("serializable: ")
             kind = kind if found and kind else "value"
-            if isinstance(said, PydanticSerializationError):
-                raised = said.__cause__  # what the model's serializer raised (if pydantic said)
-                raise TypeError(f"making its {kind} JSON failed" if raised is None else
-                                f"making its {kind} JSON raised {type(raised).__name__}") from said
-            raise TypeError(f"making its {kind} JSON raised {type(said).__name__}") from said
+            # (pydantic wraps what the model's serializer raised, when it keeps it)
+            raised = said.__cause__ if isinstance(said, PydanticSerializationError) else said
+            how = "failed" if raised is None else f"raised {type(raised).__name__}"
+            raise TypeError(f"making its {kind} JSON {how}") from said
         raise
     # Every '"$__b":' is a marker, and no key is an escaped one: nothing to escape (the
     # usual case; a string holding them has its quotes escaped in JSON).

@@ -695,8 +695,8 @@ function (boot) {
   const ESCAPES = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
   const ESCAPED = /[\x00-\x1f\x7f-\x9f\u2028\u2029]|\p{Cs}/gu;  // and lone surrogates
   function escaped(text) {
-    return typeof text !== "string" ? text : text.replace(ESCAPED, (c) => ESCAPES[c] || (c.charCodeAt(0) < 0x100
-        ? "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0")
+    return typeof text !== "string" ? text : text.replace(ESCAPED, (c) => ESCAPES[c]
+      || (c.charCodeAt(0) < 0x100 ? "\\x" + c.charCodeAt(0).toString(16).padStart(2, "0")
         : "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0")));
   }
 
