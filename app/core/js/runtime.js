@@ -134,6 +134,9 @@ function (boot) {
     if (value === null || typeof value !== "object") return;
     const proto = Object.getPrototypeOf(value);
     if (proto === Object.prototype || proto === Array.prototype || proto === null) return;
+    // (Binary values go as their bytes. Their elements are not enumerated: Object.keys of 10 MB
+    // makes ten million strings, and took a second.)
+    if (isBinary(value)) return;
     if (value instanceof Date) {
       if (Number.isNaN(value.getTime())) {
         throw new Error("an invalid Date in them would arrive as null");
