@@ -1,4 +1,5 @@
-"""The run's report: a text table, the JSON file and a PNG chart of the comparison."""
+"""The run's report: a text table, the JSON file, a PNG chart of the comparison and the table in
+Markdown (for the README)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from .results import Results, Run
 
-__all__ = ["chart", "table", "targets_table", "write"]
+__all__ = ["chart", "markdown", "table", "targets_table", "write"]
 
 SUBJECT_ORDER = ("jsapi", "bare", "brownfield", "isolation")
 
@@ -39,12 +40,20 @@ def _cell(run: Run, key: str) -> str:
     return "-" if value is None else _number(value)
 
 
-def table(results: Results) -> str:
-    """Figures down, subject/host across; n/a where a subject has no such figure."""
+def _grid(results: Results) -> tuple[list[str], list[list[str]], list[str]]:
+    """The table's head, its rows (figures down, subject/host across; n/a where a subject has
+    no such figure) and its notes (runs that are n/a or failed)."""
     runs = _columns(results)
     head = ["figure", "unit", *[r.column for r in runs]]
     rows = [[f["label"], f["unit"], *[_cell(r, f["key"]) for r in runs]]
             for f in results.figures]
+    notes = [f"{r.column}: {r.status}: {r.reason}" for r in runs if r.status != "ok"]
+    notes += [f"{r.column}: {key}: {why}" for r in runs for key, why in r.errors.items()]
+    return head, rows, notes
+
+
+def table(results: Results) -> str:
+    head, rows, notes = _grid(results)
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
@@ -52,9 +61,16 @@ def table(results: Results) -> str:
                           for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
 
     out = [line(head), "-+-".join("-" * w for w in widths), *map(line, rows)]
-    notes = [f"{r.column}: {r.status}: {r.reason}" for r in runs if r.status != "ok"]
-    notes += [f"{r.column}: {key}: {why}" for r in runs for key, why in r.errors.items()]
     return "\n".join(out + (["", *notes] if notes else []))
+
+
+def markdown(results: Results) -> str:
+    """The table and the targets as the README shows them."""
+    head, rows, notes = _grid(results)
+    out = [f"| {' | '.join(head)} |", f"|{'---|' * len(head)}"]
+    out += [f"| {' | '.join(row)} |" for row in rows]
+    out += ["", *notes, "", "```", targets_table(results), "```"]
+    return "\n".join(out) + "\n"
 
 
 def targets_table(results: Results) -> str:
@@ -141,8 +157,9 @@ def _targets_panel(ax: Any, results: Results) -> None:
 
 
 def write(results: Results, out: Path) -> tuple[Path, Path]:
-    """``latest.json`` and ``latest.png`` in ``out``."""
+    """``latest.json``, ``latest.png`` and ``latest.md`` in ``out``."""
     json_path, png_path = out / "latest.json", out / "latest.png"
     results.write(json_path)
     chart(results, png_path)
+    (out / "latest.md").write_text(markdown(results))
     return json_path, png_path
