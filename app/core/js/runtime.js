@@ -64,6 +64,13 @@ function (boot) {
       || (Shared !== null && value instanceof Shared);
   }
 
+  // A String, Number or Boolean object, which JSON writes as its primitive value. (Its
+  // characters are not enumerated: a String object has a key for each, and one of 1M characters
+  // made a million keys, twice, and took 400 ms to send, against 40 as a string.)
+  function isBoxed(value) {
+    return value instanceof String || value instanceof Number || value instanceof Boolean;
+  }
+
   // A copy of an object's own keys, renamed: each one made an own property, "__proto__" too
   // (assigned, that key would set the copy's prototype, and a hook would read through to
   // values that are not sent).
@@ -77,20 +84,25 @@ function (boot) {
   }
 
   // How a value must be written, found without a replacer on every key so that plain messages
-  // take JSON.stringify's fast path: PLAIN, or with flags SLOW (binary data, too deep to look
-  // through, or a toJSON() whose output may hold binary data: the replacer's path, which sees
-  // that output) and CHECK (its depth must be measured on the text: it is deep, or holds a
-  // toJSON() whose output this cannot see, or was not looked through).
+  // take JSON.stringify's fast path: PLAIN, or with flags SLOW (too deep to look through, or a
+  // toJSON() whose output may hold binary data: the replacer's path, which sees that output),
+  // CHECK (its depth must be measured on the text: it is deep, or holds a toJSON() whose output
+  // this cannot see, or was not looked through) and LIFT (binary data or long strings, in a
+  // value otherwise plain and looked through: see lifted).
   const PLAIN = 0;
   const SLOW = 1;
   const CHECK = 2;
+  const LIFT = 4;
   function scan(value, depth) {
     refuseChanged(value);
-    if (typeof value === "string") return value.length >= TEXT_FROM ? SLOW | CHECK : PLAIN;
+    if (typeof value === "string") return value.length >= TEXT_FROM ? LIFT : PLAIN;
     if (value === null || typeof value !== "object") return PLAIN;
-    if (isBinary(value)) return SLOW | CHECK;  // (the rest of the value is not looked at)
+    if (isBinary(value)) return LIFT;
     if (depth > 64) return SLOW | CHECK;
-    if (typeof value.toJSON === "function") return value instanceof Date ? PLAIN : SLOW | CHECK;
+    if (typeof value.toJSON === "function") {
+      return value instanceof Date ? PLAIN : channelId(value) !== null ? LIFT : SLOW | CHECK;
+    }
+    if (isBoxed(value)) return PLAIN;
     let found = PLAIN;
     if (Array.isArray(value)) {
       for (const item of value) if ((found |= scan(item, depth + 1)) & SLOW) return found;
@@ -137,6 +149,10 @@ function (boot) {
     // (Binary values go as their bytes. Their elements are not enumerated: Object.keys of 10 MB
     // makes ten million strings, and took a second.)
     if (isBinary(value)) return;
+    if (isBoxed(value)) {
+      if (value instanceof Number) refuseChanged(Number(value));
+      return;
+    }
     if (value instanceof Date) {
       if (Number.isNaN(value.getTime())) {
         throw new Error("an invalid Date in them would arrive as null");
@@ -176,6 +192,7 @@ function (boot) {
   function serialize(message) {
     const how = scan(message, 0);
     const encoded = how & SLOW ? withBlobs(message)
+      : how & LIFT ? lifted(message)
       : { json: JSON.stringify(message), blobs: [], texts: [] };
     const json = encoded.json;
     if (json.includes("\\ud") && LONE_SURROGATE.test(json)) throw new Error(NOT_UNICODE);
@@ -219,30 +236,11 @@ function (boot) {
     const markers = (escape) => (key, value) => {
       refuseChanged(value);
       if (typeof value === "string" && value.length >= TEXT_FROM) {
-        if (!wellFormed(value)) {
-          throw new Error(NOT_UNICODE);
-        }
-        texts.push(blobs.length);
-        blobs.push(utf8Within(value, value.length * 3));
-        return { [BYTES_KEY]: blobs.length - 1 };
+        return textMarker(value, blobs, texts);
       }
       if (value === null || typeof value !== "object") return value;
-      if (isBinary(value)) {
-        const whole = !ArrayBuffer.isView(value);
-        const buffer = whole ? value : value.buffer;
-        if (buffer.detached) {
-          throw new Error("a binary value in them is detached (transferred elsewhere), so it "
-            + "holds no bytes");
-        }
-        const bytes = whole ? new Uint8Array(value)
-          : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        // Shared memory may change under the call, and neither it nor a resizable buffer goes
-        // into a Blob: such bytes are copied now.
-        blobs.push((Shared !== null && buffer instanceof Shared) || buffer.resizable
-          || buffer.growable ? bytes.slice() : bytes);
-        return { [BYTES_KEY]: blobs.length - 1 };
-      }
-      if (!escape || Array.isArray(value)) return value;
+      if (isBinary(value)) return bytesMarker(value, blobs);
+      if (!escape || Array.isArray(value) || isBoxed(value)) return value;
       const keys = Object.keys(value);
       if (!keys.some((k) => LIKE_MARKER.test(k))) return value;
       return renamed(value, keys, (k) => (LIKE_MARKER.test(k) ? "$" + k : k));
@@ -257,6 +255,89 @@ function (boot) {
     return { json, blobs, texts };
   }
   const LIKE_MARKER = /^\$+__b$/;
+
+  // A Channel's id, if `value` is a Channel whose toJSON() is the runtime's own (its output is
+  // then known: the marker with the id); null for any other value. (Set once Channel is defined;
+  // the isolation frame's codec has none.)
+  let channelId = () => null;
+
+  // A long string's marker; its UTF-8 bytes go in `blobs`, their index in `texts`.
+  function textMarker(value, blobs, texts) {
+    if (!wellFormed(value)) {
+      throw new Error(NOT_UNICODE);
+    }
+    texts.push(blobs.length);
+    blobs.push(utf8Within(value, value.length * 3));
+    return { [BYTES_KEY]: blobs.length - 1 };
+  }
+
+  // A binary value's marker; its bytes go in `blobs`.
+  function bytesMarker(value, blobs) {
+    const whole = !ArrayBuffer.isView(value);
+    const buffer = whole ? value : value.buffer;
+    if (buffer.detached) {
+      throw new Error("a binary value in them is detached (transferred elsewhere), so it "
+        + "holds no bytes");
+    }
+    const bytes = whole ? new Uint8Array(value)
+      : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    // Shared memory may change under the call, and neither it nor a resizable buffer goes
+    // into a Blob: such bytes are copied now.
+    blobs.push((Shared !== null && buffer instanceof Shared) || buffer.resizable
+      || buffer.growable ? bytes.slice() : bytes);
+    return { [BYTES_KEY]: blobs.length - 1 };
+  }
+
+  // withBlobs() for a message that scan() looked through, all of it plain but its binary values
+  // and long strings (LIFT): each of those becomes its marker in a copy of the arrays and
+  // objects on the way to it (the others are not copied), which JSON.stringify writes on its
+  // fast path. Through the replacer, every value of the message paid for one binary value in it
+  // (a million numbers and 4 bytes: 300 ms to write, against 40; its text, a rope, cost as much
+  // again to encode). A message with keys like the marker's goes through withBlobs().
+  function lifted(message) {
+    const blobs = [];
+    const texts = [];
+    const lift = (value) => {
+      if (typeof value === "string") {
+        return value.length >= TEXT_FROM ? textMarker(value, blobs, texts) : value;
+      }
+      if (value === null || typeof value !== "object") return value;
+      if (isBinary(value)) return bytesMarker(value, blobs);
+      if (isBoxed(value)) return value;
+      if (typeof value.toJSON === "function") {  // a Date or a Channel (see scan)
+        const id = channelId(value);
+        return id === null ? value : { [CHANNEL_KEY]: id };
+      }
+      let copy = null;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i];
+          if (item === null || (typeof item !== "object" && typeof item !== "string")) continue;
+          const out = lift(item);
+          if (out === item) continue;
+          if (copy === null) copy = Array.prototype.slice.call(value);
+          copy[i] = out;
+        }
+        return copy === null ? value : copy;
+      }
+      for (const key of Object.keys(value)) {
+        const item = value[key];
+        if (item === null || (typeof item !== "object" && typeof item !== "string")) continue;
+        const out = lift(item);
+        if (out === item) continue;
+        // (A spread defines its keys, "__proto__" too, as renamed() does.)
+        if (copy === null) copy = { ...value };
+        copy[key] = out;  // (an own key of the copy already: set, not defined)
+      }
+      return copy === null ? value : copy;
+    };
+    const json = JSON.stringify(lift(message));
+    if (blobs.length && (json.split(MARKER_KEY).length - 1 !== blobs.length
+                         || json.includes(ESCAPED_KEY))) {
+      return withBlobs(message);
+    }
+    return { json, blobs, texts };
+  }
   const MARKER_KEY = `"${BYTES_KEY}":`;
   const ESCAPED_KEY = `$${BYTES_KEY}":`;
 
@@ -324,7 +405,13 @@ function (boot) {
   // message (and the app's keys that withBlobs() escaped back to their names).
   function restore(value, blobs) {
     if (value === null || typeof value !== "object") return value;
-    if (Array.isArray(value)) return value.map((v) => restore(v, blobs));
+    if (Array.isArray(value)) {  // (in place, the parser's own; its numbers and strings skipped)
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (item !== null && typeof item === "object") value[i] = restore(item, blobs);
+      }
+      return value;
+    }
     const keys = Object.keys(value);
     if (keys.length === 1 && keys[0] === BYTES_KEY) {
       // A marker names one of the values by its place, or the message is refused: the
@@ -735,7 +822,9 @@ function (boot) {
         if (typeof value === "bigint") return path;
         refuseChanged(value);
         if (typeof value === "string") return wellFormed(value) ? null : path;
-        if (value === null || typeof value !== "object" || isBinary(value)) return null;
+        if (value === null || typeof value !== "object" || isBinary(value) || isBoxed(value)) {
+          return null;
+        }
         if (seen.has(value) || path.length > MAX_DEPTH) return path;
         if (typeof value.toJSON === "function" && !(value instanceof Channel)) {
           value = value.toJSON();
@@ -992,9 +1081,10 @@ function (boot) {
       const batch = requests;
       requests = [];
       try {
-        // The bytes are the batch's own copies (see seal): moved to the frame, not copied.
+        // The bytes are the batch's own copies (see seal): moved to the frame, not copied, a
+        // buffer a request.
         apply(Port.post, port, [{ requests: batch },
-          batch.flatMap((r) => r.blobs.map((b) => b.buffer))]);
+          batch.flatMap((r) => (r.blobs.length ? [r.blobs[0].buffer] : []))]);
       } catch (err) {  // nothing of the batch reached the frame: each of its calls fails now
         for (const r of batch) {
           finish({ n: r.n, error: { code: "internal", message: `'${waiting.get(r.n)?.what}' `
@@ -1023,9 +1113,25 @@ function (boot) {
         if (broken) { reject(fail("blocked", `'${what}' ${broken}`)); return; }
         waiting.set(id, { resolve, reject, what });
         // Copied now, as the JSON was made now: the frame gets them in a later microtask.
-        requests.push({ n: id, json: encoded.json, blobs: encoded.blobs.map((b) => b.slice()),
+        requests.push({ n: id, json: encoded.json, blobs: packed(encoded.blobs),
           texts: encoded.texts });
         if (ready && !postQueued) { postQueued = true; queueMicrotask(post); }
+      });
+    }
+
+    // A copy of a message's binary values in one buffer of their own, as views of it: each
+    // buffer handed to the frame costs the move (100,000 small values, each in a buffer of its
+    // own, took postMessage 2 s; in one, 50 ms). (A page's received values are views of one
+    // buffer alike: see parseFrame.)
+    function packed(blobs) {
+      let size = 0;
+      for (const b of blobs) size += b.byteLength;
+      const joint = new Uint8Array(size);
+      let at = 0;
+      return blobs.map((b) => {
+        joint.set(b, at);
+        at += b.byteLength;
+        return joint.subarray(at - b.byteLength, at);
       });
     }
 
@@ -1043,6 +1149,9 @@ function (boot) {
     close() { channels.delete(this.id); }
     toJSON() { return { [CHANNEL_KEY]: this.id }; }
   }
+  const channelToJSON = Channel.prototype.toJSON;
+  channelId = (value) => (value instanceof Channel && value.toJSON === channelToJSON
+    && Number.isSafeInteger(value.id) ? value.id : null);
 
   // Always a promise: whatever the arguments do when read, the caller's promise says so.
   function invoke(cmd, args, options) {
