@@ -18,7 +18,7 @@ from app.demo import create_app as demo_app
 LIMITS_COMMANDS = ["allow-hold", "allow-peak", "allow-release", "allow-stream", "allow-flood",
                    "allow-give-up", "allow-give-up-async", "allow-rich", "allow-odd-failure",
                    "allow-stream-later", "allow-drop-connection", "allow-stubborn",
-                   "allow-note", "allow-note-async", "allow-notes"]
+                   "allow-note", "allow-note-async", "allow-notes", "allow-mixed-chunks"]
 
 
 class Size(enum.Enum):
@@ -107,6 +107,16 @@ def create_app(config: str | Path) -> App:
             sent += 1
             if sent > 1_000_000:  # never reached while the core holds back a slow page
                 return sent
+
+    @app.command
+    def mixed_chunks(count: int, chunks: Channel) -> int:
+        """Send ``count`` values through ``chunks`` in turn: bytes, a long string (its UTF-8
+        bytes beside the JSON), a small object with bytes in it."""
+        for i in range(count):
+            kind = i % 3
+            chunks.send(bytes([i % 256]) * 3 if kind == 0 else "é" * 70_000 + str(i) if kind == 1
+                        else {"n": i, "b": bytes([i % 256])})
+        return count
 
     @app.command
     def flood(count: int, size: int, binary: bool = False) -> int:

@@ -129,6 +129,60 @@ def test_frames_keep_the_order_of_their_messages() -> None:
     assert decoded == messages
 
 
+def test_messages_with_bytes_in_a_row_share_one_frame() -> None:
+    # Each message's markers count from its own first blob, which "o" gives (the page's
+    # runtime reads it: tests/e2e/test_values.py).
+    long = "é" * TEXT_FROM
+    messages = [
+        {"kind": "channel", "value": b"\x00\x01"},
+        {"kind": "channel", "value": [long, b"\x02"]},
+        {"kind": "channel", "value": b"\x03"},
+        {"kind": "reply", "id": 1, "ok": True, "value": None},
+        {"kind": "channel", "value": b"\x04"},
+    ]
+    frames = join_frames([encode(m) for m in messages])
+    assert [frame.binary for frame in frames] == [True, False, True]
+    data = frames[0].data()
+    (size,) = struct.unpack_from("<I", data)
+    header = orjson.loads(data[4 : 4 + size])
+    assert header["o"] == [0, 1, 3]
+    assert header["t"] == [1]
+    assert header["a"] == [2, len(long.encode()), 1, 1]
+    assert [m["value"] for m in header["m"]] == [
+        {BYTES_KEY: 0}, [{BYTES_KEY: 0}, {BYTES_KEY: 1}], {BYTES_KEY: 0}
+    ]
+    blobs = data[4 + size :]
+    assert blobs == b"\x00\x01" + long.encode() + b"\x02\x03"
+    assert decode_frame(data, binary=True) == messages[:3]
+    # A frame of one message has no "o", and reads as the core's decoder reads it.
+    assert b'"o"' not in frames[2].parts[0]
+    assert decode_frame(frames[2].data(), binary=True) == [messages[4]]
+
+
+@pytest.mark.parametrize(
+    ("firsts", "markers", "error"),
+    [
+        ("[0]", "0,0", "first blobs must be a list of blob indices, one a message"),
+        ('"0"', "0,0", "first blobs must be a list"),
+        ("[0,3]", "0,0", "first blobs must be a list"),
+        ("[0,true]", "0,0", "first blobs must be a list"),
+        ("[0,1]", "0,1", "refers to a blob the frame does not have"),
+        ("[0,1]", "0,-1", "refers to a blob the frame does not have"),
+        ("[0,0]", "0,0", "Two binary values of the frame refer to its blob 0"),
+        ("[0,1]", "1,0", "Two binary values of the frame refer to its blob 1"),
+    ],
+)
+def test_a_frames_first_blobs_are_checked(firsts: str, markers: str, error: str) -> None:
+    a, b = markers.split(",")
+    header = (
+        f'{{"m":[{{"v":{{"$__b":{a}}}}},{{"v":{{"$__b":{b}}}}}],"a":[1,1],"o":{firsts}}}'
+    ).encode()
+    with pytest.raises(ProtocolError, match=error):
+        decode_frame(binary_frame(header, b"x", b"y"), binary=True)
+    good = b'{"m":[{"v":{"$__b":0}},{"v":{"$__b":0}}],"a":[1,1],"o":[0,1]}'
+    assert decode_frame(binary_frame(good, b"x", b"y"), binary=True) == [{"v": b"x"}, {"v": b"y"}]
+
+
 def test_keys_like_the_bytes_marker_survive_a_message_with_bytes() -> None:
     """The app's data may hold {"$__b": 0}: beside real bytes it must not become them."""
     import dataclasses

@@ -390,7 +390,10 @@ function (boot) {
     let at = 4 + size;
     for (const n of header.a) { blobs.push(new Uint8Array(data, at, n)); at += n; }
     const values = valuesOf(blobs, header.t || []);
-    return header.m.map((m) => restore(m, values));
+    // (With more than one message, "o" says where each one's blobs begin: its markers count
+    // from there.)
+    const firsts = header.o;
+    return header.m.map((m, i) => restore(m, values, firsts ? firsts[i] : 0));
   }
 
   // The values that a message's markers stand for: its blobs, those that `texts` lists
@@ -402,13 +405,14 @@ function (boot) {
   }
 
   // Put the binary values (and long strings) back in place of their markers in a parsed
-  // message (and the app's keys that withBlobs() escaped back to their names).
-  function restore(value, blobs) {
+  // message (and the app's keys that withBlobs() escaped back to their names); its markers
+  // count from `blobs[first]`.
+  function restore(value, blobs, first = 0) {
     if (value === null || typeof value !== "object") return value;
     if (Array.isArray(value)) {  // (in place, the parser's own; its numbers and strings skipped)
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (item !== null && typeof item === "object") value[i] = restore(item, blobs);
+        if (item !== null && typeof item === "object") value[i] = restore(item, blobs, first);
       }
       return value;
     }
@@ -418,14 +422,14 @@ function (boot) {
       // isolation frame reads what the page's scripts could write ("$__b": "at" gave its hook
       // Array.prototype.at, a toJSON that sealed another value than the one it checked).
       const at = value[BYTES_KEY];
-      if (!Number.isSafeInteger(at) || at < 0 || at >= blobs.length) {
+      if (!Number.isSafeInteger(at) || at < 0 || first + at >= blobs.length) {
         throw new Error(`a binary value's marker names no value (${JSON.stringify(at)})`);
       }
-      return blobs[at];
+      return blobs[first + at];
     }
     let escaped = false;
     for (const k of keys) {
-      value[k] = restore(value[k], blobs);
+      value[k] = restore(value[k], blobs, first);
       if (k.endsWith("__b") && LIKE_ESCAPED.test(k)) escaped = true;
     }
     if (!escaped) return value;
