@@ -368,28 +368,40 @@ def join_frames(messages: list[Encoded]) -> list[Frame]:
     """Pack encoded messages into few frames, in their order.
 
     Messages without blobs in a row share one text frame, and messages with blobs in a row one
-    binary frame. The page gets them in the order they were sent: a channel's last chunk before
-    the call's reply.
+    binary frame of up to ``_BINARY_RUN`` bytes: a run of a channel's chunks must not become one
+    large frame, which would go over HTTP (see ``transport/handover.py``) and cut off a page
+    that does not fetch it in time, where small frames make the sender wait for the page. The
+    page gets them in the order they were sent: a channel's last chunk before the call's reply.
     """
     frames: list[Frame] = []
     texts: list[bytes] = []
     binary: list[Encoded] = []
+    held = 0
     for m in messages:
         if m.blobs:
             if texts:
                 frames.append(Frame(False, _text_frame(texts)))
                 texts = []
+            size = len(m.json) + sum(map(len, m.blobs))
+            if binary and held + size > _BINARY_RUN:
+                frames.append(_binary_frame(binary))
+                binary, held = [], 0
             binary.append(m)
+            held += size
             continue
         if binary:
             frames.append(_binary_frame(binary))
-            binary = []
+            binary, held = [], 0
         texts.append(m.json)
     if binary:
         frames.append(_binary_frame(binary))
     if texts:
         frames.append(Frame(False, _text_frame(texts)))
     return frames
+
+
+_BINARY_RUN = 256 * 1024
+"""The most bytes of messages with blobs that share a frame (one larger goes alone)."""
 
 
 def _binary_frame(messages: list[Encoded]) -> Frame:
