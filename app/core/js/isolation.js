@@ -70,8 +70,9 @@ function (config, wire) {
     }
     const requests = event.data && event.data.requests;
     if (!Array.isArray(requests)) return;
+    const buffers = new Set();  // of this batch's requests: one each (see packed)
     for (const request of requests) {
-      try { handle(request); } catch (err) {
+      try { handle(request, buffers); } catch (err) {
         refuse({ n: request && request.n, error: { code: "internal",
           message: `The isolation frame could not handle a request: ${err && err.message}.` } });
       }
@@ -120,16 +121,33 @@ function (config, wire) {
     return wire.restore(parsed, wire.valuesOf(request.blobs, request.texts));
   }
 
-  function handle(request) {
-    if (!wellFormed(request)) {
+  // Whether a request's values are as packed() lays them out: views, in order and end to end,
+  // of one buffer of their own that no other request of the batch has. Else a page script that
+  // rewrote the copying made values of two messages (or two values of one) share bytes, and a
+  // hook that changes one value in place would change another after its hook approved it.
+  function ownBuffer(blobs, buffers) {
+    if (!blobs.length) return true;
+    const buffer = blobs[0].buffer;
+    if (buffers.has(buffer) || shared(buffer)) return false;
+    buffers.add(buffer);
+    let at = 0;
+    for (const b of blobs) {
+      if (b.buffer !== buffer || b.byteOffset !== at) return false;
+      at += b.byteLength;
+    }
+    return at === buffer.byteLength;
+  }
+
+  function handle(request, buffers) {
+    if (!wellFormed(request) || !ownBuffer(request.blobs, buffers)) {
       refuse({ n: request && request.n, error: { code: "invalid_args",
         message: "The isolation frame refused a request that its page's runtime did not make." } });
       return;
     }
-    // Bytes in shared memory could change after the hook has seen them and before they are
-    // sealed (a page script that rewrote the runtime's copying could hand such a view): the
-    // frame works on a copy of its own, which the page cannot reach.
-    request.blobs = request.blobs.map((b) => (shared(b.buffer) ? new Uint8Array(b) : b));
+    // Each value in a buffer of its own: a hook may read a value's whole `.buffer`, which must
+    // then be that value's bytes, not its neighbours' too. (One value has the request's buffer
+    // to itself, and a large one is not copied.)
+    if (request.blobs.length > 1) request.blobs = request.blobs.map((b) => new Uint8Array(b));
     const message = messageOf(request);
     const block = (why) => refuse({ n: request.n, error: { code: "blocked",
       message: `'${nameOf(message)}' was blocked by the isolation hook: `

@@ -33,6 +33,10 @@ function (boot) {
     stop: Event.prototype.stopImmediatePropagation,
   };
   const read = (event, name) => apply(Message[name], event, []);
+  // The copying of bytes into the frames the page writes, as it was: a page script that made it
+  // copy nothing would break the isolation frame's sequence of sealed messages for the page's
+  // lifetime (each would reach the core as nothing it can open).
+  const setBytes = Uint8Array.prototype.set;
   // What a value is handed over as, as they were too (see settle and listen).
   const getPrototypeOf = Object.getPrototypeOf;
   const defineProperty = Object.defineProperty;
@@ -62,6 +66,12 @@ function (boot) {
   function isBinary(value) {
     return value instanceof ArrayBuffer || ArrayBuffer.isView(value)
       || (Shared !== null && value instanceof Shared);
+  }
+
+  // A Date whose toJSON() is the Date's own: it goes as its ISO text.
+  const DATE_TO_JSON = Date.prototype.toJSON;
+  function isDate(value) {
+    return value instanceof Date && value.toJSON === DATE_TO_JSON;
   }
 
   // A String, Number or Boolean object, which JSON writes as its primitive value. (Its
@@ -100,7 +110,7 @@ function (boot) {
     if (isBinary(value)) return LIFT;
     if (depth > 64) return SLOW | CHECK;
     if (typeof value.toJSON === "function") {
-      return value instanceof Date ? PLAIN : channelId(value) !== null ? LIFT : SLOW | CHECK;
+      return isDate(value) ? PLAIN : channelId(value) !== null ? LIFT : SLOW | CHECK;
     }
     if (isBoxed(value)) return PLAIN;
     let found = PLAIN;
@@ -190,10 +200,14 @@ function (boot) {
   // Serialize a message for the wire: { json, blobs, texts } (see withBlobs); throw an Error
   // saying what in it cannot be sent.
   function serialize(message) {
-    const how = scan(message, 0);
-    const encoded = how & SLOW ? withBlobs(message)
+    let how = scan(message, 0);
+    let encoded = how & SLOW ? null
       : how & LIFT ? lifted(message)
       : { json: JSON.stringify(message), blobs: [], texts: [] };
+    if (encoded === null) {  // (lifted() leaves a message with keys like the marker's, say)
+      encoded = withBlobs(message);
+      how |= CHECK;
+    }
     const json = encoded.json;
     if (json.includes("\\ud") && LONE_SURROGATE.test(json)) throw new Error(NOT_UNICODE);
     if (how & CHECK && depthOf(json) > MAX_DEPTH) {
@@ -293,7 +307,9 @@ function (boot) {
   // objects on the way to it (the others are not copied), which JSON.stringify writes on its
   // fast path. Through the replacer, every value of the message paid for one binary value in it
   // (a million numbers and 4 bytes: 300 ms to write, against 40; its text, a rope, cost as much
-  // again to encode). A message with keys like the marker's goes through withBlobs().
+  // again to encode). null for a message with keys like the marker's, or one whose values
+  // changed since scan() looked (a getter's doing): serialize() then uses withBlobs().
+  const UNSURE = {};
   function lifted(message) {
     const blobs = [];
     const texts = [];
@@ -305,36 +321,57 @@ function (boot) {
       if (isBinary(value)) return bytesMarker(value, blobs);
       if (isBoxed(value)) return value;
       if (typeof value.toJSON === "function") {  // a Date or a Channel (see scan)
+        if (isDate(value)) return value;
         const id = channelId(value);
-        return id === null ? value : { [CHANNEL_KEY]: id };
+        // (Not so a moment ago, when scan() looked: a getter's doing. Through withBlobs.)
+        if (id === null) throw UNSURE;
+        return { [CHANNEL_KEY]: id };
       }
       let copy = null;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
+        const length = value.length;
+        for (let i = 0; i < length; i++) {
           const item = value[i];
-          if (item === null || (typeof item !== "object" && typeof item !== "string")) continue;
-          const out = lift(item);
-          if (out === item) continue;
-          if (copy === null) copy = Array.prototype.slice.call(value);
-          copy[i] = out;
+          const out = item === null || (typeof item !== "object" && typeof item !== "string")
+            ? item : lift(item);
+          if (copy === null) {
+            if (out === item) continue;
+            // (A plain array, whatever the value's constructor[Symbol.species] makes; a hole
+            // read as undefined is written as null, as JSON writes a hole.)
+            copy = new Array(length);
+            for (let j = 0; j < i; j++) copy[j] = value[j];
+          }
+          copy[i] = out;  // (from here on, each item as lift() saw it)
         }
         return copy === null ? value : copy;
       }
       for (const key of Object.keys(value)) {
         const item = value[key];
-        if (item === null || (typeof item !== "object" && typeof item !== "string")) continue;
-        const out = lift(item);
-        if (out === item) continue;
-        // (A spread defines its keys, "__proto__" too, as renamed() does.)
-        if (copy === null) copy = { ...value };
-        copy[key] = out;  // (an own key of the copy already: set, not defined)
+        const out = item === null || (typeof item !== "object" && typeof item !== "string")
+          ? item : lift(item);
+        if (copy === null) {
+          if (out === item) continue;
+          // (A spread defines its keys, "__proto__" too, as renamed() does.)
+          copy = { ...value };
+        }
+        // Each key from here on as lift() saw it (the spread read a getter once more), defined,
+        // not set: it may be no own key of the copy ("__proto__", or a Proxy's keys, which may
+        // differ each time), and a setter a page script put on Object.prototype would take it.
+        defineProperty(copy, key, { value: out, enumerable: true, writable: true,
+          configurable: true });
       }
       return copy === null ? value : copy;
     };
-    const json = JSON.stringify(lift(message));
+    let json;
+    try {
+      json = JSON.stringify(lift(message));
+    } catch (err) {
+      if (err === UNSURE) return null;
+      throw err;
+    }
     if (blobs.length && (json.split(MARKER_KEY).length - 1 !== blobs.length
                          || json.includes(ESCAPED_KEY))) {
-      return withBlobs(message);
+      return null;
     }
     return { json, blobs, texts };
   }
@@ -353,9 +390,9 @@ function (boot) {
     for (const b of blobs) size += b.byteLength;
     const out = new Uint8Array(size);
     new DataView(out.buffer).setUint32(0, header.byteLength, true);
-    out.set(header, 4);
+    apply(setBytes, out, [header, 4]);
     let at = 4 + header.byteLength;
-    for (const b of blobs) { out.set(b, at); at += b.byteLength; }
+    for (const b of blobs) { apply(setBytes, out, [b, at]); at += b.byteLength; }
     return out.buffer;
   }
 
@@ -1154,8 +1191,11 @@ function (boot) {
     toJSON() { return { [CHANNEL_KEY]: this.id }; }
   }
   const channelToJSON = Channel.prototype.toJSON;
-  channelId = (value) => (value instanceof Channel && value.toJSON === channelToJSON
-    && Number.isSafeInteger(value.id) ? value.id : null);
+  channelId = (value) => {
+    if (!(value instanceof Channel) || value.toJSON !== channelToJSON) return null;
+    const id = value.id;  // (read once: a getter may answer each read differently)
+    return Number.isSafeInteger(id) ? id : null;
+  };
 
   // Always a promise: whatever the arguments do when read, the caller's promise says so.
   function invoke(cmd, args, options) {
