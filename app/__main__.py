@@ -4,8 +4,9 @@ import os
 import signal
 import sys
 
-from app.starting import ending, note, noted, pause_collector
+from app.starting import end_before_teardown, ending, note, noted, pause_collector
 
+end_before_teardown()  # first: see app/starting.py
 # A stop signal from here on is noted, and the run acts on it once it takes the signals (see
 # app/starting.py); a second one ends the start at once.
 signal.signal(signal.SIGTERM, note)

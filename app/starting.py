@@ -38,7 +38,14 @@ import threading
 import time
 from types import FrameType
 
-__all__ = ["ending", "note", "noted", "pause_collector", "resume_collector"]
+__all__ = [
+    "end_before_teardown",
+    "ending",
+    "note",
+    "noted",
+    "pause_collector",
+    "resume_collector",
+]
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -78,8 +85,36 @@ def resume_collector() -> None:
         gc.set_threshold(*paused)
 
 
+_ended_with: int | None = None
+"""The run's exit status, once it has ended (see ``end_before_teardown``)."""
+
+
+def end_before_teardown() -> None:
+    """Have the process end, once the run has ended, after Python's own end (the threads that
+    are not daemons waited for, then the exit functions), but before the interpreter's
+    teardown, which ends the daemon threads still running: Python 3.11 ends each with
+    ``pthread_exit``, and one that is inside a Rust or C++ extension then (pydantic-core,
+    orjson, Qt) aborts the whole process ("FATAL: exception not rethrown", status -6, after
+    the core had stopped). Registered first, so that its exit function runs last."""
+    atexit.register(_end_now)
+
+
+def _end_now() -> None:
+    if _ended_with is None:  # (the run did not end: an error's traceback, say)
+        return
+    logging.shutdown()  # (its own exit function was registered before this one)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # closed, or gone: nothing more can be said on it
+            pass
+    os._exit(_ended_with)
+
+
 def ending(code: int) -> None:
     """The run is over, with exit status ``code``: take the stop signals for the process's end."""
+    global _ended_with
+    _ended_with = code
 
     def stop_now(signum: int, frame: FrameType | None) -> None:
         for stream in (sys.stdout, sys.stderr):

@@ -412,6 +412,33 @@ def test_threads_of_the_app_that_hold_its_end_are_named(tmp_path: Path) -> None:
     assert process.returncode == 0, err
 
 
+def test_the_process_ends_after_the_exit_functions_before_the_teardown(tmp_path: Path) -> None:
+    """The interpreter's teardown ends the daemon threads still running, and one inside a
+    native extension then aborted the process (status -6) after a clean end. The process now
+    ends before it: the app's exit functions run, its log is whole, its status is the run's."""
+    process = _serve_module(
+        tmp_path, "ending_app",
+        "import atexit, os, sys, threading\n"
+        "from app.demo import create_app as demo\n"
+        "class TornDown:\n"
+        "    def __del__(self, write=os.write):\n"
+        "        write(2, b'torn down\\n')\n"
+        "sys.ending_app_probe = TornDown()  # (sys's own values go as the interpreter ends)\n"
+        "atexit.register(lambda: print('exit function ran', file=sys.stderr, flush=True))\n"
+        "def create_app(config):\n"
+        "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+        "    return demo(config)\n"
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("window ")  # served
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "the core has stopped" in err
+    assert "exit function ran" in err
+    assert "torn down" not in err  # (the interpreter's teardown would have said it)
+
+
 def test_a_served_app_logs_what_check_would_report(app_dir: Path) -> None:
     # A capability that applies to no page is a mistake the app still runs with: its log says
     # so, pointing at 'check', without 'check' having been run.

@@ -166,6 +166,7 @@ def test_inline_scripts_are_hashed_as_a_browser_reads_them() -> None:
 
 
 def test_a_page_gets_hashes_for_so_many_inline_scripts(caplog: pytest.LogCaptureFixture) -> None:
+    inline_script_hashes.cache_clear()  # (a page's hashes are kept: the warning comes once)
     exactly = b"".join(b"<script>%d</script>" % n for n in range(INLINE_HASHES))
     assert len(inline_script_hashes(exactly + exactly)) == INLINE_HASHES  # (the same, twice)
     assert "inline scripts" not in caplog.text
