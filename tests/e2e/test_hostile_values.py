@@ -345,11 +345,13 @@ ALIAS = """async () => {
   await invoke("greet", { name: "first" });
   const proto = Object.getPrototypeOf(Uint8Array.prototype);
   const realSub = proto.subarray;
+  const realSlice = proto.slice;
   const d = Object.getOwnPropertyDescriptor(proto, "buffer");
   const common = new Uint8Array(6);
   let n = 0;
   const spare = new Map();
-  proto.subarray = function (a, b) {
+  // (Whichever of the two the runtime copies a value with.)
+  proto.subarray = proto.slice = function (a, b) {
     const view = new Uint8Array(common.buffer, 2 * n++, 4);  // A: bytes 0-3, B: bytes 2-5
     view.set(realSub.call(this, a, b));
     spare.set(view, new ArrayBuffer(1));
@@ -362,6 +364,7 @@ ALIAS = """async () => {
   const b = invoke("echo", { value: new Uint8Array([0x52, 0x52, 0x52, 0x52]) });
   await new Promise((r) => setTimeout(r, 0));  // post() has run
   proto.subarray = realSub;
+  proto.slice = realSlice;
   Object.defineProperty(proto, "buffer", d);
   const out = (p) => p.then((v) => Array.from(v), (e) => e.code);
   return [await out(a), await out(b)];
@@ -374,7 +377,6 @@ def test_a_hook_s_change_to_its_message_does_not_reach_another(
     with serving(isolation_config(app_dir, ALIAS_HOOK)) as served:
         page = open_page(browser, served.urls["main"])
         r = page.evaluate(ALIAS)
-        print(r)
         # A's hook saw "AARR" (no zero byte) and let it through.
         assert r[0] in ("blocked", "invalid_args", [0x41, 0x41, 0x52, 0x52]), r
 
