@@ -103,12 +103,17 @@ def _end_now() -> None:
     if _ended_with is None:  # (the run did not end: an error's traceback, say)
         return
     logging.shutdown()  # (its own exit function was registered before this one)
+    _exit(_ended_with)
+
+
+def _exit(code: int) -> None:
+    """End the process now, with what was written to its standard streams flushed."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:  # closed, or gone: nothing more can be said on it
             pass
-    os._exit(_ended_with)
+    os._exit(code)
 
 
 def ending(code: int) -> None:
@@ -117,12 +122,7 @@ def ending(code: int) -> None:
     _ended_with = code
 
     def stop_now(signum: int, frame: FrameType | None) -> None:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # closed, or gone: nothing more can be said on it
-                pass
-        os._exit(code)
+        _exit(code)
 
     for sig in _STOP_SIGNALS:
         signal.signal(sig, stop_now)
