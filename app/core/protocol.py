@@ -588,9 +588,8 @@ def _decode_binary(data: bytes) -> list[Any]:
             ) from None
     # (Nested at most about 250 deep, as ``_answerable`` made sure: within Python's stack.)
     used: set[int] = set()
-    if firsts is None:
-        return [_restore(m, blobs, used) for m in messages]
-    return [_restore(m, blobs, used, first) for m, first in zip(messages, firsts, strict=True)]
+    starts = repeat(0) if firsts is None else firsts  # (one a message: checked above)
+    return [_restore(m, blobs, used, first) for m, first in zip(messages, starts, strict=False)]
 
 
 def _restore(value: Any, blobs: list[bytes | str], used: set[int], first: int = 0) -> Any:

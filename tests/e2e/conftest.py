@@ -76,6 +76,18 @@ def main_window_config(app_dir: Path, *settings_may: str) -> Path:
     return path
 
 
+@pytest.fixture(params=["brownfield", "isolation"])
+def either_pattern(request: pytest.FixtureRequest, app_dir: Path) -> Iterator[Served]:
+    """The demo served in each pattern in turn (brownfield_config, isolation_config)."""
+    from .test_isolation_core import isolation_config  # (that module imports this one)
+
+    config = isolation_config(app_dir) if request.param == "isolation" else brownfield_config(
+        app_dir
+    )
+    with serving(config) as served:
+        yield served
+
+
 @pytest.fixture
 def two_windows(app_dir: Path) -> Iterator[Served]:
     with serving(

@@ -12,18 +12,13 @@ from playwright.sync_api import Browser
 
 from tests.conftest import Served, serving
 
-from .conftest import brownfield_config
 from .test_isolation_browser import open_page
 from .test_isolation_core import isolation_config
 
 
-@pytest.fixture(params=["brownfield", "isolation"])
-def served(request: pytest.FixtureRequest, app_dir: Path) -> Iterator[Served]:
-    config = isolation_config(app_dir) if request.param == "isolation" else brownfield_config(
-        app_dir
-    )
-    with serving(config) as served:
-        yield served
+@pytest.fixture
+def served(either_pattern: Served) -> Served:
+    return either_pattern
 
 
 # Each case: a message built in the page, echoed, and described back (bytes as lists).

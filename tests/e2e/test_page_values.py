@@ -3,26 +3,18 @@ are at the call, what would change on the way is refused, and every call settles
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import Served, serving
+from tests.conftest import Served
 
-from .conftest import RECORD_SENDS, brownfield_config
+from .conftest import RECORD_SENDS
 from .test_isolation_browser import open_page
-from .test_isolation_core import isolation_config
 
 
-@pytest.fixture(params=["brownfield", "isolation"])
-def served(request: pytest.FixtureRequest, app_dir: Path) -> Iterator[Served]:
-    config = isolation_config(app_dir) if request.param == "isolation" else brownfield_config(
-        app_dir
-    )
-    with serving(config) as served:
-        yield served
+@pytest.fixture
+def served(either_pattern: Served) -> Served:
+    return either_pattern
 
 
 def page_of(browser: Browser, served: Served) -> Page:

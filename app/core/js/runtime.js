@@ -261,8 +261,7 @@ function (boot) {
     };
     // A Channel becomes its marker through its toJSON(), before the replacer sees it.
     let json = JSON.stringify(message, markers(false));
-    if (blobs.length && (json.split(MARKER_KEY).length - 1 !== blobs.length
-                         || json.includes(ESCAPED_KEY))) {
+    if (!markersAreTheBlobs(json, blobs)) {
       blobs.length = texts.length = 0;
       json = JSON.stringify(message, markers(true));
     }
@@ -369,14 +368,17 @@ function (boot) {
       if (err === UNSURE) return null;
       throw err;
     }
-    if (blobs.length && (json.split(MARKER_KEY).length - 1 !== blobs.length
-                         || json.includes(ESCAPED_KEY))) {
-      return null;
-    }
-    return { json, blobs, texts };
+    return markersAreTheBlobs(json, blobs) ? { json, blobs, texts } : null;
   }
   const MARKER_KEY = `"${BYTES_KEY}":`;
   const ESCAPED_KEY = `$${BYTES_KEY}":`;
+
+  // Whether every marker-like key of a message's JSON is one of its blobs' markers: else the
+  // app's own data has such keys, and they must be escaped.
+  function markersAreTheBlobs(json, blobs) {
+    return !blobs.length || (json.split(MARKER_KEY).length - 1 === blobs.length
+                             && !json.includes(ESCAPED_KEY));
+  }
 
   // The header's end: the blobs' lengths, and which of them are text.
   function headerTail(blobs, texts) {
